@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the system parts the tests need, from Debian, when they are missing:
+# Chromium (e2e, and its SwiftShader Vulkan driver) and Mesa's lavapipe from bookworm-backports
+# (a CPU Vulkan driver 2.5-7x faster than SwiftShader under Dawn; Debian 12's own Mesa is too old).
+set -euo pipefail
+need_chromium=0; need_lavapipe=0
+[ -x /usr/bin/chromium ] || need_chromium=1
+ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || need_lavapipe=1
+[ $need_chromium = 0 ] && [ $need_lavapipe = 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  [ $need_chromium = 1 ] && { echo "Chromium is missing: run 'sudo apt-get install chromium' (Debian's package, /usr/bin/chromium) and retry." >&2; exit 1; }
+  echo "note: lavapipe (mesa-vulkan-drivers from bookworm-backports) is absent; GPU unit tests use SwiftShader." >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+if [ $need_lavapipe = 1 ] && grep -qs bookworm /etc/os-release && [ -f /etc/apt/sources.list.d/debian.sources ] \
+   && [ ! -f /etc/apt/sources.list.d/backports.sources ]; then
+  # The backports suite from the same mirror as the machine's own Debian source.
+  awk 'BEGIN{RS="";ORS="\n\n"} /Suites: bookworm bookworm-updates/' /etc/apt/sources.list.d/debian.sources \
+    | sed 's/^Suites: .*/Suites: bookworm-backports/' > /etc/apt/sources.list.d/backports.sources
+fi
+apt-get update -qq
+pkgs=()
+[ $need_chromium = 1 ] && pkgs+=(chromium)
+apt-get install -y -qq --no-install-recommends "${pkgs[@]}" fonts-dejavu-core >/dev/null
+if [ $need_lavapipe = 1 ]; then
+  apt-get install -y -qq --no-install-recommends -t bookworm-backports mesa-vulkan-drivers >/dev/null \
+    || echo "note: lavapipe could not be installed; GPU unit tests use SwiftShader." >&2
+fi
