@@ -1,0 +1,15 @@
+/**
+ * The one error type the data layer throws for bad input: a file that is not what it claims to be,
+ * a dataset whose parts disagree, or storage that is full. The message names the file and the
+ * problem in words a user can act on; `file` carries the name for a UI that wants it separately.
+ */
+export class DatasetError extends Error {
+  /** The file (or dataset) the problem is in. */
+  readonly file: string;
+
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
+    this.name = 'DatasetError';
+    this.file = file;
+  }
+}

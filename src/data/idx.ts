@@ -1,0 +1,224 @@
+import { DatasetError } from './errors';
+import type { ImageDataset } from './types';
+
+/**
+ * The IDX format (LeCun's MNIST files): two zero bytes, a type code, the number of dimensions, then
+ * each dimension as a big-endian uint32, then the data in row-major order. Only unsigned bytes are
+ * read; the other type codes are recognised so the refusal can name them.
+ */
+
+/** A parsed IDX file: its shape and its bytes (a view into the file, not a copy). */
+export interface IdxArray {
+  file: string;
+  dtype: 'ubyte';
+  shape: number[];
+  data: Uint8Array;
+}
+
+const IDX_TYPES: Record<number, string> = {
+  8: 'ubyte',
+  9: 'sbyte',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
+};
+
+/** Whether the bytes start with the gzip magic number (1f 8b). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decompresses gzip data with the web-standard DecompressionStream, present in browsers, Web
+ * Workers and Node 20, so one code path serves the page and the CLI.
+ */
+export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
+  const stream = new DecompressionStream('gzip');
+  const writer = stream.writable.getWriter();
+  // DecompressionStream takes ArrayBuffer-backed chunks only; a shared buffer is copied.
+  const chunk = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+  // A corrupt stream rejects these writes as well as the read below; the read is the one reported,
+  // so these rejections are observed here only to keep them from surfacing as unhandled.
+  writer.write(chunk).catch(() => {});
+  writer.close().catch(() => {});
+  try {
+    return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+  } catch (e) {
+    const reason = errorText(e);
+    if (/unexpected end/i.test(reason)) {
+      throw new DatasetError(file, `is truncated: its gzip stream ends early (${reason})`, { cause: e });
+    }
+    throw new DatasetError(file, `is not valid gzip data (${reason})`, { cause: e });
+  }
+}
+
+/** Parses an IDX file that is already decompressed. Throws DatasetError on anything malformed. */
+export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+  if (bytes.length === 0) throw new DatasetError(file, 'is empty (0 bytes)');
+  if (bytes.length < 4) {
+    throw new DatasetError(file, `is truncated: expected at least 4 header bytes, got ${bytes.length}`);
+  }
+  if (bytes[0] !== 0 || bytes[1] !== 0) throw new DatasetError(file, notIdxReason(bytes));
+  const typeCode = bytes[2];
+  const typeName = IDX_TYPES[typeCode];
+  if (typeName === undefined) {
+    throw new DatasetError(
+      file,
+      `has a wrong magic number (${hex(bytes, 4)}): type code 0x${byteHex(typeCode)} is not an IDX type`,
+    );
+  }
+  if (typeName !== 'ubyte') {
+    throw new DatasetError(
+      file,
+      `holds ${typeName} data (type code 0x${byteHex(typeCode)}); only unsigned bytes (0x08) are supported`,
+    );
+  }
+  const ndim = bytes[3];
+  const headerBytes = 4 + 4 * ndim;
+  if (bytes.length < headerBytes) {
+    throw new DatasetError(
+      file,
+      `is truncated: expected a ${headerBytes}-byte header for ${ndim} dimensions, got ${bytes.length} bytes`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  let size = 1;
+  for (let d = 0; d < ndim; d++) {
+    const n = view.getUint32(4 + 4 * d, false);
+    shape.push(n);
+    size *= n;
+  }
+  const expected = headerBytes + size;
+  if (bytes.length < expected) {
+    throw new DatasetError(
+      file,
+      `is truncated: its header (shape ${shape.join(' x ')}) needs ${expected} bytes, the file has ${bytes.length}`,
+    );
+  }
+  if (bytes.length > expected) {
+    throw new DatasetError(
+      file,
+      `has ${bytes.length - expected} bytes after the ${expected} its header (shape ${shape.join(' x ')}) describes`,
+    );
+  }
+  return { file, dtype: 'ubyte', shape, data: bytes.subarray(headerBytes, expected) };
+}
+
+/** Parses an IDX file, decompressing it first when it is gzipped (as MNIST is distributed). */
+export async function readIdx(bytes: Uint8Array, file: string): Promise<IdxArray> {
+  return parseIdx(isGzip(bytes) ? await gunzip(bytes, file) : bytes, file);
+}
+
+/** Options for pairing an images file with a labels file. */
+export interface ImageDatasetOptions {
+  /** The dataset's name (a cache key, and what the UI shows). */
+  name: string;
+  /** The number of classes; by default the largest label plus one. */
+  numClasses?: number;
+}
+
+/**
+ * Pairs an images array (count x rows x cols) with a labels array (count) into an ImageDataset,
+ * checking that the counts agree and every label is a valid class index.
+ */
+export function imageDatasetFromIdx(
+  images: IdxArray,
+  labels: IdxArray,
+  options: ImageDatasetOptions,
+): ImageDataset {
+  if (images.shape.length === 1 && labels.shape.length === 3) {
+    throw new DatasetError(
+      images.file,
+      `is a labels file and ${labels.file} is an images file: the two look swapped`,
+    );
+  }
+  if (images.shape.length !== 3) {
+    throw new DatasetError(
+      images.file,
+      `has shape ${shapeText(images.shape)}; an images file needs 3 dimensions (count x rows x cols)`,
+    );
+  }
+  if (labels.shape.length !== 1) {
+    throw new DatasetError(
+      labels.file,
+      `has shape ${shapeText(labels.shape)}; a labels file needs 1 dimension (count)`,
+    );
+  }
+  const [count, rows, cols] = images.shape;
+  if (labels.shape[0] !== count) {
+    throw new DatasetError(
+      labels.file,
+      `has ${labels.shape[0]} labels but ${images.file} has ${count} images; the counts must match`,
+    );
+  }
+  if (count === 0) throw new DatasetError(images.file, 'holds no images (count is 0)');
+  if (rows === 0 || cols === 0) throw new DatasetError(images.file, `has empty images (${rows} x ${cols})`);
+  const numClasses = checkLabels(labels.data, labels.file, options.numClasses);
+  return {
+    kind: 'image',
+    name: options.name,
+    images: images.data,
+    labels: labels.data,
+    count,
+    rows,
+    cols,
+    channels: 1,
+    numClasses,
+  };
+}
+
+/**
+ * Checks that every label is below numClasses (when given) and returns the number of classes: the
+ * given one, or the largest label plus one. Names the first bad label and its index.
+ */
+export function checkLabels(labels: ArrayLike<number>, file: string, numClasses?: number): number {
+  if (numClasses !== undefined && !(Number.isInteger(numClasses) && numClasses >= 1)) {
+    throw new DatasetError(file, `numClasses must be a positive integer, got ${numClasses}`);
+  }
+  let max = -1;
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (numClasses !== undefined && label >= numClasses) {
+      throw new DatasetError(
+        file,
+        `label ${label} at index ${i} is out of range: expected 0..${numClasses - 1} for ${numClasses} classes`,
+      );
+    }
+    if (label > max) max = label;
+  }
+  return numClasses ?? max + 1;
+}
+
+/** Says what a file that does not start with 00 00 looks like, so the message can name the mix-up. */
+function notIdxReason(bytes: Uint8Array): string {
+  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'is not an IDX file: it is a PNG image';
+  if (starts(0xff, 0xd8, 0xff)) return 'is not an IDX file: it is a JPEG image';
+  if (starts(0x47, 0x49, 0x46, 0x38)) return 'is not an IDX file: it is a GIF image';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'is not an IDX file: it is a zip archive (extract it first)';
+  if (starts(0x25, 0x50, 0x44, 0x46)) return 'is not an IDX file: it is a PDF document';
+  const head = bytes.subarray(0, 64);
+  if (head.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f))) {
+    const text = new TextDecoder().decode(head.subarray(0, 24)).replace(/\s+/g, ' ');
+    return `is not an IDX file: it is text (starts "${text}"); for CSV data use the CSV loader`;
+  }
+  return `is not an IDX file: wrong magic number ${hex(bytes, 4)}, expected 00 00 08 <ndim>`;
+}
+
+function byteHex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}
+
+function hex(bytes: Uint8Array, n: number): string {
+  return Array.from(bytes.subarray(0, n), byteHex).join(' ');
+}
+
+function shapeText(shape: number[]): string {
+  return shape.length === 0 ? '[] (a scalar)' : shape.join(' x ');
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

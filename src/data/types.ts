@@ -1,0 +1,47 @@
+/**
+ * The in-memory shapes of a loaded dataset, before any Tensor exists: plain typed arrays that a
+ * worker can receive by transfer and IndexedDB can store by structured clone.
+ */
+
+/** Images stored as bytes, one sample after another (N x rows x cols x channels, row-major). */
+export interface ImageDataset {
+  kind: 'image';
+  name: string;
+  /** Pixel bytes, `count * rows * cols * channels` long. */
+  images: Uint8Array;
+  /** One class index per image, each below `numClasses`. */
+  labels: Uint8Array;
+  count: number;
+  rows: number;
+  cols: number;
+  channels: 1;
+  numClasses: number;
+}
+
+/** Rows of numeric features with a class label each (a CSV file, for instance). */
+export interface TabularDataset {
+  kind: 'tabular';
+  name: string;
+  /** Feature values, `count * numFeatures` long, row-major. */
+  features: Float32Array;
+  /** One class index per row, each below `numClasses`. */
+  labels: Int32Array;
+  count: number;
+  numFeatures: number;
+  numClasses: number;
+}
+
+/** Any dataset the data layer can load, store and hand on. */
+export type RawDataset = ImageDataset | TabularDataset;
+
+/** The usual pair of a training set and a held-out test set; the test set is optional. */
+export interface DatasetSplits<T extends RawDataset = RawDataset> {
+  train: T;
+  test?: T;
+}
+
+/** A file's name and contents: what a file picker, a fetch or a disk read all reduce to. */
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
+}
