@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCsv, tabularToImages, whyNotImages } from './csv';
+import { DatasetError } from './errors';
+import { imageDatasetFromIdx, parseIdx } from './idx';
+import { MNIST_DATA_DIR } from './testing';
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DatasetError);
+    return (e as DatasetError).message;
+  }
+  throw new Error('expected a DatasetError');
+}
+
+describe('parseCsv', () => {
+  it('reads a header, finds the label column by name and keeps the rest as features', () => {
+    const ds = parseCsv('x1,label,x2\r\n0.5,2,-1\r\n1e3,0,3\r\n\r\n', 'a.csv', { name: 'a' });
+    expect(ds).toMatchObject({ kind: 'tabular', name: 'a', count: 2, numFeatures: 2, numClasses: 3 });
+    expect(Array.from(ds.features)).toEqual([0.5, -1, 1000, 3]);
+    expect(Array.from(ds.labels)).toEqual([2, 0]);
+  });
+
+  it('without a header takes the first column as the label', () => {
+    const ds = parseCsv('1,10,20\n0,30,40\n', 'b.csv', { name: 'b' });
+    expect(Array.from(ds.labels)).toEqual([1, 0]);
+    expect(Array.from(ds.features)).toEqual([10, 20, 30, 40]);
+  });
+
+  it('takes the label column by index or by name, with quoted headers, tabs and a BOM', () => {
+    expect(Array.from(parseCsv('5,6,1\n7,8,0', 'c', { name: 'c', labelColumn: 2 }).labels)).toEqual([1, 0]);
+    const ds = parseCsv('\uFEFF"a"\t"y"\n1\t3\n', 'd', { name: 'd', labelColumn: 'y', numClasses: 10 });
+    expect(Array.from(ds.labels)).toEqual([3]);
+    expect(ds.numClasses).toBe(10);
+  });
+
+  it('refuses ragged rows with the line number', () => {
+    expect(refusal(() => parseCsv('label,a,b\n1,2,3\n1,2\n', 'r.csv', { name: 'r' }))).toBe(
+      'r.csv: line 3 has 2 cells, expected 3 (as on line 1)',
+    );
+  });
+
+  it('refuses non-numeric and empty cells with line and column', () => {
+    expect(refusal(() => parseCsv('label,a,b\n1,2,3\n1,x,3\n', 'n.csv', { name: 'n' }))).toBe(
+      "n.csv: line 3, column 2 ('a'): 'x' is not a number",
+    );
+    expect(refusal(() => parseCsv('1,2,3\n1,2,\n', 'e.csv', { name: 'e' }))).toBe(
+      'e.csv: line 2, column 3: the cell is empty',
+    );
+    expect(refusal(() => parseCsv('label,a\n1.5,2\n', 'l.csv', { name: 'l' }))).toMatch(
+      /line 2, column 1 \('label'\): label '1.5' is not a non-negative integer/,
+    );
+  });
+
+  it('refuses labels outside the given classes, a missing label column and empty files', () => {
+    expect(refusal(() => parseCsv('3,1\n', 'f', { name: 'f', numClasses: 3 }))).toMatch(/label 3 at index 0/);
+    expect(refusal(() => parseCsv('a,b\n1,2\n', 'g', { name: 'g', labelColumn: 'y' }))).toMatch(
+      /no column named 'y' \(columns: a, b\)/,
+    );
+    expect(refusal(() => parseCsv('1,2\n', 'h', { name: 'h', labelColumn: 'label' }))).toMatch(
+      /no header row/,
+    );
+    expect(refusal(() => parseCsv('1,2\n', 'i', { name: 'i', labelColumn: 5 }))).toMatch(
+      /label column 5 does not/,
+    );
+    expect(refusal(() => parseCsv('\n\n', 'j', { name: 'j' }))).toMatch(/is empty/);
+    expect(refusal(() => parseCsv('label,a\n', 'k', { name: 'k' }))).toMatch(/no data rows/);
+    expect(refusal(() => parseCsv('1\n2\n', 'm', { name: 'm' }))).toMatch(
+      /needs a label column and at least one/,
+    );
+  });
+});
+
+describe('tabularToImages', () => {
+  it('reads MNIST in CSV form (785 columns) as the same 28x28 images as the IDX files', () => {
+    const idx = imageDatasetFromIdx(
+      parseIdx(new Uint8Array(readFileSync(join(MNIST_DATA_DIR, 't10k-images-idx3-ubyte'))), 'imgs'),
+      parseIdx(new Uint8Array(readFileSync(join(MNIST_DATA_DIR, 't10k-labels-idx1-ubyte'))), 'lbls'),
+      { name: 'mnist-test' },
+    );
+    const n = 50;
+    const header = ['label', ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)].join(',');
+    const lines = Array.from({ length: n }, (_, r) =>
+      [idx.labels[r], ...idx.images.subarray(r * 784, (r + 1) * 784)].join(','),
+    );
+    const tab = parseCsv([header, ...lines].join('\n'), 'mnist.csv', { name: 'mnist-csv', numClasses: 10 });
+    expect(tab.numFeatures).toBe(784);
+    expect(whyNotImages(tab)).toBeNull();
+    const img = tabularToImages(tab);
+    expect(img).toMatchObject({ kind: 'image', rows: 28, cols: 28, count: n, numClasses: 10, channels: 1 });
+    expect(img.labels[0]).toBe(7);
+    expect(img.images).toEqual(idx.images.subarray(0, n * 784));
+  });
+
+  it('says why a dataset is not images', () => {
+    expect(whyNotImages(parseCsv('0,1,2,3\n', 'a', { name: 'a' }))).toMatch(/3 features is not a square/);
+    const fractional = parseCsv('0,1,2,3.5,4\n', 'b', { name: 'b' });
+    expect(whyNotImages(fractional)).toMatch(/feature 2 of row 0 is 3.5/);
+    expect(refusal(() => tabularToImages(parseCsv('0,1,2,300,4\n', 'c', { name: 'c' })))).toMatch(
+      /^c: cannot be read as images: .*300/,
+    );
+  });
+});

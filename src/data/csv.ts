@@ -1,0 +1,168 @@
+import { DatasetError } from './errors';
+import { checkLabels } from './idx';
+import type { ImageDataset, TabularDataset } from './types';
+
+/**
+ * CSV files of labelled numeric rows (Kaggle's MNIST-as-CSV, a spreadsheet export). Cells are
+ * split on the delimiter, trimmed and unquoted; a quoted cell holding the delimiter is not
+ * supported, which numeric data never needs. Messages give 1-based line and column numbers, as a
+ * text editor or spreadsheet shows them.
+ */
+
+/** How to read a CSV file. */
+export interface CsvOptions {
+  /** The dataset's name (a cache key, and what the UI shows). */
+  name: string;
+  /**
+   * The label column, by header name or 0-based index. By default the column named `label`
+   * (any case) when there is a header, otherwise the first column.
+   */
+  labelColumn?: string | number;
+  /** Whether the first line is a header; by default, detected (a header has a non-numeric cell). */
+  header?: boolean;
+  /** The cell separator; by default a comma, or a tab or semicolon when the first line has one and no comma. */
+  delimiter?: string;
+  /** The number of classes; by default the largest label plus one. */
+  numClasses?: number;
+}
+
+/** Parses CSV text into a TabularDataset. Throws DatasetError naming the line and column of any bad cell. */
+export function parseCsv(text: string, file: string, options: CsvOptions): TabularDataset {
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  // Blank lines (a trailing newline, a gap) carry no row; keep each kept line's 1-based number.
+  const rows: { cells: string[]; line: number }[] = [];
+  const delimiter = options.delimiter ?? guessDelimiter(lines.find((l) => l.trim() !== '') ?? '');
+  lines.forEach((l, i) => {
+    if (l.trim() !== '') rows.push({ cells: l.split(delimiter).map(unquote), line: i + 1 });
+  });
+  if (rows.length === 0) throw new DatasetError(file, 'is empty: no rows');
+
+  const first = rows[0].cells;
+  const hasHeader = options.header ?? first.some((c) => !isNumber(c));
+  const header = hasHeader ? first : undefined;
+  const body = hasHeader ? rows.slice(1) : rows;
+  const width = first.length;
+  const labelAt = labelIndex(options.labelColumn, header, width, file);
+  if (width < 2)
+    throw new DatasetError(file, `has ${width} column; it needs a label column and at least one feature`);
+  if (body.length === 0) throw new DatasetError(file, 'has a header but no data rows');
+
+  const count = body.length;
+  const numFeatures = width - 1;
+  const features = new Float32Array(count * numFeatures);
+  const labels = new Int32Array(count);
+  const columnName = (c: number) => (header ? ` ('${header[c]}')` : '');
+  for (let r = 0; r < count; r++) {
+    const { cells, line } = body[r];
+    if (cells.length !== width) {
+      throw new DatasetError(
+        file,
+        `line ${line} has ${cells.length} cells, expected ${width} (as on line ${rows[0].line})`,
+      );
+    }
+    let f = r * numFeatures;
+    for (let c = 0; c < width; c++) {
+      const cell = cells[c];
+      const value = cell === '' ? Number.NaN : Number(cell);
+      if (c === labelAt) {
+        if (!(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff)) {
+          throw new DatasetError(
+            file,
+            `line ${line}, column ${c + 1}${columnName(c)}: label '${cell}' is not a non-negative integer`,
+          );
+        }
+        labels[r] = value;
+      } else {
+        if (!Number.isFinite(value)) {
+          const what = cell === '' ? 'the cell is empty' : `'${cell}' is not a number`;
+          throw new DatasetError(file, `line ${line}, column ${c + 1}${columnName(c)}: ${what}`);
+        }
+        features[f++] = value;
+      }
+    }
+  }
+  const numClasses = checkLabels(labels, file, options.numClasses);
+  return { kind: 'tabular', name: options.name, features, labels, count, numFeatures, numClasses };
+}
+
+/**
+ * Says why a tabular dataset cannot be read as square greyscale images (the features must be
+ * integers 0..255, their count a square, the labels below 256), or returns null when it can.
+ */
+export function whyNotImages(ds: TabularDataset): string | null {
+  const side = Math.round(Math.sqrt(ds.numFeatures));
+  if (side * side !== ds.numFeatures) return `${ds.numFeatures} features is not a square number of pixels`;
+  if (ds.numClasses > 256) return `${ds.numClasses} classes do not fit in byte labels`;
+  const i = ds.features.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v <= 255));
+  if (i >= 0) {
+    const row = Math.floor(i / ds.numFeatures);
+    return `feature ${i % ds.numFeatures} of row ${row} is ${ds.features[i]}, not a pixel value 0..255`;
+  }
+  return null;
+}
+
+/**
+ * Reads a tabular dataset of pixel rows (MNIST in CSV form: a label and 784 pixels) as square
+ * greyscale images. Throws DatasetError saying why when it cannot (see whyNotImages).
+ */
+export function tabularToImages(ds: TabularDataset): ImageDataset {
+  const reason = whyNotImages(ds);
+  if (reason !== null) throw new DatasetError(ds.name, `cannot be read as images: ${reason}`);
+  const side = Math.round(Math.sqrt(ds.numFeatures));
+  return {
+    kind: 'image',
+    name: ds.name,
+    images: Uint8Array.from(ds.features),
+    labels: Uint8Array.from(ds.labels),
+    count: ds.count,
+    rows: side,
+    cols: side,
+    channels: 1,
+    numClasses: ds.numClasses,
+  };
+}
+
+function labelIndex(
+  column: string | number | undefined,
+  header: string[] | undefined,
+  width: number,
+  file: string,
+) {
+  if (typeof column === 'number') {
+    if (!(Number.isInteger(column) && column >= 0 && column < width)) {
+      throw new DatasetError(
+        file,
+        `label column ${column} does not exist: the file has columns 0..${width - 1}`,
+      );
+    }
+    return column;
+  }
+  if (column !== undefined) {
+    if (!header) throw new DatasetError(file, `has no header row, so there is no column named '${column}'`);
+    const i = header.indexOf(column);
+    if (i < 0)
+      throw new DatasetError(
+        file,
+        `has no column named '${column}' (columns: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''})`,
+      );
+    return i;
+  }
+  const named = header ? header.findIndex((h) => h.toLowerCase() === 'label') : -1;
+  return named >= 0 ? named : 0;
+}
+
+function guessDelimiter(line: string): string {
+  if (line.includes(',')) return ',';
+  if (line.includes('\t')) return '\t';
+  if (line.includes(';')) return ';';
+  return ',';
+}
+
+function unquote(cell: string): string {
+  const t = cell.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+}
+
+function isNumber(cell: string): boolean {
+  return cell !== '' && Number.isFinite(Number(cell));
+}
