@@ -1,0 +1,40 @@
+/** The top bar: the Kiln name and which compute backend this page will train on. */
+import type { GpuProbe } from './gpuInfo';
+
+/** Props: the WebGPU probe result, or null while it runs. */
+export interface HeaderProps {
+  probe: GpuProbe | null;
+}
+
+/** The header with the app name and a one-glance backend badge. */
+export function Header({ probe }: HeaderProps) {
+  return (
+    <header className="header">
+      <div className="brand">
+        <img src={`${import.meta.env.BASE_URL}kiln.svg`} alt="" width={28} height={28} />
+        <h1>Kiln</h1>
+        <span className="tagline">train neural networks on your GPU, the PyTorch way</span>
+      </div>
+      <BackendBadge probe={probe} />
+    </header>
+  );
+}
+
+function BackendBadge({ probe }: HeaderProps) {
+  if (!probe)
+    return (
+      <output className="badge badge-pending" aria-live="polite">
+        Looking for a GPU…
+      </output>
+    );
+  if (probe.status === 'ready') {
+    const a = probe.adapter;
+    const name = a.description || [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+    return (
+      <output className="badge badge-ok" title={name}>
+        WebGPU · {name}
+      </output>
+    );
+  }
+  return <output className="badge badge-warn">CPU backend (no WebGPU)</output>;
+}
