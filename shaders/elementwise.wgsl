@@ -1,0 +1,162 @@
+// Elementwise kernels: `unary` (out = f(a)) and `binary` (out = f(a, b)) over an output of up to
+// 8 dimensions. Inputs are read through strides, so broadcasting (stride 0), transposes and
+// permutes need no copies; CONTIGUOUS skips the index arithmetic when every operand is dense.
+
+struct Params {
+  n: u32,
+  rank: u32,
+  alpha: f32,
+  beta: f32,
+  shape: array<vec4u, 2>,
+  strideA: array<vec4u, 2>,
+  strideB: array<vec4u, 2>,
+  offsetA: u32,
+  offsetB: u32,
+  seed: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+override OP: u32 = 0;
+override CONTIGUOUS: bool = false;
+
+fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+// The flat index into an operand of output element i, through that operand's strides.
+fn source(i: u32, strides: array<vec4u, 2>) -> u32 {
+  var rem = i;
+  var idx = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let size = dim(p.shape, u32(d));
+    idx += (rem % size) * dim(strides, u32(d));
+    rem /= size;
+  }
+  return idx;
+}
+
+fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 256u + lid;
+}
+
+// Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): WGSL has no erf, and GELU is defined with it.
+fn erf(x: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
+  return select(-y, y, x >= 0.0);
+}
+
+fn gelu(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + erf(x * 0.7071067811865476));
+}
+
+fn gelu_grad(x: f32) -> f32 {
+  return 0.5 * (1.0 + erf(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp(-0.5 * x * x);
+}
+
+// x^e with PyTorch's meaning for negative bases and integer exponents.
+fn power(x: f32, e: f32) -> f32 {
+  if (e == 0.0) { return 1.0; }
+  if (e == 1.0) { return x; }
+  if (e == 2.0) { return x * x; }
+  if (x >= 0.0) { return pow(x, e); }
+  // A NaN built at run time (a constant NaN is a WGSL compile error).
+  if (fract(e) != 0.0) { return bitcast<f32>(0x7fc00000u | (p.rank & 0u)); }
+  let m = pow(-x, e);
+  return select(m, -m, fract(e * 0.5) != 0.0);
+}
+
+fn unary_op(x: f32) -> f32 {
+  switch OP {
+    case 0u: { return x; }
+    case 1u: { return -x; }
+    case 2u: { return exp(x); }
+    case 3u: { return log(x); }
+    case 4u: { return sqrt(x); }
+    case 5u: { return max(x, 0.0); }
+    case 6u: { return select(x * p.alpha, x, x > 0.0); }
+    case 7u: { return tanh(x); }
+    case 8u: { return 1.0 / (1.0 + exp(-x)); }
+    case 9u: { return gelu(x); }
+    case 10u: { return power(x, p.alpha); }
+    case 11u: { return x * p.alpha + p.beta; }
+    case 12u: { return abs(x); }
+    case 13u: { return sign(x); }
+    case 14u: { return clamp(x, p.alpha, p.beta); }
+    case 15u: { return f32(bitcast<i32>(x)); }
+    default: { return x; }
+  }
+}
+
+// A counter-based random number (PCG hash), so dropout's mask needs no storage: the backward pass
+// recomputes it from the same seed and element index.
+fn pcg_hash(v: u32) -> u32 {
+  let state = v * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+
+// Inverted dropout with drop probability alpha: kept elements are scaled by 1 / (1 - alpha).
+fn dropout_op(x: f32, i: u32) -> f32 {
+  let u = f32(pcg_hash(i ^ pcg_hash(p.seed)) >> 8u) / 16777216.0;
+  return select(0.0, x / (1.0 - p.alpha), u >= p.alpha);
+}
+
+fn binary_op(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 0u: { return x + y; }
+    case 1u: { return x - y; }
+    case 2u: { return x * y; }
+    case 3u: { return x / y; }
+    case 4u: { return max(x, y); }
+    case 5u: { return min(x, y); }
+    case 6u: { return power(x, y); }
+    case 7u: { return select(0.0, x, y > 0.0); }
+    case 8u: { return select(x * p.alpha, x, y > 0.0); }
+    case 9u: { return x * (1.0 - y * y); }
+    case 10u: { return x * y * (1.0 - y); }
+    case 11u: { return x * gelu_grad(y); }
+    case 12u: { return select(0.0, 1.0, x == y); }
+    case 13u: { return select(0.0, 1.0, x > y); }
+    default: { return x; }
+  }
+}
+
+@compute @workgroup_size(256)
+fn unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  var x: f32;
+  if (CONTIGUOUS) { x = a[p.offsetA + i]; } else { x = a[p.offsetA + source(i, p.strideA)]; }
+  if (OP == 16u) { out[i] = dropout_op(x, i); } else { out[i] = unary_op(x); }
+}
+
+@compute @workgroup_size(256)
+fn binary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  if (CONTIGUOUS) {
+    out[i] = binary_op(a[p.offsetA + i], b[p.offsetB + i]);
+  } else {
+    out[i] = binary_op(a[p.offsetA + source(i, p.strideA)], b[p.offsetB + source(i, p.strideB)]);
+  }
+}
+
+struct FillParams {
+  n: u32,
+  value: f32,
+}
+
+@group(0) @binding(0) var<uniform> fp: FillParams;
+@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+
+@compute @workgroup_size(256)
+fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= fp.n) { return; }
+  dst[i] = fp.value;
+}

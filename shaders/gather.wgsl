@@ -1,0 +1,53 @@
+// Batch gathering on the GPU: rows of a resident dataset picked by an index buffer (the epoch's
+// shuffled order), so a training step uploads nothing. `gather_bytes` reads uint8 pixels packed
+// four to a word and normalises them on the way: (x / 255 - mean) / std.
+
+struct Params {
+  rows: u32,
+  rowSize: u32,
+  indexOffset: u32,
+  mean: f32,
+  std: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read> index: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+@group(0) @binding(4) var<storage, read_write> outf: array<f32>;
+
+fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 256u + lid;
+}
+
+fn byte_at(i: u32) -> u32 {
+  return (src[i / 4u] >> ((i % 4u) * 8u)) & 0xffu;
+}
+
+// Copies whole 32-bit words (f32 or i32 rows alike).
+@compute @workgroup_size(256)
+fn gather_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.rows * p.rowSize) { return; }
+  let r = i / p.rowSize;
+  let c = i % p.rowSize;
+  out[i] = src[u32(index[p.indexOffset + r]) * p.rowSize + c];
+}
+
+@compute @workgroup_size(256)
+fn gather_bytes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.rows * p.rowSize) { return; }
+  let r = i / p.rowSize;
+  let c = i % p.rowSize;
+  let v = f32(byte_at(u32(index[p.indexOffset + r]) * p.rowSize + c));
+  outf[i] = (v / 255.0 - p.mean) / p.std;
+}
+
+// Labels stored as bytes, widened to i32.
+@compute @workgroup_size(256)
+fn gather_labels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.rows) { return; }
+  out[i] = byte_at(u32(index[p.indexOffset + i]));
+}

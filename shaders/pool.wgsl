@@ -1,0 +1,119 @@
+// 2-D pooling over [N*C planes, H, W] with a square window, stride and zero/-inf padding.
+// Max pooling records each output's winning input position so its backward pass routes the
+// gradient there; both backward passes gather over the windows covering each input element.
+// Average pooling divides by the full window (PyTorch's count_include_pad=True).
+
+struct Params {
+  total: u32,
+  H: u32,
+  W: u32,
+  OH: u32,
+  OW: u32,
+  K: u32,
+  stride: u32,
+  pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read> argmax: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> indices: array<i32>;
+
+fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 256u + lid;
+}
+
+@compute @workgroup_size(256)
+fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.total) { return; }
+  let ow = i % p.OW;
+  let oh = (i / p.OW) % p.OH;
+  let plane = i / (p.OW * p.OH);
+  var best = -3.4028234663852886e38;
+  var at = -1;
+  for (var kh = 0u; kh < p.K; kh++) {
+    let ih = i32(oh * p.stride + kh) - i32(p.pad);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var kw = 0u; kw < p.K; kw++) {
+      let iw = i32(ow * p.stride + kw) - i32(p.pad);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      let v = src[plane * p.H * p.W + u32(ih) * p.W + u32(iw)];
+      if (v > best || at < 0 || v != v) {
+        best = v;
+        at = ih * i32(p.W) + iw;
+        if (v != v) { break; }
+      }
+    }
+  }
+  out[i] = best;
+  indices[i] = at;
+}
+
+// Visits each output window (oh, ow) whose span covers input (ih, iw).
+fn window_range(ihw: u32, out_size: u32) -> vec2u {
+  let top = i32(ihw + p.pad) - i32(p.K) + 1;
+  var lo = 0u;
+  if (top > 0) { lo = (u32(top) + p.stride - 1u) / p.stride; }
+  let hi = min((ihw + p.pad) / p.stride + 1u, out_size);
+  return vec2u(lo, hi);
+}
+
+@compute @workgroup_size(256)
+fn max_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.total) { return; }
+  let iw = i % p.W;
+  let ih = (i / p.W) % p.H;
+  let plane = i / (p.W * p.H);
+  let me = i32(ih * p.W + iw);
+  let rh = window_range(ih, p.OH);
+  let rw = window_range(iw, p.OW);
+  var s = 0.0;
+  for (var oh = rh.x; oh < rh.y; oh++) {
+    for (var ow = rw.x; ow < rw.y; ow++) {
+      let o = plane * p.OH * p.OW + oh * p.OW + ow;
+      if (argmax[o] == me) { s += src[o]; }
+    }
+  }
+  out[i] = s;
+}
+
+@compute @workgroup_size(256)
+fn avg_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.total) { return; }
+  let ow = i % p.OW;
+  let oh = (i / p.OW) % p.OH;
+  let plane = i / (p.OW * p.OH);
+  var s = 0.0;
+  for (var kh = 0u; kh < p.K; kh++) {
+    let ih = i32(oh * p.stride + kh) - i32(p.pad);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var kw = 0u; kw < p.K; kw++) {
+      let iw = i32(ow * p.stride + kw) - i32(p.pad);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      s += src[plane * p.H * p.W + u32(ih) * p.W + u32(iw)];
+    }
+  }
+  out[i] = s / f32(p.K * p.K);
+}
+
+@compute @workgroup_size(256)
+fn avg_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.total) { return; }
+  let iw = i % p.W;
+  let ih = (i / p.W) % p.H;
+  let plane = i / (p.W * p.H);
+  let rh = window_range(ih, p.OH);
+  let rw = window_range(iw, p.OW);
+  var s = 0.0;
+  for (var oh = rh.x; oh < rh.y; oh++) {
+    for (var ow = rw.x; ow < rw.y; ow++) {
+      s += src[plane * p.OH * p.OW + oh * p.OW + ow];
+    }
+  }
+  out[i] = s / f32(p.K * p.K);
+}

@@ -1,0 +1,93 @@
+// Reductions over the middle axis of an input viewed as [outer, size, inner], giving [outer, inner].
+// `reduce_rows` (inner == 1) gives each output a workgroup that strides over the row and combines in
+// workgroup memory; `reduce_cols` gives each output a thread, which reads coalesced across `inner`.
+// OP: 0 sum (times `scale`, so mean is a sum), 1 max, 2 argmax (index written as i32 bits),
+// 3 sum of squares (times `scale`).
+
+struct Params {
+  outer: u32,
+  size: u32,
+  inner: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+override OP: u32 = 0;
+
+const NEG_INF = -3.4028234663852886e38;
+
+var<workgroup> vals: array<f32, 256>;
+var<workgroup> idxs: array<u32, 256>;
+
+fn init() -> f32 {
+  return select(0.0, NEG_INF, OP == 1u || OP == 2u);
+}
+
+fn lift(v: f32) -> f32 {
+  return select(v, v * v, OP == 3u);
+}
+
+// Combines (va, ia) with (vb, ib); argmax keeps the first index among equal maxima, like PyTorch.
+// NaN propagates through max like torch.max.
+fn better(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
+  if (vb != vb) { return !(va != va) || ib < ia; }
+  if (va != va) { return false; }
+  return vb > va || (vb == va && ib < ia);
+}
+
+fn finish(v: f32, i: u32) -> f32 {
+  switch OP {
+    case 2u: { return bitcast<f32>(i); }
+    case 1u: { return v; }
+    default: { return v * p.scale; }
+  }
+}
+
+@compute @workgroup_size(256)
+fn reduce_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= p.outer) { return; }
+  let base = row * p.size;
+  var v = init();
+  var vi = 0xffffffffu;
+  for (var j = lid; j < p.size; j += 256u) {
+    let e = lift(x[base + j]);
+    if (OP == 0u || OP == 3u) { v += e; } else if (better(v, vi, e, j)) { v = e; vi = j; }
+  }
+  vals[lid] = v;
+  idxs[lid] = vi;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      if (OP == 0u || OP == 3u) {
+        vals[lid] += vals[lid + s];
+      } else if (better(vals[lid], idxs[lid], vals[lid + s], idxs[lid + s])) {
+        vals[lid] = vals[lid + s];
+        idxs[lid] = idxs[lid + s];
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    out[row] = finish(vals[0], idxs[0]);
+  }
+}
+
+@compute @workgroup_size(256)
+fn reduce_cols(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (i >= p.outer * p.inner) { return; }
+  let o = i / p.inner;
+  let k = i % p.inner;
+  let base = o * p.size * p.inner + k;
+  var v = init();
+  var vi = 0xffffffffu;
+  for (var j = 0u; j < p.size; j++) {
+    let e = lift(x[base + j * p.inner]);
+    if (OP == 0u || OP == 3u) { v += e; } else if (better(v, vi, e, j)) { v = e; vi = j; }
+  }
+  out[i] = finish(v, vi);
+}

@@ -1,0 +1,62 @@
+/**
+ * The backend surface: allocate, free, write, read, run a kernel, flush. Everything above it is
+ * backend-agnostic, so the cpu backend (the reference) runs every test and the webgpu backend is
+ * checked against it kernel by kernel.
+ */
+import type { KernelName } from './kernels';
+
+/** Element types. int32 holds labels and indices; both are 4 bytes per element. */
+export type DType = 'float32' | 'int32';
+
+/** A block of device memory; what it holds is backend-specific. */
+export interface Storage {
+  /** Unique per allocation, for caches and labels. */
+  readonly id: number;
+  /** Bytes requested (the backend may hold more). */
+  readonly bytes: number;
+  /** Tensors sharing this storage (views); freed when it reaches zero. */
+  refs: number;
+}
+
+/** Values for a kernel's uniform struct, by WGSL field name (arrays fill array<vec4u, N> fields). */
+export type KernelParams = Record<string, number | number[]>;
+
+/** Pipeline constants (WGSL `override`s), by name. */
+export type KernelConstants = Record<string, number | boolean>;
+
+/** One kernel launch: the kernel, its storage buffers by WGSL variable name, params, constants. */
+export interface KernelCall {
+  kernel: KernelName;
+  buffers: Record<string, Storage>;
+  params: KernelParams;
+  constants?: KernelConstants;
+  /** Params that change on every call (optimizer scalars), so not worth caching. */
+  dynamic?: boolean;
+}
+
+/** Bytes of device memory held by tensors, and held in total including the reuse pool. */
+export interface MemoryInfo {
+  bytesInUse: number;
+  bytesPooled: number;
+  buffers: number;
+}
+
+/** A place where tensors live and kernels run. */
+export interface Backend {
+  readonly name: 'webgpu' | 'cpu';
+  /** Allocates uninitialised storage of `bytes` bytes. */
+  alloc(bytes: number): Storage;
+  /** Returns storage to the backend (its memory may be reused at once by later kernels). */
+  free(s: Storage): void;
+  /** Copies host data into storage, starting at byte 0. */
+  write(s: Storage, data: ArrayBufferView): void;
+  /** Reads storage back to the host (waits for all queued work). */
+  read(s: Storage, bytes?: number): Promise<ArrayBuffer>;
+  /** Queues a kernel launch. */
+  run(call: KernelCall): void;
+  /** Submits queued work to the device (one submission per training step). */
+  flush(): void;
+  /** Waits until the device has finished all submitted work. */
+  sync(): Promise<void>;
+  memory(): MemoryInfo;
+}

@@ -1,0 +1,474 @@
+/**
+ * The cpu backend: plain TypeScript versions of every kernel in shaders/, with the same buffer
+ * and param names. It is the reference the WebGPU kernels are tested against, and the fallback
+ * where there is no WebGPU. Arithmetic is rounded to float32 (Math.fround) where the GPU's is.
+ */
+import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
+import { BINARY, type KernelName, REDUCE, UNARY } from './kernels';
+
+interface CpuStorage extends Storage {
+  f32: Float32Array;
+  i32: Int32Array;
+  u32: Uint32Array;
+  u8: Uint8Array;
+}
+
+let nextId = 1;
+const f = Math.fround;
+
+type Buffers = Record<string, CpuStorage>;
+type Kernel = (b: Buffers, p: KernelParams, c: Record<string, number | boolean>) => void;
+
+const n = (p: KernelParams, k: string) => p[k] as number;
+
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+function power(x: number, e: number): number {
+  if (x < 0 && !Number.isInteger(e)) return Number.NaN;
+  return x ** e;
+}
+
+function pcgHash(v: number): number {
+  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+function unaryOp(op: number, x: number, a: number, b: number, i: number, seed: number): number {
+  switch (op) {
+    case UNARY.copy:
+      return x;
+    case UNARY.neg:
+      return -x;
+    case UNARY.exp:
+      return Math.exp(x);
+    case UNARY.log:
+      return Math.log(x);
+    case UNARY.sqrt:
+      return Math.sqrt(x);
+    case UNARY.relu:
+      return Math.max(x, 0);
+    case UNARY.leakyRelu:
+      return x > 0 ? x : f(x * a);
+    case UNARY.tanh:
+      return Math.tanh(x);
+    case UNARY.sigmoid:
+      return 1 / (1 + Math.exp(-x));
+    case UNARY.gelu:
+      return 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+    case UNARY.pow:
+      return power(x, a);
+    case UNARY.affine:
+      return f(f(x * a) + b);
+    case UNARY.abs:
+      return Math.abs(x);
+    case UNARY.sign:
+      return Math.sign(x);
+    case UNARY.clamp:
+      return Math.min(Math.max(x, a), b);
+    case UNARY.dropout: {
+      const u = (pcgHash((i ^ pcgHash(seed)) >>> 0) >>> 8) / 16777216;
+      return u >= a ? f(x / f(1 - a)) : 0;
+    }
+    default:
+      throw new Error(`unknown unary op ${op}`);
+  }
+}
+
+function binaryOp(op: number, x: number, y: number, a: number): number {
+  switch (op) {
+    case BINARY.add:
+      return x + y;
+    case BINARY.sub:
+      return x - y;
+    case BINARY.mul:
+      return x * y;
+    case BINARY.div:
+      return x / y;
+    case BINARY.maximum:
+      return Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.max(x, y);
+    case BINARY.minimum:
+      return Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.min(x, y);
+    case BINARY.pow:
+      return power(x, y);
+    case BINARY.reluGrad:
+      return y > 0 ? x : 0;
+    case BINARY.leakyReluGrad:
+      return y > 0 ? x : x * a;
+    case BINARY.tanhGrad:
+      return x * f(1 - f(y * y));
+    case BINARY.sigmoidGrad:
+      return f(x * y) * f(1 - y);
+    case BINARY.geluGrad:
+      return x * (0.5 * (1 + erf(y * Math.SQRT1_2)) + y * 0.3989422804014327 * Math.exp(-0.5 * y * y));
+    case BINARY.eq:
+      return x === y ? 1 : 0;
+    case BINARY.gt:
+      return x > y ? 1 : 0;
+    default:
+      throw new Error(`unknown binary op ${op}`);
+  }
+}
+
+/** The flat source index of output element i through a strided view. */
+function sourceIndex(i: number, shape: number[], strides: number[], rank: number): number {
+  let rem = i;
+  let idx = 0;
+  for (let d = rank - 1; d >= 0; d--) {
+    idx += (rem % shape[d]) * strides[d];
+    rem = Math.floor(rem / shape[d]);
+  }
+  return idx;
+}
+
+function better(va: number, ia: number, vb: number, ib: number): boolean {
+  if (Number.isNaN(vb)) return !Number.isNaN(va) || ib < ia;
+  if (Number.isNaN(va)) return false;
+  return vb > va || (vb === va && ib < ia);
+}
+
+function reduce(b: Buffers, p: KernelParams, c: Record<string, number | boolean>): void {
+  const [outer, size, inner, scale] = [n(p, 'outer'), n(p, 'size'), n(p, 'inner'), n(p, 'scale')];
+  const op = c.OP as number;
+  const x = b.x.f32;
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < inner; k++) {
+      const base = o * size * inner + k;
+      let v = op === REDUCE.max || op === REDUCE.argmax ? -Number.MAX_VALUE : 0;
+      let vi = -1;
+      for (let j = 0; j < size; j++) {
+        const e = op === REDUCE.sumSquares ? x[base + j * inner] ** 2 : x[base + j * inner];
+        if (op === REDUCE.sum || op === REDUCE.sumSquares) v += e;
+        else if (vi < 0 || better(v, vi, e, j)) {
+          v = e;
+          vi = j;
+        }
+      }
+      const idx = o * inner + k;
+      if (op === REDUCE.argmax) b.out.i32[idx] = vi;
+      else b.out.f32[idx] = op === REDUCE.max ? v : v * scale;
+    }
+  }
+}
+
+function logSumExp(x: Float32Array, base: number, cols: number): number {
+  let m = -Number.MAX_VALUE;
+  for (let j = 0; j < cols; j++) m = Math.max(m, x[base + j]);
+  let s = 0;
+  for (let j = 0; j < cols; j++) s += Math.exp(x[base + j] - m);
+  return m + Math.log(s);
+}
+
+/** A 2-D pooling window walk shared by the four pooling kernels. */
+function poolGeometry(p: KernelParams) {
+  return { H: n(p, 'H'), W: n(p, 'W'), OH: n(p, 'OH'), OW: n(p, 'OW'), K: n(p, 'K'), S: n(p, 'stride'), P: n(p, 'pad') };
+}
+
+const KERNELS: Record<KernelName, Kernel> = {
+  unary(b, p, c) {
+    const [N, rank] = [n(p, 'n'), n(p, 'rank')];
+    const shape = p.shape as number[];
+    const strides = p.strideA as number[];
+    const off = n(p, 'offsetA') ?? 0;
+    const x = b.a.f32;
+    const out = b.out.f32;
+    const op = c.OP as number;
+    const [alpha, beta, seed] = [n(p, 'alpha') ?? 0, n(p, 'beta') ?? 0, n(p, 'seed') ?? 0];
+    for (let i = 0; i < N; i++) {
+      const src = c.CONTIGUOUS ? off + i : off + sourceIndex(i, shape, strides, rank);
+      out[i] = op === UNARY.intToFloat ? b.a.i32[src] : unaryOp(op, x[src], alpha, beta, i, seed);
+    }
+  },
+  binary(b, p, c) {
+    const [N, rank] = [n(p, 'n'), n(p, 'rank')];
+    const shape = p.shape as number[];
+    const [sa, sb] = [p.strideA as number[], p.strideB as number[]];
+    const [oa, ob] = [n(p, 'offsetA') ?? 0, n(p, 'offsetB') ?? 0];
+    const [x, y, out] = [b.a.f32, b.b.f32, b.out.f32];
+    const op = c.OP as number;
+    const alpha = n(p, 'alpha') ?? 0;
+    for (let i = 0; i < N; i++) {
+      const ia = c.CONTIGUOUS ? oa + i : oa + sourceIndex(i, shape, sa, rank);
+      const ib = c.CONTIGUOUS ? ob + i : ob + sourceIndex(i, shape, sb, rank);
+      out[i] = binaryOp(op, x[ia], y[ib], alpha);
+    }
+  },
+  fill(b, p) {
+    b.dst.f32.fill(n(p, 'value'), 0, n(p, 'n'));
+  },
+  reduceRows: reduce,
+  reduceCols: reduce,
+  matmul(b, p, c) {
+    const [M, N, K, batch] = [n(p, 'M'), n(p, 'N'), n(p, 'K'), n(p, 'batch')];
+    const [sA, sB, oA, oB] = [n(p, 'strideA'), n(p, 'strideB'), n(p, 'offsetA'), n(p, 'offsetB')];
+    const [A, B, out] = [b.a.f32, b.b.f32, b.out.f32];
+    const bias = c.HAS_BIAS ? b.bias.f32 : null;
+    const row = new Float32Array(N);
+    for (let z = 0; z < batch; z++) {
+      const [ba, bb] = [oA + z * sA, oB + z * sB];
+      for (let m = 0; m < M; m++) {
+        row.fill(0);
+        for (let k = 0; k < K; k++) {
+          const av = c.TRANS_A ? A[ba + k * M + m] : A[ba + m * K + k];
+          if (av === 0) continue;
+          if (c.TRANS_B) for (let j = 0; j < N; j++) row[j] += av * B[bb + j * K + k];
+          else for (let j = 0; j < N; j++) row[j] += av * B[bb + k * N + j];
+        }
+        for (let j = 0; j < N; j++) {
+          let v = row[j] + (bias ? bias[j] : 0);
+          if (c.RELU) v = Math.max(v, 0);
+          out[z * M * N + m * N + j] = v;
+        }
+      }
+    }
+  },
+  logSoftmax(b, p) {
+    const [rows, cols] = [n(p, 'rows'), n(p, 'cols')];
+    for (let r = 0; r < rows; r++) {
+      const lse = logSumExp(b.x.f32, r * cols, cols);
+      for (let j = 0; j < cols; j++) b.out.f32[r * cols + j] = b.x.f32[r * cols + j] - lse;
+    }
+  },
+  logSoftmaxBackward(b, p) {
+    const [rows, cols] = [n(p, 'rows'), n(p, 'cols')];
+    const [y, g, out] = [b.x.f32, b.g.f32, b.out.f32];
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += g[r * cols + j];
+      for (let j = 0; j < cols; j++) out[r * cols + j] = g[r * cols + j] - Math.exp(y[r * cols + j]) * s;
+    }
+  },
+  crossEntropy(b, p) {
+    const [rows, cols, eps] = [n(p, 'rows'), n(p, 'cols'), n(p, 'smoothing')];
+    const x = b.x.f32;
+    for (let r = 0; r < rows; r++) {
+      const lse = logSumExp(x, r * cols, cols);
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[r * cols + j] - lse;
+      const picked = x[r * cols + b.labels.i32[r]] - lse;
+      b.out.f32[r] = -(1 - eps) * picked - (eps / cols) * s;
+    }
+  },
+  crossEntropyBackward(b, p) {
+    const [rows, cols, eps, scale] = [n(p, 'rows'), n(p, 'cols'), n(p, 'smoothing'), n(p, 'scale')];
+    const x = b.x.f32;
+    const k = b.g.f32[0] * scale;
+    for (let r = 0; r < rows; r++) {
+      const lse = logSumExp(x, r * cols, cols);
+      const y = b.labels.i32[r];
+      for (let j = 0; j < cols; j++) {
+        const want = (j === y ? 1 - eps : 0) + eps / cols;
+        b.out.f32[r * cols + j] = (Math.exp(x[r * cols + j] - lse) - want) * k;
+      }
+    }
+  },
+  gatherRows(b, p) {
+    const [rows, size, off] = [n(p, 'rows'), n(p, 'rowSize'), n(p, 'indexOffset')];
+    for (let r = 0; r < rows; r++) {
+      const from = b.index.i32[off + r] * size;
+      b.out.u32.set(b.src.u32.subarray(from, from + size), r * size);
+    }
+  },
+  gatherBytes(b, p) {
+    const [rows, size, off, mean, std] = [n(p, 'rows'), n(p, 'rowSize'), n(p, 'indexOffset'), n(p, 'mean'), n(p, 'std')];
+    const [m, s] = [f(mean), f(std)];
+    for (let r = 0; r < rows; r++) {
+      const from = b.index.i32[off + r] * size;
+      for (let j = 0; j < size; j++) b.outf.f32[r * size + j] = f(f(f(b.src.u8[from + j] / 255) - m) / s);
+    }
+  },
+  gatherLabels(b, p) {
+    const [rows, off] = [n(p, 'rows'), n(p, 'indexOffset')];
+    for (let r = 0; r < rows; r++) b.out.i32[r] = b.src.u8[b.index.i32[off + r]];
+  },
+  adam(b, p, c) {
+    const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
+    const [b1, b2, eps, stepSize, bc2sqrt] = ['c0', 'c1', 'c2', 'c3', 'c4'].map((k) => f(n(p, k)));
+    const [w, g, m, v] = [b.param.f32, b.grad.f32, b.s1.f32, b.s2.f32];
+    for (let i = 0; i < N; i++) {
+      let wi = w[i];
+      let gi = g[i];
+      if (c.DECOUPLED) wi = f(wi * f(1 - f(lr * wd)));
+      else if (wd !== 0) gi = f(gi + f(wd * wi));
+      m[i] = f(m[i] + f(f(gi - m[i]) * f(1 - b1)));
+      v[i] = f(f(v[i] * b2) + f(f(f(1 - b2) * gi) * gi));
+      const denom = f(f(Math.sqrt(v[i]) / bc2sqrt) + eps);
+      w[i] = f(wi - f(stepSize * f(m[i] / denom)));
+    }
+  },
+  sgd(b, p) {
+    const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
+    const [mom, damp, nesterov, first] = ['c0', 'c1', 'c2', 'c3'].map((k) => f(n(p, k)));
+    const [w, g, buf] = [b.param.f32, b.grad.f32, b.s1?.f32];
+    for (let i = 0; i < N; i++) {
+      let gi = g[i];
+      if (wd !== 0) gi = f(gi + f(wd * w[i]));
+      if (mom !== 0) {
+        buf[i] = first !== 0 ? gi : f(f(buf[i] * mom) + f(f(1 - damp) * gi));
+        gi = nesterov !== 0 ? f(gi + f(mom * buf[i])) : buf[i];
+      }
+      w[i] = f(w[i] - f(lr * gi));
+    }
+  },
+  rmsprop(b, p) {
+    const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
+    const [alpha, eps, mom] = ['c0', 'c1', 'c2'].map((k) => f(n(p, k)));
+    const [w, g, sq, buf] = [b.param.f32, b.grad.f32, b.s1.f32, b.s2?.f32];
+    for (let i = 0; i < N; i++) {
+      let gi = g[i];
+      if (wd !== 0) gi = f(gi + f(wd * w[i]));
+      sq[i] = f(f(sq[i] * alpha) + f(f(f(1 - alpha) * gi) * gi));
+      const avg = f(Math.sqrt(sq[i]) + eps);
+      if (mom !== 0) {
+        buf[i] = f(f(buf[i] * mom) + f(gi / avg));
+        w[i] = f(w[i] - f(lr * buf[i]));
+      } else {
+        w[i] = f(w[i] - f(lr * f(gi / avg)));
+      }
+    }
+  },
+  im2col(b, p) {
+    const [total, C, H, W, KH, KW, OH, OW, S, P] = ['total', 'C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((k) => n(p, k));
+    const [src, out] = [b.src.f32, b.out.f32];
+    const pos = OH * OW;
+    const rows = C * KH * KW;
+    for (let i = 0; i < total; i++) {
+      const q = i % pos;
+      const row = Math.floor(i / pos) % rows;
+      const nn = Math.floor(i / (pos * rows));
+      const kw = row % KW;
+      const kh = Math.floor(row / KW) % KH;
+      const c = Math.floor(row / (KW * KH));
+      const ih = Math.floor(q / OW) * S + kh - P;
+      const iw = (q % OW) * S + kw - P;
+      out[i] = ih >= 0 && iw >= 0 && ih < H && iw < W ? src[((nn * C + c) * H + ih) * W + iw] : 0;
+    }
+  },
+  col2im(b, p) {
+    const [total, C, H, W, KH, KW, OH, OW, S, P] = ['total', 'C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((k) => n(p, k));
+    const [src, out] = [b.src.f32, b.out.f32];
+    const pos = OH * OW;
+    const rows = C * KH * KW;
+    out.fill(0, 0, total);
+    // Scatter form: each column entry adds into the input element it was read from.
+    const N = total / (C * H * W);
+    for (let nn = 0; nn < N; nn++)
+      for (let row = 0; row < rows; row++) {
+        const kw = row % KW;
+        const kh = Math.floor(row / KW) % KH;
+        const c = Math.floor(row / (KW * KH));
+        for (let q = 0; q < pos; q++) {
+          const ih = Math.floor(q / OW) * S + kh - P;
+          const iw = (q % OW) * S + kw - P;
+          if (ih >= 0 && iw >= 0 && ih < H && iw < W) out[((nn * C + c) * H + ih) * W + iw] += src[(nn * rows + row) * pos + q];
+        }
+      }
+  },
+  maxPool(b, p) {
+    const { H, W, OH, OW, K, S, P } = poolGeometry(p);
+    const total = n(p, 'total');
+    for (let i = 0; i < total; i++) {
+      const [ow, oh, plane] = [i % OW, Math.floor(i / OW) % OH, Math.floor(i / (OW * OH))];
+      let best = -Number.MAX_VALUE;
+      let at = -1;
+      for (let kh = 0; kh < K; kh++)
+        for (let kw = 0; kw < K; kw++) {
+          const [ih, iw] = [oh * S + kh - P, ow * S + kw - P];
+          if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+          const v = b.src.f32[plane * H * W + ih * W + iw];
+          if (at < 0 || v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+            best = v;
+            at = ih * W + iw;
+          }
+        }
+      b.out.f32[i] = best;
+      b.indices.i32[i] = at;
+    }
+  },
+  maxPoolBackward(b, p) {
+    const { H, W, OH, OW } = poolGeometry(p);
+    const planes = n(p, 'total') / (H * W);
+    b.out.f32.fill(0, 0, planes * H * W);
+    for (let o = 0; o < planes * OH * OW; o++) {
+      const plane = Math.floor(o / (OH * OW));
+      b.out.f32[plane * H * W + b.argmax.i32[o]] += b.src.f32[o];
+    }
+  },
+  avgPool(b, p) {
+    const { H, W, OH, OW, K, S, P } = poolGeometry(p);
+    const total = n(p, 'total');
+    for (let i = 0; i < total; i++) {
+      const [ow, oh, plane] = [i % OW, Math.floor(i / OW) % OH, Math.floor(i / (OW * OH))];
+      let s = 0;
+      for (let kh = 0; kh < K; kh++)
+        for (let kw = 0; kw < K; kw++) {
+          const [ih, iw] = [oh * S + kh - P, ow * S + kw - P];
+          if (ih >= 0 && ih < H && iw >= 0 && iw < W) s += b.src.f32[plane * H * W + ih * W + iw];
+        }
+      b.out.f32[i] = s / (K * K);
+    }
+  },
+  avgPoolBackward(b, p) {
+    const { H, W, OH, OW, K, S, P } = poolGeometry(p);
+    const planes = n(p, 'total') / (H * W);
+    b.out.f32.fill(0, 0, planes * H * W);
+    for (let o = 0; o < planes * OH * OW; o++) {
+      const [ow, oh, plane] = [o % OW, Math.floor(o / OW) % OH, Math.floor(o / (OW * OH))];
+      const g = b.src.f32[o] / (K * K);
+      for (let kh = 0; kh < K; kh++)
+        for (let kw = 0; kw < K; kw++) {
+          const [ih, iw] = [oh * S + kh - P, ow * S + kw - P];
+          if (ih >= 0 && ih < H && iw >= 0 && iw < W) b.out.f32[plane * H * W + ih * W + iw] += g;
+        }
+    }
+  },
+};
+
+/** Runs kernels in plain TypeScript on ArrayBuffers. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  private inUse = 0;
+
+  alloc(bytes: number): Storage {
+    const data = new ArrayBuffer(Math.ceil(bytes / 4) * 4);
+    this.inUse += data.byteLength;
+    const s: CpuStorage = {
+      id: nextId++,
+      bytes,
+      refs: 0,
+      f32: new Float32Array(data),
+      i32: new Int32Array(data),
+      u32: new Uint32Array(data),
+      u8: new Uint8Array(data),
+    };
+    return s;
+  }
+
+  free(s: Storage): void {
+    this.inUse -= (s as CpuStorage).u8.byteLength;
+  }
+
+  write(s: Storage, data: ArrayBufferView): void {
+    (s as CpuStorage).u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  async read(s: Storage, bytes = s.bytes): Promise<ArrayBuffer> {
+    return (s as CpuStorage).u8.slice(0, bytes).buffer;
+  }
+
+  run(call: KernelCall): void {
+    KERNELS[call.kernel](call.buffers as Buffers, call.params, call.constants ?? {});
+  }
+
+  flush(): void {}
+
+  async sync(): Promise<void> {}
+
+  memory(): MemoryInfo {
+    return { bytesInUse: this.inUse, bytesPooled: this.inUse, buffers: 0 };
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The kernel table: every kernel's WGSL family (file in shaders/), entry point, and launch grid.
+ * The cpu backend implements the same names with the same buffer and param names.
+ */
+import type { KernelParams } from './backend';
+
+/** Shader files, one per family. */
+export type ShaderFamily = 'elementwise' | 'reduce' | 'matmul' | 'softmax' | 'gather' | 'optim' | 'conv' | 'pool';
+
+interface KernelDef {
+  family: ShaderFamily;
+  entry: string;
+  /** Workgroup counts (x, y, z) for these params. */
+  grid: (p: KernelParams) => [number, number, number];
+  /** The uniform variable's name in WGSL, when not `p`. */
+  uniform?: string;
+}
+
+const MAX_GROUPS = 65535;
+
+/** Spreads a 1-D count of workgroups over x and y, since each dimension is capped at 65535. */
+function spread(groups: number): [number, number, number] {
+  const g = Math.max(1, groups);
+  return g <= MAX_GROUPS ? [g, 1, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS), 1];
+}
+
+const num = (p: KernelParams, k: string) => p[k] as number;
+const perElement = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 256));
+const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
+
+/** Every kernel the engine launches. */
+export const KERNELS = {
+  unary: { family: 'elementwise', entry: 'unary', grid: perElement('n') },
+  binary: { family: 'elementwise', entry: 'binary', grid: perElement('n') },
+  fill: { family: 'elementwise', entry: 'fill', grid: perElement('n'), uniform: 'fp' },
+  reduceRows: { family: 'reduce', entry: 'reduce_rows', grid: perRow('outer') },
+  reduceCols: { family: 'reduce', entry: 'reduce_cols', grid: (p) => spread(Math.ceil((num(p, 'outer') * num(p, 'inner')) / 256)) },
+  matmul: {
+    family: 'matmul',
+    entry: 'matmul',
+    grid: (p) => [Math.ceil(num(p, 'N') / 64), Math.ceil(num(p, 'M') / 64), num(p, 'batch')],
+  },
+  logSoftmax: { family: 'softmax', entry: 'log_softmax', grid: perRow('rows') },
+  logSoftmaxBackward: { family: 'softmax', entry: 'log_softmax_backward', grid: perRow('rows') },
+  crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: perRow('rows') },
+  crossEntropyBackward: { family: 'softmax', entry: 'cross_entropy_backward', grid: perRow('rows') },
+  gatherRows: { family: 'gather', entry: 'gather_rows', grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)) },
+  gatherBytes: { family: 'gather', entry: 'gather_bytes', grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)) },
+  gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
+  adam: { family: 'optim', entry: 'adam', grid: perElement('n') },
+  sgd: { family: 'optim', entry: 'sgd', grid: perElement('n') },
+  rmsprop: { family: 'optim', entry: 'rmsprop', grid: perElement('n') },
+  im2col: { family: 'conv', entry: 'im2col', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  col2im: { family: 'conv', entry: 'col2im', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  maxPool: { family: 'pool', entry: 'max_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  maxPoolBackward: { family: 'pool', entry: 'max_pool_backward', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  avgPool: { family: 'pool', entry: 'avg_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  avgPoolBackward: { family: 'pool', entry: 'avg_pool_backward', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+} satisfies Record<string, KernelDef>;
+
+/** A kernel's name. */
+export type KernelName = keyof typeof KERNELS;
+
+/** Codes of the `unary` kernel's OP constant (shaders/elementwise.wgsl). */
+export const UNARY = {
+  copy: 0,
+  neg: 1,
+  exp: 2,
+  log: 3,
+  sqrt: 4,
+  relu: 5,
+  leakyRelu: 6,
+  tanh: 7,
+  sigmoid: 8,
+  gelu: 9,
+  pow: 10,
+  affine: 11,
+  abs: 12,
+  sign: 13,
+  clamp: 14,
+  intToFloat: 15,
+  dropout: 16,
+} as const;
+
+/** Codes of the `binary` kernel's OP constant (shaders/elementwise.wgsl). */
+export const BINARY = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  pow: 6,
+  reluGrad: 7,
+  leakyReluGrad: 8,
+  tanhGrad: 9,
+  sigmoidGrad: 10,
+  geluGrad: 11,
+  eq: 12,
+  gt: 13,
+} as const;
+
+/** Codes of the reduce kernels' OP constant (shaders/reduce.wgsl). */
+export const REDUCE = { sum: 0, max: 1, argmax: 2, sumSquares: 3 } as const;
+
+/** Unary op names. */
+export type UnaryOp = keyof typeof UNARY;
+/** Binary op names. */
+export type BinaryOp = keyof typeof BINARY;
+/** Reduction names. */
+export type ReduceOp = keyof typeof REDUCE;

@@ -1,0 +1,399 @@
+/**
+ * The raw op set: each function checks shapes, allocates its output and queues one or a few
+ * kernels. Nothing here records gradients; autograd/ wraps these ops with their gradient rules.
+ */
+import type { Backend, DType, KernelParams, Storage } from './backend';
+import { BINARY, type BinaryOp, REDUCE, type ReduceOp, UNARY, type UnaryOp } from './kernels';
+import { numel, Tensor, type TypedArray } from './tensor';
+
+const MAX_RANK = 8;
+
+/** An uninitialised tensor. */
+export function empty(backend: Backend, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return new Tensor(backend, backend.alloc(Math.max(1, numel(shape)) * 4), [...shape], dtype);
+}
+
+/** A tensor holding a copy of host data. */
+export function tensor(backend: Backend, data: ArrayLike<number>, shape?: readonly number[], dtype?: DType): Tensor {
+  const dt = dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
+  const arr: TypedArray = dt === 'int32' ? Int32Array.from(data) : Float32Array.from(data);
+  const s = shape ?? [arr.length];
+  if (numel(s) !== arr.length) throw new Error(`${arr.length} values do not fill shape [${s}]`);
+  const t = empty(backend, s, dt);
+  backend.write(t.storage, arr);
+  return t;
+}
+
+/** A tensor of raw bytes (uint8 pixels or labels), packed four to a 32-bit word. */
+export function bytes(backend: Backend, data: Uint8Array): Tensor {
+  const t = new Tensor(backend, backend.alloc(Math.max(4, data.byteLength)), [data.byteLength], 'int32');
+  backend.write(t.storage, data);
+  return t;
+}
+
+/** A float32 tensor filled with one value. */
+export function full(backend: Backend, shape: readonly number[], value: number): Tensor {
+  const t = empty(backend, shape);
+  backend.run({ kernel: 'fill', buffers: { dst: t.storage }, params: { n: t.size, value } });
+  return t;
+}
+
+/** Row-major strides of a shape. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** The broadcast shape of two shapes (numpy/PyTorch rules), or an error naming both. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a}] and [${b}] cannot be broadcast together`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Strides that read a tensor of `shape` as if it had `target` shape (0 along broadcast dims). */
+function broadcastStrides(shape: readonly number[], target: readonly number[]): number[] {
+  const strides = contiguousStrides(shape);
+  const off = target.length - shape.length;
+  return target.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : strides[i - off]));
+}
+
+/** Packs up to 8 dims into the uniform's array<vec4u, 2>. */
+function pack(v: readonly number[]): number[] {
+  if (v.length > MAX_RANK) throw new Error(`tensors of more than ${MAX_RANK} dimensions are not supported`);
+  const out = new Array<number>(MAX_RANK).fill(0);
+  v.forEach((x, i) => {
+    out[i] = x;
+  });
+  return out;
+}
+
+function sameBackend(...ts: Tensor[]): Backend {
+  for (const t of ts) t.assertAlive();
+  const b = ts[0].backend;
+  if (ts.some((t) => t.backend !== b)) throw new Error('tensors are on different backends');
+  return b;
+}
+
+/** Reads `x` through strides into a new contiguous tensor of `shape`, applying a unary op. */
+function strided(op: UnaryOp, x: Tensor, shape: readonly number[], strides: number[], extra: KernelParams = {}): Tensor {
+  const out = empty(x.backend, shape, op === 'copy' ? x.dtype : 'float32');
+  const contiguous = strides.every((s, i) => s === contiguousStrides(shape)[i]);
+  x.backend.run({
+    kernel: 'unary',
+    buffers: { a: x.storage, out: out.storage },
+    params: { n: out.size, rank: shape.length, alpha: 0, beta: 0, seed: 0, shape: pack(shape), strideA: pack(strides), strideB: pack([]), offsetA: 0, offsetB: 0, ...extra },
+    constants: { OP: UNARY[op], CONTIGUOUS: contiguous },
+    dynamic: extra.seed !== undefined,
+  });
+  return out;
+}
+
+/** out = op(x), elementwise. `alpha`/`beta` are the op's scalars (slope, exponent, scale/shift, bounds). */
+export function unary(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
+  sameBackend(x);
+  return strided(op, x, x.shape, contiguousStrides(x.shape), { alpha, beta });
+}
+
+/** Inverted dropout with a counter-based mask: the same seed gives the same mask (forward and backward). */
+export function dropoutMask(x: Tensor, p: number, seed: number): Tensor {
+  sameBackend(x);
+  return strided('dropout', x, x.shape, contiguousStrides(x.shape), { alpha: p, seed: seed >>> 0 });
+}
+
+/** out = op(a, b), elementwise with broadcasting. */
+export function binary(op: BinaryOp, a: Tensor, b: Tensor, alpha = 0): Tensor {
+  const backend = sameBackend(a, b);
+  const shape = broadcastShapes(a.shape, b.shape);
+  const out = empty(backend, shape);
+  const [sa, sb] = [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)];
+  const dense = contiguousStrides(shape);
+  const contiguous = sa.every((s, i) => s === dense[i]) && sb.every((s, i) => s === dense[i]);
+  backend.run({
+    kernel: 'binary',
+    buffers: { a: a.storage, b: b.storage, out: out.storage },
+    params: { n: out.size, rank: shape.length, alpha, beta: 0, seed: 0, shape: pack(shape), strideA: pack(sa), strideB: pack(sb), offsetA: 0, offsetB: 0 },
+    constants: { OP: BINARY[op], CONTIGUOUS: contiguous },
+  });
+  return out;
+}
+
+/** A contiguous copy with dimensions reordered, like torch.permute(...).contiguous(). */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  sameBackend(x);
+  if (dims.length !== x.ndim || [...dims].sort().some((d, i) => d !== i)) {
+    throw new Error(`permute dims [${dims}] do not match a tensor of ${x.ndim} dimensions`);
+  }
+  const src = contiguousStrides(x.shape);
+  return strided('copy', x, dims.map((d) => x.shape[d]), dims.map((d) => src[d]));
+}
+
+/** A contiguous copy expanded to `shape` (broadcasting), like torch.expand(...).contiguous(). */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  sameBackend(x);
+  broadcastShapes(x.shape, shape);
+  return strided('copy', x, shape, broadcastStrides(x.shape, shape));
+}
+
+/** Normalises negative dims and checks range. */
+export function normDims(dims: number | readonly number[] | undefined, ndim: number): number[] {
+  const list = dims === undefined ? [...Array(ndim).keys()] : typeof dims === 'number' ? [dims] : [...dims];
+  const out = list.map((d) => (d < 0 ? d + ndim : d));
+  for (const d of out) if (d < 0 || d >= Math.max(ndim, 1)) throw new Error(`dim ${d} out of range for ${ndim} dimensions`);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/**
+ * Reduces over `dims` (all by default). `scale` multiplies sums (1/n makes a mean). Adjacent
+ * dims reduce in one kernel; scattered ones are first permuted to the end.
+ */
+export function reduce(op: ReduceOp, x: Tensor, dims?: number | readonly number[], keepdim = false, scale = 1): Tensor {
+  const backend = sameBackend(x);
+  const d = normDims(dims, x.ndim);
+  const outShape = x.shape.flatMap((s, i) => (d.includes(i) ? (keepdim ? [1] : []) : [s]));
+  const adjacent = d.length === 0 || d[d.length - 1] - d[0] === d.length - 1;
+  let src = x;
+  let outer: number;
+  let size: number;
+  let inner: number;
+  if (adjacent && d.length > 0) {
+    outer = numel(x.shape.slice(0, d[0]));
+    size = numel(d.map((i) => x.shape[i]));
+    inner = numel(x.shape.slice(d[d.length - 1] + 1));
+  } else {
+    const keep = [...Array(x.ndim).keys()].filter((i) => !d.includes(i));
+    src = permute(x, [...keep, ...d]);
+    outer = numel(keep.map((i) => x.shape[i]));
+    size = numel(d.map((i) => x.shape[i]));
+    inner = 1;
+  }
+  const out = empty(backend, outShape, op === 'argmax' ? 'int32' : 'float32');
+  backend.run({
+    kernel: inner === 1 ? 'reduceRows' : 'reduceCols',
+    buffers: { x: src.storage, out: out.storage },
+    params: { outer, size, inner, scale },
+    constants: { OP: REDUCE[op] },
+  });
+  if (src !== x) src.dispose();
+  return out;
+}
+
+const placeholders = new WeakMap<Backend, Storage>();
+
+/** A 4-byte buffer bound where a kernel's optional input is absent (WGSL needs every binding). */
+function placeholder(backend: Backend): Storage {
+  let s = placeholders.get(backend);
+  if (!s) {
+    s = backend.alloc(4);
+    s.refs = 1;
+    placeholders.set(backend, s);
+  }
+  return s;
+}
+
+/** Options of matmul's fused forms. */
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** Added to every row (length N). */
+  bias?: Tensor;
+  relu?: boolean;
+}
+
+/**
+ * Matrix product of the last two dims: [.., M, K] @ [.., K, N] -> [.., M, N] (with transA the
+ * first is stored [.., K, M]; with transB the second [.., N, K]). A 2-D operand is shared by every
+ * batch of a 3-D one.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const backend = sameBackend(a, b, ...(opts.bias ? [opts.bias] : []));
+  if (a.ndim < 2 || b.ndim < 2 || a.ndim > 3 || b.ndim > 3) {
+    throw new Error(`matmul needs 2-D or 3-D operands, got [${a.shape}] and [${b.shape}]`);
+  }
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const [M, K] = opts.transA ? [ac, ar] : [ar, ac];
+  const [K2, N] = opts.transB ? [bc, br] : [br, bc];
+  if (K !== K2) throw new Error(`matmul shapes [${a.shape}]${opts.transA ? 'ᵀ' : ''} and [${b.shape}]${opts.transB ? 'ᵀ' : ''} do not match (${K} vs ${K2})`);
+  const ba = a.ndim === 3 ? a.shape[0] : 1;
+  const bb = b.ndim === 3 ? b.shape[0] : 1;
+  if (ba !== bb && ba !== 1 && bb !== 1) throw new Error(`matmul batch sizes ${ba} and ${bb} differ`);
+  const batch = Math.max(ba, bb);
+  if (opts.bias && (opts.bias.ndim !== 1 || opts.bias.shape[0] !== N)) throw new Error(`bias of shape [${opts.bias.shape}] does not match ${N} columns`);
+  const out = empty(backend, a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N]);
+  backend.run({
+    kernel: 'matmul',
+    buffers: { a: a.storage, b: b.storage, bias: opts.bias?.storage ?? placeholder(backend), out: out.storage },
+    params: { M, N, K, batch, strideA: ba === 1 ? 0 : M * K, strideB: bb === 1 ? 0 : K * N, offsetA: 0, offsetB: 0 },
+    constants: { TRANS_A: !!opts.transA, TRANS_B: !!opts.transB, HAS_BIAS: !!opts.bias, RELU: !!opts.relu },
+  });
+  return out;
+}
+
+function rowsCols(x: Tensor): [number, number] {
+  const cols = x.shape[x.ndim - 1];
+  return [x.size / cols, cols];
+}
+
+/** log_softmax over the last dim. */
+export function logSoftmax(x: Tensor): Tensor {
+  const backend = sameBackend(x);
+  const [rows, cols] = rowsCols(x);
+  const out = empty(backend, x.shape);
+  backend.run({ kernel: 'logSoftmax', buffers: { x: x.storage, out: out.storage }, params: { rows, cols, smoothing: 0, scale: 1 } });
+  return out;
+}
+
+/** Gradient of log_softmax given its output y and the upstream gradient g. */
+export function logSoftmaxBackward(y: Tensor, g: Tensor): Tensor {
+  const backend = sameBackend(y, g);
+  const [rows, cols] = rowsCols(y);
+  const out = empty(backend, y.shape);
+  backend.run({ kernel: 'logSoftmaxBackward', buffers: { x: y.storage, g: g.storage, out: out.storage }, params: { rows, cols, smoothing: 0, scale: 1 } });
+  return out;
+}
+
+function checkLabels(logits: Tensor, labels: Tensor): [number, number] {
+  if (logits.ndim !== 2) throw new Error(`cross-entropy expects logits [N, C], got [${logits.shape}]`);
+  if (labels.dtype !== 'int32' || labels.ndim !== 1 || labels.shape[0] !== logits.shape[0]) {
+    throw new Error(`cross-entropy expects int32 labels [${logits.shape[0]}], got ${labels.dtype} [${labels.shape}]`);
+  }
+  return [logits.shape[0], logits.shape[1]];
+}
+
+/** Per-sample cross-entropy of logits [N, C] against integer labels [N], with label smoothing. */
+export function crossEntropyRows(logits: Tensor, labels: Tensor, smoothing = 0): Tensor {
+  const backend = sameBackend(logits, labels);
+  const [rows, cols] = checkLabels(logits, labels);
+  const out = empty(backend, [rows]);
+  backend.run({ kernel: 'crossEntropy', buffers: { x: logits.storage, labels: labels.storage, out: out.storage }, params: { rows, cols, smoothing, scale: 1 } });
+  return out;
+}
+
+/** d(mean cross-entropy)/d(logits) times the scalar tensor g (the upstream gradient) and `scale`. */
+export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor, smoothing = 0, scale = 1): Tensor {
+  const backend = sameBackend(logits, labels, g);
+  const [rows, cols] = checkLabels(logits, labels);
+  const out = empty(backend, logits.shape);
+  backend.run({
+    kernel: 'crossEntropyBackward',
+    buffers: { x: logits.storage, labels: labels.storage, g: g.storage, out: out.storage },
+    params: { rows, cols, smoothing, scale },
+  });
+  return out;
+}
+
+/** Rows of a [R, ...] tensor picked by `count` int32 indices starting at `offset` in `index`. */
+export function gatherRows(src: Tensor, index: Tensor, offset: number, count: number): Tensor {
+  const backend = sameBackend(src, index);
+  const rowSize = numel(src.shape.slice(1));
+  const out = empty(backend, [count, ...src.shape.slice(1)], src.dtype);
+  backend.run({ kernel: 'gatherRows', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean: 0, std: 1 } });
+  return out;
+}
+
+/** Images stored as uint8 bytes (see bytes()), gathered by index and normalised: (x/255 - mean)/std. */
+export function gatherImages(src: Tensor, index: Tensor, offset: number, count: number, sampleShape: readonly number[], mean: number, std: number): Tensor {
+  const backend = sameBackend(src, index);
+  const rowSize = numel(sampleShape);
+  const out = empty(backend, [count, ...sampleShape]);
+  backend.run({ kernel: 'gatherBytes', buffers: { src: src.storage, index: index.storage, outf: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean, std } });
+  return out;
+}
+
+/** Labels stored as uint8 bytes, gathered by index into an int32 tensor. */
+export function gatherLabels(src: Tensor, index: Tensor, offset: number, count: number): Tensor {
+  const backend = sameBackend(src, index);
+  const out = empty(backend, [count], 'int32');
+  backend.run({ kernel: 'gatherLabels', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize: 1, indexOffset: offset, mean: 0, std: 1 } });
+  return out;
+}
+
+/** Geometry of a 2-D convolution or pooling window. */
+export interface Conv2dGeometry {
+  kernelSize: number;
+  stride: number;
+  padding: number;
+}
+
+/** Output height and width of a window sliding over [H, W]. */
+export function outputSize(h: number, w: number, g: Conv2dGeometry): [number, number] {
+  const o = (d: number) => Math.floor((d + 2 * g.padding - g.kernelSize) / g.stride) + 1;
+  return [o(h), o(w)];
+}
+
+/** Unfolds x [N, C, H, W] into columns [N, C*k*k, OH*OW]. */
+export function im2col(x: Tensor, g: Conv2dGeometry): Tensor {
+  const backend = sameBackend(x);
+  const [N, C, H, W] = x.shape;
+  const [OH, OW] = outputSize(H, W, g);
+  const k = g.kernelSize;
+  const out = empty(backend, [N, C * k * k, OH * OW]);
+  backend.run({ kernel: 'im2col', buffers: { src: x.storage, out: out.storage }, params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding } });
+  return out;
+}
+
+/** Folds columns [N, C*k*k, OH*OW] back onto an input of shape [N, C, H, W], summing overlaps. */
+export function col2im(cols: Tensor, inputShape: readonly number[], g: Conv2dGeometry): Tensor {
+  const backend = sameBackend(cols);
+  const [, C, H, W] = inputShape;
+  const [OH, OW] = outputSize(H, W, g);
+  const k = g.kernelSize;
+  const out = empty(backend, inputShape);
+  backend.run({ kernel: 'col2im', buffers: { src: cols.storage, out: out.storage }, params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding } });
+  return out;
+}
+
+function poolParams(shape: readonly number[], g: Conv2dGeometry, total: number): KernelParams {
+  const [H, W] = shape.slice(-2);
+  const [OH, OW] = outputSize(H, W, g);
+  return { total, H, W, OH, OW, K: g.kernelSize, stride: g.stride, pad: g.padding };
+}
+
+/** Max pooling of [N, C, H, W]; also returns each output's winning position (for backward). */
+export function maxPool2d(x: Tensor, g: Conv2dGeometry): { out: Tensor; indices: Tensor } {
+  const backend = sameBackend(x);
+  const [N, C, H, W] = x.shape;
+  const [OH, OW] = outputSize(H, W, g);
+  const out = empty(backend, [N, C, OH, OW]);
+  const indices = empty(backend, [N, C, OH, OW], 'int32');
+  backend.run({ kernel: 'maxPool', buffers: { src: x.storage, out: out.storage, indices: indices.storage }, params: poolParams(x.shape, g, out.size) });
+  return { out, indices };
+}
+
+/** Routes the output gradient of max pooling back to the winning inputs. */
+export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: readonly number[], g: Conv2dGeometry): Tensor {
+  const backend = sameBackend(grad, indices);
+  const out = empty(backend, inputShape);
+  backend.run({ kernel: 'maxPoolBackward', buffers: { src: grad.storage, argmax: indices.storage, out: out.storage }, params: poolParams(inputShape, g, out.size) });
+  return out;
+}
+
+/** Average pooling of [N, C, H, W] (padding counted in the divisor, PyTorch's default). */
+export function avgPool2d(x: Tensor, g: Conv2dGeometry): Tensor {
+  const backend = sameBackend(x);
+  const [N, C, H, W] = x.shape;
+  const [OH, OW] = outputSize(H, W, g);
+  const out = empty(backend, [N, C, OH, OW]);
+  backend.run({ kernel: 'avgPool', buffers: { src: x.storage, out: out.storage }, params: poolParams(x.shape, g, out.size) });
+  return out;
+}
+
+/** Spreads the output gradient of average pooling over each window. */
+export function avgPool2dBackward(grad: Tensor, inputShape: readonly number[], g: Conv2dGeometry): Tensor {
+  const backend = sameBackend(grad);
+  const out = empty(backend, inputShape);
+  backend.run({ kernel: 'avgPoolBackward', buffers: { src: grad.storage, out: out.storage }, params: poolParams(inputShape, g, out.size) });
+  return out;
+}

@@ -1,0 +1,269 @@
+/**
+ * The WebGPU backend. Kernel launches are recorded into one compute pass and submitted together
+ * at flush() (one submission per training step); pipelines, uniform buffers and bind groups are
+ * cached, so a step that repeats the last one's shapes creates no GPU objects; storage buffers
+ * come from a pool, so a step that frees what it allocated allocates nothing new.
+ */
+import { makeShaderDataDefinitions, makeStructuredView, type ShaderDataDefinitions } from 'webgpu-utils';
+import conv from '../../shaders/conv.wgsl?raw';
+import elementwise from '../../shaders/elementwise.wgsl?raw';
+import gather from '../../shaders/gather.wgsl?raw';
+import matmul from '../../shaders/matmul.wgsl?raw';
+import optim from '../../shaders/optim.wgsl?raw';
+import pool from '../../shaders/pool.wgsl?raw';
+import reduce from '../../shaders/reduce.wgsl?raw';
+import softmax from '../../shaders/softmax.wgsl?raw';
+import type { Backend, KernelCall, MemoryInfo, Storage } from './backend';
+import { KERNELS, type ShaderFamily } from './kernels';
+
+const SOURCES: Record<ShaderFamily, string> = { elementwise, reduce, matmul, softmax, gather, optim, conv, pool };
+
+/** A pooled GPU buffer. `lastUse` is the submission serial of the last command that touched it. */
+interface PooledBuffer {
+  buffer: GPUBuffer;
+  id: number;
+  capacity: number;
+  lastUse: number;
+}
+
+interface GpuStorage extends Storage {
+  pooled: PooledBuffer;
+}
+
+/** Raised when the GPU device is lost (driver reset, GPU removed, too long a dispatch). */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+let nextId = 1;
+
+/** Buffer sizes are rounded up so that slightly different requests share pool entries. */
+function sizeClass(bytes: number): number {
+  const b = Math.max(16, bytes);
+  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
+  return Math.ceil(b / (1 << 20)) * (1 << 20);
+}
+
+/** Runs kernels on a GPUDevice. */
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  private readonly modules = new Map<ShaderFamily, { module: GPUShaderModule; defs: ShaderDataDefinitions }>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly free_ = new Map<number, PooledBuffer[]>();
+  private readonly transient: GPUBuffer[] = [];
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private serial = 1;
+  private inUse = 0;
+  private pooled = 0;
+  private buffers = 0;
+  /** The first uncaptured GPU error, reported at the next read. */
+  private error: Error | null = null;
+  /** Set once the device is lost; every later call throws. */
+  lost: DeviceLostError | null = null;
+  /** Launches recorded since creation, for tests of batching. */
+  dispatches = 0;
+  /** Submissions since creation. */
+  submissions = 0;
+
+  constructor(readonly device: GPUDevice) {
+    device.addEventListener('uncapturederror', (e) => {
+      this.error ??= new Error(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+    });
+    device.lost.then((info) => {
+      this.lost = new DeviceLostError(`The GPU device was lost (${info.reason}): ${info.message}`);
+    });
+  }
+
+  alloc(bytes: number): Storage {
+    this.check();
+    const capacity = sizeClass(bytes);
+    let pooled = this.free_.get(capacity)?.pop();
+    if (!pooled) {
+      const id = nextId++;
+      const buffer = this.device.createBuffer({
+        label: `kiln:buffer#${id}:${capacity}`,
+        size: capacity,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      pooled = { buffer, id, capacity, lastUse: 0 };
+      this.pooled += capacity;
+      this.buffers++;
+    }
+    this.inUse += capacity;
+    return { id: nextId++, bytes, refs: 0, pooled } as GpuStorage;
+  }
+
+  free(s: Storage): void {
+    const { pooled } = s as GpuStorage;
+    this.inUse -= pooled.capacity;
+    const list = this.free_.get(pooled.capacity);
+    if (list) list.push(pooled);
+    else this.free_.set(pooled.capacity, [pooled]);
+  }
+
+  write(s: Storage, data: ArrayBufferView): void {
+    this.check();
+    const { pooled } = s as GpuStorage;
+    // queue.writeBuffer lands before anything still being recorded: flush first if recorded work
+    // reads this buffer's previous contents.
+    if (pooled.lastUse === this.serial) this.flush();
+    const bytes = data.byteLength;
+    if (bytes % 4 === 0) {
+      this.device.queue.writeBuffer(pooled.buffer, 0, data.buffer, data.byteOffset, bytes);
+    } else {
+      const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
+      padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+      this.device.queue.writeBuffer(pooled.buffer, 0, padded);
+    }
+  }
+
+  async read(s: Storage, bytes = s.bytes): Promise<ArrayBuffer> {
+    this.check();
+    const { pooled } = s as GpuStorage;
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({
+      label: `kiln:readback#${pooled.id}`,
+      size: Math.max(4, size),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder({ label: 'kiln:step' });
+    this.encoder.copyBufferToBuffer(pooled.buffer, 0, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.check();
+      throw e;
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.destroy();
+    this.check();
+    return out;
+  }
+
+  run(call: KernelCall): void {
+    this.check();
+    const def = KERNELS[call.kernel];
+    const { module, defs } = this.shader(def.family);
+    const pipeline = this.pipeline(call, module);
+    const uniformName = 'uniform' in def ? def.uniform : 'p';
+    const uniform = this.uniform(call, defs, uniformName);
+    const entries: GPUBindGroupEntry[] = [{ binding: defs.uniforms[uniformName].binding, resource: { buffer: uniform } }];
+    let key = `${call.kernel}|${JSON.stringify(call.constants ?? {})}|${(uniform as { kilnId?: number }).kilnId}`;
+    for (const name in call.buffers) {
+      const { pooled } = call.buffers[name] as GpuStorage;
+      pooled.lastUse = this.serial;
+      const binding = defs.storages[name]?.binding;
+      if (binding === undefined) throw new Error(`kernel ${call.kernel} has no buffer named ${name}`);
+      entries.push({ binding, resource: { buffer: pooled.buffer } });
+      key += `|${name}=${pooled.id}`;
+    }
+    let group = call.dynamic ? undefined : this.bindGroups.get(key);
+    if (!group) {
+      group = this.device.createBindGroup({ label: `kiln:${call.kernel}`, layout: pipeline.getBindGroupLayout(0), entries });
+      if (!call.dynamic) {
+        if (this.bindGroups.size > 20000) this.bindGroups.clear();
+        this.bindGroups.set(key, group);
+      }
+    }
+    this.encoder ??= this.device.createCommandEncoder({ label: 'kiln:step' });
+    this.pass ??= this.encoder.beginComputePass({ label: 'kiln:pass' });
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, group);
+    const [x, y, z] = def.grid(call.params);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+  }
+
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.serial++;
+    this.submissions++;
+    for (const b of this.transient) b.destroy();
+    this.transient.length = 0;
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  memory(): MemoryInfo {
+    return { bytesInUse: this.inUse, bytesPooled: this.pooled, buffers: this.buffers };
+  }
+
+  private check(): void {
+    if (this.lost) throw this.lost;
+    if (this.error) {
+      const e = this.error;
+      this.error = null;
+      throw e;
+    }
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private shader(family: ShaderFamily) {
+    let s = this.modules.get(family);
+    if (!s) {
+      const code = SOURCES[family];
+      s = { module: this.device.createShaderModule({ label: `kiln:${family}.wgsl`, code }), defs: makeShaderDataDefinitions(code) };
+      this.modules.set(family, s);
+    }
+    return s;
+  }
+
+  private pipeline(call: KernelCall, module: GPUShaderModule): GPUComputePipeline {
+    const key = `${call.kernel}|${JSON.stringify(call.constants ?? {})}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const constants: Record<string, number> = {};
+      for (const [k, v] of Object.entries(call.constants ?? {})) constants[k] = Number(v);
+      p = this.device.createComputePipeline({
+        label: `kiln:${key}`,
+        layout: 'auto',
+        compute: { module, entryPoint: KERNELS[call.kernel].entry, constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private uniform(call: KernelCall, defs: ShaderDataDefinitions, name: string): GPUBuffer {
+    const key = `${call.kernel}|${JSON.stringify(call.params)}`;
+    if (!call.dynamic) {
+      const hit = this.uniforms.get(key);
+      if (hit) return hit;
+    }
+    const view = makeStructuredView(defs.uniforms[name]);
+    view.set(call.params);
+    const buffer = this.device.createBuffer({
+      label: `kiln:uniform:${call.kernel}`,
+      size: view.arrayBuffer.byteLength,
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(view.arrayBuffer));
+    buffer.unmap();
+    if (call.dynamic) {
+      this.transient.push(buffer);
+    } else {
+      (buffer as { kilnId?: number }).kilnId = nextId++;
+      this.uniforms.set(key, buffer);
+    }
+    return buffer;
+  }
+}
