@@ -1,0 +1,293 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  FORMAT_VERSION,
+  FORMAT_VERSION_KEY,
+  SafetensorsError,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from './safetensors';
+
+// Written by scripts/torch/safetensors_reference.py with struct + json from the state dict of
+// torch.manual_seed(0); fc1 = Linear(3, 2); bn1 = BatchNorm1d(2), after one training batch.
+const TORCH_HEX =
+  '18020000000000007b225f5f6d657461646174615f5f223a7b226672616d65776f726b223a227079746f726368222c226b69' +
+  '6c6e2e666f726d61745f76657273696f6e223a2231227d2c226663312e776569676874223a7b226474797065223a22463332' +
+  '222c227368617065223a5b322c335d2c22646174615f6f666673657473223a5b302c32345d7d2c226663312e62696173223a' +
+  '7b226474797065223a22463332222c227368617065223a5b325d2c22646174615f6f666673657473223a5b32342c33325d7d' +
+  '2c22626e312e776569676874223a7b226474797065223a22463332222c227368617065223a5b325d2c22646174615f6f6666' +
+  '73657473223a5b33322c34305d7d2c22626e312e62696173223a7b226474797065223a22463332222c227368617065223a5b' +
+  '325d2c22646174615f6f666673657473223a5b34302c34385d7d2c22626e312e72756e6e696e675f6d65616e223a7b226474' +
+  '797065223a22463332222c227368617065223a5b325d2c22646174615f6f666673657473223a5b34382c35365d7d2c22626e' +
+  '312e72756e6e696e675f766172223a7b226474797065223a22463332222c227368617065223a5b325d2c22646174615f6f66' +
+  '6673657473223a5b35362c36345d7d2c22626e312e6e756d5f626174636865735f747261636b6564223a7b22647479706522' +
+  '3a22493634222c227368617065223a5b5d2c22646174615f6f666673657473223a5b36342c37325d7d7d2020e8a38dbb1393' +
+  '9e3e7e4bf3bec98bd9beb1b463be53891e3e406b3bbc7a61ea3e0000803f0000803f000000000000000072e780bc2823693d' +
+  '1e266c3f48eb6c3f0100000000000000';
+const TORCH_VALUES: Record<string, { dtype: string; shape: number[]; values: number[] }> = {
+  'fc1.weight': {
+    dtype: 'F32',
+    shape: [2, 3],
+    values: [
+      -0.004322517663240433, 0.3097158372402191, -0.4751853346824646, -0.4248946011066437,
+      -0.2223689705133438, 0.15482072532176971,
+    ],
+  },
+  'fc1.bias': { dtype: 'F32', shape: [2], values: [-0.011439144611358643, 0.45777493715286255] },
+  'bn1.weight': { dtype: 'F32', shape: [2], values: [1.0, 1.0] },
+  'bn1.bias': { dtype: 'F32', shape: [2], values: [0.0, 0.0] },
+  'bn1.running_mean': { dtype: 'F32', shape: [2], values: [-0.015735361725091934, 0.05691829323768616] },
+  'bn1.running_var': { dtype: 'F32', shape: [2], values: [0.9224566221237183, 0.9254651069641113] },
+  'bn1.num_batches_tracked': { dtype: 'I64', shape: [], values: [1] },
+};
+
+const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (b) => Number.parseInt(b, 16));
+const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The fixture's state dict as Kiln holds it. */
+function torchStateDict(): Record<string, SafetensorsTensor> {
+  return Object.fromEntries(
+    Object.entries(TORCH_VALUES).map(([name, { dtype, shape, values }]) => [
+      name,
+      dtype === 'I64'
+        ? { dtype: 'I64', shape, data: BigInt64Array.from(values, BigInt) }
+        : { dtype: 'F32', shape, data: Float32Array.from(values) },
+    ]),
+  );
+}
+
+/** Builds a file from a raw header object and data bytes, for hand-made invalid files. */
+function rawFile(header: unknown, data = new Uint8Array(0), headerLength?: number): Uint8Array {
+  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength ?? json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+describe('safetensors against PyTorch', () => {
+  it('decodes the file Python wrote to the same numbers, keys and order', () => {
+    const { tensors, metadata } = decodeSafetensors(hex(TORCH_HEX));
+    expect(metadata).toEqual({ framework: 'pytorch', [FORMAT_VERSION_KEY]: '1' });
+    expect(Object.keys(tensors)).toEqual(Object.keys(TORCH_VALUES));
+    for (const [name, { dtype, shape, values }] of Object.entries(TORCH_VALUES)) {
+      const t = tensors[name];
+      expect([t.dtype, t.shape]).toEqual([dtype, shape]);
+      expect(Array.from(t.data, Number)).toEqual(values);
+    }
+    expect(tensors['bn1.num_batches_tracked'].data).toEqual(BigInt64Array.of(1n));
+  });
+
+  it("writes byte for byte what Python wrote, so Python's reader reads Kiln's file the same", () => {
+    expect(toHex(encodeSafetensors(torchStateDict(), { framework: 'pytorch' }))).toBe(TORCH_HEX);
+  });
+});
+
+describe('safetensors round trip', () => {
+  it('keeps every dtype, scalar and empty shapes, order and metadata', () => {
+    const tensors: Record<string, SafetensorsTensor> = {
+      'fc1.weight': { dtype: 'F32', shape: [2, 3], data: Float32Array.of(1, -2, 3.5, Math.PI, -0, 1e-30) },
+      scalar: { dtype: 'I64', shape: [], data: BigInt64Array.of(-(2n ** 63n)) },
+      empty: { dtype: 'F64', shape: [0, 4], data: new Float64Array(0) },
+      bytes: { dtype: 'U8', shape: [3], data: Uint8Array.of(0, 128, 255) },
+      ints: { dtype: 'I32', shape: [1, 2], data: Int32Array.of(-1, 2 ** 31 - 1) },
+      half: { dtype: 'BF16', shape: [1], data: Uint16Array.of(0x3f80) },
+      mask: { dtype: 'BOOL', shape: [2], data: Uint8Array.of(1, 0) },
+      u64: { dtype: 'U64', shape: [1], data: BigUint64Array.of(2n ** 64n - 1n) },
+    };
+    const bytes = encodeSafetensors(tensors, { note: 'ünïcode' });
+    expect(Number(new DataView(bytes.buffer).getBigUint64(0, true)) % 8).toBe(0);
+    const back = decodeSafetensors(bytes);
+    expect(back.tensors).toEqual(tensors);
+    expect(Object.keys(back.tensors)).toEqual(Object.keys(tensors));
+    expect(back.metadata).toEqual({ note: 'ünïcode', [FORMAT_VERSION_KEY]: String(FORMAT_VERSION) });
+  });
+
+  it('reads tensors whose offsets are not aligned to their element size', () => {
+    const data = new Uint8Array(9);
+    data[0] = 7;
+    new DataView(data.buffer).setFloat64(1, 2.5, true);
+    const file = rawFile(
+      {
+        a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] },
+        b: { dtype: 'F64', shape: [], data_offsets: [1, 9] },
+      },
+      data,
+    );
+    expect(decodeSafetensors(file).tensors.b.data).toEqual(Float64Array.of(2.5));
+  });
+
+  it('refuses to write data that disagrees with its dtype or shape', () => {
+    const bad = (t: SafetensorsTensor) => () => encodeSafetensors({ t });
+    expect(bad({ dtype: 'F32', shape: [2], data: new Float64Array(2) })).toThrow(/F32 needs a Float32Array/);
+    expect(bad({ dtype: 'F32', shape: [3], data: new Float32Array(2) })).toThrow(
+      /2 elements for shape \[3\]/,
+    );
+  });
+});
+
+describe('safetensors validation', () => {
+  const f32 = (begin: number, end: number, shape = [(end - begin) / 4]) => ({
+    dtype: 'F32',
+    shape,
+    data_offsets: [begin, end],
+  });
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['short file', new Uint8Array(7), /shorter than the 8-byte header length/],
+    ['header past the end', rawFile({}, undefined, 100), /runs past the end/],
+    ['huge header', rawFile({}, undefined, 100_000_001), /over the 100000000-byte limit/],
+    ['invalid JSON', rawFile('{"a":'), /not valid UTF-8 JSON/],
+    ['invalid UTF-8', rawFile('"\xff"').map((b, i) => (i === 9 ? 0xff : b)), /not valid UTF-8 JSON/],
+    ['array header', rawFile([]), /header is not a JSON object/],
+    [
+      'unknown dtype',
+      rawFile({ a: { dtype: 'F128', shape: [], data_offsets: [0, 0] } }),
+      /unknown dtype "F128"/,
+    ],
+    ['negative dim', rawFile({ a: f32(0, 4, [-1]) }, new Uint8Array(4)), /invalid dimension/],
+    ['size mismatch', rawFile({ a: f32(0, 8, [3]) }, new Uint8Array(8)), /needs 12 bytes, offsets give 8/],
+    ['out of range', rawFile({ a: f32(0, 8) }, new Uint8Array(4)), /out of range of 4 data bytes/],
+    ['reversed offsets', rawFile({ a: f32(8, 4, [0]) }, new Uint8Array(8)), /out of range/],
+    [
+      'bad offsets',
+      rawFile({ a: { dtype: 'F32', shape: [], data_offsets: [0] } }),
+      /not two non-negative integers/,
+    ],
+    ['overlap', rawFile({ a: f32(0, 8), b: f32(4, 12) }, new Uint8Array(12)), /'b' overlaps/],
+    ['gap', rawFile({ a: f32(0, 4), b: f32(8, 12) }, new Uint8Array(12)), /gap of 4 bytes before tensor 'b'/],
+    ['trailing data', rawFile({ a: f32(0, 4) }, new Uint8Array(8)), /4 bytes of data after the last tensor/],
+    ['non-string metadata', rawFile({ __metadata__: { epoch: 3 } }), /'epoch' is not a string/],
+    [
+      'newer format',
+      rawFile({ __metadata__: { [FORMAT_VERSION_KEY]: String(FORMAT_VERSION + 1) } }),
+      /format version 2 is newer than this Kiln supports \(1\)/,
+    ],
+  ];
+  for (const [name, file, message] of cases) {
+    it(`rejects ${name}`, () => {
+      expect(() => decodeSafetensors(file)).toThrow(SafetensorsError);
+      expect(() => decodeSafetensors(file)).toThrow(message);
+    });
+  }
+
+  it('keeps a tensor named __proto__ as a tensor', () => {
+    const t: SafetensorsTensor = { dtype: 'U8', shape: [1], data: Uint8Array.of(9) };
+    const tensors = JSON.parse('{"__proto__": 0}');
+    Object.defineProperty(tensors, '__proto__', { value: t, enumerable: true });
+    const back = decodeSafetensors(encodeSafetensors(tensors)).tensors;
+    expect(Object.hasOwn(back, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+  });
+});
+
+describe('safetensors under random corruption', () => {
+  const dtype = fc.constantFrom('F32', 'I64', 'I32', 'U8', 'F64', 'I16');
+  const arrays = {
+    F32: Float32Array,
+    I64: BigInt64Array,
+    I32: Int32Array,
+    U8: Uint8Array,
+    F64: Float64Array,
+    I16: Int16Array,
+  };
+  const tensor = fc
+    .record({ dtype, shape: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), seed: fc.integer() })
+    .map(({ dtype, shape, seed }): SafetensorsTensor => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const bytes = Uint8Array.from(
+        { length: n * arrays[dtype].BYTES_PER_ELEMENT },
+        (_, i) => (seed * 31 + i * 17) & 255,
+      );
+      return { dtype, shape, data: new arrays[dtype](bytes.buffer) };
+    });
+  const validFile = fc
+    .dictionary(fc.constantFrom('fc1.weight', 'fc1.bias', 'bn.running_mean', 'x', '0.w'), tensor, {
+      maxKeys: 4,
+    })
+    .map((tensors) => encodeSafetensors(tensors, { epoch: '3' }));
+
+  /** A decoded result is consistent when every tensor's data fits its shape and it re-encodes to the same. */
+  function expectConsistent(file: SafetensorsFile): void {
+    for (const t of Object.values(file.tensors)) {
+      expect(t.data.length).toBe(t.shape.reduce((a, b) => a * b, 1));
+    }
+    const again = decodeSafetensors(encodeSafetensors(file.tensors, file.metadata));
+    expect(again.tensors).toEqual(file.tensors);
+  }
+
+  function decodeOrSafetensorsError(bytes: Uint8Array): void {
+    let file: SafetensorsFile;
+    try {
+      file = decodeSafetensors(bytes);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SafetensorsError);
+      return;
+    }
+    expectConsistent(file);
+  }
+
+  it('bit flips', () => {
+    fc.assert(
+      fc.property(validFile, fc.nat(), fc.integer({ min: 0, max: 7 }), (bytes, at, bit) => {
+        bytes[at % bytes.length] ^= 1 << bit;
+        decodeOrSafetensorsError(bytes);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('truncations and extensions', () => {
+    fc.assert(
+      fc.property(validFile, fc.nat(), fc.boolean(), (bytes, n, extend) => {
+        const len = extend ? bytes.length + (n % 16) : n % (bytes.length + 1);
+        const out = new Uint8Array(len);
+        out.set(bytes.subarray(0, Math.min(len, bytes.length)));
+        decodeOrSafetensorsError(out);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('header edits that keep it plausible JSON', () => {
+    const replacements = fc.constantFrom(
+      '0',
+      '1',
+      '9',
+      '"',
+      ',',
+      '[',
+      ']',
+      '{',
+      '}',
+      ' ',
+      '-',
+      'e',
+      '.',
+      'n',
+    );
+    fc.assert(
+      fc.property(validFile, fc.nat(), replacements, (bytes, at, ch) => {
+        const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+        bytes[8 + (at % headerLength)] = ch.charCodeAt(0);
+        decodeOrSafetensorsError(bytes);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('header length edits', () => {
+    fc.assert(
+      fc.property(validFile, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (bytes, n) => {
+        new DataView(bytes.buffer).setBigUint64(0, n, true);
+        decodeOrSafetensorsError(bytes);
+      }),
+    );
+  });
+
+  it('leaves valid files valid', () => {
+    fc.assert(fc.property(validFile, (bytes) => expectConsistent(decodeSafetensors(bytes))));
+  });
+});
