@@ -1,0 +1,40 @@
+/** Without a usable WebGPU the page explains why, what to try, and that the CPU backend remains. */
+import { expect, type Page, test } from '@playwright/test';
+
+async function expectExplanation(page: Page, headline: RegExp) {
+  await page.goto('/');
+  const banner = page.getByRole('alert');
+  await expect(banner).toBeVisible();
+  await expect(banner.getByRole('heading', { level: 2 })).toHaveText(headline);
+  await expect(banner).toContainText('CPU backend');
+  await expect(page.locator('header')).toContainText('CPU backend');
+  await expect(page.getByRole('heading', { name: 'Kiln' })).toBeVisible();
+}
+
+test('explains a browser without navigator.gpu', async ({ page }) => {
+  await page.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: GPU }).gpu;
+  });
+  await expectExplanation(page, /does not offer WebGPU/);
+  await expect(page.getByRole('alert')).toContainText('Chrome or Edge 113+');
+  await expect(page.getByRole('alert')).toContainText('--enable-unsafe-webgpu');
+});
+
+test('explains a browser whose requestAdapter resolves null', async ({ page }) => {
+  await page.addInitScript(() => {
+    GPU.prototype.requestAdapter = async () => null;
+  });
+  await expectExplanation(page, /no GPU adapter/);
+  await expect(page.getByRole('alert')).toContainText('Update your GPU driver');
+});
+
+test('explains an adapter whose requestDevice fails', async ({ page }) => {
+  await page.addInitScript(() => {
+    GPUAdapter.prototype.requestDevice = async () => {
+      throw new DOMException('simulated device failure', 'OperationError');
+    };
+  });
+  await expectExplanation(page, /refused to create a device/);
+  await page.getByText('Technical detail').click();
+  await expect(page.getByRole('alert')).toContainText('simulated device failure');
+});
