@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { crc32c, eventFileName, maskedCrc32c, SummaryWriter, tfRecord } from './tensorboard';
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+
+/** Splits an event file into records, checking both masked CRCs of each as TensorBoard's reader does. */
+function readRecords(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Uint8Array[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const length = Number(view.getBigUint64(at, true));
+    expect(view.getUint32(at + 8, true)).toBe(maskedCrc32c(bytes.subarray(at, at + 8)));
+    const data = bytes.subarray(at + 12, at + 12 + length);
+    expect(view.getUint32(at + 12 + length, true)).toBe(maskedCrc32c(data));
+    records.push(data);
+    at += 16 + length;
+  }
+  expect(at).toBe(bytes.length);
+  return records;
+}
+
+type Field = { field: number; varint?: bigint; fixed64?: DataView; fixed32?: DataView; bytes?: Uint8Array };
+
+/** A minimal protobuf wire-format reader, written independently of the encoder under test. */
+function readFields(bytes: Uint8Array): Field[] {
+  const fields: Field[] = [];
+  let at = 0;
+  const varint = () => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const b = bytes[at++];
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+    }
+  };
+  while (at < bytes.length) {
+    const key = Number(varint());
+    const field = key >> 3;
+    const view = (n: number) => new DataView(bytes.buffer, bytes.byteOffset + (at += n) - n, n);
+    switch (key & 7) {
+      case 0:
+        fields.push({ field, varint: varint() });
+        break;
+      case 1:
+        fields.push({ field, fixed64: view(8) });
+        break;
+      case 5:
+        fields.push({ field, fixed32: view(4) });
+        break;
+      case 2: {
+        const n = Number(varint());
+        fields.push({ field, bytes: bytes.subarray(at, (at += n)) });
+        break;
+      }
+      default:
+        throw new Error(`unexpected wire type ${key & 7}`);
+    }
+  }
+  return fields;
+}
+
+/** Decodes an Event into plain values: wall_time, step, file_version, and scalar summaries. */
+function readEvent(bytes: Uint8Array) {
+  const event = { wallTime: 0, step: 0n, fileVersion: '', scalars: [] as { tag: string; value: number }[] };
+  for (const f of readFields(bytes)) {
+    if (f.field === 1) event.wallTime = f.fixed64!.getFloat64(0, true);
+    else if (f.field === 2) event.step = BigInt.asIntN(64, f.varint!);
+    else if (f.field === 3) event.fileVersion = new TextDecoder().decode(f.bytes);
+    else if (f.field === 5) {
+      for (const value of readFields(f.bytes!)) {
+        const inner = readFields(value.bytes!);
+        event.scalars.push({
+          tag: new TextDecoder().decode(inner.find((g) => g.field === 1)!.bytes),
+          value: inner.find((g) => g.field === 2)!.fixed32!.getFloat32(0, true),
+        });
+      }
+    } else throw new Error(`unexpected Event field ${f.field}`);
+  }
+  return event;
+}
+
+describe('crc32c', () => {
+  it('matches the standard check value and RFC 3720 vectors', () => {
+    expect(crc32c(ascii('123456789'))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
+    expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i))).toBe(0x46dd794e);
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i))).toBe(0x113fdb5c);
+  });
+
+  it('masks as TFRecord does', () => {
+    const crc = 0xe3069283;
+    expect(maskedCrc32c(ascii('123456789'))).toBe((((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0);
+  });
+});
+
+describe('SummaryWriter', () => {
+  it('starts with the 12 bytes every TensorBoard event file starts with', () => {
+    // A 24-byte first Event (wall_time + "brain.Event:2") and its masked length CRC: the well-known
+    // signature `18 00 00 00 00 00 00 00 a3 7f 4b 22` of files written by TensorFlow and PyTorch.
+    const head = new SummaryWriter(1700000000.5).flush().subarray(0, 12);
+    expect(Array.from(head)).toEqual([0x18, 0, 0, 0, 0, 0, 0, 0, 0xa3, 0x7f, 0x4b, 0x22]);
+  });
+
+  it('round-trips scalars through an independent reader', () => {
+    const writer = new SummaryWriter(1700000000.25);
+    writer.addScalar('loss/train', 0.1, 0, 1700000001.5);
+    writer.addScalar('lr', 3e-4, 1234567, 1700000002);
+    writer.addScalar('accuracy/välid', Number.NaN, 2 ** 40, 1700000003);
+    writer.addScalar('negative step', -1.5, -3, 1700000004);
+    const events = readRecords(writer.flush()).map(readEvent);
+    expect(events[0]).toEqual({
+      wallTime: 1700000000.25,
+      step: 0n,
+      fileVersion: 'brain.Event:2',
+      scalars: [],
+    });
+    expect(events.slice(1)).toEqual([
+      {
+        wallTime: 1700000001.5,
+        step: 0n,
+        fileVersion: '',
+        scalars: [{ tag: 'loss/train', value: Math.fround(0.1) }],
+      },
+      {
+        wallTime: 1700000002,
+        step: 1234567n,
+        fileVersion: '',
+        scalars: [{ tag: 'lr', value: Math.fround(3e-4) }],
+      },
+      {
+        wallTime: 1700000003,
+        step: 2n ** 40n,
+        fileVersion: '',
+        scalars: [{ tag: 'accuracy/välid', value: Number.NaN }],
+      },
+      { wallTime: 1700000004, step: -3n, fileVersion: '', scalars: [{ tag: 'negative step', value: -1.5 }] },
+    ]);
+  });
+
+  it('encodes an Event exactly as protobuf does', () => {
+    const writer = new SummaryWriter(0);
+    writer.addScalar('a', 1, 5, 2);
+    const [first, second] = readRecords(writer.flush());
+    // file_version = 3, string; a zero wall_time is omitted as proto3 omits defaults.
+    expect(Array.from(first)).toEqual([0x1a, 13, ...ascii('brain.Event:2')]);
+    // wall_time double 2.0, step 5, summary { value { tag "a", simple_value 1.0f } }
+    expect(Array.from(second)).toEqual([
+      0x09, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x10, 5, 0x2a, 10, 0x0a, 8, 0x0a, 1, 0x61, 0x15, 0, 0, 0x80, 0x3f,
+    ]);
+  });
+
+  it('hands back only what is new at each flush, so appending flushes builds one file', () => {
+    const writer = new SummaryWriter(1);
+    writer.addScalar('x', 1, 1, 1);
+    const a = writer.flush();
+    expect(writer.flush().length).toBe(0);
+    writer.addScalar('x', 2, 2, 2);
+    const b = writer.flush();
+    const file = new Uint8Array([...a, ...b]);
+    expect(
+      readRecords(file)
+        .map(readEvent)
+        .map((e) => e.scalars),
+    ).toEqual([[], [{ tag: 'x', value: 1 }], [{ tag: 'x', value: 2 }]]);
+  });
+
+  it('frames an empty record', () => {
+    expect(tfRecord(new Uint8Array(0)).length).toBe(16);
+  });
+});
+
+describe('eventFileName', () => {
+  it('follows the events.out.tfevents.<seconds>.<host> convention', () => {
+    expect(eventFileName('kiln', 1700000000.9)).toBe('events.out.tfevents.1700000000.kiln');
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * TensorBoard event files written without TensorFlow: Event protobufs encoded by hand inside
+ * TFRecord framing, the bytes torch.utils.tensorboard.SummaryWriter produces for add_scalar.
+ */
+
+/** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum TFRecord uses. */
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** The CRC-32C of bytes, as an unsigned 32-bit integer. */
+export function crc32c(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = CRC32C_TABLE[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** TFRecord's masked CRC: rotated and offset so a CRC stored inside CRC'd data does not cancel out. */
+export function maskedCrc32c(bytes: Uint8Array): number {
+  const crc = crc32c(bytes);
+  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+}
+
+/** Frames one record: u64 LE length, masked CRC of the length, the data, masked CRC of the data. */
+export function tfRecord(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length + 4);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(data.length), true);
+  view.setUint32(8, maskedCrc32c(out.subarray(0, 8)), true);
+  out.set(data, 12);
+  view.setUint32(12 + data.length, maskedCrc32c(data), true);
+  return out;
+}
+
+/** Appends protobuf wire-format fields; just what Event, Summary and Summary.Value need. */
+class ProtoWriter {
+  private bytes: number[] = [];
+
+  private varint(value: bigint): void {
+    // int64 fields carry negatives as their 64-bit two's complement, ten bytes long.
+    let v = BigInt.asUintN(64, value);
+    while (v >= 0x80n) {
+      this.bytes.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    this.bytes.push(Number(v));
+  }
+
+  private key(field: number, wireType: number): void {
+    this.varint(BigInt((field << 3) | wireType));
+  }
+
+  private fixed(field: number, wireType: number, size: number, write: (view: DataView) => void): void {
+    this.key(field, wireType);
+    const buf = new Uint8Array(size);
+    write(new DataView(buf.buffer));
+    this.bytes.push(...buf);
+  }
+
+  int64(field: number, value: number): this {
+    this.key(field, 0);
+    this.varint(BigInt(value));
+    return this;
+  }
+
+  double(field: number, value: number): this {
+    this.fixed(field, 1, 8, (v) => v.setFloat64(0, value, true));
+    return this;
+  }
+
+  float(field: number, value: number): this {
+    this.fixed(field, 5, 4, (v) => v.setFloat32(0, value, true));
+    return this;
+  }
+
+  bytesField(field: number, value: Uint8Array): this {
+    this.key(field, 2);
+    this.varint(BigInt(value.length));
+    this.bytes.push(...value);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.bytesField(field, new TextEncoder().encode(value));
+  }
+
+  finish(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
+}
+
+/**
+ * Encodes an Event (tensorboard/compat/proto/event.proto). Like proto3's own serializer it skips a
+ * zero wall_time or step, so the bytes match what Python's protobuf writes.
+ */
+function encodeEvent(wallTime: number, step: number, body: (w: ProtoWriter) => void): Uint8Array {
+  const w = new ProtoWriter();
+  if (wallTime !== 0) w.double(1, wallTime);
+  if (step !== 0) w.int64(2, step);
+  body(w);
+  return w.finish();
+}
+
+/** Seconds since the Unix epoch, as TensorBoard's wall_time and Python's time.time(). */
+function now(): number {
+  return Date.now() / 1000;
+}
+
+/** The conventional event file name, `events.out.tfevents.<unix seconds>.<hostname>`. */
+export function eventFileName(hostname: string, wallTime = now()): string {
+  return `events.out.tfevents.${Math.floor(wallTime)}.${hostname}`;
+}
+
+/**
+ * Collects scalars as TensorBoard events, like torch.utils.tensorboard.SummaryWriter, but hands
+ * the bytes back instead of writing a file (a browser has no log directory): append each flush()
+ * to one file named with eventFileName() and TensorBoard reads it.
+ */
+export class SummaryWriter {
+  private pending: Uint8Array[] = [];
+  private size = 0;
+
+  /** Starts the file with the Event whose file_version tells readers the format: "brain.Event:2". */
+  constructor(wallTime = now()) {
+    this.push(encodeEvent(wallTime, 0, (w) => w.string(3, 'brain.Event:2')));
+  }
+
+  /** Records one scalar (stored as a float32 simple_value, as PyTorch does) at a global step. */
+  addScalar(tag: string, value: number, step: number, wallTime = now()): void {
+    if (!Number.isSafeInteger(step)) throw new Error(`step must be an integer, got ${step}`);
+    const tagged = new ProtoWriter().string(1, tag).float(2, value).finish();
+    const summary = new ProtoWriter().bytesField(1, tagged).finish();
+    this.push(encodeEvent(wallTime, step, (w) => w.bytesField(5, summary)));
+  }
+
+  /** The event-file bytes recorded since the last flush (the first flush includes the file header). */
+  flush(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const record of this.pending) {
+      out.set(record, at);
+      at += record.length;
+    }
+    this.pending = [];
+    this.size = 0;
+    return out;
+  }
+
+  private push(event: Uint8Array): void {
+    const record = tfRecord(event);
+    this.pending.push(record);
+    this.size += record.length;
+  }
+}
