@@ -1,0 +1,111 @@
+import { DatasetCache } from './cache';
+import { type DownloadOptions, download } from './download';
+import { DatasetError } from './errors';
+import { idxDatasets } from './sources';
+import type { ImageDataset, NamedBytes } from './types';
+
+/**
+ * MNIST: 60,000 training and 10,000 test digits, 28 x 28 greyscale, 10 classes. The page fetches
+ * the four gzipped IDX files from its own origin (scripts/mnist-assets.ts puts them in the site as
+ * data/mnist/<file>.gz), parses them and keeps them in the IndexedDB cache, so later loads make no
+ * request. The CLI reads the same files from disk through ./node.
+ */
+
+/** The four MNIST files by role, under their canonical names (without .gz). */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/** A role in MNIST_FILES. */
+export type MnistFile = keyof typeof MNIST_FILES;
+
+/** The names MNIST's two datasets are cached under. */
+export const MNIST_NAMES = { train: 'mnist-train', test: 'mnist-test' } as const;
+
+/** MNIST's training and test sets. */
+export interface MnistSplits {
+  train: ImageDataset;
+  test: ImageDataset;
+}
+
+/** Builds MNIST's two datasets from the four files' bytes (gzipped or not), checking they are MNIST-shaped. */
+export async function mnistFromFiles(files: Record<MnistFile, NamedBytes>): Promise<MnistSplits> {
+  const { train, test: maybeTest } = await idxDatasets(files, { name: 'mnist', numClasses: 10 });
+  // The test pair was given, so idxDatasets built the test set.
+  const test = maybeTest as ImageDataset;
+  for (const ds of [train, test]) {
+    if (ds.rows !== 28 || ds.cols !== 28) {
+      throw new DatasetError(ds.name, `has ${ds.rows} x ${ds.cols} images; MNIST's are 28 x 28`);
+    }
+  }
+  return { train, test };
+}
+
+/** Options for loading MNIST in the page or its worker. */
+export interface LoadMnistOptions extends DownloadOptions {
+  /**
+   * Where the site is served from; the files are fetched from `<baseUrl>data/mnist/`. By default
+   * Vite's BASE_URL resolved against the current page (or worker) location.
+   */
+  baseUrl?: string;
+  /**
+   * The cache to read and fill. By default the standard DatasetCache where IndexedDB exists;
+   * `false` for none.
+   */
+  cache?: DatasetCache | false;
+}
+
+/** MNIST as loaded: where it came from, and why it was not cached if caching failed. */
+export interface LoadedMnist extends MnistSplits {
+  fromCache: boolean;
+  /** Set when the download worked but storing it failed (a full quota): training can go on uncached. */
+  cacheError?: DatasetError;
+}
+
+/**
+ * Loads MNIST from the cache, or else downloads the four gzipped files from the site itself (with
+ * progress per file), parses them and caches the pair in one atomic write.
+ */
+export async function loadMnist(options: LoadMnistOptions = {}): Promise<LoadedMnist> {
+  const ownCache = options.cache === undefined && globalThis.indexedDB !== undefined;
+  const cache = ownCache ? await DatasetCache.open() : options.cache || undefined;
+  try {
+    if (cache) {
+      const [train, test] = await Promise.all([cache.get(MNIST_NAMES.train), cache.get(MNIST_NAMES.test)]);
+      if (train?.kind === 'image' && test?.kind === 'image') return { train, test, fromCache: true };
+    }
+    const dir = new URL('data/mnist/', options.baseUrl ?? defaultBaseUrl()).href;
+    const entries = await Promise.all(
+      (Object.keys(MNIST_FILES) as MnistFile[]).map(async (role) => {
+        const name = `${MNIST_FILES[role]}.gz`;
+        return [role, { name, bytes: await download(dir + name, name, options) }] as const;
+      }),
+    );
+    const splits = await mnistFromFiles(Object.fromEntries(entries) as Record<MnistFile, NamedBytes>);
+    if (!cache) return { ...splits, fromCache: false };
+    try {
+      await cache.putAll([splits.train, splits.test], dir);
+      return { ...splits, fromCache: false };
+    } catch (e) {
+      if (!(e instanceof DatasetError)) throw e;
+      return { ...splits, fromCache: false, cacheError: e };
+    }
+  } finally {
+    if (ownCache) cache?.close();
+  }
+}
+
+/** The site's root URL: Vite's BASE_URL (absolute, e.g. /kiln/) against the page's or worker's location. */
+function defaultBaseUrl(): string {
+  const here = globalThis.location?.href;
+  if (here === undefined) {
+    throw new DatasetError(
+      'mnist',
+      'has no site to download from here: pass baseUrl, or read the files from disk',
+    );
+  }
+  return new URL(import.meta.env?.BASE_URL ?? '/', here).href;
+}
