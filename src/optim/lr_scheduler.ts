@@ -412,24 +412,21 @@ export class OneCycleLR extends LRScheduler<OneCycleLRConfig> {
       );
     }
     const phases = this.phases();
+    // The first phase the step falls in; past the last phase's end PyTorch extrapolates the last one.
+    const i = phases.findIndex((p, k) => stepNum <= p.endStep || k === phases.length - 1);
+    const phase = phases[i];
+    const startStep = i === 0 ? 0 : phases[i - 1].endStep;
+    const pct = (stepNum - startStep) / (phase.endStep - startStep);
     return this.optimizer.paramGroups.map((group, g) => {
-      let startStep = 0;
-      for (const [i, phase] of phases.entries()) {
-        if (stepNum <= phase.endStep || i === phases.length - 1) {
-          const pct = (stepNum - startStep) / (phase.endStep - startStep);
-          const at = (key: string) => groupNumber(group, key, g);
-          if (cycleMomentum) {
-            OneCycleLR.setMomentum(
-              group,
-              useBeta1,
-              this.anneal(at(phase.startMomentum), at(phase.endMomentum), pct),
-            );
-          }
-          return this.anneal(at(phase.startLr), at(phase.endLr), pct);
-        }
-        startStep = phase.endStep;
+      const at = (key: string) => groupNumber(group, key, g);
+      if (cycleMomentum) {
+        OneCycleLR.setMomentum(
+          group,
+          useBeta1,
+          this.anneal(at(phase.startMomentum), at(phase.endMomentum), pct),
+        );
       }
-      throw new Error('unreachable: the last phase always matches');
+      return this.anneal(at(phase.startLr), at(phase.endLr), pct);
     });
   }
 }

@@ -165,6 +165,11 @@ describe('safetensors validation', () => {
       rawFile({ __metadata__: { [FORMAT_VERSION_KEY]: String(FORMAT_VERSION + 1) } }),
       /format version 2 is newer than this Kiln supports \(1\)/,
     ],
+    [
+      'non-integer format',
+      rawFile({ __metadata__: { [FORMAT_VERSION_KEY]: '1.5' } }),
+      /"1.5" is not an integer/,
+    ],
   ];
   for (const [name, file, message] of cases) {
     it(`rejects ${name}`, () => {

@@ -121,11 +121,13 @@ export function encodeSafetensors(
 
 /** Parses the JSON header, or throws SafetensorsError saying why it is not one. */
 function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
-  if (bytes.length < 8)
+  if (bytes.length < 8) {
     throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  }
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_SIZE))
+  if (n > BigInt(MAX_HEADER_SIZE)) {
     throw new SafetensorsError(`header length ${n} is over the ${MAX_HEADER_SIZE}-byte limit`);
+  }
   if (n > BigInt(bytes.length - 8)) {
     throw new SafetensorsError(`header length ${n} runs past the end of the ${bytes.length}-byte file`);
   }
@@ -145,18 +147,19 @@ function readMetadata(raw: unknown): Record<string, string> {
   if (raw === undefined) return {};
   if (!isPlainObject(raw)) throw new SafetensorsError('__metadata__ is not a JSON object');
   for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== 'string')
+    if (typeof value !== 'string') {
       throw new SafetensorsError(`__metadata__ value for '${key}' is not a string`);
+    }
   }
   const metadata = raw as Record<string, string>;
   const version = metadata[FORMAT_VERSION_KEY];
-  if (version !== undefined) {
-    const v = Number(version);
-    if (!/^\d+$/.test(version) || v > FORMAT_VERSION) {
-      throw new SafetensorsError(
-        `checkpoint format version ${version} is newer than this Kiln supports (${FORMAT_VERSION}); update Kiln to load it`,
-      );
-    }
+  if (version !== undefined && !/^\d+$/.test(version)) {
+    throw new SafetensorsError(`checkpoint format version ${JSON.stringify(version)} is not an integer`);
+  }
+  if (version !== undefined && Number(version) > FORMAT_VERSION) {
+    throw new SafetensorsError(
+      `checkpoint format version ${version} is newer than this Kiln supports (${FORMAT_VERSION}); update Kiln to load it`,
+    );
   }
   return metadata;
 }
@@ -214,8 +217,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   let expected = 0;
   for (const { name, begin, end } of entries) {
     if (begin < expected) throw new SafetensorsError(`tensor '${name}' overlaps the tensor before it`);
-    if (begin > expected)
+    if (begin > expected) {
       throw new SafetensorsError(`gap of ${begin - expected} bytes before tensor '${name}'`);
+    }
     expected = end;
   }
   if (expected !== dataLength) {
