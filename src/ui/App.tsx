@@ -1,31 +1,33 @@
 /** The whole page: header, the GPU adapter (or why there is none), and the workspace panels. */
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { AdapterCard } from './AdapterCard';
-import { type GpuProbe, probeGpu } from './gpuInfo';
+import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
+import { useKiln } from './store';
 
-/** The application root. */
+/** The application root; its first act is to probe WebGPU. */
 export function App() {
-  const [probe, setProbe] = useState<GpuProbe | null>(null);
+  const setGpuProbe = useKiln((s) => s.setGpuProbe);
   useEffect(() => {
     let live = true;
-    probeGpu().then((p) => live && setProbe(p));
+    probeGpu().then((p) => live && setGpuProbe(p));
     return () => {
       live = false;
     };
-  }, []);
+  }, [setGpuProbe]);
   return (
     <div className="app">
-      <Header probe={probe} />
+      <Header />
       <main className="workspace">
-        <GpuSection probe={probe} />
+        <GpuSection />
       </main>
     </div>
   );
 }
 
-function GpuSection({ probe }: { probe: GpuProbe | null }) {
+function GpuSection() {
+  const probe = useKiln((s) => s.gpu);
   if (!probe)
     return (
       <section className="card adapter pending" aria-busy="true">

@@ -1,13 +1,8 @@
 /** The top bar: the Kiln name and which compute backend this page will train on. */
-import type { GpuProbe } from './gpuInfo';
-
-/** Props: the WebGPU probe result, or null while it runs. */
-export interface HeaderProps {
-  probe: GpuProbe | null;
-}
+import { useKiln } from './store';
 
 /** The header with the app name and a one-glance backend badge. */
-export function Header({ probe }: HeaderProps) {
+export function Header() {
   return (
     <header className="header">
       <div className="brand">
@@ -15,12 +10,13 @@ export function Header({ probe }: HeaderProps) {
         <h1>Kiln</h1>
         <span className="tagline">train neural networks on your GPU, the PyTorch way</span>
       </div>
-      <BackendBadge probe={probe} />
+      <BackendBadge />
     </header>
   );
 }
 
-function BackendBadge({ probe }: HeaderProps) {
+function BackendBadge() {
+  const probe = useKiln((s) => s.gpu);
   if (!probe)
     return (
       <output className="badge badge-pending" aria-live="polite">

@@ -1,0 +1,27 @@
+/** How the scalar charts are drawn: shared by every chart, like TensorBoard's left-hand settings. */
+import type { StateCreator } from 'zustand';
+import type { XAxisKind } from '../charts/types';
+import type { KilnState } from './index';
+
+/** TensorBoard's default smoothing weight. */
+export const DEFAULT_SMOOTHING = 0.6;
+
+/** The chart settings slice. */
+export interface ChartSlice {
+  smoothing: number;
+  xAxis: XAxisKind;
+  logScale: boolean;
+  setSmoothing: (weight: number) => void;
+  setXAxis: (kind: XAxisKind) => void;
+  setLogScale: (on: boolean) => void;
+}
+
+/** Creates the chart settings slice. */
+export const createChartSlice: StateCreator<KilnState, [], [], ChartSlice> = (set) => ({
+  smoothing: DEFAULT_SMOOTHING,
+  xAxis: 'step',
+  logScale: false,
+  setSmoothing: (weight) => set({ smoothing: Math.min(0.999, Math.max(0, weight)) }),
+  setXAxis: (xAxis) => set({ xAxis }),
+  setLogScale: (logScale) => set({ logScale }),
+});
