@@ -1,6 +1,8 @@
 /** The whole page: header, the GPU adapter (or why there is none), and the workspace panels. */
 import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
+import { ScalarsPanel } from './charts/ScalarsPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
@@ -21,6 +23,9 @@ export function App() {
       <Header />
       <main className="workspace">
         <GpuSection />
+        <div className="panels">
+          <MetricsSection />
+        </div>
       </main>
     </div>
   );
@@ -37,4 +42,31 @@ function GpuSection() {
     );
   if (probe.status === 'ready') return <AdapterCard adapter={probe.adapter} />;
   return <NoWebGpuBanner reason={probe.reason} detail={probe.detail} />;
+}
+
+function MetricsSection() {
+  const runs = useKiln((s) => s.runs);
+  const { smoothing, xAxis, logScale, setSmoothing, setXAxis, setLogScale, setRunVisible } = useKiln(
+    useShallow((s) => ({
+      smoothing: s.smoothing,
+      xAxis: s.xAxis,
+      logScale: s.logScale,
+      setSmoothing: s.setSmoothing,
+      setXAxis: s.setXAxis,
+      setLogScale: s.setLogScale,
+      setRunVisible: s.setRunVisible,
+    })),
+  );
+  return (
+    <ScalarsPanel
+      runs={runs}
+      smoothing={smoothing}
+      xAxis={xAxis}
+      logScale={logScale}
+      onSmoothing={setSmoothing}
+      onXAxis={setXAxis}
+      onLogScale={setLogScale}
+      onToggleRun={setRunVisible}
+    />
+  );
 }

@@ -1,0 +1,143 @@
+/**
+ * One TensorBoard-style scalar chart: every shown run's series for a tag, the raw values faint behind
+ * the smoothed line, with a hover read-out of step, smoothed and raw values.
+ */
+import { useMemo } from 'react';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  type TooltipContentProps,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { type ChartRow, chartRows, rowKeys } from './chartData';
+import { formatValue, formatX, X_AXIS_LABELS } from './format';
+import type { ChartRun, XAxisKind } from './types';
+
+/** Props: the runs (hidden ones are skipped), the tag to draw and the shared chart settings. */
+export interface ScalarChartProps {
+  tag: string;
+  runs: readonly ChartRun[];
+  smoothing: number;
+  xAxis: XAxisKind;
+  logScale: boolean;
+}
+
+/** A chart of one tag across runs. */
+export function ScalarChart({ tag, runs, smoothing, xAxis, logScale }: ScalarChartProps) {
+  const shown = useMemo(() => runs.filter((r) => r.visible), [runs]);
+  const rows = useMemo(
+    () => chartRows(shown, tag, smoothing, xAxis, logScale),
+    [shown, tag, smoothing, xAxis, logScale],
+  );
+  return (
+    <figure className="scalar-chart" aria-label={`${tag} chart`}>
+      <figcaption>{tag}</figcaption>
+      <div className="scalar-chart-plot">
+        {rows.length === 0 ? (
+          <p className="chart-empty muted">
+            {logScale ? 'No positive values to draw on a log scale.' : 'No values for the shown runs.'}
+          </p>
+        ) : (
+          <ResponsiveContainer width="100%" height="100%">
+            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
+              <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
+              <XAxis
+                dataKey="x"
+                type="number"
+                domain={['dataMin', 'dataMax']}
+                tickFormatter={(x: number) => formatX(x, xAxis)}
+                stroke="var(--muted)"
+                fontSize={11}
+              />
+              <YAxis
+                type="number"
+                scale={logScale ? 'log' : 'linear'}
+                domain={['auto', 'auto']}
+                allowDataOverflow={logScale}
+                tickFormatter={formatValue}
+                stroke="var(--muted)"
+                fontSize={11}
+                width={56}
+              />
+              <Tooltip
+                content={(p: TooltipContentProps) => <ReadOut {...p} runs={shown} xAxis={xAxis} />}
+                isAnimationActive={false}
+              />
+              {shown.map((run, i) => {
+                const keys = rowKeys(i);
+                return [
+                  <Line
+                    key={`${run.id}-raw`}
+                    dataKey={keys.raw}
+                    stroke={run.color}
+                    strokeOpacity={0.25}
+                    dot={false}
+                    activeDot={false}
+                    connectNulls
+                    isAnimationActive={false}
+                  />,
+                  <Line
+                    key={`${run.id}-smooth`}
+                    dataKey={keys.smooth}
+                    stroke={run.color}
+                    strokeWidth={2}
+                    dot={false}
+                    activeDot={{ r: 3 }}
+                    connectNulls
+                    isAnimationActive={false}
+                  />,
+                ];
+              })}
+            </LineChart>
+          </ResponsiveContainer>
+        )}
+      </div>
+    </figure>
+  );
+}
+
+function ReadOut({
+  active,
+  payload,
+  runs,
+  xAxis,
+}: TooltipContentProps & { runs: readonly ChartRun[]; xAxis: XAxisKind }) {
+  const row = payload?.[0]?.payload as ChartRow | undefined;
+  if (!active || !row) return null;
+  return (
+    <div className="chart-readout">
+      <table>
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>Smoothed</th>
+            <th>Value</th>
+            <th>Step</th>
+            {xAxis !== 'step' && <th>{X_AXIS_LABELS[xAxis]}</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run, i) => {
+            const keys = rowKeys(i);
+            if (row[keys.raw] === undefined) return null;
+            return (
+              <tr key={run.id}>
+                <td>
+                  <span className="swatch" style={{ background: run.color }} /> {run.name}
+                </td>
+                <td className="num">{formatValue(row[keys.smooth])}</td>
+                <td className="num">{formatValue(row[keys.raw])}</td>
+                <td className="num">{row[keys.step]}</td>
+                {xAxis !== 'step' && <td className="num">{formatX(row.x, xAxis)}</td>}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

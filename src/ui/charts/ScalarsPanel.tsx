@@ -1,0 +1,56 @@
+/** The metrics panel: chart settings, the run selector, and one chart per logged tag, TensorBoard-style. */
+
+import { ChartControls } from './ChartControls';
+import { RunLegend } from './RunLegend';
+import { ScalarChart } from './ScalarChart';
+import type { ChartRun, XAxisKind } from './types';
+
+/** Props: the runs to draw, the shared settings and their setters. */
+export interface ScalarsPanelProps {
+  runs: readonly ChartRun[];
+  smoothing: number;
+  xAxis: XAxisKind;
+  logScale: boolean;
+  onSmoothing: (w: number) => void;
+  onXAxis: (kind: XAxisKind) => void;
+  onLogScale: (on: boolean) => void;
+  onToggleRun: (id: string, visible: boolean) => void;
+}
+
+/** Every tag any run logged, sorted so that e.g. loss/train and loss/val sit side by side. */
+function allTags(runs: readonly ChartRun[]): string[] {
+  return [...new Set(runs.flatMap((r) => Object.keys(r.series)))].sort();
+}
+
+/** The scalars dashboard. */
+export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelProps) {
+  const tags = allTags(runs);
+  return (
+    <section className="card scalars" aria-labelledby="scalars-title">
+      <h2 id="scalars-title">Scalars</h2>
+      <ChartControls {...settings} />
+      {runs.length === 0 ? (
+        <p className="empty-state muted">
+          No runs yet. Once a model trains, its loss, accuracy and learning rate appear here, one chart per
+          tag, updating as the worker reports them.
+        </p>
+      ) : (
+        <>
+          <RunLegend runs={runs} onToggle={onToggleRun} />
+          <div className="chart-grid">
+            {tags.map((tag) => (
+              <ScalarChart
+                key={tag}
+                tag={tag}
+                runs={runs}
+                smoothing={settings.smoothing}
+                xAxis={settings.xAxis}
+                logScale={settings.logScale}
+              />
+            ))}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,43 @@
+/** Turns runs' points for one tag into the rows recharts draws: one row per x, two columns per run. */
+import { smoothScalars } from './smoothing';
+import type { ChartRun, XAxisKind } from './types';
+
+/** One x position with, per run slot i, `raw{i}`, `smooth{i}` and `step{i}` where that run logged a value. */
+export type ChartRow = { x: number } & Record<string, number>;
+
+/** Keys into a ChartRow for the run in slot i (indices, because run ids may hold characters recharts reads as paths). */
+export const rowKeys = (i: number) => ({ raw: `raw${i}`, smooth: `smooth${i}`, step: `step${i}` });
+
+/**
+ * Merges the visible runs' series for `tag`, smoothed, into rows sorted by x. On a log scale,
+ * values that are not positive are dropped: they have no place on the axis.
+ */
+export function chartRows(
+  runs: readonly ChartRun[],
+  tag: string,
+  smoothing: number,
+  xAxis: XAxisKind,
+  logScale: boolean,
+): ChartRow[] {
+  const rows = new Map<number, ChartRow>();
+  runs.forEach((run, i) => {
+    const points = run.series[tag];
+    if (!points?.length) return;
+    const smoothed = smoothScalars(
+      points.map((p) => p.value),
+      smoothing,
+    );
+    const t0 = points[0].wallTime;
+    const keys = rowKeys(i);
+    points.forEach((p, j) => {
+      if (logScale && !(p.value > 0 && smoothed[j] > 0)) return;
+      const x = xAxis === 'step' ? p.step : xAxis === 'epoch' ? p.epoch : (p.wallTime - t0) / 1000;
+      let row = rows.get(x);
+      if (!row) rows.set(x, (row = { x } as ChartRow));
+      row[keys.raw] = p.value;
+      row[keys.smooth] = smoothed[j];
+      row[keys.step] = p.step;
+    });
+  });
+  return [...rows.values()].sort((a, b) => a.x - b.x);
+}
