@@ -192,7 +192,7 @@ export function reduce(op: ReduceOp, x: Tensor, dims?: number | readonly number[
 const placeholders = new WeakMap<Backend, Storage>();
 
 /** A 4-byte buffer bound where a kernel's optional input is absent (WGSL needs every binding). */
-function placeholder(backend: Backend): Storage {
+export function placeholder(backend: Backend): Storage {
   let s = placeholders.get(backend);
   if (!s) {
     s = backend.alloc(4);

@@ -76,8 +76,8 @@ export class Tensor {
     return this.kept;
   }
 
-  /** A view with another shape over the same storage (no copy). */
-  view(shape: readonly number[]): Tensor {
+  /** Another tensor over the same storage with another shape (no copy, not recorded for autograd). */
+  alias(shape: readonly number[]): Tensor {
     const resolved = resolveShape(shape, this.size);
     return new Tensor(this.backend, this.storage, resolved, this.dtype);
   }

@@ -1,0 +1,230 @@
+/**
+ * Differentiable ops: each runs the raw op and, when gradients are on and an input needs one,
+ * records a node whose gradient rule (autograd/rules.ts) has the same name.
+ */
+import type { BinaryOp, UnaryOp } from '../tensor/kernels';
+import * as ops from '../tensor/ops';
+import { type GradNode, Tensor } from '../tensor/tensor';
+import { isGradEnabled } from './grad_mode';
+
+/** Marks `out` as produced by `op` from `inputs`, when any input needs a gradient. */
+export function record(out: Tensor, op: string, inputs: (Tensor | undefined)[], saved: GradNode['saved'] = {}): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t?.requiresGrad)) {
+    out.requiresGrad = true;
+    out.gradFn = { op, inputs: inputs as Tensor[], saved };
+  }
+  return out;
+}
+
+/** A number or a tensor, as PyTorch's arithmetic accepts. */
+export type Operand = Tensor | number;
+
+function arith(op: 'add' | 'sub' | 'mul' | 'div', a: Tensor, b: Operand): Tensor {
+  if (typeof b === 'number') {
+    // Scalars fold into one affine kernel: x*scale + shift.
+    const [scale, shift] = op === 'add' ? [1, b] : op === 'sub' ? [1, -b] : op === 'mul' ? [b, 0] : [1 / b, 0];
+    return record(ops.unary('affine', a, scale, shift), 'affine', [a], { scale });
+  }
+  return record(ops.binary(op as BinaryOp, a, b), op, [a, b]);
+}
+
+/** a + b (broadcasting). */
+export const add = (a: Tensor, b: Operand) => arith('add', a, b);
+/** a - b (broadcasting). */
+export const sub = (a: Tensor, b: Operand) => arith('sub', a, b);
+/** a * b (broadcasting). */
+export const mul = (a: Tensor, b: Operand) => arith('mul', a, b);
+/** a / b (broadcasting). */
+export const div = (a: Tensor, b: Operand) => arith('div', a, b);
+
+function elementwise(op: UnaryOp & string, x: Tensor, alpha = 0, saved: GradNode['saved'] = {}): Tensor {
+  return record(ops.unary(op, x, alpha), op, [x], saved);
+}
+
+/** -x */
+export const neg = (x: Tensor) => elementwise('neg', x);
+/** e^x */
+export const exp = (x: Tensor) => elementwise('exp', x);
+/** Natural log. */
+export const log = (x: Tensor) => elementwise('log', x);
+/** Square root. */
+export const sqrt = (x: Tensor) => elementwise('sqrt', x);
+/** max(x, 0) */
+export const relu = (x: Tensor) => elementwise('relu', x);
+/** x for x > 0, else slope * x. */
+export const leakyRelu = (x: Tensor, slope = 0.01) => elementwise('leakyRelu', x, slope, { slope });
+/** GELU with the exact (erf) form, PyTorch's default. */
+export const gelu = (x: Tensor) => elementwise('gelu', x);
+/** Hyperbolic tangent. */
+export const tanh = (x: Tensor) => elementwise('tanh', x);
+/** Logistic sigmoid. */
+export const sigmoid = (x: Tensor) => elementwise('sigmoid', x);
+/** x ** exponent for a scalar exponent. */
+export const pow = (x: Tensor, exponent: number) => elementwise('pow', x, exponent, { exponent });
+
+/** A view with a new shape (one dim may be -1). */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  return record(x.alias(shape), 'view', [x]);
+}
+
+/** Flattens dims from startDim on (default 1, like nn.Flatten). */
+export function flatten(x: Tensor, startDim = 1): Tensor {
+  return view(x, [...x.shape.slice(0, startDim), -1]);
+}
+
+/** Reorders dimensions (a contiguous copy). */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  return record(ops.permute(x, dims), 'permute', [x], { dims: [...dims] });
+}
+
+/** Swaps two dimensions. */
+export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
+  const dims = [...Array(x.ndim).keys()];
+  const [a, b] = [d0 < 0 ? d0 + x.ndim : d0, d1 < 0 ? d1 + x.ndim : d1];
+  [dims[a], dims[b]] = [dims[b], dims[a]];
+  return permute(x, dims);
+}
+
+function keptShape(x: Tensor, dims: number[]): number[] {
+  return x.shape.map((s, i) => (dims.includes(i) ? 1 : s));
+}
+
+/** Sum over dims (all by default). */
+export function sum(x: Tensor, dims?: number | number[], keepdim = false): Tensor {
+  const d = ops.normDims(dims, x.ndim);
+  return record(ops.reduce('sum', x, d, keepdim), 'sum', [x], { keptShape: keptShape(x, d) });
+}
+
+/** Mean over dims (all by default). */
+export function mean(x: Tensor, dims?: number | number[], keepdim = false): Tensor {
+  const d = ops.normDims(dims, x.ndim);
+  const count = d.reduce((n, i) => n * x.shape[i], 1);
+  const scale = 1 / count;
+  return record(ops.reduce('sum', x, d, keepdim, scale), 'mean', [x], { keptShape: keptShape(x, d), scale });
+}
+
+/** Maximum over dims (all by default), like torch.amax. */
+export function max(x: Tensor, dims?: number | number[], keepdim = false): Tensor {
+  const d = ops.normDims(dims, x.ndim);
+  return record(ops.reduce('max', x, d, keepdim), 'max', [x], { keptShape: keptShape(x, d), dims: d });
+}
+
+/** Indices of the maxima along one dim (int32; first index among ties). */
+export function argmax(x: Tensor, dim = -1, keepdim = false): Tensor {
+  return ops.reduce('argmax', x, dim, keepdim);
+}
+
+/** Matrix product of the last two dims (2-D or 3-D). */
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  return record(ops.matmul(a, b, opts), 'matmul', [a, b], { opts });
+}
+
+/** x @ weight^T + bias in one kernel, like F.linear (weight [out, in]). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  if (x.ndim !== 2) throw new Error(`linear expects input [N, in_features], got [${x.shape}]`);
+  if (x.shape[1] !== weight.shape[1]) {
+    throw new Error(`linear: input has ${x.shape[1]} features but the weight expects ${weight.shape[1]} (weight [${weight.shape}])`);
+  }
+  return record(ops.matmul(x, weight, { transB: true, bias }), 'linear', [x, weight, bias]);
+}
+
+/** log_softmax over the last dim. */
+export function logSoftmax(x: Tensor): Tensor {
+  return record(ops.logSoftmax(x), 'logSoftmax', [x]);
+}
+
+/** Softmax over the last dim. */
+export function softmax(x: Tensor): Tensor {
+  return exp(logSoftmax(x));
+}
+
+/** Options of the classification losses. */
+export interface LossOptions {
+  reduction?: 'mean' | 'sum';
+  labelSmoothing?: number;
+}
+
+/** Cross-entropy of logits [N, C] and int32 labels [N], fused and numerically stable, like F.cross_entropy. */
+export function crossEntropy(logits: Tensor, labels: Tensor, opts: LossOptions = {}): Tensor {
+  const smoothing = opts.labelSmoothing ?? 0;
+  const scale = opts.reduction === 'sum' ? 1 : 1 / logits.shape[0];
+  const rows = ops.crossEntropyRows(logits, labels, smoothing);
+  const loss = ops.reduce('sum', rows, undefined, false, scale);
+  rows.dispose();
+  return record(loss, 'crossEntropy', [logits], { labels, smoothing, scale });
+}
+
+/** One-hot float rows [N, C] from int32 labels [N]. */
+export function oneHot(labels: Tensor, numClasses: number): Tensor {
+  const classes = ops.tensor(labels.backend, Float32Array.from({ length: numClasses }, (_, i) => i), [1, numClasses]);
+  return ops.binary('eq', ops.unary('intToFloat', labels).alias([labels.shape[0], 1]), classes);
+}
+
+/** Negative log-likelihood of log-probabilities [N, C] and int32 labels [N], like F.nll_loss. */
+export function nllLoss(logProbs: Tensor, labels: Tensor, opts: LossOptions = {}): Tensor {
+  const picked = sum(mul(logProbs, oneHot(labels, logProbs.shape[1])));
+  return mul(picked, opts.reduction === 'sum' ? -1 : -1 / logProbs.shape[0]);
+}
+
+/** Mean (or summed) squared error, like F.mse_loss. */
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: 'mean' | 'sum' } = {}): Tensor {
+  const d = sub(input, target);
+  const sq = mul(d, d);
+  return opts.reduction === 'sum' ? sum(sq) : mean(sq);
+}
+
+/** Options of conv2d and the pooling ops (square kernels). */
+export interface WindowOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/** 2-D convolution: x [N, C, H, W], weight [OC, C, k, k], bias [OC]; im2col then one batched matmul. */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: WindowOptions = {}): Tensor {
+  if (x.ndim !== 4) throw new Error(`conv2d expects input [N, C, H, W], got [${x.shape}]`);
+  const [OC, C, k] = weight.shape;
+  if (x.shape[1] !== C) throw new Error(`conv2d: input has ${x.shape[1]} channels but the weight expects ${C}`);
+  const geometry = { kernelSize: k, stride: opts.stride ?? 1, padding: opts.padding ?? 0 };
+  const [OH, OW] = ops.outputSize(x.shape[2], x.shape[3], geometry);
+  const cols = ops.im2col(x, geometry);
+  const w2 = weight.alias([OC, C * k * k]);
+  let y = ops.matmul(w2, cols);
+  w2.dispose();
+  if (bias) {
+    const b3 = bias.alias([1, OC, 1]);
+    const withBias = ops.binary('add', y, b3);
+    y.dispose();
+    b3.dispose();
+    y = withBias;
+  }
+  const out = y.alias([x.shape[0], OC, OH, OW]);
+  y.dispose();
+  if (!(isGradEnabled() && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad))) cols.dispose();
+  return record(out, 'conv2d', [x, weight, bias], { cols, geometry });
+}
+
+/** 2-D max pooling (stride defaults to the kernel size). */
+export function maxPool2d(x: Tensor, kernelSize: number, opts: WindowOptions = {}): Tensor {
+  const geometry = { kernelSize, stride: opts.stride ?? kernelSize, padding: opts.padding ?? 0 };
+  const { out, indices } = ops.maxPool2d(x, geometry);
+  if (!(isGradEnabled() && x.requiresGrad)) indices.dispose();
+  return record(out, 'maxPool2d', [x], { indices, geometry });
+}
+
+/** 2-D average pooling (stride defaults to the kernel size). */
+export function avgPool2d(x: Tensor, kernelSize: number, opts: WindowOptions = {}): Tensor {
+  const geometry = { kernelSize, stride: opts.stride ?? kernelSize, padding: opts.padding ?? 0 };
+  return record(ops.avgPool2d(x, geometry), 'avgPool2d', [x], { geometry });
+}
+
+/** Inverted dropout with drop probability p and a seed for the mask. */
+export function dropout(x: Tensor, p: number, seed: number): Tensor {
+  return record(ops.dropoutMask(x, p, seed), 'dropout', [x], { p, seed });
+}
+
+/** Returns a tensor sharing storage that is cut off from the graph, like torch's detach(). */
+export function detach(x: Tensor): Tensor {
+  return x.alias(x.shape);
+}
+
+export { Tensor };

@@ -1,0 +1,13 @@
+/** nn: modules, layers, losses and models, with PyTorch's names. */
+export * from './activation';
+export * from './container';
+export * from './conv';
+export * from './dropout';
+export * from './flatten';
+export * from './linear';
+export * from './loss';
+export * from './models';
+export * from './module';
+export * from './norm';
+export * from './pool';
+export * from './spec';

@@ -1,0 +1,37 @@
+import { F } from '../autograd';
+import type { Tensor } from '../tensor/tensor';
+import { Module } from './module';
+
+/** Options of the pooling layers; stride defaults to the kernel size, as in PyTorch. */
+export interface PoolOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/** 2-D max pooling. */
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: number,
+    readonly opts: PoolOptions = {},
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** 2-D average pooling (count_include_pad=True). */
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernelSize: number,
+    readonly opts: PoolOptions = {},
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, this.opts);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Parameter } from '../nn/module';
+import type { Tensor } from '../tensor/tensor';
+import { type ParamGroup, type ParamState, Optimizer } from './optimizer';
+
+/** Options of Adam and AdamW, PyTorch's names and defaults. */
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** Adam (torch.optim.Adam): weight decay is L2, added to the gradient. */
+export class Adam extends Optimizer {
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: Parameter[] | Partial<ParamGroup>[], opts: AdamOptions = {}, defaultDecay = 0) {
+    super(params, { lr: opts.lr ?? 1e-3, betas: opts.betas ?? [0.9, 0.999], eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? defaultDecay });
+  }
+
+  protected update(p: Parameter, grad: Tensor, s: ParamState, g: ParamGroup): void {
+    const [beta1, beta2] = g.betas as [number, number];
+    // Bias corrections in double precision on the host, as torch computes them.
+    const bc1 = 1 - beta1 ** s.step;
+    const bc2 = 1 - beta2 ** s.step;
+    p.backend.run({
+      kernel: 'adam',
+      buffers: { param: p.storage, grad: grad.storage, s1: this.stateTensor(p, s, 'exp_avg').storage, s2: this.stateTensor(p, s, 'exp_avg_sq').storage },
+      params: { n: p.size, lr: g.lr, weightDecay: g.weightDecay as number, c0: beta1, c1: beta2, c2: g.eps as number, c3: g.lr / bc1, c4: Math.sqrt(bc2) },
+      constants: { DECOUPLED: this.decoupled },
+      dynamic: true,
+    });
+  }
+}
+
+/** AdamW (torch.optim.AdamW): decoupled weight decay, default 0.01. */
+export class AdamW extends Adam {
+  protected override readonly decoupled = true;
+
+  constructor(params: Parameter[] | Partial<ParamGroup>[], opts: AdamOptions = {}) {
+    super(params, opts, 0.01);
+  }
+}
