@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
+import { BuilderPanel } from './builder/BuilderPanel';
 import { ScalarsPanel } from './charts/ScalarsPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
@@ -24,6 +25,7 @@ export function App() {
       <main className="workspace">
         <GpuSection />
         <div className="panels">
+          <BuilderPanel />
           <MetricsSection />
         </div>
       </main>
