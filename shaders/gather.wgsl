@@ -1,13 +1,13 @@
 // Batch gathering on the GPU: rows of a resident dataset picked by an index buffer (the epoch's
 // shuffled order), so a training step uploads nothing. `gather_bytes` reads uint8 pixels packed
-// four to a word and normalises them on the way: (x / 255 - mean) / std.
+// four to a word and normalises them on the way: (x / 255 - mean) / stdev.
 
 struct Params {
   rows: u32,
   rowSize: u32,
   indexOffset: u32,
   mean: f32,
-  std: f32,
+  stdev: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,7 +41,7 @@ fn gather_bytes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let r = i / p.rowSize;
   let c = i % p.rowSize;
   let v = f32(byte_at(u32(index[p.indexOffset + r]) * p.rowSize + c));
-  outf[i] = (v / 255.0 - p.mean) / p.std;
+  outf[i] = (v / 255.0 - p.mean) / p.stdev;
 }
 
 // Labels stored as bytes, widened to i32.

@@ -234,3 +234,61 @@ export const PRESETS: Record<string, ModelSpec> = {
     ],
   },
 };
+
+/**
+ * Parses a layer list such as `flatten,linear:128,relu,dropout:0.2,linear:10` or
+ * `conv:32:3:1:1,bn,relu,maxpool:2,flatten,linear:10` (the CLI's --model). Input sizes
+ * (in_features, in_channels, num_features) are inferred from the shapes; `bn` becomes
+ * BatchNorm1d or BatchNorm2d to fit. Arguments: linear:OUT, conv:OUT:K[:STRIDE[:PADDING]],
+ * maxpool|avgpool:K[:STRIDE[:PADDING]], dropout:P, leakyrelu[:SLOPE].
+ */
+export function parseSpec(text: string, inputShape: number[], name = 'custom'): ModelSpec {
+  const layers: LayerSpec[] = [];
+  let shape = inputShape;
+  for (const [i, token] of text.split(',').map((t) => t.trim()).filter(Boolean).entries()) {
+    const [kind, ...rawArgs] = token.split(':');
+    const args = rawArgs.map(Number);
+    if (args.some((a) => Number.isNaN(a))) throw new Error(`layer ${i} "${token}": arguments must be numbers`);
+    const need = (n: number, usage: string) => {
+      if (args.length < n) throw new Error(`layer ${i} "${token}": expected ${usage}`);
+    };
+    let layer: LayerSpec;
+    switch (kind.toLowerCase()) {
+      case 'linear':
+        need(1, 'linear:OUT_FEATURES');
+        layer = { type: 'Linear', inFeatures: shape.length === 1 ? shape[0] : prod(shape), outFeatures: args[0] };
+        break;
+      case 'conv':
+      case 'conv2d':
+        need(2, 'conv:OUT_CHANNELS:KERNEL[:STRIDE[:PADDING]]');
+        layer = { type: 'Conv2d', inChannels: shape[0], outChannels: args[0], kernelSize: args[1], stride: args[2] ?? 1, padding: args[3] ?? 0 };
+        break;
+      case 'maxpool':
+      case 'avgpool':
+        need(1, `${kind}:KERNEL[:STRIDE[:PADDING]]`);
+        layer = { type: kind.toLowerCase() === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d', kernelSize: args[0], stride: args[1] ?? args[0], padding: args[2] ?? 0 };
+        break;
+      case 'bn':
+      case 'batchnorm':
+        layer = { type: shape.length === 3 ? 'BatchNorm2d' : 'BatchNorm1d', numFeatures: shape[0] };
+        break;
+      case 'dropout':
+        layer = { type: 'Dropout', p: args[0] ?? 0.5 };
+        break;
+      case 'leakyrelu':
+        layer = { type: 'LeakyReLU', negativeSlope: args[0] ?? 0.01 };
+        break;
+      default: {
+        const simple = { flatten: 'Flatten', relu: 'ReLU', gelu: 'GELU', tanh: 'Tanh', sigmoid: 'Sigmoid' } as const;
+        const type = simple[kind.toLowerCase() as keyof typeof simple];
+        if (!type) throw new Error(`layer ${i}: unknown layer "${kind}" (known: linear, conv, maxpool, avgpool, bn, dropout, flatten, relu, leakyrelu, gelu, tanh, sigmoid)`);
+        layer = { type };
+      }
+    }
+    layers.push(layer);
+    const info = inferShapes({ name, inputShape, layers }).at(-1)!;
+    if (info.error) throw new Error(`layer ${i} "${token}": ${info.error}`);
+    shape = info.outShape;
+  }
+  return { name, inputShape, layers };
+}

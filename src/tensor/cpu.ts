@@ -274,7 +274,7 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   gatherBytes(b, p) {
-    const [rows, size, off, mean, std] = [n(p, 'rows'), n(p, 'rowSize'), n(p, 'indexOffset'), n(p, 'mean'), n(p, 'std')];
+    const [rows, size, off, mean, std] = [n(p, 'rows'), n(p, 'rowSize'), n(p, 'indexOffset'), n(p, 'mean'), n(p, 'stdev')];
     const [m, s] = [f(mean), f(std)];
     for (let r = 0; r < rows; r++) {
       const from = b.index.i32[off + r] * size;

@@ -100,6 +100,12 @@ function strided(op: UnaryOp, x: Tensor, shape: readonly number[], strides: numb
   return out;
 }
 
+/** A contiguous copy (same dtype), like torch's clone(). */
+export function clone(x: Tensor): Tensor {
+  sameBackend(x);
+  return strided('copy', x, x.shape, contiguousStrides(x.shape));
+}
+
 /** out = op(x), elementwise. `alpha`/`beta` are the op's scalars (slope, exponent, scale/shift, bounds). */
 export function unary(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
   sameBackend(x);
@@ -299,7 +305,7 @@ export function gatherRows(src: Tensor, index: Tensor, offset: number, count: nu
   const backend = sameBackend(src, index);
   const rowSize = numel(src.shape.slice(1));
   const out = empty(backend, [count, ...src.shape.slice(1)], src.dtype);
-  backend.run({ kernel: 'gatherRows', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean: 0, std: 1 } });
+  backend.run({ kernel: 'gatherRows', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean: 0, stdev: 1 } });
   return out;
 }
 
@@ -308,7 +314,7 @@ export function gatherImages(src: Tensor, index: Tensor, offset: number, count: 
   const backend = sameBackend(src, index);
   const rowSize = numel(sampleShape);
   const out = empty(backend, [count, ...sampleShape]);
-  backend.run({ kernel: 'gatherBytes', buffers: { src: src.storage, index: index.storage, outf: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean, std } });
+  backend.run({ kernel: 'gatherBytes', buffers: { src: src.storage, index: index.storage, outf: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean, stdev: std } });
   return out;
 }
 
@@ -316,7 +322,7 @@ export function gatherImages(src: Tensor, index: Tensor, offset: number, count: 
 export function gatherLabels(src: Tensor, index: Tensor, offset: number, count: number): Tensor {
   const backend = sameBackend(src, index);
   const out = empty(backend, [count], 'int32');
-  backend.run({ kernel: 'gatherLabels', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize: 1, indexOffset: offset, mean: 0, std: 1 } });
+  backend.run({ kernel: 'gatherLabels', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize: 1, indexOffset: offset, mean: 0, stdev: 1 } });
   return out;
 }
 

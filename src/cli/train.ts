@@ -1,0 +1,292 @@
+/**
+ * `npm run train -- [options]`: the engine headless in Node, on the real GPU where Dawn finds one,
+ * else a CPU Vulkan driver (lavapipe or SwiftShader), or the cpu backend with --backend cpu.
+ * Prints a progress bar on a terminal, or one JSON object per epoch with --json.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { DataLoader } from '../data/dataloader';
+import { type Dataset, ImageDataset, Subset, SyntheticDataset } from '../data/dataset';
+import { loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
+import { trainValidationSplit } from '../data/split';
+import { Compose, Normalize, ToTensor } from '../data/transforms';
+import type { ImageDataset as RawImages } from '../data/types';
+import { adapterName } from '../gpu/device';
+import { acquireNodeGpu } from '../gpu/node';
+import { buildModel, CrossEntropyLoss, PRESETS, parseSpec } from '../nn';
+import type { ModelSpec } from '../nn/spec';
+import type { Backend } from '../tensor/backend';
+import { CpuBackend } from '../tensor/cpu';
+import { manualSeed, setDefaultBackend } from '../tensor/default';
+import { Generator } from '../tensor/random';
+import { WebGPUBackend } from '../tensor/webgpu';
+import { createOptimizer, createSchedule, DEFAULT_CONFIG, type OptimizerName, type SchedulerConfig, type TrainConfig } from '../train/config';
+import { evaluate } from '../train/evaluate';
+import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
+import { Trainer } from '../train/trainer';
+
+/** A user mistake: printed as one line, exit code 2, no stack trace. */
+class UsageError extends Error {}
+
+const OPTIONS = {
+  model: { type: 'string', default: 'simplenn' },
+  epochs: { type: 'string', default: String(DEFAULT_CONFIG.epochs) },
+  'batch-size': { type: 'string', default: String(DEFAULT_CONFIG.batchSize) },
+  lr: { type: 'string' },
+  optimizer: { type: 'string', default: DEFAULT_CONFIG.optimizer },
+  momentum: { type: 'string', default: '0' },
+  'weight-decay': { type: 'string', default: '0' },
+  seed: { type: 'string', default: '0' },
+  'no-shuffle': { type: 'boolean', default: false },
+  limit: { type: 'string' },
+  'val-split': { type: 'string', default: '0' },
+  init: { type: 'string' },
+  save: { type: 'string' },
+  backend: { type: 'string', default: 'webgpu' },
+  json: { type: 'boolean', default: false },
+  dataset: { type: 'string', default: 'mnist' },
+  'data-dir': { type: 'string' },
+  'train-images': { type: 'string' },
+  'train-labels': { type: 'string' },
+  'test-images': { type: 'string' },
+  'test-labels': { type: 'string' },
+  scheduler: { type: 'string', default: 'none' },
+  'step-size': { type: 'string', default: '1' },
+  gamma: { type: 'string', default: '0.1' },
+  milestones: { type: 'string', default: '' },
+  't-max': { type: 'string' },
+  'eta-min': { type: 'string', default: '0' },
+  'max-lr': { type: 'string' },
+  'pct-start': { type: 'string', default: '0.3' },
+  factor: { type: 'string', default: '0.1' },
+  patience: { type: 'string', default: '10' },
+  'start-factor': { type: 'string', default: String(1 / 3) },
+  'total-iters': { type: 'string', default: '5' },
+  'clip-norm': { type: 'string' },
+  'clip-value': { type: 'string' },
+  dropout: { type: 'string' },
+  'label-smoothing': { type: 'string', default: '0' },
+  'log-every': { type: 'string', default: '50' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+const HELP = `Usage: npm run train -- [options]
+  --model NAME|SPEC       simplenn, mlp, lenet, cnn, or a layer list like "flatten,linear:128,relu,linear:10"
+  --epochs N              epochs in all (default 3)       --batch-size N   (default 64)
+  --lr X                  learning rate (default 1e-3; 0.01 for sgd)
+  --optimizer NAME        adam | sgd | adamw | rmsprop     --momentum X  --weight-decay X
+  --scheduler NAME        none | step | multistep | exponential | cosine | plateau | linear | onecycle
+                          with --step-size --gamma --milestones 2,4 --t-max --eta-min --factor --patience
+                          --start-factor --total-iters --max-lr --pct-start
+  --clip-norm X  --clip-value X  --dropout P  --label-smoothing X
+  --seed N  --no-shuffle  --limit N (first N training samples)  --val-split N (hold out N for validation)
+  --dataset mnist|synthetic|idx  --data-dir DIR  --train-images F --train-labels F --test-images F --test-labels F
+  --init FILE.safetensors  --save FILE.safetensors  --backend webgpu|cpu  --json  --log-every N`;
+
+function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number {
+  const x = Number(v);
+  if (v === undefined || v === '' || Number.isNaN(x) || (opts.int && !Number.isInteger(x)) || (opts.min !== undefined && x < opts.min)) {
+    throw new UsageError(`--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got "${v}"`);
+  }
+  return x;
+}
+
+type Values = { [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string | undefined };
+
+function schedulerConfig(v: Values, epochs: number): SchedulerConfig {
+  switch (v.scheduler) {
+    case 'none':
+      return { name: 'none' };
+    case 'step':
+      return { name: 'step', stepSize: num('step-size', v['step-size'], { int: true, min: 1 }), gamma: num('gamma', v.gamma) };
+    case 'multistep':
+      return { name: 'multistep', milestones: (v.milestones ?? '').split(',').filter(Boolean).map((m) => num('milestones', m, { int: true })), gamma: num('gamma', v.gamma) };
+    case 'exponential':
+      return { name: 'exponential', gamma: num('gamma', v.gamma) };
+    case 'cosine':
+      return { name: 'cosine', tMax: num('t-max', v['t-max'] ?? String(epochs), { int: true, min: 1 }), etaMin: num('eta-min', v['eta-min']) };
+    case 'plateau':
+      return { name: 'plateau', mode: 'min', factor: num('factor', v.factor), patience: num('patience', v.patience, { int: true, min: 0 }), threshold: 1e-4, cooldown: 0, minLr: 0 };
+    case 'linear':
+      return { name: 'linear', startFactor: num('start-factor', v['start-factor']), endFactor: 1, totalIters: num('total-iters', v['total-iters'], { int: true, min: 1 }) };
+    case 'onecycle':
+      return { name: 'onecycle', maxLr: num('max-lr', v['max-lr'] ?? v.lr ?? '0.01'), pctStart: num('pct-start', v['pct-start']) };
+    default:
+      throw new UsageError(`--scheduler: unknown scheduler "${v.scheduler}"`);
+  }
+}
+
+function parseConfig(v: Values): TrainConfig {
+  const optimizer = v.optimizer as OptimizerName;
+  if (!['sgd', 'adam', 'adamw', 'rmsprop'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, sgd, adamw or rmsprop, got "${v.optimizer}"`);
+  const epochs = num('epochs', v.epochs, { int: true, min: 1 });
+  return {
+    ...DEFAULT_CONFIG,
+    epochs,
+    batchSize: num('batch-size', v['batch-size'], { int: true, min: 1 }),
+    lr: num('lr', v.lr ?? (optimizer === 'sgd' ? '0.01' : String(DEFAULT_CONFIG.lr)), { min: 0 }),
+    optimizer,
+    momentum: num('momentum', v.momentum, { min: 0 }),
+    weightDecay: num('weight-decay', v['weight-decay'], { min: 0 }),
+    seed: num('seed', v.seed, { int: true }),
+    shuffle: !v['no-shuffle'],
+    scheduler: schedulerConfig(v, epochs),
+    clipNorm: v['clip-norm'] === undefined ? null : num('clip-norm', v['clip-norm'], { min: 0 }),
+    clipValue: v['clip-value'] === undefined ? null : num('clip-value', v['clip-value'], { min: 0 }),
+    labelSmoothing: num('label-smoothing', v['label-smoothing'], { min: 0 }),
+    limit: v.limit === undefined ? null : num('limit', v.limit, { int: true, min: 1 }),
+    valSplit: num('val-split', v['val-split'], { int: true, min: 0 }),
+    logEvery: num('log-every', v['log-every'], { int: true, min: 1 }),
+  };
+}
+
+function modelSpec(v: Values, inputShape: number[]): ModelSpec {
+  const name = v.model ?? 'simplenn';
+  let spec: ModelSpec;
+  try {
+    spec = PRESETS[name.toLowerCase()] ? structuredClone(PRESETS[name.toLowerCase()]) : parseSpec(name, inputShape);
+  } catch (e) {
+    throw new UsageError(`--model: ${(e as Error).message} (presets: ${Object.keys(PRESETS).join(', ')})`);
+  }
+  if (v.dropout !== undefined) {
+    const p = num('dropout', v.dropout, { min: 0 });
+    const drops = spec.layers.filter((l) => l.type === 'Dropout');
+    if (!drops.length) throw new UsageError(`--dropout: model ${spec.name} has no Dropout layer`);
+    for (const l of drops) if (l.type === 'Dropout') l.p = p;
+  }
+  return spec;
+}
+
+async function pickBackend(name: string | undefined, log: (s: string) => void): Promise<Backend> {
+  if (name === 'cpu') {
+    log('Backend: cpu (plain TypeScript, slow)');
+    return new CpuBackend();
+  }
+  if (name !== 'webgpu') throw new UsageError(`--backend must be webgpu or cpu, got "${name}"`);
+  const gpu = await acquireNodeGpu().catch((e) => {
+    throw new UsageError(`no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`);
+  });
+  log(`Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isCpu ? ' — a CPU Vulkan driver, no GPU found' : ''}`);
+  return new WebGPUBackend(gpu.device);
+}
+
+interface Data {
+  train: Dataset;
+  val: Dataset;
+  numClasses: number;
+  inputShape: number[];
+}
+
+async function loadData(v: Values, c: TrainConfig, backend: Backend): Promise<Data> {
+  const transform = new Compose([new ToTensor(), new Normalize([c.mean], [c.std])]);
+  let trainRaw: RawImages;
+  let testRaw: RawImages | undefined;
+  if (v.dataset === 'synthetic') {
+    const train = new SyntheticDataset(backend, { numSamples: c.limit ?? 1000, inputFeatures: 20, numClasses: 2, seed: c.seed });
+    const val = new SyntheticDataset(backend, { numSamples: 200, inputFeatures: 20, numClasses: 2, seed: c.seed + 1 });
+    return { train, val, numClasses: 2, inputShape: [20] };
+  }
+  if (v.dataset === 'mnist') {
+    const m = await loadMnistFromDir(v['data-dir'] ?? mnistDataDir());
+    [trainRaw, testRaw] = [m.train, m.test];
+  } else if (v.dataset === 'idx') {
+    const dir = v['data-dir'];
+    const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) => v[opt] ?? (dir ? `${dir}/${file}` : undefined);
+    const trainImages = path('train-images', 'train-images-idx3-ubyte');
+    const trainLabels = path('train-labels', 'train-labels-idx1-ubyte');
+    if (!trainImages || !trainLabels) throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
+    const s = await loadIdxFiles({ trainImages, trainLabels, testImages: path('test-images', 't10k-images-idx3-ubyte'), testLabels: path('test-labels', 't10k-labels-idx1-ubyte') }, { name: 'idx' });
+    [trainRaw, testRaw] = [s.train, s.test];
+  } else {
+    throw new UsageError(`--dataset must be mnist, synthetic or idx, got "${v.dataset}"`);
+  }
+  const train = new ImageDataset(backend, trainRaw, transform);
+  let trainSet: Dataset = train;
+  let val: Dataset;
+  if (c.valSplit > 0) {
+    const split = trainValidationSplit(train.length, c.valSplit, c.seed);
+    trainSet = new Subset(train, split.train);
+    val = new Subset(train, split.validation);
+  } else if (testRaw) {
+    val = new ImageDataset(backend, testRaw, transform);
+  } else {
+    throw new UsageError('no test set: give --test-images/--test-labels, or hold out part of the training set with --val-split N');
+  }
+  if (c.limit !== null) trainSet = new Subset(trainSet, Int32Array.from({ length: Math.min(c.limit, trainSet.length) }, (_, i) => i));
+  return { train: trainSet, val, numClasses: trainRaw.numClasses, inputShape: [trainRaw.channels, trainRaw.rows, trainRaw.cols] };
+}
+
+function progressBar(done: number, total: number, text: string): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}\x1b[K`);
+}
+
+async function main(): Promise<void> {
+  let parsed: { values: Values };
+  try {
+    parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }) as unknown as { values: Values };
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    console.log(HELP);
+    return;
+  }
+  const config = parseConfig(v);
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const backend = await pickBackend(v.backend, log);
+  setDefaultBackend(backend);
+  manualSeed(config.seed);
+  const data = await loadData(v, config, backend);
+  const spec = modelSpec(v, data.inputShape);
+  const model = buildModel(spec);
+  if (v.init) {
+    const bytes = await readFile(v.init).catch(() => {
+      throw new UsageError(`--init: cannot read ${v.init}`);
+    });
+    try {
+      model.loadStateDict(safetensorsToStateDict(new Uint8Array(bytes)));
+    } catch (e) {
+      throw new UsageError(`--init ${v.init}: ${(e as Error).message.replace(/\n\t/g, ' ')}`);
+    }
+  }
+  const trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: config.shuffle, generator: new Generator(config.seed) });
+  const valLoader = new DataLoader(data.val, { batchSize: 1000 });
+  const optimizer = createOptimizer(config, model.parameters());
+  const trainer = new Trainer(model, optimizer, new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing }), trainLoader, config, createSchedule(config, optimizer, trainLoader.length));
+  const tty = process.stderr.isTTY && !v.json;
+  if (!v.json) log(`Model ${spec.name}: ${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters; ${data.train.length} training samples`);
+  for (let e = trainer.epoch; e < config.epochs; e++) {
+    trainer.onStep = (m) => {
+      if (tty) progressBar(m.step - e * trainLoader.length, trainLoader.length, `epoch ${e + 1}/${config.epochs} loss ${m.loss.toFixed(4)}`);
+    };
+    const lr = trainer.lr;
+    const t = await trainer.trainEpoch();
+    const r = await evaluate(model, valLoader, data.numClasses);
+    trainer.endEpoch(r.loss);
+    const line = { epoch: e + 1, train_loss: t.trainLoss, val_loss: r.loss, val_acc: r.accuracy, lr, epoch_s: t.seconds, samples_per_s: t.samples / t.seconds };
+    if (v.json) console.log(JSON.stringify(line));
+    else {
+      if (tty) process.stderr.write('\r\x1b[K');
+      log(`epoch ${line.epoch}: train loss ${line.train_loss.toFixed(4)}, val loss ${line.val_loss.toFixed(4)}, val acc ${(line.val_acc * 100).toFixed(2)}%, ${line.epoch_s.toFixed(1)} s (${Math.round(line.samples_per_s)} samples/s), lr ${lr}`);
+    }
+  }
+  if (v.save) {
+    await writeFile(v.save, stateDictToSafetensors(await model.stateDictData(), { model: spec.name }));
+    if (!v.json) log(`Saved state dict to ${v.save}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`error: ${message}\n`);
+    if (!(e instanceof UsageError) && !/^(DatasetError|SafetensorsError|StateDictError|DivergenceError)$/.test((e as Error)?.name)) {
+      if (process.env.KILN_DEBUG) console.error(e);
+    }
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

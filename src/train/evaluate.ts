@@ -1,0 +1,74 @@
+/**
+ * The guide's validation pass: eval mode, no gradients, mean loss per sample and accuracy; plus
+ * per-class accuracy, a confusion matrix and the misclassified samples, for the UI. Losses and
+ * predictions stay on the device until one read at the end.
+ */
+import { F, noGrad } from '../autograd';
+import type { DataLoader } from '../data/dataloader';
+import type { Module } from '../nn/module';
+import * as ops from '../tensor/ops';
+import { type Tensor, tidy } from '../tensor/tensor';
+
+/** What a validation or test pass measured. */
+export interface EvalResult {
+  /** Mean cross-entropy per sample. */
+  loss: number;
+  /** Fraction correct, 0..1. */
+  accuracy: number;
+  samples: number;
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  /** Accuracy per true class (NaN-free: 0 for classes absent from the set). */
+  perClassAccuracy: number[];
+  /** Up to `keepMisclassified` wrong predictions, by position in the loader's order. */
+  misclassified: { position: number; predicted: number; label: number }[];
+}
+
+/** Evaluates a classifier on every batch of a loader (which should not shuffle). */
+export async function evaluate(model: Module, loader: DataLoader, numClasses: number, keepMisclassified = 64): Promise<EvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  const kept: { pred: Tensor; label: Tensor }[] = [];
+  let lossSum: Tensor | null = null;
+  try {
+    noGrad(() => {
+      for (const [x, y] of loader) {
+        tidy(() => {
+          const logits = model.forward(x);
+          const loss = F.crossEntropy(logits, y, { reduction: 'sum' });
+          const next = lossSum ? ops.binary('add', lossSum, loss) : loss;
+          lossSum?.dispose();
+          lossSum = next.keep();
+          kept.push({ pred: F.argmax(logits, 1).keep(), label: ops.clone(y).keep() });
+        });
+        x.backend.flush();
+      }
+    });
+    if (!lossSum) throw new Error('evaluate: the loader gave no batches');
+    const total = await (lossSum as Tensor).item();
+    const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+    const misclassified: EvalResult['misclassified'] = [];
+    let position = 0;
+    let correct = 0;
+    for (const { pred, label } of kept) {
+      const [p, l] = await Promise.all([pred.data(), label.data()]);
+      for (let i = 0; i < p.length; i++, position++) {
+        confusion[l[i]][p[i]]++;
+        if (p[i] === l[i]) correct++;
+        else if (misclassified.length < keepMisclassified) misclassified.push({ position, predicted: p[i], label: l[i] });
+      }
+    }
+    const perClassAccuracy = confusion.map((row, c) => {
+      const n = row.reduce((a, b) => a + b, 0);
+      return n ? row[c] / n : 0;
+    });
+    return { loss: total / position, accuracy: correct / position, samples: position, confusion, perClassAccuracy, misclassified };
+  } finally {
+    (lossSum as Tensor | null)?.dispose();
+    for (const k of kept) {
+      k.pred.dispose();
+      k.label.dispose();
+    }
+    model.train(wasTraining);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The training loop of the guide, shared by the CLI, the worker and tests: per batch forward,
+ * loss, backward, clipping, optimizer step and zeroGrad, all encoded into one submission; the loss
+ * is accumulated on the device and read back every `logEvery` steps, one window behind, so the
+ * GPU never waits for the CPU.
+ */
+import type { DataLoader } from '../data/dataloader';
+import type { CrossEntropyLoss } from '../nn/loss';
+import type { Module } from '../nn/module';
+import { clipGradNorm_, clipGradValue_, type Optimizer } from '../optim';
+import * as ops from '../tensor/ops';
+import { type Tensor, tidy } from '../tensor/tensor';
+import type { Schedule, TrainConfig } from './config';
+
+/** Raised when the training loss stops being a finite number. */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+  constructor(
+    readonly step: number,
+    readonly value: number,
+  ) {
+    super(`the training loss became ${value} at step ${step}: training stopped. Try a lower learning rate, or gradient clipping.`);
+  }
+}
+
+/** A logged point of the training loss (the mean over the steps since the last one). */
+export interface StepMetric {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  wallTime: number;
+}
+
+/** Lets a caller pause or stop between steps. */
+export interface TrainControl {
+  /** Checked before every step; true ends the epoch early. */
+  shouldStop?(): boolean;
+  /** Awaited at each logging point; resolves when training may go on. */
+  waitWhilePaused?(): Promise<void>;
+}
+
+/** What one epoch of training measured. */
+export interface EpochTrainResult {
+  /** Mean of the batch losses, like the guide's running_loss / len(train_loader). */
+  trainLoss: number;
+  steps: number;
+  samples: number;
+  seconds: number;
+  stopped: boolean;
+}
+
+/** Runs epochs of training for a model, optimizer and loss. */
+export class Trainer {
+  /** Optimizer steps taken in all. */
+  globalStep = 0;
+  /** Epochs completed. */
+  epoch = 0;
+  onStep?: (m: StepMetric) => void;
+
+  constructor(
+    readonly model: Module,
+    readonly optimizer: Optimizer,
+    readonly lossFn: CrossEntropyLoss,
+    readonly loader: DataLoader,
+    readonly config: TrainConfig,
+    readonly schedule: Schedule,
+  ) {}
+
+  /** The current learning rate of the first param group. */
+  get lr(): number {
+    return this.optimizer.paramGroups[0].lr;
+  }
+
+  /** One epoch over the loader (or the rest of it, when resuming mid-epoch). */
+  async trainEpoch(control: TrainControl = {}): Promise<EpochTrainResult> {
+    const params = this.model.parameters();
+    const backend = params[0].backend;
+    const zero = () => ops.full(backend, [], 0).keep();
+    let window = zero();
+    let epochSum = zero();
+    let windowSteps = 0;
+    let steps = 0;
+    let samples = 0;
+    let stopped = false;
+    let pending: Promise<void> | null = null;
+    const start = performance.now();
+    this.model.train();
+    const add = (acc: Tensor, loss: Tensor) => {
+      const next = ops.binary('add', acc, loss).keep();
+      acc.dispose();
+      return next;
+    };
+    const emit = async (sum: Tensor, n: number, step: number, lr: number) => {
+      const total = await sum.item();
+      sum.dispose();
+      const loss = total / n;
+      if (!Number.isFinite(loss)) throw new DivergenceError(step, loss);
+      this.onStep?.({ step, epoch: this.epoch + 1, loss, lr, wallTime: Date.now() / 1000 });
+    };
+    try {
+      const total = this.loader.length;
+      let b = 0;
+      for (const [x, y] of this.loader) {
+        if (control.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+        tidy(() => {
+          const loss = this.lossFn.forward(this.model.forward(x), y);
+          loss.backward();
+          if (this.config.clipNorm !== null) clipGradNorm_(params, this.config.clipNorm).dispose();
+          if (this.config.clipValue !== null) clipGradValue_(params, this.config.clipValue);
+          this.optimizer.step();
+          this.optimizer.zeroGrad();
+          window = add(window, loss);
+          epochSum = add(epochSum, loss);
+        });
+        backend.flush();
+        const lr = this.lr;
+        if (this.schedule?.every === 'batch') this.schedule.scheduler.step();
+        this.globalStep++;
+        steps++;
+        windowSteps++;
+        samples += x.shape[0];
+        b++;
+        if (windowSteps === this.config.logEvery || b === total) {
+          // Read this window's loss while the next one trains; wait for the previous read only.
+          await pending;
+          pending = emit(window, windowSteps, this.globalStep, lr);
+          window = zero();
+          windowSteps = 0;
+          await control.waitWhilePaused?.();
+        }
+      }
+      await pending;
+      pending = null;
+      const trainLoss = steps ? (await epochSum.item()) / steps : Number.NaN;
+      if (steps && !Number.isFinite(trainLoss)) throw new DivergenceError(this.globalStep, trainLoss);
+      if (!stopped) this.epoch++;
+      return { trainLoss, steps, samples, seconds: (performance.now() - start) / 1000, stopped };
+    } finally {
+      await pending?.catch(() => {});
+      window.dispose();
+      epochSum.dispose();
+    }
+  }
+
+  /** Steps an epoch-based scheduler at the end of an epoch (ReduceLROnPlateau on the validation loss). */
+  endEpoch(valLoss: number): void {
+    if (this.schedule?.every === 'epoch') this.schedule.scheduler.step();
+    else if (this.schedule?.every === 'plateau') this.schedule.scheduler.step(valLoss);
+  }
+}
