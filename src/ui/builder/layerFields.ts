@@ -25,9 +25,10 @@ const float = (key: string, label: string, defaultText?: string): LayerField => 
   defaultText,
 });
 const bias: LayerField = { key: 'bias', label: 'bias', kind: 'bool', defaultText: 'true' };
+// PyTorch's pooling stride defaults to None, meaning kernel_size.
 const pool = [
   int('kernelSize', 'kernel_size'),
-  int('stride', 'stride', 'kernel_size'),
+  int('stride', 'stride', 'None'),
   int('padding', 'padding', '0'),
 ];
 const norm = [
