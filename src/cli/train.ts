@@ -166,7 +166,7 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
   const gpu = await acquireNodeGpu().catch((e) => {
     throw new UsageError(`no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`);
   });
-  log(`Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isCpu ? ' — a CPU Vulkan driver, no GPU found' : ''}`);
+  log(`Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`);
   return new WebGPUBackend(gpu.device);
 }
 

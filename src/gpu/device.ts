@@ -3,15 +3,31 @@
  * Dawn instance from `gpu/node.ts`. Everything after this point is the same WebGPU code.
  */
 
-/** What the engine knows about the adapter it runs on. */
+/** The adapter limits that bound training: tensor sizes, binding sizes and kernel tile shapes. */
+export const TRAINING_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+/** One of the limits in TRAINING_LIMITS. */
+export type TrainingLimit = (typeof TRAINING_LIMITS)[number];
+
+/** A GPU adapter described as plain data, for logs, the page and the worker's `ready` report. */
 export interface AdapterSummary {
   vendor: string;
   architecture: string;
   device: string;
   description: string;
-  /** True for software adapters (SwiftShader, lavapipe): slow, but real WebGPU. */
-  isCpu: boolean;
+  /** A software adapter (SwiftShader, lavapipe) or one the browser flags as fallback: expect slow training. */
+  isFallbackAdapter: boolean;
+  limits: Record<TrainingLimit, number>;
+  /** Every feature the adapter offers, sorted. */
   features: string[];
+  /** Subgroup size range when the `subgroups` feature is present. */
+  subgroupSizes?: { min: number; max: number };
 }
 
 /** A device with the adapter it came from. */
@@ -54,21 +70,26 @@ export async function acquireGpu(gpu: GPU | undefined): Promise<Gpu> {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
-  return { device, adapter, summary: summarize(adapter) };
+  return { device, adapter, summary: summarizeAdapter(adapter) };
 }
 
-/** A plain description of an adapter, for logs and the UI. */
-export function summarize(adapter: GPUAdapter): AdapterSummary {
-  const info = adapter.info;
+/** Reads an adapter's identity, training limits and features into plain data. */
+export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  return {
+  const summary: AdapterSummary = {
     vendor: info.vendor,
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    isCpu: /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text),
+    isFallbackAdapter: (info.isFallbackAdapter ?? false) || /swiftshader|llvmpipe|lavapipe|software/.test(text),
+    limits: Object.fromEntries(TRAINING_LIMITS.map((k) => [k, adapter.limits[k]])) as Record<TrainingLimit, number>,
     features: [...adapter.features].map(String).sort(),
   };
+  if (info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined) {
+    summary.subgroupSizes = { min: info.subgroupMinSize, max: info.subgroupMaxSize };
+  }
+  return summary;
 }
 
 /** A one-line name for an adapter, e.g. "nvidia hopper (NVIDIA H100)". */

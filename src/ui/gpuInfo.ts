@@ -3,7 +3,7 @@
  * (or why it got nothing) as plain data. The device is destroyed at once; the training worker
  * requests its own.
  */
-import { type AdapterSummary, TRAINING_LIMITS, type TrainingLimit } from '../worker/protocol';
+import { type AdapterSummary, summarizeAdapter } from '../gpu/device';
 
 /** Why WebGPU cannot be used here, from the most to the least fundamental cause. */
 export type GpuUnavailableReason = 'insecure-context' | 'no-api' | 'no-adapter' | 'no-device';
@@ -15,28 +15,6 @@ export type GpuProbe =
 
 /** Features that change how fast or how exactly Kiln can train. */
 export const TRAINING_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
-
-/** Reads an adapter's identity, training limits and features into plain data. */
-export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
-  const info = adapter.info;
-  const limits = Object.fromEntries(TRAINING_LIMITS.map((k) => [k, adapter.limits[k]])) as Record<
-    TrainingLimit,
-    number
-  >;
-  const summary: AdapterSummary = {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    // Older browsers only have the flag on the adapter itself; absent means "not known to be fallback".
-    isFallbackAdapter: info.isFallbackAdapter ?? false,
-    limits,
-    features: [...adapter.features].sort(),
-  };
-  if (info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined)
-    summary.subgroupSizes = { min: info.subgroupMinSize, max: info.subgroupMaxSize };
-  return summary;
-}
 
 /** Asks for an adapter and a device; never throws, every failure becomes a reason the UI can explain. */
 export async function probeGpu(): Promise<GpuProbe> {

@@ -5,83 +5,22 @@
  */
 import type { NamedBytes } from '../data/types';
 import type { ModelSpec } from '../nn/spec';
-import type {
-  CosineAnnealingLROptions,
-  ExponentialLROptions,
-  LinearLROptions,
-  MultiStepLROptions,
-  OneCycleLROptions,
-  ReduceLROnPlateauOptions,
-  StepLROptions,
-} from '../optim/lr_scheduler';
 
-/** The adapter limits that bound training: tensor sizes, binding sizes and kernel tile shapes. */
-export const TRAINING_LIMITS = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-] as const;
+import type { AdapterSummary } from '../gpu/device';
+import type { TrainConfig } from '../train/config';
 
-/** One of the limits in TRAINING_LIMITS. */
-export type TrainingLimit = (typeof TRAINING_LIMITS)[number];
-
-/** A GPU adapter described as plain data, as both the page's probe and the worker's `ready` report it. */
-export interface AdapterSummary {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A software or otherwise degraded adapter (e.g. SwiftShader): expect slow training. */
-  isFallbackAdapter: boolean;
-  limits: Record<TrainingLimit, number>;
-  /** Every feature the adapter offers, sorted. */
-  features: string[];
-  /** Subgroup size range when the `subgroups` feature is present. */
-  subgroupSizes?: { min: number; max: number };
-}
+export type { AdapterSummary, TrainingLimit } from '../gpu/device';
+export { TRAINING_LIMITS } from '../gpu/device';
+export type { OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
 
 /** Which engine the worker runs the model on; both run the same `train/` code. */
 export type Backend = 'webgpu' | 'cpu';
 
 /** The datasets shipped with the app (copied into the build, served from its own origin). */
-export type BuiltinDataset = 'mnist' | 'fashion-mnist';
+export type BuiltinDataset = 'mnist';
 
 /** Where a dataset comes from: one of the app's own, or files the user picked (IDX or CSV). */
-export type DatasetSource = { kind: 'builtin'; id: BuiltinDataset } | { kind: 'files'; files: NamedBytes[] };
-
-/** An optimizer and its hyperparameters, with torch.optim's names. */
-export type OptimizerConfig =
-  | { type: 'SGD'; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
-  | { type: 'Adam' | 'AdamW'; lr: number; betas: [number, number]; eps: number; weightDecay: number };
-
-/** A learning-rate schedule with torch.optim.lr_scheduler's names, stepped once per epoch except OneCycleLR. */
-export type SchedulerConfig =
-  | { type: 'none' }
-  | ({ type: 'StepLR' } & StepLROptions)
-  | ({ type: 'MultiStepLR' } & MultiStepLROptions)
-  | ({ type: 'ExponentialLR' } & ExponentialLROptions)
-  | ({ type: 'CosineAnnealingLR' } & CosineAnnealingLROptions)
-  | ({ type: 'LinearLR' } & LinearLROptions)
-  | ({ type: 'OneCycleLR' } & OneCycleLROptions)
-  | ({ type: 'ReduceLROnPlateau' } & ReduceLROnPlateauOptions);
-
-/** Everything about a run except the model: the DataLoader, the optimizer, the schedule, the logging. */
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  /** Fraction of the training set held out for validation after each epoch. */
-  valFraction: number;
-  /** Seeds initialisation, shuffling, the split and dropout, so a run can be repeated exactly. */
-  seed: number;
-  optimizer: OptimizerConfig;
-  scheduler: SchedulerConfig;
-  /** clip_grad_norm_ max_norm; absent means no clipping. */
-  maxGradNorm?: number;
-  /** Read metrics back from the device every this many steps (readback stalls the pipeline). */
-  logEvery: number;
-}
+export type DatasetSource = { kind: 'builtin'; id: BuiltinDataset } | { kind: 'files'; name: string; files: NamedBytes[] };
 
 /** One logged value, as TensorBoard's add_scalar records it. */
 export interface Scalar {
@@ -91,16 +30,6 @@ export interface Scalar {
   step: number;
   /** Milliseconds since the Unix epoch when the value was computed. */
   wallTime: number;
-}
-
-/** Classification quality over a whole split. */
-export interface Evaluation {
-  loss: number;
-  accuracy: number;
-  /** Accuracy per class, indexed by class. */
-  perClassAccuracy: number[];
-  /** confusion[trueClass][predictedClass] = count. */
-  confusion: number[][];
 }
 
 /** What the worker is doing with a run. */
@@ -117,34 +46,47 @@ export type WorkerErrorKind =
   | 'dataset'
   | 'internal';
 
+/** A few training images for the data panel: raw bytes (rows x cols) and labels. */
+export interface SampleImage {
+  pixels: Uint8Array;
+  label: number;
+}
+
+/** A wrong prediction on the validation set, with its image. */
+export interface Misclassified extends SampleImage {
+  predicted: number;
+}
+
 /** Commands from the page to the worker. */
 export type ToWorker =
   | { type: 'init'; backend: Backend }
   | { type: 'loadDataset'; source: DatasetSource }
-  | { type: 'train'; runId: string; model: ModelSpec; config: TrainConfig }
+  /** Starts a run; with `resume` (a full checkpoint) it continues that run where it stopped. */
+  | { type: 'train'; runId: string; model: ModelSpec; config: TrainConfig; resume?: Uint8Array }
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
   | { type: 'stop'; runId: string }
-  /** Score a run's current weights on the test split. */
-  | { type: 'evaluate'; runId: string }
   /** Classify one image: `pixels` in [0, 1], row-major, the dataset's input shape. */
   | { type: 'predict'; requestId: number; runId: string; pixels: Float32Array }
-  | { type: 'exportCheckpoint'; runId: string }
-  /** Continue from a safetensors checkpoint; its header carries the model spec. */
+  /** A full checkpoint (to resume) or the model's state dict (.safetensors, for PyTorch). */
+  | { type: 'exportCheckpoint'; runId: string; kind: 'checkpoint' | 'model' }
+  /** Loads a checkpoint's model to evaluate it and draw on it; the run takes the checkpoint's spec. */
   | { type: 'importCheckpoint'; runId: string; bytes: Uint8Array };
 
 /** Reports from the worker to the page. */
 export type FromWorker =
   /** The backend is up; `adapter` is null on the CPU backend. */
   | { type: 'ready'; backend: Backend; adapter: AdapterSummary | null }
-  | { type: 'datasetProgress'; name: string; loadedBytes: number; totalBytes: number }
+  | { type: 'datasetProgress'; name: string; file: string; loadedBytes: number; totalBytes: number }
   | {
       type: 'datasetReady';
       name: string;
       trainSize: number;
       testSize: number;
       inputShape: number[];
-      classNames: string[];
+      numClasses: number;
+      fromCache: boolean;
+      samples: SampleImage[];
     }
   | { type: 'metrics'; runId: string; step: number; epoch: number; scalars: Scalar[] }
   | {
@@ -156,12 +98,21 @@ export type FromWorker =
       valAcc: number;
       perClassAcc: number[];
       confusion: number[][];
+      misclassified: Misclassified[];
     }
-  | { type: 'status'; runId: string; state: RunState; epoch: number; step: number; stepsPerEpoch: number }
-  | ({ type: 'evaluation'; runId: string } & Evaluation)
+  | {
+      type: 'status';
+      runId: string;
+      state: RunState;
+      epoch: number;
+      step: number;
+      stepsPerEpoch: number;
+      epochs: number;
+      samplesPerSec: number;
+    }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
-  /** A safetensors file, transferred (not copied); `fileName` is a suggestion for the download. */
-  | { type: 'checkpoint'; runId: string; fileName: string; bytes: Uint8Array }
+  /** A .safetensors file, transferred (not copied); `auto` marks the one saved after each epoch. */
+  | { type: 'checkpoint'; runId: string; kind: 'checkpoint' | 'model' | 'auto'; fileName: string; bytes: Uint8Array }
   | { type: 'error'; kind: WorkerErrorKind; message: string; runId?: string };
 
 /** A message's variant by its `type`. */

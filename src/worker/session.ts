@@ -1,0 +1,323 @@
+/**
+ * What the training worker does, apart from the message plumbing: it owns the backend (the GPU
+ * device), the loaded dataset and the runs, and drives train/ exactly as the CLI does. Reports go
+ * out through `post`, so the same session runs in a Web Worker and in tests.
+ */
+import { DatasetCache } from '../data/cache';
+import { DataLoader } from '../data/dataloader';
+import { ImageDataset, Subset } from '../data/dataset';
+import { DatasetError } from '../data/errors';
+import { loadMnist } from '../data/mnist';
+import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
+import { tabularToImages, whyNotImages } from '../data/csv';
+import { trainValidationSplit } from '../data/split';
+import { Compose, Normalize, ToTensor } from '../data/transforms';
+import type { ImageDataset as RawImages, NamedBytes } from '../data/types';
+import { acquireGpu, NoWebGPUError } from '../gpu/device';
+import { F, noGrad } from '../autograd';
+import { buildModel, CrossEntropyLoss } from '../nn';
+import type { SpecModel } from '../nn/models';
+import type { ModelSpec } from '../nn/spec';
+import type { Backend } from '../tensor/backend';
+import { CpuBackend } from '../tensor/cpu';
+import { manualSeed, setDefaultBackend } from '../tensor/default';
+import * as ops from '../tensor/ops';
+import { Generator } from '../tensor/random';
+import { tidy } from '../tensor/tensor';
+import { DeviceLostError, WebGPUBackend } from '../tensor/webgpu';
+import { createOptimizer, createSchedule, type TrainConfig } from '../train/config';
+import { evaluate } from '../train/evaluate';
+import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
+import { DivergenceError, Trainer } from '../train/trainer';
+import type { DatasetSource, FromWorker, ToWorker, WorkerErrorKind } from './protocol';
+
+interface Run {
+  id: string;
+  spec: ModelSpec;
+  model: SpecModel;
+  trainer?: Trainer;
+  paused: boolean;
+  stopped: boolean;
+  resumeWaiters: (() => void)[];
+}
+
+interface LoadedData {
+  name: string;
+  train: RawImages;
+  test?: RawImages;
+}
+
+/** The worker's state and its handlers for each command. */
+export class Session {
+  private backend: Backend | null = null;
+  private data: LoadedData | null = null;
+  private readonly runs = new Map<string, Run>();
+
+  constructor(private readonly post: (msg: FromWorker) => void) {}
+
+  /** Handles one command; failures become `error` reports, never unhandled rejections. */
+  async handle(msg: ToWorker): Promise<void> {
+    try {
+      switch (msg.type) {
+        case 'init':
+          return await this.init(msg.backend);
+        case 'loadDataset':
+          return await this.loadDataset(msg.source);
+        case 'train':
+          return await this.train(msg.runId, msg.model, msg.config, msg.resume);
+        case 'pause':
+          return this.setPaused(msg.runId, true);
+        case 'resume':
+          return this.setPaused(msg.runId, false);
+        case 'stop': {
+          const run = this.runs.get(msg.runId);
+          if (run) {
+            run.stopped = true;
+            this.setPaused(msg.runId, false);
+          }
+          return;
+        }
+        case 'predict':
+          return await this.predict(msg.requestId, msg.runId, msg.pixels);
+        case 'exportCheckpoint':
+          return await this.exportCheckpoint(msg.runId, msg.kind);
+        case 'importCheckpoint':
+          return await this.importCheckpoint(msg.runId, msg.bytes);
+      }
+    } catch (e) {
+      this.fail(e, 'runId' in msg ? msg.runId : undefined);
+    }
+  }
+
+  private fail(e: unknown, runId?: string): void {
+    const message = e instanceof Error ? e.message : String(e);
+    let kind: WorkerErrorKind = 'internal';
+    if (e instanceof NoWebGPUError) kind = 'no-webgpu';
+    else if (e instanceof DeviceLostError) kind = 'device-lost';
+    else if (e instanceof DivergenceError) kind = 'nan-loss';
+    else if (e instanceof DatasetError) kind = /storage is full|quota/i.test(message) ? 'quota' : 'dataset';
+    else if (e instanceof Error && /SafetensorsError|StateDictError/.test(e.name)) kind = 'bad-input';
+    this.post({ type: 'error', kind, message, runId });
+  }
+
+  private async init(kind: 'webgpu' | 'cpu'): Promise<void> {
+    if (kind === 'cpu') {
+      this.backend = new CpuBackend();
+      setDefaultBackend(this.backend);
+      this.post({ type: 'ready', backend: 'cpu', adapter: null });
+      return;
+    }
+    const gpu = await acquireGpu(globalThis.navigator?.gpu);
+    this.backend = new WebGPUBackend(gpu.device);
+    setDefaultBackend(this.backend);
+    gpu.device.lost.then((info) => {
+      // A destroyed device is ours on purpose; anything else is a loss the page must hear about.
+      if (info.reason !== 'destroyed') this.post({ type: 'error', kind: 'device-lost', message: `The GPU device was lost: ${info.message || info.reason}` });
+    });
+    this.post({ type: 'ready', backend: 'webgpu', adapter: gpu.summary });
+  }
+
+  private requireBackend(): Backend {
+    if (!this.backend) throw new Error('the worker was not initialised');
+    return this.backend;
+  }
+
+  private async loadDataset(source: DatasetSource): Promise<void> {
+    let loaded: LoadedData;
+    let fromCache = false;
+    if (source.kind === 'builtin') {
+      const m = await loadMnist({
+        onProgress: (p) => this.post({ type: 'datasetProgress', name: 'mnist', file: p.file, loadedBytes: p.loadedBytes, totalBytes: p.totalBytes ?? 0 }),
+      });
+      fromCache = m.fromCache;
+      if (m.cacheError) this.post({ type: 'error', kind: 'quota', message: m.cacheError.message });
+      loaded = { name: 'mnist', train: m.train, test: m.test };
+    } else {
+      loaded = await userDataset(source.name, source.files);
+      const cache = await DatasetCache.open();
+      await cache.putAll([loaded.train, ...(loaded.test ? [loaded.test] : [])], 'upload');
+    }
+    this.data = loaded;
+    const { train, test } = loaded;
+    const n = train.rows * train.cols;
+    const samples = Array.from({ length: Math.min(32, train.count) }, (_, i) => ({ pixels: train.images.slice(i * n, (i + 1) * n), label: train.labels[i] }));
+    this.post({
+      type: 'datasetReady',
+      name: loaded.name,
+      trainSize: train.count,
+      testSize: test?.count ?? 0,
+      inputShape: [train.channels, train.rows, train.cols],
+      numClasses: train.numClasses,
+      fromCache,
+      samples,
+    });
+  }
+
+  private setPaused(runId: string, paused: boolean): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.paused = paused;
+    if (!paused) for (const w of run.resumeWaiters.splice(0)) w();
+  }
+
+  private async train(runId: string, spec: ModelSpec, config: TrainConfig, resume?: Uint8Array): Promise<void> {
+    const backend = this.requireBackend();
+    const data = this.data;
+    if (!data) throw new Error('load a dataset before training');
+    manualSeed(config.seed);
+    const model = buildModel(spec);
+    if (resume) model.loadStateDict(safetensorsToStateDict(resume));
+    const run: Run = { id: runId, spec, model, paused: false, stopped: false, resumeWaiters: [] };
+    this.runs.set(runId, run);
+    const transform = new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]);
+    const train = new ImageDataset(backend, data.train, transform);
+    let trainSet: ImageDataset | Subset = train;
+    let valSet: ImageDataset | Subset;
+    const test = data.test ? new ImageDataset(backend, data.test, transform) : null;
+    if (config.valSplit > 0 || !test) {
+      const split = trainValidationSplit(train.length, config.valSplit || Math.round(train.length / 12), config.seed);
+      trainSet = new Subset(train, split.train);
+      valSet = new Subset(train, split.validation);
+    } else {
+      valSet = test;
+    }
+    if (config.limit !== null) trainSet = new Subset(trainSet, Int32Array.from({ length: Math.min(config.limit, trainSet.length) }, (_, i) => i));
+    const loader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: config.shuffle, generator: new Generator(config.seed) });
+    const valLoader = new DataLoader(valSet, { batchSize: 500 });
+    const optimizer = createOptimizer(config, model.parameters());
+    const trainer = new Trainer(model, optimizer, new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing }), loader, config, createSchedule(config, optimizer, loader.length));
+    run.trainer = trainer;
+    const stepsPerEpoch = loader.length;
+    let samplesPerSec = 0;
+    let lastMark = { time: performance.now(), step: 0 };
+    const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
+      this.post({ type: 'status', runId, state, epoch: trainer.epoch, step: trainer.globalStep, stepsPerEpoch, epochs: config.epochs, samplesPerSec });
+    trainer.onStep = (m) => {
+      const now = performance.now();
+      samplesPerSec = ((m.step - lastMark.step) * config.batchSize) / ((now - lastMark.time) / 1000);
+      lastMark = { time: now, step: m.step };
+      this.post({
+        type: 'metrics',
+        runId,
+        step: m.step,
+        epoch: m.epoch,
+        scalars: [
+          { tag: 'Loss/train', value: m.loss, step: m.step, wallTime: m.wallTime * 1000 },
+          { tag: 'learning_rate', value: m.lr, step: m.step, wallTime: m.wallTime * 1000 },
+        ],
+      });
+      status('running');
+    };
+    const control = {
+      shouldStop: () => run.stopped,
+      waitWhilePaused: async () => {
+        // Yield to the event loop so pause/stop messages are seen, then wait while paused.
+        await new Promise((r) => setTimeout(r, 0));
+        if (run.paused) {
+          status('paused');
+          await new Promise<void>((r) => run.resumeWaiters.push(r));
+        }
+      },
+    };
+    try {
+      status('running');
+      while (trainer.epoch < config.epochs && !run.stopped) {
+        const r = await trainer.trainEpoch(control);
+        if (r.stopped) break;
+        const ev = await evaluate(model, valLoader, data.train.numClasses, 32);
+        trainer.endEpoch(ev.loss);
+        const valRaw = valSet instanceof Subset ? valSet : null;
+        const n = data.train.rows * data.train.cols;
+        const source = valRaw ? data.train : (data.test as RawImages);
+        const misclassified = ev.misclassified.map((m) => {
+          const index = valRaw ? valRaw.indices[m.position] : m.position;
+          return { pixels: source.images.slice(index * n, (index + 1) * n), label: m.label, predicted: m.predicted };
+        });
+        const wallTime = Date.now();
+        this.post({
+          type: 'metrics',
+          runId,
+          step: trainer.globalStep,
+          epoch: trainer.epoch,
+          scalars: [
+            { tag: 'Loss/val', value: ev.loss, step: trainer.globalStep, wallTime },
+            { tag: 'Accuracy/val', value: ev.accuracy, step: trainer.globalStep, wallTime },
+          ],
+        });
+        this.post({ type: 'epochEnd', runId, epoch: trainer.epoch, step: trainer.globalStep, valLoss: ev.loss, valAcc: ev.accuracy, perClassAcc: ev.perClassAccuracy, confusion: ev.confusion, misclassified });
+        const bytes = stateDictToSafetensors(await model.stateDictData(), { model: spec.name, epoch: String(trainer.epoch) });
+        this.post({ type: 'checkpoint', runId, kind: 'auto', fileName: `${runId}-epoch${trainer.epoch}.safetensors`, bytes });
+      }
+      status(run.stopped ? 'stopped' : 'finished');
+    } catch (e) {
+      status('failed');
+      throw e;
+    } finally {
+      train.dispose();
+      test?.dispose();
+    }
+  }
+
+  private async predict(requestId: number, runId: string, pixels: Float32Array): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`no run ${runId} to predict with`);
+    const backend = this.requireBackend();
+    const mean = run.trainer?.config.mean ?? 0.1307;
+    const std = run.trainer?.config.std ?? 0.3081;
+    const normalized = pixels.map((v) => (v - mean) / std);
+    const probs = noGrad(() =>
+      tidy(() => {
+        const wasTraining = run.model.training;
+        run.model.eval();
+        const x = ops.tensor(backend, normalized, [1, ...run.spec.inputShape]);
+        const out = F.softmax(run.model.forward(x));
+        run.model.train(wasTraining);
+        return out;
+      }),
+    );
+    const values = Array.from(await probs.data());
+    probs.dispose();
+    this.post({ type: 'prediction', requestId, probabilities: values });
+  }
+
+  private async exportCheckpoint(runId: string, kind: 'checkpoint' | 'model'): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`no run ${runId} to export`);
+    const bytes = stateDictToSafetensors(await run.model.stateDictData(), { model: run.spec.name, spec: JSON.stringify(run.spec) });
+    this.post({ type: 'checkpoint', runId, kind, fileName: `${runId}.safetensors`, bytes });
+  }
+
+  private async importCheckpoint(runId: string, bytes: Uint8Array): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`no run ${runId} to load the checkpoint into`);
+    const sd = safetensorsToStateDict(bytes);
+    run.model.loadStateDict(sd);
+  }
+}
+
+/** Builds an image dataset from a user's files: an IDX pair (+ optional test pair) or one CSV. */
+async function userDataset(name: string, files: NamedBytes[]): Promise<LoadedData> {
+  const base = (f: NamedBytes) => f.name.toLowerCase().replace(/\.gz$/, '');
+  if (files.length === 1 && base(files[0]).endsWith('.csv')) {
+    const table = await csvDataset(files[0], { name });
+    const why = whyNotImages(table);
+    if (why) throw new DatasetError(files[0].name, why);
+    const train = tabularToImages(table);
+    return { name, train };
+  }
+  const find = (test: boolean, labels: boolean) =>
+    files.find((f) => {
+      const b = base(f);
+      const isTest = /t10k|test/.test(b);
+      const isLabels = /label|idx1/.test(b);
+      return isTest === test && isLabels === labels;
+    });
+  const trainImages = find(false, false);
+  const trainLabels = find(false, true);
+  if (!trainImages || !trainLabels) {
+    throw new DatasetError(files.map((f) => f.name).join(', '), 'need a training images file and a training labels file (IDX, e.g. train-images-idx3-ubyte and train-labels-idx1-ubyte), or one CSV file');
+  }
+  const idx: IdxFiles = { trainImages, trainLabels, testImages: find(true, false), testLabels: find(true, true) };
+  const { train, test } = await idxDatasets(idx, { name });
+  return { name, train, test };
+}
