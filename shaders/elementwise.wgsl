@@ -106,14 +106,20 @@ fn dropout_op(x: f32, i: u32) -> f32 {
   return select(0.0, x / (1.0 - p.alpha), u >= p.alpha);
 }
 
+// By its bits: compilers may fold `x != x` to false, since WGSL lets them assume no NaN.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn binary_op(x: f32, y: f32) -> f32 {
   switch OP {
     case 0u: { return x + y; }
     case 1u: { return x - y; }
     case 2u: { return x * y; }
     case 3u: { return x / y; }
-    case 4u: { return max(x, y); }
-    case 5u: { return min(x, y); }
+    // WGSL's max/min may drop a NaN operand; torch.maximum/minimum propagate it (x + y is NaN then).
+    case 4u: { return select(max(x, y), x + y, is_nan(x) || is_nan(y)); }
+    case 5u: { return select(min(x, y), x + y, is_nan(x) || is_nan(y)); }
     case 6u: { return power(x, y); }
     case 7u: { return select(0.0, x, y > 0.0); }
     case 8u: { return select(x * p.alpha, x, y > 0.0); }

@@ -24,6 +24,11 @@ fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
 }
 
+// By its bits: compilers may fold `x != x` to false, since WGSL lets them assume no NaN.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
 @compute @workgroup_size(256)
 fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
@@ -40,10 +45,10 @@ fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
       let iw = i32(ow * p.stride + kw) - i32(p.pad);
       if (iw < 0 || iw >= i32(p.W)) { continue; }
       let v = src[plane * p.H * p.W + u32(ih) * p.W + u32(iw)];
-      if (v > best || at < 0 || v != v) {
+      if (is_nan(best)) { break; }
+      if (v > best || at < 0 || is_nan(v)) {
         best = v;
         at = ih * i32(p.W) + iw;
-        if (v != v) { break; }
       }
     }
   }

@@ -32,9 +32,18 @@ fn lift(v: f32) -> f32 {
 
 // Combines (va, ia) with (vb, ib); argmax keeps the first index among equal maxima, like PyTorch.
 // NaN propagates through max like torch.max.
+// By its bits: compilers may fold `x != x` to false, since WGSL lets them assume no NaN.
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// An empty slot (index all ones: no element seen yet) loses to any element, so a row of -inf still
+// gets max -inf and argmax 0 rather than NEG_INF and -1.
 fn better(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
-  if (vb != vb) { return !(va != va) || ib < ia; }
-  if (va != va) { return false; }
+  if (ib == 0xffffffffu) { return false; }
+  if (ia == 0xffffffffu) { return true; }
+  if (is_nan(vb)) { return !is_nan(va) || ib < ia; }
+  if (is_nan(va)) { return false; }
   return vb > va || (vb == va && ib < ia);
 }
 

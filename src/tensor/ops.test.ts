@@ -1,0 +1,877 @@
+/**
+ * Every raw op and kernel: the webgpu backend must match the cpu reference on seeded random inputs
+ * of awkward sizes (1, odd, not multiples of the kernels' 16/64/256 tiles), and both must give the
+ * known values where there are some.
+ */
+import { describe, expect, test } from 'vitest';
+import type { Backend } from './backend';
+import { BINARY, type BinaryOp, type ReduceOp, UNARY, type UnaryOp } from './kernels';
+import * as ops from './ops';
+import type { Tensor } from './tensor';
+import {
+  assertClose,
+  bothBackends,
+  compareBackends,
+  randn,
+  randnValues,
+  readAll,
+  webgpuBackend,
+} from './testing';
+
+/** A seeded tensor of positive values in [lo, lo + 2), for log/sqrt/pow/div. */
+function positive(b: Backend, shape: number[], seed: number, lo = 0.5): Tensor {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return ops.tensor(
+    b,
+    randnValues(n, seed).map((v) => lo + (Math.abs(v) % 2)),
+    shape,
+  );
+}
+
+/** Host values of `x` with each element rounded to one decimal, so that some compare equal. */
+function coarse(b: Backend, shape: number[], seed: number): Tensor {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return ops.tensor(
+    b,
+    randnValues(n, seed).map((v) => Math.round(v * 2) / 2),
+    shape,
+  );
+}
+
+describe('assertClose', () => {
+  test('never lets NaN pass, even against NaN', () => {
+    expect(() => assertClose([Number.NaN], [Number.NaN])).toThrow(/NaN/);
+    expect(() => assertClose([1], [Number.NaN])).toThrow(/NaN/);
+    expect(() => assertClose([Number.NaN], [1])).toThrow(/NaN/);
+    expect(() => assertClose([1, 2], [1, 2.1])).toThrow(/\[1\]/);
+    expect(() => assertClose([Number.POSITIVE_INFINITY], [Number.POSITIVE_INFINITY])).not.toThrow();
+  });
+});
+
+describe('fill, tensor, clone', () => {
+  test.each([1, 7, 256, 257, 1000])('fill of %i elements', async (n) => {
+    const [v] = await compareBackends((b) => ops.full(b, [n], -2.5));
+    expect(Array.from(v)).toEqual(new Array(n).fill(-2.5));
+  });
+
+  test('clone keeps values and dtype', async () => {
+    const [f, i] = await compareBackends((b) => [
+      ops.clone(randn(b, [3, 5], 1)),
+      ops.clone(ops.tensor(b, new Int32Array([4, -7, 9]))),
+    ]);
+    assertClose(f, randnValues(15, 1), 0, 0);
+    expect(Array.from(i)).toEqual([4, -7, 9]);
+  });
+});
+
+describe('unary', () => {
+  const shapes = [[1], [7], [257], [3, 5, 67]];
+  const cases: [UnaryOp, number, number, 'any' | 'positive'][] = [
+    ['copy', 0, 0, 'any'],
+    ['neg', 0, 0, 'any'],
+    ['exp', 0, 0, 'any'],
+    ['log', 0, 0, 'positive'],
+    ['sqrt', 0, 0, 'positive'],
+    ['relu', 0, 0, 'any'],
+    ['leakyRelu', 0.1, 0, 'any'],
+    ['tanh', 0, 0, 'any'],
+    ['sigmoid', 0, 0, 'any'],
+    ['gelu', 0, 0, 'any'],
+    ['pow', 2, 0, 'any'],
+    ['pow', 3, 0, 'any'],
+    ['pow', -1, 0, 'positive'],
+    ['pow', 0.5, 0, 'positive'],
+    ['pow', 1.7, 0, 'positive'],
+    ['affine', -1.5, 0.25, 'any'],
+    ['abs', 0, 0, 'any'],
+    ['sign', 0, 0, 'any'],
+    ['clamp', -0.5, 0.75, 'any'],
+  ];
+  for (const [op, alpha, beta, domain] of cases) {
+    test(`${op}(${alpha}, ${beta}) matches cpu`, async () => {
+      for (const [i, shape] of shapes.entries()) {
+        await compareBackends(
+          (b) =>
+            ops.unary(
+              op,
+              domain === 'positive' ? positive(b, shape, 10 + i) : randn(b, shape, 10 + i, 2),
+              alpha,
+              beta,
+            ),
+          1e-5,
+          1e-6,
+          `${op} [${shape}]`,
+        );
+      }
+    });
+  }
+
+  test('every unary code is tested', () => {
+    const tested = new Set<string>([...cases.map((c) => c[0]), 'intToFloat', 'dropout']);
+    expect(Object.keys(UNARY).filter((k) => !tested.has(k))).toEqual([]);
+  });
+
+  test('known values', async () => {
+    const x = [-2, -0.5, 0, 0.5, 3];
+    const [neg, relu, leaky, abs, sign, clamp, sq, cube] = await compareBackends((b) => {
+      const t = ops.tensor(b, x);
+      return [
+        ops.unary('neg', t),
+        ops.unary('relu', t),
+        ops.unary('leakyRelu', t, 0.1),
+        ops.unary('abs', t),
+        ops.unary('sign', t),
+        ops.unary('clamp', t, -1, 1),
+        ops.unary('pow', t, 2),
+        ops.unary('pow', t, 3),
+      ];
+    });
+    expect(Array.from(neg)).toEqual([2, 0.5, -0, -0.5, -3]);
+    expect(Array.from(relu)).toEqual([0, 0, 0, 0.5, 3]);
+    assertClose(leaky, [-0.2, -0.05, 0, 0.5, 3]);
+    expect(Array.from(abs)).toEqual([2, 0.5, 0, 0.5, 3]);
+    expect(Array.from(sign)).toEqual([-1, -1, 0, 1, 1]);
+    expect(Array.from(clamp)).toEqual([-1, -0.5, 0, 0.5, 1]);
+    expect(Array.from(sq)).toEqual([4, 0.25, 0, 0.25, 9]);
+    expect(Array.from(cube)).toEqual([-8, -0.125, 0, 0.125, 27]);
+    // GELU(x) = x * Phi(x); PyTorch: gelu(1) = 0.8413447, gelu(-1) = -0.1586553.
+    const [g] = await compareBackends((b) => ops.unary('gelu', ops.tensor(b, [1, -1, 0])));
+    assertClose(g, [0.8413447, -0.1586553, 0], 1e-5, 1e-6);
+  });
+
+  test('pow of a negative base: integer exponents are real, fractional ones NaN (on both backends)', async () => {
+    for (const b of await bothBackends()) {
+      const [v] = await readAll(ops.unary('pow', ops.tensor(b, [-2, -2]), 0.5));
+      expect(Number.isNaN(v[0])).toBe(true);
+    }
+  });
+
+  test('tanh and sigmoid saturate without NaN at large |x|', async () => {
+    const [t, s] = await compareBackends(
+      (b) => {
+        const x = ops.tensor(b, [-100, -30, 30, 100]);
+        return [ops.unary('tanh', x), ops.unary('sigmoid', x)];
+      },
+      1e-6,
+      1e-7,
+    );
+    expect(Array.from(t)).toEqual([-1, -1, 1, 1]);
+    assertClose(s, [0, 9.357623e-14, 1, 1], 1e-5, 1e-20);
+  });
+
+  test('intToFloat converts int32 to float32', async () => {
+    const [v] = await compareBackends((b) =>
+      ops.unary('intToFloat', ops.tensor(b, new Int32Array([0, -3, 7, 123456]))),
+    );
+    expect(Array.from(v)).toEqual([0, -3, 7, 123456]);
+  });
+
+  test('dropout: the mask depends only on the seed, and the webgpu mask equals the cpu mask', async () => {
+    const n = 4099;
+    const ones = (b: Backend) => ops.full(b, [n], 1);
+    const [a, again, other] = await compareBackends(
+      (b) => [
+        ops.dropoutMask(ones(b), 0.3, 1234),
+        ops.dropoutMask(ones(b), 0.3, 1234),
+        ops.dropoutMask(ones(b), 0.3, 99),
+      ],
+      0,
+      0,
+    );
+    expect(Array.from(again)).toEqual(Array.from(a));
+    expect(Array.from(other)).not.toEqual(Array.from(a));
+    const kept = a.filter((v) => v !== 0);
+    // Kept elements are scaled by 1 / (1 - p), the rest are zero.
+    for (const v of kept) expect(v).toBeCloseTo(1 / 0.7, 6);
+    expect(kept.length / n).toBeGreaterThan(0.67);
+    expect(kept.length / n).toBeLessThan(0.73);
+  });
+
+  test('dropout with p = 0 is the identity', async () => {
+    const [v] = await compareBackends((b) => ops.dropoutMask(randn(b, [33], 3), 0, 5), 0, 0);
+    assertClose(v, randnValues(33, 3), 0, 0);
+  });
+});
+
+describe('binary', () => {
+  const pairs: [number[], number[]][] = [
+    [[1], [1]],
+    [[257], [257]],
+    [
+      [3, 1],
+      [1, 4],
+    ],
+    [[5, 7], []],
+    [[], [5, 7]],
+    [[1], [6, 3]],
+    [[2, 3, 67], [67]],
+    [
+      [2, 1, 5],
+      [3, 1],
+    ],
+    [
+      [4, 1, 1, 3],
+      [1, 5, 2, 1],
+    ],
+  ];
+  const all = Object.keys(BINARY) as BinaryOp[];
+  for (const op of all) {
+    test(`${op} with broadcasting matches cpu`, async () => {
+      for (const [i, [sa, sb]] of pairs.entries()) {
+        await compareBackends(
+          (b) => {
+            // Coarse values make eq/gt see ties; division and pow need safe operands.
+            const a = op === 'pow' ? positive(b, sa, i) : coarse(b, sa, i);
+            const c =
+              op === 'div'
+                ? positive(b, sb, 50 + i)
+                : op === 'pow'
+                  ? randn(b, sb, 50 + i)
+                  : coarse(b, sb, 50 + i);
+            const out = ops.binary(op, a, c, 0.2);
+            expect(out.shape).toEqual(ops.broadcastShapes(sa, sb));
+            return out;
+          },
+          1e-5,
+          1e-6,
+          `${op} [${sa}] x [${sb}]`,
+        );
+      }
+    });
+  }
+
+  test('[3,1] x [1,4] gives the outer sum', async () => {
+    const [v] = await compareBackends((b) =>
+      ops.binary('add', ops.tensor(b, [0, 10, 20], [3, 1]), ops.tensor(b, [1, 2, 3, 4], [1, 4])),
+    );
+    expect(Array.from(v)).toEqual([1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24]);
+  });
+
+  test('maximum and minimum propagate NaN like torch', async () => {
+    for (const b of await bothBackends()) {
+      const nan = ops.unary('log', ops.tensor(b, [-1, 2]));
+      const five = ops.tensor(b, [5, 1]);
+      // NaN on either side, as clipGradNorm_'s inf-norm combines with maximum.
+      const [mx, mn, mx2, mn2] = await readAll([
+        ops.binary('maximum', nan, five),
+        ops.binary('minimum', nan, five),
+        ops.binary('maximum', five, nan),
+        ops.binary('minimum', five, nan),
+      ]);
+      expect([b.name, Number.isNaN(mx2[0]), Number.isNaN(mn2[0])]).toEqual([b.name, true, true]);
+      expect([b.name, Number.isNaN(mx[0]), Number.isNaN(mn[0])]).toEqual([b.name, true, true]);
+      expect([mx[1], mn[1]]).toEqual([1, Math.fround(Math.log(2))]);
+    }
+  });
+
+  test('incompatible shapes are an error naming both', async () => {
+    const [cpu] = await bothBackends();
+    expect(() => ops.binary('add', ops.full(cpu, [3, 2], 0), ops.full(cpu, [4], 0))).toThrow(
+      /\[3,2\] and \[4\]/,
+    );
+  });
+});
+
+describe('permute and broadcastTo', () => {
+  test('permute of a 4-D tensor matches a host transpose', async () => {
+    const shape = [2, 3, 4, 5];
+    const dims = [3, 1, 0, 2];
+    const [v] = await compareBackends((b) => ops.permute(randn(b, shape, 7), dims), 0, 0);
+    const x = randnValues(120, 7);
+    const outShape = dims.map((d) => shape[d]);
+    const strides = ops.contiguousStrides(shape);
+    const want = Array.from({ length: 120 }, (_, i) => {
+      let rem = i;
+      let src = 0;
+      for (let d = 3; d >= 0; d--) {
+        src += (rem % outShape[d]) * strides[dims[d]];
+        rem = Math.floor(rem / outShape[d]);
+      }
+      return x[src];
+    });
+    assertClose(v, want, 0, 0);
+  });
+
+  test('permute of awkward sizes, and rejection of bad dims', async () => {
+    await compareBackends(
+      (b) => [ops.permute(randn(b, [67, 1, 33], 8), [2, 0, 1]), ops.permute(randn(b, [1], 9), [0])],
+      0,
+      0,
+    );
+    const [cpu] = await bothBackends();
+    expect(() => ops.permute(ops.full(cpu, [2, 3], 0), [0, 0])).toThrow(/permute/);
+  });
+
+  test('broadcastTo expands [3,1] to [2,3,4] and scalars to any shape', async () => {
+    const [v, s] = await compareBackends(
+      (b) => [
+        ops.broadcastTo(ops.tensor(b, [1, 2, 3], [3, 1]), [2, 3, 4]),
+        ops.broadcastTo(ops.tensor(b, [5], []), [3, 3]),
+      ],
+      0,
+      0,
+    );
+    expect(Array.from(v)).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+    expect(Array.from(s)).toEqual(new Array(9).fill(5));
+  });
+});
+
+describe('reduce', () => {
+  const shape = [3, 5, 7, 2];
+  const dimSets: (number[] | undefined)[] = [
+    [0],
+    [1],
+    [3],
+    [1, 2],
+    [0, 1],
+    [2, 3],
+    [0, 2],
+    [0, 3],
+    [1, 3],
+    [0, 1, 2, 3],
+    undefined,
+    [-1],
+  ];
+  const reduceOps: ReduceOp[] = ['sum', 'max', 'argmax', 'sumSquares'];
+  for (const op of reduceOps) {
+    test(`${op} over single, adjacent, scattered and all dims, with keepdim`, async () => {
+      for (const dims of dimSets) {
+        if (op === 'argmax' && dims && dims.length > 1) continue;
+        for (const keepdim of [false, true]) {
+          const [v] = await compareBackends(
+            (b) => {
+              const x = op === 'argmax' ? coarse(b, shape, 3) : randn(b, shape, 3);
+              const out = ops.reduce(op, x, dims, keepdim, 0.5);
+              const d = ops.normDims(dims, 4);
+              expect(out.shape).toEqual(
+                shape.flatMap((s, i) => (d.includes(i) ? (keepdim ? [1] : []) : [s])),
+              );
+              return out;
+            },
+            1e-5,
+            1e-5,
+            `${op} dims ${dims} keepdim ${keepdim}`,
+          );
+          expect(v.length).toBe(
+            shape.reduce((a, b) => a * b, 1) / ops.normDims(dims, 4).reduce((a, i) => a * shape[i], 1),
+          );
+        }
+      }
+    });
+  }
+
+  test.each([
+    [[1], 0],
+    [[1000], 0],
+    [[3, 1000], 1],
+    [[1000, 3], 0],
+    [[2, 257, 3], 1],
+    [[5, 300], 1],
+    [[300, 5], 0],
+  ])('long rows and columns: %j over dim %i', async (s, dim) => {
+    for (const op of reduceOps) {
+      await compareBackends(
+        (b) => ops.reduce(op, op === 'argmax' ? coarse(b, s, 4) : randn(b, s, 4), dim),
+        1e-4,
+        1e-4,
+        `${op} [${s}]`,
+      );
+    }
+  });
+
+  test('known values: sum of 1..10, mean, max, sum of squares', async () => {
+    const [s, m, mx, sq] = await compareBackends((b) => {
+      const x = ops.tensor(
+        b,
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
+      return [
+        ops.reduce('sum', x),
+        ops.reduce('sum', x, 0, false, 0.1),
+        ops.reduce('max', x),
+        ops.reduce('sumSquares', x),
+      ];
+    });
+    expect(s[0]).toBe(55);
+    expect(m[0]).toBeCloseTo(5.5, 5);
+    expect(mx[0]).toBe(10);
+    expect(sq[0]).toBe(385);
+  });
+
+  test('argmax picks the first index among ties, in rows and in columns', async () => {
+    const [rows, cols] = await compareBackends(
+      (b) => {
+        const x = ops.tensor(b, [1, 3, 3, 0, 7, 7, 7, 7, -1, -1, -2, -1], [3, 4]);
+        return [ops.reduce('argmax', x, 1), ops.reduce('argmax', x, 0)];
+      },
+      0,
+      0,
+    );
+    expect(Array.from(rows)).toEqual([1, 0, 0]);
+    expect(Array.from(cols)).toEqual([1, 1, 1, 1]);
+    // A long row of equal values: every workgroup lane sees a tie; the first index must win.
+    const [long] = await compareBackends((b) => ops.reduce('argmax', ops.full(b, [2, 1000], 4), 1), 0, 0);
+    expect(Array.from(long)).toEqual([0, 0]);
+  });
+
+  test('max and argmax propagate NaN like torch (rows, columns, pooling)', async () => {
+    for (const b of await bothBackends()) {
+      const x = ops.tensor(b, [1, 5, 2, 7, 3, 4, 8, 0, 1, 2, 3, 4], [3, 4]);
+      // log(-1) makes a NaN at run time at [0, 2] and [2, 1].
+      const withNan = ops.binary(
+        'add',
+        x,
+        ops.unary('log', ops.tensor(b, [1, 1, -1, 1, 1, 1, 1, 1, 1, -1, 1, 1], [3, 4])),
+      );
+      const [mr, ar, mc, ac, mp, ip] = await readAll([
+        ops.reduce('max', withNan, 1),
+        ops.reduce('argmax', withNan, 1),
+        ops.reduce('max', withNan, 0),
+        ops.reduce('argmax', withNan, 0),
+        ...Object.values(
+          ops.maxPool2d(withNan.alias([1, 1, 3, 4]), { kernelSize: 2, stride: 2, padding: 0 }),
+        ),
+      ]);
+      expect([b.name, Array.from(mr, Number.isNaN)]).toEqual([b.name, [true, false, true]]);
+      expect([b.name, Array.from(ar)]).toEqual([b.name, [2, 2, 1]]);
+      expect([b.name, Array.from(mc, Number.isNaN)]).toEqual([b.name, [false, true, true, false]]);
+      expect([b.name, Array.from(ac)]).toEqual([b.name, [1, 2, 0, 0]]);
+      expect([b.name, Array.from(mp, Number.isNaN)]).toEqual([b.name, [false, true]]);
+      expect([b.name, Array.from(ip)]).toEqual([b.name, [1, 2]]);
+    }
+  });
+
+  test('argmax of -Infinity and max of all-negative rows', async () => {
+    const [am, mx] = await compareBackends(
+      (b) => {
+        const x = ops.tensor(b, [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e38, -3e38], [2, 2]);
+        return [ops.reduce('argmax', x, 1), ops.reduce('max', x, 1)];
+      },
+      0,
+      0,
+    );
+    expect(Array.from(am)).toEqual([0, 0]);
+    expect(mx[0]).toBe(Number.NEGATIVE_INFINITY);
+  });
+});
+
+describe('matmul', () => {
+  const sizes: [number, number, number][] = [
+    [1, 1, 1],
+    [7, 13, 5],
+    [65, 130, 67],
+    [64, 784, 128],
+    [130, 257, 3],
+    [3, 2, 70],
+  ];
+
+  /** A stored operand for op(X) of shape [r, c]: stored transposed when trans. */
+  const operand = (b: Backend, r: number, c: number, trans: boolean, seed: number, batch?: number) =>
+    randn(b, [...(batch ? [batch] : []), ...(trans ? [c, r] : [r, c])], seed);
+
+  for (const [M, K, N] of sizes) {
+    test(`${M}x${K}x${N}, all four transpose combinations`, async () => {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          await compareBackends(
+            (b) => {
+              const out = ops.matmul(operand(b, M, K, transA, 1), operand(b, K, N, transB, 2), {
+                transA,
+                transB,
+              });
+              expect(out.shape).toEqual([M, N]);
+              return out;
+            },
+            1e-4,
+            1e-4,
+            `matmul ${M}x${K}x${N} transA=${transA} transB=${transB}`,
+          );
+        }
+      }
+    });
+  }
+
+  test('known product, with bias and relu', async () => {
+    const [plain, fused] = await compareBackends(
+      (b) => {
+        const a = ops.tensor(b, [1, 2, 3, 4, 5, 6], [2, 3]);
+        const w = ops.tensor(b, [1, 0, -1, 2, 1, 0], [3, 2]);
+        return [ops.matmul(a, w), ops.matmul(a, w, { bias: ops.tensor(b, [-10, 0.5]), relu: true })];
+      },
+      0,
+      0,
+    );
+    expect(Array.from(plain)).toEqual([2, 4, 5, 10]);
+    expect(Array.from(fused)).toEqual([0, 4.5, 0, 10.5]);
+  });
+
+  test('bias and relu on awkward sizes with every transpose', async () => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const relu of [false, true]) {
+          await compareBackends(
+            (b) =>
+              ops.matmul(operand(b, 33, 70, transA, 3), operand(b, 70, 65, transB, 4), {
+                transA,
+                transB,
+                relu,
+                bias: randn(b, [65], 5),
+              }),
+            1e-4,
+            1e-4,
+            `bias relu=${relu} transA=${transA} transB=${transB}`,
+          );
+        }
+      }
+    }
+  });
+
+  test('batched 3-D: both batched, shared 2-D right operand, shared 2-D left operand', async () => {
+    const [B, M, K, N] = [3, 17, 66, 9];
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const [both, right, left] = await compareBackends(
+          (b) => [
+            ops.matmul(operand(b, M, K, transA, 6, B), operand(b, K, N, transB, 7, B), { transA, transB }),
+            ops.matmul(operand(b, M, K, transA, 6, B), operand(b, K, N, transB, 8), { transA, transB }),
+            ops.matmul(operand(b, M, K, transA, 9), operand(b, K, N, transB, 7, B), { transA, transB }),
+          ],
+          1e-4,
+          1e-4,
+          `batched transA=${transA} transB=${transB}`,
+        );
+        for (const v of [both, right, left]) expect(v.length).toBe(B * M * N);
+      }
+    }
+    // Batch z of a shared-operand product is the 2-D product of batch z.
+    const [cpu] = await bothBackends();
+    const a = randn(cpu, [B, M, K], 6);
+    const w = randn(cpu, [K, N], 8);
+    const [whole] = await readAll(ops.matmul(a, w));
+    const [second] = await readAll(
+      ops.matmul(ops.tensor(cpu, (await a.data()).slice(M * K, 2 * M * K), [M, K]), w),
+    );
+    assertClose(whole.slice(M * N, 2 * M * N), second, 0, 0);
+  });
+
+  test('shape errors', async () => {
+    const [cpu] = await bothBackends();
+    expect(() => ops.matmul(ops.full(cpu, [2, 3], 0), ops.full(cpu, [4, 2], 0))).toThrow(/do not match/);
+    expect(() => ops.matmul(ops.full(cpu, [2, 3, 4], 0), ops.full(cpu, [3, 4, 2], 0))).toThrow(/batch/);
+    expect(() =>
+      ops.matmul(ops.full(cpu, [2, 3], 0), ops.full(cpu, [3, 2], 0), { bias: ops.full(cpu, [3], 0) }),
+    ).toThrow(/bias/);
+  });
+});
+
+describe('logSoftmax and cross-entropy', () => {
+  const shapes = [
+    [1, 1],
+    [7, 13],
+    [5, 300],
+    [65, 10],
+    [2, 3, 5],
+  ];
+
+  test('logSoftmax and its backward match cpu', async () => {
+    for (const s of shapes) {
+      await compareBackends(
+        (b) => {
+          const y = ops.logSoftmax(randn(b, s, 11, 3));
+          return [y, ops.logSoftmaxBackward(y, randn(b, s, 12))];
+        },
+        1e-5,
+        1e-5,
+        `logSoftmax [${s}]`,
+      );
+    }
+  });
+
+  test('logSoftmax rows exponentiate to 1 and are shift-invariant at large logits', async () => {
+    const [y] = await compareBackends((b) =>
+      ops.logSoftmax(ops.tensor(b, [1000, 1001, 1002, -5, -5, -5], [2, 3])),
+    );
+    assertClose(
+      y,
+      [-2.4076059, -1.4076059, -0.4076059, -Math.log(3), -Math.log(3), -Math.log(3)],
+      1e-5,
+      1e-6,
+    );
+  });
+
+  const labelsFor = (b: Backend, rows: number, cols: number, seed: number) =>
+    ops.tensor(
+      b,
+      Int32Array.from(randnValues(rows, seed), (v) => Math.floor(Math.abs(v) * 1000) % cols),
+    );
+
+  test('cross-entropy rows and backward, with and without label smoothing', async () => {
+    for (const [rows, cols] of [
+      [1, 1],
+      [1, 2],
+      [7, 13],
+      [33, 10],
+      [4, 300],
+    ]) {
+      for (const smoothing of [0, 0.1]) {
+        await compareBackends(
+          (b) => {
+            const x = randn(b, [rows, cols], 13, 2);
+            const labels = labelsFor(b, rows, cols, 14);
+            const g = ops.tensor(b, [0.7], []);
+            return [
+              ops.crossEntropyRows(x, labels, smoothing),
+              ops.crossEntropyBackward(x, labels, g, smoothing, 1 / rows),
+            ];
+          },
+          1e-5,
+          1e-5,
+          `crossEntropy ${rows}x${cols} smoothing ${smoothing}`,
+        );
+      }
+    }
+  });
+
+  test('cross-entropy of uniform logits is log(C); its gradient is (1/C - target) * g * scale', async () => {
+    const C = 10;
+    const [rows, grad] = await compareBackends((b) => {
+      const x = ops.full(b, [3, C], 0.3);
+      const labels = ops.tensor(b, new Int32Array([0, 4, 9]));
+      return [
+        ops.crossEntropyRows(x, labels, 0.2),
+        ops.crossEntropyBackward(x, labels, ops.tensor(b, [2], []), 0, 0.5),
+      ];
+    });
+    assertClose(rows, [Math.log(C), Math.log(C), Math.log(C)], 1e-6);
+    const want = Array.from(
+      { length: 30 },
+      (_, i) => (1 / C - (i === 0 || i === 14 || i === 29 ? 1 : 0)) * 2 * 0.5,
+    );
+    assertClose(grad, want, 1e-5, 1e-7);
+  });
+
+  test('cross-entropy equals -logSoftmax at the label, smoothed as torch does', async () => {
+    const [ce, ls] = await compareBackends((b) => {
+      const x = randn(b, [4, 6], 15);
+      const labels = ops.tensor(b, new Int32Array([5, 0, 2, 2]));
+      return [ops.crossEntropyRows(x, labels, 0.3), ops.logSoftmax(x)];
+    });
+    [5, 0, 2, 2].forEach((y, r) => {
+      const row = Array.from(ls.slice(r * 6, r * 6 + 6));
+      const want = -(0.7 * row[y]) - (0.3 / 6) * row.reduce((a, c) => a + c, 0);
+      expect(ce[r]).toBeCloseTo(want, 5);
+    });
+  });
+
+  test('label shapes are checked', async () => {
+    const [cpu] = await bothBackends();
+    expect(() => ops.crossEntropyRows(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, [0, 1, 2]))).toThrow(
+      /int32 labels/,
+    );
+    expect(() =>
+      ops.crossEntropyRows(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, new Int32Array([0, 1]))),
+    ).toThrow(/int32 labels/);
+  });
+});
+
+describe('gather', () => {
+  test('gatherRows picks float and int rows by index from an offset', async () => {
+    const [f, i] = await compareBackends(
+      (b) => {
+        const src = randn(b, [9, 3, 5], 16);
+        const ints = ops.tensor(
+          b,
+          Int32Array.from({ length: 18 }, (_, k) => k * 3 - 20),
+          [9, 2],
+        );
+        const index = ops.tensor(b, new Int32Array([8, 0, 3, 3, 7, 1]));
+        return [ops.gatherRows(src, index, 1, 4), ops.gatherRows(ints, index, 2, 4)];
+      },
+      0,
+      0,
+    );
+    const x = randnValues(135, 16);
+    assertClose(
+      f,
+      [0, 3, 3, 7].flatMap((r) => Array.from(x.slice(r * 15, r * 15 + 15))),
+      0,
+      0,
+    );
+    expect(Array.from(i)).toEqual([3, 3, 7, 1].flatMap((r) => [r * 6 - 20, r * 6 - 17]));
+  });
+
+  test('gatherImages normalises uint8 pixels; gatherLabels widens bytes', async () => {
+    const pixels = Uint8Array.from({ length: 5 * 7 }, (_, k) => (k * 37 + 11) % 256);
+    const labelBytes = Uint8Array.from([3, 255, 0, 9, 200]);
+    const [img, lab] = await compareBackends(
+      (b) => {
+        const index = ops.tensor(b, new Int32Array([4, 2, 2, 0, 1]));
+        return [
+          ops.gatherImages(ops.bytes(b, pixels), index, 1, 3, [7], 0.1307, 0.3081),
+          ops.gatherLabels(ops.bytes(b, labelBytes), index, 0, 5),
+        ];
+      },
+      1e-6,
+      1e-6,
+    );
+    const want = [2, 2, 0].flatMap((r) =>
+      Array.from(pixels.slice(r * 7, r * 7 + 7), (p) => (p / 255 - 0.1307) / 0.3081),
+    );
+    assertClose(img, want, 1e-5, 1e-6);
+    expect(Array.from(lab)).toEqual([200, 0, 0, 3, 255]);
+  });
+
+  test('gather of many rows spreads over workgroups', async () => {
+    const rows = 300;
+    await compareBackends(
+      (b) => {
+        const src = randn(b, [rows, 257], 17);
+        const index = ops.tensor(
+          b,
+          Int32Array.from({ length: rows }, (_, k) => (k * 7) % rows),
+        );
+        return ops.gatherRows(src, index, 0, rows);
+      },
+      0,
+      0,
+    );
+  });
+});
+
+describe('convolution and pooling kernels', () => {
+  const geometries = [
+    { kernelSize: 3, stride: 1, padding: 0 },
+    { kernelSize: 3, stride: 2, padding: 1 },
+    { kernelSize: 2, stride: 2, padding: 0 },
+    { kernelSize: 5, stride: 1, padding: 2 },
+    { kernelSize: 1, stride: 1, padding: 0 },
+    { kernelSize: 4, stride: 3, padding: 1 },
+  ];
+  const shapes = [
+    [1, 1, 5, 5],
+    [2, 3, 7, 9],
+    [1, 2, 16, 17],
+  ];
+
+  test('im2col and col2im match cpu', async () => {
+    for (const g of geometries) {
+      for (const s of shapes) {
+        await compareBackends(
+          (b) => {
+            const cols = ops.im2col(randn(b, s, 18), g);
+            return [cols, ops.col2im(randn(b, cols.shape as number[], 19), s, g)];
+          },
+          1e-5,
+          1e-5,
+          `im2col ${JSON.stringify(g)} [${s}]`,
+        );
+      }
+    }
+  });
+
+  test('col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>', async () => {
+    const g = { kernelSize: 3, stride: 2, padding: 1 };
+    for (const b of await bothBackends()) {
+      const x = randn(b, [2, 3, 7, 9], 20);
+      const cols = ops.im2col(x, g);
+      const c = randn(b, [...cols.shape], 21);
+      const [lhs, rhs] = await readAll([
+        ops.reduce('sum', ops.binary('mul', cols, c)),
+        ops.reduce('sum', ops.binary('mul', x, ops.col2im(c, x.shape, g))),
+      ]);
+      expect(lhs[0]).toBeCloseTo(rhs[0], 3);
+    }
+  });
+
+  test('im2col known values with padding', async () => {
+    const [cols] = await compareBackends(
+      (b) => ops.im2col(ops.tensor(b, [1, 2, 3, 4], [1, 1, 2, 2]), { kernelSize: 2, stride: 1, padding: 1 }),
+      0,
+      0,
+    );
+    // Output 3x3 positions; row (kh, kw) = (0, 0) sees x[oh-1, ow-1].
+    expect(Array.from(cols.slice(0, 9))).toEqual([0, 0, 0, 0, 1, 2, 0, 3, 4]);
+  });
+
+  test('max and avg pooling and their backward match cpu (stride 2, padding)', async () => {
+    for (const g of geometries.filter((x) => x.padding <= x.kernelSize / 2)) {
+      for (const s of shapes) {
+        await compareBackends(
+          (b) => {
+            const x = randn(b, s, 22);
+            const { out, indices } = ops.maxPool2d(x, g);
+            const gm = randn(b, [...out.shape], 23);
+            const avg = ops.avgPool2d(x, g);
+            return [
+              out,
+              indices,
+              ops.maxPool2dBackward(gm, indices, s, g),
+              avg,
+              ops.avgPool2dBackward(gm, s, g),
+            ];
+          },
+          1e-5,
+          1e-6,
+          `pool ${JSON.stringify(g)} [${s}]`,
+        );
+      }
+    }
+  });
+
+  test('pooling known values: 2x2 stride 2 and 3x3 stride 2 padding 1', async () => {
+    const x = [1, 5, 2, 0, 3, 4, 8, 8, -1, -2, 6, 7, 0, 9, 1, 1];
+    const [mx, idx, avg, back] = await compareBackends(
+      (b) => {
+        const t = ops.tensor(b, x, [1, 1, 4, 4]);
+        const g = { kernelSize: 2, stride: 2, padding: 0 };
+        const { out, indices } = ops.maxPool2d(t, g);
+        return [
+          out,
+          indices,
+          ops.avgPool2d(t, g),
+          ops.maxPool2dBackward(ops.tensor(b, [1, 2, 3, 4], [1, 1, 2, 2]), indices, [1, 1, 4, 4], g),
+        ];
+      },
+      0,
+      0,
+    );
+    expect(Array.from(mx)).toEqual([5, 8, 9, 7]);
+    // Ties (8, 8) pick the first position, like PyTorch.
+    expect(Array.from(idx)).toEqual([1, 6, 13, 11]);
+    expect(Array.from(avg)).toEqual([13 / 4, 18 / 4, 6 / 4, 15 / 4].map(Math.fround));
+    expect(Array.from(back)).toEqual([0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 4, 0, 3, 0, 0]);
+    const [pad] = await compareBackends(
+      (b) => ops.avgPool2d(ops.full(b, [1, 1, 3, 3], 1), { kernelSize: 3, stride: 2, padding: 1 }),
+      0,
+      0,
+    );
+    // count_include_pad: corners see 4 of 9 cells.
+    expect(Array.from(pad)).toEqual([4 / 9, 4 / 9, 4 / 9, 4 / 9].map(Math.fround));
+  });
+
+  test('overlapping max-pool windows route every gradient to the shared winner', async () => {
+    const [back] = await compareBackends(
+      (b) => {
+        const x = ops.tensor(b, [0, 0, 0, 0, 9, 0, 0, 0, 0], [1, 1, 3, 3]);
+        const g = { kernelSize: 2, stride: 1, padding: 0 };
+        const { indices } = ops.maxPool2d(x, g);
+        return ops.maxPool2dBackward(ops.full(b, [1, 1, 2, 2], 1), indices, [1, 1, 3, 3], g);
+      },
+      0,
+      0,
+    );
+    expect(Array.from(back)).toEqual([0, 0, 0, 0, 4, 0, 0, 0, 0]);
+  });
+});
+
+describe('webgpu backend', () => {
+  test('a tensor is readable after kernels queued behind a write', async () => {
+    const gpu = await webgpuBackend();
+    const t = ops.tensor(gpu, [1, 2, 3]);
+    const doubled = ops.unary('affine', t, 2, 0);
+    gpu.write(t.storage, new Float32Array([10, 20, 30]));
+    const [d, again] = await readAll([doubled, t]);
+    expect(Array.from(d)).toEqual([2, 4, 6]);
+    expect(Array.from(again)).toEqual([10, 20, 30]);
+  });
+});
