@@ -4,17 +4,28 @@ import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
 import { BuilderPanel } from './builder/BuilderPanel';
 import { ScalarsPanel } from './charts/ScalarsPanel';
+import { controller } from './controller';
+import { DataPanel } from './data/DataPanel';
+import { EvaluationPanel } from './evaluation/EvaluationPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
+import { NoticeBar } from './NoticeBar';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
+import { RunsPanel } from './runs/RunsPanel';
 import { useKiln } from './store';
+import { TrainingPanel } from './training/TrainingPanel';
 
-/** The application root; its first act is to probe WebGPU. */
+/** The application root: it probes WebGPU, then starts the worker on the backend the probe allows. */
 export function App() {
   const setGpuProbe = useKiln((s) => s.setGpuProbe);
   useEffect(() => {
     let live = true;
-    probeGpu().then((p) => live && setGpuProbe(p));
+    probeGpu().then((p) => {
+      if (!live) return;
+      setGpuProbe(p);
+      // Without WebGPU the page still works: the worker trains on the CPU backend.
+      controller.start(p.status === 'ready' ? 'webgpu' : 'cpu');
+    });
     return () => {
       live = false;
     };
@@ -23,10 +34,19 @@ export function App() {
     <div className="app">
       <Header />
       <main className="workspace">
+        <NoticeBar />
         <GpuSection />
         <div className="panels">
-          <BuilderPanel />
-          <MetricsSection />
+          <div className="column">
+            <BuilderPanel />
+            <DataPanel />
+            <TrainingPanel />
+          </div>
+          <div className="column">
+            <MetricsSection />
+            <EvaluationPanel />
+            <RunsPanel />
+          </div>
         </div>
       </main>
     </div>

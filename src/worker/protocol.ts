@@ -4,9 +4,8 @@
  * arrays, transferable byte buffers), so the UI never holds a GPUBuffer or a Tensor.
  */
 import type { NamedBytes } from '../data/types';
-import type { ModelSpec } from '../nn/spec';
-
 import type { AdapterSummary } from '../gpu/device';
+import type { ModelSpec } from '../nn/spec';
 import type { TrainConfig } from '../train/config';
 
 export type { AdapterSummary, TrainingLimit } from '../gpu/device';
@@ -20,11 +19,13 @@ export type Backend = 'webgpu' | 'cpu';
 export type BuiltinDataset = 'mnist';
 
 /** Where a dataset comes from: one of the app's own, or files the user picked (IDX or CSV). */
-export type DatasetSource = { kind: 'builtin'; id: BuiltinDataset } | { kind: 'files'; name: string; files: NamedBytes[] };
+export type DatasetSource =
+  | { kind: 'builtin'; id: BuiltinDataset }
+  | { kind: 'files'; name: string; files: NamedBytes[] };
 
 /** One logged value, as TensorBoard's add_scalar records it. */
 export interface Scalar {
-  /** e.g. 'loss/train', 'accuracy/train', 'lr', 'grad_norm'. */
+  /** TensorBoard's tag: 'Loss/train', 'learning_rate', 'Loss/val', 'Accuracy/val'. */
   tag: string;
   value: number;
   step: number;
@@ -70,8 +71,12 @@ export type ToWorker =
   | { type: 'predict'; requestId: number; runId: string; pixels: Float32Array }
   /** A full checkpoint (to resume) or the model's state dict (.safetensors, for PyTorch). */
   | { type: 'exportCheckpoint'; runId: string; kind: 'checkpoint' | 'model' }
-  /** Loads a checkpoint's model to evaluate it and draw on it; the run takes the checkpoint's spec. */
-  | { type: 'importCheckpoint'; runId: string; bytes: Uint8Array };
+  /**
+   * Loads a checkpoint's weights to evaluate and draw with. A run the worker does not hold (one
+   * restored after a reload, or an upload) is built first from the file's `spec` metadata, else
+   * from `model`. Answered by `checkpointLoaded`, or an `error` with the run's id.
+   */
+  | { type: 'importCheckpoint'; runId: string; bytes: Uint8Array; model?: ModelSpec };
 
 /** Reports from the worker to the page. */
 export type FromWorker =
@@ -111,8 +116,16 @@ export type FromWorker =
       samplesPerSec: number;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
+  /** importCheckpoint succeeded: the run now predicts with the checkpoint's weights and this spec. */
+  | { type: 'checkpointLoaded'; runId: string; model: ModelSpec }
   /** A .safetensors file, transferred (not copied); `auto` marks the one saved after each epoch. */
-  | { type: 'checkpoint'; runId: string; kind: 'checkpoint' | 'model' | 'auto'; fileName: string; bytes: Uint8Array }
+  | {
+      type: 'checkpoint';
+      runId: string;
+      kind: 'checkpoint' | 'model' | 'auto';
+      fileName: string;
+      bytes: Uint8Array;
+    }
   | { type: 'error'; kind: WorkerErrorKind; message: string; runId?: string };
 
 /** A message's variant by its `type`. */

@@ -27,6 +27,7 @@ import { tidy } from '../tensor/tensor';
 import { DeviceLostError, WebGPUBackend } from '../tensor/webgpu';
 import { createOptimizer, createSchedule, type TrainConfig } from '../train/config';
 import { evaluate } from '../train/evaluate';
+import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { DivergenceError, Trainer } from '../train/trainer';
 import type { DatasetSource, FromWorker, ToWorker, WorkerErrorKind } from './protocol';
@@ -82,7 +83,7 @@ export class Session {
         case 'exportCheckpoint':
           return await this.exportCheckpoint(msg.runId, msg.kind);
         case 'importCheckpoint':
-          return await this.importCheckpoint(msg.runId, msg.bytes);
+          return await this.importCheckpoint(msg.runId, msg.bytes, msg.model);
       }
     } catch (e) {
       this.fail(e, 'runId' in msg ? msg.runId : undefined);
@@ -287,11 +288,23 @@ export class Session {
     this.post({ type: 'checkpoint', runId, kind, fileName: `${runId}.safetensors`, bytes });
   }
 
-  private async importCheckpoint(runId: string, bytes: Uint8Array): Promise<void> {
-    const run = this.runs.get(runId);
-    if (!run) throw new Error(`no run ${runId} to load the checkpoint into`);
+  private async importCheckpoint(runId: string, bytes: Uint8Array, fallback?: ModelSpec): Promise<void> {
     const sd = safetensorsToStateDict(bytes);
-    run.model.loadStateDict(sd);
+    let run = this.runs.get(runId);
+    if (!run) {
+      this.requireBackend();
+      // Exported checkpoints name their spec; per-epoch ones rely on the page's stored spec.
+      const named = decodeSafetensors(bytes).metadata.spec;
+      const spec = named ? (JSON.parse(named) as ModelSpec) : fallback;
+      if (!spec) throw new Error(`no run ${runId} to load the checkpoint into, and no model spec for it`);
+      const model = buildModel(spec);
+      model.loadStateDict(sd);
+      run = { id: runId, spec, model, paused: false, stopped: true, resumeWaiters: [] };
+      this.runs.set(runId, run);
+    } else {
+      run.model.loadStateDict(sd);
+    }
+    this.post({ type: 'checkpointLoaded', runId, model: run.spec });
   }
 }
 

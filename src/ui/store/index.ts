@@ -6,9 +6,10 @@ import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
+import { createSessionSlice, type SessionSlice } from './sessionSlice';
 
-/** Everything the UI holds: GPU probe, model builder, runs, chart settings. */
-export type KilnState = GpuSlice & BuilderSlice & RunsSlice & ChartSlice;
+/** Everything the UI holds: GPU probe, model builder, runs, chart settings, the worker's session. */
+export type KilnState = GpuSlice & BuilderSlice & RunsSlice & ChartSlice & SessionSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -16,6 +17,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createBuilderSlice(...a),
   ...createRunsSlice(...a),
   ...createChartSlice(...a),
+  ...createSessionSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot be trained (null when it can): what a Train button reads. */

@@ -1,7 +1,14 @@
 /** Training runs as the page knows them: what the worker reported, folded into chartable series. */
 import type { StateCreator } from 'zustand';
 import type { ModelSpec } from '../../nn/spec';
-import type { FromWorker, MessageOf, RunState, TrainConfig } from '../../worker/protocol';
+import type {
+  FromWorker,
+  MessageOf,
+  Misclassified,
+  RunState,
+  TrainConfig,
+  WorkerErrorKind,
+} from '../../worker/protocol';
 import type { ChartRun } from '../charts/types';
 import type { KilnState } from './index';
 
@@ -24,29 +31,47 @@ export interface EpochReport {
   valAcc: number;
   perClassAcc: number[];
   confusion: number[][];
+  misclassified: Misclassified[];
 }
 
 /** One run: its setup, its progress and its logged series. */
 export interface RunRecord extends ChartRun {
   model: ModelSpec;
   config: TrainConfig;
+  /** The dataset it trained on. */
+  dataset: string;
   state: RunState;
   step: number;
+  /** Epochs completed. */
   epoch: number;
   /** Known once the worker has split the dataset; 0 before. */
   stepsPerEpoch: number;
+  samplesPerSec: number;
   lastEpoch: EpochReport | null;
-  error: string | null;
+  error: { kind: WorkerErrorKind; message: string } | null;
+  /** Whether a checkpoint of this run is stored, so it can be resumed or evaluated after a reload. */
+  hasCheckpoint: boolean;
+  /** Where the stored checkpoint was taken (completed epochs, global step): where a resume continues. */
+  checkpointEpoch?: number;
+  checkpointStep?: number;
+  createdAt: number;
 }
 
 /** The runs slice; runs are kept in creation order. */
 export interface RunsSlice {
   runs: RunRecord[];
   /** Registers a run the page is about to send to the worker. */
-  addRun: (id: string, model: ModelSpec, config: TrainConfig) => void;
+  addRun: (run: Pick<RunRecord, 'id' | 'model' | 'config' | 'dataset'> & Partial<RunRecord>) => void;
+  /** Puts back runs stored by an earlier visit. */
+  restoreRuns: (runs: RunRecord[]) => void;
   /** Folds one of the worker's run reports into the matching run; other messages are ignored. */
   applyRunMessage: (msg: FromWorker) => void;
   setRunVisible: (id: string, visible: boolean) => void;
+  renameRun: (id: string, name: string) => void;
+  /** Notes that a checkpoint of the run as it stands now (an epoch just ended) is stored. */
+  markCheckpoint: (id: string) => void;
+  /** Sets a run's state without a worker report (a resume about to be sent, a stop seen too late). */
+  setRunState: (id: string, state: RunState) => void;
   removeRun: (id: string) => void;
 }
 
@@ -55,7 +80,16 @@ type RunMessage = MessageOf<FromWorker, 'metrics' | 'epochEnd' | 'status' | 'err
 function fold(run: RunRecord, msg: RunMessage): RunRecord {
   switch (msg.type) {
     case 'status':
-      return { ...run, state: msg.state, step: msg.step, epoch: msg.epoch, stepsPerEpoch: msg.stepsPerEpoch };
+      return {
+        ...run,
+        // A run that failed stays failed: the worker's closing 'failed' status follows its error.
+        state: run.state === 'failed' && msg.state !== 'running' ? 'failed' : msg.state,
+        step: msg.step,
+        epoch: msg.epoch,
+        stepsPerEpoch: msg.stepsPerEpoch,
+        samplesPerSec: msg.samplesPerSec,
+        error: msg.state === 'running' ? null : run.error,
+      };
     case 'metrics': {
       const series = { ...run.series };
       for (const s of msg.scalars) {
@@ -66,20 +100,19 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
           { step: s.step, value: s.value, wallTime: s.wallTime, epoch },
         ];
       }
-      return { ...run, series, step: msg.step, epoch: msg.epoch };
+      return { ...run, series, step: msg.step };
     }
     case 'epochEnd': {
-      const { epoch, step, valLoss, valAcc, perClassAcc, confusion } = msg;
-      const at = { step, wallTime: Date.now(), epoch: epoch + 1 };
-      const series = {
-        ...run.series,
-        'loss/val': [...(run.series['loss/val'] ?? []), { ...at, value: valLoss }],
-        'accuracy/val': [...(run.series['accuracy/val'] ?? []), { ...at, value: valAcc }],
+      const { epoch, step, valLoss, valAcc, perClassAcc, confusion, misclassified } = msg;
+      return {
+        ...run,
+        epoch,
+        step,
+        lastEpoch: { epoch, valLoss, valAcc, perClassAcc, confusion, misclassified },
       };
-      return { ...run, series, lastEpoch: { epoch, valLoss, valAcc, perClassAcc, confusion } };
     }
     case 'error':
-      return { ...run, state: 'failed', error: msg.message };
+      return { ...run, state: 'failed', error: { kind: msg.kind, message: msg.message } };
   }
 }
 
@@ -91,34 +124,43 @@ function isRunMessage(msg: FromWorker): msg is RunMessage & { runId: string } {
 }
 
 /** Creates the runs slice. */
-export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set) => ({
-  runs: [],
-  addRun: (id, model, config) =>
-    set(({ runs }) => ({
-      runs: [
-        ...runs,
-        {
-          id,
-          name: `${model.name} #${runs.length + 1}`,
-          color: RUN_COLORS[runs.length % RUN_COLORS.length],
-          visible: true,
-          series: {},
-          model,
-          config,
-          state: 'queued',
-          step: 0,
-          epoch: 0,
-          stepsPerEpoch: 0,
-          lastEpoch: null,
-          error: null,
-        },
-      ],
-    })),
-  applyRunMessage: (msg) => {
-    if (!isRunMessage(msg)) return;
-    set(({ runs }) => ({ runs: runs.map((r) => (r.id === msg.runId ? fold(r, msg) : r)) }));
-  },
-  setRunVisible: (id, visible) =>
-    set(({ runs }) => ({ runs: runs.map((r) => (r.id === id ? { ...r, visible } : r)) })),
-  removeRun: (id) => set(({ runs }) => ({ runs: runs.filter((r) => r.id !== id) })),
-});
+export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set) => {
+  const update = (id: string, f: (r: RunRecord) => RunRecord) =>
+    set(({ runs }) => ({ runs: runs.map((r) => (r.id === id ? f(r) : r)) }));
+  return {
+    runs: [],
+    addRun: (run) =>
+      set(({ runs }) => ({
+        runs: [
+          ...runs,
+          {
+            name: `${run.model.name} #${runs.length + 1}`,
+            color: RUN_COLORS[runs.length % RUN_COLORS.length],
+            visible: true,
+            series: {},
+            state: 'queued',
+            step: 0,
+            epoch: 0,
+            stepsPerEpoch: 0,
+            samplesPerSec: 0,
+            lastEpoch: null,
+            error: null,
+            hasCheckpoint: false,
+            createdAt: Date.now(),
+            ...run,
+          },
+        ],
+      })),
+    restoreRuns: (stored) =>
+      set(({ runs }) => ({ runs: [...stored.filter((s) => !runs.some((r) => r.id === s.id)), ...runs] })),
+    applyRunMessage: (msg) => {
+      if (isRunMessage(msg)) update(msg.runId, (r) => fold(r, msg));
+    },
+    setRunVisible: (id, visible) => update(id, (r) => ({ ...r, visible })),
+    renameRun: (id, name) => update(id, (r) => ({ ...r, name })),
+    markCheckpoint: (id) =>
+      update(id, (r) => ({ ...r, hasCheckpoint: true, checkpointEpoch: r.epoch, checkpointStep: r.step })),
+    setRunState: (id, state) => update(id, (r) => ({ ...r, state })),
+    removeRun: (id) => set(({ runs }) => ({ runs: runs.filter((r) => r.id !== id) })),
+  };
+};

@@ -1,0 +1,176 @@
+/**
+ * The playground end to end in real Chromium on WebGPU: MNIST downloads with a progress bar and is
+ * cached, SimpleNN trains live in the worker with the page responsive, the run is evaluated, kept
+ * across a reload, drawn on, exported and loaded back; and the failure paths explain themselves.
+ * Runs are kept short (a few thousand samples, one epoch) for CI's 2-core SwiftShader machine.
+ */
+import { readFile } from 'node:fs/promises';
+import { expect, type Page, test } from '@playwright/test';
+
+const SHOTS = 'e2e/screenshots';
+
+/** Records main-thread long tasks, and whether a per-file download bar was ever on screen. */
+async function instrument(page: Page) {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: number[]; __sawDownloadBar: boolean };
+    w.__longTasks = [];
+    w.__sawDownloadBar = false;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: false });
+    new MutationObserver(() => {
+      if (document.querySelector('.download-file')) w.__sawDownloadBar = true;
+    }).observe(document, { childList: true, subtree: true });
+  });
+}
+
+const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+
+/** Sets the training fields for a short run. */
+async function configure(page: Page, fields: Record<string, string>) {
+  const panel = page.getByRole('region', { name: 'Training' });
+  for (const [label, value] of Object.entries(fields)) await panel.getByLabel(label, { exact: true }).fill(value);
+  return panel;
+}
+
+async function waitForMnist(page: Page) {
+  const data = page.getByRole('region', { name: 'Data' });
+  await expect(data.getByText('mnist-train')).toBeVisible({ timeout: 120_000 });
+  return data;
+}
+
+/** Draws a "1"-like stroke with the mouse on the pad. */
+async function drawOne(page: Page) {
+  const pad = page.getByRole('img', { name: 'Drawing pad: draw a digit' });
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  if (!box) throw new Error('the drawing pad has no box');
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + i * 0.06));
+  await page.mouse.up();
+}
+
+test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a reload', async ({ page }) => {
+  await instrument(page);
+  await page.goto('/');
+  const data = await waitForMnist(page);
+  expect(await page.evaluate(() => (window as unknown as { __sawDownloadBar: boolean }).__sawDownloadBar)).toBe(true);
+  await expect(data.getByText('Downloaded')).toBeVisible();
+  await expect(data.locator('.samples canvas')).toHaveCount(32);
+
+  await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'SimpleNN' });
+  const training = await configure(page, { 'Limit training samples': '2000', Epochs: '1', 'Batch size': '32' });
+  await page.evaluate(() => {
+    (window as unknown as { __longTasks: number[] }).__longTasks = [];
+  });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+
+  const lossChart = page.locator('figure[aria-label="Loss/train chart"]');
+  await expect(lossChart.locator('.recharts-line path').first()).toBeAttached({ timeout: 120_000 });
+  await page.screenshot({ path: `${SHOTS}/training.png`, fullPage: true });
+
+  const evaluation = page.getByRole('region', { name: 'Evaluation' });
+  const accText = evaluation.getByText(/Validation accuracy \d+\.\d\d%/);
+  await expect(accText).toBeVisible({ timeout: 240_000 });
+  const acc = Number((await accText.textContent())?.match(/([\d.]+)%/)?.[1]);
+  expect(acc).toBeGreaterThan(85);
+  await expect(evaluation.getByText(/Validation loss \d/)).toBeVisible();
+  await expect(evaluation.getByRole('table', { name: /Confusion matrix/ }).locator('tbody tr')).toHaveCount(10);
+  await expect(page.locator('figure[aria-label="Accuracy/val chart"]')).toBeVisible();
+  await expect(page.locator('figure[aria-label="learning_rate chart"]')).toBeVisible();
+  await expect(training.getByText('Finished')).toBeVisible({ timeout: 60_000 });
+
+  // The worker kept the page responsive the whole time.
+  const tasks = await longTasks(page);
+  expect(Math.max(0, ...tasks), `long tasks: ${tasks.join(', ')}`).toBeLessThanOrEqual(50);
+
+  await drawOne(page);
+  await expect(evaluation.getByText(/Prediction \d/)).toBeVisible({ timeout: 30_000 });
+  await page.screenshot({ path: `${SHOTS}/evaluated.png`, fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 1100 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: 'docs/screenshot.png' });
+
+  // Download the checkpoint, to load it back after the reload.
+  const runs = page.getByRole('region', { name: 'Runs' });
+  const download = page.waitForEvent('download');
+  await runs.getByRole('button', { name: 'Download checkpoint' }).click();
+  const checkpointPath = await (await download).path();
+
+  // After a reload: MNIST from IndexedDB with no data request, and the run is still there.
+  const dataRequests: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/data/mnist/')) dataRequests.push(r.url());
+  });
+  await page.reload();
+  await waitForMnist(page);
+  await expect(data.getByText('Loaded from cache')).toBeVisible();
+  expect(dataRequests).toEqual([]);
+  await expect(runs.getByRole('listitem')).toHaveCount(1);
+  await expect(runs.getByText(`${acc.toFixed(2)}%`)).toBeVisible();
+  await expect(page.locator('figure[aria-label="Loss/train chart"] .recharts-line path').first()).toBeAttached();
+
+  // The restored run predicts from its stored checkpoint.
+  await drawOne(page);
+  await expect(evaluation.getByText(/Prediction \d/)).toBeVisible({ timeout: 30_000 });
+
+  // Renaming sticks across reloads too.
+  await runs.getByRole('button', { name: /^Rename/ }).click();
+  await runs.getByLabel('Run name').fill('baseline');
+  await runs.getByLabel('Run name').press('Enter');
+  await expect(runs.getByRole('button', { name: 'baseline' })).toBeVisible();
+
+  // The downloaded checkpoint loads back as a new run that predicts.
+  await runs.getByLabel('Upload checkpoint').setInputFiles({
+    name: 'baseline-checkpoint.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: await readFile(checkpointPath),
+  });
+  await expect(runs.getByRole('listitem')).toHaveCount(2);
+  await drawOne(page);
+  await expect(evaluation.getByText(/Prediction \d/)).toBeVisible({ timeout: 30_000 });
+  await page.reload();
+  await expect(page.getByRole('region', { name: 'Runs' }).getByRole('button', { name: 'baseline', exact: true })).toBeVisible();
+});
+
+test('a run pauses, resumes and stops', async ({ page }) => {
+  await page.goto('/');
+  await waitForMnist(page);
+  const training = await configure(page, { 'Limit training samples': '20000', Epochs: '1', 'Log every (steps)': '5' });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  const state = training.locator('.run-progress .state');
+  await expect(state).toHaveText('Training', { timeout: 60_000 });
+  await expect(training.getByText(/^\d+ \/ \d+$/).first()).toBeVisible();
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(state).toHaveText('Paused', { timeout: 30_000 });
+  await page.screenshot({ path: `${SHOTS}/paused.png`, fullPage: true });
+  await training.getByRole('button', { name: 'Resume' }).click();
+  await expect(state).toHaveText('Training', { timeout: 30_000 });
+  await training.getByRole('button', { name: 'Stop' }).click();
+  await expect(state).toHaveText('Stopped', { timeout: 30_000 });
+});
+
+test('a diverging loss stops the run and suggests a lower learning rate', async ({ page }) => {
+  await page.goto('/');
+  await waitForMnist(page);
+  const training = await configure(page, { 'Limit training samples': '1000', Epochs: '1', 'Learning rate': '1000000' });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  const evaluation = page.getByRole('region', { name: 'Evaluation' });
+  await expect(evaluation.getByText('The loss diverged')).toBeVisible({ timeout: 120_000 });
+  await expect(evaluation.getByText(/Try a lower learning rate/)).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/diverged.png`, fullPage: true });
+});
+
+test('a corrupt checkpoint upload is refused with a clear error and nothing changes', async ({ page }) => {
+  await page.goto('/');
+  await waitForMnist(page);
+  const runs = page.getByRole('region', { name: 'Runs' });
+  await runs.getByLabel('Upload checkpoint').setInputFiles({
+    name: 'broken.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from('this is not a safetensors file at all'),
+  });
+  await expect(runs.getByRole('alert')).toContainText('Could not load the checkpoint: broken.safetensors');
+  await expect(runs.getByRole('listitem')).toHaveCount(0);
+});

@@ -1,0 +1,137 @@
+/**
+ * The data panel: MNIST's download (or cache hit), sample images with labels, the sizes and the
+ * validation split, the dataset cache, and the user's own IDX or CSV files.
+ */
+import { useId, useState } from 'react';
+import { NumberField } from '../builder/NumberField';
+import { controller } from '../controller';
+import { count } from '../format';
+import { useKiln } from '../store';
+import { CacheList } from './CacheList';
+import { DigitImage } from './DigitImage';
+import { DownloadProgress } from './DownloadProgress';
+
+/** The data panel, reading the session's dataset state. */
+export function DataPanel() {
+  const id = useId();
+  const dataset = useKiln((s) => s.dataset);
+  const valSplit = useKiln((s) => s.config.valSplit);
+  const setConfig = useKiln((s) => s.setConfig);
+  const { info, status, error } = dataset;
+  return (
+    <section className="card data" aria-labelledby={`${id}-title`}>
+      <div className="card-head">
+        <h2 id={`${id}-title`}>Data</h2>
+        {info && status !== 'loading' && (
+          <span className={info.fromCache ? 'pill ok' : 'pill'}>
+            {info.fromCache ? 'Loaded from cache' : 'Downloaded'}
+          </span>
+        )}
+      </div>
+      {status === 'loading' && (
+        <div aria-live="polite">
+          <p>
+            Loading <strong>{dataset.loading}</strong>…
+          </p>
+          <DownloadProgress progress={dataset.progress} />
+        </div>
+      )}
+      {error && (
+        <p className="note error" role="alert">
+          {error}
+        </p>
+      )}
+      {info && (
+        <>
+          <dl className="kv data-facts">
+            <div>
+              <dt>Dataset</dt>
+              <dd>{info.name}</dd>
+            </div>
+            <div>
+              <dt>Train</dt>
+              <dd className="num">{count(info.trainSize)}</dd>
+            </div>
+            <div>
+              <dt>Test</dt>
+              <dd className="num">{info.testSize ? count(info.testSize) : '—'}</dd>
+            </div>
+            <div>
+              <dt>Input</dt>
+              <dd className="num">{info.inputShape.join('×')}</dd>
+            </div>
+            <div>
+              <dt>Classes</dt>
+              <dd className="num">{info.numClasses}</dd>
+            </div>
+          </dl>
+          <div className="split-row">
+            <NumberField
+              label="Validation split (samples)"
+              value={valSplit}
+              integer
+              onChange={(v) =>
+                setConfig({ valSplit: v !== undefined && Number.isFinite(v) ? Math.max(0, v) : 0 })
+              }
+            />
+            <p className="muted split-text">
+              {valSplit > 0
+                ? `${count(Math.max(0, info.trainSize - valSplit))} train / ${count(valSplit)} validation, split with the run's seed`
+                : 'Validates on the test set'}
+            </p>
+          </div>
+          <div className="samples">
+            {info.samples.map((s, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the dataset's fixed sample list, replaced whole.
+              <figure key={`${info.name}-${i}`} className="sample">
+                <DigitImage
+                  pixels={s.pixels}
+                  rows={info.inputShape[1] ?? 28}
+                  cols={info.inputShape[2] ?? 28}
+                  size={40}
+                  label={`Sample ${i + 1}, label ${s.label}`}
+                />
+                <figcaption className="num">{s.label}</figcaption>
+              </figure>
+            ))}
+          </div>
+        </>
+      )}
+      <UserDataset current={info?.name ?? null} busy={status === 'loading'} />
+      <CacheList version={info} />
+    </section>
+  );
+}
+
+function UserDataset({ current, busy }: { current: string | null; busy: boolean }) {
+  const id = useId();
+  const [key, setKey] = useState(0);
+  return (
+    <div className="user-dataset">
+      <h3>Your own data</h3>
+      <div className="field">
+        <label htmlFor={id}>
+          Add dataset: an IDX images + labels pair (.gz or not), or one CSV with a label column
+        </label>
+        <input
+          key={key}
+          id={id}
+          type="file"
+          multiple
+          disabled={busy}
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            if (files.length) void controller.addUserDataset(files);
+            // A fresh input lets the same files be picked again after fixing them.
+            setKey((k) => k + 1);
+          }}
+        />
+      </div>
+      {current && current !== 'mnist' && (
+        <button type="button" onClick={() => controller.loadMnist()} disabled={busy}>
+          Switch back to MNIST
+        </button>
+      )}
+    </div>
+  );
+}

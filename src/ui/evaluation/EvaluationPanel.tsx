@@ -1,0 +1,85 @@
+/**
+ * What the shown run learned, after each epoch: validation accuracy and loss, the confusion matrix,
+ * per-class accuracy, the images it got wrong, and a pad to draw a digit for it to classify.
+ */
+import { useId } from 'react';
+import { DigitImage } from '../data/DigitImage';
+import { percent } from '../format';
+import { RunError } from '../runs/RunError';
+import { useKiln } from '../store';
+import { ConfusionMatrix } from './ConfusionMatrix';
+import { DrawingPad } from './DrawingPad';
+import { PerClassAccuracy } from './PerClassAccuracy';
+
+/** The evaluation panel for the active run. */
+export function EvaluationPanel() {
+  const id = useId();
+  const run = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
+  const info = useKiln((s) => s.dataset.info);
+  const ev = run?.lastEpoch ?? null;
+  const rows = info?.inputShape[1] ?? 28;
+  const cols = info?.inputShape[2] ?? 28;
+  const numClasses = ev?.perClassAcc.length ?? info?.numClasses ?? 10;
+  return (
+    <section className="card evaluation" aria-labelledby={`${id}-title`}>
+      <div className="card-head">
+        <h2 id={`${id}-title`}>Evaluation</h2>
+        {run && <span className="muted">{run.name}</span>}
+      </div>
+      {run?.error && <RunError error={run.error} lr={run.config.lr} />}
+      {ev ? (
+        <>
+          <div className="headline" aria-live="polite">
+            <p className="val-acc">Validation accuracy {percent(ev.valAcc)}</p>
+            <p className="val-loss muted">
+              Validation loss <span className="num">{ev.valLoss.toFixed(4)}</span> · after epoch {ev.epoch}
+            </p>
+          </div>
+          <div className="eval-grid">
+            <div>
+              <h3>Confusion matrix</h3>
+              <ConfusionMatrix counts={ev.confusion} />
+            </div>
+            <div>
+              <h3>Per-class accuracy (%)</h3>
+              <PerClassAccuracy accuracy={ev.perClassAcc} />
+              <h3>Misclassified ({ev.misclassified.length} shown)</h3>
+              <div className="misclassified">
+                {ev.misclassified.map((m, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: one epoch's fixed list, replaced whole.
+                  <figure key={`${ev.epoch}-${i}`} className="sample wrong">
+                    <DigitImage
+                      pixels={m.pixels}
+                      rows={rows}
+                      cols={cols}
+                      size={44}
+                      label={`Predicted ${m.predicted}, true ${m.label}`}
+                    />
+                    <figcaption className="num">
+                      <span className="pred">{m.predicted}</span>
+                      <span className="muted"> / {m.label}</span>
+                    </figcaption>
+                  </figure>
+                ))}
+              </div>
+              <p className="muted legend-text">Each image shows predicted / true label.</p>
+            </div>
+          </div>
+        </>
+      ) : (
+        <p className="muted eval-empty">
+          {run
+            ? 'The validation pass runs at the end of each epoch; its results appear here.'
+            : 'Train a model to evaluate it.'}
+        </p>
+      )}
+      <h3>Draw a digit</h3>
+      <DrawingPad
+        runId={
+          run && (run.hasCheckpoint || run.state === 'running' || run.state === 'paused') ? run.id : null
+        }
+        numClasses={numClasses}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,200 @@
+/**
+ * Every run this browser has kept: pick which one the evaluation shows, rename, resume, delete,
+ * download its checkpoint, model or scalars, or upload a checkpoint as a new run.
+ */
+import { useEffect, useId, useState } from 'react';
+import { controller, fileStem } from '../controller';
+import { percent } from '../format';
+import { useKiln } from '../store';
+import type { RunRecord } from '../store/runsSlice';
+import { eventFile, tagCsv } from './exportScalars';
+
+/** The runs panel. */
+export function RunsPanel() {
+  const id = useId();
+  const runs = useKiln((s) => s.runs);
+  const activeId = useKiln((s) => s.activeRunId);
+  const spec = useKiln((s) => s.spec);
+  const [uploadError, setUploadError] = useState<string | null>(null);
+  const [uploadKey, setUploadKey] = useState(0);
+  return (
+    <section className="card runs" aria-labelledby={`${id}-title`}>
+      <div className="card-head">
+        <h2 id={`${id}-title`}>Runs</h2>
+        <div className="field upload">
+          <label htmlFor={`${id}-upload`}>Upload checkpoint</label>
+          <input
+            key={uploadKey}
+            id={`${id}-upload`}
+            type="file"
+            accept=".safetensors"
+            onChange={async (e) => {
+              const file = e.target.files?.[0];
+              setUploadKey((k) => k + 1);
+              if (!file) return;
+              setUploadError(null);
+              setUploadError(await controller.uploadCheckpoint(file, spec));
+            }}
+          />
+        </div>
+      </div>
+      {uploadError && (
+        <p className="note error" role="alert">
+          Could not load the checkpoint: {uploadError}. Nothing stored was changed.
+        </p>
+      )}
+      {runs.length === 0 ? (
+        <p className="muted">Runs are kept in this browser, with their metrics and latest checkpoint.</p>
+      ) : (
+        <ul className="run-list">
+          {[...runs].reverse().map((run) => (
+            <RunItem key={run.id} run={run} active={run.id === activeId} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
+  const setActive = useKiln((s) => s.setActiveRun);
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(run.name);
+  const inputId = useId();
+  const busy = run.state === 'running' || run.state === 'paused' || run.state === 'queued';
+  const stem = fileStem(run.name);
+  const commit = () => {
+    const trimmed = name.trim();
+    if (trimmed) controller.rename(run.id, trimmed);
+    else setName(run.name);
+    setEditing(false);
+  };
+  return (
+    <li
+      className={active ? 'run-item active' : 'run-item'}
+      aria-current={active || undefined}
+      data-run={run.id}
+    >
+      <div className="run-item-head">
+        <span className="swatch" style={{ background: run.color }} />
+        {editing ? (
+          <span className="field rename">
+            <label htmlFor={inputId}>Run name</label>
+            <input
+              id={inputId}
+              type="text"
+              value={name}
+              // biome-ignore lint/a11y/noAutofocus: the user just asked to rename this run.
+              autoFocus
+              onChange={(e) => setName(e.target.value)}
+              onBlur={commit}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') commit();
+                if (e.key === 'Escape') {
+                  setName(run.name);
+                  setEditing(false);
+                }
+              }}
+            />
+          </span>
+        ) : (
+          <button
+            type="button"
+            className="run-name linkish"
+            onClick={() => setActive(run.id)}
+            title="Show this run"
+          >
+            {run.name}
+          </button>
+        )}
+        <span className={`state state-${run.state}`}>{run.state}</span>
+        <span className="num run-acc">{run.lastEpoch ? percent(run.lastEpoch.valAcc) : ''}</span>
+      </div>
+      <div className="run-meta muted">
+        {run.model.name} · {run.config.optimizer} lr {run.config.lr} · batch {run.config.batchSize} · epoch{' '}
+        {run.epoch}/{run.config.epochs}
+        {run.config.limit ? ` · ${run.config.limit} samples` : ''} ·{' '}
+        {new Date(run.createdAt).toLocaleString()}
+      </div>
+      <div className="run-actions">
+        <button type="button" onClick={() => setEditing(true)} aria-label={`Rename ${run.name}`}>
+          Rename
+        </button>
+        {(run.state === 'stopped' || run.state === 'failed') && run.hasCheckpoint && (
+          <button type="button" onClick={() => void controller.resume(run.id)}>
+            Resume from checkpoint
+          </button>
+        )}
+        <button
+          type="button"
+          disabled={!run.hasCheckpoint && !busy}
+          onClick={() => void controller.exportCheckpoint(run.id, 'checkpoint')}
+        >
+          Download checkpoint
+        </button>
+        <button
+          type="button"
+          disabled={!run.hasCheckpoint && !busy}
+          onClick={() => void controller.exportCheckpoint(run.id, 'model')}
+        >
+          Download model (.safetensors)
+        </button>
+        <ExportScalars run={run} stem={stem} />
+        <button
+          type="button"
+          className="danger"
+          onClick={() => void controller.remove(run.id)}
+          aria-label={`Delete ${run.name}`}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+/** The run's scalars as download links (a CSV per tag, one event file), made only while opened. */
+function ExportScalars({ run, stem }: { run: RunRecord; stem: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="export" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Export scalars</summary>
+      {open && <ExportLinks run={run} stem={stem} />}
+    </details>
+  );
+}
+
+function ExportLinks({ run, stem }: { run: RunRecord; stem: string }) {
+  const [links, setLinks] = useState<{ label: string; href: string; name: string }[]>([]);
+  useEffect(() => {
+    const csv = Object.keys(run.series)
+      .sort()
+      .map((tag) => ({
+        label: `CSV · ${tag}`,
+        href: URL.createObjectURL(new Blob([tagCsv(run, tag)], { type: 'text/csv' })),
+        name: `${stem}-${tag.replace(/\//g, '_')}.csv`,
+      }));
+    const events = eventFile(run);
+    const made = [
+      ...csv,
+      {
+        label: 'TensorBoard event file',
+        href: URL.createObjectURL(new Blob([new Uint8Array(events.bytes)])),
+        name: events.name,
+      },
+    ];
+    setLinks(made);
+    return () => {
+      for (const l of made) URL.revokeObjectURL(l.href);
+    };
+  }, [run, stem]);
+  return (
+    <div className="export-links">
+      {links.map((l) => (
+        <a key={l.name} href={l.href} download={l.name}>
+          {l.label}
+        </a>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+/** The worker's side of the page: which backend is up, the dataset and its download, the training config. */
+import type { StateCreator } from 'zustand';
+import { DEFAULT_CONFIG } from '../../train/config';
+import type { Backend, FromWorker, MessageOf, TrainConfig } from '../../worker/protocol';
+import type { KilnState } from './index';
+
+/** One file's download, in bytes (total 0 when the server did not say). */
+export interface FileProgress {
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+/** The dataset the worker holds, as datasetReady described it. */
+export type DatasetInfo = Omit<MessageOf<FromWorker, 'datasetReady'>, 'type'>;
+
+/** What the data panel shows: idle, downloading (per file), ready, or why it failed. */
+export interface DatasetState {
+  status: 'idle' | 'loading' | 'ready' | 'failed';
+  /** Which dataset is being loaded, for the panel's heading while it downloads. */
+  loading: string | null;
+  progress: Record<string, FileProgress>;
+  info: DatasetInfo | null;
+  error: string | null;
+}
+
+/** A page-wide message (a lost device, a full disk) shown above the panels until dismissed. */
+export interface Notice {
+  kind: 'error' | 'warn' | 'ok';
+  title: string;
+  message: string;
+}
+
+/**
+ * The page's training defaults: the guide's recipe, with the loss read back every 10 steps so short
+ * runs still draw a curve, and a 5,000-sample validation split so the test set stays untouched.
+ */
+export const PAGE_DEFAULT_CONFIG: TrainConfig = { ...DEFAULT_CONFIG, logEvery: 10, valSplit: 5000 };
+
+/** The session slice. */
+export interface SessionSlice {
+  /** The backend the worker reported ready, null until then. */
+  workerBackend: Backend | null;
+  dataset: DatasetState;
+  config: TrainConfig;
+  /** The run the evaluation panel and drawing pad show. */
+  activeRunId: string | null;
+  notice: Notice | null;
+  setWorkerBackend: (backend: Backend) => void;
+  startDatasetLoad: (name: string) => void;
+  datasetProgress: (file: string, p: FileProgress) => void;
+  datasetReady: (info: DatasetInfo) => void;
+  datasetFailed: (message: string) => void;
+  /** Replaces some training settings; the rest stay. */
+  setConfig: (patch: Partial<TrainConfig>) => void;
+  setActiveRun: (id: string | null) => void;
+  setNotice: (notice: Notice | null) => void;
+}
+
+/** Creates the session slice. */
+export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> = (set) => ({
+  workerBackend: null,
+  dataset: { status: 'idle', loading: null, progress: {}, info: null, error: null },
+  config: PAGE_DEFAULT_CONFIG,
+  activeRunId: null,
+  notice: null,
+  setWorkerBackend: (workerBackend) => set({ workerBackend }),
+  startDatasetLoad: (name) =>
+    set(({ dataset }) => ({
+      dataset: { ...dataset, status: 'loading', loading: name, progress: {}, error: null },
+    })),
+  datasetProgress: (file, p) =>
+    set(({ dataset }) => ({ dataset: { ...dataset, progress: { ...dataset.progress, [file]: p } } })),
+  datasetReady: (info) =>
+    set(({ dataset }) => ({ dataset: { ...dataset, status: 'ready', loading: null, info, error: null } })),
+  // A failed load keeps the dataset already loaded: the worker still holds it and can train on it.
+  datasetFailed: (error) =>
+    set(({ dataset }) => ({
+      dataset: { ...dataset, status: dataset.info ? 'ready' : 'failed', loading: null, error },
+    })),
+  setConfig: (patch) => set(({ config }) => ({ config: { ...config, ...patch } })),
+  setActiveRun: (activeRunId) => set({ activeRunId }),
+  setNotice: (notice) => set({ notice }),
+});
