@@ -5,7 +5,9 @@
 set -euo pipefail
 need_chromium=0; need_lavapipe=0
 [ -x /usr/bin/chromium ] || need_chromium=1
-ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || need_lavapipe=1
+# Debian 12's own Mesa (22.3) has a lavapipe that Dawn refuses; backports has 25.x.
+mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+{ [ -n "$mesa" ] && dpkg --compare-versions "$mesa" ge 24; } || need_lavapipe=1
 [ $need_chromium = 0 ] && [ $need_lavapipe = 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   [ $need_chromium = 1 ] && { echo "Chromium is missing: run 'sudo apt-get install chromium' (Debian's package, /usr/bin/chromium) and retry." >&2; exit 1; }

@@ -4,8 +4,9 @@
  * orders. Datasets on a device take the fast path: the epoch's order is uploaded once and every
  * batch is gathered on the GPU; other datasets are collated on the host.
  */
-import { getDefaultBackend } from '../tensor/default';
+
 import type { Backend } from '../tensor/backend';
+import { getDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { Generator, type GeneratorState } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
@@ -44,7 +45,8 @@ export class DataLoader {
     opts: DataLoaderOptions = {},
   ) {
     this.batchSize = opts.batchSize ?? 1;
-    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new Error(`batch_size should be a positive integer, got ${this.batchSize}`);
+    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0))
+      throw new Error(`batch_size should be a positive integer, got ${this.batchSize}`);
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? new Generator(0);
@@ -81,7 +83,9 @@ export class DataLoader {
     const skip = this.resumeAt?.batch ?? 0;
     this.resumeAt = null;
     const device = deviceSource(this.dataset);
-    const index = device ? ops.tensor(device.dataset.backend, device.map(order), [order.length], 'int32').keep() : null;
+    const index = device
+      ? ops.tensor(device.dataset.backend, device.map(order), [order.length], 'int32').keep()
+      : null;
     let prev: Tensor[] = [];
     const release = () => {
       for (const t of prev) if (!t.isKept) t.dispose();
@@ -92,7 +96,10 @@ export class DataLoader {
         release();
         const start = b * this.batchSize;
         const count = Math.min(this.batchSize, order.length - start);
-        const batch = device && index ? device.dataset.gatherBatch(index, start, count) : this.collate(order.subarray(start, start + count));
+        const batch =
+          device && index
+            ? device.dataset.gatherBatch(index, start, count)
+            : this.collate(order.subarray(start, start + count));
         prev = batch;
         this.batchesDone = b + 1;
         yield batch;
@@ -110,11 +117,20 @@ export class DataLoader {
     const size = items[0][0].length;
     const x = new Float32Array(items.length * size);
     items.forEach(([v], i) => {
-      if (v.length !== size) throw new Error(`sample ${indices[i]} has ${v.length} values, the first had ${size}`);
+      if (v.length !== size)
+        throw new Error(`sample ${indices[i]} has ${v.length} values, the first had ${size}`);
       x.set(v, i * size);
     });
     const shape = isDeviceDataset(this.dataset) ? this.dataset.sampleShape : [size];
-    return [ops.tensor(this.backend, x, [items.length, ...shape]), ops.tensor(this.backend, Int32Array.from(items, ([, y]) => y), [items.length], 'int32')];
+    return [
+      ops.tensor(this.backend, x, [items.length, ...shape]),
+      ops.tensor(
+        this.backend,
+        Int32Array.from(items, ([, y]) => y),
+        [items.length],
+        'int32',
+      ),
+    ];
   }
 }
 

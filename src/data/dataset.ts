@@ -46,7 +46,9 @@ export class TensorDataset implements DeviceDataset {
     private readonly host?: { features: Float32Array; labels: Int32Array },
   ) {
     if (labels.dtype !== 'int32' || labels.shape[0] !== features.shape[0]) {
-      throw new Error(`TensorDataset: ${features.shape[0]} inputs but labels of shape [${labels.shape}] (${labels.dtype})`);
+      throw new Error(
+        `TensorDataset: ${features.shape[0]} inputs but labels of shape [${labels.shape}] (${labels.dtype})`,
+      );
     }
     this.backend = features.backend;
     this.sampleShape = features.shape.slice(1);
@@ -59,13 +61,17 @@ export class TensorDataset implements DeviceDataset {
   }
 
   getItem(i: number): Sample {
-    if (!this.host) throw new Error('TensorDataset.getItem needs the host copy; iterate it with a DataLoader');
+    if (!this.host)
+      throw new Error('TensorDataset.getItem needs the host copy; iterate it with a DataLoader');
     const n = this.sampleShape.reduce((a, b) => a * b, 1);
     return [this.host.features.slice(i * n, (i + 1) * n), this.host.labels[i]];
   }
 
   gatherBatch(index: Tensor, offset: number, count: number): [Tensor, Tensor] {
-    return [ops.gatherRows(this.features, index, offset, count), ops.gatherRows(this.labels, index, offset, count)];
+    return [
+      ops.gatherRows(this.features, index, offset, count),
+      ops.gatherRows(this.labels, index, offset, count),
+    ];
   }
 
   /** Frees the tensors. */
@@ -90,7 +96,12 @@ export class SyntheticDataset extends TensorDataset {
     const g = new Generator(seed);
     const features = Float32Array.from({ length: numSamples * inputFeatures }, () => g.normal());
     const labels = Int32Array.from({ length: numSamples }, () => g.int(numClasses));
-    super(ops.tensor(backend, features, [numSamples, inputFeatures]), ops.tensor(backend, labels, [numSamples], 'int32'), numClasses, { features, labels });
+    super(
+      ops.tensor(backend, features, [numSamples, inputFeatures]),
+      ops.tensor(backend, labels, [numSamples], 'int32'),
+      numClasses,
+      { features, labels },
+    );
   }
 }
 
@@ -121,7 +132,10 @@ export class ImageDataset implements DeviceDataset {
     readonly transform?: Transform,
   ) {
     const norm = byteNormalization(transform);
-    if (!norm) throw new Error('ImageDataset transforms must be ToTensor() optionally followed by Normalize(mean, std)');
+    if (!norm)
+      throw new Error(
+        'ImageDataset transforms must be ToTensor() optionally followed by Normalize(mean, std)',
+      );
     this.norm = norm;
     this.sampleShape = [raw.channels, raw.rows, raw.cols];
     this.numClasses = raw.numClasses;

@@ -22,7 +22,8 @@ export class Normalize implements Transform {
     readonly mean: number[],
     readonly std: number[],
   ) {
-    if (mean.length !== 1 || std.length !== 1) throw new Error('Normalize: only single-channel images are supported');
+    if (mean.length !== 1 || std.length !== 1)
+      throw new Error('Normalize: only single-channel images are supported');
     if (std[0] === 0) throw new Error('Normalize: std must be non-zero');
   }
 
@@ -49,6 +50,7 @@ export function byteNormalization(t: Transform | undefined): { mean: number; std
   const list = t instanceof Compose ? t.transforms : t ? [t] : [];
   if (!(list[0] instanceof ToTensor)) return null;
   if (list.length === 1) return { mean: 0, std: 1 };
-  if (list.length === 2 && list[1] instanceof Normalize) return { mean: list[1].mean[0], std: list[1].std[0] };
+  if (list.length === 2 && list[1] instanceof Normalize)
+    return { mean: list[1].mean[0], std: list[1].std[0] };
   return null;
 }

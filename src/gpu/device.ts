@@ -53,7 +53,9 @@ export async function acquireGpu(gpu: GPU | undefined): Promise<Gpu> {
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    throw new NoWebGPUError('WebGPU found no GPU adapter: update the GPU driver, or enable WebGPU for this GPU.');
+    throw new NoWebGPUError(
+      'WebGPU found no GPU adapter: update the GPU driver, or enable WebGPU for this GPU.',
+    );
   }
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
   const l = adapter.limits;
@@ -75,15 +77,23 @@ export async function acquireGpu(gpu: GPU | undefined): Promise<Gpu> {
 
 /** Reads an adapter's identity, training limits and features into plain data. */
 export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
-  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
+  const info = adapter.info as GPUAdapterInfo & {
+    subgroupMinSize?: number;
+    subgroupMaxSize?: number;
+    isFallbackAdapter?: boolean;
+  };
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   const summary: AdapterSummary = {
     vendor: info.vendor,
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    isFallbackAdapter: (info.isFallbackAdapter ?? false) || /swiftshader|llvmpipe|lavapipe|software/.test(text),
-    limits: Object.fromEntries(TRAINING_LIMITS.map((k) => [k, adapter.limits[k]])) as Record<TrainingLimit, number>,
+    isFallbackAdapter:
+      (info.isFallbackAdapter ?? false) || /swiftshader|llvmpipe|lavapipe|software/.test(text),
+    limits: Object.fromEntries(TRAINING_LIMITS.map((k) => [k, adapter.limits[k]])) as Record<
+      TrainingLimit,
+      number
+    >,
     features: [...adapter.features].map(String).sort(),
   };
   if (info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined) {

@@ -17,7 +17,12 @@ let instance: GPU | undefined;
 /** The process-wide Dawn GPU object, created once with the Vulkan driver chosen. */
 export function nodeGpu(): GPU {
   if (!instance) {
-    if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && !hasSystemIcd() && existsSync(SWIFTSHADER_ICD)) {
+    if (
+      !process.env.VK_ICD_FILENAMES &&
+      !process.env.VK_DRIVER_FILES &&
+      !hasSystemIcd() &&
+      existsSync(SWIFTSHADER_ICD)
+    ) {
       process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     }
     Object.assign(globalThis, globals);

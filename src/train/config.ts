@@ -28,7 +28,15 @@ export type SchedulerConfig =
   | { name: 'multistep'; milestones: number[]; gamma: number }
   | { name: 'exponential'; gamma: number }
   | { name: 'cosine'; tMax: number; etaMin: number }
-  | { name: 'plateau'; mode: 'min' | 'max'; factor: number; patience: number; threshold: number; cooldown: number; minLr: number }
+  | {
+      name: 'plateau';
+      mode: 'min' | 'max';
+      factor: number;
+      patience: number;
+      threshold: number;
+      cooldown: number;
+      minLr: number;
+    }
   | { name: 'linear'; startFactor: number; endFactor: number; totalIters: number }
   | { name: 'onecycle'; maxLr: number; pctStart: number };
 
@@ -96,7 +104,10 @@ export function createOptimizer(c: TrainConfig, params: Parameter[]): Optimizer 
 
 /** A scheduler and when it steps: after each batch (OneCycleLR), each epoch, or each epoch on the validation loss. */
 export type Schedule =
-  | { every: 'batch' | 'epoch'; scheduler: { step(): void; getLastLr(): number[]; stateDict(): unknown; loadStateDict(s: never): void } }
+  | {
+      every: 'batch' | 'epoch';
+      scheduler: { step(): void; getLastLr(): number[]; stateDict(): unknown; loadStateDict(s: never): void };
+    }
   | { every: 'plateau'; scheduler: ReduceLROnPlateau }
   | null;
 
@@ -119,6 +130,14 @@ export function createSchedule(c: TrainConfig, optimizer: Optimizer, stepsPerEpo
     case 'plateau':
       return { every: 'plateau', scheduler: new ReduceLROnPlateau(optimizer, s) };
     case 'onecycle':
-      return { every: 'batch', scheduler: new OneCycleLR(optimizer, { maxLr: s.maxLr, pctStart: s.pctStart, epochs: c.epochs, stepsPerEpoch }) };
+      return {
+        every: 'batch',
+        scheduler: new OneCycleLR(optimizer, {
+          maxLr: s.maxLr,
+          pctStart: s.pctStart,
+          epochs: c.epochs,
+          stepsPerEpoch,
+        }),
+      };
   }
 }

@@ -25,7 +25,12 @@ export interface EvalResult {
 }
 
 /** Evaluates a classifier on every batch of a loader (which should not shuffle). */
-export async function evaluate(model: Module, loader: DataLoader, numClasses: number, keepMisclassified = 64): Promise<EvalResult> {
+export async function evaluate(
+  model: Module,
+  loader: DataLoader,
+  numClasses: number,
+  keepMisclassified = 64,
+): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   const kept: { pred: Tensor; label: Tensor }[] = [];
@@ -55,14 +60,22 @@ export async function evaluate(model: Module, loader: DataLoader, numClasses: nu
       for (let i = 0; i < p.length; i++, position++) {
         confusion[l[i]][p[i]]++;
         if (p[i] === l[i]) correct++;
-        else if (misclassified.length < keepMisclassified) misclassified.push({ position, predicted: p[i], label: l[i] });
+        else if (misclassified.length < keepMisclassified)
+          misclassified.push({ position, predicted: p[i], label: l[i] });
       }
     }
     const perClassAccuracy = confusion.map((row, c) => {
       const n = row.reduce((a, b) => a + b, 0);
       return n ? row[c] / n : 0;
     });
-    return { loss: total / position, accuracy: correct / position, samples: position, confusion, perClassAccuracy, misclassified };
+    return {
+      loss: total / position,
+      accuracy: correct / position,
+      samples: position,
+      confusion,
+      perClassAccuracy,
+      misclassified,
+    };
   } finally {
     (lossSum as Tensor | null)?.dispose();
     for (const k of kept) {

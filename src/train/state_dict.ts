@@ -3,13 +3,21 @@
  * num_batches_tracked), so `model.load_state_dict(load_file(path))` takes them as they are.
  */
 import type { HostTensor } from '../nn/module';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsTensor } from './safetensors';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  SafetensorsError,
+  type SafetensorsTensor,
+} from './safetensors';
 
 /** Keys PyTorch stores as int64. */
 const INT64_KEYS = /(^|\.)num_batches_tracked$/;
 
 /** Encodes a host state dict as a .safetensors file. */
-export function stateDictToSafetensors(sd: Map<string, HostTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function stateDictToSafetensors(
+  sd: Map<string, HostTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [k, t] of sd) {
     tensors[k] =
@@ -33,7 +41,11 @@ export function safetensorsToStateDict(bytes: Uint8Array): Map<string, HostTenso
       case 'I64':
       case 'I32':
       case 'U8':
-        out.set(k, { shape: t.shape, dtype: 'int32', data: Int32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v)) });
+        out.set(k, {
+          shape: t.shape,
+          dtype: 'int32',
+          data: Int32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v)),
+        });
         break;
       default:
         throw new SafetensorsError(`tensor ${k} has dtype ${t.dtype}, which Kiln cannot load (use F32)`);

@@ -19,7 +19,9 @@ export class DivergenceError extends Error {
     readonly step: number,
     readonly value: number,
   ) {
-    super(`the training loss became ${value} at step ${step}: training stopped. Try a lower learning rate, or gradient clipping.`);
+    super(
+      `the training loss became ${value} at step ${step}: training stopped. Try a lower learning rate, or gradient clipping.`,
+    );
   }
 }
 

@@ -3,18 +3,19 @@
  * device), the loaded dataset and the runs, and drives train/ exactly as the CLI does. Reports go
  * out through `post`, so the same session runs in a Web Worker and in tests.
  */
+
+import { F, noGrad } from '../autograd';
 import { DatasetCache } from '../data/cache';
+import { tabularToImages, whyNotImages } from '../data/csv';
 import { DataLoader } from '../data/dataloader';
 import { ImageDataset, Subset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { loadMnist } from '../data/mnist';
 import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
-import { tabularToImages, whyNotImages } from '../data/csv';
 import { trainValidationSplit } from '../data/split';
 import { Compose, Normalize, ToTensor } from '../data/transforms';
-import type { ImageDataset as RawImages, NamedBytes } from '../data/types';
+import type { NamedBytes, ImageDataset as RawImages } from '../data/types';
 import { acquireGpu, NoWebGPUError } from '../gpu/device';
-import { F, noGrad } from '../autograd';
 import { buildModel, CrossEntropyLoss } from '../nn';
 import type { SpecModel } from '../nn/models';
 import type { ModelSpec } from '../nn/spec';
@@ -113,7 +114,12 @@ export class Session {
     setDefaultBackend(this.backend);
     gpu.device.lost.then((info) => {
       // A destroyed device is ours on purpose; anything else is a loss the page must hear about.
-      if (info.reason !== 'destroyed') this.post({ type: 'error', kind: 'device-lost', message: `The GPU device was lost: ${info.message || info.reason}` });
+      if (info.reason !== 'destroyed')
+        this.post({
+          type: 'error',
+          kind: 'device-lost',
+          message: `The GPU device was lost: ${info.message || info.reason}`,
+        });
     });
     this.post({ type: 'ready', backend: 'webgpu', adapter: gpu.summary });
   }
@@ -128,7 +134,14 @@ export class Session {
     let fromCache = false;
     if (source.kind === 'builtin') {
       const m = await loadMnist({
-        onProgress: (p) => this.post({ type: 'datasetProgress', name: 'mnist', file: p.file, loadedBytes: p.loadedBytes, totalBytes: p.totalBytes ?? 0 }),
+        onProgress: (p) =>
+          this.post({
+            type: 'datasetProgress',
+            name: 'mnist',
+            file: p.file,
+            loadedBytes: p.loadedBytes,
+            totalBytes: p.totalBytes ?? 0,
+          }),
       });
       fromCache = m.fromCache;
       if (m.cacheError) this.post({ type: 'error', kind: 'quota', message: m.cacheError.message });
@@ -141,7 +154,10 @@ export class Session {
     this.data = loaded;
     const { train, test } = loaded;
     const n = train.rows * train.cols;
-    const samples = Array.from({ length: Math.min(32, train.count) }, (_, i) => ({ pixels: train.images.slice(i * n, (i + 1) * n), label: train.labels[i] }));
+    const samples = Array.from({ length: Math.min(32, train.count) }, (_, i) => ({
+      pixels: train.images.slice(i * n, (i + 1) * n),
+      label: train.labels[i],
+    }));
     this.post({
       type: 'datasetReady',
       name: loaded.name,
@@ -161,7 +177,12 @@ export class Session {
     if (!paused) for (const w of run.resumeWaiters.splice(0)) w();
   }
 
-  private async train(runId: string, spec: ModelSpec, config: TrainConfig, resume?: Uint8Array): Promise<void> {
+  private async train(
+    runId: string,
+    spec: ModelSpec,
+    config: TrainConfig,
+    resume?: Uint8Array,
+  ): Promise<void> {
     const backend = this.requireBackend();
     const data = this.data;
     if (!data) throw new Error('load a dataset before training');
@@ -176,23 +197,51 @@ export class Session {
     let valSet: ImageDataset | Subset;
     const test = data.test ? new ImageDataset(backend, data.test, transform) : null;
     if (config.valSplit > 0 || !test) {
-      const split = trainValidationSplit(train.length, config.valSplit || Math.round(train.length / 12), config.seed);
+      const split = trainValidationSplit(
+        train.length,
+        config.valSplit || Math.round(train.length / 12),
+        config.seed,
+      );
       trainSet = new Subset(train, split.train);
       valSet = new Subset(train, split.validation);
     } else {
       valSet = test;
     }
-    if (config.limit !== null) trainSet = new Subset(trainSet, Int32Array.from({ length: Math.min(config.limit, trainSet.length) }, (_, i) => i));
-    const loader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: config.shuffle, generator: new Generator(config.seed) });
+    if (config.limit !== null)
+      trainSet = new Subset(
+        trainSet,
+        Int32Array.from({ length: Math.min(config.limit, trainSet.length) }, (_, i) => i),
+      );
+    const loader = new DataLoader(trainSet, {
+      batchSize: config.batchSize,
+      shuffle: config.shuffle,
+      generator: new Generator(config.seed),
+    });
     const valLoader = new DataLoader(valSet, { batchSize: 500 });
     const optimizer = createOptimizer(config, model.parameters());
-    const trainer = new Trainer(model, optimizer, new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing }), loader, config, createSchedule(config, optimizer, loader.length));
+    const trainer = new Trainer(
+      model,
+      optimizer,
+      new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing }),
+      loader,
+      config,
+      createSchedule(config, optimizer, loader.length),
+    );
     run.trainer = trainer;
     const stepsPerEpoch = loader.length;
     let samplesPerSec = 0;
     let lastMark = { time: performance.now(), step: 0 };
     const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
-      this.post({ type: 'status', runId, state, epoch: trainer.epoch, step: trainer.globalStep, stepsPerEpoch, epochs: config.epochs, samplesPerSec });
+      this.post({
+        type: 'status',
+        runId,
+        state,
+        epoch: trainer.epoch,
+        step: trainer.globalStep,
+        stepsPerEpoch,
+        epochs: config.epochs,
+        samplesPerSec,
+      });
     trainer.onStep = (m) => {
       const now = performance.now();
       samplesPerSec = ((m.step - lastMark.step) * config.batchSize) / ((now - lastMark.time) / 1000);
@@ -232,7 +281,11 @@ export class Session {
         const source = valRaw ? data.train : (data.test as RawImages);
         const misclassified = ev.misclassified.map((m) => {
           const index = valRaw ? valRaw.indices[m.position] : m.position;
-          return { pixels: source.images.slice(index * n, (index + 1) * n), label: m.label, predicted: m.predicted };
+          return {
+            pixels: source.images.slice(index * n, (index + 1) * n),
+            label: m.label,
+            predicted: m.predicted,
+          };
         });
         const wallTime = Date.now();
         this.post({
@@ -245,9 +298,28 @@ export class Session {
             { tag: 'Accuracy/val', value: ev.accuracy, step: trainer.globalStep, wallTime },
           ],
         });
-        this.post({ type: 'epochEnd', runId, epoch: trainer.epoch, step: trainer.globalStep, valLoss: ev.loss, valAcc: ev.accuracy, perClassAcc: ev.perClassAccuracy, confusion: ev.confusion, misclassified });
-        const bytes = stateDictToSafetensors(await model.stateDictData(), { model: spec.name, epoch: String(trainer.epoch) });
-        this.post({ type: 'checkpoint', runId, kind: 'auto', fileName: `${runId}-epoch${trainer.epoch}.safetensors`, bytes });
+        this.post({
+          type: 'epochEnd',
+          runId,
+          epoch: trainer.epoch,
+          step: trainer.globalStep,
+          valLoss: ev.loss,
+          valAcc: ev.accuracy,
+          perClassAcc: ev.perClassAccuracy,
+          confusion: ev.confusion,
+          misclassified,
+        });
+        const bytes = stateDictToSafetensors(await model.stateDictData(), {
+          model: spec.name,
+          epoch: String(trainer.epoch),
+        });
+        this.post({
+          type: 'checkpoint',
+          runId,
+          kind: 'auto',
+          fileName: `${runId}-epoch${trainer.epoch}.safetensors`,
+          bytes,
+        });
       }
       status(run.stopped ? 'stopped' : 'finished');
     } catch (e) {
@@ -284,7 +356,10 @@ export class Session {
   private async exportCheckpoint(runId: string, kind: 'checkpoint' | 'model'): Promise<void> {
     const run = this.runs.get(runId);
     if (!run) throw new Error(`no run ${runId} to export`);
-    const bytes = stateDictToSafetensors(await run.model.stateDictData(), { model: run.spec.name, spec: JSON.stringify(run.spec) });
+    const bytes = stateDictToSafetensors(await run.model.stateDictData(), {
+      model: run.spec.name,
+      spec: JSON.stringify(run.spec),
+    });
     this.post({ type: 'checkpoint', runId, kind, fileName: `${runId}.safetensors`, bytes });
   }
 
@@ -328,9 +403,17 @@ async function userDataset(name: string, files: NamedBytes[]): Promise<LoadedDat
   const trainImages = find(false, false);
   const trainLabels = find(false, true);
   if (!trainImages || !trainLabels) {
-    throw new DatasetError(files.map((f) => f.name).join(', '), 'need a training images file and a training labels file (IDX, e.g. train-images-idx3-ubyte and train-labels-idx1-ubyte), or one CSV file');
+    throw new DatasetError(
+      files.map((f) => f.name).join(', '),
+      'need a training images file and a training labels file (IDX, e.g. train-images-idx3-ubyte and train-labels-idx1-ubyte), or one CSV file',
+    );
   }
-  const idx: IdxFiles = { trainImages, trainLabels, testImages: find(true, false), testLabels: find(true, true) };
+  const idx: IdxFiles = {
+    trainImages,
+    trainLabels,
+    testImages: find(true, false),
+    testLabels: find(true, true),
+  };
   const { train, test } = await idxDatasets(idx, { name });
   return { name, train, test };
 }
