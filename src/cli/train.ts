@@ -3,7 +3,9 @@
  * else a CPU Vulkan driver (lavapipe or SwiftShader), or the cpu backend with --backend cpu.
  * Prints a progress bar on a terminal, or one JSON object per epoch with --json.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataLoader } from '../data/dataloader';
 import { type Dataset, ImageDataset, Subset, SyntheticDataset } from '../data/dataset';
@@ -13,24 +15,35 @@ import { Compose, Normalize, ToTensor } from '../data/transforms';
 import type { ImageDataset as RawImages } from '../data/types';
 import { adapterName } from '../gpu/device';
 import { acquireNodeGpu } from '../gpu/node';
-import { buildModel, CrossEntropyLoss, PRESETS, parseSpec } from '../nn';
+import { PRESETS, parseSpec } from '../nn';
 import type { ModelSpec } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
-import { manualSeed, setDefaultBackend } from '../tensor/default';
-import { Generator } from '../tensor/random';
+import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
-import { createOptimizer, createSchedule, DEFAULT_CONFIG, type OptimizerName, type SchedulerConfig, type TrainConfig } from '../train/config';
+import {
+  type Checkpoint,
+  captureCheckpoint,
+  createRun,
+  loadModelState,
+  modelStateFromFile,
+  parseCheckpoint,
+  type Run,
+  restoreCheckpoint,
+} from '../train/checkpoint';
+import { DEFAULT_CONFIG, type OptimizerName, type SchedulerConfig, type TrainConfig } from '../train/config';
 import { evaluate } from '../train/evaluate';
-import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
-import { Trainer } from '../train/trainer';
+import { exportPytorch } from '../train/export_pytorch';
+import { stateDictToSafetensors } from '../train/state_dict';
+import { eventFileName, SummaryWriter } from '../train/tensorboard';
 
 /** A user mistake: printed as one line, exit code 2, no stack trace. */
 class UsageError extends Error {}
 
 const OPTIONS = {
   model: { type: 'string', default: 'simplenn' },
-  epochs: { type: 'string', default: String(DEFAULT_CONFIG.epochs) },
+  // No default: on --resume an absent --epochs keeps the checkpoint's own.
+  epochs: { type: 'string' },
   'batch-size': { type: 'string', default: String(DEFAULT_CONFIG.batchSize) },
   lr: { type: 'string' },
   optimizer: { type: 'string', default: DEFAULT_CONFIG.optimizer },
@@ -42,6 +55,11 @@ const OPTIONS = {
   'val-split': { type: 'string', default: '0' },
   init: { type: 'string' },
   save: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string', default: '1' },
+  resume: { type: 'string' },
+  logdir: { type: 'string' },
+  'export-pytorch': { type: 'string' },
   backend: { type: 'string', default: 'webgpu' },
   json: { type: 'boolean', default: false },
   dataset: { type: 'string', default: 'mnist' },
@@ -81,36 +99,83 @@ const HELP = `Usage: npm run train -- [options]
   --clip-norm X  --clip-value X  --dropout P  --label-smoothing X
   --seed N  --no-shuffle  --limit N (first N training samples)  --val-split N (hold out N for validation)
   --dataset mnist|synthetic|idx  --data-dir DIR  --train-images F --train-labels F --test-images F --test-labels F
-  --init FILE.safetensors  --save FILE.safetensors  --backend webgpu|cpu  --json  --log-every N`;
+  --init FILE.safetensors  --save FILE.safetensors  --backend webgpu|cpu  --json  --log-every N
+  --checkpoint FILE       write a full checkpoint (model, optimizer, scheduler, RNG, data position)
+                          after every epoch, or every N with --checkpoint-every N (and after the last)
+  --resume FILE           continue the run of a checkpoint exactly; --epochs counts epochs in all
+  --logdir DIR            TensorBoard event file: Loss/train, Loss/val, Accuracy/val, learning_rate
+  --export-pytorch DIR    write DIR/train.py: this model and configuration as a PyTorch program`;
 
 function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number {
   const x = Number(v);
-  if (v === undefined || v === '' || Number.isNaN(x) || (opts.int && !Number.isInteger(x)) || (opts.min !== undefined && x < opts.min)) {
-    throw new UsageError(`--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got "${v}"`);
+  if (
+    v === undefined ||
+    v === '' ||
+    Number.isNaN(x) ||
+    (opts.int && !Number.isInteger(x)) ||
+    (opts.min !== undefined && x < opts.min)
+  ) {
+    throw new UsageError(
+      `--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got "${v}"`,
+    );
   }
   return x;
 }
 
-type Values = { [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string | undefined };
+type Values = {
+  [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string | undefined;
+};
 
 function schedulerConfig(v: Values, epochs: number): SchedulerConfig {
   switch (v.scheduler) {
     case 'none':
       return { name: 'none' };
     case 'step':
-      return { name: 'step', stepSize: num('step-size', v['step-size'], { int: true, min: 1 }), gamma: num('gamma', v.gamma) };
+      return {
+        name: 'step',
+        stepSize: num('step-size', v['step-size'], { int: true, min: 1 }),
+        gamma: num('gamma', v.gamma),
+      };
     case 'multistep':
-      return { name: 'multistep', milestones: (v.milestones ?? '').split(',').filter(Boolean).map((m) => num('milestones', m, { int: true })), gamma: num('gamma', v.gamma) };
+      return {
+        name: 'multistep',
+        milestones: (v.milestones ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((m) => num('milestones', m, { int: true })),
+        gamma: num('gamma', v.gamma),
+      };
     case 'exponential':
       return { name: 'exponential', gamma: num('gamma', v.gamma) };
     case 'cosine':
-      return { name: 'cosine', tMax: num('t-max', v['t-max'] ?? String(epochs), { int: true, min: 1 }), etaMin: num('eta-min', v['eta-min']) };
+      return {
+        name: 'cosine',
+        tMax: num('t-max', v['t-max'] ?? String(epochs), { int: true, min: 1 }),
+        etaMin: num('eta-min', v['eta-min']),
+      };
     case 'plateau':
-      return { name: 'plateau', mode: 'min', factor: num('factor', v.factor), patience: num('patience', v.patience, { int: true, min: 0 }), threshold: 1e-4, cooldown: 0, minLr: 0 };
+      return {
+        name: 'plateau',
+        mode: 'min',
+        factor: num('factor', v.factor),
+        patience: num('patience', v.patience, { int: true, min: 0 }),
+        threshold: 1e-4,
+        cooldown: 0,
+        minLr: 0,
+      };
     case 'linear':
-      return { name: 'linear', startFactor: num('start-factor', v['start-factor']), endFactor: 1, totalIters: num('total-iters', v['total-iters'], { int: true, min: 1 }) };
+      return {
+        name: 'linear',
+        startFactor: num('start-factor', v['start-factor']),
+        endFactor: 1,
+        totalIters: num('total-iters', v['total-iters'], { int: true, min: 1 }),
+      };
     case 'onecycle':
-      return { name: 'onecycle', maxLr: num('max-lr', v['max-lr'] ?? v.lr ?? '0.01'), pctStart: num('pct-start', v['pct-start']) };
+      return {
+        name: 'onecycle',
+        maxLr: num('max-lr', v['max-lr'] ?? v.lr ?? '0.01'),
+        pctStart: num('pct-start', v['pct-start']),
+      };
     default:
       throw new UsageError(`--scheduler: unknown scheduler "${v.scheduler}"`);
   }
@@ -118,8 +183,9 @@ function schedulerConfig(v: Values, epochs: number): SchedulerConfig {
 
 function parseConfig(v: Values): TrainConfig {
   const optimizer = v.optimizer as OptimizerName;
-  if (!['sgd', 'adam', 'adamw', 'rmsprop'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, sgd, adamw or rmsprop, got "${v.optimizer}"`);
-  const epochs = num('epochs', v.epochs, { int: true, min: 1 });
+  if (!['sgd', 'adam', 'adamw', 'rmsprop'].includes(optimizer))
+    throw new UsageError(`--optimizer must be adam, sgd, adamw or rmsprop, got "${v.optimizer}"`);
+  const epochs = num('epochs', v.epochs ?? String(DEFAULT_CONFIG.epochs), { int: true, min: 1 });
   return {
     ...DEFAULT_CONFIG,
     epochs,
@@ -144,7 +210,9 @@ function modelSpec(v: Values, inputShape: number[]): ModelSpec {
   const name = v.model ?? 'simplenn';
   let spec: ModelSpec;
   try {
-    spec = PRESETS[name.toLowerCase()] ? structuredClone(PRESETS[name.toLowerCase()]) : parseSpec(name, inputShape);
+    spec = PRESETS[name.toLowerCase()]
+      ? structuredClone(PRESETS[name.toLowerCase()])
+      : parseSpec(name, inputShape);
   } catch (e) {
     throw new UsageError(`--model: ${(e as Error).message} (presets: ${Object.keys(PRESETS).join(', ')})`);
   }
@@ -164,9 +232,13 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
   }
   if (name !== 'webgpu') throw new UsageError(`--backend must be webgpu or cpu, got "${name}"`);
   const gpu = await acquireNodeGpu().catch((e) => {
-    throw new UsageError(`no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`);
+    throw new UsageError(
+      `no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`,
+    );
   });
-  log(`Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`);
+  log(
+    `Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`,
+  );
   return new WebGPUBackend(gpu.device);
 }
 
@@ -182,8 +254,18 @@ async function loadData(v: Values, c: TrainConfig, backend: Backend): Promise<Da
   let trainRaw: RawImages;
   let testRaw: RawImages | undefined;
   if (v.dataset === 'synthetic') {
-    const train = new SyntheticDataset(backend, { numSamples: c.limit ?? 1000, inputFeatures: 20, numClasses: 2, seed: c.seed });
-    const val = new SyntheticDataset(backend, { numSamples: 200, inputFeatures: 20, numClasses: 2, seed: c.seed + 1 });
+    const train = new SyntheticDataset(backend, {
+      numSamples: c.limit ?? 1000,
+      inputFeatures: 20,
+      numClasses: 2,
+      seed: c.seed,
+    });
+    const val = new SyntheticDataset(backend, {
+      numSamples: 200,
+      inputFeatures: 20,
+      numClasses: 2,
+      seed: c.seed + 1,
+    });
     return { train, val, numClasses: 2, inputShape: [20] };
   }
   if (v.dataset === 'mnist') {
@@ -191,11 +273,21 @@ async function loadData(v: Values, c: TrainConfig, backend: Backend): Promise<Da
     [trainRaw, testRaw] = [m.train, m.test];
   } else if (v.dataset === 'idx') {
     const dir = v['data-dir'];
-    const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) => v[opt] ?? (dir ? `${dir}/${file}` : undefined);
+    const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) =>
+      v[opt] ?? (dir ? `${dir}/${file}` : undefined);
     const trainImages = path('train-images', 'train-images-idx3-ubyte');
     const trainLabels = path('train-labels', 'train-labels-idx1-ubyte');
-    if (!trainImages || !trainLabels) throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
-    const s = await loadIdxFiles({ trainImages, trainLabels, testImages: path('test-images', 't10k-images-idx3-ubyte'), testLabels: path('test-labels', 't10k-labels-idx1-ubyte') }, { name: 'idx' });
+    if (!trainImages || !trainLabels)
+      throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
+    const s = await loadIdxFiles(
+      {
+        trainImages,
+        trainLabels,
+        testImages: path('test-images', 't10k-images-idx3-ubyte'),
+        testLabels: path('test-labels', 't10k-labels-idx1-ubyte'),
+      },
+      { name: 'idx' },
+    );
     [trainRaw, testRaw] = [s.train, s.test];
   } else {
     throw new UsageError(`--dataset must be mnist, synthetic or idx, got "${v.dataset}"`);
@@ -210,22 +302,73 @@ async function loadData(v: Values, c: TrainConfig, backend: Backend): Promise<Da
   } else if (testRaw) {
     val = new ImageDataset(backend, testRaw, transform);
   } else {
-    throw new UsageError('no test set: give --test-images/--test-labels, or hold out part of the training set with --val-split N');
+    throw new UsageError(
+      'no test set: give --test-images/--test-labels, or hold out part of the training set with --val-split N',
+    );
   }
-  if (c.limit !== null) trainSet = new Subset(trainSet, Int32Array.from({ length: Math.min(c.limit, trainSet.length) }, (_, i) => i));
-  return { train: trainSet, val, numClasses: trainRaw.numClasses, inputShape: [trainRaw.channels, trainRaw.rows, trainRaw.cols] };
+  if (c.limit !== null)
+    trainSet = new Subset(
+      trainSet,
+      Int32Array.from({ length: Math.min(c.limit, trainSet.length) }, (_, i) => i),
+    );
+  return {
+    train: trainSet,
+    val,
+    numClasses: trainRaw.numClasses,
+    inputShape: [trainRaw.channels, trainRaw.rows, trainRaw.cols],
+  };
 }
 
 function progressBar(done: number, total: number, text: string): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}\x1b[K`);
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}\x1b[K`,
+  );
+}
+
+/** Reads a file the user named, or a one-line UsageError naming the option. */
+async function readUserFile(option: string, path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new UsageError(`--${option}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+}
+
+/** A checkpoint file parsed up front, so a bad one is refused before any work. */
+async function readCheckpoint(path: string): Promise<Checkpoint> {
+  const bytes = await readUserFile('resume', path);
+  try {
+    return parseCheckpoint(bytes);
+  } catch (e) {
+    throw new UsageError(`--resume ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Writes next to the target and renames, so a crash mid-write never destroys the last good file. */
+async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  await writeFile(`${path}.tmp`, bytes);
+  await rename(`${path}.tmp`, path);
+}
+
+/** The TensorBoard event file of this run, appended to as scalars arrive. */
+async function openLogdir(dir: string): Promise<{ writer: SummaryWriter; flush(): Promise<void> }> {
+  await mkdir(dir, { recursive: true }).catch((e) => {
+    throw new UsageError(`--logdir: cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? e})`);
+  });
+  const writer = new SummaryWriter();
+  const path = join(dir, eventFileName(hostname()));
+  await writeFile(path, writer.flush());
+  return { writer, flush: () => appendFile(path, writer.flush()) };
 }
 
 async function main(): Promise<void> {
   let parsed: { values: Values };
   try {
-    parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }) as unknown as { values: Values };
+    parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }) as unknown as {
+      values: Values;
+    };
   } catch (e) {
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
@@ -234,47 +377,108 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const config = parseConfig(v);
+  const resumeFrom = v.resume ? await readCheckpoint(v.resume) : null;
+  // A resumed run keeps its own configuration; only the epoch count in all may change.
+  const config = resumeFrom
+    ? {
+        ...resumeFrom.meta.config,
+        epochs:
+          v.epochs === undefined
+            ? resumeFrom.meta.config.epochs
+            : num('epochs', v.epochs, { int: true, min: 1 }),
+      }
+    : parseConfig(v);
+  const checkpointEvery = num('checkpoint-every', v['checkpoint-every'], { int: true, min: 1 });
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const backend = await pickBackend(v.backend, log);
   setDefaultBackend(backend);
-  manualSeed(config.seed);
   const data = await loadData(v, config, backend);
-  const spec = modelSpec(v, data.inputShape);
-  const model = buildModel(spec);
-  if (v.init) {
-    const bytes = await readFile(v.init).catch(() => {
-      throw new UsageError(`--init: cannot read ${v.init}`);
-    });
+  const spec = resumeFrom ? resumeFrom.meta.spec : modelSpec(v, data.inputShape);
+  if (spec.inputShape.join() !== data.inputShape.join()) {
+    throw new UsageError(
+      `the model takes inputs of shape [${spec.inputShape}], the dataset has [${data.inputShape}]`,
+    );
+  }
+  const run: Run = createRun(spec, config, data.train);
+  const { model, trainer } = run;
+  if (resumeFrom) {
     try {
-      model.loadStateDict(safetensorsToStateDict(new Uint8Array(bytes)));
+      restoreCheckpoint(resumeFrom, run);
+    } catch (e) {
+      throw new UsageError(`--resume ${v.resume}: ${(e as Error).message}`);
+    }
+    if (!v.json) log(`Resuming ${spec.name} after epoch ${trainer.epoch} (step ${trainer.globalStep})`);
+  } else if (v.init) {
+    const bytes = await readUserFile('init', v.init);
+    try {
+      loadModelState(model, modelStateFromFile(bytes));
     } catch (e) {
       throw new UsageError(`--init ${v.init}: ${(e as Error).message.replace(/\n\t/g, ' ')}`);
     }
   }
-  const trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: config.shuffle, generator: new Generator(config.seed) });
+  if (v['export-pytorch']) {
+    const dir = v['export-pytorch'];
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'train.py'), exportPytorch(spec, config));
+    if (!v.json)
+      log(
+        `Wrote ${join(dir, 'train.py')}: python3 ${join(dir, 'train.py')} --data-dir DIR --resume CHECKPOINT`,
+      );
+  }
+  const tb = v.logdir ? await openLogdir(v.logdir) : null;
+  const trainLoader = trainer.loader;
   const valLoader = new DataLoader(data.val, { batchSize: 1000 });
-  const optimizer = createOptimizer(config, model.parameters());
-  const trainer = new Trainer(model, optimizer, new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing }), trainLoader, config, createSchedule(config, optimizer, trainLoader.length));
   const tty = process.stderr.isTTY && !v.json;
-  if (!v.json) log(`Model ${spec.name}: ${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters; ${data.train.length} training samples`);
+  if (!v.json)
+    log(
+      `Model ${spec.name}: ${model
+        .parameters()
+        .reduce((s, p) => s + p.size, 0)
+        .toLocaleString()} parameters; ${data.train.length} training samples`,
+    );
   for (let e = trainer.epoch; e < config.epochs; e++) {
     trainer.onStep = (m) => {
-      if (tty) progressBar(m.step - e * trainLoader.length, trainLoader.length, `epoch ${e + 1}/${config.epochs} loss ${m.loss.toFixed(4)}`);
+      tb?.writer.addScalar('Loss/train', m.loss, m.step, m.wallTime);
+      if (tty)
+        progressBar(
+          m.step - e * trainLoader.length,
+          trainLoader.length,
+          `epoch ${e + 1}/${config.epochs} loss ${m.loss.toFixed(4)}`,
+        );
     };
     const lr = trainer.lr;
     const t = await trainer.trainEpoch();
     const r = await evaluate(model, valLoader, data.numClasses);
     trainer.endEpoch(r.loss);
-    const line = { epoch: e + 1, train_loss: t.trainLoss, val_loss: r.loss, val_acc: r.accuracy, lr, epoch_s: t.seconds, samples_per_s: t.samples / t.seconds };
+    const line = {
+      epoch: e + 1,
+      train_loss: t.trainLoss,
+      val_loss: r.loss,
+      val_acc: r.accuracy,
+      lr,
+      epoch_s: t.seconds,
+      samples_per_s: t.samples / t.seconds,
+    };
+    if (tb) {
+      tb.writer.addScalar('Loss/val', r.loss, trainer.globalStep);
+      tb.writer.addScalar('Accuracy/val', r.accuracy, trainer.globalStep);
+      tb.writer.addScalar('learning_rate', lr, trainer.globalStep);
+      await tb.flush();
+    }
     if (v.json) console.log(JSON.stringify(line));
     else {
       if (tty) process.stderr.write('\r\x1b[K');
-      log(`epoch ${line.epoch}: train loss ${line.train_loss.toFixed(4)}, val loss ${line.val_loss.toFixed(4)}, val acc ${(line.val_acc * 100).toFixed(2)}%, ${line.epoch_s.toFixed(1)} s (${Math.round(line.samples_per_s)} samples/s), lr ${lr}`);
+      log(
+        `epoch ${line.epoch}: train loss ${line.train_loss.toFixed(4)}, val loss ${line.val_loss.toFixed(4)}, val acc ${(line.val_acc * 100).toFixed(2)}%, ${line.epoch_s.toFixed(1)} s (${Math.round(line.samples_per_s)} samples/s), lr ${lr}`,
+      );
+    }
+    if (v.checkpoint && ((e + 1) % checkpointEvery === 0 || e + 1 === config.epochs)) {
+      await writeAtomic(v.checkpoint, await captureCheckpoint(run, t.trainLoss));
+      if (!v.json) log(`Saved checkpoint (epoch ${e + 1}) to ${v.checkpoint}`);
     }
   }
   if (v.save) {
-    await writeFile(v.save, stateDictToSafetensors(await model.stateDictData(), { model: spec.name }));
+    await writeAtomic(v.save, stateDictToSafetensors(await model.stateDictData(), { model: spec.name }));
     if (!v.json) log(`Saved state dict to ${v.save}`);
   }
 }
@@ -284,7 +488,12 @@ main().then(
   (e) => {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`error: ${message}\n`);
-    if (!(e instanceof UsageError) && !/^(DatasetError|SafetensorsError|StateDictError|DivergenceError)$/.test((e as Error)?.name)) {
+    if (
+      !(e instanceof UsageError) &&
+      !/^(DatasetError|SafetensorsError|StateDictError|CheckpointError|DivergenceError)$/.test(
+        (e as Error)?.name,
+      )
+    ) {
       if (process.env.KILN_DEBUG) console.error(e);
     }
     process.exit(e instanceof UsageError ? 2 : 1);

@@ -1,0 +1,243 @@
+/**
+ * Export to PyTorch: a model spec and training config written out as the guide's program for that
+ * exact setup, a standalone train.py needing only torch. Its model class uses the spec's attribute
+ * names, so Kiln's state-dict keys load as they are; it reads Kiln's .safetensors files (a state
+ * dict or a full checkpoint) with its own few lines when the safetensors package is absent, and
+ * runs single-process or under torchrun with DistributedDataParallel.
+ */
+import { type LayerSpec, layerName, type ModelSpec } from '../nn/spec';
+import type { TrainConfig } from './config';
+import { TRAIN_PY_RUNTIME } from './export_pytorch_runtime';
+
+/** A JSON-like value as a Python literal. */
+export function pyLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return "float('nan')";
+    if (!Number.isFinite(v)) return v > 0 ? "float('inf')" : "float('-inf')";
+    return String(v);
+  }
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(pyLiteral).join(', ')}]`;
+  const entries = Object.entries(v as Record<string, unknown>).map(
+    ([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`,
+  );
+  return `{${entries.join(', ')}}`;
+}
+
+/** A Python class name from a model's display name ("LeNet-5" -> LeNet5). */
+export function pyClassName(name: string): string {
+  const words = name.match(/[A-Za-z0-9]+/g) ?? [];
+  const joined = words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+  return /^[A-Za-z]/.test(joined) ? joined : `Model${joined}`;
+}
+
+/** The torch.nn constructor call for one layer, with PyTorch's argument names. */
+export function torchLayer(l: LayerSpec): string {
+  const bias = (b: boolean | undefined) => (b === false ? ', bias=False' : '');
+  switch (l.type) {
+    case 'Linear':
+      return `nn.Linear(${l.inFeatures}, ${l.outFeatures}${bias(l.bias)})`;
+    case 'Conv2d':
+      return `nn.Conv2d(${l.inChannels}, ${l.outChannels}, kernel_size=${l.kernelSize}, stride=${l.stride ?? 1}, padding=${l.padding ?? 0}${bias(l.bias)})`;
+    case 'MaxPool2d':
+    case 'AvgPool2d':
+      return `nn.${l.type}(kernel_size=${l.kernelSize}, stride=${l.stride ?? l.kernelSize}, padding=${l.padding ?? 0})`;
+    case 'BatchNorm1d':
+    case 'BatchNorm2d':
+      return `nn.${l.type}(${l.numFeatures}, eps=${pyLiteral(l.eps ?? 1e-5)}, momentum=${pyLiteral(l.momentum ?? 0.1)})`;
+    case 'Dropout':
+      return `nn.Dropout(p=${pyLiteral(l.p)})`;
+    case 'LeakyReLU':
+      return `nn.LeakyReLU(negative_slope=${pyLiteral(l.negativeSlope ?? 0.01)})`;
+    case 'Flatten':
+    case 'ReLU':
+    case 'GELU':
+    case 'Tanh':
+    case 'Sigmoid':
+      return `nn.${l.type}()`;
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The model class. With attribute names (fc1, fc2) it is the guide's style, attributes plus
+ * forward; with nn.Sequential's index names ("0", "1") it subclasses nn.Sequential, whose keys
+ * are then "0.weight" as in Kiln.
+ */
+export function torchModelClass(spec: ModelSpec): string {
+  const cls = pyClassName(spec.name);
+  const names = spec.layers.map(layerName);
+  const doc = `    """${spec.name.replace(/"""/g, '')}: input [N, ${spec.inputShape.join(', ')}], exported from Kiln."""`;
+  if (names.every((n) => IDENTIFIER.test(n))) {
+    return [
+      `class ${cls}(nn.Module):`,
+      doc,
+      '',
+      '    def __init__(self):',
+      '        super().__init__()',
+      ...spec.layers.map((l, i) => `        self.${names[i]} = ${torchLayer(l)}`),
+      '',
+      '    def forward(self, x):',
+      ...names.map((n) => `        x = self.${n}(x)`),
+      '        return x',
+    ].join('\n');
+  }
+  return [
+    `class ${cls}(nn.Sequential):`,
+    doc,
+    '',
+    '    def __init__(self):',
+    '        super().__init__(OrderedDict([',
+    ...spec.layers.map((l, i) => `            (${JSON.stringify(names[i])}, ${torchLayer(l)}),`),
+    '        ]))',
+  ].join('\n');
+}
+
+/** The optimizer construction for a config. */
+export function torchOptimizer(c: TrainConfig): string {
+  const wd = `weight_decay=${pyLiteral(c.weightDecay)}`;
+  switch (c.optimizer) {
+    case 'sgd':
+      return `optim.SGD(params, lr=${pyLiteral(c.lr)}, momentum=${pyLiteral(c.momentum)}, ${wd})`;
+    case 'adam':
+    case 'adamw':
+      return `optim.${c.optimizer === 'adam' ? 'Adam' : 'AdamW'}(params, lr=${pyLiteral(c.lr)}, betas=(${c.betas.map(pyLiteral).join(', ')}), ${wd})`;
+    case 'rmsprop':
+      return `optim.RMSprop(params, lr=${pyLiteral(c.lr)}, momentum=${pyLiteral(c.momentum)}, ${wd})`;
+  }
+}
+
+/** The scheduler construction for a config ("None" without one), and when it steps. */
+export function torchScheduler(c: TrainConfig): {
+  make: string;
+  every: 'none' | 'batch' | 'epoch' | 'plateau';
+} {
+  const s = c.scheduler;
+  const lr = 'optim.lr_scheduler';
+  switch (s.name) {
+    case 'none':
+      return { make: 'None', every: 'none' };
+    case 'step':
+      return {
+        make: `${lr}.StepLR(optimizer, step_size=${s.stepSize}, gamma=${pyLiteral(s.gamma)})`,
+        every: 'epoch',
+      };
+    case 'multistep':
+      return {
+        make: `${lr}.MultiStepLR(optimizer, milestones=${pyLiteral(s.milestones)}, gamma=${pyLiteral(s.gamma)})`,
+        every: 'epoch',
+      };
+    case 'exponential':
+      return { make: `${lr}.ExponentialLR(optimizer, gamma=${pyLiteral(s.gamma)})`, every: 'epoch' };
+    case 'cosine':
+      return {
+        make: `${lr}.CosineAnnealingLR(optimizer, T_max=${s.tMax}, eta_min=${pyLiteral(s.etaMin)})`,
+        every: 'epoch',
+      };
+    case 'linear':
+      return {
+        make: `${lr}.LinearLR(optimizer, start_factor=${pyLiteral(s.startFactor)}, end_factor=${pyLiteral(s.endFactor)}, total_iters=${s.totalIters})`,
+        every: 'epoch',
+      };
+    case 'plateau':
+      return {
+        make: `${lr}.ReduceLROnPlateau(optimizer, mode=${pyLiteral(s.mode)}, factor=${pyLiteral(s.factor)}, patience=${s.patience}, threshold=${pyLiteral(s.threshold)}, cooldown=${s.cooldown}, min_lr=${pyLiteral(s.minLr)})`,
+        every: 'plateau',
+      };
+    case 'onecycle':
+      return {
+        make: `${lr}.OneCycleLR(optimizer, max_lr=${pyLiteral(s.maxLr)}, epochs=num_epochs, steps_per_epoch=steps_per_epoch, pct_start=${pyLiteral(s.pctStart)})`,
+        every: 'batch',
+      };
+  }
+}
+
+/** clip_gradients' body: the run's clipping, or a pass saying there is none. */
+function clipLines(c: TrainConfig): string {
+  const lines = [
+    ...(c.clipNorm !== null
+      ? [`torch.nn.utils.clip_grad_norm_(params, max_norm=${pyLiteral(c.clipNorm)})`]
+      : []),
+    ...(c.clipValue !== null
+      ? [`torch.nn.utils.clip_grad_value_(params, clip_value=${pyLiteral(c.clipValue)})`]
+      : []),
+  ];
+  // params is a generator: clipping twice needs it as a list.
+  const body = lines.length ? ['params = list(params)', ...lines] : ['pass  # this run clips no gradients'];
+  return body.map((l) => `    ${l}`).join('\n');
+}
+
+/**
+ * The whole train.py for a model and configuration. Run it as
+ * `python3 train.py --data-dir D --epochs N [--resume FILE]`, or under
+ * `torchrun --nproc_per_node=N train.py ...` for DistributedDataParallel.
+ */
+export function exportPytorch(spec: ModelSpec, config: TrainConfig): string {
+  const sched = torchScheduler(config);
+  const cls = pyClassName(spec.name);
+  const setup = `
+# ---- The run Kiln exported: model ${JSON.stringify(spec.name)} ----
+
+${torchModelClass(spec)}
+
+
+CONFIG = ${pyLiteral(config)}
+MODEL_SPEC = ${pyLiteral(spec)}
+INPUT_SHAPE = ${pyLiteral(spec.inputShape)}
+SCHEDULER_EVERY = ${JSON.stringify(sched.every)}  # when scheduler.step() runs: each batch, epoch, or epoch on val loss
+
+
+def make_model():
+    return ${cls}()
+
+
+def make_optimizer(params):
+    return ${torchOptimizer(config)}
+
+
+def make_scheduler(optimizer, num_epochs, steps_per_epoch):
+    return ${sched.make}
+
+
+def make_criterion():
+    return nn.CrossEntropyLoss(label_smoothing=${pyLiteral(config.labelSmoothing)})
+
+
+def clip_gradients(params):
+${clipLines(config)}
+`;
+  return `${TRAIN_PY_HEADER(spec.name)}${setup}${TRAIN_PY_RUNTIME}`;
+}
+
+const TRAIN_PY_HEADER = (name: string) => `#!/usr/bin/env python3
+"""Training ${name.replace(/"""/g, '')} in PyTorch, exported from Kiln with the same model, data
+normalisation, loss, optimizer, scheduler and clipping.
+
+    python3 train.py --data-dir DIR --epochs N [--resume kiln.safetensors|checkpoint.pt]
+    torchrun --nproc_per_node=2 train.py --data-dir DIR --epochs N   # DistributedDataParallel
+    (Debian's torch 1.13 on Python 3.11 needs torchrun ... --redirects 1 --tee 1: its launcher
+    cannot parse the default "0" there.)
+
+DIR holds the MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or .gz. --resume takes a Kiln state
+dict or full checkpoint (.safetensors) or a checkpoint this script saved (.pt). Needs only torch.
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import re
+import struct
+import sys
+from collections import OrderedDict
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.optim as optim
+from torch.utils.data import DataLoader, Subset, TensorDataset
+`;
