@@ -67,14 +67,23 @@ export const RULES: Record<string, Rule> = {
     const [a, b] = [x0(n), x1(n)];
     const { transA, transB } = saved<ops.MatmulOptions>(n, 'opts');
     // With C = op(A) op(B): dop(A) = G op(B)^T, dop(B) = op(A)^T G, transposed back when stored so.
-    const ga = transA ? ops.matmul(b, g, { transA: transB, transB: true }) : ops.matmul(g, b, { transB: !transB });
-    const gb = transB ? ops.matmul(g, a, { transA: true, transB: transA }) : ops.matmul(a, g, { transA: !transA });
-    return [reduceBatch(ga, a.shape), reduceBatch(gb, b.shape)];
+    const ga = !a.requiresGrad
+      ? null
+      : transA
+        ? ops.matmul(b, g, { transA: transB, transB: true })
+        : ops.matmul(g, b, { transB: !transB });
+    const gb = !b.requiresGrad
+      ? null
+      : transB
+        ? ops.matmul(g, a, { transA: true, transB: transA })
+        : ops.matmul(a, g, { transA: !transA });
+    return [ga && reduceBatch(ga, a.shape), gb && reduceBatch(gb, b.shape)];
   },
   linear: (g, n) => {
     const [x, w] = [x0(n), x1(n)];
-    const gx = ops.matmul(g, w);
-    const gw = ops.matmul(g, x, { transA: true });
+    // The first layer's input (the data) needs no gradient: skip the largest matmul of backward.
+    const gx = x.requiresGrad ? ops.matmul(g, w) : null;
+    const gw = w.requiresGrad ? ops.matmul(g, x, { transA: true }) : null;
     const gb = n.inputs[2] ? ops.reduce('sum', g, 0) : null;
     return [gx, gw, gb];
   },
@@ -90,7 +99,7 @@ export const RULES: Record<string, Rule> = {
     const g3 = g.alias([N, OC, -1]);
     const w2 = w.alias([OC, -1]);
     const gw = ops.reduce('sum', ops.matmul(g3, cols, { transB: true }), 0).alias(w.shape);
-    const gx = ops.col2im(ops.matmul(w2, g3, { transA: true }), x.shape, geom);
+    const gx = x.requiresGrad ? ops.col2im(ops.matmul(w2, g3, { transA: true }), x.shape, geom) : null;
     const gb = n.inputs[2] ? ops.reduce('sum', g3, [0, 2]) : null;
     return [gx, gw, gb];
   },
