@@ -99,3 +99,39 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
     }
   }
 }
+
+// A variant without workgroup memory for CPU adapters (lavapipe, SwiftShader), where barriers
+// and shared arrays are emulated and cost more than they save: each invocation computes a 4x4
+// block straight from global memory, which the CPU's caches serve.
+@compute @workgroup_size(64)
+fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let blocksN = (p.N + 3u) / 4u;
+  let blocksM = (p.M + 3u) / 4u;
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (t >= blocksN * blocksM) { return; }
+  let row0 = (t / blocksN) * 4u;
+  let col0 = (t % blocksN) * 4u;
+  let baseA = p.offsetA + wid.z * p.strideA;
+  let baseB = p.offsetB + wid.z * p.strideB;
+  var acc: array<vec4f, 4>;
+  for (var k = 0u; k < p.K; k++) {
+    let bv = vec4f(load_b(baseB, k, col0), load_b(baseB, k, col0 + 1u), load_b(baseB, k, col0 + 2u), load_b(baseB, k, col0 + 3u));
+    acc[0] = fma(vec4f(load_a(baseA, row0, k)), bv, acc[0]);
+    acc[1] = fma(vec4f(load_a(baseA, row0 + 1u, k)), bv, acc[1]);
+    acc[2] = fma(vec4f(load_a(baseA, row0 + 2u, k)), bv, acc[2]);
+    acc[3] = fma(vec4f(load_a(baseA, row0 + 3u, k)), bv, acc[3]);
+  }
+  let baseOut = wid.z * p.M * p.N;
+  for (var i = 0u; i < 4u; i++) {
+    let m = row0 + i;
+    if (m >= p.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = col0 + j;
+      if (n >= p.N) { break; }
+      var v = acc[i][j];
+      if (HAS_BIAS) { v += bias[n]; }
+      if (RELU) { v = max(v, 0.0); }
+      out[baseOut + m * p.N + n] = v;
+    }
+  }
+}

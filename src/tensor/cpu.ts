@@ -168,6 +168,32 @@ function poolGeometry(p: KernelParams) {
   return { H: n(p, 'H'), W: n(p, 'W'), OH: n(p, 'OH'), OW: n(p, 'OW'), K: n(p, 'K'), S: n(p, 'stride'), P: n(p, 'pad') };
 }
 
+/** Both matmul kernels (tiled and direct) compute the same product. */
+function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>): void {
+  const [M, N, K, batch] = [n(p, 'M'), n(p, 'N'), n(p, 'K'), n(p, 'batch')];
+  const [sA, sB, oA, oB] = [n(p, 'strideA'), n(p, 'strideB'), n(p, 'offsetA'), n(p, 'offsetB')];
+  const [A, B, out] = [b.a.f32, b.b.f32, b.out.f32];
+  const bias = c.HAS_BIAS ? b.bias.f32 : null;
+  const row = new Float32Array(N);
+  for (let z = 0; z < batch; z++) {
+    const [ba, bb] = [oA + z * sA, oB + z * sB];
+    for (let m = 0; m < M; m++) {
+      row.fill(0);
+      for (let k = 0; k < K; k++) {
+        const av = c.TRANS_A ? A[ba + k * M + m] : A[ba + m * K + k];
+        if (av === 0) continue;
+        if (c.TRANS_B) for (let j = 0; j < N; j++) row[j] += av * B[bb + j * K + k];
+        else for (let j = 0; j < N; j++) row[j] += av * B[bb + k * N + j];
+      }
+      for (let j = 0; j < N; j++) {
+        let v = row[j] + (bias ? bias[j] : 0);
+        if (c.RELU) v = Math.max(v, 0);
+        out[z * M * N + m * N + j] = v;
+      }
+    }
+  }
+}
+
 const KERNELS: Record<KernelName, Kernel> = {
   unary(b, p, c) {
     const [N, rank] = [n(p, 'n'), n(p, 'rank')];
@@ -202,30 +228,8 @@ const KERNELS: Record<KernelName, Kernel> = {
   },
   reduceRows: reduce,
   reduceCols: reduce,
-  matmul(b, p, c) {
-    const [M, N, K, batch] = [n(p, 'M'), n(p, 'N'), n(p, 'K'), n(p, 'batch')];
-    const [sA, sB, oA, oB] = [n(p, 'strideA'), n(p, 'strideB'), n(p, 'offsetA'), n(p, 'offsetB')];
-    const [A, B, out] = [b.a.f32, b.b.f32, b.out.f32];
-    const bias = c.HAS_BIAS ? b.bias.f32 : null;
-    const row = new Float32Array(N);
-    for (let z = 0; z < batch; z++) {
-      const [ba, bb] = [oA + z * sA, oB + z * sB];
-      for (let m = 0; m < M; m++) {
-        row.fill(0);
-        for (let k = 0; k < K; k++) {
-          const av = c.TRANS_A ? A[ba + k * M + m] : A[ba + m * K + k];
-          if (av === 0) continue;
-          if (c.TRANS_B) for (let j = 0; j < N; j++) row[j] += av * B[bb + j * K + k];
-          else for (let j = 0; j < N; j++) row[j] += av * B[bb + k * N + j];
-        }
-        for (let j = 0; j < N; j++) {
-          let v = row[j] + (bias ? bias[j] : 0);
-          if (c.RELU) v = Math.max(v, 0);
-          out[z * M * N + m * N + j] = v;
-        }
-      }
-    }
-  },
+  matmul,
+  matmulDirect: matmul,
   logSoftmax(b, p) {
     const [rows, cols] = [n(p, 'rows'), n(p, 'cols')];
     for (let r = 0; r < rows; r++) {

@@ -40,6 +40,14 @@ export const KERNELS = {
     entry: 'matmul',
     grid: (p) => [Math.ceil(num(p, 'N') / 64), Math.ceil(num(p, 'M') / 64), num(p, 'batch')],
   },
+  matmulDirect: {
+    family: 'matmul',
+    entry: 'matmul_direct',
+    grid: (p) => {
+      const g = spread(Math.ceil((Math.ceil(num(p, 'M') / 4) * Math.ceil(num(p, 'N') / 4)) / 64));
+      return [g[0], g[1], num(p, 'batch')];
+    },
+  },
   logSoftmax: { family: 'softmax', entry: 'log_softmax', grid: perRow('rows') },
   logSoftmaxBackward: { family: 'softmax', entry: 'log_softmax_backward', grid: perRow('rows') },
   crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: perRow('rows') },
