@@ -1,0 +1,262 @@
+/**
+ * The way back to PyTorch, checked with the real thing: Debian's torch through /usr/bin/python3.
+ * These fail (never skip) when torch is missing; CI installs python3-torch.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ImageDataset, TensorDataset } from '../data/dataset';
+import { loadMnistFromDir, mnistDataDir } from '../data/node';
+import { Compose, Normalize, ToTensor } from '../data/transforms';
+import { buildModel, type Module, PRESETS } from '../nn';
+import type { ModelSpec } from '../nn/spec';
+import { CpuBackend } from '../tensor/cpu';
+import { setDefaultBackend } from '../tensor/default';
+import * as ops from '../tensor/ops';
+import { assertClose, randnValues } from '../tensor/testing';
+import { captureCheckpoint, createRun, loadModelState, modelStateFromFile } from './checkpoint';
+import { DEFAULT_CONFIG, type TrainConfig } from './config';
+import { exportPytorch } from './export_pytorch';
+import { decodeSafetensors } from './safetensors';
+import { stateDictToSafetensors } from './state_dict';
+
+const PYTHON = '/usr/bin/python3';
+const ROUNDTRIP = join(import.meta.dirname, '../../scripts/torch/kiln_roundtrip.py');
+const backend = new CpuBackend();
+const dir = mkdtempSync(join(tmpdir(), 'kiln-torch-'));
+
+function python(args: string[], timeout = 60_000): string {
+  try {
+    return execFileSync(PYTHON, args, { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(
+      `${PYTHON} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`,
+    );
+  }
+}
+
+/** Index names ("0", "1"...) export as an nn.Sequential subclass; every layer family is in it. */
+const CONV: ModelSpec = {
+  name: 'Conv net',
+  inputShape: [1, 8, 8],
+  layers: [
+    { type: 'Conv2d', inChannels: 1, outChannels: 4, kernelSize: 3, padding: 1 },
+    { type: 'BatchNorm2d', numFeatures: 4 },
+    { type: 'GELU' },
+    { type: 'MaxPool2d', kernelSize: 2 },
+    { type: 'Conv2d', inChannels: 4, outChannels: 6, kernelSize: 3, bias: false },
+    { type: 'LeakyReLU', negativeSlope: 0.1 },
+    { type: 'AvgPool2d', kernelSize: 2 },
+    { type: 'Flatten' },
+    { type: 'Dropout', p: 0.2 },
+    { type: 'Linear', inFeatures: 6, outFeatures: 5 },
+    { type: 'Tanh' },
+    { type: 'Linear', name: 'head', inFeatures: 5, outFeatures: 3 },
+  ],
+};
+
+/** Attribute names export as the guide's class with a forward. */
+const MLP: ModelSpec = {
+  name: 'Small MLP',
+  inputShape: [1, 8, 8],
+  layers: [
+    { type: 'Flatten', name: 'flatten' },
+    { type: 'Linear', name: 'fc1', inFeatures: 64, outFeatures: 16 },
+    { type: 'BatchNorm1d', name: 'bn1', numFeatures: 16 },
+    { type: 'Sigmoid', name: 'act' },
+    { type: 'Linear', name: 'fc2', inFeatures: 16, outFeatures: 3 },
+  ],
+};
+
+const CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  epochs: 2,
+  batchSize: 16,
+  scheduler: { name: 'step', stepSize: 1, gamma: 0.5 },
+  clipNorm: 5,
+};
+
+const N = 64;
+const X = randnValues(N * 64, 7);
+const inputsFile = join(dir, 'inputs.safetensors');
+writeFileSync(
+  inputsFile,
+  stateDictToSafetensors(new Map([['x', { shape: [N, 1, 8, 8], dtype: 'float32', data: X }]])),
+);
+
+async function logits(model: Module): Promise<Float32Array> {
+  model.eval();
+  return (await model.forward(ops.tensor(backend, X, [N, 1, 8, 8])).data()) as Float32Array;
+}
+
+// A copy: Buffer.slice shares memory, and decodeSafetensors relies on slice() copying.
+const readBytes = (path: string) => new Uint8Array(readFileSync(path));
+const readLogits = (path: string) => decodeSafetensors(readBytes(path));
+
+describe.each([
+  ['nn.Sequential export', CONV],
+  ['attribute-style export', MLP],
+])('%s', (_, spec) => {
+  const trainPy = join(dir, `${spec.name.replace(/\W/g, '')}.py`);
+  beforeAll(() => writeFileSync(trainPy, exportPytorch(spec, CONFIG)));
+
+  it('a Kiln state dict and a full checkpoint load in PyTorch with the same outputs', async () => {
+    setDefaultBackend(backend);
+    const labels = Int32Array.from({ length: N }, (_, i) => (i * 7) % 3);
+    const data = new TensorDataset(
+      ops.tensor(backend, X, [N, 1, 8, 8]),
+      ops.tensor(backend, labels, [N], 'int32'),
+      3,
+      { features: X, labels },
+    );
+    const run = createRun(spec, CONFIG, data);
+    await run.trainer.trainEpoch();
+    run.trainer.endEpoch(1);
+    const stateFile = join(dir, 'kiln-state.safetensors');
+    const checkpointFile = join(dir, 'kiln-checkpoint.safetensors');
+    writeFileSync(stateFile, stateDictToSafetensors(await run.model.stateDictData()));
+    writeFileSync(checkpointFile, await captureCheckpoint(run, 1));
+    const expected = await logits(run.model);
+
+    python([ROUNDTRIP, trainPy, 'load', stateFile, inputsFile, join(dir, 'out1.safetensors')]);
+    assertClose(
+      readLogits(join(dir, 'out1.safetensors')).tensors.logits.data as Float32Array,
+      expected,
+      1e-4,
+      1e-5,
+    );
+
+    const meta = JSON.parse(
+      python([ROUNDTRIP, trainPy, 'load', checkpointFile, inputsFile, join(dir, 'out2.safetensors')]),
+    );
+    assertClose(
+      readLogits(join(dir, 'out2.safetensors')).tensors.logits.data as Float32Array,
+      expected,
+      1e-4,
+      1e-5,
+    );
+    expect(meta).toEqual({
+      start_epoch: '1',
+      optimizer_states: String(run.model.parameters().length),
+      lr: String(run.trainer.lr),
+    });
+  });
+
+  it('a PyTorch-saved state dict loads in Kiln with the same predictions', async () => {
+    setDefaultBackend(backend);
+    const torchFile = join(dir, 'torch-state.safetensors');
+    python([ROUNDTRIP, trainPy, 'save', torchFile, inputsFile, join(dir, 'out3.safetensors')]);
+    const model = buildModel(spec);
+    loadModelState(model, modelStateFromFile(readBytes(torchFile)));
+    assertClose(
+      await logits(model),
+      readLogits(join(dir, 'out3.safetensors')).tensors.logits.data as Float32Array,
+      1e-4,
+      1e-5,
+    );
+  });
+});
+
+/** The first n records of an MNIST IDX file (header with the count rewritten). */
+function idxHead(name: string, n: number): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(join(mnistDataDir(), name)));
+  const view = new DataView(bytes.buffer);
+  const rank = bytes[3];
+  let record = 1;
+  for (let i = 1; i < rank; i++) record *= view.getUint32(4 + 4 * i);
+  const out = bytes.slice(0, 4 + 4 * rank + n * record);
+  new DataView(out.buffer).setUint32(4, n);
+  return out;
+}
+
+describe('the exported train.py on MNIST IDX files', () => {
+  const dataDir = join(dir, 'mnist');
+  const out = join(dir, 'py');
+  const checkpoint = join(dir, 'mnist-checkpoint.safetensors');
+  const config: TrainConfig = { ...CONFIG, batchSize: 64, limit: 256, epochs: 2, labelSmoothing: 0.1 };
+
+  beforeAll(async () => {
+    execFileSync('mkdir', ['-p', dataDir, out]);
+    // Plain and gzipped files together, as the script accepts either.
+    writeFileSync(
+      join(dataDir, 'train-images-idx3-ubyte.gz'),
+      gzipSync(idxHead('train-images-idx3-ubyte', 256)),
+    );
+    writeFileSync(join(dataDir, 'train-labels-idx1-ubyte'), idxHead('train-labels-idx1-ubyte', 256));
+    writeFileSync(join(dataDir, 't10k-images-idx3-ubyte'), idxHead('t10k-images-idx3-ubyte', 100));
+    writeFileSync(
+      join(dataDir, 't10k-labels-idx1-ubyte.gz'),
+      gzipSync(idxHead('t10k-labels-idx1-ubyte', 100)),
+    );
+    writeFileSync(join(out, 'train.py'), exportPytorch(PRESETS.simplenn, config));
+    setDefaultBackend(backend);
+    const mnist = await loadMnistFromDir(dataDir);
+    const train = new ImageDataset(
+      backend,
+      mnist.train,
+      new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]),
+    );
+    const run = createRun(PRESETS.simplenn, config, train);
+    await run.trainer.trainEpoch();
+    run.trainer.endEpoch(1);
+    writeFileSync(checkpoint, await captureCheckpoint(run, 1));
+  });
+
+  it('trains one more epoch from a Kiln checkpoint and saves a file Kiln loads', () => {
+    const saved = join(dir, 'after.safetensors');
+    const stdout = python([
+      join(out, 'train.py'),
+      '--data-dir',
+      dataDir,
+      '--epochs',
+      '2',
+      '--resume',
+      checkpoint,
+      '--checkpoint',
+      join(dir, 'ck.pt'),
+      '--save',
+      saved,
+    ]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ epoch: 2, world_size: 1, lr: 0.0005 });
+    expect(lines[0].val_acc).toBeGreaterThan(0.3);
+    const model = buildModel(PRESETS.simplenn);
+    loadModelState(model, modelStateFromFile(readBytes(saved)));
+  });
+
+  it('trains under torchrun with 2 processes (DistributedDataParallel on gloo)', () => {
+    // Debian's torch 1.13 launcher cannot parse its own default --redirects/--tee "0" on Python 3.11.
+    const stdout = python(
+      [
+        '-m',
+        'torch.distributed.run',
+        '--nproc_per_node=2',
+        '--redirects',
+        '1',
+        '--tee',
+        '1',
+        join(out, 'train.py'),
+        '--data-dir',
+        dataDir,
+        '--epochs',
+        '2',
+        '--resume',
+        checkpoint,
+        '--checkpoint',
+        join(dir, 'ck-ddp.pt'),
+      ],
+      90_000,
+    );
+    const line = stdout.split('\n').find((l) => l.includes('"world_size"'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line!.slice(line!.indexOf('{')))).toMatchObject({ epoch: 2, world_size: 2 });
+  });
+});
