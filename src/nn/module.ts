@@ -4,8 +4,9 @@
  * (`fc1.weight`); buffers (running statistics) are registered by name; train()/eval() switch
  * modes recursively; stateDict()/loadStateDict() read and write every parameter and buffer.
  */
-import { getDefaultBackend } from '../tensor/default';
+
 import type { Backend } from '../tensor/backend';
+import { getDefaultBackend } from '../tensor/default';
 import { numel, Tensor, type TypedArray } from '../tensor/tensor';
 
 /** A trainable tensor: requires grad and outlives every tidy() scope. */
@@ -116,14 +117,16 @@ export abstract class Module {
     const out = new Map<string, Tensor>();
     for (const [k, p] of this.ownParameters()) out.set(prefix + k, p);
     for (const [k, b] of this.buffers_) out.set(prefix + k, b);
-    for (const [k, m] of this.namedChildren()) for (const [kk, t] of m.stateDict(`${prefix}${k}.`)) out.set(kk, t);
+    for (const [k, m] of this.namedChildren())
+      for (const [kk, t] of m.stateDict(`${prefix}${k}.`)) out.set(kk, t);
     return out;
   }
 
   /** The state dict read back to the host. */
   async stateDictData(): Promise<Map<string, HostTensor>> {
     const out = new Map<string, HostTensor>();
-    for (const [k, t] of this.stateDict()) out.set(k, { shape: [...t.shape], dtype: t.dtype, data: await t.data() });
+    for (const [k, t] of this.stateDict())
+      out.set(k, { shape: [...t.shape], dtype: t.dtype, data: await t.data() });
     return out;
   }
 
@@ -140,17 +143,29 @@ export abstract class Module {
     for (const [k, t] of own) {
       const g = given.get(k);
       if (!g) continue;
-      if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i]) || g.data.length !== numel(t.shape)) {
-        mismatched.push(`size mismatch for ${k}: copying a param with shape [${g.shape}] from checkpoint, the shape in current model is [${t.shape}]`);
+      if (
+        g.shape.length !== t.shape.length ||
+        g.shape.some((d, i) => d !== t.shape[i]) ||
+        g.data.length !== numel(t.shape)
+      ) {
+        mismatched.push(
+          `size mismatch for ${k}: copying a param with shape [${g.shape}] from checkpoint, the shape in current model is [${t.shape}]`,
+        );
       }
     }
     const problems = [
-      ...(strict && missing.length ? [`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(', ')}.`] : []),
-      ...(strict && unexpected.length ? [`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(', ')}.`] : []),
+      ...(strict && missing.length
+        ? [`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(', ')}.`]
+        : []),
+      ...(strict && unexpected.length
+        ? [`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(', ')}.`]
+        : []),
       ...mismatched,
     ];
     if (problems.length) {
-      throw new StateDictError(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`);
+      throw new StateDictError(
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`,
+      );
     }
     for (const [k, t] of own) {
       const g = given.get(k);
@@ -158,5 +173,21 @@ export abstract class Module {
       const data = t.dtype === 'int32' ? Int32Array.from(g.data) : Float32Array.from(g.data);
       t.backend.write(t.storage, data);
     }
+    // Every descendant sees its own entries, however deep the load started (host-side mirrors).
+    const visit = (m: Module, prefix: string) => {
+      const entries = new Map<string, HostTensor>();
+      for (const [k, v] of given)
+        if (k.startsWith(prefix) && !k.slice(prefix.length).includes('.'))
+          entries.set(k.slice(prefix.length), v);
+      m.afterLoad(entries);
+      for (const [k, c] of m.namedChildren()) visit(c, `${prefix}${k}.`);
+    };
+    visit(this, '');
   }
+
+  /**
+   * Called once loadStateDict has written this module's entries (keys without the prefix), so a
+   * module that mirrors a buffer on the host (BatchNorm's step counter) can update the mirror.
+   */
+  protected afterLoad(_entries: Map<string, HostTensor>): void {}
 }

@@ -2,7 +2,7 @@ import { F, noGrad } from '../autograd';
 import * as ops from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
 import { constant } from './init';
-import { Module, Parameter } from './module';
+import { type HostTensor, Module, Parameter } from './module';
 
 /** Options of the BatchNorm layers (PyTorch's defaults). */
 export interface BatchNormOptions {
@@ -54,7 +54,8 @@ abstract class BatchNorm extends Module {
     let xhat: Tensor;
     if (this.training) {
       const n = x.size / this.numFeatures;
-      if (n <= 1) throw new Error(`Expected more than 1 value per channel when training, got input size [${x.shape}]`);
+      if (n <= 1)
+        throw new Error(`Expected more than 1 value per channel when training, got input size [${x.shape}]`);
       const mean = F.mean(x, dims, true);
       const centered = F.sub(x, mean);
       const variance = F.mean(F.mul(centered, centered), dims, true);
@@ -73,7 +74,11 @@ abstract class BatchNorm extends Module {
     const m = this.momentum;
     const mix = (name: string, batch: Tensor, scale: number) => {
       const old = this.buffer(name);
-      const next = ops.binary('add', ops.unary('affine', old, 1 - m, 0), ops.unary('affine', batch.alias([this.numFeatures]), m * scale, 0));
+      const next = ops.binary(
+        'add',
+        ops.unary('affine', old, 1 - m, 0),
+        ops.unary('affine', batch.alias([this.numFeatures]), m * scale, 0),
+      );
       this.registerBuffer(name, next);
     };
     mix('running_mean', mean, 1);
@@ -83,13 +88,10 @@ abstract class BatchNorm extends Module {
     counter.backend.write(counter.storage, new Int32Array([this.batches]));
   }
 
-  override loadStateDict(...args: Parameters<Module['loadStateDict']>): void {
-    super.loadStateDict(...args);
-    void this.buffer('num_batches_tracked')
-      .data()
-      .then((d) => {
-        this.batches = d[0];
-      });
+  // Synchronous, and run also when a parent loads: the next training step counts from here.
+  protected override afterLoad(entries: Map<string, HostTensor>): void {
+    const count = entries.get('num_batches_tracked');
+    if (count) this.batches = Number(count.data[0]);
   }
 }
 
