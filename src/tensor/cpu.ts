@@ -23,7 +23,11 @@ const n = (p: KernelParams, k: string) => p[k] as number;
 
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
@@ -71,8 +75,9 @@ function unaryOp(op: number, x: number, a: number, b: number, i: number, seed: n
     case UNARY.clamp:
       return Math.min(Math.max(x, a), b);
     case UNARY.dropout: {
+      // p as the GPU sees it (float32): u can equal fround(p) exactly, and must then be kept.
       const u = (pcgHash((i ^ pcgHash(seed)) >>> 0) >>> 8) / 16777216;
-      return u >= a ? f(x / f(1 - a)) : 0;
+      return u >= f(a) ? f(x / f(1 - f(a))) : 0;
     }
     default:
       throw new Error(`unknown unary op ${op}`);
@@ -165,7 +170,15 @@ function logSumExp(x: Float32Array, base: number, cols: number): number {
 
 /** A 2-D pooling window walk shared by the four pooling kernels. */
 function poolGeometry(p: KernelParams) {
-  return { H: n(p, 'H'), W: n(p, 'W'), OH: n(p, 'OH'), OW: n(p, 'OW'), K: n(p, 'K'), S: n(p, 'stride'), P: n(p, 'pad') };
+  return {
+    H: n(p, 'H'),
+    W: n(p, 'W'),
+    OH: n(p, 'OH'),
+    OW: n(p, 'OW'),
+    K: n(p, 'K'),
+    S: n(p, 'stride'),
+    P: n(p, 'pad'),
+  };
 }
 
 /** Both matmul kernels (tiled and direct) compute the same product. */
@@ -278,7 +291,13 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   gatherBytes(b, p) {
-    const [rows, size, off, mean, std] = [n(p, 'rows'), n(p, 'rowSize'), n(p, 'indexOffset'), n(p, 'mean'), n(p, 'stdev')];
+    const [rows, size, off, mean, std] = [
+      n(p, 'rows'),
+      n(p, 'rowSize'),
+      n(p, 'indexOffset'),
+      n(p, 'mean'),
+      n(p, 'stdev'),
+    ];
     const [m, s] = [f(mean), f(std)];
     for (let r = 0; r < rows; r++) {
       const from = b.index.i32[off + r] * size;
@@ -336,7 +355,18 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   im2col(b, p) {
-    const [total, C, H, W, KH, KW, OH, OW, S, P] = ['total', 'C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((k) => n(p, k));
+    const [total, C, H, W, KH, KW, OH, OW, S, P] = [
+      'total',
+      'C',
+      'H',
+      'W',
+      'KH',
+      'KW',
+      'OH',
+      'OW',
+      'stride',
+      'pad',
+    ].map((k) => n(p, k));
     const [src, out] = [b.src.f32, b.out.f32];
     const pos = OH * OW;
     const rows = C * KH * KW;
@@ -353,7 +383,18 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   col2im(b, p) {
-    const [total, C, H, W, KH, KW, OH, OW, S, P] = ['total', 'C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((k) => n(p, k));
+    const [total, C, H, W, KH, KW, OH, OW, S, P] = [
+      'total',
+      'C',
+      'H',
+      'W',
+      'KH',
+      'KW',
+      'OH',
+      'OW',
+      'stride',
+      'pad',
+    ].map((k) => n(p, k));
     const [src, out] = [b.src.f32, b.out.f32];
     const pos = OH * OW;
     const rows = C * KH * KW;
@@ -368,7 +409,8 @@ const KERNELS: Record<KernelName, Kernel> = {
         for (let q = 0; q < pos; q++) {
           const ih = Math.floor(q / OW) * S + kh - P;
           const iw = (q % OW) * S + kw - P;
-          if (ih >= 0 && iw >= 0 && ih < H && iw < W) out[((nn * C + c) * H + ih) * W + iw] += src[(nn * rows + row) * pos + q];
+          if (ih >= 0 && iw >= 0 && ih < H && iw < W)
+            out[((nn * C + c) * H + ih) * W + iw] += src[(nn * rows + row) * pos + q];
         }
       }
   },

@@ -187,6 +187,13 @@ describe('unary', () => {
     expect(kept.length / n).toBeLessThan(0.73);
   });
 
+  test('dropout compares against p rounded to float32, as the GPU does', async () => {
+    // With seed 11900, element 36 draws u = 11744051 / 2^24 = fround(0.7) exactly, just below 0.7:
+    // the GPU (which only sees float32 p) keeps it, so the cpu reference must too.
+    const [v] = await compareBackends((b) => ops.dropoutMask(ops.full(b, [37], 1), 0.7, 11900), 0, 0);
+    expect(v[36]).toBeCloseTo(1 / 0.3, 5);
+  });
+
   test('dropout with p = 0 is the identity', async () => {
     const [v] = await compareBackends((b) => ops.dropoutMask(randn(b, [33], 3), 0, 5), 0, 0);
     assertClose(v, randnValues(33, 3), 0, 0);
@@ -861,6 +868,38 @@ describe('convolution and pooling kernels', () => {
       0,
     );
     expect(Array.from(back)).toEqual([0, 0, 0, 0, 4, 0, 0, 0, 0]);
+  });
+});
+
+describe('launch grids beyond 65535 workgroups in x (spread over y)', () => {
+  test('70000 rows: row reductions, argmax, logSoftmax', async () => {
+    const rows = 70000;
+    const [sum, am, ls] = await compareBackends(
+      (b) => {
+        const x = randn(b, [rows, 3], 30);
+        return [ops.reduce('sum', x, 1), ops.reduce('argmax', x, 1), ops.logSoftmax(x)];
+      },
+      1e-5,
+      1e-5,
+    );
+    expect([sum.length, am.length, ls.length]).toEqual([rows, rows, rows * 3]);
+    // The last rows are the ones a grid capped at 65535 would miss.
+    expect(Array.from(am.slice(-3)).every((v) => v >= 0 && v < 3)).toBe(true);
+    const x = randnValues(rows * 3, 30);
+    expect(sum[rows - 1]).toBeCloseTo(x[rows * 3 - 1] + x[rows * 3 - 2] + x[rows * 3 - 3], 5);
+  });
+
+  test('more than 65535 * 256 elements: unary and broadcasting binary', async () => {
+    const n = 65535 * 256 + 300;
+    const [u, bin] = await compareBackends(
+      (b) => {
+        const x = ops.full(b, [n], 1.5);
+        return [ops.unary('affine', x, 2, 1), ops.binary('mul', ops.tensor(b, [3], [1]), x)];
+      },
+      0,
+      0,
+    );
+    expect([u[n - 1], bin[n - 1], u.length]).toEqual([4, 4.5, n]);
   });
 });
 
