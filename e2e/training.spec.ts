@@ -16,7 +16,7 @@ async function instrument(page: Page) {
     w.__longTasks = [];
     w.__sawDownloadBar = false;
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+      for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
     }).observe({ type: 'longtask', buffered: false });
     new MutationObserver(() => {
       if (document.querySelector('.download-file')) w.__sawDownloadBar = true;
@@ -24,12 +24,14 @@ async function instrument(page: Page) {
   });
 }
 
-const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+const longTasks = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
 
 /** Sets the training fields for a short run. */
 async function configure(page: Page, fields: Record<string, string>) {
   const panel = page.getByRole('region', { name: 'Training' });
-  for (const [label, value] of Object.entries(fields)) await panel.getByLabel(label, { exact: true }).fill(value);
+  for (const [label, value] of Object.entries(fields))
+    await panel.getByLabel(label, { exact: true }).fill(value);
   return panel;
 }
 
@@ -47,7 +49,8 @@ async function drawOne(page: Page) {
   if (!box) throw new Error('the drawing pad has no box');
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
   await page.mouse.down();
-  for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + i * 0.06));
+  for (let i = 1; i <= 12; i++)
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + i * 0.06));
   await page.mouse.up();
 }
 
@@ -55,12 +58,18 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await instrument(page);
   await page.goto('/');
   const data = await waitForMnist(page);
-  expect(await page.evaluate(() => (window as unknown as { __sawDownloadBar: boolean }).__sawDownloadBar)).toBe(true);
+  expect(
+    await page.evaluate(() => (window as unknown as { __sawDownloadBar: boolean }).__sawDownloadBar),
+  ).toBe(true);
   await expect(data.getByText('Downloaded')).toBeVisible();
   await expect(data.locator('.samples canvas')).toHaveCount(32);
 
   await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'SimpleNN' });
-  const training = await configure(page, { 'Limit training samples': '2000', Epochs: '1', 'Batch size': '32' });
+  const training = await configure(page, {
+    'Limit training samples': '2000',
+    Epochs: '1',
+    'Batch size': '32',
+  });
   await page.evaluate(() => {
     (window as unknown as { __longTasks: number[] }).__longTasks = [];
   });
@@ -68,7 +77,6 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
 
   const lossChart = page.locator('figure[aria-label="Loss/train chart"]');
   await expect(lossChart.locator('.recharts-line path').first()).toBeAttached({ timeout: 120_000 });
-  await page.screenshot({ path: `${SHOTS}/training.png`, fullPage: true });
 
   const evaluation = page.getByRole('region', { name: 'Evaluation' });
   const accText = evaluation.getByText(/Validation accuracy \d+\.\d\d%/);
@@ -76,14 +84,16 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   const acc = Number((await accText.textContent())?.match(/([\d.]+)%/)?.[1]);
   expect(acc).toBeGreaterThan(85);
   await expect(evaluation.getByText(/Validation loss \d/)).toBeVisible();
-  await expect(evaluation.getByRole('table', { name: /Confusion matrix/ }).locator('tbody tr')).toHaveCount(10);
+  await expect(evaluation.getByRole('table', { name: /Confusion matrix/ }).locator('tbody tr')).toHaveCount(
+    10,
+  );
   await expect(page.locator('figure[aria-label="Accuracy/val chart"]')).toBeVisible();
   await expect(page.locator('figure[aria-label="learning_rate chart"]')).toBeVisible();
   await expect(training.getByText('Finished')).toBeVisible({ timeout: 60_000 });
 
-  // The worker kept the page responsive the whole time.
+  // Read now, asserted last, so the rest of the flow is checked even when this fails.
   const tasks = await longTasks(page);
-  expect(Math.max(0, ...tasks), `long tasks: ${tasks.join(', ')}`).toBeLessThanOrEqual(50);
+  await page.screenshot({ path: `${SHOTS}/trained.png`, fullPage: true });
 
   await drawOne(page);
   await expect(evaluation.getByText(/Prediction \d/)).toBeVisible({ timeout: 30_000 });
@@ -109,7 +119,9 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   expect(dataRequests).toEqual([]);
   await expect(runs.getByRole('listitem')).toHaveCount(1);
   await expect(runs.getByText(`${acc.toFixed(2)}%`)).toBeVisible();
-  await expect(page.locator('figure[aria-label="Loss/train chart"] .recharts-line path').first()).toBeAttached();
+  await expect(
+    page.locator('figure[aria-label="Loss/train chart"] .recharts-line path').first(),
+  ).toBeAttached();
 
   // The restored run predicts from its stored checkpoint.
   await drawOne(page);
@@ -131,13 +143,22 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await drawOne(page);
   await expect(evaluation.getByText(/Prediction \d/)).toBeVisible({ timeout: 30_000 });
   await page.reload();
-  await expect(page.getByRole('region', { name: 'Runs' }).getByRole('button', { name: 'baseline', exact: true })).toBeVisible();
+  await expect(
+    page.getByRole('region', { name: 'Runs' }).getByRole('button', { name: 'baseline', exact: true }),
+  ).toBeVisible();
+
+  // The worker kept the page responsive while it trained: no main-thread task over 50 ms.
+  expect(Math.max(0, ...tasks), `long tasks (ms): ${tasks.join(', ')}`).toBeLessThanOrEqual(50);
 });
 
 test('a run pauses, resumes and stops', async ({ page }) => {
   await page.goto('/');
   await waitForMnist(page);
-  const training = await configure(page, { 'Limit training samples': '20000', Epochs: '1', 'Log every (steps)': '5' });
+  const training = await configure(page, {
+    'Limit training samples': '20000',
+    Epochs: '1',
+    'Log every (steps)': '5',
+  });
   await training.getByRole('button', { name: 'Train', exact: true }).click();
   const state = training.locator('.run-progress .state');
   await expect(state).toHaveText('Training', { timeout: 60_000 });
@@ -154,7 +175,13 @@ test('a run pauses, resumes and stops', async ({ page }) => {
 test('a diverging loss stops the run and suggests a lower learning rate', async ({ page }) => {
   await page.goto('/');
   await waitForMnist(page);
-  const training = await configure(page, { 'Limit training samples': '1000', Epochs: '1', 'Learning rate': '1000000' });
+  // Plain SGD at an absurd rate: the weights overflow float32 within a few steps.
+  await page.getByRole('region', { name: 'Training' }).getByLabel('Optimizer').selectOption('sgd');
+  const training = await configure(page, {
+    'Limit training samples': '2000',
+    Epochs: '1',
+    'Learning rate': '10000000000',
+  });
   await training.getByRole('button', { name: 'Train', exact: true }).click();
   const evaluation = page.getByRole('region', { name: 'Evaluation' });
   await expect(evaluation.getByText('The loss diverged')).toBeVisible({ timeout: 120_000 });

@@ -1,5 +1,5 @@
 /** The whole page: header, the GPU adapter (or why there is none), and the workspace panels. */
-import { useEffect } from 'react';
+import { memo, useDeferredValue, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
 import { BuilderPanel } from './builder/BuilderPanel';
@@ -39,8 +39,8 @@ export function App() {
         <div className="panels">
           <div className="column">
             <BuilderPanel />
-            <DataPanel />
             <TrainingPanel />
+            <DataPanel />
           </div>
           <div className="column">
             <MetricsSection />
@@ -66,8 +66,13 @@ function GpuSection() {
   return <NoWebGpuBanner reason={probe.reason} detail={probe.detail} />;
 }
 
+// Memoised so that only the deferred (interruptible) render redraws the charts.
+const Scalars = memo(ScalarsPanel);
+
 function MetricsSection() {
-  const runs = useKiln((s) => s.runs);
+  // Charts redraw in a deferred render that React splits into short slices, so a burst of metrics
+  // never blocks the main thread long enough to make the page stutter.
+  const runs = useDeferredValue(useKiln((s) => s.runs));
   const { smoothing, xAxis, logScale, setSmoothing, setXAxis, setLogScale, setRunVisible } = useKiln(
     useShallow((s) => ({
       smoothing: s.smoothing,
@@ -80,7 +85,7 @@ function MetricsSection() {
     })),
   );
   return (
-    <ScalarsPanel
+    <Scalars
       runs={runs}
       smoothing={smoothing}
       xAxis={xAxis}

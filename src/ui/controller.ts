@@ -12,6 +12,9 @@ import type { RunRecord } from './store/runsSlice';
 
 const store = useKiln;
 
+/** How long run reports are gathered before the page redraws with them. */
+const FLUSH_MS = 500;
+
 /** Steps and epochs a resumed run's worker counts from zero, added back so its charts continue. */
 interface Offset {
   step: number;
@@ -52,6 +55,9 @@ class Controller {
   private readonly pending = new Map<number, (p: number[]) => void>();
   private nextRequest = 1;
   private datasetPending = false;
+  /** Run reports waiting for the next flush: the page redraws a few times a second, not per report. */
+  private queue: FromWorker[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Starts the worker on `backend`, loads MNIST and restores stored runs. Idempotent. */
   start(backend: Backend): void {
@@ -127,10 +133,12 @@ class Controller {
       case 'metrics':
       case 'status':
       case 'epochEnd': {
-        const shifted = this.shift(msg);
-        s.applyRunMessage(shifted);
-        if (msg.type === 'epochEnd' || (msg.type === 'status' && msg.state !== 'running'))
+        this.queue.push(this.shift(msg));
+        const settled = msg.type === 'epochEnd' || (msg.type === 'status' && msg.state !== 'running');
+        if (settled) {
+          this.flush();
           this.persist(msg.runId);
+        } else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
         return;
       }
       case 'checkpoint':
@@ -155,6 +163,14 @@ class Controller {
         this.onError(msg);
         return;
     }
+  }
+
+  private flush(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length) store.getState().applyRunMessages(batch);
   }
 
   private onError(msg: MessageOf<FromWorker, 'error'>): void {
@@ -182,6 +198,7 @@ class Controller {
       });
       return;
     }
+    this.flush();
     if (msg.runId) {
       if (s.runs.some((r) => r.id === msg.runId)) {
         s.applyRunMessage(msg);

@@ -81,14 +81,14 @@ export function DataPanel() {
             </p>
           </div>
           <div className="samples">
-            {info.samples.map((s, i) => (
+            {info.samples.slice(0, 24).map((s, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the dataset's fixed sample list, replaced whole.
               <figure key={`${info.name}-${i}`} className="sample">
                 <DigitImage
                   pixels={s.pixels}
                   rows={info.inputShape[1] ?? 28}
                   cols={info.inputShape[2] ?? 28}
-                  size={40}
+                  size={34}
                   label={`Sample ${i + 1}, label ${s.label}`}
                 />
                 <figcaption className="num">{s.label}</figcaption>

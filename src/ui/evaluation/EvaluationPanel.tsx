@@ -2,11 +2,12 @@
  * What the shown run learned, after each epoch: validation accuracy and loss, the confusion matrix,
  * per-class accuracy, the images it got wrong, and a pad to draw a digit for it to classify.
  */
-import { useId } from 'react';
+import { memo, useDeferredValue, useId } from 'react';
 import { DigitImage } from '../data/DigitImage';
 import { percent } from '../format';
 import { RunError } from '../runs/RunError';
 import { useKiln } from '../store';
+import type { EpochReport } from '../store/runsSlice';
 import { ConfusionMatrix } from './ConfusionMatrix';
 import { DrawingPad } from './DrawingPad';
 import { PerClassAccuracy } from './PerClassAccuracy';
@@ -16,7 +17,8 @@ export function EvaluationPanel() {
   const id = useId();
   const run = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
   const info = useKiln((s) => s.dataset.info);
-  const ev = run?.lastEpoch ?? null;
+  // The report changes once per epoch; its tables and images render in a deferred, sliced pass.
+  const ev = useDeferredValue(run?.lastEpoch ?? null);
   const rows = info?.inputShape[1] ?? 28;
   const cols = info?.inputShape[2] ?? 28;
   const numClasses = ev?.perClassAcc.length ?? info?.numClasses ?? 10;
@@ -28,44 +30,7 @@ export function EvaluationPanel() {
       </div>
       {run?.error && <RunError error={run.error} lr={run.config.lr} />}
       {ev ? (
-        <>
-          <div className="headline" aria-live="polite">
-            <p className="val-acc">Validation accuracy {percent(ev.valAcc)}</p>
-            <p className="val-loss muted">
-              Validation loss <span className="num">{ev.valLoss.toFixed(4)}</span> · after epoch {ev.epoch}
-            </p>
-          </div>
-          <div className="eval-grid">
-            <div>
-              <h3>Confusion matrix</h3>
-              <ConfusionMatrix counts={ev.confusion} />
-            </div>
-            <div>
-              <h3>Per-class accuracy (%)</h3>
-              <PerClassAccuracy accuracy={ev.perClassAcc} />
-              <h3>Misclassified ({ev.misclassified.length} shown)</h3>
-              <div className="misclassified">
-                {ev.misclassified.map((m, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: one epoch's fixed list, replaced whole.
-                  <figure key={`${ev.epoch}-${i}`} className="sample wrong">
-                    <DigitImage
-                      pixels={m.pixels}
-                      rows={rows}
-                      cols={cols}
-                      size={44}
-                      label={`Predicted ${m.predicted}, true ${m.label}`}
-                    />
-                    <figcaption className="num">
-                      <span className="pred">{m.predicted}</span>
-                      <span className="muted"> / {m.label}</span>
-                    </figcaption>
-                  </figure>
-                ))}
-              </div>
-              <p className="muted legend-text">Each image shows predicted / true label.</p>
-            </div>
-          </div>
-        </>
+        <EpochResults ev={ev} rows={rows} cols={cols} />
       ) : (
         <p className="muted eval-empty">
           {run
@@ -83,3 +48,55 @@ export function EvaluationPanel() {
     </section>
   );
 }
+
+/** One epoch's validation results; memoised, so metrics arriving mid-epoch do not redraw it. */
+const EpochResults = memo(function EpochResults({
+  ev,
+  rows,
+  cols,
+}: {
+  ev: EpochReport;
+  rows: number;
+  cols: number;
+}) {
+  return (
+    <>
+      <div className="headline" aria-live="polite">
+        <p className="val-acc">Validation accuracy {percent(ev.valAcc)}</p>
+        <p className="val-loss muted">
+          Validation loss <span className="num">{ev.valLoss.toFixed(4)}</span> · after epoch {ev.epoch}
+        </p>
+      </div>
+      <div className="eval-grid">
+        <div>
+          <h3>Confusion matrix</h3>
+          <ConfusionMatrix counts={ev.confusion} />
+        </div>
+        <div>
+          <h3>Per-class accuracy (%)</h3>
+          <PerClassAccuracy accuracy={ev.perClassAcc} />
+          <h3>Misclassified ({ev.misclassified.length} shown)</h3>
+          <div className="misclassified">
+            {ev.misclassified.map((m, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: one epoch's fixed list, replaced whole.
+              <figure key={`${ev.epoch}-${i}`} className="sample wrong">
+                <DigitImage
+                  pixels={m.pixels}
+                  rows={rows}
+                  cols={cols}
+                  size={44}
+                  label={`Predicted ${m.predicted}, true ${m.label}`}
+                />
+                <figcaption className="num">
+                  <span className="pred">{m.predicted}</span>
+                  <span className="muted"> / {m.label}</span>
+                </figcaption>
+              </figure>
+            ))}
+          </div>
+          <p className="muted legend-text">Each image shows predicted / true label.</p>
+        </div>
+      </div>
+    </>
+  );
+});

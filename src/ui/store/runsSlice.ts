@@ -66,6 +66,8 @@ export interface RunsSlice {
   restoreRuns: (runs: RunRecord[]) => void;
   /** Folds one of the worker's run reports into the matching run; other messages are ignored. */
   applyRunMessage: (msg: FromWorker) => void;
+  /** Folds several reports in one store update (one render for a burst of metrics). */
+  applyRunMessages: (msgs: FromWorker[]) => void;
   setRunVisible: (id: string, visible: boolean) => void;
   renameRun: (id: string, name: string) => void;
   /** Notes that a checkpoint of the run as it stands now (an epoch just ended) is stored. */
@@ -156,6 +158,12 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set)
     applyRunMessage: (msg) => {
       if (isRunMessage(msg)) update(msg.runId, (r) => fold(r, msg));
     },
+    applyRunMessages: (msgs) =>
+      set(({ runs }) => ({
+        runs: runs.map((r) =>
+          msgs.reduce((acc, m) => (isRunMessage(m) && m.runId === r.id ? fold(acc, m) : acc), r),
+        ),
+      })),
     setRunVisible: (id, visible) => update(id, (r) => ({ ...r, visible })),
     renameRun: (id, name) => update(id, (r) => ({ ...r, name })),
     markCheckpoint: (id) =>
