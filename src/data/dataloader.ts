@@ -91,6 +91,7 @@ export class DataLoader {
       for (const t of prev) if (!t.isKept) t.dispose();
       prev = [];
     };
+    let finished = false;
     try {
       for (let b = skip; b < this.length; b++) {
         release();
@@ -104,10 +105,16 @@ export class DataLoader {
         this.batchesDone = b + 1;
         yield batch;
       }
+      finished = true;
     } finally {
       release();
       index?.dispose();
-      this.batchesDone = 0;
+      // A finished epoch resumes at the next one; one left early resumes after the last batch
+      // handed out (the trainer leaves only after training a batch).
+      if (finished) {
+        this.epochStart = this.generator.getState();
+        this.batchesDone = 0;
+      }
     }
   }
 

@@ -228,8 +228,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   // fromEntries, not assignment, so a tensor named "__proto__" stays a tensor.
   const tensors = Object.fromEntries(
     entries.map(({ name, dtype, shape, begin, end }): [string, SafetensorsTensor] => {
-      // slice() copies into a new buffer, so wide dtypes are aligned whatever offset they had in the file.
-      const raw = bytes.slice(dataStart + begin, dataStart + end);
+      // A copy into a new buffer, so wide dtypes are aligned whatever offset they had in the file
+      // (Uint8Array's own slice: a Node Buffer's slice would be a view).
+      const raw = Uint8Array.prototype.slice.call(bytes, dataStart + begin, dataStart + end);
       return [name, { dtype, shape, data: new DTYPES[dtype](raw.buffer) }];
     }),
   );

@@ -101,13 +101,7 @@ export class Trainer {
       this.onStep?.({ step, epoch: this.epoch + 1, loss, lr, wallTime: Date.now() / 1000 });
     };
     try {
-      const total = this.loader.length;
-      let b = 0;
       for (const [x, y] of this.loader) {
-        if (control.shouldStop?.()) {
-          stopped = true;
-          break;
-        }
         tidy(() => {
           const loss = this.lossFn.forward(this.model.forward(x), y);
           loss.backward();
@@ -125,8 +119,7 @@ export class Trainer {
         steps++;
         windowSteps++;
         samples += x.shape[0];
-        b++;
-        if (windowSteps === this.config.logEvery || b === total) {
+        if (windowSteps === this.config.logEvery) {
           // Read this window's loss while the next one trains; wait for the previous read only.
           await pending;
           pending = emit(window, windowSteps, this.globalStep, lr);
@@ -134,6 +127,16 @@ export class Trainer {
           windowSteps = 0;
           await control.waitWhilePaused?.();
         }
+        // Checked after a batch is trained, so the loader's position counts exactly the batches done.
+        if (control.shouldStop?.() && this.loader.position().batch < this.loader.length) {
+          stopped = true;
+          break;
+        }
+      }
+      if (windowSteps > 0) {
+        await pending;
+        pending = emit(window, windowSteps, this.globalStep, this.lr);
+        window = zero();
       }
       await pending;
       pending = null;
