@@ -5,17 +5,15 @@
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { F } from '../autograd';
-import { Adam } from '../optim/adam';
-import { clipGradNorm_ } from '../optim/clip_grad';
-import type { Optimizer } from '../optim/optimizer';
-import { SGD } from '../optim/sgd';
+import { buildModel, type Module, PRESETS } from '../nn';
 import { getDefaultBackend, manualSeed, setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { tidy } from '../tensor/tensor';
 import { randn, webgpuBackend } from '../tensor/testing';
-import { buildModel } from './models';
-import type { Module } from './module';
-import { PRESETS } from './spec';
+import { Adam } from './adam';
+import { clipGradNorm_ } from './clip_grad';
+import type { Optimizer } from './optimizer';
+import { SGD } from './sgd';
 
 const saved = getDefaultBackend();
 afterAll(() => setDefaultBackend(saved));

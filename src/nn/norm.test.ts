@@ -1,0 +1,175 @@
+/**
+ * BatchNorm and Dropout as modules: gradients in train and eval mode (finite differences on cpu,
+ * webgpu against cpu), running statistics with unbiased variance and num_batches_tracked against
+ * values computed by hand, and dropout's scaling, kept fraction, per-call masks and eval identity.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { F } from '../autograd';
+import { gradcheck, leaf, normal, positive, size } from '../autograd/testing';
+import type { Backend } from '../tensor/backend';
+import { getDefaultBackend, manualSeed, setDefaultBackend } from '../tensor/default';
+import * as ops from '../tensor/ops';
+import { tidy } from '../tensor/tensor';
+import { assertClose, bothBackends, readAll } from '../tensor/testing';
+import { Dropout } from './dropout';
+import { BatchNorm1d, BatchNorm2d } from './norm';
+
+describe('BatchNorm', () => {
+  const saved = getDefaultBackend();
+  afterEach(() => setDefaultBackend(saved));
+
+  /** A BatchNorm on backend b with seeded affine parameters. */
+  function batchNorm(b: Backend, kind: '1d' | '2d', C: number) {
+    setDefaultBackend(b);
+    const bn = kind === '1d' ? new BatchNorm1d(C) : new BatchNorm2d(C);
+    setDefaultBackend(saved);
+    b.write(bn.weight!.storage, positive([C], 30));
+    b.write(bn.bias!.storage, normal([C], 31));
+    return bn;
+  }
+
+  for (const [kind, shape] of [
+    ['1d', [6, 3]],
+    ['2d', [3, 2, 3, 5]],
+  ] as const) {
+    test(`BatchNorm${kind} gradients in train mode (input, weight, bias)`, async () => {
+      await gradcheck(
+        `BatchNorm${kind} train`,
+        (b) => {
+          const bn = batchNorm(b, kind, shape[1]);
+          const x = leaf(b, normal([...shape], 32, 2), [...shape]);
+          return { leaves: [x, bn.weight!, bn.bias!], forward: () => bn.forward(x) };
+        },
+        { rtol: 3e-2, atol: 5e-3 },
+        { rtol: 1e-3, atol: 1e-4 },
+      );
+    });
+
+    test(`BatchNorm${kind} gradients in eval mode`, async () => {
+      await gradcheck(`BatchNorm${kind} eval`, (b) => {
+        const bn = batchNorm(b, kind, shape[1]);
+        b.write(bn.buffer('running_mean').storage, normal([shape[1]], 33));
+        b.write(bn.buffer('running_var').storage, positive([shape[1]], 34));
+        bn.eval();
+        const x = leaf(b, normal([...shape], 35), [...shape]);
+        return { leaves: [x, bn.weight!, bn.bias!], forward: () => bn.forward(x) };
+      });
+    });
+
+    test(`BatchNorm${kind} running statistics, num_batches_tracked and eval output match values computed by hand`, async () => {
+      const C = shape[1];
+      const n = size([...shape]) / C;
+      const batches = [normal([...shape], 40, 2), normal([...shape], 41, 3)];
+      // Per-channel mean and (biased, unbiased) variance over every dim but 1.
+      const stats = (x: Float32Array) =>
+        Array.from({ length: C }, (_, c) => {
+          const vals = Array.from(x).filter(
+            (_, i) => Math.floor(i / (size([...shape]) / shape[0] / C)) % C === c,
+          );
+          const m = vals.reduce((a, v) => a + v, 0) / n;
+          const ss = vals.reduce((a, v) => a + (v - m) ** 2, 0);
+          return { m, biased: ss / n, unbiased: ss / (n - 1) };
+        });
+      let rm = new Array(C).fill(0);
+      let rv = new Array(C).fill(1);
+      for (const x of batches) {
+        const s = stats(x);
+        rm = rm.map((v, c) => 0.9 * v + 0.1 * s[c].m);
+        rv = rv.map((v, c) => 0.9 * v + 0.1 * s[c].unbiased);
+      }
+      const gamma = positive([C], 30);
+      const beta = normal([C], 31);
+      const probe = normal([...shape], 42);
+      const perElement = size([...shape]) / shape[0] / C;
+      const wantEval = Array.from(probe, (v, i) => {
+        const c = Math.floor(i / perElement) % C;
+        return ((v - rm[c]) / Math.sqrt(rv[c] + 1e-5)) * gamma[c] + beta[c];
+      });
+      const last = stats(batches[1]);
+      const wantTrain = Array.from(batches[1], (v, i) => {
+        const c = Math.floor(i / perElement) % C;
+        return ((v - last[c].m) / Math.sqrt(last[c].biased + 1e-5)) * gamma[c] + beta[c];
+      });
+      for (const b of await bothBackends()) {
+        const bn = batchNorm(b, kind, C);
+        let train: Float32Array | undefined;
+        for (const x of batches)
+          train = (await readAll(tidy(() => bn.forward(ops.tensor(b, x, [...shape])))))[0] as Float32Array;
+        const sd = await bn.stateDictData();
+        assertClose(sd.get('running_mean')!.data, rm, 1e-5, 1e-6, `${b.name} running_mean`);
+        assertClose(sd.get('running_var')!.data, rv, 1e-5, 1e-6, `${b.name} running_var`);
+        expect(sd.get('num_batches_tracked')).toMatchObject({ shape: [], dtype: 'int32' });
+        expect(Array.from(sd.get('num_batches_tracked')!.data)).toEqual([2]);
+        assertClose(train!, wantTrain, 1e-4, 1e-5, `${b.name} train output`);
+        bn.eval();
+        const [out] = await readAll(tidy(() => bn.forward(ops.tensor(b, probe, [...shape]))));
+        assertClose(out, wantEval, 1e-4, 1e-5, `${b.name} eval output`);
+        // Eval leaves the running statistics alone.
+        const after = await bn.stateDictData();
+        assertClose(after.get('running_mean')!.data, rm, 1e-5, 1e-6, `${b.name} running_mean after eval`);
+        expect(Array.from(after.get('num_batches_tracked')!.data)).toEqual([2]);
+      }
+    });
+  }
+
+  test('training on one value per channel is an error, as in PyTorch', () => {
+    const bn = new BatchNorm1d(3);
+    expect(() => bn.forward(ops.full(getDefaultBackend(), [1, 3], 0))).toThrow(
+      /more than 1 value per channel/,
+    );
+  });
+});
+
+describe('Dropout module', () => {
+  test('training: zeros or x / (1 - p), kept fraction close to 1 - p, fresh mask per call; eval: identity', async () => {
+    for (const b of await bothBackends()) {
+      manualSeed(5);
+      const p = 0.3;
+      const d = new Dropout(p);
+      const n = 20000;
+      const x = ops.tensor(b, positive([n], 43), [n]);
+      const xs = (await x.data()) as Float32Array;
+      const [y1, y2] = await readAll([d.forward(x), d.forward(x)]);
+      let kept = 0;
+      for (let i = 0; i < n; i++) {
+        if (y1[i] !== 0) {
+          kept++;
+          expect(y1[i]).toBeCloseTo(xs[i] / (1 - p), 5);
+        }
+      }
+      expect(Math.abs(kept / n - (1 - p))).toBeLessThan(0.015);
+      expect(Array.from(y2)).not.toEqual(Array.from(y1));
+      d.eval();
+      const [y3] = await readAll(d.forward(x));
+      expect(Array.from(y3)).toEqual(Array.from(xs));
+    }
+  });
+
+  test('the same seed gives the same mask on both backends', async () => {
+    const masks: Float32Array[] = [];
+    for (const b of await bothBackends()) {
+      manualSeed(11);
+      masks.push((await readAll(new Dropout(0.5).forward(ops.full(b, [999], 1))))[0] as Float32Array);
+    }
+    expect(Array.from(masks[1])).toEqual(Array.from(masks[0]));
+  });
+
+  test('gradient flows through the kept elements only, scaled by 1 / (1 - p)', async () => {
+    for (const b of await bothBackends()) {
+      manualSeed(3);
+      const x = leaf(b, new Float32Array(500).fill(1), [500]);
+      const y = new Dropout(0.25).forward(x);
+      F.sum(y).backward();
+      const [yv, gv] = [await y.data(), await x.grad!.data()];
+      expect(Array.from(gv)).toEqual(Array.from(yv));
+      expect(new Set(Array.from(gv).map((v) => v.toFixed(5)))).toEqual(
+        new Set(['0.00000', (1 / 0.75).toFixed(5)]),
+      );
+    }
+  });
+
+  test('p outside [0, 1) is rejected', () => {
+    expect(() => new Dropout(1)).toThrow(/\[0, 1\)/);
+    expect(() => new Dropout(-0.1)).toThrow(/\[0, 1\)/);
+  });
+});
