@@ -23,6 +23,7 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '6400' },
     epochs: { type: 'string', default: '2' },
     'skip-tfjs': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     matmul: { type: 'string', default: '64x784x128,64x128x10,256,1024' },
   },
 });
@@ -34,7 +35,12 @@ const data = await loadBenchData(Number(values.samples));
 const tf = values['skip-tfjs'] ? null : await tfjsSetup(nodeGpu());
 const rows: BenchRow[] = [];
 const epochs = Number(values.epochs);
-const kilnTrain = await benchKilnTraining(gpu.device, data, epochs);
+const { samplesPerSec: kilnTrain, profile } = await benchKilnTraining(
+  gpu.device,
+  data,
+  epochs,
+  values.profile,
+);
 const tfTrain = tf ? await benchTfjsTraining(tf, data, epochs) : null;
 rows.push({
   name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
@@ -63,5 +69,14 @@ for (const r of rows) {
     console.log(
       `${r.name.padEnd(52)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10)}   ratio ${ratio === null ? '-' : `${ratio.toFixed(2)}x`}`,
     );
+}
+if (profile) {
+  const total = profile.reduce((s, k) => s + k.ns, 0);
+  log('\nGPU time per kernel over one profiled epoch (top 15):');
+  for (const k of profile.slice(0, 15)) {
+    log(
+      `${(k.ns / 1e6).toFixed(1).padStart(9)} ms ${((100 * k.ns) / total).toFixed(1).padStart(5)}%  ${String(k.calls).padStart(6)} calls  ${k.label}`,
+    );
+  }
 }
 process.exit(0);

@@ -7,6 +7,7 @@ import { ImageDataset, Subset } from '../src/data/dataset';
 import { loadMnistFromDir } from '../src/data/node';
 import { Compose, Normalize, ToTensor } from '../src/data/transforms';
 import type { ImageDataset as RawImages } from '../src/data/types';
+import type { KernelTime } from '../src/gpu/profiler';
 import { CrossEntropyLoss, SimpleNN } from '../src/nn';
 import { Adam } from '../src/optim';
 import { manualSeed, setDefaultBackend } from '../src/tensor/default';
@@ -37,7 +38,12 @@ export async function loadBenchData(count: number): Promise<BenchData> {
 }
 
 /** Samples per second of Kiln training SimpleNN with the trainer the CLI uses (best epoch of `epochs`). */
-export async function benchKilnTraining(device: GPUDevice, data: BenchData, epochs: number): Promise<number> {
+export async function benchKilnTraining(
+  device: GPUDevice,
+  data: BenchData,
+  epochs: number,
+  profile = false,
+): Promise<{ samplesPerSec: number; profile: KernelTime[] | null }> {
   const backend = new WebGPUBackend(device);
   setDefaultBackend(backend);
   manualSeed(0);
@@ -68,8 +74,15 @@ export async function benchKilnTraining(device: GPUDevice, data: BenchData, epoc
     await backend.sync();
     if (e > 0 || epochs === 1) best = Math.max(best, r.samples / r.seconds);
   }
+  let kernels: KernelTime[] | null = null;
+  if (profile) {
+    // A separate, timed epoch: per-dispatch passes slow it, so it is not counted above.
+    backend.startProfiling();
+    await trainer.trainEpoch();
+    kernels = await backend.profile();
+  }
   dataset.dispose();
-  return best;
+  return { samplesPerSec: best, profile: kernels };
 }
 
 /** The tfjs namespace once its WebGPU backend is ready on Dawn. */

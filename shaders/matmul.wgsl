@@ -103,6 +103,20 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
 // A variant without workgroup memory for CPU adapters (lavapipe, SwiftShader), where barriers
 // and shared arrays are emulated and cost more than they save: each invocation computes a 4x4
 // block straight from global memory, which the CPU's caches serve.
+// Rows and columns past the edge are clamped rather than branched on: their results are never
+// stored, and branch-free loads vectorise on the CPU drivers this variant is for.
+fn load_a_clamped(base: u32, m: u32, k: u32) -> f32 {
+  let mm = min(m, p.M - 1u);
+  if (TRANS_A) { return a[base + k * p.M + mm]; }
+  return a[base + mm * p.K + k];
+}
+
+fn load_b_clamped(base: u32, k: u32, n: u32) -> f32 {
+  let nn = min(n, p.N - 1u);
+  if (TRANS_B) { return b[base + nn * p.K + k]; }
+  return b[base + k * p.N + nn];
+}
+
 @compute @workgroup_size(64)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let blocksN = (p.N + 3u) / 4u;
@@ -115,11 +129,11 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let baseB = p.offsetB + wid.z * p.strideB;
   var acc: array<vec4f, 4>;
   for (var k = 0u; k < p.K; k++) {
-    let bv = vec4f(load_b(baseB, k, col0), load_b(baseB, k, col0 + 1u), load_b(baseB, k, col0 + 2u), load_b(baseB, k, col0 + 3u));
-    acc[0] = fma(vec4f(load_a(baseA, row0, k)), bv, acc[0]);
-    acc[1] = fma(vec4f(load_a(baseA, row0 + 1u, k)), bv, acc[1]);
-    acc[2] = fma(vec4f(load_a(baseA, row0 + 2u, k)), bv, acc[2]);
-    acc[3] = fma(vec4f(load_a(baseA, row0 + 3u, k)), bv, acc[3]);
+    let bv = vec4f(load_b_clamped(baseB, k, col0), load_b_clamped(baseB, k, col0 + 1u), load_b_clamped(baseB, k, col0 + 2u), load_b_clamped(baseB, k, col0 + 3u));
+    acc[0] = fma(vec4f(load_a_clamped(baseA, row0, k)), bv, acc[0]);
+    acc[1] = fma(vec4f(load_a_clamped(baseA, row0 + 1u, k)), bv, acc[1]);
+    acc[2] = fma(vec4f(load_a_clamped(baseA, row0 + 2u, k)), bv, acc[2]);
+    acc[3] = fma(vec4f(load_a_clamped(baseA, row0 + 3u, k)), bv, acc[3]);
   }
   let baseOut = wid.z * p.M * p.N;
   for (var i = 0u; i < 4u; i++) {

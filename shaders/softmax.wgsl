@@ -16,8 +16,10 @@ struct Params {
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-const WG = 64u;
-var<workgroup> scratch: array<f32, 64>;
+// Threads per row: 64, or 1 for narrow rows (10 classes), where barriers would cost more than
+// the parallelism gains.
+override WG: u32 = 64u;
+var<workgroup> scratch: array<f32, WG>;
 
 fn row_id(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.y * nwg.x + wid.x;
@@ -58,7 +60,7 @@ fn log_sum_exp(base: u32, lid: u32) -> f32 {
   return m + log(s);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn log_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }
@@ -68,7 +70,7 @@ fn log_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 }
 
 // d/dx log_softmax: g - exp(y) * sum(g), with y the forward output (in x) and g the upstream grad.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }
@@ -80,7 +82,7 @@ fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 }
 
 // Per-row loss with label smoothing e: -(1 - e) * logp[y] - e / C * sum(logp).
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn cross_entropy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }
@@ -99,7 +101,7 @@ fn cross_entropy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
 }
 
 // Gradient of the mean cross-entropy with respect to the logits, times g[0] (and p.scale).
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn cross_entropy_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }

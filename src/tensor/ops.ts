@@ -14,7 +14,12 @@ export function empty(backend: Backend, shape: readonly number[], dtype: DType =
 }
 
 /** A tensor holding a copy of host data. */
-export function tensor(backend: Backend, data: ArrayLike<number>, shape?: readonly number[], dtype?: DType): Tensor {
+export function tensor(
+  backend: Backend,
+  data: ArrayLike<number>,
+  shape?: readonly number[],
+  dtype?: DType,
+): Tensor {
   const dt = dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
   const arr: TypedArray = dt === 'int32' ? Int32Array.from(data) : Float32Array.from(data);
   const s = shape ?? [arr.length];
@@ -56,7 +61,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a}] and [${b}] cannot be broadcast together`);
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`shapes [${a}] and [${b}] cannot be broadcast together`);
     out.push(da === 1 ? db : da);
   }
   return out;
@@ -87,13 +93,31 @@ function sameBackend(...ts: Tensor[]): Backend {
 }
 
 /** Reads `x` through strides into a new contiguous tensor of `shape`, applying a unary op. */
-function strided(op: UnaryOp, x: Tensor, shape: readonly number[], strides: number[], extra: KernelParams = {}): Tensor {
+function strided(
+  op: UnaryOp,
+  x: Tensor,
+  shape: readonly number[],
+  strides: number[],
+  extra: KernelParams = {},
+): Tensor {
   const out = empty(x.backend, shape, op === 'copy' ? x.dtype : 'float32');
   const contiguous = strides.every((s, i) => s === contiguousStrides(shape)[i]);
   x.backend.run({
     kernel: 'unary',
     buffers: { a: x.storage, out: out.storage },
-    params: { n: out.size, rank: shape.length, alpha: 0, beta: 0, seed: 0, shape: pack(shape), strideA: pack(strides), strideB: pack([]), offsetA: 0, offsetB: 0, ...extra },
+    params: {
+      n: out.size,
+      rank: shape.length,
+      alpha: 0,
+      beta: 0,
+      seed: 0,
+      shape: pack(shape),
+      strideA: pack(strides),
+      strideB: pack([]),
+      offsetA: 0,
+      offsetB: 0,
+      ...extra,
+    },
     constants: { OP: UNARY[op], CONTIGUOUS: contiguous },
     dynamic: extra.seed !== undefined,
   });
@@ -129,7 +153,18 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, alpha = 0): Tensor {
   backend.run({
     kernel: 'binary',
     buffers: { a: a.storage, b: b.storage, out: out.storage },
-    params: { n: out.size, rank: shape.length, alpha, beta: 0, seed: 0, shape: pack(shape), strideA: pack(sa), strideB: pack(sb), offsetA: 0, offsetB: 0 },
+    params: {
+      n: out.size,
+      rank: shape.length,
+      alpha,
+      beta: 0,
+      seed: 0,
+      shape: pack(shape),
+      strideA: pack(sa),
+      strideB: pack(sb),
+      offsetA: 0,
+      offsetB: 0,
+    },
     constants: { OP: BINARY[op], CONTIGUOUS: contiguous },
   });
   return out;
@@ -142,7 +177,12 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     throw new Error(`permute dims [${dims}] do not match a tensor of ${x.ndim} dimensions`);
   }
   const src = contiguousStrides(x.shape);
-  return strided('copy', x, dims.map((d) => x.shape[d]), dims.map((d) => src[d]));
+  return strided(
+    'copy',
+    x,
+    dims.map((d) => x.shape[d]),
+    dims.map((d) => src[d]),
+  );
 }
 
 /** A contiguous copy expanded to `shape` (broadcasting), like torch.expand(...).contiguous(). */
@@ -156,7 +196,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 export function normDims(dims: number | readonly number[] | undefined, ndim: number): number[] {
   const list = dims === undefined ? [...Array(ndim).keys()] : typeof dims === 'number' ? [dims] : [...dims];
   const out = list.map((d) => (d < 0 ? d + ndim : d));
-  for (const d of out) if (d < 0 || d >= Math.max(ndim, 1)) throw new Error(`dim ${d} out of range for ${ndim} dimensions`);
+  for (const d of out)
+    if (d < 0 || d >= Math.max(ndim, 1)) throw new Error(`dim ${d} out of range for ${ndim} dimensions`);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
@@ -164,7 +205,13 @@ export function normDims(dims: number | readonly number[] | undefined, ndim: num
  * Reduces over `dims` (all by default). `scale` multiplies sums (1/n makes a mean). Adjacent
  * dims reduce in one kernel; scattered ones are first permuted to the end.
  */
-export function reduce(op: ReduceOp, x: Tensor, dims?: number | readonly number[], keepdim = false, scale = 1): Tensor {
+export function reduce(
+  op: ReduceOp,
+  x: Tensor,
+  dims?: number | readonly number[],
+  keepdim = false,
+  scale = 1,
+): Tensor {
   const backend = sameBackend(x);
   const d = normDims(dims, x.ndim);
   const outShape = x.shape.flatMap((s, i) => (d.includes(i) ? (keepdim ? [1] : []) : [s]));
@@ -231,20 +278,43 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const [br, bc] = b.shape.slice(-2);
   const [M, K] = opts.transA ? [ac, ar] : [ar, ac];
   const [K2, N] = opts.transB ? [bc, br] : [br, bc];
-  if (K !== K2) throw new Error(`matmul shapes [${a.shape}]${opts.transA ? 'ᵀ' : ''} and [${b.shape}]${opts.transB ? 'ᵀ' : ''} do not match (${K} vs ${K2})`);
+  if (K !== K2)
+    throw new Error(
+      `matmul shapes [${a.shape}]${opts.transA ? 'ᵀ' : ''} and [${b.shape}]${opts.transB ? 'ᵀ' : ''} do not match (${K} vs ${K2})`,
+    );
   const ba = a.ndim === 3 ? a.shape[0] : 1;
   const bb = b.ndim === 3 ? b.shape[0] : 1;
   if (ba !== bb && ba !== 1 && bb !== 1) throw new Error(`matmul batch sizes ${ba} and ${bb} differ`);
   const batch = Math.max(ba, bb);
-  if (opts.bias && (opts.bias.ndim !== 1 || opts.bias.shape[0] !== N)) throw new Error(`bias of shape [${opts.bias.shape}] does not match ${N} columns`);
+  if (opts.bias && (opts.bias.ndim !== 1 || opts.bias.shape[0] !== N))
+    throw new Error(`bias of shape [${opts.bias.shape}] does not match ${N} columns`);
   const out = empty(backend, a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N]);
   backend.run({
     kernel: 'matmul',
-    buffers: { a: a.storage, b: b.storage, bias: opts.bias?.storage ?? placeholder(backend), out: out.storage },
-    params: { M, N, K, batch, strideA: ba === 1 ? 0 : M * K, strideB: bb === 1 ? 0 : K * N, offsetA: 0, offsetB: 0 },
+    buffers: {
+      a: a.storage,
+      b: b.storage,
+      bias: opts.bias?.storage ?? placeholder(backend),
+      out: out.storage,
+    },
+    params: {
+      M,
+      N,
+      K,
+      batch,
+      strideA: ba === 1 ? 0 : M * K,
+      strideB: bb === 1 ? 0 : K * N,
+      offsetA: 0,
+      offsetB: 0,
+    },
     constants: { TRANS_A: !!opts.transA, TRANS_B: !!opts.transB, HAS_BIAS: !!opts.bias, RELU: !!opts.relu },
   });
   return out;
+}
+
+/** Threads per row for the softmax family: one for narrow rows (no barriers), else a workgroup of 64. */
+function rowThreads(cols: number): { WG: number } {
+  return { WG: cols <= 32 ? 1 : 64 };
 }
 
 function rowsCols(x: Tensor): [number, number] {
@@ -257,7 +327,12 @@ export function logSoftmax(x: Tensor): Tensor {
   const backend = sameBackend(x);
   const [rows, cols] = rowsCols(x);
   const out = empty(backend, x.shape);
-  backend.run({ kernel: 'logSoftmax', buffers: { x: x.storage, out: out.storage }, params: { rows, cols, smoothing: 0, scale: 1 } });
+  backend.run({
+    kernel: 'logSoftmax',
+    buffers: { x: x.storage, out: out.storage },
+    params: { rows, cols, smoothing: 0, scale: 1 },
+    constants: rowThreads(cols),
+  });
   return out;
 }
 
@@ -266,14 +341,21 @@ export function logSoftmaxBackward(y: Tensor, g: Tensor): Tensor {
   const backend = sameBackend(y, g);
   const [rows, cols] = rowsCols(y);
   const out = empty(backend, y.shape);
-  backend.run({ kernel: 'logSoftmaxBackward', buffers: { x: y.storage, g: g.storage, out: out.storage }, params: { rows, cols, smoothing: 0, scale: 1 } });
+  backend.run({
+    kernel: 'logSoftmaxBackward',
+    buffers: { x: y.storage, g: g.storage, out: out.storage },
+    params: { rows, cols, smoothing: 0, scale: 1 },
+    constants: rowThreads(cols),
+  });
   return out;
 }
 
 function checkLabels(logits: Tensor, labels: Tensor): [number, number] {
   if (logits.ndim !== 2) throw new Error(`cross-entropy expects logits [N, C], got [${logits.shape}]`);
   if (labels.dtype !== 'int32' || labels.ndim !== 1 || labels.shape[0] !== logits.shape[0]) {
-    throw new Error(`cross-entropy expects int32 labels [${logits.shape[0]}], got ${labels.dtype} [${labels.shape}]`);
+    throw new Error(
+      `cross-entropy expects int32 labels [${logits.shape[0]}], got ${labels.dtype} [${labels.shape}]`,
+    );
   }
   return [logits.shape[0], logits.shape[1]];
 }
@@ -283,12 +365,23 @@ export function crossEntropyRows(logits: Tensor, labels: Tensor, smoothing = 0):
   const backend = sameBackend(logits, labels);
   const [rows, cols] = checkLabels(logits, labels);
   const out = empty(backend, [rows]);
-  backend.run({ kernel: 'crossEntropy', buffers: { x: logits.storage, labels: labels.storage, out: out.storage }, params: { rows, cols, smoothing, scale: 1 } });
+  backend.run({
+    kernel: 'crossEntropy',
+    buffers: { x: logits.storage, labels: labels.storage, out: out.storage },
+    params: { rows, cols, smoothing, scale: 1 },
+    constants: rowThreads(cols),
+  });
   return out;
 }
 
 /** d(mean cross-entropy)/d(logits) times the scalar tensor g (the upstream gradient) and `scale`. */
-export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor, smoothing = 0, scale = 1): Tensor {
+export function crossEntropyBackward(
+  logits: Tensor,
+  labels: Tensor,
+  g: Tensor,
+  smoothing = 0,
+  scale = 1,
+): Tensor {
   const backend = sameBackend(logits, labels, g);
   const [rows, cols] = checkLabels(logits, labels);
   const out = empty(backend, logits.shape);
@@ -296,6 +389,7 @@ export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor, 
     kernel: 'crossEntropyBackward',
     buffers: { x: logits.storage, labels: labels.storage, g: g.storage, out: out.storage },
     params: { rows, cols, smoothing, scale },
+    constants: rowThreads(cols),
   });
   return out;
 }
@@ -305,16 +399,32 @@ export function gatherRows(src: Tensor, index: Tensor, offset: number, count: nu
   const backend = sameBackend(src, index);
   const rowSize = numel(src.shape.slice(1));
   const out = empty(backend, [count, ...src.shape.slice(1)], src.dtype);
-  backend.run({ kernel: 'gatherRows', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean: 0, stdev: 1 } });
+  backend.run({
+    kernel: 'gatherRows',
+    buffers: { src: src.storage, index: index.storage, out: out.storage },
+    params: { rows: count, rowSize, indexOffset: offset, mean: 0, stdev: 1 },
+  });
   return out;
 }
 
 /** Images stored as uint8 bytes (see bytes()), gathered by index and normalised: (x/255 - mean)/std. */
-export function gatherImages(src: Tensor, index: Tensor, offset: number, count: number, sampleShape: readonly number[], mean: number, std: number): Tensor {
+export function gatherImages(
+  src: Tensor,
+  index: Tensor,
+  offset: number,
+  count: number,
+  sampleShape: readonly number[],
+  mean: number,
+  std: number,
+): Tensor {
   const backend = sameBackend(src, index);
   const rowSize = numel(sampleShape);
   const out = empty(backend, [count, ...sampleShape]);
-  backend.run({ kernel: 'gatherBytes', buffers: { src: src.storage, index: index.storage, outf: out.storage }, params: { rows: count, rowSize, indexOffset: offset, mean, stdev: std } });
+  backend.run({
+    kernel: 'gatherBytes',
+    buffers: { src: src.storage, index: index.storage, outf: out.storage },
+    params: { rows: count, rowSize, indexOffset: offset, mean, stdev: std },
+  });
   return out;
 }
 
@@ -322,7 +432,11 @@ export function gatherImages(src: Tensor, index: Tensor, offset: number, count: 
 export function gatherLabels(src: Tensor, index: Tensor, offset: number, count: number): Tensor {
   const backend = sameBackend(src, index);
   const out = empty(backend, [count], 'int32');
-  backend.run({ kernel: 'gatherLabels', buffers: { src: src.storage, index: index.storage, out: out.storage }, params: { rows: count, rowSize: 1, indexOffset: offset, mean: 0, stdev: 1 } });
+  backend.run({
+    kernel: 'gatherLabels',
+    buffers: { src: src.storage, index: index.storage, out: out.storage },
+    params: { rows: count, rowSize: 1, indexOffset: offset, mean: 0, stdev: 1 },
+  });
   return out;
 }
 
@@ -346,7 +460,11 @@ export function im2col(x: Tensor, g: Conv2dGeometry): Tensor {
   const [OH, OW] = outputSize(H, W, g);
   const k = g.kernelSize;
   const out = empty(backend, [N, C * k * k, OH * OW]);
-  backend.run({ kernel: 'im2col', buffers: { src: x.storage, out: out.storage }, params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding } });
+  backend.run({
+    kernel: 'im2col',
+    buffers: { src: x.storage, out: out.storage },
+    params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding },
+  });
   return out;
 }
 
@@ -357,7 +475,11 @@ export function col2im(cols: Tensor, inputShape: readonly number[], g: Conv2dGeo
   const [OH, OW] = outputSize(H, W, g);
   const k = g.kernelSize;
   const out = empty(backend, inputShape);
-  backend.run({ kernel: 'col2im', buffers: { src: cols.storage, out: out.storage }, params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding } });
+  backend.run({
+    kernel: 'col2im',
+    buffers: { src: cols.storage, out: out.storage },
+    params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding },
+  });
   return out;
 }
 
@@ -374,15 +496,28 @@ export function maxPool2d(x: Tensor, g: Conv2dGeometry): { out: Tensor; indices:
   const [OH, OW] = outputSize(H, W, g);
   const out = empty(backend, [N, C, OH, OW]);
   const indices = empty(backend, [N, C, OH, OW], 'int32');
-  backend.run({ kernel: 'maxPool', buffers: { src: x.storage, out: out.storage, indices: indices.storage }, params: poolParams(x.shape, g, out.size) });
+  backend.run({
+    kernel: 'maxPool',
+    buffers: { src: x.storage, out: out.storage, indices: indices.storage },
+    params: poolParams(x.shape, g, out.size),
+  });
   return { out, indices };
 }
 
 /** Routes the output gradient of max pooling back to the winning inputs. */
-export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: readonly number[], g: Conv2dGeometry): Tensor {
+export function maxPool2dBackward(
+  grad: Tensor,
+  indices: Tensor,
+  inputShape: readonly number[],
+  g: Conv2dGeometry,
+): Tensor {
   const backend = sameBackend(grad, indices);
   const out = empty(backend, inputShape);
-  backend.run({ kernel: 'maxPoolBackward', buffers: { src: grad.storage, argmax: indices.storage, out: out.storage }, params: poolParams(inputShape, g, out.size) });
+  backend.run({
+    kernel: 'maxPoolBackward',
+    buffers: { src: grad.storage, argmax: indices.storage, out: out.storage },
+    params: poolParams(inputShape, g, out.size),
+  });
   return out;
 }
 
@@ -392,7 +527,11 @@ export function avgPool2d(x: Tensor, g: Conv2dGeometry): Tensor {
   const [N, C, H, W] = x.shape;
   const [OH, OW] = outputSize(H, W, g);
   const out = empty(backend, [N, C, OH, OW]);
-  backend.run({ kernel: 'avgPool', buffers: { src: x.storage, out: out.storage }, params: poolParams(x.shape, g, out.size) });
+  backend.run({
+    kernel: 'avgPool',
+    buffers: { src: x.storage, out: out.storage },
+    params: poolParams(x.shape, g, out.size),
+  });
   return out;
 }
 
@@ -400,6 +539,10 @@ export function avgPool2d(x: Tensor, g: Conv2dGeometry): Tensor {
 export function avgPool2dBackward(grad: Tensor, inputShape: readonly number[], g: Conv2dGeometry): Tensor {
   const backend = sameBackend(grad);
   const out = empty(backend, inputShape);
-  backend.run({ kernel: 'avgPoolBackward', buffers: { src: grad.storage, out: out.storage }, params: poolParams(inputShape, g, out.size) });
+  backend.run({
+    kernel: 'avgPoolBackward',
+    buffers: { src: grad.storage, out: out.storage },
+    params: poolParams(inputShape, g, out.size),
+  });
   return out;
 }

@@ -13,10 +13,20 @@ import optim from '../../shaders/optim.wgsl?raw';
 import pool from '../../shaders/pool.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import softmax from '../../shaders/softmax.wgsl?raw';
+import { type KernelTime, Profiler } from '../gpu/profiler';
 import type { Backend, KernelCall, MemoryInfo, Storage } from './backend';
 import { KERNELS, type ShaderFamily } from './kernels';
 
-const SOURCES: Record<ShaderFamily, string> = { elementwise, reduce, matmul, softmax, gather, optim, conv, pool };
+const SOURCES: Record<ShaderFamily, string> = {
+  elementwise,
+  reduce,
+  matmul,
+  softmax,
+  gather,
+  optim,
+  conv,
+  pool,
+};
 
 /** A pooled GPU buffer. `lastUse` is the submission serial of the last command that touched it. */
 interface PooledBuffer {
@@ -47,13 +57,17 @@ function sizeClass(bytes: number): number {
 /** Runs kernels on a GPUDevice. */
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
-  private readonly modules = new Map<ShaderFamily, { module: GPUShaderModule; defs: ShaderDataDefinitions }>();
+  private readonly modules = new Map<
+    ShaderFamily,
+    { module: GPUShaderModule; defs: ShaderDataDefinitions }
+  >();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly free_ = new Map<number, PooledBuffer[]>();
   private readonly transient: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | null = null;
+  private profiler: Profiler | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private serial = 1;
   private inUse = 0;
@@ -161,7 +175,9 @@ export class WebGPUBackend implements Backend {
     const pipeline = this.pipeline(call, module);
     const uniformName = 'uniform' in def ? def.uniform : 'p';
     const uniform = this.uniform(call, defs, uniformName);
-    const entries: GPUBindGroupEntry[] = [{ binding: defs.uniforms[uniformName].binding, resource: { buffer: uniform } }];
+    const entries: GPUBindGroupEntry[] = [
+      { binding: defs.uniforms[uniformName].binding, resource: { buffer: uniform } },
+    ];
     let key = `${call.kernel}|${JSON.stringify(call.constants ?? {})}|${(uniform as { kilnId?: number }).kilnId}`;
     for (const name in call.buffers) {
       const { pooled } = call.buffers[name] as GpuStorage;
@@ -173,13 +189,27 @@ export class WebGPUBackend implements Backend {
     }
     let group = call.dynamic ? undefined : this.bindGroups.get(key);
     if (!group) {
-      group = this.device.createBindGroup({ label: `kiln:${call.kernel}`, layout: pipeline.getBindGroupLayout(0), entries });
+      group = this.device.createBindGroup({
+        label: `kiln:${call.kernel}`,
+        layout: pipeline.getBindGroupLayout(0),
+        entries,
+      });
       if (!call.dynamic) {
         if (this.bindGroups.size > 20000) this.bindGroups.clear();
         this.bindGroups.set(key, group);
       }
     }
+    if (this.profiler?.full) this.flush();
     this.encoder ??= this.device.createCommandEncoder({ label: 'kiln:step' });
+    if (this.profiler) {
+      // Profiling times each dispatch in a pass of its own, named by kernel and constants.
+      this.endPass();
+      const label = `${call.kernel}${call.constants ? ` ${JSON.stringify(call.constants)}` : ''}`;
+      this.pass = this.encoder.beginComputePass({
+        label,
+        timestampWrites: this.profiler.passTimestamps(label),
+      });
+    }
     this.pass ??= this.encoder.beginComputePass({ label: 'kiln:pass' });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, group);
@@ -188,10 +218,24 @@ export class WebGPUBackend implements Backend {
     this.dispatches++;
   }
 
+  /** Starts timing every dispatch (needs the adapter's timestamp-query feature). */
+  startProfiling(): void {
+    this.profiler ??= new Profiler(this.device);
+  }
+
+  /** GPU time per kernel since startProfiling(), largest first. */
+  async profile(): Promise<KernelTime[]> {
+    if (!this.profiler) throw new Error('profiling was not started');
+    await this.sync();
+    return this.profiler.report();
+  }
+
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    const afterSubmit = this.profiler?.resolveInto(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    afterSubmit?.();
     this.encoder = null;
     this.serial++;
     this.submissions++;
@@ -229,7 +273,10 @@ export class WebGPUBackend implements Backend {
     let s = this.modules.get(family);
     if (!s) {
       const code = SOURCES[family];
-      s = { module: this.device.createShaderModule({ label: `kiln:${family}.wgsl`, code }), defs: makeShaderDataDefinitions(code) };
+      s = {
+        module: this.device.createShaderModule({ label: `kiln:${family}.wgsl`, code }),
+        defs: makeShaderDataDefinitions(code),
+      };
       this.modules.set(family, s);
     }
     return s;
