@@ -28,8 +28,10 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /** Computes gradients of `root` (a scalar unless `grad` is given) into every leaf's `.grad`. */
 export function backward(root: Tensor, grad?: Tensor): void {
-  if (!root.requiresGrad) throw new Error('backward() on a tensor that does not require grad (did you call it inside noGrad?)');
-  if (!grad && root.size !== 1) throw new Error(`backward() needs a gradient for a non-scalar of shape [${root.shape}]`);
+  if (!root.requiresGrad)
+    throw new Error('backward() on a tensor that does not require grad (did you call it inside noGrad?)');
+  if (!grad && root.size !== 1)
+    throw new Error(`backward() needs a gradient for a non-scalar of shape [${root.shape}]`);
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>([[root, grad ?? ops.full(root.backend, root.shape, 1)]]);
     for (const t of topoOrder(root)) {

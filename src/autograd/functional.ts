@@ -8,7 +8,12 @@ import { type GradNode, Tensor } from '../tensor/tensor';
 import { isGradEnabled } from './grad_mode';
 
 /** Marks `out` as produced by `op` from `inputs`, when any input needs a gradient. */
-export function record(out: Tensor, op: string, inputs: (Tensor | undefined)[], saved: GradNode['saved'] = {}): Tensor {
+export function record(
+  out: Tensor,
+  op: string,
+  inputs: (Tensor | undefined)[],
+  saved: GradNode['saved'] = {},
+): Tensor {
   if (isGradEnabled() && inputs.some((t) => t?.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = { op, inputs: inputs as Tensor[], saved };
@@ -22,7 +27,8 @@ export type Operand = Tensor | number;
 function arith(op: 'add' | 'sub' | 'mul' | 'div', a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') {
     // Scalars fold into one affine kernel: x*scale + shift.
-    const [scale, shift] = op === 'add' ? [1, b] : op === 'sub' ? [1, -b] : op === 'mul' ? [b, 0] : [1 / b, 0];
+    const [scale, shift] =
+      op === 'add' ? [1, b] : op === 'sub' ? [1, -b] : op === 'mul' ? [b, 0] : [1 / b, 0];
     return record(ops.unary('affine', a, scale, shift), 'affine', [a], { scale });
   }
   return record(ops.binary(op as BinaryOp, a, b), op, [a, b]);
@@ -123,7 +129,9 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   if (x.ndim !== 2) throw new Error(`linear expects input [N, in_features], got [${x.shape}]`);
   if (x.shape[1] !== weight.shape[1]) {
-    throw new Error(`linear: input has ${x.shape[1]} features but the weight expects ${weight.shape[1]} (weight [${weight.shape}])`);
+    throw new Error(
+      `linear: input has ${x.shape[1]} features but the weight expects ${weight.shape[1]} (weight [${weight.shape}])`,
+    );
   }
   return record(ops.matmul(x, weight, { transB: true, bias }), 'linear', [x, weight, bias]);
 }
@@ -156,7 +164,11 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: LossOptions =
 
 /** One-hot float rows [N, C] from int32 labels [N]. */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
-  const classes = ops.tensor(labels.backend, Float32Array.from({ length: numClasses }, (_, i) => i), [1, numClasses]);
+  const classes = ops.tensor(
+    labels.backend,
+    Float32Array.from({ length: numClasses }, (_, i) => i),
+    [1, numClasses],
+  );
   return ops.binary('eq', ops.unary('intToFloat', labels).alias([labels.shape[0], 1]), classes);
 }
 
@@ -183,7 +195,8 @@ export interface WindowOptions {
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: WindowOptions = {}): Tensor {
   if (x.ndim !== 4) throw new Error(`conv2d expects input [N, C, H, W], got [${x.shape}]`);
   const [OC, C, k] = weight.shape;
-  if (x.shape[1] !== C) throw new Error(`conv2d: input has ${x.shape[1]} channels but the weight expects ${C}`);
+  if (x.shape[1] !== C)
+    throw new Error(`conv2d: input has ${x.shape[1]} channels but the weight expects ${C}`);
   const geometry = { kernelSize: k, stride: opts.stride ?? 1, padding: opts.padding ?? 0 };
   const [OH, OW] = ops.outputSize(x.shape[2], x.shape[3], geometry);
   const cols = ops.im2col(x, geometry);

@@ -25,7 +25,10 @@ const [x0, x1] = [(n: GradNode) => n.inputs[0], (n: GradNode) => n.inputs[1]];
 export const RULES: Record<string, Rule> = {
   add: (g, n) => [sumTo(g, x0(n).shape), sumTo(g, x1(n).shape)],
   sub: (g, n) => [sumTo(g, x0(n).shape), sumTo(ops.unary('neg', g), x1(n).shape)],
-  mul: (g, n) => [sumTo(ops.binary('mul', g, x1(n)), x0(n).shape), sumTo(ops.binary('mul', g, x0(n)), x1(n).shape)],
+  mul: (g, n) => [
+    sumTo(ops.binary('mul', g, x1(n)), x0(n).shape),
+    sumTo(ops.binary('mul', g, x0(n)), x1(n).shape),
+  ],
   div: (g, n, out) => [
     sumTo(ops.binary('div', g, x1(n)), x0(n).shape),
     // d(a/b)/db = -(a/b)/b
@@ -89,7 +92,13 @@ export const RULES: Record<string, Rule> = {
   },
   logSoftmax: (g, _n, out) => [ops.logSoftmaxBackward(out, g)],
   crossEntropy: (g, n) => [
-    ops.crossEntropyBackward(x0(n), saved<Tensor>(n, 'labels'), g, saved<number>(n, 'smoothing'), saved<number>(n, 'scale')),
+    ops.crossEntropyBackward(
+      x0(n),
+      saved<Tensor>(n, 'labels'),
+      g,
+      saved<number>(n, 'smoothing'),
+      saved<number>(n, 'scale'),
+    ),
   ],
   conv2d: (g, n) => {
     const [x, w] = [x0(n), x1(n)];
@@ -103,7 +112,9 @@ export const RULES: Record<string, Rule> = {
     const gb = n.inputs[2] ? ops.reduce('sum', g3, [0, 2]) : null;
     return [gx, gw, gb];
   },
-  maxPool2d: (g, n) => [ops.maxPool2dBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape, saved(n, 'geometry'))],
+  maxPool2d: (g, n) => [
+    ops.maxPool2dBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape, saved(n, 'geometry')),
+  ],
   avgPool2d: (g, n) => [ops.avgPool2dBackward(g, x0(n).shape, saved(n, 'geometry'))],
   dropout: (g, n) => [ops.dropoutMask(g, saved<number>(n, 'p'), saved<number>(n, 'seed'))],
 };

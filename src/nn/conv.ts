@@ -26,7 +26,11 @@ export class Conv2d extends Module {
     super();
     this.stride = opts.stride ?? 1;
     this.padding = opts.padding ?? 0;
-    const init = defaultWeightAndBias(this.backend, [outChannels, inChannels, kernelSize, kernelSize], opts.bias !== false);
+    const init = defaultWeightAndBias(
+      this.backend,
+      [outChannels, inChannels, kernelSize, kernelSize],
+      opts.bias !== false,
+    );
     this.weight = new Parameter(init.weight);
     if (init.bias) this.bias = new Parameter(init.bias);
   }

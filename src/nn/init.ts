@@ -24,10 +24,17 @@ export function constant(backend: Backend, shape: number[], value: number): Tens
  * kaiming_uniform_(w, a=sqrt(5)), PyTorch's default for Linear and Conv2d weights: the bound
  * works out to 1/sqrt(fan_in). The bias bound is the same 1/sqrt(fan_in).
  */
-export function defaultWeightAndBias(backend: Backend, shape: number[], bias: boolean): { weight: Tensor; bias?: Tensor } {
+export function defaultWeightAndBias(
+  backend: Backend,
+  shape: number[],
+  bias: boolean,
+): { weight: Tensor; bias?: Tensor } {
   const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
   const gain = Math.sqrt(2 / (1 + 5));
   const bound = gain * Math.sqrt(3 / fanIn);
   const weight = uniform(backend, shape, bound);
-  return { weight, bias: bias ? uniform(backend, [shape[0]], fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0) : undefined };
+  return {
+    weight,
+    bias: bias ? uniform(backend, [shape[0]], fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0) : undefined,
+  };
 }

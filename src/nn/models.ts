@@ -25,7 +25,11 @@ export function buildLayer(l: LayerSpec): Module {
     case 'Linear':
       return new Linear(l.inFeatures, l.outFeatures, { bias: l.bias });
     case 'Conv2d':
-      return new Conv2d(l.inChannels, l.outChannels, l.kernelSize, { stride: l.stride, padding: l.padding, bias: l.bias });
+      return new Conv2d(l.inChannels, l.outChannels, l.kernelSize, {
+        stride: l.stride,
+        padding: l.padding,
+        bias: l.bias,
+      });
     case 'MaxPool2d':
       return new MaxPool2d(l.kernelSize, { stride: l.stride, padding: l.padding });
     case 'AvgPool2d':

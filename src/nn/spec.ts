@@ -83,7 +83,8 @@ export function specError(spec: ModelSpec): string | null {
   if (spec.layers.length === 0) return 'the model has no layers';
   const infos = inferShapes(spec);
   const i = infos.findIndex((x) => x.error);
-  if (i >= 0) return `layer ${i} (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}): ${infos[i].error}`;
+  if (i >= 0)
+    return `layer ${i} (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}): ${infos[i].error}`;
   const out = infos[infos.length - 1].outShape;
   if (out.length !== 1) return `the model must end in a flat output of class scores, not [${out.join(', ')}]`;
   return null;
@@ -110,7 +111,9 @@ function inferLayer(layer: LayerSpec, shape: number[]): LayerInfo {
       if (!positiveInt(layer.inFeatures) || !positiveInt(layer.outFeatures))
         return fail('in_features and out_features must be positive integers');
       if (shape.length !== 1)
-        return fail(`expects a flat input of ${layer.inFeatures} features, got [${shape.join(', ')}]: add a Flatten`);
+        return fail(
+          `expects a flat input of ${layer.inFeatures} features, got [${shape.join(', ')}]: add a Flatten`,
+        );
       if (shape[0] !== layer.inFeatures)
         return fail(`in_features is ${layer.inFeatures} but the input has ${shape[0]} features`);
       const bias = layer.bias !== false;
@@ -120,10 +123,14 @@ function inferLayer(layer: LayerSpec, shape: number[]): LayerInfo {
       const { inChannels, outChannels, kernelSize: k } = layer;
       const stride = layer.stride ?? 1;
       const padding = layer.padding ?? 0;
-      if (![inChannels, outChannels, k, stride].every(positiveInt) || !(Number.isInteger(padding) && padding >= 0))
+      if (
+        ![inChannels, outChannels, k, stride].every(positiveInt) ||
+        !(Number.isInteger(padding) && padding >= 0)
+      )
         return fail('channels, kernel size and stride must be positive integers, padding non-negative');
       if (shape.length !== 3) return fail(`expects a [C, H, W] input, got [${shape.join(', ')}]`);
-      if (shape[0] !== inChannels) return fail(`in_channels is ${inChannels} but the input has ${shape[0]} channels`);
+      if (shape[0] !== inChannels)
+        return fail(`in_channels is ${inChannels} but the input has ${shape[0]} channels`);
       const [h, w] = [shape[1], shape[2]].map((d) => Math.floor((d + 2 * padding - k) / stride) + 1);
       if (h < 1 || w < 1) return fail(`kernel ${k} is larger than the padded input ${shape[1]}x${shape[2]}`);
       if (2 * padding > k) return fail('padding must be at most half the kernel size');
@@ -245,10 +252,15 @@ export const PRESETS: Record<string, ModelSpec> = {
 export function parseSpec(text: string, inputShape: number[], name = 'custom'): ModelSpec {
   const layers: LayerSpec[] = [];
   let shape = inputShape;
-  for (const [i, token] of text.split(',').map((t) => t.trim()).filter(Boolean).entries()) {
+  for (const [i, token] of text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .entries()) {
     const [kind, ...rawArgs] = token.split(':');
     const args = rawArgs.map(Number);
-    if (args.some((a) => Number.isNaN(a))) throw new Error(`layer ${i} "${token}": arguments must be numbers`);
+    if (args.some((a) => Number.isNaN(a)))
+      throw new Error(`layer ${i} "${token}": arguments must be numbers`);
     const need = (n: number, usage: string) => {
       if (args.length < n) throw new Error(`layer ${i} "${token}": expected ${usage}`);
     };
@@ -256,17 +268,33 @@ export function parseSpec(text: string, inputShape: number[], name = 'custom'): 
     switch (kind.toLowerCase()) {
       case 'linear':
         need(1, 'linear:OUT_FEATURES');
-        layer = { type: 'Linear', inFeatures: shape.length === 1 ? shape[0] : prod(shape), outFeatures: args[0] };
+        layer = {
+          type: 'Linear',
+          inFeatures: shape.length === 1 ? shape[0] : prod(shape),
+          outFeatures: args[0],
+        };
         break;
       case 'conv':
       case 'conv2d':
         need(2, 'conv:OUT_CHANNELS:KERNEL[:STRIDE[:PADDING]]');
-        layer = { type: 'Conv2d', inChannels: shape[0], outChannels: args[0], kernelSize: args[1], stride: args[2] ?? 1, padding: args[3] ?? 0 };
+        layer = {
+          type: 'Conv2d',
+          inChannels: shape[0],
+          outChannels: args[0],
+          kernelSize: args[1],
+          stride: args[2] ?? 1,
+          padding: args[3] ?? 0,
+        };
         break;
       case 'maxpool':
       case 'avgpool':
         need(1, `${kind}:KERNEL[:STRIDE[:PADDING]]`);
-        layer = { type: kind.toLowerCase() === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d', kernelSize: args[0], stride: args[1] ?? args[0], padding: args[2] ?? 0 };
+        layer = {
+          type: kind.toLowerCase() === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d',
+          kernelSize: args[0],
+          stride: args[1] ?? args[0],
+          padding: args[2] ?? 0,
+        };
         break;
       case 'bn':
       case 'batchnorm':
@@ -279,9 +307,18 @@ export function parseSpec(text: string, inputShape: number[], name = 'custom'): 
         layer = { type: 'LeakyReLU', negativeSlope: args[0] ?? 0.01 };
         break;
       default: {
-        const simple = { flatten: 'Flatten', relu: 'ReLU', gelu: 'GELU', tanh: 'Tanh', sigmoid: 'Sigmoid' } as const;
+        const simple = {
+          flatten: 'Flatten',
+          relu: 'ReLU',
+          gelu: 'GELU',
+          tanh: 'Tanh',
+          sigmoid: 'Sigmoid',
+        } as const;
         const type = simple[kind.toLowerCase() as keyof typeof simple];
-        if (!type) throw new Error(`layer ${i}: unknown layer "${kind}" (known: linear, conv, maxpool, avgpool, bn, dropout, flatten, relu, leakyrelu, gelu, tanh, sigmoid)`);
+        if (!type)
+          throw new Error(
+            `layer ${i}: unknown layer "${kind}" (known: linear, conv, maxpool, avgpool, bn, dropout, flatten, relu, leakyrelu, gelu, tanh, sigmoid)`,
+          );
         layer = { type };
       }
     }

@@ -1,6 +1,6 @@
 import type { Parameter } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
-import { type ParamGroup, type ParamState, Optimizer } from './optimizer';
+import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
 
 /** Options of Adam and AdamW, PyTorch's names and defaults. */
 export interface AdamOptions {
@@ -15,7 +15,12 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean = false;
 
   constructor(params: Parameter[] | Partial<ParamGroup>[], opts: AdamOptions = {}, defaultDecay = 0) {
-    super(params, { lr: opts.lr ?? 1e-3, betas: opts.betas ?? [0.9, 0.999], eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? defaultDecay });
+    super(params, {
+      lr: opts.lr ?? 1e-3,
+      betas: opts.betas ?? [0.9, 0.999],
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? defaultDecay,
+    });
   }
 
   protected update(p: Parameter, grad: Tensor, s: ParamState, g: ParamGroup): void {
@@ -25,8 +30,22 @@ export class Adam extends Optimizer {
     const bc2 = 1 - beta2 ** s.step;
     p.backend.run({
       kernel: 'adam',
-      buffers: { param: p.storage, grad: grad.storage, s1: this.stateTensor(p, s, 'exp_avg').storage, s2: this.stateTensor(p, s, 'exp_avg_sq').storage },
-      params: { n: p.size, lr: g.lr, weightDecay: g.weightDecay as number, c0: beta1, c1: beta2, c2: g.eps as number, c3: g.lr / bc1, c4: Math.sqrt(bc2) },
+      buffers: {
+        param: p.storage,
+        grad: grad.storage,
+        s1: this.stateTensor(p, s, 'exp_avg').storage,
+        s2: this.stateTensor(p, s, 'exp_avg_sq').storage,
+      },
+      params: {
+        n: p.size,
+        lr: g.lr,
+        weightDecay: g.weightDecay as number,
+        c0: beta1,
+        c1: beta2,
+        c2: g.eps as number,
+        c3: g.lr / bc1,
+        c4: Math.sqrt(bc2),
+      },
       constants: { DECOUPLED: this.decoupled },
       dynamic: true,
     });

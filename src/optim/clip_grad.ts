@@ -13,7 +13,8 @@ import { type Tensor, tidy } from '../tensor/tensor';
 export function clipGradNorm_(params: Parameter[], maxNorm: number, normType = 2): Tensor {
   const withGrad = params.filter((p) => p.grad);
   if (!withGrad.length) throw new Error('clipGradNorm_: no parameter has a gradient');
-  if (normType !== 2 && normType !== Number.POSITIVE_INFINITY) throw new Error(`clipGradNorm_ supports normType 2 and Infinity, got ${normType}`);
+  if (normType !== 2 && normType !== Number.POSITIVE_INFINITY)
+    throw new Error(`clipGradNorm_ supports normType 2 and Infinity, got ${normType}`);
   const backend = withGrad[0].backend;
   const total = tidy(() => {
     let acc: Tensor | null = null;
@@ -26,7 +27,11 @@ export function clipGradNorm_(params: Parameter[], maxNorm: number, normType = 2
   });
   tidy(() => {
     // clip_coef = min(max_norm / (total + 1e-6), 1), as torch computes it.
-    const coef = ops.binary('minimum', ops.binary('div', ops.full(backend, [], maxNorm), ops.unary('affine', total, 1, 1e-6)), ops.full(backend, [], 1));
+    const coef = ops.binary(
+      'minimum',
+      ops.binary('div', ops.full(backend, [], maxNorm), ops.unary('affine', total, 1, 1e-6)),
+      ops.full(backend, [], 1),
+    );
     for (const p of withGrad) {
       const scaled = ops.binary('mul', p.grad!, coef);
       p.grad!.dispose();

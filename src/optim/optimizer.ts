@@ -31,9 +31,16 @@ export abstract class Optimizer {
   readonly paramGroups: ParamGroup[];
   protected readonly state = new Map<Parameter, ParamState>();
 
-  constructor(params: Parameter[] | Partial<ParamGroup>[], defaults: Record<string, unknown> & { lr: number }) {
-    const groups = (params.length && !('params' in params[0]) ? [{ params: params as Parameter[] }] : params) as Partial<ParamGroup>[];
-    this.paramGroups = groups.map((g) => ({ ...defaults, ...g, params: [...(g.params ?? [])] }) as ParamGroup);
+  constructor(
+    params: Parameter[] | Partial<ParamGroup>[],
+    defaults: Record<string, unknown> & { lr: number },
+  ) {
+    const groups = (
+      params.length && !('params' in params[0]) ? [{ params: params as Parameter[] }] : params
+    ) as Partial<ParamGroup>[];
+    this.paramGroups = groups.map(
+      (g) => ({ ...defaults, ...g, params: [...(g.params ?? [])] }) as ParamGroup,
+    );
     for (const g of this.paramGroups) if (!(g.lr >= 0)) throw new Error(`Invalid learning rate: ${g.lr}`);
   }
 
@@ -83,11 +90,15 @@ export abstract class Optimizer {
       const s = this.state.get(p);
       if (!s) continue;
       const entry: OptimizerStateDict['state'][number] = { step: s.step };
-      for (const [k, t] of Object.entries(s.tensors)) entry[k] = { shape: [...t.shape], data: (await t.data()) as Float32Array };
+      for (const [k, t] of Object.entries(s.tensors))
+        entry[k] = { shape: [...t.shape], data: (await t.data()) as Float32Array };
       state[i] = entry;
     }
     let next = 0;
-    const param_groups = this.paramGroups.map(({ params: ps, ...hyper }) => ({ ...hyper, params: ps.map(() => next++) }));
+    const param_groups = this.paramGroups.map(({ params: ps, ...hyper }) => ({
+      ...hyper,
+      params: ps.map(() => next++),
+    }));
     return { state, param_groups };
   }
 
@@ -95,11 +106,15 @@ export abstract class Optimizer {
   loadStateDict(sd: OptimizerStateDict): void {
     const params = this.allParams();
     if (sd.param_groups.length !== this.paramGroups.length) {
-      throw new Error(`loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`);
+      throw new Error(
+        `loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`,
+      );
     }
     sd.param_groups.forEach((g, i) => {
       if (g.params.length !== this.paramGroups[i].params.length) {
-        throw new Error(`loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${i}`);
+        throw new Error(
+          `loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${i}`,
+        );
       }
     });
     for (const [i, entry] of Object.entries(sd.state)) {
@@ -107,7 +122,9 @@ export abstract class Optimizer {
       if (!p) throw new Error(`optimizer state for parameter ${i}, which does not exist`);
       for (const [k, v] of Object.entries(entry)) {
         if (k !== 'step' && typeof v === 'object' && v.data.length !== p.size) {
-          throw new Error(`optimizer state ${k} of parameter ${i} has ${v.data.length} values, the parameter has ${p.size}`);
+          throw new Error(
+            `optimizer state ${k} of parameter ${i} has ${v.data.length} values, the parameter has ${p.size}`,
+          );
         }
       }
     }
@@ -124,6 +141,8 @@ export abstract class Optimizer {
       }
       this.state.set(p, s);
     }
-    sd.param_groups.forEach(({ params: _, ...hyper }, i) => Object.assign(this.paramGroups[i], hyper));
+    sd.param_groups.forEach(({ params: _, ...hyper }, i) => {
+      Object.assign(this.paramGroups[i], hyper);
+    });
   }
 }

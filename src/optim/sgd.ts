@@ -1,7 +1,7 @@
 import type { Parameter } from '../nn/module';
 import { placeholder } from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
-import { type ParamGroup, type ParamState, Optimizer } from './optimizer';
+import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
 
 /** Options of SGD, PyTorch's names and defaults. */
 export interface SGDOptions {
@@ -15,7 +15,13 @@ export interface SGDOptions {
 /** Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD). */
 export class SGD extends Optimizer {
   constructor(params: Parameter[] | Partial<ParamGroup>[], opts: SGDOptions = {}) {
-    super(params, { lr: opts.lr ?? 1e-3, momentum: opts.momentum ?? 0, dampening: opts.dampening ?? 0, weightDecay: opts.weightDecay ?? 0, nesterov: opts.nesterov ?? false });
+    super(params, {
+      lr: opts.lr ?? 1e-3,
+      momentum: opts.momentum ?? 0,
+      dampening: opts.dampening ?? 0,
+      weightDecay: opts.weightDecay ?? 0,
+      nesterov: opts.nesterov ?? false,
+    });
     for (const g of this.paramGroups) {
       if (g.nesterov && (!(g.momentum as number) || (g.dampening as number) !== 0)) {
         throw new Error('Nesterov momentum requires a momentum and zero dampening');
@@ -32,7 +38,16 @@ export class SGD extends Optimizer {
         grad: grad.storage,
         s1: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : placeholder(p.backend),
       },
-      params: { n: p.size, lr: g.lr, weightDecay: g.weightDecay as number, c0: momentum, c1: g.dampening as number, c2: g.nesterov ? 1 : 0, c3: s.step === 1 ? 1 : 0, c4: 0 },
+      params: {
+        n: p.size,
+        lr: g.lr,
+        weightDecay: g.weightDecay as number,
+        c0: momentum,
+        c1: g.dampening as number,
+        c2: g.nesterov ? 1 : 0,
+        c3: s.step === 1 ? 1 : 0,
+        c4: 0,
+      },
       dynamic: true,
     });
   }

@@ -5,7 +5,15 @@
 import type { KernelParams } from './backend';
 
 /** Shader files, one per family. */
-export type ShaderFamily = 'elementwise' | 'reduce' | 'matmul' | 'softmax' | 'gather' | 'optim' | 'conv' | 'pool';
+export type ShaderFamily =
+  | 'elementwise'
+  | 'reduce'
+  | 'matmul'
+  | 'softmax'
+  | 'gather'
+  | 'optim'
+  | 'conv'
+  | 'pool';
 
 interface KernelDef {
   family: ShaderFamily;
@@ -34,7 +42,11 @@ export const KERNELS = {
   binary: { family: 'elementwise', entry: 'binary', grid: perElement('n') },
   fill: { family: 'elementwise', entry: 'fill', grid: perElement('n'), uniform: 'fp' },
   reduceRows: { family: 'reduce', entry: 'reduce_rows', grid: perRow('outer') },
-  reduceCols: { family: 'reduce', entry: 'reduce_cols', grid: (p) => spread(Math.ceil((num(p, 'outer') * num(p, 'inner')) / 256)) },
+  reduceCols: {
+    family: 'reduce',
+    entry: 'reduce_cols',
+    grid: (p) => spread(Math.ceil((num(p, 'outer') * num(p, 'inner')) / 256)),
+  },
   matmul: {
     family: 'matmul',
     entry: 'matmul',
@@ -52,8 +64,16 @@ export const KERNELS = {
   logSoftmaxBackward: { family: 'softmax', entry: 'log_softmax_backward', grid: perRow('rows') },
   crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: perRow('rows') },
   crossEntropyBackward: { family: 'softmax', entry: 'cross_entropy_backward', grid: perRow('rows') },
-  gatherRows: { family: 'gather', entry: 'gather_rows', grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)) },
-  gatherBytes: { family: 'gather', entry: 'gather_bytes', grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)) },
+  gatherRows: {
+    family: 'gather',
+    entry: 'gather_rows',
+    grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)),
+  },
+  gatherBytes: {
+    family: 'gather',
+    entry: 'gather_bytes',
+    grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)),
+  },
   gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
   adam: { family: 'optim', entry: 'adam', grid: perElement('n') },
   sgd: { family: 'optim', entry: 'sgd', grid: perElement('n') },
@@ -61,9 +81,17 @@ export const KERNELS = {
   im2col: { family: 'conv', entry: 'im2col', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
   col2im: { family: 'conv', entry: 'col2im', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
   maxPool: { family: 'pool', entry: 'max_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
-  maxPoolBackward: { family: 'pool', entry: 'max_pool_backward', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  maxPoolBackward: {
+    family: 'pool',
+    entry: 'max_pool_backward',
+    grid: (p) => spread(Math.ceil(num(p, 'total') / 256)),
+  },
   avgPool: { family: 'pool', entry: 'avg_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
-  avgPoolBackward: { family: 'pool', entry: 'avg_pool_backward', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  avgPoolBackward: {
+    family: 'pool',
+    entry: 'avg_pool_backward',
+    grid: (p) => spread(Math.ceil(num(p, 'total') / 256)),
+  },
 } satisfies Record<string, KernelDef>;
 
 /** A kernel's name. */
