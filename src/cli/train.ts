@@ -85,6 +85,7 @@ const OPTIONS = {
   dropout: { type: 'string' },
   'label-smoothing': { type: 'string', default: '0' },
   'log-every': { type: 'string', default: '50' },
+  profile: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -100,6 +101,7 @@ const HELP = `Usage: npm run train -- [options]
   --seed N  --no-shuffle  --limit N (first N training samples)  --val-split N (hold out N for validation)
   --dataset mnist|synthetic|idx  --data-dir DIR  --train-images F --train-labels F --test-images F --test-labels F
   --init FILE.safetensors  --save FILE.safetensors  --backend webgpu|cpu  --json  --log-every N
+  --profile               time every GPU kernel (timestamp queries) and print the top ones at the end
   --checkpoint FILE       write a full checkpoint (model, optimizer, scheduler, RNG, data position)
                           after every epoch, or every N with --checkpoint-every N (and after the last)
   --resume FILE           continue the run of a checkpoint exactly; --epochs counts epochs in all
@@ -392,6 +394,14 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const backend = await pickBackend(v.backend, log);
   setDefaultBackend(backend);
+  if (v.profile) {
+    if (!(backend instanceof WebGPUBackend)) throw new UsageError('--profile needs the webgpu backend');
+    try {
+      backend.startProfiling();
+    } catch (e) {
+      throw new UsageError(`--profile: ${(e as Error).message}`);
+    }
+  }
   const data = await loadData(v, config, backend);
   const spec = resumeFrom ? resumeFrom.meta.spec : modelSpec(v, data.inputShape);
   if (spec.inputShape.join() !== data.inputShape.join()) {
@@ -475,6 +485,17 @@ async function main(): Promise<void> {
     if (v.checkpoint && ((e + 1) % checkpointEvery === 0 || e + 1 === config.epochs)) {
       await writeAtomic(v.checkpoint, await captureCheckpoint(run, t.trainLoss));
       if (!v.json) log(`Saved checkpoint (epoch ${e + 1}) to ${v.checkpoint}`);
+    }
+  }
+  if (v.profile && backend instanceof WebGPUBackend) {
+    const kernels = await backend.profile();
+    const total = kernels.reduce((sum, k) => sum + k.ns, 0);
+    log('GPU time per kernel (top 15; each dispatch timed in its own pass, so training ran slower):');
+    for (const k of kernels.slice(0, 15)) {
+      const ms = (k.ns / 1e6).toFixed(1).padStart(9);
+      log(
+        `${ms} ms ${((100 * k.ns) / total).toFixed(1).padStart(5)}% ${String(k.calls).padStart(7)} calls  ${k.label}`,
+      );
     }
   }
   if (v.save) {
