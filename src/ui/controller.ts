@@ -4,6 +4,7 @@
  * actions; they never talk to the worker themselves.
  */
 import type { ModelSpec } from '../nn/spec';
+import { exportPytorch } from '../train/export_pytorch';
 import { WorkerClient } from '../worker/client';
 import type { Backend, FromWorker, MessageOf, TrainConfig } from '../worker/protocol';
 import { RunDb, StorageFullError } from './runs/runDb';
@@ -14,12 +15,6 @@ const store = useKiln;
 
 /** How long run reports are gathered before the page redraws with them. */
 const FLUSH_MS = 500;
-
-/** Steps and epochs a resumed run's worker counts from zero, added back so its charts continue. */
-interface Offset {
-  step: number;
-  epoch: number;
-}
 
 /** Saves `bytes` as a file through a temporary download link. */
 export function downloadBytes(
@@ -51,7 +46,6 @@ class Controller {
   private db: Promise<RunDb | null> = Promise.resolve(null);
   /** Runs whose model the current worker holds (trained or imported since it started). */
   private readonly loaded = new Set<string>();
-  private readonly offsets = new Map<string, Offset>();
   private readonly pending = new Map<number, (p: number[]) => void>();
   private nextRequest = 1;
   private datasetPending = false;
@@ -133,7 +127,7 @@ class Controller {
       case 'metrics':
       case 'status':
       case 'epochEnd': {
-        this.queue.push(this.shift(msg));
+        this.queue.push(msg);
         const settled = msg.type === 'epochEnd' || (msg.type === 'status' && msg.state !== 'running');
         if (settled) {
           this.flush();
@@ -225,18 +219,6 @@ class Controller {
     s.setNotice({ kind: 'error', title: 'The training worker reported an error', message: msg.message });
   }
 
-  /** Adds a resumed run's offset to the worker's counters, so its series continue where they stopped. */
-  private shift<M extends MessageOf<FromWorker, 'metrics' | 'status' | 'epochEnd'>>(msg: M): M {
-    const o = this.offsets.get(msg.runId);
-    if (!o) return msg;
-    const step = msg.step + o.step;
-    const epoch = msg.epoch + o.epoch;
-    if (msg.type === 'metrics')
-      return { ...msg, step, epoch, scalars: msg.scalars.map((x) => ({ ...x, step: x.step + o.step })) };
-    if (msg.type === 'status') return { ...msg, step, epoch, epochs: msg.epochs + o.epoch };
-    return { ...msg, step, epoch };
-  }
-
   private async storeCheckpoint(runId: string, bytes: Uint8Array): Promise<void> {
     store.getState().markCheckpoint(runId);
     await this.guard(async (db) => db.putCheckpoint(runId, bytes));
@@ -303,12 +285,12 @@ class Controller {
       });
       return;
     }
-    // The checkpoint was taken at the end of an epoch: drop what was logged after it, then continue.
+    // The stored checkpoint is a full one (after each epoch, and where a stop happened): the worker
+    // continues its counters exactly. Drop what was logged after it (an interrupted epoch).
     const at = {
       step: run.checkpointStep ?? run.epoch * run.stepsPerEpoch,
       epoch: run.checkpointEpoch ?? run.epoch,
     };
-    this.offsets.set(runId, at);
     store.setState(({ runs }) => ({
       runs: runs.map((r) =>
         r.id === runId
@@ -327,11 +309,10 @@ class Controller {
     }));
     s.setActiveRun(runId);
     this.loaded.add(runId);
-    const epochs = Math.max(1, run.config.epochs - at.epoch);
-    this.send({ type: 'train', runId, model: run.model, config: { ...run.config, epochs }, resume: bytes });
+    this.send({ type: 'train', runId, model: run.model, config: run.config, resume: bytes });
   }
 
-  /** Stops a run after its current step; its last per-epoch checkpoint stays for resuming. */
+  /** Stops a run after its current step; the worker then saves a checkpoint there for resuming. */
   stop(runId: string): void {
     this.send({ type: 'stop', runId });
   }
@@ -364,6 +345,17 @@ class Controller {
   async exportCheckpoint(runId: string, kind: 'checkpoint' | 'model'): Promise<void> {
     const run = store.getState().runs.find((r) => r.id === runId);
     if (!run) return;
+    // A run the worker is not training: its stored checkpoint is the full one to download.
+    if (
+      kind === 'checkpoint' &&
+      !(this.loaded.has(runId) && run.state !== 'stopped' && run.state !== 'finished')
+    ) {
+      const bytes = await (await this.db)?.checkpoint(runId);
+      if (bytes) {
+        downloadBytes(bytes, `${fileStem(run.name)}-checkpoint.safetensors`);
+        return;
+      }
+    }
     if (!(await this.ensureLoaded(run))) {
       store.getState().setNotice({
         kind: 'warn',
@@ -373,6 +365,12 @@ class Controller {
       return;
     }
     this.send({ type: 'exportCheckpoint', runId, kind });
+  }
+
+  /** Downloads `train.py`: the PyTorch program for this run's model and configuration. */
+  exportPytorch(runId: string): void {
+    const run = store.getState().runs.find((r) => r.id === runId);
+    if (run) downloadBytes(exportPytorch(run.model, run.config), 'train.py', 'text/x-python');
   }
 
   /**

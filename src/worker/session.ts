@@ -16,28 +16,40 @@ import { trainValidationSplit } from '../data/split';
 import { Compose, Normalize, ToTensor } from '../data/transforms';
 import type { NamedBytes, ImageDataset as RawImages } from '../data/types';
 import { acquireGpu, NoWebGPUError } from '../gpu/device';
-import { buildModel, CrossEntropyLoss } from '../nn';
-import type { SpecModel } from '../nn/models';
+import { buildModel } from '../nn';
+import type { Module } from '../nn/module';
 import type { ModelSpec } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
-import { manualSeed, setDefaultBackend } from '../tensor/default';
+import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
-import { Generator } from '../tensor/random';
 import { tidy } from '../tensor/tensor';
 import { DeviceLostError, WebGPUBackend } from '../tensor/webgpu';
-import { createOptimizer, createSchedule, type TrainConfig } from '../train/config';
-import { evaluate } from '../train/evaluate';
+import {
+  CHECKPOINT_KEY,
+  captureCheckpoint,
+  createRun,
+  loadModelState,
+  parseCheckpoint,
+  type Run,
+  resumeRun,
+} from '../train/checkpoint';
+import type { TrainConfig } from '../train/config';
+import { type EvalResult, evaluate } from '../train/evaluate';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
-import { DivergenceError, Trainer } from '../train/trainer';
+import { DivergenceError, type Trainer } from '../train/trainer';
 import type { DatasetSource, FromWorker, ToWorker, WorkerErrorKind } from './protocol';
 
-interface Run {
+/** A run the worker holds: a trainable run (model, optimizer, loader...), or a model loaded to evaluate and draw on. */
+interface LiveRun {
   id: string;
   spec: ModelSpec;
-  model: SpecModel;
-  trainer?: Trainer;
+  model: Module;
+  /** Input normalisation the model was trained with. */
+  mean: number;
+  std: number;
+  run?: Run;
   paused: boolean;
   stopped: boolean;
   resumeWaiters: (() => void)[];
@@ -53,7 +65,7 @@ interface LoadedData {
 export class Session {
   private backend: Backend | null = null;
   private data: LoadedData | null = null;
-  private readonly runs = new Map<string, Run>();
+  private readonly runs = new Map<string, LiveRun>();
 
   constructor(private readonly post: (msg: FromWorker) => void) {}
 
@@ -98,7 +110,8 @@ export class Session {
     else if (e instanceof DeviceLostError) kind = 'device-lost';
     else if (e instanceof DivergenceError) kind = 'nan-loss';
     else if (e instanceof DatasetError) kind = /storage is full|quota/i.test(message) ? 'quota' : 'dataset';
-    else if (e instanceof Error && /SafetensorsError|StateDictError/.test(e.name)) kind = 'bad-input';
+    else if (e instanceof Error && /SafetensorsError|StateDictError|CheckpointError/.test(e.name))
+      kind = 'bad-input';
     this.post({ type: 'error', kind, message, runId });
   }
 
@@ -186,51 +199,58 @@ export class Session {
     const backend = this.requireBackend();
     const data = this.data;
     if (!data) throw new Error('load a dataset before training');
-    manualSeed(config.seed);
-    const model = buildModel(spec);
-    if (resume) model.loadStateDict(safetensorsToStateDict(resume));
-    const run: Run = { id: runId, spec, model, paused: false, stopped: false, resumeWaiters: [] };
-    this.runs.set(runId, run);
     const transform = new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]);
     const train = new ImageDataset(backend, data.train, transform);
+    const test = data.test ? new ImageDataset(backend, data.test, transform) : null;
     let trainSet: ImageDataset | Subset = train;
     let valSet: ImageDataset | Subset;
-    const test = data.test ? new ImageDataset(backend, data.test, transform) : null;
     if (config.valSplit > 0 || !test) {
-      const split = trainValidationSplit(
-        train.length,
-        config.valSplit || Math.round(train.length / 12),
-        config.seed,
-      );
+      const held = config.valSplit || Math.round(train.length / 12);
+      const split = trainValidationSplit(train.length, held, config.seed);
       trainSet = new Subset(train, split.train);
       valSet = new Subset(train, split.validation);
     } else {
       valSet = test;
     }
-    if (config.limit !== null)
+    if (config.limit !== null) {
+      const n = Math.min(config.limit, trainSet.length);
       trainSet = new Subset(
         trainSet,
-        Int32Array.from({ length: Math.min(config.limit, trainSet.length) }, (_, i) => i),
+        Int32Array.from({ length: n }, (_, i) => i),
       );
-    const loader = new DataLoader(trainSet, {
-      batchSize: config.batchSize,
-      shuffle: config.shuffle,
-      generator: new Generator(config.seed),
-    });
+    }
+    // A resumed run continues its checkpoint exactly (weights, optimizer, schedule, generators and
+    // data order); only the number of epochs may grow.
+    let run: Run;
+    try {
+      run = resume
+        ? resumeRun(resume, trainSet, { epochs: config.epochs })
+        : createRun(spec, config, trainSet);
+    } catch (e) {
+      train.dispose();
+      test?.dispose();
+      throw e;
+    }
+    const live: LiveRun = {
+      id: runId,
+      spec: run.spec,
+      model: run.model,
+      mean: run.config.mean,
+      std: run.config.std,
+      run,
+      paused: false,
+      stopped: false,
+      resumeWaiters: [],
+    };
+    this.runs.set(runId, live);
+    const { model, trainer } = run;
+    const epochs = run.config.epochs;
+    const batchSize = run.config.batchSize;
     const valLoader = new DataLoader(valSet, { batchSize: 500 });
-    const optimizer = createOptimizer(config, model.parameters());
-    const trainer = new Trainer(
-      model,
-      optimizer,
-      new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing }),
-      loader,
-      config,
-      createSchedule(config, optimizer, loader.length),
-    );
-    run.trainer = trainer;
-    const stepsPerEpoch = loader.length;
+    const stepsPerEpoch = trainer.loader.length;
     let samplesPerSec = 0;
-    let lastMark = { time: performance.now(), step: 0 };
+    let lastMark = { time: performance.now(), step: trainer.globalStep };
+    let lastLoss: number | null = null;
     const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
       this.post({
         type: 'status',
@@ -239,13 +259,14 @@ export class Session {
         epoch: trainer.epoch,
         step: trainer.globalStep,
         stepsPerEpoch,
-        epochs: config.epochs,
+        epochs,
         samplesPerSec,
       });
     trainer.onStep = (m) => {
       const now = performance.now();
-      samplesPerSec = ((m.step - lastMark.step) * config.batchSize) / ((now - lastMark.time) / 1000);
+      samplesPerSec = ((m.step - lastMark.step) * batchSize) / ((now - lastMark.time) / 1000);
       lastMark = { time: now, step: m.step };
+      lastLoss = m.loss;
       this.post({
         type: 'metrics',
         runId,
@@ -259,69 +280,35 @@ export class Session {
       status('running');
     };
     const control = {
-      shouldStop: () => run.stopped,
+      shouldStop: () => live.stopped,
       waitWhilePaused: async () => {
         // Yield to the event loop so pause/stop messages are seen, then wait while paused.
         await new Promise((r) => setTimeout(r, 0));
-        if (run.paused) {
+        if (live.paused) {
           status('paused');
-          await new Promise<void>((r) => run.resumeWaiters.push(r));
+          await new Promise<void>((r) => live.resumeWaiters.push(r));
+          lastMark = { time: performance.now(), step: trainer.globalStep };
         }
       },
     };
+    const saveCheckpoint = async () => {
+      const bytes = await captureCheckpoint(run, lastLoss);
+      const fileName = `${runId}-epoch${trainer.epoch}-step${trainer.globalStep}.safetensors`;
+      this.post({ type: 'checkpoint', runId, kind: 'auto', fileName, bytes });
+    };
     try {
       status('running');
-      while (trainer.epoch < config.epochs && !run.stopped) {
+      while (trainer.epoch < epochs && !live.stopped) {
         const r = await trainer.trainEpoch(control);
         if (r.stopped) break;
         const ev = await evaluate(model, valLoader, data.train.numClasses, 32);
         trainer.endEpoch(ev.loss);
-        const valRaw = valSet instanceof Subset ? valSet : null;
-        const n = data.train.rows * data.train.cols;
-        const source = valRaw ? data.train : (data.test as RawImages);
-        const misclassified = ev.misclassified.map((m) => {
-          const index = valRaw ? valRaw.indices[m.position] : m.position;
-          return {
-            pixels: source.images.slice(index * n, (index + 1) * n),
-            label: m.label,
-            predicted: m.predicted,
-          };
-        });
-        const wallTime = Date.now();
-        this.post({
-          type: 'metrics',
-          runId,
-          step: trainer.globalStep,
-          epoch: trainer.epoch,
-          scalars: [
-            { tag: 'Loss/val', value: ev.loss, step: trainer.globalStep, wallTime },
-            { tag: 'Accuracy/val', value: ev.accuracy, step: trainer.globalStep, wallTime },
-          ],
-        });
-        this.post({
-          type: 'epochEnd',
-          runId,
-          epoch: trainer.epoch,
-          step: trainer.globalStep,
-          valLoss: ev.loss,
-          valAcc: ev.accuracy,
-          perClassAcc: ev.perClassAccuracy,
-          confusion: ev.confusion,
-          misclassified,
-        });
-        const bytes = stateDictToSafetensors(await model.stateDictData(), {
-          model: spec.name,
-          epoch: String(trainer.epoch),
-        });
-        this.post({
-          type: 'checkpoint',
-          runId,
-          kind: 'auto',
-          fileName: `${runId}-epoch${trainer.epoch}.safetensors`,
-          bytes,
-        });
+        this.reportEpoch(runId, trainer, ev, valSet, data);
+        await saveCheckpoint();
       }
-      status(run.stopped ? 'stopped' : 'finished');
+      // A stopped run keeps a checkpoint of exactly where it stopped, so it can resume there.
+      if (live.stopped) await saveCheckpoint();
+      status(live.stopped ? 'stopped' : 'finished');
     } catch (e) {
       status('failed');
       throw e;
@@ -331,20 +318,62 @@ export class Session {
     }
   }
 
+  /** Posts an epoch's validation scalars and evaluation, with the misclassified images. */
+  private reportEpoch(
+    runId: string,
+    trainer: Trainer,
+    ev: EvalResult,
+    valSet: ImageDataset | Subset,
+    data: LoadedData,
+  ): void {
+    const valIndices = valSet instanceof Subset ? valSet.indices : null;
+    const n = data.train.rows * data.train.cols;
+    const source = valIndices ? data.train : (data.test as RawImages);
+    const misclassified = ev.misclassified.map((m) => {
+      const index = valIndices ? valIndices[m.position] : m.position;
+      return {
+        pixels: source.images.slice(index * n, (index + 1) * n),
+        label: m.label,
+        predicted: m.predicted,
+      };
+    });
+    const wallTime = Date.now();
+    const step = trainer.globalStep;
+    this.post({
+      type: 'metrics',
+      runId,
+      step,
+      epoch: trainer.epoch,
+      scalars: [
+        { tag: 'Loss/val', value: ev.loss, step, wallTime },
+        { tag: 'Accuracy/val', value: ev.accuracy, step, wallTime },
+      ],
+    });
+    this.post({
+      type: 'epochEnd',
+      runId,
+      epoch: trainer.epoch,
+      step,
+      valLoss: ev.loss,
+      valAcc: ev.accuracy,
+      perClassAcc: ev.perClassAccuracy,
+      confusion: ev.confusion,
+      misclassified,
+    });
+  }
+
   private async predict(requestId: number, runId: string, pixels: Float32Array): Promise<void> {
-    const run = this.runs.get(runId);
-    if (!run) throw new Error(`no run ${runId} to predict with`);
+    const live = this.runs.get(runId);
+    if (!live) throw new Error(`no run ${runId} to predict with`);
     const backend = this.requireBackend();
-    const mean = run.trainer?.config.mean ?? 0.1307;
-    const std = run.trainer?.config.std ?? 0.3081;
-    const normalized = pixels.map((v) => (v - mean) / std);
+    const normalized = pixels.map((v) => (v - live.mean) / live.std);
     const probs = noGrad(() =>
       tidy(() => {
-        const wasTraining = run.model.training;
-        run.model.eval();
-        const x = ops.tensor(backend, normalized, [1, ...run.spec.inputShape]);
-        const out = F.softmax(run.model.forward(x));
-        run.model.train(wasTraining);
+        const wasTraining = live.model.training;
+        live.model.eval();
+        const x = ops.tensor(backend, normalized, [1, ...live.spec.inputShape]);
+        const out = F.softmax(live.model.forward(x));
+        live.model.train(wasTraining);
         return out;
       }),
     );
@@ -354,32 +383,54 @@ export class Session {
   }
 
   private async exportCheckpoint(runId: string, kind: 'checkpoint' | 'model'): Promise<void> {
-    const run = this.runs.get(runId);
-    if (!run) throw new Error(`no run ${runId} to export`);
-    const bytes = stateDictToSafetensors(await run.model.stateDictData(), {
-      model: run.spec.name,
-      spec: JSON.stringify(run.spec),
-    });
-    this.post({ type: 'checkpoint', runId, kind, fileName: `${runId}.safetensors`, bytes });
+    const live = this.runs.get(runId);
+    if (!live) throw new Error(`no run ${runId} to export`);
+    if (kind === 'checkpoint' && !live.run) {
+      throw new Error('this run holds only a model (loaded from a file): download the model instead');
+    }
+    const bytes =
+      kind === 'checkpoint' && live.run
+        ? await captureCheckpoint(live.run)
+        : stateDictToSafetensors(await live.model.stateDictData(), {
+            model: live.spec.name,
+            spec: JSON.stringify(live.spec),
+          });
+    const fileName = `${runId}${kind === 'checkpoint' ? '-checkpoint' : ''}.safetensors`;
+    this.post({ type: 'checkpoint', runId, kind, fileName, bytes });
   }
 
+  /**
+   * Loads a file's model to evaluate and draw on: a full checkpoint (which names its spec and
+   * normalisation) or a state dict (whose spec is in its metadata, or given by the page).
+   */
   private async importCheckpoint(runId: string, bytes: Uint8Array, fallback?: ModelSpec): Promise<void> {
-    const sd = safetensorsToStateDict(bytes);
-    let run = this.runs.get(runId);
-    if (!run) {
-      this.requireBackend();
-      // Exported checkpoints name their spec; per-epoch ones rely on the page's stored spec.
-      const named = decodeSafetensors(bytes).metadata.spec;
-      const spec = named ? (JSON.parse(named) as ModelSpec) : fallback;
-      if (!spec) throw new Error(`no run ${runId} to load the checkpoint into, and no model spec for it`);
-      const model = buildModel(spec);
-      model.loadStateDict(sd);
-      run = { id: runId, spec, model, paused: false, stopped: true, resumeWaiters: [] };
-      this.runs.set(runId, run);
-    } else {
-      run.model.loadStateDict(sd);
+    this.requireBackend();
+    const file = decodeSafetensors(bytes);
+    const full = file.metadata[CHECKPOINT_KEY] !== undefined ? parseCheckpoint(bytes) : null;
+    const named = file.metadata.spec ? (JSON.parse(file.metadata.spec) as ModelSpec) : undefined;
+    const spec = full?.meta.spec ?? named ?? this.runs.get(runId)?.spec ?? fallback;
+    if (!spec)
+      throw new Error('the file does not say which model it holds, and no run is selected to load it into');
+    const model = buildModel(spec);
+    try {
+      loadModelState(model, full ? full.model : safetensorsToStateDict(bytes));
+    } catch (e) {
+      for (const t of model.stateDict().values()) t.dispose();
+      throw e;
     }
-    this.post({ type: 'checkpointLoaded', runId, model: run.spec });
+    const mean = full?.meta.config.mean ?? 0.1307;
+    const std = full?.meta.config.std ?? 0.3081;
+    this.runs.set(runId, {
+      id: runId,
+      spec,
+      model,
+      mean,
+      std,
+      paused: false,
+      stopped: true,
+      resumeWaiters: [],
+    });
+    this.post({ type: 'checkpointLoaded', runId, model: spec });
   }
 }
 

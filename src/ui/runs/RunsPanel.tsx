@@ -139,6 +139,9 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
         >
           Download model (.safetensors)
         </button>
+        <button type="button" onClick={() => controller.exportPytorch(run.id)}>
+          Export PyTorch script
+        </button>
         <ExportScalars run={run} stem={stem} />
         <button
           type="button"
