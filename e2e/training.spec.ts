@@ -43,7 +43,7 @@ async function waitForMnist(page: Page) {
 
 /** Draws a "1"-like stroke with the mouse on the pad. */
 async function drawOne(page: Page) {
-  const pad = page.getByRole('img', { name: 'Drawing pad: draw a digit' });
+  const pad = page.getByLabel('Drawing pad: draw a digit');
   await pad.scrollIntoViewIfNeeded();
   const box = await pad.boundingBox();
   if (!box) throw new Error('the drawing pad has no box');
@@ -131,7 +131,7 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await runs.getByRole('button', { name: /^Rename/ }).click();
   await runs.getByLabel('Run name').fill('baseline');
   await runs.getByLabel('Run name').press('Enter');
-  await expect(runs.getByRole('button', { name: 'baseline' })).toBeVisible();
+  await expect(runs.getByRole('button', { name: 'baseline', exact: true })).toBeVisible();
 
   // The downloaded checkpoint loads back as a new run that predicts.
   await runs.getByLabel('Upload checkpoint').setInputFiles({

@@ -2,7 +2,7 @@
  * One TensorBoard-style scalar chart: every shown run's series for a tag, the raw values faint behind
  * the smoothed line, with a hover read-out of step, smoothed and raw values.
  */
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import {
   CartesianGrid,
   Line,
@@ -26,8 +26,35 @@ export interface ScalarChartProps {
   logScale: boolean;
 }
 
+/**
+ * Whether a chart would draw the same: same settings and, per run, the same identity, visibility,
+ * colour and series for this tag. A flush of new training steps then redraws only the charts of
+ * the tags that changed, keeping each main-thread task short.
+ */
+function sameChart(a: ScalarChartProps, b: ScalarChartProps): boolean {
+  if (a.tag !== b.tag || a.smoothing !== b.smoothing || a.xAxis !== b.xAxis || a.logScale !== b.logScale)
+    return false;
+  if (a.runs.length !== b.runs.length) return false;
+  return a.runs.every((r, i) => {
+    const o = b.runs[i];
+    return (
+      r.id === o.id &&
+      r.visible === o.visible &&
+      r.color === o.color &&
+      r.name === o.name &&
+      r.series[a.tag] === o.series[a.tag]
+    );
+  });
+}
+
 /** A chart of one tag across runs. */
-export function ScalarChart({ tag, runs, smoothing, xAxis, logScale }: ScalarChartProps) {
+export const ScalarChart = memo(function ScalarChart({
+  tag,
+  runs,
+  smoothing,
+  xAxis,
+  logScale,
+}: ScalarChartProps) {
   const shown = useMemo(() => runs.filter((r) => r.visible), [runs]);
   const rows = useMemo(
     () => chartRows(shown, tag, smoothing, xAxis, logScale),
@@ -37,68 +64,68 @@ export function ScalarChart({ tag, runs, smoothing, xAxis, logScale }: ScalarCha
     <figure className="scalar-chart" aria-label={`${tag} chart`}>
       <figcaption>{tag}</figcaption>
       <div className="scalar-chart-plot">
-        {rows.length === 0 ? (
+        {/* The plot stays mounted while empty, so the first values update it instead of building it. */}
+        {rows.length === 0 && (
           <p className="chart-empty muted">
-            {logScale ? 'No positive values to draw on a log scale.' : 'No values for the shown runs.'}
+            {logScale ? 'No positive values to draw on a log scale.' : 'No values for the shown runs yet.'}
           </p>
-        ) : (
-          <ResponsiveContainer width="100%" height="100%">
-            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
-              <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
-              <XAxis
-                dataKey="x"
-                type="number"
-                domain={['dataMin', 'dataMax']}
-                tickFormatter={(x: number) => formatX(x, xAxis)}
-                stroke="var(--muted)"
-                fontSize={11}
-              />
-              <YAxis
-                type="number"
-                scale={logScale ? 'log' : 'linear'}
-                domain={['auto', 'auto']}
-                allowDataOverflow={logScale}
-                tickFormatter={formatValue}
-                stroke="var(--muted)"
-                fontSize={11}
-                width={56}
-              />
-              <Tooltip
-                content={(p: TooltipContentProps) => <ReadOut {...p} runs={shown} xAxis={xAxis} />}
-                isAnimationActive={false}
-              />
-              {shown.map((run, i) => {
-                const keys = rowKeys(i);
-                return [
-                  <Line
-                    key={`${run.id}-raw`}
-                    dataKey={keys.raw}
-                    stroke={run.color}
-                    strokeOpacity={0.25}
-                    dot={false}
-                    activeDot={false}
-                    connectNulls
-                    isAnimationActive={false}
-                  />,
-                  <Line
-                    key={`${run.id}-smooth`}
-                    dataKey={keys.smooth}
-                    stroke={run.color}
-                    strokeWidth={2}
-                    dot={false}
-                    activeDot={{ r: 3 }}
-                    connectNulls
-                    isAnimationActive={false}
-                  />,
-                ];
-              })}
-            </LineChart>
-          </ResponsiveContainer>
         )}
+        <ResponsiveContainer width="100%" height="100%">
+          <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
+            <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
+            <XAxis
+              dataKey="x"
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={(x: number) => formatX(x, xAxis)}
+              stroke="var(--muted)"
+              fontSize={11}
+            />
+            <YAxis
+              type="number"
+              scale={logScale ? 'log' : 'linear'}
+              domain={['auto', 'auto']}
+              allowDataOverflow={logScale}
+              tickFormatter={formatValue}
+              stroke="var(--muted)"
+              fontSize={11}
+              width={56}
+            />
+            <Tooltip
+              content={(p: TooltipContentProps) => <ReadOut {...p} runs={shown} xAxis={xAxis} />}
+              isAnimationActive={false}
+            />
+            {shown.map((run, i) => {
+              const keys = rowKeys(i);
+              return [
+                <Line
+                  key={`${run.id}-raw`}
+                  dataKey={keys.raw}
+                  stroke={run.color}
+                  strokeOpacity={0.25}
+                  dot={false}
+                  activeDot={false}
+                  connectNulls
+                  isAnimationActive={false}
+                />,
+                <Line
+                  key={`${run.id}-smooth`}
+                  dataKey={keys.smooth}
+                  stroke={run.color}
+                  strokeWidth={2}
+                  dot={false}
+                  activeDot={{ r: 3 }}
+                  connectNulls
+                  isAnimationActive={false}
+                />,
+              ];
+            })}
+          </LineChart>
+        </ResponsiveContainer>
       </div>
     </figure>
   );
-}
+}, sameChart);
 
 function ReadOut({
   active,

@@ -17,9 +17,12 @@ export interface ScalarsPanelProps {
   onToggleRun: (id: string, visible: boolean) => void;
 }
 
-/** Every tag any run logged, sorted so that e.g. loss/train and loss/val sit side by side. */
+/** The tags every training run logs: their charts are there from the start, so nothing mounts mid-training. */
+const STANDARD_TAGS = ['Accuracy/val', 'Loss/train', 'Loss/val', 'learning_rate'];
+
+/** The standard tags and every other tag any run logged, sorted so e.g. Loss/train and Loss/val sit side by side. */
 function allTags(runs: readonly ChartRun[]): string[] {
-  return [...new Set(runs.flatMap((r) => Object.keys(r.series)))].sort();
+  return [...new Set([...STANDARD_TAGS, ...runs.flatMap((r) => Object.keys(r.series))])].sort();
 }
 
 /** The scalars dashboard. */
@@ -35,22 +38,20 @@ export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelPro
           tag, updating as the worker reports them.
         </p>
       ) : (
-        <>
-          <RunLegend runs={runs} onToggle={onToggleRun} />
-          <div className="chart-grid">
-            {tags.map((tag) => (
-              <ScalarChart
-                key={tag}
-                tag={tag}
-                runs={runs}
-                smoothing={settings.smoothing}
-                xAxis={settings.xAxis}
-                logScale={settings.logScale}
-              />
-            ))}
-          </div>
-        </>
+        <RunLegend runs={runs} onToggle={onToggleRun} />
       )}
+      <div className="chart-grid">
+        {tags.map((tag) => (
+          <ScalarChart
+            key={tag}
+            tag={tag}
+            runs={runs}
+            smoothing={settings.smoothing}
+            xAxis={settings.xAxis}
+            logScale={settings.logScale}
+          />
+        ))}
+      </div>
     </section>
   );
 }

@@ -2,7 +2,7 @@
  * What the shown run learned, after each epoch: validation accuracy and loss, the confusion matrix,
  * per-class accuracy, the images it got wrong, and a pad to draw a digit for it to classify.
  */
-import { memo, useDeferredValue, useId } from 'react';
+import { memo, useDeferredValue, useId, useMemo } from 'react';
 import { DigitImage } from '../data/DigitImage';
 import { percent } from '../format';
 import { RunError } from '../runs/RunError';
@@ -22,6 +22,7 @@ export function EvaluationPanel() {
   const rows = info?.inputShape[1] ?? 28;
   const cols = info?.inputShape[2] ?? 28;
   const numClasses = ev?.perClassAcc.length ?? info?.numClasses ?? 10;
+  const blank = useMemo(() => blankReport(numClasses, rows * cols), [numClasses, rows, cols]);
   return (
     <section className="card evaluation" aria-labelledby={`${id}-title`}>
       <div className="card-head">
@@ -29,15 +30,16 @@ export function EvaluationPanel() {
         {run && <span className="muted">{run.name}</span>}
       </div>
       {run?.error && <RunError error={run.error} lr={run.config.lr} />}
-      {ev ? (
-        <EpochResults ev={ev} rows={rows} cols={cols} />
-      ) : (
+      {!ev && (
         <p className="muted eval-empty">
           {run
             ? 'The validation pass runs at the end of each epoch; its results appear here.'
             : 'Train a model to evaluate it.'}
         </p>
       )}
+      {/* Mounted empty from the start, so the first epoch's results update it rather than build it
+          mid-training (a long main-thread task) and nothing below jumps. */}
+      <EpochResults ev={ev ?? blank} rows={rows} cols={cols} />
       <h3>Draw a digit</h3>
       <DrawingPad
         runId={
@@ -47,6 +49,25 @@ export function EvaluationPanel() {
       />
     </section>
   );
+}
+
+/** Slots of the misclassified grid (the worker sends up to this many). */
+const MISCLASSIFIED_SLOTS = 32;
+
+/** The report shown before the first evaluation: zeros, and blank image slots. */
+function blankReport(numClasses: number, pixels: number): EpochReport {
+  return {
+    epoch: 0,
+    valLoss: Number.NaN,
+    valAcc: Number.NaN,
+    perClassAcc: new Array(numClasses).fill(0),
+    confusion: Array.from({ length: numClasses }, () => new Array(numClasses).fill(0)),
+    misclassified: Array.from({ length: MISCLASSIFIED_SLOTS }, () => ({
+      pixels: new Uint8Array(pixels),
+      predicted: -1,
+      label: -1,
+    })),
+  };
 }
 
 /** One epoch's validation results; memoised, so metrics arriving mid-epoch do not redraw it. */
@@ -61,7 +82,7 @@ const EpochResults = memo(function EpochResults({
 }) {
   return (
     <>
-      <div className="headline" aria-live="polite">
+      <div className="headline" aria-live="polite" hidden={ev.epoch === 0}>
         <p className="val-acc">Validation accuracy {percent(ev.valAcc)}</p>
         <p className="val-loss muted">
           Validation loss <span className="num">{ev.valLoss.toFixed(4)}</span> · after epoch {ev.epoch}
@@ -75,21 +96,21 @@ const EpochResults = memo(function EpochResults({
         <div>
           <h3>Per-class accuracy (%)</h3>
           <PerClassAccuracy accuracy={ev.perClassAcc} />
-          <h3>Misclassified ({ev.misclassified.length} shown)</h3>
+          <h3>Misclassified ({ev.epoch === 0 ? 'none yet' : `${ev.misclassified.length} shown`})</h3>
           <div className="misclassified">
             {ev.misclassified.map((m, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: one epoch's fixed list, replaced whole.
-              <figure key={`${ev.epoch}-${i}`} className="sample wrong">
+              // biome-ignore lint/suspicious/noArrayIndexKey: slots by position, so each epoch redraws the same canvases.
+              <figure key={i} className="sample wrong">
                 <DigitImage
                   pixels={m.pixels}
                   rows={rows}
                   cols={cols}
                   size={44}
-                  label={`Predicted ${m.predicted}, true ${m.label}`}
+                  label={m.label < 0 ? 'Not evaluated yet' : `Predicted ${m.predicted}, true ${m.label}`}
                 />
                 <figcaption className="num">
-                  <span className="pred">{m.predicted}</span>
-                  <span className="muted"> / {m.label}</span>
+                  <span className="pred">{m.label < 0 ? '–' : m.predicted}</span>
+                  <span className="muted"> / {m.label < 0 ? '–' : m.label}</span>
                 </figcaption>
               </figure>
             ))}
