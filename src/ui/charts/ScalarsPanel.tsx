@@ -1,8 +1,9 @@
 /** The metrics panel: chart settings, the run selector, and one chart per logged tag, TensorBoard-style. */
 
+import { useEffect, useState } from 'react';
 import { ChartControls } from './ChartControls';
 import { RunLegend } from './RunLegend';
-import { ScalarChart } from './ScalarChart';
+import { ScalarChart, type ScalarChartProps } from './ScalarChart';
 import type { ChartRun, XAxisKind } from './types';
 
 /** Props: the runs to draw, the shared settings and their setters. */
@@ -25,6 +26,22 @@ function allTags(runs: readonly ChartRun[]): string[] {
   return [...new Set([...STANDARD_TAGS, ...runs.flatMap((r) => Object.keys(r.series))])].sort();
 }
 
+/** How far apart the charts take new data, so each redraw is a main-thread task of its own. */
+const STAGGER_MS = 60;
+
+/**
+ * A chart that takes new runs a little after its neighbours: when a batch of metrics changes
+ * several tags at once, the charts redraw one per task instead of all in one long task.
+ */
+function StaggeredChart({ order, runs, ...rest }: ScalarChartProps & { order: number }) {
+  const [shown, setShown] = useState(runs);
+  useEffect(() => {
+    const t = setTimeout(() => setShown(runs), order * STAGGER_MS);
+    return () => clearTimeout(t);
+  }, [runs, order]);
+  return <ScalarChart runs={shown} {...rest} />;
+}
+
 /** The scalars dashboard. */
 export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelProps) {
   const tags = allTags(runs);
@@ -41,9 +58,10 @@ export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelPro
         <RunLegend runs={runs} onToggle={onToggleRun} />
       )}
       <div className="chart-grid">
-        {tags.map((tag) => (
-          <ScalarChart
+        {tags.map((tag, i) => (
+          <StaggeredChart
             key={tag}
+            order={i}
             tag={tag}
             runs={runs}
             smoothing={settings.smoothing}
