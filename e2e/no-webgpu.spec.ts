@@ -38,3 +38,24 @@ test('explains an adapter whose requestDevice fails', async ({ page }) => {
   await page.getByText('Technical detail').click();
   await expect(page.getByRole('alert')).toContainText('simulated device failure');
 });
+
+test('without WebGPU the page still trains, on the CPU backend', async ({ page }) => {
+  await page.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: GPU }).gpu;
+  });
+  await page.goto('/');
+  await expect(page.locator('header')).toContainText('CPU backend');
+  await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
+    timeout: 120_000,
+  });
+  const training = page.getByRole('region', { name: 'Training' });
+  await training.getByLabel('Limit training samples', { exact: true }).fill('640');
+  await training.getByLabel('Epochs', { exact: true }).fill('1');
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  const accText = page
+    .getByRole('region', { name: 'Evaluation' })
+    .getByText(/Validation accuracy \d+\.\d\d%/);
+  await expect(accText).toBeVisible({ timeout: 180_000 });
+  const acc = Number((await accText.textContent())?.match(/([\d.]+)%/)?.[1]);
+  expect(acc).toBeGreaterThan(50);
+});
