@@ -72,6 +72,17 @@ export const ScalarChart = memo(function ScalarChart({
     [shown, tag, smoothing, xAxis, logScale],
   );
   const xTicks = useMemo(() => evenTicks(rows), [rows]);
+  // A constant series (a fixed learning rate) gets a band around its value rather than recharts'
+  // automatic axis, which runs through 0 into negative values.
+  const yDomain = useMemo(() => {
+    const values = rows.flatMap((r) =>
+      Object.entries(r)
+        .filter(([k]) => k !== 'x' && !k.startsWith('step'))
+        .map(([, v]) => v as number),
+    );
+    const [lo, hi] = [Math.min(...values), Math.max(...values)];
+    return values.length && lo === hi && lo > 0 ? [lo * 0.5, hi * 1.5] : (['auto', 'auto'] as const);
+  }, [rows]);
   return (
     <figure className="scalar-chart" aria-label={`${tag} chart`}>
       <figcaption>{tag}</figcaption>
@@ -100,7 +111,7 @@ export const ScalarChart = memo(function ScalarChart({
               tickCount={5}
               type="number"
               scale={logScale ? 'log' : 'linear'}
-              domain={['auto', 'auto']}
+              domain={logScale ? ['auto', 'auto'] : [...yDomain]}
               allowDataOverflow={logScale}
               tickFormatter={formatValue}
               stroke="var(--muted)"
