@@ -168,6 +168,23 @@ function logSumExp(x: Float32Array, base: number, cols: number): number {
   return m + Math.log(s);
 }
 
+/** The im2col/col2im geometry, with the column matrix's row count and positions per image. */
+function convGeometry(p: KernelParams) {
+  const [total, C, H, W, KH, KW, OH, OW, S, P] = [
+    'total',
+    'C',
+    'H',
+    'W',
+    'KH',
+    'KW',
+    'OH',
+    'OW',
+    'stride',
+    'pad',
+  ].map((k) => n(p, k));
+  return { total, C, H, W, KH, KW, OH, OW, S, P, pos: OH * OW, rows: C * KH * KW };
+}
+
 /** A 2-D pooling window walk shared by the four pooling kernels. */
 function poolGeometry(p: KernelParams) {
   return {
@@ -355,21 +372,8 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   im2col(b, p) {
-    const [total, C, H, W, KH, KW, OH, OW, S, P] = [
-      'total',
-      'C',
-      'H',
-      'W',
-      'KH',
-      'KW',
-      'OH',
-      'OW',
-      'stride',
-      'pad',
-    ].map((k) => n(p, k));
+    const { total, C, H, W, KH, KW, OW, S, P, pos, rows } = convGeometry(p);
     const [src, out] = [b.src.f32, b.out.f32];
-    const pos = OH * OW;
-    const rows = C * KH * KW;
     for (let i = 0; i < total; i++) {
       const q = i % pos;
       const row = Math.floor(i / pos) % rows;
@@ -383,21 +387,8 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   col2im(b, p) {
-    const [total, C, H, W, KH, KW, OH, OW, S, P] = [
-      'total',
-      'C',
-      'H',
-      'W',
-      'KH',
-      'KW',
-      'OH',
-      'OW',
-      'stride',
-      'pad',
-    ].map((k) => n(p, k));
+    const { total, C, H, W, KH, KW, OW, S, P, pos, rows } = convGeometry(p);
     const [src, out] = [b.src.f32, b.out.f32];
-    const pos = OH * OW;
-    const rows = C * KH * KW;
     out.fill(0, 0, total);
     // Scatter form: each column entry adds into the input element it was read from.
     const N = total / (C * H * W);
