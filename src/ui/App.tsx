@@ -11,6 +11,7 @@ import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
 import { NoticeBar } from './NoticeBar';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
+import { UpdateBanner } from './pwa';
 import { RunsPanel } from './runs/RunsPanel';
 import { useKiln } from './store';
 import { TrainingPanel } from './training/TrainingPanel';
@@ -49,6 +50,7 @@ export function App() {
           </div>
         </div>
       </main>
+      <UpdateBanner />
     </div>
   );
 }
