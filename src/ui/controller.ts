@@ -122,6 +122,9 @@ class Controller {
         this.datasetPending = false;
         const { type: _, ...info } = msg;
         s.datasetReady(info);
+        // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000.
+        if (s.config.valSplit >= info.trainSize)
+          s.setConfig({ valSplit: Math.max(1, Math.round(info.trainSize / 10)) });
         return;
       }
       case 'metrics':

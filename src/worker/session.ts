@@ -206,6 +206,13 @@ export class Session {
     let valSet: ImageDataset | Subset;
     if (config.valSplit > 0 || !test) {
       const held = config.valSplit || Math.round(train.length / 12);
+      if (held >= train.length) {
+        train.dispose();
+        test?.dispose();
+        throw new RangeError(
+          `the validation split (${held}) leaves no training samples: the dataset has ${train.length}`,
+        );
+      }
       const split = trainValidationSplit(train.length, held, config.seed);
       trainSet = new Subset(train, split.train);
       valSet = new Subset(train, split.validation);

@@ -32,7 +32,7 @@ export function TrainingPanel() {
   const dataset = useKiln((s) => s.dataset);
   const workerBackend = useKiln((s) => s.workerBackend);
   const active = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
-  const cfgError = configError(config);
+  const cfgError = configError(config, dataset.info?.trainSize);
   const training = active !== null && (active.state === 'running' || active.state === 'queued');
   const paused = active?.state === 'paused';
   const why = !workerBackend

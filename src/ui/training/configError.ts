@@ -3,8 +3,8 @@ import type { TrainConfig } from '../../worker/protocol';
 
 const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
-/** The first problem with `c`, or null. */
-export function configError(c: TrainConfig): string | null {
+/** The first problem with `c` for a training set of `trainSize` samples (when known), or null. */
+export function configError(c: TrainConfig, trainSize?: number): string | null {
   if (!(c.lr > 0)) return 'learning rate must be a positive number';
   if (!positiveInt(c.batchSize)) return 'batch size must be a positive whole number';
   if (!positiveInt(c.epochs)) return 'epochs must be a positive whole number';
@@ -21,6 +21,8 @@ export function configError(c: TrainConfig): string | null {
   if (!positiveInt(c.logEvery)) return 'log every must be a positive whole number';
   if (!(Number.isInteger(c.valSplit) && c.valSplit >= 0))
     return 'the validation split must be a whole number of samples';
+  if (trainSize !== undefined && c.valSplit >= trainSize)
+    return `the validation split (${c.valSplit}) leaves no training samples: the dataset has ${trainSize}`;
   for (const [k, v] of Object.entries(c.scheduler))
     if (typeof v === 'number' && !Number.isFinite(v)) return `scheduler ${k} must be a number`;
   return null;
