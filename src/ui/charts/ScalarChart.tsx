@@ -72,8 +72,8 @@ export const ScalarChart = memo(function ScalarChart({
     [shown, tag, smoothing, xAxis, logScale],
   );
   const xTicks = useMemo(() => evenTicks(rows), [rows]);
-  // A constant series (a fixed learning rate) gets a band around its value rather than recharts'
-  // automatic axis, which runs through 0 into negative values.
+  // A constant series (a fixed learning rate, a single validation point) gets a band of half a
+  // decade's step around its value: recharts' automatic axis would run through 0 into negatives.
   const yDomain = useMemo(() => {
     const values = rows.flatMap((r) =>
       Object.entries(r)
@@ -81,7 +81,9 @@ export const ScalarChart = memo(function ScalarChart({
         .map(([, v]) => v as number),
     );
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    return values.length && lo === hi && lo > 0 ? [lo * 0.5, hi * 1.5] : (['auto', 'auto'] as const);
+    if (!values.length || lo !== hi || lo === 0) return ['auto', 'auto'] as const;
+    const half = 10 ** Math.floor(Math.log10(Math.abs(lo))) / 2;
+    return [lo - half, hi + half] as const;
   }, [rows]);
   return (
     <figure className="scalar-chart" aria-label={`${tag} chart`}>
