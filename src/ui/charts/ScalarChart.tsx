@@ -81,9 +81,11 @@ export const ScalarChart = memo(function ScalarChart({
         .map(([, v]) => v as number),
     );
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    if (!values.length || lo !== hi || lo === 0) return ['auto', 'auto'] as const;
+    if (!values.length || lo !== hi || lo === 0)
+      return { domain: ['auto', 'auto'] as const, ticks: undefined };
     const half = 10 ** Math.floor(Math.log10(Math.abs(lo))) / 2;
-    return [lo - half, hi + half] as const;
+    // The value itself is the middle tick, so the axis reads it exactly.
+    return { domain: [lo - half, hi + half] as const, ticks: [lo - half, lo, hi + half] };
   }, [rows]);
   return (
     <figure className="scalar-chart" aria-label={`${tag} chart`}>
@@ -113,7 +115,8 @@ export const ScalarChart = memo(function ScalarChart({
               tickCount={5}
               type="number"
               scale={logScale ? 'log' : 'linear'}
-              domain={logScale ? ['auto', 'auto'] : [...yDomain]}
+              domain={logScale ? ['auto', 'auto'] : [...yDomain.domain]}
+              ticks={logScale ? undefined : yDomain.ticks}
               allowDataOverflow={logScale}
               tickFormatter={formatValue}
               stroke="var(--muted)"
