@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataLoader } from '../data/dataloader';
 import { type Dataset, ImageDataset, Subset, SyntheticDataset } from '../data/dataset';
-import { loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
+import { idxFileIn, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
 import { trainValidationSplit } from '../data/split';
 import { Compose, Normalize, ToTensor } from '../data/transforms';
 import type { ImageDataset as RawImages } from '../data/types';
@@ -275,12 +275,17 @@ async function loadData(v: Values, c: TrainConfig, backend: Backend): Promise<Da
     [trainRaw, testRaw] = [m.train, m.test];
   } else if (v.dataset === 'idx') {
     const dir = v['data-dir'];
+    // Files named by option, else found in --data-dir under MNIST's names (.gz or not).
     const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) =>
-      v[opt] ?? (dir ? `${dir}/${file}` : undefined);
+      v[opt] ?? (dir ? idxFileIn(dir, file) : undefined);
+    if (!dir && !(v['train-images'] && v['train-labels']))
+      throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
     const trainImages = path('train-images', 'train-images-idx3-ubyte');
     const trainLabels = path('train-labels', 'train-labels-idx1-ubyte');
-    if (!trainImages || !trainLabels)
-      throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
+    if (!trainImages || !trainLabels) {
+      const missing = trainImages ? 'train-labels-idx1-ubyte' : 'train-images-idx3-ubyte';
+      throw new UsageError(`--data-dir ${dir} has no ${missing} (nor ${missing}.gz)`);
+    }
     const s = await loadIdxFiles(
       {
         trainImages,

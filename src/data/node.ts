@@ -74,11 +74,22 @@ export async function loadCsvFile(path: string, options: Partial<CsvOptions> = {
 }
 
 /** Finds one MNIST file in a folder under the spellings it is distributed with. */
-function findFile(dir: string, name: string): string {
+/** The usual spellings of an IDX file's name: plain or gzipped, dashed or dotted. */
+function spellings(name: string): string[] {
   const dotted = name.replace(/-(idx\d-ubyte)$/, '.$1');
-  const candidates = [name, `${name}.gz`, dotted, `${dotted}.gz`];
-  const found = candidates.map((c) => join(dir, c)).find((p) => existsSync(p));
+  return [name, `${name}.gz`, dotted, `${dotted}.gz`];
+}
+
+/** The path of an IDX file in `dir` under any of its usual spellings, if present. */
+export function idxFileIn(dir: string, name: string): string | undefined {
+  return spellings(name)
+    .map((c) => join(dir, c))
+    .find((p) => existsSync(p));
+}
+
+function findFile(dir: string, name: string): string {
+  const found = idxFileIn(dir, name);
   if (found === undefined)
-    throw new DatasetError(dir, `has no ${name} (looked for ${candidates.join(', ')})`);
+    throw new DatasetError(dir, `has no ${name} (looked for ${spellings(name).join(', ')})`);
   return found;
 }

@@ -435,7 +435,8 @@ function datasetName(files: File[]): string {
   const stem = (f: File) => f.name.replace(/\.gz$/i, '').replace(/\.(csv|idx\d?-ubyte|ubyte)$/i, '');
   const first = stem(files[0] ?? new File([], 'dataset'));
   const common = first.replace(/[-_.]?(train|t10k|test)?[-_.]?(images|labels)?[-_.]?idx\d-ubyte$/i, '');
-  return (common || first).replace(/[-_.]+(images|labels)$/i, '') || 'dataset';
+  // Files under MNIST's own names (train-images-idx3-ubyte…) say nothing of the dataset: a generic name.
+  return common.replace(/[-_.]+(images|labels)$/i, '') || 'my-dataset';
 }
 
 /** The page's one controller. */
