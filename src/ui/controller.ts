@@ -49,6 +49,8 @@ class Controller {
   private readonly pending = new Map<number, (p: number[]) => void>();
   private nextRequest = 1;
   private datasetPending = false;
+  /** Runs to resume from their checkpoints once a fresh worker (after a lost device) is ready. */
+  private readonly resumeAfterBoot = new Set<string>();
   /** Run reports waiting for the next flush: the page redraws a few times a second, not per report. */
   private queue: FromWorker[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -122,6 +124,8 @@ class Controller {
         this.datasetPending = false;
         const { type: _, ...info } = msg;
         s.datasetReady(info);
+        for (const id of this.resumeAfterBoot) void this.resume(id);
+        this.resumeAfterBoot.clear();
         // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000.
         if (s.config.valSplit >= info.trainSize)
           s.setConfig({ valSplit: Math.max(1, Math.round(info.trainSize / 10)) });
@@ -173,14 +177,17 @@ class Controller {
   private onError(msg: MessageOf<FromWorker, 'error'>): void {
     const s = store.getState();
     if (msg.kind === 'device-lost') {
-      // The device (and every run on it) is gone: pause what was training and start a fresh worker,
-      // from which the user resumes each run at its last per-epoch checkpoint.
+      // The device (and every run on it) is gone: pause what was training, start a fresh worker,
+      // and once it has the dataset again, resume those runs from their last checkpoints.
       for (const r of s.runs)
-        if (r.state === 'running' || r.state === 'paused') s.setRunState(r.id, 'stopped');
+        if (r.state === 'running' || r.state === 'paused') {
+          s.setRunState(r.id, 'stopped');
+          if (r.state === 'running' && r.hasCheckpoint) this.resumeAfterBoot.add(r.id);
+        }
       s.setNotice({
         kind: 'error',
         title: 'The GPU device was lost',
-        message: `${msg.message}. Training has paused; a new device is being set up. Resume the run to continue from its last checkpoint.`,
+        message: `${msg.message}. Training has paused; on a new device it resumes from the last checkpoint.`,
       });
       this.client?.terminate();
       this.client = null;
