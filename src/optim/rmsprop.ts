@@ -1,5 +1,5 @@
 import type { Parameter } from '../nn/module';
-import { placeholder } from '../tensor/ops';
+import { unusedBinding } from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
 import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
 
@@ -32,7 +32,7 @@ export class RMSprop extends Optimizer {
         param: p.storage,
         grad: grad.storage,
         s1: this.stateTensor(p, s, 'square_avg').storage,
-        s2: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : placeholder(p.backend),
+        s2: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : unusedBinding(p.backend),
       },
       params: {
         n: p.size,

@@ -1,5 +1,5 @@
 import type { Parameter } from '../nn/module';
-import { placeholder } from '../tensor/ops';
+import { unusedBinding } from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
 import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
 
@@ -36,7 +36,7 @@ export class SGD extends Optimizer {
       buffers: {
         param: p.storage,
         grad: grad.storage,
-        s1: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : placeholder(p.backend),
+        s1: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : unusedBinding(p.backend),
       },
       params: {
         n: p.size,

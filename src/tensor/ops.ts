@@ -242,15 +242,15 @@ export function reduce(
   return out;
 }
 
-const placeholders = new WeakMap<Backend, Storage>();
+const unusedBindings = new WeakMap<Backend, Storage>();
 
 /** A 4-byte buffer bound where a kernel's optional input is absent (WGSL needs every binding). */
-export function placeholder(backend: Backend): Storage {
-  let s = placeholders.get(backend);
+export function unusedBinding(backend: Backend): Storage {
+  let s = unusedBindings.get(backend);
   if (!s) {
     s = backend.alloc(4);
     s.refs = 1;
-    placeholders.set(backend, s);
+    unusedBindings.set(backend, s);
   }
   return s;
 }
@@ -294,7 +294,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     buffers: {
       a: a.storage,
       b: b.storage,
-      bias: opts.bias?.storage ?? placeholder(backend),
+      bias: opts.bias?.storage ?? unusedBinding(backend),
       out: out.storage,
     },
     params: {
