@@ -87,7 +87,12 @@ export default defineConfig({
     }),
   ],
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // The playground, and the benchmark page that runs `npm run bench`'s suite in the browser.
+    rolldownOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
   preview: { port: 4173, strictPort: true },
 });
 

