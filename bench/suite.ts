@@ -2,16 +2,18 @@
 
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { F } from '../src/autograd';
 import { DataLoader } from '../src/data/dataloader';
 import { ImageDataset, Subset } from '../src/data/dataset';
 import { Compose, Normalize, ToTensor } from '../src/data/transforms';
 import type { ImageDataset as RawImages } from '../src/data/types';
 import type { KernelTime } from '../src/gpu/profiler';
-import { CrossEntropyLoss, SimpleNN } from '../src/nn';
+import { CrossEntropyLoss, Parameter, SimpleNN } from '../src/nn';
 import { Adam } from '../src/optim';
 import { manualSeed, setDefaultBackend } from '../src/tensor/default';
 import * as ops from '../src/tensor/ops';
 import { Generator } from '../src/tensor/random';
+import { tidy } from '../src/tensor/tensor';
 import { WebGPUBackend } from '../src/tensor/webgpu';
 import { DEFAULT_CONFIG } from '../src/train/config';
 import { Trainer } from '../src/train/trainer';
@@ -56,6 +58,14 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
       higherIsBetter: true,
     },
   ];
+  for (const c of CONV_SHAPES) {
+    rows.push({
+      name: `conv2d ${c.cin}->${c.cout} 3x3 on ${c.size}x${c.size}, batch 64, fwd+bwd (images/s)`,
+      kiln: await benchKilnConv(device, c),
+      tfjs: tf ? await benchTfjsConv(tf, c) : null,
+      higherIsBetter: true,
+    });
+  }
   for (const shape of opts.matmul) {
     const [m, k, n] = shape.includes('x')
       ? shape.split('x').map(Number)
@@ -205,9 +215,67 @@ async function benchTfjsMatmul(tf: Tfjs, m: number, k: number, n: number): Promi
   return flops(m, k, n, s);
 }
 
+/** The convolutions of the CNN preset: 3x3, padding 1, batch 64. */
+interface ConvShape {
+  cin: number;
+  cout: number;
+  size: number;
+}
+
+const CONV_SHAPES: ConvShape[] = [
+  { cin: 1, cout: 16, size: 28 },
+  { cin: 16, cout: 32, size: 14 },
+];
+const CONV_BATCH = 64;
+const CONV_REPS = 10;
+
+/** Images per second through Kiln's conv2d forward and the weight gradient of its backward pass. */
+async function benchKilnConv(device: GPUDevice, c: ConvShape): Promise<number> {
+  const backend = new WebGPUBackend(device);
+  const x = ops.full(backend, [CONV_BATCH, c.cin, c.size, c.size], 0.5);
+  const w = new Parameter(ops.full(backend, [c.cout, c.cin, 3, 3], 0.1));
+  const step = () => {
+    tidy(() => {
+      F.sum(F.conv2d(x, w, undefined, { padding: 1 })).backward();
+    });
+    w.grad?.dispose();
+    w.grad = null;
+    backend.flush();
+  };
+  step();
+  await backend.sync();
+  const t = performance.now();
+  for (let i = 0; i < CONV_REPS; i++) step();
+  await backend.sync();
+  const s = (performance.now() - t) / 1000;
+  x.dispose();
+  w.dispose();
+  return (CONV_BATCH * CONV_REPS) / s;
+}
+
+/** The same with tf.conv2d and tf.grad (NHWC, as TF.js lays images out). */
+async function benchTfjsConv(tf: Tfjs, c: ConvShape): Promise<number> {
+  const x = tf.fill([CONV_BATCH, c.size, c.size, c.cin], 0.5) as tfc.Tensor4D;
+  const w = tf.fill([3, 3, c.cin, c.cout], 0.1) as tfc.Tensor4D;
+  const grad = tf.grad((f: tfc.Tensor) => tf.sum(tf.conv2d(x, f as tfc.Tensor4D, 1, 'same')));
+  await grad(w).data();
+  const t = performance.now();
+  let last: tfc.Tensor | null = null;
+  for (let i = 0; i < CONV_REPS; i++) {
+    last?.dispose();
+    last = grad(w);
+  }
+  await last?.data();
+  const s = (performance.now() - t) / 1000;
+  last?.dispose();
+  x.dispose();
+  w.dispose();
+  return (CONV_BATCH * CONV_REPS) / s;
+}
+
 /** A row as a line of the table people read. */
 export function formatRow(r: BenchRow): string {
   const ratio = r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '-';
   const tfjs = r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10);
-  return `${r.name.padEnd(52)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}`;
+  return `${r.name.padEnd(62)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}`;
 }

@@ -11,13 +11,15 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
   );
   expect(rows.map((r) => r.name)).toEqual([
     'SimpleNN train, 1280 samples, batch 64 (samples/s)',
+    'conv2d 1->16 3x3 on 28x28, batch 64, fwd+bwd (images/s)',
+    'conv2d 16->32 3x3 on 14x14, batch 64, fwd+bwd (images/s)',
     'matmul 64x784 @ 784x128 (GFLOP/s)',
   ]);
   for (const r of rows) {
     expect(r.kiln).toBeGreaterThan(0);
     expect(r.tfjs).toBeGreaterThan(0);
   }
-  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(2);
+  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(4);
   await page.screenshot({ path: 'e2e/screenshots/bench.png' });
   expect(errors).toEqual([]);
 });
