@@ -126,14 +126,24 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
 }
 
 /** x @ weight^T + bias in one kernel, like F.linear (weight [out, in]). */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor, opts: { relu?: boolean } = {}): Tensor {
   if (x.ndim !== 2) throw new Error(`linear expects input [N, in_features], got [${x.shape}]`);
   if (x.shape[1] !== weight.shape[1]) {
     throw new Error(
       `linear: input has ${x.shape[1]} features but the weight expects ${weight.shape[1]} (weight [${weight.shape}])`,
     );
   }
-  return record(ops.matmul(x, weight, { transB: true, bias }), 'linear', [x, weight, bias]);
+  const relu = opts.relu ?? false;
+  return record(ops.matmul(x, weight, { transB: true, bias, relu }), relu ? 'linearRelu' : 'linear', [
+    x,
+    weight,
+    bias,
+  ]);
+}
+
+/** relu(x @ weight^T + bias) in one kernel: Linear followed by ReLU, fused. */
+export function linearRelu(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  return linear(x, weight, bias, { relu: true });
 }
 
 /** log_softmax over the last dim. */

@@ -179,6 +179,20 @@ describe('matmul and linear', () => {
       });
     }
   });
+
+  test('linear fused with relu, with and without bias', async () => {
+    for (const bias of [true, false]) {
+      await gradcheck(`linearRelu bias=${bias}`, (b) => {
+        const x = leaf(b, normal([5, 7], 15), [5, 7]);
+        const w = leaf(b, normal([3, 7], 16), [3, 7]);
+        const bb = leaf(b, normal([3], 17), [3]);
+        return {
+          leaves: bias ? [x, w, bb] : [x, w],
+          forward: () => F.linearRelu(x, w, bias ? bb : undefined),
+        };
+      });
+    }
+  });
 });
 
 describe('softmax family and losses', () => {

@@ -90,6 +90,8 @@ export const RULES: Record<string, Rule> = {
     const gb = n.inputs[2] ? ops.reduce('sum', g, 0) : null;
     return [gx, gw, gb];
   },
+  // ReLU's gradient (through the fused output), then Linear's.
+  linearRelu: (g, n, out) => RULES.linear(ops.binary('reluGrad', g, out), n, out),
   logSoftmax: (g, _n, out) => [ops.logSoftmaxBackward(out, g)],
   crossEntropy: (g, n) => [
     ops.crossEntropyBackward(

@@ -1,4 +1,6 @@
 /** Models built from specs (nn/spec.ts): the presets, the UI's builder and the CLI's --model. */
+import { F } from '../autograd';
+import type { Tensor } from '../tensor/tensor';
 import { GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from './activation';
 import { Sequential } from './container';
 import { Conv2d } from './conv';
@@ -16,6 +18,22 @@ export class SpecModel extends Sequential {
     const error = specError(spec);
     if (error) throw new Error(`invalid model ${spec.name}: ${error}`);
     super(...spec.layers.map((l, i): [string, Module] => [layerName(l, i), buildLayer(l)]));
+  }
+
+  /** Runs the layers in order, fusing each Linear that a ReLU follows into one kernel. */
+  override forward(x: Tensor): Tensor {
+    const layers = this.children;
+    let y = x;
+    for (let i = 0; i < layers.length; i++) {
+      const [layer, next] = [layers[i], layers[i + 1]];
+      if (layer instanceof Linear && next instanceof ReLU) {
+        y = F.linearRelu(y, layer.weight, layer.bias);
+        i++;
+      } else {
+        y = layer.forward(y);
+      }
+    }
+    return y;
   }
 }
 
