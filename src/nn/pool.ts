@@ -8,29 +8,25 @@ export interface PoolOptions {
   padding?: number;
 }
 
-/** 2-D max pooling. */
-export class MaxPool2d extends Module {
+/** What both pooling layers hold: a square window and its stride and padding. */
+abstract class Pool2d extends Module {
   constructor(
     readonly kernelSize: number,
     readonly opts: PoolOptions = {},
   ) {
     super();
   }
+}
 
+/** 2-D max pooling. */
+export class MaxPool2d extends Pool2d {
   forward(x: Tensor): Tensor {
     return F.maxPool2d(x, this.kernelSize, this.opts);
   }
 }
 
 /** 2-D average pooling (count_include_pad=True). */
-export class AvgPool2d extends Module {
-  constructor(
-    readonly kernelSize: number,
-    readonly opts: PoolOptions = {},
-  ) {
-    super();
-  }
-
+export class AvgPool2d extends Pool2d {
   forward(x: Tensor): Tensor {
     return F.avgPool2d(x, this.kernelSize, this.opts);
   }
