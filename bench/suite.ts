@@ -184,6 +184,7 @@ async function benchKilnMatmul(device: GPUDevice, m: number, k: number, n: numbe
   const a = ops.full(backend, [m, k], 0.5);
   const b = ops.full(backend, [k, n], 0.25);
   ops.matmul(a, b).dispose();
+  await backend.tune();
   await backend.sync();
   const reps = repeats(m, k, n);
   const t = performance.now();
@@ -243,6 +244,7 @@ async function benchKilnConv(device: GPUDevice, c: ConvShape): Promise<number> {
     backend.flush();
   };
   step();
+  await backend.tune();
   await backend.sync();
   const t = performance.now();
   for (let i = 0; i < CONV_REPS; i++) step();

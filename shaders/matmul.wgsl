@@ -101,51 +101,103 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
 }
 
 // A variant without workgroup memory for CPU adapters (lavapipe, SwiftShader), where barriers
-// and shared arrays are emulated and cost more than they save: each invocation computes a 4x4
-// block straight from global memory, which the CPU's caches serve.
-// Rows and columns past the edge are clamped rather than branched on: their results are never
-// stored, and branch-free loads vectorise on the CPU drivers this variant is for.
-fn load_a_clamped(base: u32, m: u32, k: u32) -> f32 {
-  let mm = min(m, p.M - 1u);
-  if (TRANS_A) { return a[base + k * p.M + mm]; }
-  return a[base + mm * p.K + k];
+// and shared arrays are emulated and cost more than they save. Each invocation computes an 8x8
+// block straight from global memory: loads are what cost most there (each is bounds-checked per
+// lane), and a block of 8x8 does 64 multiply-adds for every 16 loads, against 16 for 8 at 4x4.
+// The block is written out rather than looped over, because the drivers keep a function-local
+// array in registers only when every index is a constant. Rows and columns past the edge are
+// clamped rather than branched on: their results are never stored, and branch-free loads
+// vectorise. The autotuner (src/tensor/autotune.ts) picks WG per shape.
+override WG: u32 = 64;
+
+fn store_direct(base: u32, m: u32, n0: u32, v: vec4f) {
+  if (m >= p.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + j;
+    if (n >= p.N) { return; }
+    var x = v[j];
+    if (HAS_BIAS) { x += bias[n]; }
+    if (RELU) { x = max(x, 0.0); }
+    out[base + m * p.N + n] = x;
+  }
 }
 
-fn load_b_clamped(base: u32, k: u32, n: u32) -> f32 {
-  let nn = min(n, p.N - 1u);
-  if (TRANS_B) { return b[base + nn * p.K + k]; }
-  return b[base + k * p.N + nn];
-}
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let blocksN = (p.N + 3u) / 4u;
-  let blocksM = (p.M + 3u) / 4u;
-  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (t >= blocksN * blocksM) { return; }
-  let row0 = (t / blocksN) * 4u;
-  let col0 = (t % blocksN) * 4u;
+  let blocksN = (p.N + 7u) / 8u;
+  let t = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (t >= blocksN * ((p.M + 7u) / 8u)) { return; }
+  let row0 = (t / blocksN) * 8u;
+  let col0 = (t % blocksN) * 8u;
+  // Element (m, k) of op(A) is a[m * rowA + k * kA + r's base]; (k, n) of op(B) likewise.
+  var rowA = p.K;
+  var kA = 1u;
+  if (TRANS_A) { rowA = 1u; kA = p.M; }
+  var colB = 1u;
+  var kB = p.N;
+  if (TRANS_B) { colB = p.K; kB = 1u; }
   let baseA = p.offsetA + wid.z * p.strideA;
   let baseB = p.offsetB + wid.z * p.strideB;
-  var acc: array<vec4f, 4>;
+  let lastM = p.M - 1u;
+  let lastN = p.N - 1u;
+  let r = array(
+    baseA + min(row0, lastM) * rowA, baseA + min(row0 + 1u, lastM) * rowA,
+    baseA + min(row0 + 2u, lastM) * rowA, baseA + min(row0 + 3u, lastM) * rowA,
+    baseA + min(row0 + 4u, lastM) * rowA, baseA + min(row0 + 5u, lastM) * rowA,
+    baseA + min(row0 + 6u, lastM) * rowA, baseA + min(row0 + 7u, lastM) * rowA);
+  let c = array(
+    baseB + min(col0, lastN) * colB, baseB + min(col0 + 1u, lastN) * colB,
+    baseB + min(col0 + 2u, lastN) * colB, baseB + min(col0 + 3u, lastN) * colB,
+    baseB + min(col0 + 4u, lastN) * colB, baseB + min(col0 + 5u, lastN) * colB,
+    baseB + min(col0 + 6u, lastN) * colB, baseB + min(col0 + 7u, lastN) * colB);
+  // acc[2i] holds row i's columns 0-3, acc[2i + 1] its columns 4-7.
+  var acc: array<vec4f, 16>;
   for (var k = 0u; k < p.K; k++) {
-    let bv = vec4f(load_b_clamped(baseB, k, col0), load_b_clamped(baseB, k, col0 + 1u), load_b_clamped(baseB, k, col0 + 2u), load_b_clamped(baseB, k, col0 + 3u));
-    acc[0] = fma(vec4f(load_a_clamped(baseA, row0, k)), bv, acc[0]);
-    acc[1] = fma(vec4f(load_a_clamped(baseA, row0 + 1u, k)), bv, acc[1]);
-    acc[2] = fma(vec4f(load_a_clamped(baseA, row0 + 2u, k)), bv, acc[2]);
-    acc[3] = fma(vec4f(load_a_clamped(baseA, row0 + 3u, k)), bv, acc[3]);
+    let ka = k * kA;
+    let kb = k * kB;
+    let b0 = vec4f(b[c[0] + kb], b[c[1] + kb], b[c[2] + kb], b[c[3] + kb]);
+    let b1 = vec4f(b[c[4] + kb], b[c[5] + kb], b[c[6] + kb], b[c[7] + kb]);
+    let a0 = vec4f(a[r[0] + ka]);
+    let a1 = vec4f(a[r[1] + ka]);
+    let a2 = vec4f(a[r[2] + ka]);
+    let a3 = vec4f(a[r[3] + ka]);
+    let a4 = vec4f(a[r[4] + ka]);
+    let a5 = vec4f(a[r[5] + ka]);
+    let a6 = vec4f(a[r[6] + ka]);
+    let a7 = vec4f(a[r[7] + ka]);
+    acc[0] = fma(a0, b0, acc[0]);
+    acc[1] = fma(a0, b1, acc[1]);
+    acc[2] = fma(a1, b0, acc[2]);
+    acc[3] = fma(a1, b1, acc[3]);
+    acc[4] = fma(a2, b0, acc[4]);
+    acc[5] = fma(a2, b1, acc[5]);
+    acc[6] = fma(a3, b0, acc[6]);
+    acc[7] = fma(a3, b1, acc[7]);
+    acc[8] = fma(a4, b0, acc[8]);
+    acc[9] = fma(a4, b1, acc[9]);
+    acc[10] = fma(a5, b0, acc[10]);
+    acc[11] = fma(a5, b1, acc[11]);
+    acc[12] = fma(a6, b0, acc[12]);
+    acc[13] = fma(a6, b1, acc[13]);
+    acc[14] = fma(a7, b0, acc[14]);
+    acc[15] = fma(a7, b1, acc[15]);
   }
-  let baseOut = wid.z * p.M * p.N;
-  for (var i = 0u; i < 4u; i++) {
-    let m = row0 + i;
-    if (m >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = col0 + j;
-      if (n >= p.N) { break; }
-      var v = acc[i][j];
-      if (HAS_BIAS) { v += bias[n]; }
-      if (RELU) { v = max(v, 0.0); }
-      out[baseOut + m * p.N + n] = v;
-    }
-  }
+  let base = wid.z * p.M * p.N;
+  let col4 = col0 + 4u;
+  store_direct(base, row0, col0, acc[0]);
+  store_direct(base, row0, col4, acc[1]);
+  store_direct(base, row0 + 1u, col0, acc[2]);
+  store_direct(base, row0 + 1u, col4, acc[3]);
+  store_direct(base, row0 + 2u, col0, acc[4]);
+  store_direct(base, row0 + 2u, col4, acc[5]);
+  store_direct(base, row0 + 3u, col0, acc[6]);
+  store_direct(base, row0 + 3u, col4, acc[7]);
+  store_direct(base, row0 + 4u, col0, acc[8]);
+  store_direct(base, row0 + 4u, col4, acc[9]);
+  store_direct(base, row0 + 5u, col0, acc[10]);
+  store_direct(base, row0 + 5u, col4, acc[11]);
+  store_direct(base, row0 + 6u, col0, acc[12]);
+  store_direct(base, row0 + 6u, col4, acc[13]);
+  store_direct(base, row0 + 7u, col0, acc[14]);
+  store_direct(base, row0 + 7u, col4, acc[15]);
 }

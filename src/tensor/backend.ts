@@ -58,5 +58,10 @@ export interface Backend {
   flush(): void;
   /** Waits until the device has finished all submitted work. */
   sync(): Promise<void>;
+  /**
+   * Settles the kernel choices pending since the last call by timing them (the matmul autotuner);
+   * a no-op when nothing is pending. Call it between steps, never inside one.
+   */
+  tune(): Promise<void>;
   memory(): MemoryInfo;
 }

@@ -505,6 +505,9 @@ export class CpuBackend implements Backend {
 
   async sync(): Promise<void> {}
 
+  /** The cpu backend has one kernel per op: nothing to tune. */
+  async tune(): Promise<void> {}
+
   memory(): MemoryInfo {
     return { bytesInUse: this.inUse, bytesPooled: this.inUse, buffers: 0 };
   }

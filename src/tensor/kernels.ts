@@ -2,7 +2,7 @@
  * The kernel table: every kernel's WGSL family (file in shaders/), entry point, and launch grid.
  * The cpu backend implements the same names with the same buffer and param names.
  */
-import type { KernelParams } from './backend';
+import type { KernelConstants, KernelParams } from './backend';
 
 /** Shader files, one per family. */
 export type ShaderFamily =
@@ -18,8 +18,8 @@ export type ShaderFamily =
 interface KernelDef {
   family: ShaderFamily;
   entry: string;
-  /** Workgroup counts (x, y, z) for these params. */
-  grid: (p: KernelParams) => [number, number, number];
+  /** Workgroup counts (x, y, z) for these params and pipeline constants. */
+  grid: (p: KernelParams, c: KernelConstants) => [number, number, number];
   /** The uniform variable's name in WGSL, when not `p`. */
   uniform?: string;
 }
@@ -34,6 +34,7 @@ function spread(groups: number): [number, number, number] {
 
 const num = (p: KernelParams, k: string) => p[k] as number;
 const perElement = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 256));
+const perVec4 = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 1024));
 const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
 
 /** Every kernel the engine launches. */
@@ -55,8 +56,10 @@ export const KERNELS = {
   matmulDirect: {
     family: 'matmul',
     entry: 'matmul_direct',
-    grid: (p) => {
-      const g = spread(Math.ceil((Math.ceil(num(p, 'M') / 4) * Math.ceil(num(p, 'N') / 4)) / 64));
+    // One invocation per 8x8 block of the output, WG invocations per workgroup.
+    grid: (p, c) => {
+      const blocks = Math.ceil(num(p, 'M') / 8) * Math.ceil(num(p, 'N') / 8);
+      const g = spread(Math.ceil(blocks / ((c.WG as number | undefined) ?? 64)));
       return [g[0], g[1], num(p, 'batch')];
     },
   },
@@ -75,9 +78,10 @@ export const KERNELS = {
     grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)),
   },
   gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
-  adam: { family: 'optim', entry: 'adam', grid: perElement('n') },
-  sgd: { family: 'optim', entry: 'sgd', grid: perElement('n') },
-  rmsprop: { family: 'optim', entry: 'rmsprop', grid: perElement('n') },
+  // The optimizers update four elements per invocation.
+  adam: { family: 'optim', entry: 'adam', grid: perVec4('n') },
+  sgd: { family: 'optim', entry: 'sgd', grid: perVec4('n') },
+  rmsprop: { family: 'optim', entry: 'rmsprop', grid: perVec4('n') },
   im2col: { family: 'conv', entry: 'im2col', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
   col2im: { family: 'conv', entry: 'col2im', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
   maxPool: { family: 'pool', entry: 'max_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },

@@ -4,6 +4,7 @@
  * known values where there are some.
  */
 import { describe, expect, test } from 'vitest';
+import { MATMUL_VARIANTS, type MatmulVariantName } from './autotune';
 import type { Backend } from './backend';
 import { BINARY, type BinaryOp, type ReduceOp, UNARY, type UnaryOp } from './kernels';
 import * as ops from './ops';
@@ -472,29 +473,44 @@ describe('matmul', () => {
     [3, 2, 70],
   ];
 
+  /** Runs fn with each matmul variant forced on the webgpu backend (the cpu side has one kernel). */
+  const eachVariant = async (fn: (variant: MatmulVariantName) => Promise<void>) => {
+    const gpu = await webgpuBackend();
+    try {
+      for (const variant of Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]) {
+        gpu.tuner.force = variant;
+        await fn(variant);
+      }
+    } finally {
+      gpu.tuner.force = null;
+    }
+  };
+
   /** A stored operand for op(X) of shape [r, c]: stored transposed when trans. */
   const operand = (b: Backend, r: number, c: number, trans: boolean, seed: number, batch?: number) =>
     randn(b, [...(batch ? [batch] : []), ...(trans ? [c, r] : [r, c])], seed);
 
   for (const [M, K, N] of sizes) {
-    test(`${M}x${K}x${N}, all four transpose combinations`, async () => {
-      for (const transA of [false, true]) {
-        for (const transB of [false, true]) {
-          await compareBackends(
-            (b) => {
-              const out = ops.matmul(operand(b, M, K, transA, 1), operand(b, K, N, transB, 2), {
-                transA,
-                transB,
-              });
-              expect(out.shape).toEqual([M, N]);
-              return out;
-            },
-            1e-4,
-            1e-4,
-            `matmul ${M}x${K}x${N} transA=${transA} transB=${transB}`,
-          );
+    test(`${M}x${K}x${N}, all four transpose combinations, every variant`, async () => {
+      await eachVariant(async (variant) => {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            await compareBackends(
+              (b) => {
+                const out = ops.matmul(operand(b, M, K, transA, 1), operand(b, K, N, transB, 2), {
+                  transA,
+                  transB,
+                });
+                expect(out.shape).toEqual([M, N]);
+                return out;
+              },
+              1e-4,
+              1e-4,
+              `matmul ${variant} ${M}x${K}x${N} transA=${transA} transB=${transB}`,
+            );
+          }
         }
-      }
+      });
     });
   }
 
@@ -512,44 +528,48 @@ describe('matmul', () => {
     expect(Array.from(fused)).toEqual([0, 4.5, 0, 10.5]);
   });
 
-  test('bias and relu on awkward sizes with every transpose', async () => {
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        for (const relu of [false, true]) {
-          await compareBackends(
-            (b) =>
-              ops.matmul(operand(b, 33, 70, transA, 3), operand(b, 70, 65, transB, 4), {
-                transA,
-                transB,
-                relu,
-                bias: randn(b, [65], 5),
-              }),
-            1e-4,
-            1e-4,
-            `bias relu=${relu} transA=${transA} transB=${transB}`,
-          );
+  test('bias and relu on awkward sizes with every transpose, every variant', async () => {
+    await eachVariant(async (variant) => {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const relu of [false, true]) {
+            await compareBackends(
+              (b) =>
+                ops.matmul(operand(b, 33, 70, transA, 3), operand(b, 70, 65, transB, 4), {
+                  transA,
+                  transB,
+                  relu,
+                  bias: randn(b, [65], 5),
+                }),
+              1e-4,
+              1e-4,
+              `${variant} bias relu=${relu} transA=${transA} transB=${transB}`,
+            );
+          }
         }
       }
-    }
+    });
   });
 
   test('batched 3-D: both batched, shared 2-D right operand, shared 2-D left operand', async () => {
     const [B, M, K, N] = [3, 17, 66, 9];
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        const [both, right, left] = await compareBackends(
-          (b) => [
-            ops.matmul(operand(b, M, K, transA, 6, B), operand(b, K, N, transB, 7, B), { transA, transB }),
-            ops.matmul(operand(b, M, K, transA, 6, B), operand(b, K, N, transB, 8), { transA, transB }),
-            ops.matmul(operand(b, M, K, transA, 9), operand(b, K, N, transB, 7, B), { transA, transB }),
-          ],
-          1e-4,
-          1e-4,
-          `batched transA=${transA} transB=${transB}`,
-        );
-        for (const v of [both, right, left]) expect(v.length).toBe(B * M * N);
+    await eachVariant(async (variant) => {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          const [both, right, left] = await compareBackends(
+            (b) => [
+              ops.matmul(operand(b, M, K, transA, 6, B), operand(b, K, N, transB, 7, B), { transA, transB }),
+              ops.matmul(operand(b, M, K, transA, 6, B), operand(b, K, N, transB, 8), { transA, transB }),
+              ops.matmul(operand(b, M, K, transA, 9), operand(b, K, N, transB, 7, B), { transA, transB }),
+            ],
+            1e-4,
+            1e-4,
+            `${variant} batched transA=${transA} transB=${transB}`,
+          );
+          for (const v of [both, right, left]) expect(v.length).toBe(B * M * N);
+        }
       }
-    }
+    });
     // Batch z of a shared-operand product is the 2-D product of batch z.
     const [cpu] = await bothBackends();
     const a = randn(cpu, [B, M, K], 6);

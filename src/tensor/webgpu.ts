@@ -14,6 +14,7 @@ import pool from '../../shaders/pool.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import softmax from '../../shaders/softmax.wgsl?raw';
 import { type KernelTime, Profiler } from '../gpu/profiler';
+import { MatmulTuner } from './autotune';
 import type { Backend, KernelCall, MemoryInfo, Storage } from './backend';
 import { KERNELS, type ShaderFamily } from './kernels';
 
@@ -81,16 +82,16 @@ export class WebGPUBackend implements Backend {
   dispatches = 0;
   /** Submissions since creation. */
   submissions = 0;
-  /**
-   * Software adapters (lavapipe, SwiftShader) emulate workgroup memory and barriers, so the matmul
-   * variant that reads straight from global memory runs 2-10x faster there than the tiled one.
-   */
-  readonly directMatmul: boolean;
+  /** Chooses the matmul kernel per shape on this adapter. */
+  readonly tuner: MatmulTuner;
 
   constructor(readonly device: GPUDevice) {
     const info = device.adapterInfo;
-    const text = info ? `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase() : '';
-    this.directMatmul = /swiftshader|llvmpipe|lavapipe|software/.test(text);
+    const text = info
+      ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase()
+      : '';
+    // Software adapters (lavapipe, SwiftShader) emulate workgroup memory and barriers.
+    this.tuner = new MatmulTuner(text, /swiftshader|llvmpipe|lavapipe|software/.test(text));
     device.addEventListener('uncapturederror', (e) => {
       this.error ??= new Error(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
     });
@@ -168,8 +169,46 @@ export class WebGPUBackend implements Backend {
   }
 
   run(call: KernelCall): void {
+    this.dispatch(call.kernel === 'matmul' ? this.tuner.resolve(call) : call);
+  }
+
+  /**
+   * Times each matmul variant on the shapes launched since the last call, on scratch buffers, and
+   * keeps the fastest per shape. Takes a few milliseconds per shape on a GPU and up to a few
+   * hundred on a CPU adapter, once per shape and adapter in a process.
+   */
+  async tune(): Promise<void> {
+    if (!this.tuner.pendingShapes.length) return;
+    await this.tuner.tune(async (call) => {
+      const buffers: Record<string, Storage> = {};
+      for (const [name, s] of Object.entries(call.buffers)) {
+        buffers[name] = this.alloc(s.bytes);
+        // Defined values: leftover bits could hold denormals, which CPU adapters run slowly.
+        this.dispatch({
+          kernel: 'fill',
+          buffers: { dst: buffers[name] },
+          params: { n: s.bytes / 4, value: 1 },
+        });
+      }
+      const timed = { ...call, buffers, dynamic: true };
+      const seconds = async (reps: number) => {
+        const start = performance.now();
+        for (let i = 0; i < reps; i++) this.dispatch(timed);
+        await this.sync();
+        return (performance.now() - start) / 1000 / reps;
+      };
+      await seconds(1); // compiles the pipeline
+      const once = await seconds(1);
+      // Repeat launches in one submission until a batch takes ~10 ms, so submission costs little.
+      const reps = Math.min(64, Math.ceil(0.01 / Math.max(once, 1e-6)));
+      const best = reps <= 1 ? once : Math.min(await seconds(reps), await seconds(reps));
+      for (const s of Object.values(buffers)) this.free(s);
+      return best;
+    });
+  }
+
+  private dispatch(call: KernelCall): void {
     this.check();
-    if (call.kernel === 'matmul' && this.directMatmul) call = { ...call, kernel: 'matmulDirect' };
     const def = KERNELS[call.kernel];
     const { module, defs } = this.shader(def.family);
     const pipeline = this.pipeline(call, module);
@@ -213,7 +252,7 @@ export class WebGPUBackend implements Backend {
     this.pass ??= this.encoder.beginComputePass({ label: 'kiln:pass' });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, group);
-    const [x, y, z] = def.grid(call.params);
+    const [x, y, z] = def.grid(call.params, call.constants ?? {});
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
   }

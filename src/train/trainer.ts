@@ -113,6 +113,8 @@ export class Trainer {
           epochSum = add(epochSum, loss);
         });
         backend.flush();
+        // The first step brings every shape of the epoch: let the autotuner time them now.
+        if (steps === 0) await backend.tune();
         const lr = this.lr;
         if (this.schedule?.every === 'batch') this.schedule.scheduler.step();
         this.globalStep++;

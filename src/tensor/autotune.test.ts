@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'vitest';
+import { MatmulTuner, matmulShapeKey } from './autotune';
+import type { KernelCall } from './backend';
+import * as ops from './ops';
+import { randn, readAll, webgpuBackend } from './testing';
+import { WebGPUBackend } from './webgpu';
+
+const call = (M: number, K: number, N: number, transA = false): KernelCall => ({
+  kernel: 'matmul',
+  buffers: {},
+  params: { M, K, N, batch: 1 },
+  constants: { TRANS_A: transA, TRANS_B: false },
+});
+
+describe('MatmulTuner', () => {
+  test('uses the fallback until a shape is tuned, then the fastest candidate', async () => {
+    const tuner = new MatmulTuner('test adapter 1', true);
+    expect(tuner.resolve(call(64, 784, 128)).constants?.WG).toBe(16);
+    tuner.resolve(call(64, 784, 128));
+    tuner.resolve(call(128, 64, 784, true));
+    expect(tuner.pendingShapes).toEqual(['64x784x128x1NN', '128x64x784x1TN']);
+    // A made-up clock: WG 32 is fastest on the first shape, WG 64 on the second.
+    const fake: Record<string, number> = {
+      '64x784x128x1NN|16': 3,
+      '64x784x128x1NN|32': 1,
+      '64x784x128x1NN|64': 2,
+      '128x64x784x1TN|16': 3,
+      '128x64x784x1TN|32': 2,
+      '128x64x784x1TN|64': 1,
+    };
+    const timed: string[] = [];
+    await tuner.tune(async (c) => {
+      const key = `${matmulShapeKey(c)}|${c.constants?.WG}`;
+      timed.push(key);
+      return fake[key];
+    });
+    expect(timed.sort()).toEqual(Object.keys(fake).sort());
+    expect(tuner.pendingShapes).toEqual([]);
+    expect(tuner.chosen).toEqual({ '64x784x128x1NN': 'direct32', '128x64x784x1TN': 'direct64' });
+    const tuned = tuner.resolve(call(64, 784, 128));
+    expect(tuned.kernel).toBe('matmulDirect');
+    expect(tuned.constants).toEqual({ TRANS_A: false, TRANS_B: false, WG: 32 });
+    // Nothing is queued again, and another tuner on the same adapter shares the choices.
+    expect(tuner.pendingShapes).toEqual([]);
+    expect(new MatmulTuner('test adapter 1', true).chosen).toEqual(tuner.chosen);
+    expect(new MatmulTuner('test adapter 2', true).chosen).toEqual({});
+  });
+
+  test('GPUs start on the tiled kernel and time it against the direct one', () => {
+    const tuner = new MatmulTuner('test gpu', false);
+    expect(tuner.resolve(call(1024, 1024, 1024)).kernel).toBe('matmul');
+    expect(tuner.candidates).toContain('tiled');
+    expect(new MatmulTuner('test cpu', true).candidates).not.toContain('tiled');
+  });
+
+  test('on the webgpu backend: tune() settles new shapes and the product is unchanged', async () => {
+    const gpu = await webgpuBackend();
+    const backend = new WebGPUBackend(gpu.device);
+    ops.matmul(ops.full(backend, [1, 1], 1), ops.full(backend, [1, 1], 1)).dispose();
+    const held = backend.memory().bytesInUse; // the backend's own (an unused-binding buffer)
+    const a = randn(backend, [37, 91], 1);
+    const b = randn(backend, [91, 23], 2);
+    const [before] = await readAll(ops.matmul(a, b));
+    expect(backend.tuner.pendingShapes).toContain('37x91x23x1NN');
+    await backend.tune();
+    expect(backend.tuner.pendingShapes).toEqual([]);
+    expect(backend.tuner.chosen['37x91x23x1NN']).toBeDefined();
+    // Every variant sums over k in the same order: the tuned product is bit for bit the same.
+    const [after] = await readAll(ops.matmul(a, b));
+    expect(Array.from(after)).toEqual(Array.from(before));
+    // Scratch buffers went back to the pool.
+    a.dispose();
+    b.dispose();
+    expect(backend.memory().bytesInUse).toBe(held);
+  });
+});
