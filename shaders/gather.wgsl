@@ -15,6 +15,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> index: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 @group(0) @binding(4) var<storage, read_write> outf: array<f32>;
+// gather_words' view of the same binding.
+@group(0) @binding(4) var<storage, read_write> outf4: array<vec4f>;
 
 fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
@@ -42,6 +44,19 @@ fn gather_bytes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let c = i % p.rowSize;
   let v = f32(byte_at(u32(index[p.indexOffset + r]) * p.rowSize + c));
   outf[i] = (v / 255.0 - p.mean) / p.stdev;
+}
+
+// gather_bytes for rows whose size is a multiple of 4 (MNIST's 784): one invocation turns a word of
+// four pixels into a vec4, a quarter of the loads and stores, which CPU adapters pay for per item.
+@compute @workgroup_size(256)
+fn gather_words(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  let rowWords = p.rowSize / 4u;
+  if (i >= p.rows * rowWords) { return; }
+  let r = i / rowWords;
+  let word = src[u32(index[p.indexOffset + r]) * rowWords + i % rowWords];
+  let v = vec4f(vec4u(word, word >> 8u, word >> 16u, word >> 24u) & vec4u(0xffu));
+  outf4[i] = (v / 255.0 - p.mean) / p.stdev;
 }
 
 // Labels stored as bytes, widened to i32.

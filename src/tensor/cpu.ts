@@ -224,6 +224,22 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
   }
 }
 
+/** gatherBytes and gatherWords: uint8 image rows gathered by index and normalised into `out`. */
+function gatherImages(b: Buffers, p: KernelParams, out: Float32Array): void {
+  const [rows, size, off, mean, std] = [
+    n(p, 'rows'),
+    n(p, 'rowSize'),
+    n(p, 'indexOffset'),
+    n(p, 'mean'),
+    n(p, 'stdev'),
+  ];
+  const [m, s] = [f(mean), f(std)];
+  for (let r = 0; r < rows; r++) {
+    const from = b.index.i32[off + r] * size;
+    for (let j = 0; j < size; j++) out[r * size + j] = f(f(f(b.src.u8[from + j] / 255) - m) / s);
+  }
+}
+
 const KERNELS: Record<KernelName, Kernel> = {
   unary(b, p, c) {
     const [N, rank] = [n(p, 'n'), n(p, 'rank')];
@@ -307,20 +323,8 @@ const KERNELS: Record<KernelName, Kernel> = {
       b.out.u32.set(b.src.u32.subarray(from, from + size), r * size);
     }
   },
-  gatherBytes(b, p) {
-    const [rows, size, off, mean, std] = [
-      n(p, 'rows'),
-      n(p, 'rowSize'),
-      n(p, 'indexOffset'),
-      n(p, 'mean'),
-      n(p, 'stdev'),
-    ];
-    const [m, s] = [f(mean), f(std)];
-    for (let r = 0; r < rows; r++) {
-      const from = b.index.i32[off + r] * size;
-      for (let j = 0; j < size; j++) b.outf.f32[r * size + j] = f(f(f(b.src.u8[from + j] / 255) - m) / s);
-    }
-  },
+  gatherBytes: (b, p) => gatherImages(b, p, b.outf.f32),
+  gatherWords: (b, p) => gatherImages(b, p, b.outf4.f32),
   gatherLabels(b, p) {
     const [rows, off] = [n(p, 'rows'), n(p, 'indexOffset')];
     for (let r = 0; r < rows; r++) b.out.i32[r] = b.src.u8[b.index.i32[off + r]];

@@ -77,6 +77,11 @@ export const KERNELS = {
     entry: 'gather_bytes',
     grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)),
   },
+  gatherWords: {
+    family: 'gather',
+    entry: 'gather_words',
+    grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 1024)),
+  },
   gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
   // The optimizers update four elements per invocation.
   adam: { family: 'optim', entry: 'adam', grid: perVec4('n') },

@@ -728,24 +728,43 @@ describe('gather', () => {
   });
 
   test('gatherImages normalises uint8 pixels; gatherLabels widens bytes', async () => {
-    const pixels = Uint8Array.from({ length: 5 * 7 }, (_, k) => (k * 37 + 11) % 256);
-    const labelBytes = Uint8Array.from([3, 255, 0, 9, 200]);
-    const [img, lab] = await compareBackends(
+    // Rows of 7 bytes take the per-byte kernel, rows of 12 (whole words) the per-word one.
+    for (const size of [7, 12]) {
+      const pixels = Uint8Array.from({ length: 5 * size }, (_, k) => (k * 37 + 11) % 256);
+      const labelBytes = Uint8Array.from([3, 255, 0, 9, 200]);
+      const [img, lab] = await compareBackends(
+        (b) => {
+          const index = ops.tensor(b, new Int32Array([4, 2, 2, 0, 1]));
+          return [
+            ops.gatherImages(ops.bytes(b, pixels), index, 1, 3, [size], 0.1307, 0.3081),
+            ops.gatherLabels(ops.bytes(b, labelBytes), index, 0, 5),
+          ];
+        },
+        1e-6,
+        1e-6,
+      );
+      const want = [2, 2, 0].flatMap((r) =>
+        Array.from(pixels.slice(r * size, (r + 1) * size), (p) => (p / 255 - 0.1307) / 0.3081),
+      );
+      assertClose(img, want, 1e-5, 1e-6);
+      expect(Array.from(lab)).toEqual([200, 0, 0, 3, 255]);
+    }
+  });
+
+  test('gatherImages of many whole-word rows spreads over workgroups', async () => {
+    const [rows, size] = [300, 28 * 28];
+    const pixels = Uint8Array.from({ length: rows * size }, (_, k) => (k * 131 + 7) % 256);
+    await compareBackends(
       (b) => {
-        const index = ops.tensor(b, new Int32Array([4, 2, 2, 0, 1]));
-        return [
-          ops.gatherImages(ops.bytes(b, pixels), index, 1, 3, [7], 0.1307, 0.3081),
-          ops.gatherLabels(ops.bytes(b, labelBytes), index, 0, 5),
-        ];
+        const index = ops.tensor(
+          b,
+          Int32Array.from({ length: rows }, (_, k) => (k * 7) % rows),
+        );
+        return ops.gatherImages(ops.bytes(b, pixels), index, 0, rows, [1, 28, 28], 0.5, 0.25);
       },
       1e-6,
       1e-6,
     );
-    const want = [2, 2, 0].flatMap((r) =>
-      Array.from(pixels.slice(r * 7, r * 7 + 7), (p) => (p / 255 - 0.1307) / 0.3081),
-    );
-    assertClose(img, want, 1e-5, 1e-6);
-    expect(Array.from(lab)).toEqual([200, 0, 0, 3, 255]);
   });
 
   test('gather of many rows spreads over workgroups', async () => {
