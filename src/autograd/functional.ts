@@ -146,6 +146,26 @@ export function linearRelu(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   return linear(x, weight, bias, { relu: true });
 }
 
+/**
+ * Batch normalisation of x [N, C, ...] over every dim but 1, like torch.nn.functional.batch_norm:
+ * with the batch's statistics in training (updating runningMean and runningVar in place), with the
+ * running ones in eval. Two fused kernels forward and two backward.
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | undefined,
+  bias: Tensor | undefined,
+  opts: ops.BatchNormOptions,
+): Tensor {
+  const stats = ops.batchNormStats(x, runningMean, runningVar, opts);
+  return record(ops.batchNormApply(x, stats, weight, bias), 'batchNorm', [x, weight, bias], {
+    stats,
+    training: opts.training,
+  });
+}
+
 /** log_softmax over the last dim. */
 export function logSoftmax(x: Tensor): Tensor {
   return record(ops.logSoftmax(x), 'logSoftmax', [x]);

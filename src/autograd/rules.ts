@@ -114,6 +114,18 @@ export const RULES: Record<string, Rule> = {
     const gb = n.inputs[2] ? ops.reduce('sum', g3, [0, 2]) : null;
     return [gx, gw, gb];
   },
+  batchNorm: (g, n) => {
+    const [x, weight, bias] = n.inputs;
+    const { dx, dweight, dbias } = ops.batchNormBackward(
+      g,
+      x,
+      saved<Tensor>(n, 'stats'),
+      weight,
+      saved<boolean>(n, 'training'),
+      x.requiresGrad,
+    );
+    return [dx, weight ? dweight : null, bias ? dbias : null];
+  },
   maxPool2d: (g, n) => [
     ops.maxPool2dBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape, saved(n, 'geometry')),
   ],

@@ -28,9 +28,11 @@ describe('BatchNorm', () => {
     return bn;
   }
 
+  // The last shape has 495 values per channel: more than a workgroup's 256 threads.
   for (const [kind, shape] of [
     ['1d', [6, 3]],
     ['2d', [3, 2, 3, 5]],
+    ['2d', [5, 3, 9, 11]],
   ] as const) {
     test(`BatchNorm${kind} gradients in train mode (input, weight, bias)`, async () => {
       await gradcheck(
@@ -111,6 +113,18 @@ describe('BatchNorm', () => {
       }
     });
   }
+
+  test('affine=false: gradients and output without weight and bias', async () => {
+    const shape = [4, 3, 5, 7];
+    await gradcheck('BatchNorm2d affine=false', (b) => {
+      setDefaultBackend(b);
+      const bn = new BatchNorm2d(3, { affine: false });
+      setDefaultBackend(saved);
+      expect(bn.weight).toBeUndefined();
+      const x = leaf(b, normal(shape, 36, 2), shape);
+      return { leaves: [x], forward: () => F.mul(bn.forward(x), ops.tensor(b, normal(shape, 37), shape)) };
+    });
+  });
 
   test('training on one value per channel is an error, as in PyTorch', () => {
     const bn = new BatchNorm1d(3);

@@ -1,4 +1,4 @@
-import { F, noGrad } from '../autograd';
+import { F } from '../autograd';
 import * as ops from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
 import { constant } from './init';
@@ -40,52 +40,31 @@ abstract class BatchNorm extends Module {
     this.registerBuffer('num_batches_tracked', ops.tensor(this.backend, new Int32Array([0]), [], 'int32'));
   }
 
-  /** The shape that broadcasts per-channel values against the input. */
-  private channelShape(): number[] {
-    return [1, this.numFeatures, ...Array(this.rank - 2).fill(1)];
-  }
-
   forward(x: Tensor): Tensor {
     if (x.ndim !== this.rank || x.shape[1] !== this.numFeatures) {
       throw new Error(`${this.constructor.name}(${this.numFeatures}) got input of shape [${x.shape}]`);
     }
-    const cs = this.channelShape();
-    const dims = [0, ...Array.from({ length: this.rank - 2 }, (_, i) => i + 2)];
-    let xhat: Tensor;
-    if (this.training) {
-      const n = x.size / this.numFeatures;
-      if (n <= 1)
-        throw new Error(`Expected more than 1 value per channel when training, got input size [${x.shape}]`);
-      const mean = F.mean(x, dims, true);
-      const centered = F.sub(x, mean);
-      const variance = F.mean(F.mul(centered, centered), dims, true);
-      xhat = F.div(centered, F.sqrt(F.add(variance, this.eps)));
-      noGrad(() => this.updateRunningStats(mean, variance, n));
-    } else {
-      const rm = this.buffer('running_mean').alias(cs);
-      const rv = this.buffer('running_var').alias(cs);
-      xhat = F.div(F.sub(x, rm), F.sqrt(F.add(rv, this.eps)));
+    if (this.training && x.size / this.numFeatures <= 1) {
+      throw new Error(`Expected more than 1 value per channel when training, got input size [${x.shape}]`);
     }
-    if (!this.weight || !this.bias) return xhat;
-    return F.add(F.mul(xhat, F.view(this.weight, cs)), F.view(this.bias, cs));
-  }
-
-  private updateRunningStats(mean: Tensor, variance: Tensor, n: number): void {
-    const m = this.momentum;
-    const mix = (name: string, batch: Tensor, scale: number) => {
-      const old = this.buffer(name);
-      const next = ops.binary(
-        'add',
-        ops.unary('affine', old, 1 - m, 0),
-        ops.unary('affine', batch.alias([this.numFeatures]), m * scale, 0),
-      );
-      this.registerBuffer(name, next);
-    };
-    mix('running_mean', mean, 1);
-    mix('running_var', variance, n / (n - 1));
-    this.batches++;
-    const counter = this.buffer('num_batches_tracked');
-    counter.backend.write(counter.storage, new Int32Array([this.batches]));
+    const y = F.batchNorm(
+      x,
+      this.buffer('running_mean'),
+      this.buffer('running_var'),
+      this.weight,
+      this.bias,
+      {
+        training: this.training,
+        momentum: this.momentum,
+        eps: this.eps,
+      },
+    );
+    if (this.training) {
+      this.batches++;
+      const counter = this.buffer('num_batches_tracked');
+      counter.backend.write(counter.storage, new Int32Array([this.batches]));
+    }
+    return y;
   }
 
   // Synchronous, and run also when a parent loads: the next training step counts from here.

@@ -240,6 +240,13 @@ function gatherImages(b: Buffers, p: KernelParams, out: Float32Array): void {
   }
 }
 
+/** Batch norm's view of x as [N, C, S]: element j of channel c, j counting over N then S. */
+function batchNormGeometry(p: KernelParams) {
+  const [N, C, S] = [n(p, 'N'), n(p, 'C'), n(p, 'S')];
+  const at = (c: number, j: number) => (Math.floor(j / S) * C + c) * S + (j % S);
+  return { C, S, count: N * S, total: N * C * S, at };
+}
+
 const KERNELS: Record<KernelName, Kernel> = {
   unary(b, p, c) {
     const [N, rank] = [n(p, 'n'), n(p, 'rank')];
@@ -465,6 +472,67 @@ const KERNELS: Record<KernelName, Kernel> = {
           const [ih, iw] = [oh * S + kh - P, ow * S + kw - P];
           if (ih >= 0 && ih < H && iw >= 0 && iw < W) b.out.f32[plane * H * W + ih * W + iw] += g;
         }
+    }
+  },
+  batchNormStats(b, p, c) {
+    const { C, count, at } = batchNormGeometry(p);
+    const [mean, invstd] = [b.stats.f32, b.stats.f32.subarray(C)];
+    const [rm, rv] = [b.runningMean.f32, b.runningVar.f32];
+    const eps = n(p, 'eps');
+    for (let ch = 0; ch < C; ch++) {
+      if (!c.TRAINING) {
+        mean[ch] = rm[ch];
+        invstd[ch] = 1 / Math.sqrt(rv[ch] + eps);
+        continue;
+      }
+      let s = 0;
+      for (let j = 0; j < count; j++) s += b.x.f32[at(ch, j)];
+      const m = s / count;
+      let q = 0;
+      for (let j = 0; j < count; j++) q += (b.x.f32[at(ch, j)] - m) ** 2;
+      const variance = q / count;
+      mean[ch] = m;
+      invstd[ch] = 1 / Math.sqrt(variance + eps);
+      const [mom, momVar] = [n(p, 'momentum'), n(p, 'momentumVar')];
+      rm[ch] = (1 - mom) * rm[ch] + mom * m;
+      rv[ch] = (1 - mom) * rv[ch] + momVar * variance;
+    }
+  },
+  batchNormApply(b, p, c) {
+    const { C, S, total } = batchNormGeometry(p);
+    const st = b.stats.f32;
+    for (let i = 0; i < total; i++) {
+      const ch = Math.floor(i / S) % C;
+      const y = (b.x.f32[i] - st[ch]) * st[C + ch];
+      b.out.f32[i] = c.AFFINE ? y * b.weight.f32[ch] + b.bias.f32[ch] : y;
+    }
+  },
+  batchNormBackwardSums(b, p) {
+    const { C, count, at } = batchNormGeometry(p);
+    const st = b.stats.f32;
+    for (let ch = 0; ch < C; ch++) {
+      let [sg, sgx] = [0, 0];
+      for (let j = 0; j < count; j++) {
+        const i = at(ch, j);
+        sg += b.dy.f32[i];
+        sgx += b.dy.f32[i] * (b.x.f32[i] - st[ch]) * st[C + ch];
+      }
+      b.dbias.f32[ch] = sg;
+      b.dweight.f32[ch] = sgx;
+    }
+  },
+  batchNormBackward(b, p, c) {
+    const { C, S, count, total } = batchNormGeometry(p);
+    const st = b.stats.f32;
+    for (let i = 0; i < total; i++) {
+      const ch = Math.floor(i / S) % C;
+      const scale = st[C + ch] * (c.AFFINE ? b.weight.f32[ch] : 1);
+      if (!c.TRAINING) {
+        b.out.f32[i] = b.dy.f32[i] * scale;
+        continue;
+      }
+      const xhat = (b.x.f32[i] - st[ch]) * st[C + ch];
+      b.out.f32[i] = scale * (b.dy.f32[i] - b.dbias.f32[ch] / count - xhat * (b.dweight.f32[ch] / count));
     }
   },
 };

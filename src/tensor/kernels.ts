@@ -13,7 +13,8 @@ export type ShaderFamily =
   | 'gather'
   | 'optim'
   | 'conv'
-  | 'pool';
+  | 'pool'
+  | 'norm';
 
 interface KernelDef {
   family: ShaderFamily;
@@ -35,6 +36,10 @@ function spread(groups: number): [number, number, number] {
 const num = (p: KernelParams, k: string) => p[k] as number;
 const perElement = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 256));
 const perVec4 = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 1024));
+const perElementOf =
+  (...keys: string[]) =>
+  (p: KernelParams) =>
+    spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / 256));
 const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
 
 /** Every kernel the engine launches. */
@@ -101,6 +106,11 @@ export const KERNELS = {
     entry: 'avg_pool_backward',
     grid: (p) => spread(Math.ceil(num(p, 'total') / 256)),
   },
+  // Batch norm: the per-channel kernels take a workgroup per channel.
+  batchNormStats: { family: 'norm', entry: 'bn_stats', grid: perRow('C') },
+  batchNormApply: { family: 'norm', entry: 'bn_apply', grid: perElementOf('N', 'C', 'S') },
+  batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', grid: perRow('C') },
+  batchNormBackward: { family: 'norm', entry: 'bn_backward', grid: perElementOf('N', 'C', 'S') },
 } satisfies Record<string, KernelDef>;
 
 /** A kernel's name. */

@@ -548,3 +548,113 @@ export function avgPool2dBackward(grad: Tensor, inputShape: readonly number[], g
   });
   return out;
 }
+
+/** Options of batch normalisation's statistics (torch.nn.functional.batch_norm's). */
+export interface BatchNormOptions {
+  training: boolean;
+  momentum: number;
+  eps: number;
+}
+
+/** x [N, C, ...] as batch norm sees it: [N, C, S], S the product of the trailing dims. */
+function batchNormParams(x: Tensor, o: BatchNormOptions) {
+  const [N, C] = x.shape;
+  const S = x.size / (N * C);
+  const n = N * S;
+  // The running variance tracks the unbiased variance: momentum * n / (n - 1), in double.
+  return { N, C, S, eps: o.eps, momentum: o.momentum, momentumVar: n > 1 ? (o.momentum * n) / (n - 1) : 0 };
+}
+
+/**
+ * Per-channel [mean, invstd] ([2, C]) of x [N, C, ...]: the batch's (biased variance) in training,
+ * which also updates runningMean and runningVar in place; the running ones in eval.
+ */
+export function batchNormStats(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  o: BatchNormOptions,
+): Tensor {
+  const backend = sameBackend(x, runningMean, runningVar);
+  const params = batchNormParams(x, o);
+  const stats = empty(backend, [2, params.C]);
+  backend.run({
+    kernel: 'batchNormStats',
+    buffers: {
+      x: x.storage,
+      stats: stats.storage,
+      runningMean: runningMean.storage,
+      runningVar: runningVar.storage,
+    },
+    params,
+    constants: { TRAINING: o.training },
+  });
+  return stats;
+}
+
+/** (x - mean) * invstd * weight + bias per channel, from batchNormStats' stats. */
+export function batchNormApply(x: Tensor, stats: Tensor, weight?: Tensor, bias?: Tensor): Tensor {
+  const backend = sameBackend(x, stats);
+  const out = empty(backend, x.shape);
+  backend.run({
+    kernel: 'batchNormApply',
+    buffers: {
+      x: x.storage,
+      stats: stats.storage,
+      weight: weight?.storage ?? unusedBinding(backend),
+      bias: bias?.storage ?? unusedBinding(backend),
+      out: out.storage,
+    },
+    params: batchNormParams(x, { training: true, momentum: 0, eps: 0 }),
+    constants: { AFFINE: weight !== undefined },
+  });
+  return out;
+}
+
+/**
+ * Batch norm's backward pass: the input gradient (null unless wanted) and the per-channel sums
+ * that are the weight and bias gradients, sum(dy * xhat) and sum(dy).
+ */
+export function batchNormBackward(
+  dy: Tensor,
+  x: Tensor,
+  stats: Tensor,
+  weight: Tensor | undefined,
+  training: boolean,
+  wantInput: boolean,
+): { dx: Tensor | null; dweight: Tensor; dbias: Tensor } {
+  const backend = sameBackend(dy, x, stats);
+  const params = batchNormParams(x, { training, momentum: 0, eps: 0 });
+  const dweight = empty(backend, [params.C]);
+  const dbias = empty(backend, [params.C]);
+  backend.run({
+    kernel: 'batchNormBackwardSums',
+    buffers: {
+      dy: dy.storage,
+      x: x.storage,
+      stats: stats.storage,
+      dweight: dweight.storage,
+      dbias: dbias.storage,
+    },
+    params,
+  });
+  let dx: Tensor | null = null;
+  if (wantInput) {
+    dx = empty(backend, x.shape);
+    backend.run({
+      kernel: 'batchNormBackward',
+      buffers: {
+        dy: dy.storage,
+        x: x.storage,
+        stats: stats.storage,
+        weight: weight?.storage ?? unusedBinding(backend),
+        dweight: dweight.storage,
+        dbias: dbias.storage,
+        out: dx.storage,
+      },
+      params,
+      constants: { TRAINING: training, AFFINE: weight !== undefined },
+    });
+  }
+  return { dx, dweight, dbias };
+}

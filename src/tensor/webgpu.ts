@@ -9,6 +9,7 @@ import conv from '../../shaders/conv.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
+import norm from '../../shaders/norm.wgsl?raw';
 import optim from '../../shaders/optim.wgsl?raw';
 import pool from '../../shaders/pool.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
@@ -27,6 +28,7 @@ const SOURCES: Record<ShaderFamily, string> = {
   optim,
   conv,
   pool,
+  norm,
 };
 
 /** A pooled GPU buffer. `lastUse` is the submission serial of the last command that touched it. */

@@ -1,0 +1,145 @@
+// Batch normalisation over the channel axis of x viewed as [N, C, S] (S = H * W for BatchNorm2d, 1
+// for BatchNorm1d), fused: the forward pass is one statistics kernel (one workgroup per channel,
+// which also updates the running statistics in place) and one elementwise kernel; the backward
+// pass is one per-channel reduction and one elementwise kernel. Composed from generic ops it took
+// about twenty broadcasting launches each way, most of them over the whole activation.
+// stats holds [mean (C), invstd (C)]; invstd = 1 / sqrt(var + eps) with the biased batch variance
+// (training) or the running variance (eval), as PyTorch normalises.
+
+struct Params {
+  N: u32,
+  C: u32,
+  S: u32,
+  eps: f32,
+  // Running-statistics update: new = (1 - momentum) * old + momentum * batch (times n / (n - 1)
+  // for the variance, which PyTorch tracks unbiased): momentum and momentum * n / (n - 1).
+  momentum: f32,
+  momentumVar: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runningVar: array<f32>;
+@group(0) @binding(5) var<storage, read> weight: array<f32>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read> dy: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dbias: array<f32>;
+
+// Batch statistics (false: eval, which reads the running ones).
+override TRAINING: bool = true;
+// Whether weight and bias exist (affine=True).
+override AFFINE: bool = true;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 256u + lid;
+}
+
+// Element j of channel c, j counting over N then S.
+fn at(c: u32, j: u32) -> u32 {
+  return ((j / p.S) * p.C + c) * p.S + j % p.S;
+}
+
+// The workgroup's sum of v (every invocation gets it).
+fn workgroup_sum(v: f32, lid: u32) -> f32 {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier();
+  return total;
+}
+
+// One workgroup per channel: mean, then the variance around it (two passes, for accuracy).
+@compute @workgroup_size(256)
+fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.y * nwg.x + wid.x;
+  if (c >= p.C) { return; }
+  if (!TRAINING) {
+    if (lid == 0u) {
+      stats[c] = runningMean[c];
+      stats[p.C + c] = 1.0 / sqrt(runningVar[c] + p.eps);
+    }
+    return;
+  }
+  let count = p.N * p.S;
+  var s = 0.0;
+  for (var j = lid; j < count; j += 256u) { s += x[at(c, j)]; }
+  let mean = workgroup_sum(s, lid) / f32(count);
+  var q = 0.0;
+  for (var j = lid; j < count; j += 256u) {
+    let d = x[at(c, j)] - mean;
+    q += d * d;
+  }
+  let variance = workgroup_sum(q, lid) / f32(count);
+  if (lid == 0u) {
+    stats[c] = mean;
+    stats[p.C + c] = 1.0 / sqrt(variance + p.eps);
+    runningMean[c] = (1.0 - p.momentum) * runningMean[c] + p.momentum * mean;
+    runningVar[c] = (1.0 - p.momentum) * runningVar[c] + p.momentumVar * variance;
+  }
+}
+
+fn channel(i: u32) -> u32 {
+  return (i / p.S) % p.C;
+}
+
+// y = (x - mean) * invstd * weight + bias.
+@compute @workgroup_size(256)
+fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.N * p.C * p.S) { return; }
+  let c = channel(i);
+  var y = (x[i] - stats[c]) * stats[p.C + c];
+  if (AFFINE) { y = y * weight[c] + bias[c]; }
+  out[i] = y;
+}
+
+// Per channel: dbias = sum(dy), dweight = sum(dy * xhat).
+@compute @workgroup_size(256)
+fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.y * nwg.x + wid.x;
+  if (c >= p.C) { return; }
+  let mean = stats[c];
+  let invstd = stats[p.C + c];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var j = lid; j < p.N * p.S; j += 256u) {
+    let i = at(c, j);
+    sg += dy[i];
+    sgx += dy[i] * (x[i] - mean) * invstd;
+  }
+  let total = workgroup_sum(sg, lid);
+  let totalX = workgroup_sum(sgx, lid);
+  if (lid == 0u) {
+    dbias[c] = total;
+    dweight[c] = totalX;
+  }
+}
+
+// dx = weight * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) in training, where the batch
+// statistics depend on x; weight * invstd * dy in eval, where they are constants.
+@compute @workgroup_size(256)
+fn bn_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, nwg, lid);
+  if (i >= p.N * p.C * p.S) { return; }
+  let c = channel(i);
+  let invstd = stats[p.C + c];
+  var scale = invstd;
+  if (AFFINE) { scale *= weight[c]; }
+  if (!TRAINING) {
+    out[i] = dy[i] * scale;
+    return;
+  }
+  let count = f32(p.N * p.S);
+  let xhat = (x[i] - stats[c]) * invstd;
+  out[i] = scale * (dy[i] - dbias[c] / count - xhat * (dweight[c] / count));
+}
