@@ -92,7 +92,12 @@ export const KERNELS = {
   adam: { family: 'optim', entry: 'adam', grid: perVec4('n') },
   sgd: { family: 'optim', entry: 'sgd', grid: perVec4('n') },
   rmsprop: { family: 'optim', entry: 'rmsprop', grid: perVec4('n') },
-  im2col: { family: 'conv', entry: 'im2col', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  // im2col: an invocation per run of OW outputs.
+  im2col: {
+    family: 'conv',
+    entry: 'im2col',
+    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'OW') / 256)),
+  },
   col2im: { family: 'conv', entry: 'col2im', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
   maxPool: { family: 'pool', entry: 'max_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
   maxPoolBackward: {
