@@ -25,7 +25,6 @@ import {
   type Checkpoint,
   captureCheckpoint,
   createRun,
-  loadModelState,
   modelStateFromFile,
   parseCheckpoint,
   type Run,
@@ -426,7 +425,7 @@ async function main(): Promise<void> {
   } else if (v.init) {
     const bytes = await readUserFile('init', v.init);
     try {
-      loadModelState(model, modelStateFromFile(bytes));
+      model.loadStateDict(modelStateFromFile(bytes));
     } catch (e) {
       throw new UsageError(`--init ${v.init}: ${(e as Error).message.replace(/\n\t/g, ' ')}`);
     }

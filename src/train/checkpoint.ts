@@ -13,15 +13,7 @@
 
 import { DataLoader, type LoaderPosition } from '../data/dataloader';
 import type { Dataset } from '../data/dataset';
-import {
-  BatchNorm1d,
-  BatchNorm2d,
-  buildModel,
-  CrossEntropyLoss,
-  type HostTensor,
-  type Module,
-  type SpecModel,
-} from '../nn';
+import { buildModel, CrossEntropyLoss, type HostTensor, type SpecModel } from '../nn';
 import { type ModelSpec, specError } from '../nn/spec';
 import type { OptimizerStateDict } from '../optim/optimizer';
 import { defaultGenerator, manualSeed } from '../tensor/default';
@@ -102,15 +94,6 @@ export function createRun(spec: ModelSpec, config: TrainConfig, train: Dataset):
   return { spec, config, model, trainer: new Trainer(model, optimizer, loss, loader, config, schedule) };
 }
 
-/**
- * Where the loader stands. Mid-epoch (inside the loader's iteration) its own position; between
- * epochs the generator as it is now, because position() then still names the finished epoch's start.
- */
-function loaderPosition(loader: DataLoader): LoaderPosition {
-  const p = loader.position();
-  return p.batch > 0 ? p : { generator: loader.generator.getState(), batch: 0 };
-}
-
 /** Captures a live run as checkpoint bytes. `loss` is the last training loss to record. */
 export async function captureCheckpoint(run: Run, loss: number | null = null): Promise<Uint8Array> {
   const { trainer } = run;
@@ -135,7 +118,7 @@ export async function captureCheckpoint(run: Run, loss: number | null = null): P
     optimizerSteps,
     scheduler: trainer.schedule ? trainer.schedule.scheduler.stateDict() : null,
     generator: defaultGenerator.getState(),
-    loader: loaderPosition(trainer.loader),
+    loader: trainer.loader.position(),
     trainSamples: trainer.loader.dataset.length,
     config: run.config,
     spec: run.spec,
@@ -296,7 +279,7 @@ export function restoreCheckpoint(ckpt: Checkpoint, run: Run): void {
     );
   }
   const { trainer } = run;
-  loadModelState(run.model, ckpt.model);
+  run.model.loadStateDict(ckpt.model);
   trainer.optimizer.loadStateDict(ckpt.optimizer);
   if (trainer.schedule && ckpt.meta.scheduler !== null) {
     trainer.schedule.scheduler.loadStateDict(ckpt.meta.scheduler as never);
@@ -305,24 +288,6 @@ export function restoreCheckpoint(ckpt: Checkpoint, run: Run): void {
   trainer.loader.resume(ckpt.meta.loader);
   trainer.epoch = ckpt.meta.epoch;
   trainer.globalStep = ckpt.meta.globalStep;
-}
-
-/**
- * model.loadStateDict plus BatchNorm's host-side step counter. Module.loadStateDict on a parent
- * writes num_batches_tracked's tensor but not the counter BatchNorm increments from (its own
- * override, which re-reads it asynchronously, only runs when called on the layer itself), so the
- * next training step would overwrite the loaded count.
- */
-export function loadModelState(model: Module, sd: Map<string, HostTensor>): void {
-  model.loadStateDict(sd);
-  const visit = (m: Module, prefix: string) => {
-    if (m instanceof BatchNorm1d || m instanceof BatchNorm2d) {
-      const count = sd.get(`${prefix}num_batches_tracked`);
-      if (count) (m as unknown as { batches: number }).batches = Number(count.data[0]);
-    }
-    for (const [name, child] of m.namedChildren()) visit(child, `${prefix}${name}.`);
-  };
-  visit(model, '');
 }
 
 /**

@@ -17,7 +17,7 @@ import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { assertClose, randnValues } from '../tensor/testing';
-import { captureCheckpoint, createRun, loadModelState, modelStateFromFile } from './checkpoint';
+import { captureCheckpoint, createRun, modelStateFromFile } from './checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
 import { exportPytorch } from './export_pytorch';
 import { decodeSafetensors } from './safetensors';
@@ -151,7 +151,7 @@ describe.each([
     const torchFile = join(dir, 'torch-state.safetensors');
     python([ROUNDTRIP, trainPy, 'save', torchFile, inputsFile, join(dir, 'out3.safetensors')]);
     const model = buildModel(spec);
-    loadModelState(model, modelStateFromFile(readBytes(torchFile)));
+    model.loadStateDict(modelStateFromFile(readBytes(torchFile)));
     assertClose(
       await logits(model),
       readLogits(join(dir, 'out3.safetensors')).tensors.logits.data as Float32Array,
@@ -229,7 +229,7 @@ describe('the exported train.py on MNIST IDX files', () => {
     expect(lines[0]).toMatchObject({ epoch: 2, world_size: 1, lr: 0.0005 });
     expect(lines[0].val_acc).toBeGreaterThan(0.3);
     const model = buildModel(PRESETS.simplenn);
-    loadModelState(model, modelStateFromFile(readBytes(saved)));
+    model.loadStateDict(modelStateFromFile(readBytes(saved)));
   });
 
   it('trains under torchrun with 2 processes (DistributedDataParallel on gloo)', () => {

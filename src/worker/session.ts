@@ -29,7 +29,6 @@ import {
   CHECKPOINT_KEY,
   captureCheckpoint,
   createRun,
-  loadModelState,
   parseCheckpoint,
   type Run,
   resumeRun,
@@ -420,7 +419,7 @@ export class Session {
       throw new Error('the file does not say which model it holds, and no run is selected to load it into');
     const model = buildModel(spec);
     try {
-      loadModelState(model, full ? full.model : safetensorsToStateDict(bytes));
+      model.loadStateDict(full ? full.model : safetensorsToStateDict(bytes));
     } catch (e) {
       for (const t of model.stateDict().values()) t.dispose();
       throw e;
