@@ -1,7 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-import { mnistAssets } from './scripts/mnist-assets';
+import { mnistAssets } from './scripts/mnist-assets.ts';
 
 /**
  * KILN_BASE sets the public path for hosting under a sub-path (e.g. KILN_BASE=/kiln/ npm run build).

@@ -100,6 +100,75 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
   }
 }
 
+// A larger tile for GPUs, for big products: 128x128 outputs per workgroup of 256 threads, each
+// thread an 8x8 block (rows 4ty..4ty+3 and 64+4ty.., columns likewise), K in slices of 8. Twice the
+// multiply-adds per workgroup-memory read of the 64x64 kernel, and the reads are vec4s. The
+// autotuner times it against the others on each shape.
+const BIG = 128u;
+const BIG_K = 8u;
+
+var<workgroup> Ab: array<array<vec4f, 32>, 8>;
+var<workgroup> Bb: array<array<vec4f, 32>, 8>;
+
+@compute @workgroup_size(16, 16)
+fn matmul_big(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let t = ty * 16u + tx;
+  let row0 = wid.y * BIG;
+  let col0 = wid.x * BIG;
+  let baseA = p.offsetA + wid.z * p.strideA;
+  let baseB = p.offsetB + wid.z * p.strideB;
+  // acc[2i] holds row i's first four columns, acc[2i + 1] its other four.
+  var acc: array<vec4f, 16>;
+  for (var k0 = 0u; k0 < p.K; k0 += BIG_K) {
+    // Each tile is 8 x 128 values, 4 per thread, read along whichever axis is contiguous in
+    // memory so that neighbouring threads read neighbouring words.
+    let kk = t / 32u;
+    let q = t % 32u;
+    let m = t / 2u;
+    let kq = (t % 2u) * 4u;
+    if (TRANS_A) {
+      Ab[kk][q] = vec4f(
+        load_a(baseA, row0 + 4u * q, k0 + kk),
+        load_a(baseA, row0 + 4u * q + 1u, k0 + kk),
+        load_a(baseA, row0 + 4u * q + 2u, k0 + kk),
+        load_a(baseA, row0 + 4u * q + 3u, k0 + kk));
+    } else {
+      for (var j = 0u; j < 4u; j++) { Ab[kq + j][m / 4u][m % 4u] = load_a(baseA, row0 + m, k0 + kq + j); }
+    }
+    if (TRANS_B) {
+      for (var j = 0u; j < 4u; j++) { Bb[kq + j][m / 4u][m % 4u] = load_b(baseB, k0 + kq + j, col0 + m); }
+    } else {
+      Bb[kk][q] = vec4f(
+        load_b(baseB, k0 + kk, col0 + 4u * q),
+        load_b(baseB, k0 + kk, col0 + 4u * q + 1u),
+        load_b(baseB, k0 + kk, col0 + 4u * q + 2u),
+        load_b(baseB, k0 + kk, col0 + 4u * q + 3u));
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < BIG_K; k++) {
+      let a0 = Ab[k][ty];
+      let a1 = Ab[k][16u + ty];
+      let b0 = Bb[k][tx];
+      let b1 = Bb[k][16u + tx];
+      let av = array(a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+      for (var i = 0u; i < 8u; i++) {
+        acc[2u * i] = fma(vec4f(av[i]), b0, acc[2u * i]);
+        acc[2u * i + 1u] = fma(vec4f(av[i]), b1, acc[2u * i + 1u]);
+      }
+    }
+    workgroupBarrier();
+  }
+  let base = wid.z * p.M * p.N;
+  for (var i = 0u; i < 8u; i++) {
+    // Rows 4ty + i for i < 4, then 64 + 4ty + (i - 4).
+    let m = row0 + 4u * ty + i % 4u + 64u * (i / 4u);
+    store_out(base, m, col0 + 4u * tx, acc[2u * i]);
+    store_out(base, m, col0 + 64u + 4u * tx, acc[2u * i + 1u]);
+  }
+}
+
 // A variant without workgroup memory for CPU adapters (lavapipe, SwiftShader), where barriers
 // and shared arrays are emulated and cost more than they save. Each invocation computes an 8x8
 // block straight from global memory: loads are what cost most there (each is bounds-checked per
@@ -110,7 +179,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
 // vectorise. The autotuner (src/tensor/autotune.ts) picks WG per shape.
 override WG: u32 = 64;
 
-fn store_direct(base: u32, m: u32, n0: u32, v: vec4f) {
+fn store_out(base: u32, m: u32, n0: u32, v: vec4f) {
   if (m >= p.M) { return; }
   for (var j = 0u; j < 4u; j++) {
     let n = n0 + j;
@@ -193,20 +262,20 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   if (k < p.K) { direct_step(&acc, r, c, k * kA, k * kB); }
   let base = wid.z * p.M * p.N;
   let col4 = col0 + 4u;
-  store_direct(base, row0, col0, acc[0]);
-  store_direct(base, row0, col4, acc[1]);
-  store_direct(base, row0 + 1u, col0, acc[2]);
-  store_direct(base, row0 + 1u, col4, acc[3]);
-  store_direct(base, row0 + 2u, col0, acc[4]);
-  store_direct(base, row0 + 2u, col4, acc[5]);
-  store_direct(base, row0 + 3u, col0, acc[6]);
-  store_direct(base, row0 + 3u, col4, acc[7]);
-  store_direct(base, row0 + 4u, col0, acc[8]);
-  store_direct(base, row0 + 4u, col4, acc[9]);
-  store_direct(base, row0 + 5u, col0, acc[10]);
-  store_direct(base, row0 + 5u, col4, acc[11]);
-  store_direct(base, row0 + 6u, col0, acc[12]);
-  store_direct(base, row0 + 6u, col4, acc[13]);
-  store_direct(base, row0 + 7u, col0, acc[14]);
-  store_direct(base, row0 + 7u, col4, acc[15]);
+  store_out(base, row0, col0, acc[0]);
+  store_out(base, row0, col4, acc[1]);
+  store_out(base, row0 + 1u, col0, acc[2]);
+  store_out(base, row0 + 1u, col4, acc[3]);
+  store_out(base, row0 + 2u, col0, acc[4]);
+  store_out(base, row0 + 2u, col4, acc[5]);
+  store_out(base, row0 + 3u, col0, acc[6]);
+  store_out(base, row0 + 3u, col4, acc[7]);
+  store_out(base, row0 + 4u, col0, acc[8]);
+  store_out(base, row0 + 4u, col4, acc[9]);
+  store_out(base, row0 + 5u, col0, acc[10]);
+  store_out(base, row0 + 5u, col4, acc[11]);
+  store_out(base, row0 + 6u, col0, acc[12]);
+  store_out(base, row0 + 6u, col4, acc[13]);
+  store_out(base, row0 + 7u, col0, acc[14]);
+  store_out(base, row0 + 7u, col4, acc[15]);
 }

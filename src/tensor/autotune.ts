@@ -1,23 +1,24 @@
 /**
  * The matmul autotuner. Which matmul kernel runs fastest depends on the adapter and on the shape:
- * the tiled kernel with workgroup memory on GPUs, the register-blocked direct kernel on CPU
- * adapters, where its best workgroup size changes with the shape by up to 2x. The backend asks the
- * tuner which variant to launch; a shape seen for the first time gets the adapter's default and is
- * queued, and tune() (called between training steps) times every candidate on it and keeps the
- * fastest, per adapter, for the life of the process. All variants sum over k in the same order,
- * so the choice never changes a result.
+ * on GPUs one of the tiled kernels with workgroup memory (64x64 or 128x128 tiles), on CPU adapters
+ * the register-blocked direct kernel, whose best workgroup size changes with the shape by up to
+ * 2x there. The backend asks the tuner which variant to launch; a shape seen for the first time
+ * gets the adapter's default and is queued, and tune() (called between training steps) times every
+ * candidate on it and keeps the fastest, per adapter, for the life of the process. All variants
+ * sum over k in the same order, so the choice never changes a result.
  */
 import type { KernelCall, KernelConstants } from './backend';
 
 /** A way to run a matrix product: a kernel and the pipeline constants it adds. */
 export interface MatmulVariant {
-  kernel: 'matmul' | 'matmulDirect';
+  kernel: 'matmul' | 'matmulBig' | 'matmulDirect';
   constants: KernelConstants;
 }
 
 /** Every matmul variant, by name. */
 export const MATMUL_VARIANTS = {
   tiled: { kernel: 'matmul', constants: {} },
+  tiled128: { kernel: 'matmulBig', constants: {} },
   direct16: { kernel: 'matmulDirect', constants: { WG: 16 } },
   direct32: { kernel: 'matmulDirect', constants: { WG: 32 } },
   direct64: { kernel: 'matmulDirect', constants: { WG: 64 } },
@@ -65,7 +66,9 @@ export class MatmulTuner {
     this.choices = choices;
     // CPU adapters emulate barriers and workgroup memory, which costs the tiled kernel 5-10x there:
     // it is not worth timing (a 1024-square product would take seconds).
-    this.candidates = software ? ['direct16', 'direct32', 'direct64'] : ['tiled', 'direct32', 'direct64'];
+    this.candidates = software
+      ? ['direct16', 'direct32', 'direct64']
+      : ['tiled', 'tiled128', 'direct32', 'direct64'];
     this.fallback = software ? 'direct16' : 'tiled';
   }
 

@@ -198,7 +198,7 @@ function poolGeometry(p: KernelParams) {
   };
 }
 
-/** Both matmul kernels (tiled and direct) compute the same product. */
+/** Every matmul kernel (the tiled ones and the direct one) computes the same product. */
 function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>): void {
   const [M, N, K, batch] = [n(p, 'M'), n(p, 'N'), n(p, 'K'), n(p, 'batch')];
   const [sA, sB, oA, oB] = [n(p, 'strideA'), n(p, 'strideB'), n(p, 'offsetA'), n(p, 'offsetB')];
@@ -282,6 +282,7 @@ const KERNELS: Record<KernelName, Kernel> = {
   reduceRows: reduce,
   reduceCols: reduce,
   matmul,
+  matmulBig: matmul,
   matmulDirect: matmul,
   logSoftmax(b, p) {
     const [rows, cols] = [n(p, 'rows'), n(p, 'cols')];

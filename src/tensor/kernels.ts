@@ -58,6 +58,11 @@ export const KERNELS = {
     entry: 'matmul',
     grid: (p) => [Math.ceil(num(p, 'N') / 64), Math.ceil(num(p, 'M') / 64), num(p, 'batch')],
   },
+  matmulBig: {
+    family: 'matmul',
+    entry: 'matmul_big',
+    grid: (p) => [Math.ceil(num(p, 'N') / 128), Math.ceil(num(p, 'M') / 128), num(p, 'batch')],
+  },
   matmulDirect: {
     family: 'matmul',
     entry: 'matmul_direct',
