@@ -37,10 +37,11 @@ async function main(): Promise<void> {
   status.textContent = `Adapter: ${adapterName(gpu.summary)}. Loading MNIST…`;
   const mnist = await loadMnist();
   const count = Math.min(Number(params.get('samples') ?? 6400), mnist.train.count);
+  const cnnCount = Math.min(Number(params.get('cnn') ?? 640), mnist.train.count);
   status.textContent = `Adapter: ${adapterName(gpu.summary)}. Running (${count} samples)…`;
   const result = await runSuite(
     gpu.device,
-    { raw: mnist.train, count },
+    { raw: mnist.train, count, cnnCount },
     {
       epochs: Number(params.get('epochs') ?? 2),
       matmul: (params.get('matmul') ?? '64x784x128,64x128x10,256,1024').split(',').filter(Boolean),

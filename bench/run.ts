@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --json] [-- --samples N] [-- --epochs N] [-- --profile]`: SimpleNN training
- * (784-128-10, Adam, batch 64, real MNIST) on Kiln's WebGPU backend and on TensorFlow.js's WebGPU
- * backend, in this process on the same adapter, plus matmul at MNIST's shapes and at square sizes.
+ * `npm run bench [-- --json] [-- --samples N] [-- --cnn-samples N] [-- --epochs N] [-- --profile]`:
+ * SimpleNN training (784-128-10, Adam, batch 64, real MNIST) and the CNN preset's, on Kiln's WebGPU
+ * backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter, plus conv2d,
+ * and matmul at MNIST's shapes and at square sizes.
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +15,8 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     samples: { type: 'string', default: '6400' },
+    // The CNN preset's training row: far slower per sample, so fewer (0 leaves it out).
+    'cnn-samples': { type: 'string', default: '640' },
     epochs: { type: 'string', default: '2' },
     'skip-tfjs': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
@@ -34,7 +37,11 @@ Object.defineProperty(globalThis, 'navigator', {
   configurable: true,
 });
 const mnist = await loadMnistFromDir(values['data-dir'] ?? process.env.MNIST_DIR ?? mnistDataDir());
-const data = { raw: mnist.train, count: Math.min(Number(values.samples), mnist.train.count) };
+const data = {
+  raw: mnist.train,
+  count: Math.min(Number(values.samples), mnist.train.count),
+  cnnCount: Math.min(Number(values['cnn-samples']), mnist.train.count),
+};
 const { rows, profile } = await runSuite(gpu.device, data, {
   epochs: Number(values.epochs),
   matmul: (values.matmul ?? '').split(',').filter(Boolean),

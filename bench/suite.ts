@@ -8,7 +8,7 @@ import { ImageDataset, Subset } from '../src/data/dataset';
 import { Compose, Normalize, ToTensor } from '../src/data/transforms';
 import type { ImageDataset as RawImages } from '../src/data/types';
 import type { KernelTime } from '../src/gpu/profiler';
-import { CrossEntropyLoss, Parameter, SimpleNN } from '../src/nn';
+import { buildModel, CrossEntropyLoss, Parameter, PRESETS } from '../src/nn';
 import { Adam } from '../src/optim';
 import { manualSeed, setDefaultBackend } from '../src/tensor/default';
 import * as ops from '../src/tensor/ops';
@@ -26,10 +26,11 @@ export interface BenchRow {
   higherIsBetter: boolean;
 }
 
-/** MNIST's first `count` training images. */
+/** MNIST's first `count` training images (SimpleNN), and the first `cnnCount` for the CNN. */
 export interface BenchData {
   raw: RawImages;
   count: number;
+  cnnCount: number;
 }
 
 /** What to run: epochs of training, matmul shapes ("MxKxN" or a square size), TF.js or not. */
@@ -49,15 +50,30 @@ export interface SuiteResult {
 /** Runs the whole suite on one device (Node's Dawn or the browser's), Kiln then TF.js per row. */
 export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOptions): Promise<SuiteResult> {
   const tf = opts.tfjs ? await tfjsSetup() : null;
-  const { samplesPerSec, profile } = await benchKilnTraining(device, data, opts.epochs, opts.profile);
+  const { samplesPerSec, profile } = await benchKilnTraining(
+    device,
+    data.raw,
+    data.count,
+    'simplenn',
+    opts.epochs,
+    opts.profile,
+  );
   const rows: BenchRow[] = [
     {
       name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
       kiln: samplesPerSec,
-      tfjs: tf ? await benchTfjsTraining(tf, data, opts.epochs) : null,
+      tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.count, 'simplenn', opts.epochs) : null,
       higherIsBetter: true,
     },
   ];
+  if (data.cnnCount > 0) {
+    rows.push({
+      name: `CNN with BatchNorm train, ${data.cnnCount} samples, batch 64 (samples/s)`,
+      kiln: (await benchKilnTraining(device, data.raw, data.cnnCount, 'cnn', opts.epochs)).samplesPerSec,
+      tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.cnnCount, 'cnn', opts.epochs) : null,
+      higherIsBetter: true,
+    });
+  }
   for (const c of CONV_SHAPES) {
     rows.push({
       name: `conv2d ${c.cin}->${c.cout} 3x3 on ${c.size}x${c.size}, batch 64, fwd+bwd (images/s)`,
@@ -80,25 +96,33 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
   return { rows, profile };
 }
 
-/** Samples per second of Kiln training SimpleNN with the trainer the CLI uses (best epoch of `epochs`). */
+/** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */
+type BenchModel = 'simplenn' | 'cnn';
+
+/**
+ * Samples per second of Kiln training a preset on the first `count` images with the trainer the
+ * CLI uses (best epoch of `epochs`).
+ */
 async function benchKilnTraining(
   device: GPUDevice,
-  data: BenchData,
+  raw: RawImages,
+  count: number,
+  preset: BenchModel,
   epochs: number,
   profile = false,
 ): Promise<{ samplesPerSec: number; profile: KernelTime[] | null }> {
   const backend = new WebGPUBackend(device);
   setDefaultBackend(backend);
   manualSeed(0);
-  const model = SimpleNN();
+  const model = buildModel(PRESETS[preset]);
   const dataset = new ImageDataset(
     backend,
-    data.raw,
+    raw,
     new Compose([new ToTensor(), new Normalize([0.1307], [0.3081])]),
   );
   const subset = new Subset(
     dataset,
-    Int32Array.from({ length: data.count }, (_, i) => i),
+    Int32Array.from({ length: count }, (_, i) => i),
   );
   const loader = new DataLoader(subset, { batchSize: 64, shuffle: true, generator: new Generator(0) });
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
@@ -140,19 +164,49 @@ async function tfjsSetup(): Promise<Tfjs> {
   return tfc;
 }
 
-/** Samples per second of TF.js training the same model with model.fit (best epoch of `epochs`). */
-async function benchTfjsTraining(tf: Tfjs, data: BenchData, epochs: number): Promise<number> {
-  const n = data.count;
-  const pixels = new Float32Array(n * 784);
-  for (let i = 0; i < n * 784; i++) pixels[i] = (data.raw.images[i] / 255 - 0.1307) / 0.3081;
-  const xs = tf.tensor2d(pixels, [n, 784]);
-  const ys = tf.oneHot(tf.tensor1d(Array.from(data.raw.labels.subarray(0, n)), 'int32'), 10);
-  const model = tfl.sequential({
+/** The same model in tfjs-layers (channels last, TF.js's layout). */
+function tfjsModel(preset: BenchModel): tfl.Sequential {
+  if (preset === 'simplenn') {
+    return tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
+        tfl.layers.dense({ units: 10 }),
+      ],
+    });
+  }
+  const conv = (filters: number, inputShape?: number[]) =>
+    tfl.layers.conv2d({ inputShape, filters, kernelSize: 3, padding: 'same', useBias: false });
+  return tfl.sequential({
     layers: [
-      tfl.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
+      conv(16, [28, 28, 1]),
+      tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+      tfl.layers.reLU(),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      conv(32),
+      tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+      tfl.layers.reLU(),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dropout({ rate: 0.25 }),
+      tfl.layers.dense({ units: 128, activation: 'relu' }),
       tfl.layers.dense({ units: 10 }),
     ],
   });
+}
+
+/** Samples per second of TF.js training the same model with model.fit (best epoch of `epochs`). */
+async function benchTfjsTraining(
+  tf: Tfjs,
+  raw: RawImages,
+  n: number,
+  preset: BenchModel,
+  epochs: number,
+): Promise<number> {
+  const pixels = new Float32Array(n * 784);
+  for (let i = 0; i < n * 784; i++) pixels[i] = (raw.images[i] / 255 - 0.1307) / 0.3081;
+  const xs = preset === 'cnn' ? tf.tensor4d(pixels, [n, 28, 28, 1]) : tf.tensor2d(pixels, [n, 784]);
+  const ys = tf.oneHot(tf.tensor1d(Array.from(raw.labels.subarray(0, n)), 'int32'), 10);
+  const model = tfjsModel(preset);
   model.compile({
     optimizer: tf.train.adam(1e-3),
     loss: (a: tfc.Tensor, b: tfc.Tensor) => tf.losses.softmaxCrossEntropy(a, b),

@@ -4,13 +4,14 @@ import { expect, test } from '@playwright/test';
 test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('bench.html?samples=1280&epochs=1&matmul=64x784x128');
+  await page.goto('bench.html?samples=1280&cnn=128&epochs=1&matmul=64x784x128');
   await expect(page.locator('#status')).toHaveText(/Done\./, { timeout: 240_000 });
   const rows = await page.evaluate(
     () => (window as unknown as { kilnBench: { name: string; kiln: number; tfjs: number }[] }).kilnBench,
   );
   expect(rows.map((r) => r.name)).toEqual([
     'SimpleNN train, 1280 samples, batch 64 (samples/s)',
+    'CNN with BatchNorm train, 128 samples, batch 64 (samples/s)',
     'conv2d 1->16 3x3 on 28x28, batch 64, fwd+bwd (images/s)',
     'conv2d 16->32 3x3 on 14x14, batch 64, fwd+bwd (images/s)',
     'matmul 64x784 @ 784x128 (GFLOP/s)',
@@ -19,7 +20,7 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
     expect(r.kiln).toBeGreaterThan(0);
     expect(r.tfjs).toBeGreaterThan(0);
   }
-  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(4);
+  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(5);
   await page.screenshot({ path: 'e2e/screenshots/bench.png' });
   expect(errors).toEqual([]);
 });

@@ -34,12 +34,12 @@ function spread(groups: number): [number, number, number] {
 }
 
 const num = (p: KernelParams, k: string) => p[k] as number;
-const perElement = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 256));
-const perVec4 = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, key) / 1024));
-const perElementOf =
-  (...keys: string[]) =>
+/** One invocation per `perInvocation` elements, the elements counting the product of `keys`. */
+const perElements =
+  (keys: string[], perInvocation = 1) =>
   (p: KernelParams) =>
-    spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / 256));
+    spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / (256 * perInvocation)));
+const perElement = (key: string) => perElements([key]);
 const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
 
 /** Every kernel the engine launches. */
@@ -77,50 +77,38 @@ export const KERNELS = {
   logSoftmaxBackward: { family: 'softmax', entry: 'log_softmax_backward', grid: perRow('rows') },
   crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: perRow('rows') },
   crossEntropyBackward: { family: 'softmax', entry: 'cross_entropy_backward', grid: perRow('rows') },
-  gatherRows: {
-    family: 'gather',
-    entry: 'gather_rows',
-    grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)),
-  },
-  gatherBytes: {
-    family: 'gather',
-    entry: 'gather_bytes',
-    grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 256)),
-  },
-  gatherWords: {
-    family: 'gather',
-    entry: 'gather_words',
-    grid: (p) => spread(Math.ceil((num(p, 'rows') * num(p, 'rowSize')) / 1024)),
-  },
+  gatherRows: { family: 'gather', entry: 'gather_rows', grid: perElements(['rows', 'rowSize']) },
+  gatherBytes: { family: 'gather', entry: 'gather_bytes', grid: perElements(['rows', 'rowSize']) },
+  gatherWords: { family: 'gather', entry: 'gather_words', grid: perElements(['rows', 'rowSize'], 4) },
   gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
   // The optimizers update four elements per invocation.
-  adam: { family: 'optim', entry: 'adam', grid: perVec4('n') },
-  sgd: { family: 'optim', entry: 'sgd', grid: perVec4('n') },
-  rmsprop: { family: 'optim', entry: 'rmsprop', grid: perVec4('n') },
+  adam: { family: 'optim', entry: 'adam', grid: perElements(['n'], 4) },
+  sgd: { family: 'optim', entry: 'sgd', grid: perElements(['n'], 4) },
+  rmsprop: { family: 'optim', entry: 'rmsprop', grid: perElements(['n'], 4) },
   // im2col: an invocation per run of OW outputs.
   im2col: {
     family: 'conv',
     entry: 'im2col',
     grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'OW') / 256)),
   },
-  col2im: { family: 'conv', entry: 'col2im', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
-  maxPool: { family: 'pool', entry: 'max_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  col2im: { family: 'conv', entry: 'col2im', grid: perElement('total') },
+  maxPool: { family: 'pool', entry: 'max_pool', grid: perElement('total') },
   maxPoolBackward: {
     family: 'pool',
     entry: 'max_pool_backward',
-    grid: (p) => spread(Math.ceil(num(p, 'total') / 256)),
+    grid: perElement('total'),
   },
-  avgPool: { family: 'pool', entry: 'avg_pool', grid: (p) => spread(Math.ceil(num(p, 'total') / 256)) },
+  avgPool: { family: 'pool', entry: 'avg_pool', grid: perElement('total') },
   avgPoolBackward: {
     family: 'pool',
     entry: 'avg_pool_backward',
-    grid: (p) => spread(Math.ceil(num(p, 'total') / 256)),
+    grid: perElement('total'),
   },
   // Batch norm: the per-channel kernels take a workgroup per channel.
   batchNormStats: { family: 'norm', entry: 'bn_stats', grid: perRow('C') },
-  batchNormApply: { family: 'norm', entry: 'bn_apply', grid: perElementOf('N', 'C', 'S') },
+  batchNormApply: { family: 'norm', entry: 'bn_apply', grid: perElements(['N', 'C', 'S']) },
   batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', grid: perRow('C') },
-  batchNormBackward: { family: 'norm', entry: 'bn_backward', grid: perElementOf('N', 'C', 'S') },
+  batchNormBackward: { family: 'norm', entry: 'bn_backward', grid: perElements(['N', 'C', 'S']) },
 } satisfies Record<string, KernelDef>;
 
 /** A kernel's name. */
