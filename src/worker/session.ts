@@ -257,6 +257,8 @@ export class Session {
     let samplesPerSec = 0;
     let lastMark = { time: performance.now(), step: trainer.globalStep };
     let lastLoss: number | null = null;
+    /** True while the loop waits in waitWhilePaused. */
+    let waiting = false;
     const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
       this.post({
         type: 'status',
@@ -283,7 +285,9 @@ export class Session {
           { tag: 'learning_rate', value: m.lr, step: m.step, wallTime: m.wallTime * 1000 },
         ],
       });
-      status('running');
+      // The loss is read one window behind, so a metric can arrive after the loop has paused: it
+      // must not report the run as running again (the page would then offer Pause, not Resume).
+      status(waiting ? 'paused' : 'running');
     };
     const control = {
       shouldStop: () => live.stopped,
@@ -291,8 +295,11 @@ export class Session {
         // Yield to the event loop so pause/stop messages are seen, then wait while paused.
         await new Promise((r) => setTimeout(r, 0));
         if (live.paused) {
+          waiting = true;
           status('paused');
           await new Promise<void>((r) => live.resumeWaiters.push(r));
+          waiting = false;
+          if (!live.stopped) status('running');
           lastMark = { time: performance.now(), step: trainer.globalStep };
         }
       },
