@@ -57,7 +57,10 @@ export class MatmulTuner {
   private readonly choices: Map<string, MatmulVariantName>;
   private readonly pending = new Map<string, KernelCall>();
 
-  constructor(adapterKey: string, software: boolean) {
+  constructor(
+    readonly adapterKey: string,
+    software: boolean,
+  ) {
     let choices = byAdapter.get(adapterKey);
     if (!choices) {
       choices = new Map();
@@ -90,6 +93,15 @@ export class MatmulTuner {
   /** The variant chosen for each tuned shape on this adapter. */
   get chosen(): Record<string, MatmulVariantName> {
     return Object.fromEntries(this.choices);
+  }
+
+  /** Takes choices saved by an earlier page or process on this adapter; unknown names are ignored. */
+  restore(saved: Record<string, string>): void {
+    for (const [key, name] of Object.entries(saved)) {
+      if (Object.hasOwn(MATMUL_VARIANTS, name) && !this.choices.has(key)) {
+        this.choices.set(key, name as MatmulVariantName);
+      }
+    }
   }
 
   /** Times every candidate on each pending shape and keeps the fastest. */

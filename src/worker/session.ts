@@ -39,6 +39,7 @@ import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { DivergenceError, type Trainer } from '../train/trainer';
 import type { DatasetSource, FromWorker, ToWorker, WorkerErrorKind } from './protocol';
+import { loadTuning, saveTuning } from './tuning';
 
 /** A run the worker holds: a trainable run (model, optimizer, loader...), or a model loaded to evaluate and draw on. */
 interface LiveRun {
@@ -122,7 +123,9 @@ export class Session {
       return;
     }
     const gpu = await acquireGpu(globalThis.navigator?.gpu);
-    this.backend = new WebGPUBackend(gpu.device);
+    const backend = new WebGPUBackend(gpu.device);
+    backend.tuner.restore(await loadTuning(backend.tuner.adapterKey));
+    this.backend = backend;
     setDefaultBackend(this.backend);
     gpu.device.lost.then((info) => {
       // A destroyed device is ours on purpose; anything else is a loss the page must hear about.
@@ -318,6 +321,9 @@ export class Session {
         trainer.endEpoch(ev.loss);
         this.reportEpoch(runId, trainer, ev, valSet, data);
         await saveCheckpoint();
+        if (this.backend instanceof WebGPUBackend) {
+          await saveTuning(this.backend.tuner.adapterKey, this.backend.tuner.chosen);
+        }
       }
       // A stopped run keeps a checkpoint of exactly where it stopped, so it can resume there.
       if (live.stopped) await saveCheckpoint();
