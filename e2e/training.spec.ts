@@ -179,6 +179,10 @@ test('a run pauses, resumes and stops', async ({ page }) => {
   await expect(training.getByText(/^\d+ \/ \d+$/).first()).toBeVisible();
   await training.getByRole('button', { name: 'Pause' }).click();
   await expect(state).toHaveText('Paused', { timeout: 30_000 });
+  // No epoch has been evaluated yet: no headline (it once read "Validation accuracy NaN%").
+  await expect(
+    page.getByRole('region', { name: 'Evaluation' }).getByText(/Validation accuracy/),
+  ).toBeHidden();
   await page.screenshot({ path: `${SHOTS}/paused.png`, fullPage: true });
   await training.getByRole('button', { name: 'Resume' }).click();
   await expect(state).toHaveText('Training', { timeout: 30_000 });
