@@ -557,12 +557,9 @@ export interface BatchNormOptions {
 }
 
 /** x [N, C, ...] as batch norm sees it: [N, C, S], S the product of the trailing dims. */
-function batchNormParams(x: Tensor, o: BatchNormOptions) {
+function channels(x: Tensor): { N: number; C: number; S: number } {
   const [N, C] = x.shape;
-  const S = x.size / (N * C);
-  const n = N * S;
-  // The running variance tracks the unbiased variance: momentum * n / (n - 1), in double.
-  return { N, C, S, eps: o.eps, momentum: o.momentum, momentumVar: n > 1 ? (o.momentum * n) / (n - 1) : 0 };
+  return { N, C, S: x.size / (N * C) };
 }
 
 /**
@@ -576,8 +573,12 @@ export function batchNormStats(
   o: BatchNormOptions,
 ): Tensor {
   const backend = sameBackend(x, runningMean, runningVar);
-  const params = batchNormParams(x, o);
-  const stats = empty(backend, [2, params.C]);
+  const { N, C, S } = channels(x);
+  const n = N * S;
+  // The running variance tracks the unbiased variance: momentum * n / (n - 1), in double.
+  const momentumVar = n > 1 ? (o.momentum * n) / (n - 1) : 0;
+  const params = { N, C, S, eps: o.eps, momentum: o.momentum, momentumVar };
+  const stats = empty(backend, [2, C]);
   backend.run({
     kernel: 'batchNormStats',
     buffers: {
@@ -605,7 +606,7 @@ export function batchNormApply(x: Tensor, stats: Tensor, weight?: Tensor, bias?:
       bias: bias?.storage ?? unusedBinding(backend),
       out: out.storage,
     },
-    params: batchNormParams(x, { training: true, momentum: 0, eps: 0 }),
+    params: channels(x),
     constants: { AFFINE: weight !== undefined },
   });
   return out;
@@ -624,7 +625,7 @@ export function batchNormBackward(
   wantInput: boolean,
 ): { dx: Tensor | null; dweight: Tensor; dbias: Tensor } {
   const backend = sameBackend(dy, x, stats);
-  const params = batchNormParams(x, { training, momentum: 0, eps: 0 });
+  const params = channels(x);
   const dweight = empty(backend, [params.C]);
   const dbias = empty(backend, [params.C]);
   backend.run({
