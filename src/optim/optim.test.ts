@@ -9,6 +9,7 @@ import { Parameter } from '../nn/module';
 import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
 import { assertClose, bothBackends } from '../tensor/testing';
+import { WebGPUBackend } from '../tensor/webgpu';
 import { Adam, AdamW } from './adam';
 import { clipGradNorm_, clipGradValue_ } from './clip_grad';
 import type { Optimizer } from './optimizer';
@@ -158,6 +159,30 @@ describe('optimizers match torch.optim', () => {
       expect(Object.keys(sd.state)).toEqual(['0']);
       expect(sd.state[0].step).toBe(1);
     }
+  });
+
+  test('many steps recorded in one submission each use their own lr and bias corrections', async () => {
+    // 300 steps of scalars overflow the webgpu backend's uniform arena once, so this also covers
+    // the early submission; the cpu backend is the reference.
+    const results: Float32Array[] = [];
+    for (const b of await bothBackends()) {
+      const p = param(b, P0, [2, 3]);
+      const grads = GRADS.map((g) => ops.tensor(b, g, [2, 3]).keep());
+      const one = ops.full(b, [2, 3], 1).keep();
+      const opt = new AdamW([p], { lr: 0.01, weightDecay: 0.1 });
+      b.flush();
+      const before = b instanceof WebGPUBackend ? b.submissions : 0;
+      for (let t = 0; t < 300; t++) {
+        opt.paramGroups[0].lr = 0.01 * (1 + (t % 3));
+        p.grad = ops.binary('mul', grads[t % GRADS.length], one);
+        opt.step();
+        opt.zeroGrad();
+      }
+      // One early submission: 256 slots of 256 bytes fill at step 257.
+      if (b instanceof WebGPUBackend) expect(b.submissions - before).toBe(1);
+      results.push((await p.data()) as Float32Array);
+    }
+    assertClose(results[1], results[0], 1e-5, 1e-6, 'webgpu vs cpu after 300 steps');
   });
 
   test('option checks follow torch', async () => {

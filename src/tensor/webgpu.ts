@@ -4,7 +4,12 @@
  * cached, so a step that repeats the last one's shapes creates no GPU objects; storage buffers
  * come from a pool, so a step that frees what it allocated allocates nothing new.
  */
-import { makeShaderDataDefinitions, makeStructuredView, type ShaderDataDefinitions } from 'webgpu-utils';
+import {
+  makeShaderDataDefinitions,
+  makeStructuredView,
+  type ShaderDataDefinitions,
+  type StructuredView,
+} from 'webgpu-utils';
 import conv from '../../shaders/conv.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
@@ -16,7 +21,7 @@ import reduce from '../../shaders/reduce.wgsl?raw';
 import softmax from '../../shaders/softmax.wgsl?raw';
 import { type KernelTime, Profiler } from '../gpu/profiler';
 import { MatmulTuner } from './autotune';
-import type { Backend, KernelCall, MemoryInfo, Storage } from './backend';
+import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
 import { KERNELS, type ShaderFamily } from './kernels';
 
 const SOURCES: Record<ShaderFamily, string> = {
@@ -43,6 +48,17 @@ interface GpuStorage extends Storage {
   pooled: PooledBuffer;
 }
 
+/** Where a call's uniform struct lives; `key` names it in the bind group cache. */
+interface UniformBinding {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+  key: string;
+}
+
+/** Bytes of dynamic params one submission can carry; more submits early. */
+const ARENA_BYTES = 64 * 1024;
+
 /** Raised when the GPU device is lost (driver reset, GPU removed, too long a dispatch). */
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';
@@ -65,10 +81,12 @@ export class WebGPUBackend implements Backend {
     { module: GPUShaderModule; defs: ShaderDataDefinitions }
   >();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly uniforms = new Map<string, UniformBinding>();
+  private readonly views = new Map<string, StructuredView>();
+  /** Dynamic calls' params: filled while recording, uploaded by flush() in one write. */
+  private readonly arena: { buffer: GPUBuffer; host: Uint8Array; used: number; align: number };
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly free_ = new Map<number, PooledBuffer[]>();
-  private readonly transient: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private profiler: Profiler | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -94,6 +112,16 @@ export class WebGPUBackend implements Backend {
       : '';
     // Software adapters (lavapipe, SwiftShader) emulate workgroup memory and barriers.
     this.tuner = new MatmulTuner(text, /swiftshader|llvmpipe|lavapipe|software/.test(text));
+    this.arena = {
+      buffer: device.createBuffer({
+        label: 'kiln:uniform-arena',
+        size: ARENA_BYTES,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      }),
+      host: new Uint8Array(ARENA_BYTES),
+      used: 0,
+      align: device.limits.minUniformBufferOffsetAlignment,
+    };
     device.addEventListener('uncapturederror', (e) => {
       this.error ??= new Error(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
     });
@@ -192,7 +220,7 @@ export class WebGPUBackend implements Backend {
           params: { n: s.bytes / 4, value: 1 },
         });
       }
-      const timed = { ...call, buffers, dynamic: true };
+      const timed = { ...call, buffers };
       const seconds = async (reps: number) => {
         const start = performance.now();
         for (let i = 0; i < reps; i++) this.dispatch(timed);
@@ -211,15 +239,20 @@ export class WebGPUBackend implements Backend {
 
   private dispatch(call: KernelCall): void {
     this.check();
+    // Before the uniform: a flush resets the arena that a dynamic call's params are written into.
+    if (this.profiler?.full) this.flush();
     const def = KERNELS[call.kernel];
     const { module, defs } = this.shader(def.family);
     const pipeline = this.pipeline(call, module);
     const uniformName = 'uniform' in def ? def.uniform : 'p';
     const uniform = this.uniform(call, defs, uniformName);
     const entries: GPUBindGroupEntry[] = [
-      { binding: defs.uniforms[uniformName].binding, resource: { buffer: uniform } },
+      {
+        binding: defs.uniforms[uniformName].binding,
+        resource: { buffer: uniform.buffer, offset: uniform.offset, size: uniform.size },
+      },
     ];
-    let key = `${call.kernel}|${JSON.stringify(call.constants ?? {})}|${(uniform as { kilnId?: number }).kilnId}`;
+    let key = `${call.kernel}|${JSON.stringify(call.constants ?? {})}|${uniform.key}`;
     for (const name in call.buffers) {
       const { pooled } = call.buffers[name] as GpuStorage;
       pooled.lastUse = this.serial;
@@ -228,19 +261,16 @@ export class WebGPUBackend implements Backend {
       entries.push({ binding, resource: { buffer: pooled.buffer } });
       key += `|${name}=${pooled.id}`;
     }
-    let group = call.dynamic ? undefined : this.bindGroups.get(key);
+    let group = this.bindGroups.get(key);
     if (!group) {
       group = this.device.createBindGroup({
         label: `kiln:${call.kernel}`,
         layout: pipeline.getBindGroupLayout(0),
         entries,
       });
-      if (!call.dynamic) {
-        if (this.bindGroups.size > 20000) this.bindGroups.clear();
-        this.bindGroups.set(key, group);
-      }
+      if (this.bindGroups.size > 20000) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
     }
-    if (this.profiler?.full) this.flush();
     this.encoder ??= this.device.createCommandEncoder({ label: 'kiln:step' });
     if (this.profiler) {
       // Profiling times each dispatch in a pass of its own, named by kernel and constants.
@@ -275,13 +305,15 @@ export class WebGPUBackend implements Backend {
     if (!this.encoder) return;
     this.endPass();
     const afterSubmit = this.profiler?.resolveInto(this.encoder);
+    const a = this.arena;
+    // Ordered after every earlier submission and before this one, as the recorded calls expect.
+    if (a.used) this.device.queue.writeBuffer(a.buffer, 0, a.host, 0, a.used);
+    a.used = 0;
     this.device.queue.submit([this.encoder.finish()]);
     afterSubmit?.();
     this.encoder = null;
     this.serial++;
     this.submissions++;
-    for (const b of this.transient) b.destroy();
-    this.transient.length = 0;
   }
 
   async sync(): Promise<void> {
@@ -339,28 +371,49 @@ export class WebGPUBackend implements Backend {
     return p;
   }
 
-  private uniform(call: KernelCall, defs: ShaderDataDefinitions, name: string): GPUBuffer {
-    const key = `${call.kernel}|${JSON.stringify(call.params)}`;
-    if (!call.dynamic) {
-      const hit = this.uniforms.get(key);
-      if (hit) return hit;
-    }
-    const view = makeStructuredView(defs.uniforms[name]);
-    view.set(call.params);
-    const buffer = this.device.createBuffer({
-      label: `kiln:uniform:${call.kernel}`,
-      size: view.arrayBuffer.byteLength,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    });
-    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(view.arrayBuffer));
-    buffer.unmap();
+  /**
+   * The uniform binding for a call. Params seen before reuse their buffer; a dynamic call's params
+   * take the next slot of the arena, which flush() uploads in one write before submitting, so the
+   * optimizer's per-step scalars cost no GPU object per step.
+   */
+  private uniform(call: KernelCall, defs: ShaderDataDefinitions, name: string): UniformBinding {
     if (call.dynamic) {
-      this.transient.push(buffer);
-    } else {
-      (buffer as { kilnId?: number }).kilnId = nextId++;
-      this.uniforms.set(key, buffer);
+      const view = this.uniformView(call.kernel, defs, name, call.params);
+      const size = view.arrayBuffer.byteLength;
+      const a = this.arena;
+      if (a.used + size > a.host.byteLength) this.flush();
+      const offset = a.used;
+      a.host.set(new Uint8Array(view.arrayBuffer), offset);
+      a.used += Math.ceil(size / a.align) * a.align;
+      return { buffer: a.buffer, offset, size, key: `arena@${offset}` };
     }
-    return buffer;
+    const key = `${call.kernel}|${JSON.stringify(call.params)}`;
+    let hit = this.uniforms.get(key);
+    if (!hit) {
+      const view = this.uniformView(call.kernel, defs, name, call.params);
+      const buffer = this.device.createBuffer({
+        label: `kiln:uniform:${call.kernel}`,
+        size: view.arrayBuffer.byteLength,
+        usage: GPUBufferUsage.UNIFORM,
+        mappedAtCreation: true,
+      });
+      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(view.arrayBuffer));
+      buffer.unmap();
+      hit = { buffer, offset: 0, size: view.arrayBuffer.byteLength, key: `u${nextId++}` };
+      this.uniforms.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** The kernel's uniform struct filled with `params` (fields not given are zero). */
+  private uniformView(kernel: string, defs: ShaderDataDefinitions, name: string, params?: KernelParams) {
+    let view = this.views.get(kernel);
+    if (!view) {
+      view = makeStructuredView(defs.uniforms[name]);
+      this.views.set(kernel, view);
+    }
+    new Uint8Array(view.arrayBuffer).fill(0);
+    view.set(params);
+    return view;
   }
 }
