@@ -1,7 +1,7 @@
 // Row-wise softmax family over [rows, cols], one workgroup per row. Cross-entropy is fused: the
-// forward pass writes each row's loss (the mean is a reduce), the backward pass writes
-// (softmax - target) * g / rows straight from the logits, reading the upstream gradient g from a
-// buffer so nothing is read back to the CPU.
+// forward pass is one workgroup that writes the scaled sum of the rows' losses (the loss itself),
+// the backward pass writes (softmax - target) * g * scale straight from the logits, reading the
+// upstream gradient g from a buffer so nothing is read back to the CPU.
 
 struct Params {
   rows: u32,
@@ -81,23 +81,28 @@ fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   for (var j = lid; j < p.cols; j += WG) { out[base + j] = g[base + j] - exp(x[base + j]) * s; }
 }
 
-// Per-row loss with label smoothing e: -(1 - e) * logp[y] - e / C * sum(logp).
+// p.scale times the sum of the rows' losses, with label smoothing e: each row's loss is
+// -(1 - e) * logp[y] - e / C * sum(logp). One workgroup, each invocation taking whole rows, so the
+// loss of a batch is one launch rather than a per-row kernel and a reduction.
 @compute @workgroup_size(WG)
-fn cross_entropy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = row_id(wid, nwg);
-  if (row >= p.rows) { return; }
-  let base = row * p.cols;
-  let lse = log_sum_exp(base, lid);
-  var s = 0.0;
-  if (p.smoothing != 0.0) {
-    for (var j = lid; j < p.cols; j += WG) { s += x[base + j] - lse; }
-    s = reduce_sum(s, lid);
+fn cross_entropy(@builtin(local_invocation_index) lid: u32) {
+  var total = 0.0;
+  for (var row = lid; row < p.rows; row += WG) {
+    let base = row * p.cols;
+    var m = -3.4028234663852886e38;
+    for (var j = 0u; j < p.cols; j++) { m = max(m, x[base + j]); }
+    var s = 0.0;
+    var logits = 0.0;
+    for (var j = 0u; j < p.cols; j++) {
+      s += exp(x[base + j] - m);
+      logits += x[base + j];
+    }
+    let lse = m + log(s);
+    let picked = x[base + u32(labels[row])] - lse;
+    total += -(1.0 - p.smoothing) * picked - p.smoothing / f32(p.cols) * (logits - f32(p.cols) * lse);
   }
-  if (lid == 0u) {
-    let y = u32(labels[row]);
-    let picked = x[base + y] - lse;
-    out[row] = -(1.0 - p.smoothing) * picked - p.smoothing / f32(p.cols) * s;
-  }
+  total = reduce_sum(total, lid);
+  if (lid == 0u) { out[0] = total * p.scale; }
 }
 
 // Gradient of the mean cross-entropy with respect to the logits, times g[0] (and p.scale).

@@ -186,9 +186,7 @@ export interface LossOptions {
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: LossOptions = {}): Tensor {
   const smoothing = opts.labelSmoothing ?? 0;
   const scale = opts.reduction === 'sum' ? 1 : 1 / logits.shape[0];
-  const rows = ops.crossEntropyRows(logits, labels, smoothing);
-  const loss = ops.reduce('sum', rows, undefined, false, scale);
-  rows.dispose();
+  const loss = ops.crossEntropy(logits, labels, smoothing, scale);
   return record(loss, 'crossEntropy', [logits], { labels, smoothing, scale });
 }
 

@@ -303,13 +303,15 @@ const KERNELS: Record<KernelName, Kernel> = {
   crossEntropy(b, p) {
     const [rows, cols, eps] = [n(p, 'rows'), n(p, 'cols'), n(p, 'smoothing')];
     const x = b.x.f32;
+    let total = 0;
     for (let r = 0; r < rows; r++) {
       const lse = logSumExp(x, r * cols, cols);
       let s = 0;
       for (let j = 0; j < cols; j++) s += x[r * cols + j] - lse;
       const picked = x[r * cols + b.labels.i32[r]] - lse;
-      b.out.f32[r] = -(1 - eps) * picked - (eps / cols) * s;
+      total += -(1 - eps) * picked - (eps / cols) * s;
     }
+    b.out.f32[0] = total * n(p, 'scale');
   },
   crossEntropyBackward(b, p) {
     const [rows, cols, eps, scale] = [n(p, 'rows'), n(p, 'cols'), n(p, 'smoothing'), n(p, 'scale')];

@@ -75,7 +75,7 @@ export const KERNELS = {
   },
   logSoftmax: { family: 'softmax', entry: 'log_softmax', grid: perRow('rows') },
   logSoftmaxBackward: { family: 'softmax', entry: 'log_softmax_backward', grid: perRow('rows') },
-  crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: perRow('rows') },
+  crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: () => [1, 1, 1] },
   crossEntropyBackward: { family: 'softmax', entry: 'cross_entropy_backward', grid: perRow('rows') },
   gatherRows: { family: 'gather', entry: 'gather_rows', grid: perElements(['rows', 'rowSize']) },
   gatherBytes: { family: 'gather', entry: 'gather_bytes', grid: perElements(['rows', 'rowSize']) },

@@ -632,12 +632,14 @@ describe('logSoftmax and cross-entropy', () => {
       Int32Array.from(randnValues(rows, seed), (v) => Math.floor(Math.abs(v) * 1000) % cols),
     );
 
-  test('cross-entropy rows and backward, with and without label smoothing', async () => {
+  test('cross-entropy and its backward, with and without label smoothing', async () => {
+    // 300 rows: more rows than the forward kernel has invocations.
     for (const [rows, cols] of [
       [1, 1],
       [1, 2],
       [7, 13],
       [33, 10],
+      [300, 7],
       [4, 300],
     ]) {
       for (const smoothing of [0, 0.1]) {
@@ -647,7 +649,7 @@ describe('logSoftmax and cross-entropy', () => {
             const labels = labelsFor(b, rows, cols, 14);
             const g = ops.tensor(b, [0.7], []);
             return [
-              ops.crossEntropyRows(x, labels, smoothing),
+              ops.crossEntropy(x, labels, smoothing, 1 / rows),
               ops.crossEntropyBackward(x, labels, g, smoothing, 1 / rows),
             ];
           },
@@ -661,15 +663,15 @@ describe('logSoftmax and cross-entropy', () => {
 
   test('cross-entropy of uniform logits is log(C); its gradient is (1/C - target) * g * scale', async () => {
     const C = 10;
-    const [rows, grad] = await compareBackends((b) => {
+    const [sum, grad] = await compareBackends((b) => {
       const x = ops.full(b, [3, C], 0.3);
       const labels = ops.tensor(b, new Int32Array([0, 4, 9]));
       return [
-        ops.crossEntropyRows(x, labels, 0.2),
+        ops.crossEntropy(x, labels, 0.2),
         ops.crossEntropyBackward(x, labels, ops.tensor(b, [2], []), 0, 0.5),
       ];
     });
-    assertClose(rows, [Math.log(C), Math.log(C), Math.log(C)], 1e-6);
+    assertClose(sum, [3 * Math.log(C)], 1e-6);
     const want = Array.from(
       { length: 30 },
       (_, i) => (1 / C - (i === 0 || i === 14 || i === 29 ? 1 : 0)) * 2 * 0.5,
@@ -681,22 +683,22 @@ describe('logSoftmax and cross-entropy', () => {
     const [ce, ls] = await compareBackends((b) => {
       const x = randn(b, [4, 6], 15);
       const labels = ops.tensor(b, new Int32Array([5, 0, 2, 2]));
-      return [ops.crossEntropyRows(x, labels, 0.3), ops.logSoftmax(x)];
+      return [ops.crossEntropy(x, labels, 0.3, 1 / 4), ops.logSoftmax(x)];
     });
-    [5, 0, 2, 2].forEach((y, r) => {
+    const rows = [5, 0, 2, 2].map((y, r) => {
       const row = Array.from(ls.slice(r * 6, r * 6 + 6));
-      const want = -(0.7 * row[y]) - (0.3 / 6) * row.reduce((a, c) => a + c, 0);
-      expect(ce[r]).toBeCloseTo(want, 5);
+      return -(0.7 * row[y]) - (0.3 / 6) * row.reduce((a, c) => a + c, 0);
     });
+    expect(ce[0]).toBeCloseTo(rows.reduce((a, c) => a + c, 0) / 4, 5);
   });
 
   test('label shapes are checked', async () => {
     const [cpu] = await bothBackends();
-    expect(() => ops.crossEntropyRows(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, [0, 1, 2]))).toThrow(
+    expect(() => ops.crossEntropy(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, [0, 1, 2]))).toThrow(
       /int32 labels/,
     );
     expect(() =>
-      ops.crossEntropyRows(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, new Int32Array([0, 1]))),
+      ops.crossEntropy(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, new Int32Array([0, 1]))),
     ).toThrow(/int32 labels/);
   });
 });

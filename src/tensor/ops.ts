@@ -360,16 +360,19 @@ function checkLabels(logits: Tensor, labels: Tensor): [number, number] {
   return [logits.shape[0], logits.shape[1]];
 }
 
-/** Per-sample cross-entropy of logits [N, C] against integer labels [N], with label smoothing. */
-export function crossEntropyRows(logits: Tensor, labels: Tensor, smoothing = 0): Tensor {
+/**
+ * `scale` times the summed cross-entropy of logits [N, C] against integer labels [N], with label
+ * smoothing: the mean loss with scale 1/N, the sum with 1. A scalar.
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, smoothing = 0, scale = 1): Tensor {
   const backend = sameBackend(logits, labels);
   const [rows, cols] = checkLabels(logits, labels);
-  const out = empty(backend, [rows]);
+  const out = empty(backend, []);
   backend.run({
     kernel: 'crossEntropy',
     buffers: { x: logits.storage, labels: labels.storage, out: out.storage },
-    params: { rows, cols, smoothing, scale: 1 },
-    constants: rowThreads(cols),
+    params: { rows, cols, smoothing, scale },
+    constants: { WG: 64 },
   });
   return out;
 }
