@@ -7,7 +7,8 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
   await page.goto('bench.html?samples=1280&cnn=128&epochs=1&matmul=64x784x128');
   await expect(page.locator('#status')).toHaveText(/Done\./, { timeout: 240_000 });
   const rows = await page.evaluate(
-    () => (window as unknown as { kilnBench: { name: string; kiln: number; tfjs: number | null }[] }).kilnBench,
+    () =>
+      (window as unknown as { kilnBench: { name: string; kiln: number; tfjs: number | null }[] }).kilnBench,
   );
   expect(rows.map((r) => r.name)).toEqual([
     'SimpleNN train, 1280 samples, batch 64 (samples/s)',

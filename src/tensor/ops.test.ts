@@ -697,9 +697,9 @@ describe('logSoftmax and cross-entropy', () => {
     expect(() => ops.crossEntropy(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, [0, 1, 2]))).toThrow(
       /int32 labels/,
     );
-    expect(() =>
-      ops.crossEntropy(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, new Int32Array([0, 1]))),
-    ).toThrow(/int32 labels/);
+    expect(() => ops.crossEntropy(ops.full(cpu, [3, 4], 0), ops.tensor(cpu, new Int32Array([0, 1])))).toThrow(
+      /int32 labels/,
+    );
   });
 });
 
