@@ -3,8 +3,9 @@
  * leaves that require them accumulate into `.grad`; the graph is released afterwards.
  */
 import * as ops from '../tensor/ops';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 import { noGrad } from './grad_mode';
+import { resetGradSlots } from './grad_slot';
 import { RULES } from './rules';
 
 /** Nodes reachable from root, ordered so each comes after everything that consumes it. */
@@ -32,6 +33,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     throw new Error('backward() on a tensor that does not require grad (did you call it inside noGrad?)');
   if (!grad && root.size !== 1)
     throw new Error(`backward() needs a gradient for a non-scalar of shape [${root.shape}]`);
+  resetGradSlots();
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>([[root, grad ?? ops.full(root.backend, root.shape, 1)]]);
     for (const t of topoOrder(root)) {
@@ -60,6 +62,23 @@ export function backward(root: Tensor, grad?: Tensor): void {
 function accumulate(leaf: Tensor, g: Tensor): void {
   if (g.shape.length !== leaf.shape.length || g.shape.some((d, i) => d !== leaf.shape[i])) {
     throw new Error(`gradient of shape [${g.shape}] for a tensor of shape [${leaf.shape}]`);
+  }
+  const slot = leaf.gradSlot;
+  if (slot) {
+    // The gradient belongs in the slot. A rule put it there, or it came another way (a rule
+    // without a destination, a second use of the leaf, a second backward()): copy it in.
+    if (g.storage !== slot) {
+      const sum = leaf.grad ? ops.binary('add', leaf.grad, g) : g;
+      const view = new Tensor(leaf.backend, slot, leaf.shape);
+      ops.copyInto(view, sum);
+      view.dispose();
+      if (sum !== g) sum.dispose();
+    }
+    if (leaf.grad?.storage !== slot) {
+      leaf.grad?.dispose();
+      leaf.grad = new Tensor(leaf.backend, slot, leaf.shape).keep();
+    }
+    return;
   }
   // A fresh view: the same gradient tensor may flow to several leaves, each owning its own handle.
   const next = leaf.grad ? ops.binary('add', leaf.grad, g) : g.alias(leaf.shape);

@@ -5,6 +5,7 @@
  */
 import * as ops from '../tensor/ops';
 import type { GradNode, Tensor } from '../tensor/tensor';
+import { gradInto } from './grad_slot';
 
 type Rule = (g: Tensor, node: GradNode, out: Tensor) => (Tensor | null)[];
 
@@ -86,8 +87,9 @@ export const RULES: Record<string, Rule> = {
     const [x, w] = [x0(n), x1(n)];
     // The first layer's input (the data) needs no gradient: skip the largest matmul of backward.
     const gx = x.requiresGrad ? ops.matmul(g, w) : null;
-    const gw = w.requiresGrad ? ops.matmul(g, x, { transA: true }) : null;
-    const gb = n.inputs[2] ? ops.reduce('sum', g, 0) : null;
+    const gw = w.requiresGrad ? ops.matmul(g, x, { transA: true, out: gradInto(w) }) : null;
+    const b = n.inputs[2];
+    const gb = b ? ops.reduce('sum', g, 0, false, 1, gradInto(b)) : null;
     return [gx, gw, gb];
   },
   // ReLU's gradient (through the fused output), then Linear's.
@@ -109,9 +111,11 @@ export const RULES: Record<string, Rule> = {
     const [N, OC] = g.shape;
     const g3 = g.alias([N, OC, -1]);
     const w2 = w.alias([OC, -1]);
-    const gw = ops.reduce('sum', ops.matmul(g3, cols, { transB: true }), 0).alias(w.shape);
+    const gwBatch = ops.matmul(g3, cols, { transB: true });
+    const gw = ops.reduce('sum', gwBatch, 0, false, 1, gradInto(w, w2.shape)).alias(w.shape);
     const gx = x.requiresGrad ? ops.col2im(ops.matmul(w2, g3, { transA: true }), x.shape, geom) : null;
-    const gb = n.inputs[2] ? ops.reduce('sum', g3, [0, 2]) : null;
+    const b = n.inputs[2];
+    const gb = b ? ops.reduce('sum', g3, [0, 2], false, 1, gradInto(b)) : null;
     return [gx, gw, gb];
   },
   batchNorm: (g, n) => {
@@ -123,6 +127,7 @@ export const RULES: Record<string, Rule> = {
       weight,
       saved<boolean>(n, 'training'),
       x.requiresGrad,
+      { dweight: gradInto(weight), dbias: gradInto(bias) },
     );
     return [dx, weight ? dweight : null, bias ? dbias : null];
   },

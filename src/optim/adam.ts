@@ -1,6 +1,5 @@
 import type { Parameter } from '../nn/module';
-import type { Tensor } from '../tensor/tensor';
-import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
+import { Optimizer, type ParamGroup, type UpdateTarget } from './optimizer';
 
 /** Options of Adam and AdamW, PyTorch's names and defaults. */
 export interface AdamOptions {
@@ -23,21 +22,21 @@ export class Adam extends Optimizer {
     });
   }
 
-  protected update(p: Parameter, grad: Tensor, s: ParamState, g: ParamGroup): void {
+  protected update(t: UpdateTarget, g: ParamGroup): void {
     const [beta1, beta2] = g.betas as [number, number];
     // Bias corrections in double precision on the host, as torch computes them.
-    const bc1 = 1 - beta1 ** s.step;
-    const bc2 = 1 - beta2 ** s.step;
-    p.backend.run({
+    const bc1 = 1 - beta1 ** t.step;
+    const bc2 = 1 - beta2 ** t.step;
+    t.backend.run({
       kernel: 'adam',
       buffers: {
-        param: p.storage,
-        grad: grad.storage,
-        s1: this.stateTensor(p, s, 'exp_avg').storage,
-        s2: this.stateTensor(p, s, 'exp_avg_sq').storage,
+        param: t.param,
+        grad: t.grad,
+        s1: t.state('exp_avg'),
+        s2: t.state('exp_avg_sq'),
       },
       params: {
-        n: p.size,
+        n: t.n,
         lr: g.lr,
         weightDecay: g.weightDecay as number,
         c0: beta1,

@@ -2,10 +2,17 @@
  * Optimizer base with PyTorch's shape: param groups holding hyperparameters, per-parameter state,
  * zeroGrad() / step(), and stateDict() / loadStateDict() in torch.optim's layout (state keyed by
  * parameter index, param_groups with indices), so a checkpoint carries over.
+ *
+ * Each group's parameters, gradients and state are moved into flat buffers (flat.ts), so that a
+ * step updates a whole group in one launch, like torch's fused optimizers; where a step cannot
+ * (a parameter without a gradient, gradients replaced by clipping, unequal step counts), it updates
+ * parameter by parameter over the same buffers.
  */
 import type { Parameter } from '../nn/module';
+import type { Backend, Storage } from '../tensor/backend';
 import { full } from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
+import { FlatGroup } from './flat';
 
 /** One group of parameters and its hyperparameters (lr and the optimizer's own). */
 export interface ParamGroup {
@@ -20,6 +27,19 @@ export interface ParamState {
   tensors: Record<string, Tensor>;
 }
 
+/** What one update launch works on: a parameter, or a whole flat group at once. */
+export interface UpdateTarget {
+  backend: Backend;
+  /** Elements to update. */
+  n: number;
+  param: Storage;
+  grad: Storage;
+  /** The step count, this step included. */
+  step: number;
+  /** The state buffer `name` (exp_avg, momentum_buffer...), zeros on first use. */
+  state(name: string): Storage;
+}
+
 /** A state dict read back to the host, in torch.optim's layout. */
 export interface OptimizerStateDict {
   state: Record<number, { step: number } & Record<string, { shape: number[]; data: Float32Array } | number>>;
@@ -30,6 +50,9 @@ export interface OptimizerStateDict {
 export abstract class Optimizer {
   readonly paramGroups: ParamGroup[];
   protected readonly state = new Map<Parameter, ParamState>();
+  /** Each group's flat buffers, or null where its parameters could not be flattened. */
+  private readonly flat: (FlatGroup | null)[];
+  private readonly flatOf = new Map<Parameter, FlatGroup>();
 
   constructor(
     params: Parameter[] | Partial<ParamGroup>[],
@@ -42,6 +65,8 @@ export abstract class Optimizer {
       (g) => ({ ...defaults, ...g, params: [...(g.params ?? [])] }) as ParamGroup,
     );
     for (const g of this.paramGroups) if (!(g.lr >= 0)) throw new Error(`Invalid learning rate: ${g.lr}`);
+    this.flat = this.paramGroups.map((g) => FlatGroup.create(g.params));
+    for (const f of this.flat) for (const p of f?.members ?? []) this.flatOf.set(p, f!);
   }
 
   /** Clears every parameter's gradient (set to null). */
@@ -55,25 +80,73 @@ export abstract class Optimizer {
 
   /** Updates every parameter that has a gradient. */
   step(): void {
-    for (const g of this.paramGroups)
+    this.paramGroups.forEach((g, i) => {
+      const flat = this.flat[i];
+      if (flat && this.stepFlat(flat, g)) return;
       for (const p of g.params) {
         if (!p.grad) continue;
-        let s = this.state.get(p);
-        if (!s) {
-          s = { step: 0, tensors: {} };
-          this.state.set(p, s);
-        }
+        const s = this.paramState(p);
         s.step++;
-        this.update(p, p.grad, s, g);
+        this.update(
+          {
+            backend: p.backend,
+            n: p.size,
+            param: p.storage,
+            grad: p.grad.storage,
+            step: s.step,
+            state: (name) => this.stateTensor(p, s, name).storage,
+          },
+          g,
+        );
       }
+    });
   }
 
-  /** One parameter's in-place update. */
-  protected abstract update(p: Parameter, grad: Tensor, state: ParamState, group: ParamGroup): void;
+  /**
+   * Updates a whole group in one launch over its flat buffers, when every parameter's gradient is
+   * in its slot and all have taken the same number of steps; false (and nothing done) otherwise.
+   */
+  private stepFlat(flat: FlatGroup, g: ParamGroup): boolean {
+    if (!flat.gradsInSlots()) return false;
+    const step = this.state.get(g.params[0])?.step ?? 0;
+    if (g.params.some((p) => (this.state.get(p)?.step ?? 0) !== step)) return false;
+    const states = g.params.map((p) => this.paramState(p));
+    for (const s of states) s.step = step + 1;
+    this.update(
+      {
+        backend: flat.params.backend,
+        n: flat.size,
+        param: flat.params.storage,
+        grad: flat.grads.storage,
+        step: step + 1,
+        state: (name) => {
+          // Each parameter's view of the state, for stateDict().
+          g.params.forEach((p, j) => {
+            this.stateTensor(p, states[j], name);
+          });
+          return flat.state(name).storage;
+        },
+      },
+      g,
+    );
+    return true;
+  }
 
-  /** A state tensor of zeros, created on first use and kept across steps. */
-  protected stateTensor(p: Parameter, state: ParamState, name: string): Tensor {
-    state.tensors[name] ??= full(p.backend, p.shape, 0).keep();
+  /** One in-place update launch. */
+  protected abstract update(t: UpdateTarget, group: ParamGroup): void;
+
+  private paramState(p: Parameter): ParamState {
+    let s = this.state.get(p);
+    if (!s) {
+      s = { step: 0, tensors: {} };
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** A parameter's state tensor, zeros when created and kept across steps. */
+  private stateTensor(p: Parameter, state: ParamState, name: string): Tensor {
+    state.tensors[name] ??= this.flatOf.get(p)?.stateOf(name, p) ?? full(p.backend, p.shape, 0).keep();
     return state.tensors[name];
   }
 
@@ -130,14 +203,13 @@ export abstract class Optimizer {
     }
     for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
     this.state.clear();
+    for (const f of this.flat) f?.clearStates();
     for (const [i, entry] of Object.entries(sd.state)) {
       const p = params[Number(i)];
       const s: ParamState = { step: entry.step, tensors: {} };
       for (const [k, v] of Object.entries(entry)) {
         if (k === 'step' || typeof v !== 'object') continue;
-        const t = full(p.backend, p.shape, 0).keep();
-        p.backend.write(t.storage, Float32Array.from(v.data));
-        s.tensors[k] = t;
+        p.backend.write(this.stateTensor(p, s, k).storage, Float32Array.from(v.data));
       }
       this.state.set(p, s);
     }

@@ -1,7 +1,6 @@
 import type { Parameter } from '../nn/module';
 import { unusedBinding } from '../tensor/ops';
-import type { Tensor } from '../tensor/tensor';
-import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
+import { Optimizer, type ParamGroup, type UpdateTarget } from './optimizer';
 
 /** Options of RMSprop, PyTorch's names and defaults. */
 export interface RMSpropOptions {
@@ -24,18 +23,18 @@ export class RMSprop extends Optimizer {
     });
   }
 
-  protected update(p: Parameter, grad: Tensor, s: ParamState, g: ParamGroup): void {
+  protected update(t: UpdateTarget, g: ParamGroup): void {
     const momentum = g.momentum as number;
-    p.backend.run({
+    t.backend.run({
       kernel: 'rmsprop',
       buffers: {
-        param: p.storage,
-        grad: grad.storage,
-        s1: this.stateTensor(p, s, 'square_avg').storage,
-        s2: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : unusedBinding(p.backend),
+        param: t.param,
+        grad: t.grad,
+        s1: t.state('square_avg'),
+        s2: momentum !== 0 ? t.state('momentum_buffer') : unusedBinding(t.backend),
       },
       params: {
-        n: p.size,
+        n: t.n,
         lr: g.lr,
         weightDecay: g.weightDecay as number,
         c0: g.alpha as number,

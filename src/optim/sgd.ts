@@ -1,7 +1,6 @@
 import type { Parameter } from '../nn/module';
 import { unusedBinding } from '../tensor/ops';
-import type { Tensor } from '../tensor/tensor';
-import { Optimizer, type ParamGroup, type ParamState } from './optimizer';
+import { Optimizer, type ParamGroup, type UpdateTarget } from './optimizer';
 
 /** Options of SGD, PyTorch's names and defaults. */
 export interface SGDOptions {
@@ -29,23 +28,23 @@ export class SGD extends Optimizer {
     }
   }
 
-  protected update(p: Parameter, grad: Tensor, s: ParamState, g: ParamGroup): void {
+  protected update(t: UpdateTarget, g: ParamGroup): void {
     const momentum = g.momentum as number;
-    p.backend.run({
+    t.backend.run({
       kernel: 'sgd',
       buffers: {
-        param: p.storage,
-        grad: grad.storage,
-        s1: momentum !== 0 ? this.stateTensor(p, s, 'momentum_buffer').storage : unusedBinding(p.backend),
+        param: t.param,
+        grad: t.grad,
+        s1: momentum !== 0 ? t.state('momentum_buffer') : unusedBinding(t.backend),
       },
       params: {
-        n: p.size,
+        n: t.n,
         lr: g.lr,
         weightDecay: g.weightDecay as number,
         c0: momentum,
         c1: g.dampening as number,
         c2: g.nesterov ? 1 : 0,
-        c3: s.step === 1 ? 1 : 0,
+        c3: t.step === 1 ? 1 : 0,
         c4: 0,
       },
       dynamic: true,

@@ -16,6 +16,8 @@ export interface Storage {
   readonly bytes: number;
   /** Tensors sharing this storage (views); freed when it reaches zero. */
   refs: number;
+  /** For a slice, the storage it is part of; the slice holds one of its refs until freed. */
+  readonly parent?: Storage;
 }
 
 /** Values for a kernel's uniform struct, by WGSL field name (arrays fill array<vec4u, N> fields). */
@@ -46,6 +48,13 @@ export interface Backend {
   readonly name: 'webgpu' | 'cpu';
   /** Allocates uninitialised storage of `bytes` bytes. */
   alloc(bytes: number): Storage;
+  /** Byte offsets of slices are multiples of this (the device's storage binding alignment). */
+  readonly sliceAlign: number;
+  /**
+   * The `bytes` bytes of `s` from `byteOffset` (a multiple of sliceAlign) as storage of their own,
+   * sharing s's memory: how one flat buffer holds many parameters. The slice holds a ref on s.
+   */
+  slice(s: Storage, byteOffset: number, bytes: number): Storage;
   /** Returns storage to the backend (its memory may be reused at once by later kernels). */
   free(s: Storage): void;
   /** Copies host data into storage, starting at byte 0. */

@@ -560,7 +560,34 @@ export class CpuBackend implements Backend {
     return s;
   }
 
+  /** Slices start anywhere a float does; 16 keeps the vec4 layout of the WebGPU kernels. */
+  readonly sliceAlign = 16;
+
+  slice(s: Storage, byteOffset: number, bytes: number): Storage {
+    const p = s as CpuStorage;
+    if (byteOffset % this.sliceAlign || byteOffset + bytes > p.u8.byteLength) {
+      throw new Error(`slice [${byteOffset}, +${bytes}) of a ${p.u8.byteLength}-byte storage`);
+    }
+    const [buffer, at, words] = [p.u8.buffer, p.u8.byteOffset + byteOffset, Math.ceil(bytes / 4)];
+    p.refs++;
+    const c: CpuStorage = {
+      id: nextId++,
+      bytes,
+      refs: 0,
+      parent: s,
+      f32: new Float32Array(buffer, at, words),
+      i32: new Int32Array(buffer, at, words),
+      u32: new Uint32Array(buffer, at, words),
+      u8: new Uint8Array(buffer, at, words * 4),
+    };
+    return c;
+  }
+
   free(s: Storage): void {
+    if (s.parent) {
+      if (--s.parent.refs === 0) this.free(s.parent);
+      return;
+    }
     this.inUse -= (s as CpuStorage).u8.byteLength;
   }
 

@@ -13,6 +13,18 @@ export function empty(backend: Backend, shape: readonly number[], dtype: DType =
   return new Tensor(backend, backend.alloc(Math.max(1, numel(shape)) * 4), [...shape], dtype);
 }
 
+/**
+ * `out` when given, checked to hold `shape`'s elements (a gradient's slot in an optimizer's flat
+ * buffer, which a gradient rule writes into directly); otherwise a new tensor.
+ */
+function target(backend: Backend, shape: readonly number[], out?: Tensor): Tensor {
+  if (!out) return empty(backend, shape);
+  if (out.size !== numel(shape) || out.dtype !== 'float32' || out.backend !== backend) {
+    throw new Error(`an output of [${out.shape}] ${out.dtype} for a result of [${shape}] float32`);
+  }
+  return out;
+}
+
 /** A tensor holding a copy of host data. */
 export function tensor(
   backend: Backend,
@@ -99,8 +111,11 @@ function strided(
   shape: readonly number[],
   strides: number[],
   extra: KernelParams = {},
+  into?: Tensor,
 ): Tensor {
-  const out = empty(x.backend, shape, op === 'copy' ? x.dtype : 'float32');
+  const out = into
+    ? target(x.backend, shape, into)
+    : empty(x.backend, shape, op === 'copy' ? x.dtype : 'float32');
   const contiguous = strides.every((s, i) => s === contiguousStrides(shape)[i]);
   x.backend.run({
     kernel: 'unary',
@@ -122,6 +137,12 @@ function strided(
     dynamic: extra.seed !== undefined,
   });
   return out;
+}
+
+/** Copies float32 src's values into dst (same number of elements), like torch's dst.copy_(src). */
+export function copyInto(dst: Tensor, src: Tensor): void {
+  sameBackend(dst, src);
+  strided('copy', src, src.shape, contiguousStrides(src.shape), {}, dst);
 }
 
 /** A contiguous copy (same dtype), like torch's clone(). */
@@ -211,6 +232,7 @@ export function reduce(
   dims?: number | readonly number[],
   keepdim = false,
   scale = 1,
+  into?: Tensor,
 ): Tensor {
   const backend = sameBackend(x);
   const d = normDims(dims, x.ndim);
@@ -231,7 +253,7 @@ export function reduce(
     size = numel(d.map((i) => x.shape[i]));
     inner = 1;
   }
-  const out = empty(backend, outShape, op === 'argmax' ? 'int32' : 'float32');
+  const out = op === 'argmax' ? empty(backend, outShape, 'int32') : target(backend, outShape, into);
   backend.run({
     kernel: inner === 1 ? 'reduceRows' : 'reduceCols',
     buffers: { x: src.storage, out: out.storage },
@@ -262,6 +284,8 @@ export interface MatmulOptions {
   /** Added to every row (length N). */
   bias?: Tensor;
   relu?: boolean;
+  /** Where to write the product (see target()); a new tensor when absent. */
+  out?: Tensor;
 }
 
 /**
@@ -288,7 +312,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = Math.max(ba, bb);
   if (opts.bias && (opts.bias.ndim !== 1 || opts.bias.shape[0] !== N))
     throw new Error(`bias of shape [${opts.bias.shape}] does not match ${N} columns`);
-  const out = empty(backend, a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N]);
+  const out = target(backend, a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N], opts.out);
   backend.run({
     kernel: 'matmul',
     buffers: {
@@ -626,11 +650,12 @@ export function batchNormBackward(
   weight: Tensor | undefined,
   training: boolean,
   wantInput: boolean,
+  into: { dweight?: Tensor; dbias?: Tensor } = {},
 ): { dx: Tensor | null; dweight: Tensor; dbias: Tensor } {
   const backend = sameBackend(dy, x, stats);
   const params = channels(x);
-  const dweight = empty(backend, [params.C]);
-  const dbias = empty(backend, [params.C]);
+  const dweight = target(backend, [params.C], into.dweight);
+  const dbias = target(backend, [params.C], into.dbias);
   backend.run({
     kernel: 'batchNormBackwardSums',
     buffers: {

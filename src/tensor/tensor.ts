@@ -26,6 +26,11 @@ export class Tensor {
   requiresGrad = false;
   /** The accumulated gradient (kept alive across steps, like a parameter). */
   grad: Tensor | null = null;
+  /**
+   * Where backward() puts this leaf's gradient when an optimizer keeps the gradients of its
+   * parameters in one flat buffer (a slice of it), so it updates them all in one launch.
+   */
+  gradSlot: Storage | null = null;
   /** How this tensor was computed, when it needs a gradient. */
   gradFn: GradNode | null = null;
   private disposed = false;
@@ -33,7 +38,8 @@ export class Tensor {
 
   constructor(
     readonly backend: Backend,
-    readonly storage: Storage,
+    /** Replaced only when a parameter moves into an optimizer's flat buffer (Parameter.moveTo). */
+    public storage: Storage,
     readonly shape: readonly number[],
     readonly dtype: DType = 'float32',
   ) {

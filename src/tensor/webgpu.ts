@@ -46,6 +46,9 @@ interface PooledBuffer {
 
 interface GpuStorage extends Storage {
   pooled: PooledBuffer;
+  /** Where this storage starts in the buffer (non-zero for slices), and the bytes it binds. */
+  offset: number;
+  span: number;
 }
 
 /** Where a call's uniform struct lives; `key` names it in the bind group cache. */
@@ -146,10 +149,39 @@ export class WebGPUBackend implements Backend {
       this.buffers++;
     }
     this.inUse += capacity;
-    return { id: nextId++, bytes, refs: 0, pooled } as GpuStorage;
+    const s: GpuStorage = { id: nextId++, bytes, refs: 0, pooled, offset: 0, span: capacity };
+    return s;
+  }
+
+  get sliceAlign(): number {
+    return this.device.limits.minStorageBufferOffsetAlignment;
+  }
+
+  slice(s: Storage, byteOffset: number, bytes: number): Storage {
+    const p = s as GpuStorage;
+    // Kernels that read vec4s bind whole ones: a slice spans its bytes rounded up to 16.
+    const span = Math.ceil(bytes / 16) * 16;
+    if (byteOffset % this.sliceAlign || byteOffset + span > p.span) {
+      throw new Error(`slice [${byteOffset}, +${span}) of a ${p.span}-byte storage`);
+    }
+    p.refs++;
+    const c: GpuStorage = {
+      id: nextId++,
+      bytes,
+      refs: 0,
+      parent: s,
+      pooled: p.pooled,
+      offset: p.offset + byteOffset,
+      span,
+    };
+    return c;
   }
 
   free(s: Storage): void {
+    if (s.parent) {
+      if (--s.parent.refs === 0) this.free(s.parent);
+      return;
+    }
     const { pooled } = s as GpuStorage;
     this.inUse -= pooled.capacity;
     const list = this.free_.get(pooled.capacity);
@@ -159,23 +191,23 @@ export class WebGPUBackend implements Backend {
 
   write(s: Storage, data: ArrayBufferView): void {
     this.check();
-    const { pooled } = s as GpuStorage;
+    const { pooled, offset } = s as GpuStorage;
     // queue.writeBuffer lands before anything still being recorded: flush first if recorded work
     // reads this buffer's previous contents.
     if (pooled.lastUse === this.serial) this.flush();
     const bytes = data.byteLength;
     if (bytes % 4 === 0) {
-      this.device.queue.writeBuffer(pooled.buffer, 0, data.buffer, data.byteOffset, bytes);
+      this.device.queue.writeBuffer(pooled.buffer, offset, data.buffer, data.byteOffset, bytes);
     } else {
       const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
       padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
-      this.device.queue.writeBuffer(pooled.buffer, 0, padded);
+      this.device.queue.writeBuffer(pooled.buffer, offset, padded);
     }
   }
 
   async read(s: Storage, bytes = s.bytes): Promise<ArrayBuffer> {
     this.check();
-    const { pooled } = s as GpuStorage;
+    const { pooled, offset } = s as GpuStorage;
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({
       label: `kiln:readback#${pooled.id}`,
@@ -184,7 +216,7 @@ export class WebGPUBackend implements Backend {
     });
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder({ label: 'kiln:step' });
-    this.encoder.copyBufferToBuffer(pooled.buffer, 0, staging, 0, size);
+    this.encoder.copyBufferToBuffer(pooled.buffer, offset, staging, 0, size);
     this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ);
@@ -254,12 +286,12 @@ export class WebGPUBackend implements Backend {
     ];
     let key = `${call.kernel}|${JSON.stringify(call.constants ?? {})}|${uniform.key}`;
     for (const name in call.buffers) {
-      const { pooled } = call.buffers[name] as GpuStorage;
+      const { pooled, offset, span } = call.buffers[name] as GpuStorage;
       pooled.lastUse = this.serial;
       const binding = defs.storages[name]?.binding;
       if (binding === undefined) throw new Error(`kernel ${call.kernel} has no buffer named ${name}`);
-      entries.push({ binding, resource: { buffer: pooled.buffer } });
-      key += `|${name}=${pooled.id}`;
+      entries.push({ binding, resource: { buffer: pooled.buffer, offset, size: span } });
+      key += `|${name}=${pooled.id}@${offset}`;
     }
     let group = this.bindGroups.get(key);
     if (!group) {
