@@ -4,7 +4,8 @@
 // pass is one per-channel reduction and one elementwise kernel. Composed from generic ops it took
 // about twenty broadcasting launches each way, most of them over the whole activation.
 // stats holds [mean (C), invstd (C)]; invstd = 1 / sqrt(var + eps) with the biased batch variance
-// (training) or the running variance (eval), as PyTorch normalises.
+// (training) or the running variance (eval), as PyTorch normalises. With RELU, a ReLU that follows
+// is fused in: the forward pass clamps its output, the backward passes mask dy by that output (y).
 
 struct Params {
   N: u32,
@@ -28,11 +29,14 @@ struct Params {
 @group(0) @binding(8) var<storage, read> dy: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(11) var<storage, read> y: array<f32>;
 
 // Batch statistics (false: eval, which reads the running ones).
 override TRAINING: bool = true;
 // Whether weight and bias exist (affine=True).
 override AFFINE: bool = true;
+// Whether a ReLU follows, fused.
+override RELU: bool = false;
 
 var<workgroup> partial: array<f32, 256>;
 
@@ -92,15 +96,22 @@ fn channel(i: u32) -> u32 {
   return (i / p.S) % p.C;
 }
 
+// The upstream gradient at i, through the fused ReLU when there is one.
+fn grad_at(i: u32) -> f32 {
+  if (RELU) { return select(0.0, dy[i], y[i] > 0.0); }
+  return dy[i];
+}
+
 // y = (x - mean) * invstd * weight + bias.
 @compute @workgroup_size(256)
 fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.N * p.C * p.S) { return; }
   let c = channel(i);
-  var y = (x[i] - stats[c]) * stats[p.C + c];
-  if (AFFINE) { y = y * weight[c] + bias[c]; }
-  out[i] = y;
+  var v = (x[i] - stats[c]) * stats[p.C + c];
+  if (AFFINE) { v = v * weight[c] + bias[c]; }
+  if (RELU) { v = max(v, 0.0); }
+  out[i] = v;
 }
 
 // Per channel: dbias = sum(dy), dweight = sum(dy * xhat).
@@ -114,8 +125,9 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   var sgx = 0.0;
   for (var j = lid; j < p.N * p.S; j += 256u) {
     let i = at(c, j);
-    sg += dy[i];
-    sgx += dy[i] * (x[i] - mean) * invstd;
+    let g = grad_at(i);
+    sg += g;
+    sgx += g * (x[i] - mean) * invstd;
   }
   let total = workgroup_sum(sg, lid);
   let totalX = workgroup_sum(sgx, lid);
@@ -135,11 +147,12 @@ fn bn_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let invstd = stats[p.C + c];
   var scale = invstd;
   if (AFFINE) { scale *= weight[c]; }
+  let g = grad_at(i);
   if (!TRAINING) {
-    out[i] = dy[i] * scale;
+    out[i] = g * scale;
     return;
   }
   let count = f32(p.N * p.S);
   let xhat = (x[i] - stats[c]) * invstd;
-  out[i] = scale * (dy[i] - dbias[c] / count - xhat * (dweight[c] / count));
+  out[i] = scale * (g - dbias[c] / count - xhat * (dweight[c] / count));
 }

@@ -149,7 +149,8 @@ export function linearRelu(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
 /**
  * Batch normalisation of x [N, C, ...] over every dim but 1, like torch.nn.functional.batch_norm:
  * with the batch's statistics in training (updating runningMean and runningVar in place), with the
- * running ones in eval. Two fused kernels forward and two backward.
+ * running ones in eval. Two fused kernels forward and two backward; with `opts.relu`, the ReLU
+ * that follows is computed in them too.
  */
 export function batchNorm(
   x: Tensor,
@@ -160,9 +161,11 @@ export function batchNorm(
   opts: ops.BatchNormOptions,
 ): Tensor {
   const stats = ops.batchNormStats(x, runningMean, runningVar, opts);
-  return record(ops.batchNormApply(x, stats, weight, bias), 'batchNorm', [x, weight, bias], {
+  const relu = opts.relu ?? false;
+  return record(ops.batchNormApply(x, stats, weight, bias, relu), 'batchNorm', [x, weight, bias], {
     stats,
     training: opts.training,
+    relu,
   });
 }
 

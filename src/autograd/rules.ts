@@ -118,7 +118,7 @@ export const RULES: Record<string, Rule> = {
     const gb = b ? ops.reduce('sum', g3, [0, 2], false, 1, gradInto(b)) : null;
     return [gx, gw, gb];
   },
-  batchNorm: (g, n) => {
+  batchNorm: (g, n, out) => {
     const [x, weight, bias] = n.inputs;
     const { dx, dweight, dbias } = ops.batchNormBackward(
       g,
@@ -128,6 +128,7 @@ export const RULES: Record<string, Rule> = {
       saved<boolean>(n, 'training'),
       x.requiresGrad,
       { dweight: gradInto(weight), dbias: gradInto(bias) },
+      saved<boolean>(n, 'relu') ? out : undefined,
     );
     return [dx, weight ? dweight : null, bias ? dbias : null];
   },

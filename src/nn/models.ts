@@ -8,7 +8,7 @@ import { Dropout } from './dropout';
 import { Flatten } from './flatten';
 import { Linear } from './linear';
 import type { Module } from './module';
-import { BatchNorm1d, BatchNorm2d } from './norm';
+import { BatchNorm, BatchNorm1d, BatchNorm2d } from './norm';
 import { AvgPool2d, MaxPool2d } from './pool';
 import { type LayerSpec, layerName, type ModelSpec, PRESETS, specError } from './spec';
 
@@ -20,7 +20,7 @@ export class SpecModel extends Sequential {
     super(...spec.layers.map((l, i): [string, Module] => [layerName(l, i), buildLayer(l)]));
   }
 
-  /** Runs the layers in order, fusing each Linear that a ReLU follows into one kernel. */
+  /** Runs the layers in order, fusing a ReLU into the Linear or BatchNorm before it. */
   override forward(x: Tensor): Tensor {
     const layers = this.children;
     let y = x;
@@ -28,6 +28,9 @@ export class SpecModel extends Sequential {
       const [layer, next] = [layers[i], layers[i + 1]];
       if (layer instanceof Linear && next instanceof ReLU) {
         y = F.linearRelu(y, layer.weight, layer.bias);
+        i++;
+      } else if (layer instanceof BatchNorm && next instanceof ReLU) {
+        y = layer.forwardRelu(y);
         i++;
       } else {
         y = layer.forward(y);

@@ -58,6 +58,33 @@ describe('BatchNorm', () => {
       });
     });
 
+    for (const mode of ['train', 'eval'] as const) {
+      test(`BatchNorm${kind} with its ReLU fused (${mode}) matches BatchNorm then ReLU: output and gradients`, async () => {
+        for (const b of await bothBackends()) {
+          const results = [];
+          for (const fused of [true, false]) {
+            const bn = batchNorm(b, kind, shape[1]);
+            if (mode === 'eval') {
+              b.write(bn.buffer('running_mean').storage, normal([shape[1]], 33));
+              b.write(bn.buffer('running_var').storage, positive([shape[1]], 34));
+              bn.eval();
+            }
+            const x = leaf(b, normal([...shape], 36, 2), [...shape]);
+            const weights = ops.tensor(b, normal([...shape], 37), [...shape]);
+            const y = fused ? bn.forwardRelu(x) : F.relu(bn.forward(x));
+            F.sum(F.mul(y, weights)).backward();
+            results.push(await readAll([y, x.grad!, bn.weight!.grad!, bn.bias!.grad!]));
+          }
+          const [fused, plain] = results;
+          // Some outputs are clamped to zero, and there the gradient is zero too.
+          expect(Array.from(fused[0]).filter((v) => v === 0).length).toBeGreaterThan(0);
+          ['output', 'input grad', 'weight grad', 'bias grad'].forEach((what, i) => {
+            assertClose(fused[i], plain[i], 1e-5, 1e-6, `${what} on ${b.name}`);
+          });
+        }
+      });
+    }
+
     test(`BatchNorm${kind} running statistics, num_batches_tracked and eval output match values computed by hand`, async () => {
       const C = shape[1];
       const n = size([...shape]) / C;

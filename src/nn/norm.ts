@@ -16,7 +16,7 @@ export interface BatchNormOptions {
  * statistics and updates the running ones (unbiased variance, like PyTorch); eval uses the
  * running ones. State-dict keys: weight, bias, running_mean, running_var, num_batches_tracked.
  */
-abstract class BatchNorm extends Module {
+export abstract class BatchNorm extends Module {
   weight?: Parameter;
   bias?: Parameter;
   readonly eps: number;
@@ -41,6 +41,15 @@ abstract class BatchNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.normalise(x, false);
+  }
+
+  /** relu(forward(x)) in the same kernels: SpecModel's fusion of a BatchNorm and the ReLU after it. */
+  forwardRelu(x: Tensor): Tensor {
+    return this.normalise(x, true);
+  }
+
+  private normalise(x: Tensor, relu: boolean): Tensor {
     if (x.ndim !== this.rank || x.shape[1] !== this.numFeatures) {
       throw new Error(`${this.constructor.name}(${this.numFeatures}) got input of shape [${x.shape}]`);
     }
@@ -57,6 +66,7 @@ abstract class BatchNorm extends Module {
         training: this.training,
         momentum: this.momentum,
         eps: this.eps,
+        relu,
       },
     );
     if (this.training) {

@@ -247,6 +247,11 @@ function batchNormGeometry(p: KernelParams) {
   return { C, S, count: N * S, total: N * C * S, at };
 }
 
+/** Batch norm's upstream gradient at i, through the fused ReLU (masked by its output y) if any. */
+function batchNormGrad(b: Buffers, c: Record<string, number | boolean>) {
+  return (i: number) => (c.RELU && !(b.y.f32[i] > 0) ? 0 : b.dy.f32[i]);
+}
+
 const KERNELS: Record<KernelName, Kernel> = {
   unary(b, p, c) {
     const [N, rank] = [n(p, 'n'), n(p, 'rank')];
@@ -507,18 +512,20 @@ const KERNELS: Record<KernelName, Kernel> = {
     for (let i = 0; i < total; i++) {
       const ch = Math.floor(i / S) % C;
       const y = (b.x.f32[i] - st[ch]) * st[C + ch];
-      b.out.f32[i] = c.AFFINE ? y * b.weight.f32[ch] + b.bias.f32[ch] : y;
+      const v = c.AFFINE ? y * b.weight.f32[ch] + b.bias.f32[ch] : y;
+      b.out.f32[i] = c.RELU ? Math.max(v, 0) : v;
     }
   },
-  batchNormBackwardSums(b, p) {
+  batchNormBackwardSums(b, p, c) {
     const { C, count, at } = batchNormGeometry(p);
     const st = b.stats.f32;
+    const grad = batchNormGrad(b, c);
     for (let ch = 0; ch < C; ch++) {
       let [sg, sgx] = [0, 0];
       for (let j = 0; j < count; j++) {
         const i = at(ch, j);
-        sg += b.dy.f32[i];
-        sgx += b.dy.f32[i] * (b.x.f32[i] - st[ch]) * st[C + ch];
+        sg += grad(i);
+        sgx += grad(i) * (b.x.f32[i] - st[ch]) * st[C + ch];
       }
       b.dbias.f32[ch] = sg;
       b.dweight.f32[ch] = sgx;
@@ -527,15 +534,16 @@ const KERNELS: Record<KernelName, Kernel> = {
   batchNormBackward(b, p, c) {
     const { C, S, count, total } = batchNormGeometry(p);
     const st = b.stats.f32;
+    const grad = batchNormGrad(b, c);
     for (let i = 0; i < total; i++) {
       const ch = Math.floor(i / S) % C;
       const scale = st[C + ch] * (c.AFFINE ? b.weight.f32[ch] : 1);
       if (!c.TRAINING) {
-        b.out.f32[i] = b.dy.f32[i] * scale;
+        b.out.f32[i] = grad(i) * scale;
         continue;
       }
       const xhat = (b.x.f32[i] - st[ch]) * st[C + ch];
-      b.out.f32[i] = scale * (b.dy.f32[i] - b.dbias.f32[ch] / count - xhat * (b.dweight.f32[ch] / count));
+      b.out.f32[i] = scale * (grad(i) - b.dbias.f32[ch] / count - xhat * (b.dweight.f32[ch] / count));
     }
   },
 };

@@ -581,6 +581,8 @@ export interface BatchNormOptions {
   training: boolean;
   momentum: number;
   eps: number;
+  /** A ReLU follows, fused into the same kernels. */
+  relu?: boolean;
 }
 
 /** x [N, C, ...] as batch norm sees it: [N, C, S], S the product of the trailing dims. */
@@ -620,8 +622,17 @@ export function batchNormStats(
   return stats;
 }
 
-/** (x - mean) * invstd * weight + bias per channel, from batchNormStats' stats. */
-export function batchNormApply(x: Tensor, stats: Tensor, weight?: Tensor, bias?: Tensor): Tensor {
+/**
+ * (x - mean) * invstd * weight + bias per channel, from batchNormStats' stats; with `relu`, the
+ * ReLU that follows too.
+ */
+export function batchNormApply(
+  x: Tensor,
+  stats: Tensor,
+  weight?: Tensor,
+  bias?: Tensor,
+  relu = false,
+): Tensor {
   const backend = sameBackend(x, stats);
   const out = empty(backend, x.shape);
   backend.run({
@@ -634,14 +645,15 @@ export function batchNormApply(x: Tensor, stats: Tensor, weight?: Tensor, bias?:
       out: out.storage,
     },
     params: channels(x),
-    constants: { AFFINE: weight !== undefined },
+    constants: { AFFINE: weight !== undefined, RELU: relu },
   });
   return out;
 }
 
 /**
  * Batch norm's backward pass: the input gradient (null unless wanted) and the per-channel sums
- * that are the weight and bias gradients, sum(dy * xhat) and sum(dy).
+ * that are the weight and bias gradients, sum(dy * xhat) and sum(dy). `relu` is the forward
+ * output when a ReLU was fused in: dy passes only where it is positive.
  */
 export function batchNormBackward(
   dy: Tensor,
@@ -651,11 +663,13 @@ export function batchNormBackward(
   training: boolean,
   wantInput: boolean,
   into: { dweight?: Tensor; dbias?: Tensor } = {},
+  relu?: Tensor,
 ): { dx: Tensor | null; dweight: Tensor; dbias: Tensor } {
   const backend = sameBackend(dy, x, stats);
   const params = channels(x);
   const dweight = target(backend, [params.C], into.dweight);
   const dbias = target(backend, [params.C], into.dbias);
+  const y = relu?.storage ?? unusedBinding(backend);
   backend.run({
     kernel: 'batchNormBackwardSums',
     buffers: {
@@ -664,8 +678,10 @@ export function batchNormBackward(
       stats: stats.storage,
       dweight: dweight.storage,
       dbias: dbias.storage,
+      y,
     },
     params,
+    constants: { RELU: relu !== undefined },
   });
   let dx: Tensor | null = null;
   if (wantInput) {
@@ -680,9 +696,10 @@ export function batchNormBackward(
         dweight: dweight.storage,
         dbias: dbias.storage,
         out: dx.storage,
+        y,
       },
       params,
-      constants: { TRAINING: training, AFFINE: weight !== undefined },
+      constants: { TRAINING: training, AFFINE: weight !== undefined, RELU: relu !== undefined },
     });
   }
   return { dx, dweight, dbias };
