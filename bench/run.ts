@@ -42,7 +42,7 @@ const data = {
   count: Math.min(Number(values.samples), mnist.train.count),
   cnnCount: Math.min(Number(values['cnn-samples']), mnist.train.count),
 };
-const { rows, profile } = await runSuite(gpu.device, data, {
+const { rows, profiles } = await runSuite(gpu.device, data, {
   epochs: Number(values.epochs),
   matmul: (values.matmul ?? '').split(',').filter(Boolean),
   tfjs: !values['skip-tfjs'],
@@ -56,10 +56,10 @@ for (const r of rows) {
       : formatRow(r),
   );
 }
-if (profile) {
-  const total = profile.reduce((s, k) => s + k.ns, 0);
-  log('\nGPU time per kernel over one profiled epoch (top 15):');
-  for (const k of profile.slice(0, 15)) {
+for (const { model, kernels } of profiles) {
+  const total = kernels.reduce((s, k) => s + k.ns, 0);
+  log(`\n${model}: GPU time per kernel over one profiled epoch (top 15):`);
+  for (const k of kernels.slice(0, 15)) {
     log(
       `${(k.ns / 1e6).toFixed(1).padStart(9)} ms ${((100 * k.ns) / total).toFixed(1).padStart(5)}%  ${String(k.calls).padStart(6)} calls  ${k.label}`,
     );

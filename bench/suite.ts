@@ -41,15 +41,16 @@ export interface SuiteOptions {
   profile: boolean;
 }
 
-/** The suite's results: one row per workload, and the per-kernel profile when asked for. */
+/** The suite's results: one row per workload, and per-kernel profiles of each model when asked for. */
 export interface SuiteResult {
   rows: BenchRow[];
-  profile: KernelTime[] | null;
+  profiles: { model: string; kernels: KernelTime[] }[];
 }
 
 /** Runs the whole suite on one device (Node's Dawn or the browser's), Kiln then TF.js per row. */
 export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOptions): Promise<SuiteResult> {
   const tf = opts.tfjs ? await tfjsSetup() : null;
+  const profiles: SuiteResult['profiles'] = [];
   const { samplesPerSec, hostMicros, profile } = await benchKilnTraining(
     device,
     data.raw,
@@ -58,6 +59,7 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
     opts.epochs,
     opts.profile,
   );
+  if (profile) profiles.push({ model: 'SimpleNN', kernels: profile });
   const rows: BenchRow[] = [
     {
       name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
@@ -74,9 +76,11 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
     },
   ];
   if (data.cnnCount > 0) {
+    const cnn = await benchKilnTraining(device, data.raw, data.cnnCount, 'cnn', opts.epochs, opts.profile);
+    if (cnn.profile) profiles.push({ model: 'CNN preset', kernels: cnn.profile });
     rows.push({
       name: `CNN with BatchNorm train, ${data.cnnCount} samples, batch 64 (samples/s)`,
-      kiln: (await benchKilnTraining(device, data.raw, data.cnnCount, 'cnn', opts.epochs)).samplesPerSec,
+      kiln: cnn.samplesPerSec,
       tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.cnnCount, 'cnn', opts.epochs) : null,
       higherIsBetter: true,
     });
@@ -100,7 +104,7 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
       higherIsBetter: true,
     });
   }
-  return { rows, profile };
+  return { rows, profiles };
 }
 
 /** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */

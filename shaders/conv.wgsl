@@ -1,7 +1,8 @@
 // Convolution as a matrix product: im2col unfolds x [N, C, H, W] into columns
 // [N, C*KH*KW, OH*OW] (zeros where the window overhangs the padding), so conv2d is one batched
 // matmul W[OC, C*KH*KW] @ cols[n]. col2im folds column gradients back onto the input, each input
-// element gathering from the windows that cover it, so no atomics are needed.
+// element gathering from the windows that cover it, so no atomics are needed. Both take a row per
+// invocation, so that the integer divisions that locate it (slow on CPU adapters) happen per row.
 
 struct Params {
   total: u32,
@@ -51,29 +52,41 @@ fn im2col(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   }
 }
 
+// The output position a window offset k reaches from input position `at`, or -1 if none: at + pad
+// - k must be a non-negative multiple of the stride below `size`. Stride 1 needs no division.
+fn window_at(at: u32, k: u32, size: u32) -> i32 {
+  let y = i32(at + p.pad) - i32(k);
+  if (y < 0) { return -1; }
+  var o = u32(y);
+  if (p.stride != 1u) {
+    if (o % p.stride != 0u) { return -1; }
+    o = o / p.stride;
+  }
+  return select(-1, i32(o), o < size);
+}
+
+// One invocation per input row (n, c, ih), like im2col; each element sums the columns its
+// windows read it into, over (kh, kw) in order.
 @compute @workgroup_size(256)
 fn col2im(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = thread_index(wid, nwg, lid);
-  if (i >= p.total) { return; }
-  let iw = i % p.W;
-  let ih = (i / p.W) % p.H;
-  let c = (i / (p.W * p.H)) % p.C;
-  let n = i / (p.W * p.H * p.C);
+  let row = thread_index(wid, nwg, lid);
+  if (row >= p.total / p.W) { return; }
+  let ih = row % p.H;
+  let nc = row / p.H;
   let P = p.OH * p.OW;
-  let rows = p.C * p.KH * p.KW;
-  var s = 0.0;
-  for (var kh = 0u; kh < p.KH; kh++) {
-    let y = i32(ih + p.pad) - i32(kh);
-    if (y < 0 || y % i32(p.stride) != 0) { continue; }
-    let oh = u32(y) / p.stride;
-    if (oh >= p.OH) { continue; }
-    for (var kw = 0u; kw < p.KW; kw++) {
-      let x = i32(iw + p.pad) - i32(kw);
-      if (x < 0 || x % i32(p.stride) != 0) { continue; }
-      let ow = u32(x) / p.stride;
-      if (ow >= p.OW) { continue; }
-      s += src[(n * rows + (c * p.KH + kh) * p.KW + kw) * P + oh * p.OW + ow];
+  // Column rows (c, kh, kw) of image n start at (n * C * KH * KW + c * KH * KW) * P = nc * KH * KW * P.
+  let base = nc * p.KH * p.KW * P;
+  for (var iw = 0u; iw < p.W; iw++) {
+    var s = 0.0;
+    for (var kh = 0u; kh < p.KH; kh++) {
+      let oh = window_at(ih, kh, p.OH);
+      if (oh < 0) { continue; }
+      for (var kw = 0u; kw < p.KW; kw++) {
+        let ow = window_at(iw, kw, p.OW);
+        if (ow < 0) { continue; }
+        s += src[base + (kh * p.KW + kw) * P + u32(oh) * p.OW + u32(ow)];
+      }
     }
+    out[row * p.W + iw] = s;
   }
-  out[i] = s;
 }

@@ -2,6 +2,9 @@
 // Max pooling records each output's winning input position so its backward pass routes the
 // gradient there; both backward passes gather over the windows covering each input element.
 // Average pooling divides by the full window (PyTorch's count_include_pad=True).
+// Max pooling takes a row per invocation: the divisions that place an element in its plane are
+// then done once per row (integer division is slow on CPU adapters, where pooling was a fifth of
+// the CNN preset's step).
 
 struct Params {
   total: u32,
@@ -29,31 +32,33 @@ fn is_nan(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// One invocation per output row (plane, oh); p.total counts outputs.
 @compute @workgroup_size(256)
 fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = thread_index(wid, nwg, lid);
-  if (i >= p.total) { return; }
-  let ow = i % p.OW;
-  let oh = (i / p.OW) % p.OH;
-  let plane = i / (p.OW * p.OH);
-  var best = -3.4028234663852886e38;
-  var at = -1;
-  for (var kh = 0u; kh < p.K; kh++) {
-    let ih = i32(oh * p.stride + kh) - i32(p.pad);
-    if (ih < 0 || ih >= i32(p.H)) { continue; }
-    for (var kw = 0u; kw < p.K; kw++) {
-      let iw = i32(ow * p.stride + kw) - i32(p.pad);
-      if (iw < 0 || iw >= i32(p.W)) { continue; }
-      let v = src[plane * p.H * p.W + u32(ih) * p.W + u32(iw)];
-      if (is_nan(best)) { break; }
-      if (v > best || at < 0 || is_nan(v)) {
-        best = v;
-        at = ih * i32(p.W) + iw;
+  let row = thread_index(wid, nwg, lid);
+  if (row >= p.total / p.OW) { return; }
+  let oh = row % p.OH;
+  let plane_base = (row / p.OH) * p.H * p.W;
+  for (var ow = 0u; ow < p.OW; ow++) {
+    var best = -3.4028234663852886e38;
+    var at = -1;
+    for (var kh = 0u; kh < p.K; kh++) {
+      let ih = i32(oh * p.stride + kh) - i32(p.pad);
+      if (ih < 0 || ih >= i32(p.H)) { continue; }
+      for (var kw = 0u; kw < p.K; kw++) {
+        let iw = i32(ow * p.stride + kw) - i32(p.pad);
+        if (iw < 0 || iw >= i32(p.W)) { continue; }
+        let v = src[plane_base + u32(ih) * p.W + u32(iw)];
+        if (is_nan(best)) { break; }
+        if (v > best || at < 0 || is_nan(v)) {
+          best = v;
+          at = ih * i32(p.W) + iw;
+        }
       }
     }
+    out[row * p.OW + ow] = best;
+    indices[row * p.OW + ow] = at;
   }
-  out[i] = best;
-  indices[i] = at;
 }
 
 // Visits each output window (oh, ow) whose span covers input (ih, iw).
@@ -65,24 +70,27 @@ fn window_range(ihw: u32, out_size: u32) -> vec2u {
   return vec2u(lo, hi);
 }
 
+// One invocation per input row (plane, ih); p.total counts inputs. The row starts at zero and
+// takes each covering window's gradient whose winner lies in it, windows in the same order as a
+// gather per element would visit them. Rows are disjoint, so no two invocations write alike.
 @compute @workgroup_size(256)
 fn max_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = thread_index(wid, nwg, lid);
-  if (i >= p.total) { return; }
-  let iw = i % p.W;
-  let ih = (i / p.W) % p.H;
-  let plane = i / (p.W * p.H);
-  let me = i32(ih * p.W + iw);
+  let row = thread_index(wid, nwg, lid);
+  if (row >= p.total / p.W) { return; }
+  let ih = row % p.H;
+  let plane = row / p.H;
+  let base = row * p.W;
+  for (var iw = 0u; iw < p.W; iw++) { out[base + iw] = 0.0; }
+  // argmax holds positions within the plane; this row's are [ih * W, ih * W + W).
+  let first = i32(ih * p.W);
   let rh = window_range(ih, p.OH);
-  let rw = window_range(iw, p.OW);
-  var s = 0.0;
   for (var oh = rh.x; oh < rh.y; oh++) {
-    for (var ow = rw.x; ow < rw.y; ow++) {
-      let o = plane * p.OH * p.OW + oh * p.OW + ow;
-      if (argmax[o] == me) { s += src[o]; }
+    let o = (plane * p.OH + oh) * p.OW;
+    for (var ow = 0u; ow < p.OW; ow++) {
+      let a = argmax[o + ow] - first;
+      if (a >= 0 && a < i32(p.W)) { out[base + u32(a)] += src[o + ow]; }
     }
   }
-  out[i] = s;
 }
 
 @compute @workgroup_size(256)

@@ -91,12 +91,22 @@ export const KERNELS = {
     entry: 'im2col',
     grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'OW') / 256)),
   },
-  col2im: { family: 'conv', entry: 'col2im', grid: perElement('total') },
-  maxPool: { family: 'pool', entry: 'max_pool', grid: perElement('total') },
+  // col2im: an invocation per input row.
+  col2im: {
+    family: 'conv',
+    entry: 'col2im',
+    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'W') / 256)),
+  },
+  // Max pooling: an invocation per row, of outputs forward and of inputs backward.
+  maxPool: {
+    family: 'pool',
+    entry: 'max_pool',
+    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'OW') / 256)),
+  },
   maxPoolBackward: {
     family: 'pool',
     entry: 'max_pool_backward',
-    grid: perElement('total'),
+    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'W') / 256)),
   },
   avgPool: { family: 'pool', entry: 'avg_pool', grid: perElement('total') },
   avgPoolBackward: {
