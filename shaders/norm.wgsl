@@ -44,9 +44,38 @@ fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
 }
 
-// Element j of channel c, j counting over N then S.
+// Element j of channel c, j counting over N then S (one division: they are slow on CPU adapters).
 fn at(c: u32, j: u32) -> u32 {
-  return ((j / p.S) * p.C + c) * p.S + j % p.S;
+  let n = j / p.S;
+  return (n * p.C + c) * p.S + (j - n * p.S);
+}
+
+// The elementwise kernels take CHUNK consecutive elements per invocation, tracking the channel as
+// they go rather than dividing for each element.
+const CHUNK = 8u;
+
+// The first element of an invocation's chunk, and its channel and position in the plane.
+struct Chunk {
+  i: u32,
+  c: u32,
+  s: u32,
+}
+
+fn chunk_start(wid: vec3u, nwg: vec3u, lid: u32) -> Chunk {
+  let i = thread_index(wid, nwg, lid) * CHUNK;
+  let plane = i / p.S;
+  return Chunk(i, plane % p.C, i - plane * p.S);
+}
+
+// Moves to the next element, wrapping into the next plane (and channel) at the end of one.
+fn chunk_next(k: ptr<function, Chunk>) {
+  (*k).i += 1u;
+  (*k).s += 1u;
+  if ((*k).s == p.S) {
+    (*k).s = 0u;
+    (*k).c += 1u;
+    if ((*k).c == p.C) { (*k).c = 0u; }
+  }
 }
 
 // The workgroup's sum of v (every invocation gets it).
@@ -92,10 +121,6 @@ fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
 }
 
-fn channel(i: u32) -> u32 {
-  return (i / p.S) % p.C;
-}
-
 // The upstream gradient at i, through the fused ReLU when there is one.
 fn grad_at(i: u32) -> f32 {
   if (RELU) { return select(0.0, dy[i], y[i] > 0.0); }
@@ -105,13 +130,17 @@ fn grad_at(i: u32) -> f32 {
 // y = (x - mean) * invstd * weight + bias.
 @compute @workgroup_size(256)
 fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = thread_index(wid, nwg, lid);
-  if (i >= p.N * p.C * p.S) { return; }
-  let c = channel(i);
-  var v = (x[i] - stats[c]) * stats[p.C + c];
-  if (AFFINE) { v = v * weight[c] + bias[c]; }
-  if (RELU) { v = max(v, 0.0); }
-  out[i] = v;
+  var k = chunk_start(wid, nwg, lid);
+  let total = p.N * p.C * p.S;
+  for (var e = 0u; e < CHUNK && k.i < total; e++) {
+    let i = k.i;
+    let c = k.c;
+    var v = (x[i] - stats[c]) * stats[p.C + c];
+    if (AFFINE) { v = v * weight[c] + bias[c]; }
+    if (RELU) { v = max(v, 0.0); }
+    out[i] = v;
+    chunk_next(&k);
+  }
 }
 
 // Per channel: dbias = sum(dy), dweight = sum(dy * xhat).
@@ -141,18 +170,22 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 // statistics depend on x; weight * invstd * dy in eval, where they are constants.
 @compute @workgroup_size(256)
 fn bn_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = thread_index(wid, nwg, lid);
-  if (i >= p.N * p.C * p.S) { return; }
-  let c = channel(i);
-  let invstd = stats[p.C + c];
-  var scale = invstd;
-  if (AFFINE) { scale *= weight[c]; }
-  let g = grad_at(i);
-  if (!TRAINING) {
-    out[i] = g * scale;
-    return;
-  }
+  var k = chunk_start(wid, nwg, lid);
+  let total = p.N * p.C * p.S;
   let count = f32(p.N * p.S);
-  let xhat = (x[i] - stats[c]) * invstd;
-  out[i] = scale * (g - dbias[c] / count - xhat * (dweight[c] / count));
+  for (var e = 0u; e < CHUNK && k.i < total; e++) {
+    let i = k.i;
+    let c = k.c;
+    let invstd = stats[p.C + c];
+    var scale = invstd;
+    if (AFFINE) { scale *= weight[c]; }
+    let g = grad_at(i);
+    if (TRAINING) {
+      let xhat = (x[i] - stats[c]) * invstd;
+      out[i] = scale * (g - dbias[c] / count - xhat * (dweight[c] / count));
+    } else {
+      out[i] = g * scale;
+    }
+    chunk_next(&k);
+  }
 }

@@ -116,9 +116,10 @@ export const KERNELS = {
   },
   // Batch norm: the per-channel kernels take a workgroup per channel.
   batchNormStats: { family: 'norm', entry: 'bn_stats', grid: perRow('C') },
-  batchNormApply: { family: 'norm', entry: 'bn_apply', grid: perElements(['N', 'C', 'S']) },
+  // Batch norm's elementwise kernels take eight elements per invocation.
+  batchNormApply: { family: 'norm', entry: 'bn_apply', grid: perElements(['N', 'C', 'S'], 8) },
   batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', grid: perRow('C') },
-  batchNormBackward: { family: 'norm', entry: 'bn_backward', grid: perElements(['N', 'C', 'S']) },
+  batchNormBackward: { family: 'norm', entry: 'bn_backward', grid: perElements(['N', 'C', 'S'], 8) },
 } satisfies Record<string, KernelDef>;
 
 /** A kernel's name. */
