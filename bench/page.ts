@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const cnnCount = Math.min(Number(params.get('cnn') ?? 640), mnist.train.count);
   status.textContent = `Adapter: ${adapterName(gpu.summary)}. Running (${count} samples)…`;
   const result = await runSuite(
-    gpu.device,
+    gpu,
     { raw: mnist.train, count, cnnCount },
     {
       epochs: Number(params.get('epochs') ?? 2),

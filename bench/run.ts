@@ -42,7 +42,7 @@ const data = {
   count: Math.min(Number(values.samples), mnist.train.count),
   cnnCount: Math.min(Number(values['cnn-samples']), mnist.train.count),
 };
-const { rows, profiles } = await runSuite(gpu.device, data, {
+const { rows, profiles } = await runSuite(gpu, data, {
   epochs: Number(values.epochs),
   matmul: (values.matmul ?? '').split(',').filter(Boolean),
   tfjs: !values['skip-tfjs'],

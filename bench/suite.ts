@@ -7,6 +7,7 @@ import { DataLoader } from '../src/data/dataloader';
 import { ImageDataset, Subset } from '../src/data/dataset';
 import { Compose, Normalize, ToTensor } from '../src/data/transforms';
 import type { ImageDataset as RawImages } from '../src/data/types';
+import type { Gpu } from '../src/gpu/device';
 import type { KernelTime } from '../src/gpu/profiler';
 import { buildModel, CrossEntropyLoss, Parameter, PRESETS } from '../src/nn';
 import { Adam } from '../src/optim';
@@ -48,11 +49,11 @@ export interface SuiteResult {
 }
 
 /** Runs the whole suite on one device (Node's Dawn or the browser's), Kiln then TF.js per row. */
-export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOptions): Promise<SuiteResult> {
+export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): Promise<SuiteResult> {
   const tf = opts.tfjs ? await tfjsSetup() : null;
   const profiles: SuiteResult['profiles'] = [];
   const { samplesPerSec, hostMicros, profile } = await benchKilnTraining(
-    device,
+    gpu,
     data.raw,
     data.count,
     'simplenn',
@@ -76,7 +77,7 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
     },
   ];
   if (data.cnnCount > 0) {
-    const cnn = await benchKilnTraining(device, data.raw, data.cnnCount, 'cnn', opts.epochs, opts.profile);
+    const cnn = await benchKilnTraining(gpu, data.raw, data.cnnCount, 'cnn', opts.epochs, opts.profile);
     if (cnn.profile) profiles.push({ model: 'CNN preset', kernels: cnn.profile });
     rows.push({
       name: `CNN with BatchNorm train, ${data.cnnCount} samples, batch 64 (samples/s)`,
@@ -88,7 +89,7 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
   for (const c of CONV_SHAPES) {
     rows.push({
       name: `conv2d ${c.cin}->${c.cout} 3x3 on ${c.size}x${c.size}, batch 64, fwd+bwd (images/s)`,
-      kiln: await benchKilnConv(device, c),
+      kiln: await benchKilnConv(gpu, c),
       tfjs: tf ? await benchTfjsConv(tf, c) : null,
       higherIsBetter: true,
     });
@@ -99,7 +100,7 @@ export async function runSuite(device: GPUDevice, data: BenchData, opts: SuiteOp
       : [Number(shape), Number(shape), Number(shape)];
     rows.push({
       name: `matmul ${m}x${k} @ ${k}x${n} (GFLOP/s)`,
-      kiln: await benchKilnMatmul(device, m, k, n),
+      kiln: await benchKilnMatmul(gpu, m, k, n),
       tfjs: tf ? await benchTfjsMatmul(tf, m, k, n) : null,
       higherIsBetter: true,
     });
@@ -115,14 +116,14 @@ type BenchModel = 'simplenn' | 'cnn';
  * CLI uses (best epoch of `epochs`).
  */
 async function benchKilnTraining(
-  device: GPUDevice,
+  gpu: Gpu,
   raw: RawImages,
   count: number,
   preset: BenchModel,
   epochs: number,
   profile = false,
 ): Promise<{ samplesPerSec: number; hostMicros: number; profile: KernelTime[] | null }> {
-  const backend = new WebGPUBackend(device);
+  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
   setDefaultBackend(backend);
   manualSeed(0);
   const model = buildModel(PRESETS[preset]);
@@ -248,8 +249,8 @@ function repeats(m: number, k: number, n: number): number {
 }
 
 /** GFLOP/s of Kiln's matmul kernel at one shape, many launches per submission. */
-async function benchKilnMatmul(device: GPUDevice, m: number, k: number, n: number): Promise<number> {
-  const backend = new WebGPUBackend(device);
+async function benchKilnMatmul(gpu: Gpu, m: number, k: number, n: number): Promise<number> {
+  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
   const a = ops.full(backend, [m, k], 0.5);
   const b = ops.full(backend, [k, n], 0.25);
   ops.matmul(a, b).dispose();
@@ -300,8 +301,8 @@ const CONV_BATCH = 64;
 const CONV_REPS = 10;
 
 /** Images per second through Kiln's conv2d forward and the weight gradient of its backward pass. */
-async function benchKilnConv(device: GPUDevice, c: ConvShape): Promise<number> {
-  const backend = new WebGPUBackend(device);
+async function benchKilnConv(gpu: Gpu, c: ConvShape): Promise<number> {
+  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
   const x = ops.full(backend, [CONV_BATCH, c.cin, c.size, c.size], 0.5);
   const w = new Parameter(ops.full(backend, [c.cout, c.cin, 3, 3], 0.1));
   const step = () => {

@@ -38,14 +38,12 @@ override AFFINE: bool = true;
 // Whether a ReLU follows, fused.
 override RELU: bool = false;
 
-var<workgroup> partial: array<f32, 256>;
-
 fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
 }
 
 // Element j of channel c, j counting over N then S (one division: they are slow on CPU adapters).
-fn at(c: u32, j: u32) -> u32 {
+fn element_at(c: u32, j: u32) -> u32 {
   let n = j / p.S;
   return (n * p.C + c) * p.S + (j - n * p.S);
 }
@@ -78,22 +76,15 @@ fn chunk_next(k: ptr<function, Chunk>) {
   }
 }
 
-// The workgroup's sum of v (every invocation gets it).
-fn workgroup_sum(v: f32, lid: u32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
+// The workgroup's sum of v, every invocation getting it (lanes.wgsl or lanes_subgroups.wgsl).
+fn workgroup_sum(v: f32, at: Lanes) -> f32 {
+  return workgroup_reduce(v, at, 256u, false);
 }
 
 // One workgroup per channel: mean, then the variance around it (two passes, for accuracy).
 @compute @workgroup_size(256)
-fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
   let c = wid.y * nwg.x + wid.x;
   if (c >= p.C) { return; }
   if (!TRAINING) {
@@ -105,14 +96,14 @@ fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
   let count = p.N * p.S;
   var s = 0.0;
-  for (var j = lid; j < count; j += 256u) { s += x[at(c, j)]; }
-  let mean = workgroup_sum(s, lid) / f32(count);
+  for (var j = lid; j < count; j += 256u) { s += x[element_at(c, j)]; }
+  let mean = workgroup_sum(s, at) / f32(count);
   var q = 0.0;
   for (var j = lid; j < count; j += 256u) {
-    let d = x[at(c, j)] - mean;
+    let d = x[element_at(c, j)] - mean;
     q += d * d;
   }
-  let variance = workgroup_sum(q, lid) / f32(count);
+  let variance = workgroup_sum(q, at) / f32(count);
   if (lid == 0u) {
     stats[c] = mean;
     stats[p.C + c] = 1.0 / sqrt(variance + p.eps);
@@ -145,7 +136,8 @@ fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 
 // Per channel: dbias = sum(dy), dweight = sum(dy * xhat).
 @compute @workgroup_size(256)
-fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
   let c = wid.y * nwg.x + wid.x;
   if (c >= p.C) { return; }
   let mean = stats[c];
@@ -153,13 +145,13 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   var sg = 0.0;
   var sgx = 0.0;
   for (var j = lid; j < p.N * p.S; j += 256u) {
-    let i = at(c, j);
+    let i = element_at(c, j);
     let g = grad_at(i);
     sg += g;
     sgx += g * (x[i] - mean) * invstd;
   }
-  let total = workgroup_sum(sg, lid);
-  let totalX = workgroup_sum(sgx, lid);
+  let total = workgroup_sum(sg, at);
+  let totalX = workgroup_sum(sgx, at);
   if (lid == 0u) {
     dbias[c] = total;
     dweight[c] = totalX;

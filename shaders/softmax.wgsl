@@ -17,67 +17,44 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 // Threads per row: 64, or 1 for narrow rows (10 classes), where barriers would cost more than
-// the parallelism gains.
+// the parallelism gains. The workgroup reductions are lanes.wgsl's (or lanes_subgroups.wgsl's).
 override WG: u32 = 64u;
-var<workgroup> scratch: array<f32, WG>;
 
 fn row_id(wid: vec3u, nwg: vec3u) -> u32 {
   return wid.y * nwg.x + wid.x;
 }
 
-fn reduce_max(v: f32, lid: u32) -> f32 {
-  scratch[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { scratch[lid] = max(scratch[lid], scratch[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = scratch[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduce_sum(v: f32, lid: u32) -> f32 {
-  scratch[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { scratch[lid] += scratch[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = scratch[0];
-  workgroupBarrier();
-  return r;
-}
-
 // log(sum(exp(x - max))) + max over one row: the log-partition, computed stably.
-fn log_sum_exp(base: u32, lid: u32) -> f32 {
+fn log_sum_exp(base: u32, at: Lanes) -> f32 {
   var m = -3.4028234663852886e38;
-  for (var j = lid; j < p.cols; j += WG) { m = max(m, x[base + j]); }
-  m = reduce_max(m, lid);
+  for (var j = at.lid; j < p.cols; j += WG) { m = max(m, x[base + j]); }
+  m = workgroup_reduce(m, at, WG, true);
   var s = 0.0;
-  for (var j = lid; j < p.cols; j += WG) { s += exp(x[base + j] - m); }
-  s = reduce_sum(s, lid);
+  for (var j = at.lid; j < p.cols; j += WG) { s += exp(x[base + j] - m); }
+  s = workgroup_reduce(s, at, WG, false);
   return m + log(s);
 }
 
 @compute @workgroup_size(WG)
-fn log_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn log_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.cols;
-  let lse = log_sum_exp(base, lid);
+  let lse = log_sum_exp(base, at);
   for (var j = lid; j < p.cols; j += WG) { out[base + j] = x[base + j] - lse; }
 }
 
 // d/dx log_softmax: g - exp(y) * sum(g), with y the forward output (in x) and g the upstream grad.
 @compute @workgroup_size(WG)
-fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.cols;
   var s = 0.0;
   for (var j = lid; j < p.cols; j += WG) { s += g[base + j]; }
-  s = reduce_sum(s, lid);
+  s = workgroup_reduce(s, at, WG, false);
   for (var j = lid; j < p.cols; j += WG) { out[base + j] = g[base + j] - exp(x[base + j]) * s; }
 }
 
@@ -85,7 +62,8 @@ fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 // -(1 - e) * logp[y] - e / C * sum(logp). One workgroup, each invocation taking whole rows, so the
 // loss of a batch is one launch rather than a per-row kernel and a reduction.
 @compute @workgroup_size(WG)
-fn cross_entropy(@builtin(local_invocation_index) lid: u32) {
+fn cross_entropy(at: Lanes) {
+  let lid = at.lid;
   var total = 0.0;
   for (var row = lid; row < p.rows; row += WG) {
     let base = row * p.cols;
@@ -101,17 +79,18 @@ fn cross_entropy(@builtin(local_invocation_index) lid: u32) {
     let picked = x[base + u32(labels[row])] - lse;
     total += -(1.0 - p.smoothing) * picked - p.smoothing / f32(p.cols) * (logits - f32(p.cols) * lse);
   }
-  total = reduce_sum(total, lid);
+  total = workgroup_reduce(total, at, WG, false);
   if (lid == 0u) { out[0] = total * p.scale; }
 }
 
 // Gradient of the mean cross-entropy with respect to the logits, times g[0] (and p.scale).
 @compute @workgroup_size(WG)
-fn cross_entropy_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn cross_entropy_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
   let row = row_id(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.cols;
-  let lse = log_sum_exp(base, lid);
+  let lse = log_sum_exp(base, at);
   let y = u32(labels[row]);
   let k = g[0] * p.scale;
   let off = p.smoothing / f32(p.cols);

@@ -240,7 +240,7 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
   log(
     `Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`,
   );
-  return new WebGPUBackend(gpu.device);
+  return new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
 }
 
 interface Data {

@@ -35,6 +35,8 @@ export interface Gpu {
   device: GPUDevice;
   adapter: GPUAdapter;
   summary: AdapterSummary;
+  /** Kernels may use subgroup operations: the device has `subgroups`, and WGSL the subgroup_id built-in. */
+  subgroups: boolean;
 }
 
 /** Raised when there is no WebGPU or no adapter; the message says what to do. */
@@ -72,7 +74,9 @@ export async function acquireGpu(gpu: GPU | undefined): Promise<Gpu> {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
-  return { device, adapter, summary: summarizeAdapter(adapter) };
+  const subgroups =
+    device.features.has('subgroups') && (gpu.wgslLanguageFeatures?.has('subgroup_id') ?? false);
+  return { device, adapter, summary: summarizeAdapter(adapter), subgroups };
 }
 
 /** Reads an adapter's identity, training limits and features into plain data. */

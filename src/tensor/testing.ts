@@ -14,7 +14,7 @@ let gpuBackend: Promise<WebGPUBackend> | undefined;
 
 /** The process-wide WebGPU backend on Dawn; fails (never skips) when there is no adapter. */
 export function webgpuBackend(): Promise<WebGPUBackend> {
-  gpuBackend ??= acquireNodeGpu().then((g) => new WebGPUBackend(g.device));
+  gpuBackend ??= acquireNodeGpu().then((g) => new WebGPUBackend(g.device, { subgroups: g.subgroups }));
   return gpuBackend;
 }
 

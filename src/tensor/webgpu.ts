@@ -13,6 +13,8 @@ import {
 import conv from '../../shaders/conv.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
+import lanes from '../../shaders/lanes.wgsl?raw';
+import lanesSubgroups from '../../shaders/lanes_subgroups.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import norm from '../../shaders/norm.wgsl?raw';
 import optim from '../../shaders/optim.wgsl?raw';
@@ -35,6 +37,9 @@ const SOURCES: Record<ShaderFamily, string> = {
   pool,
   norm,
 };
+
+/** Families whose kernels reduce across a workgroup: their source follows lanes.wgsl's or lanes_subgroups.wgsl's. */
+const USES_LANES: ReadonlySet<ShaderFamily> = new Set(['norm', 'softmax']);
 
 /** A pooled GPU buffer. `lastUse` is the submission serial of the last command that touched it. */
 interface PooledBuffer {
@@ -107,8 +112,18 @@ export class WebGPUBackend implements Backend {
   submissions = 0;
   /** Chooses the matmul kernel per shape on this adapter. */
   readonly tuner: MatmulTuner;
+  /** Whether workgroup reductions run on subgroup operations (else a tree in workgroup memory). */
+  readonly subgroups: boolean;
 
-  constructor(readonly device: GPUDevice) {
+  /**
+   * `subgroups`: reduce with subgroup operations, where the device has the feature and WGSL the
+   * subgroup_id built-in (acquireGpu's Gpu.subgroups says so).
+   */
+  constructor(
+    readonly device: GPUDevice,
+    opts: { subgroups?: boolean } = {},
+  ) {
+    this.subgroups = (opts.subgroups ?? false) && device.features.has('subgroups');
     const info = device.adapterInfo;
     const text = info
       ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase()
@@ -377,7 +392,9 @@ export class WebGPUBackend implements Backend {
   private shader(family: ShaderFamily) {
     let s = this.modules.get(family);
     if (!s) {
-      const code = SOURCES[family];
+      const code = USES_LANES.has(family)
+        ? `${this.subgroups ? lanesSubgroups : lanes}\n${SOURCES[family]}`
+        : SOURCES[family];
       s = {
         module: this.device.createShaderModule({ label: `kiln:${family}.wgsl`, code }),
         defs: makeShaderDataDefinitions(code),

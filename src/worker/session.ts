@@ -123,7 +123,7 @@ export class Session {
       return;
     }
     const gpu = await acquireGpu(globalThis.navigator?.gpu);
-    const backend = new WebGPUBackend(gpu.device);
+    const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
     backend.tuner.restore(await loadTuning(backend.tuner.adapterKey));
     this.backend = backend;
     setDefaultBackend(this.backend);
