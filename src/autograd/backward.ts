@@ -2,6 +2,7 @@
  * Reverse-mode differentiation over the recorded graph, with PyTorch's semantics: gradients of
  * leaves that require them accumulate into `.grad`; the graph is released afterwards.
  */
+import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
 import { Tensor } from '../tensor/tensor';
 import { noGrad } from './grad_mode';
@@ -27,6 +28,19 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+/** backward()'s seed for a scalar, d(root)/d(root) = 1, one per backend: no fill launch per step. */
+const seeds = new WeakMap<Backend, Tensor>();
+
+function seed(root: Tensor): Tensor {
+  let one = seeds.get(root.backend);
+  if (!one) {
+    one = ops.full(root.backend, [], 1).keep();
+    seeds.set(root.backend, one);
+  }
+  // A view: it dies with the step, the shared value lives on (gradient rules never write their g).
+  return one.alias(root.shape);
+}
+
 /** Computes gradients of `root` (a scalar unless `grad` is given) into every leaf's `.grad`. */
 export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad)
@@ -35,7 +49,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     throw new Error(`backward() needs a gradient for a non-scalar of shape [${root.shape}]`);
   resetGradSlots();
   noGrad(() => {
-    const grads = new Map<Tensor, Tensor>([[root, grad ?? ops.full(root.backend, root.shape, 1)]]);
+    const grads = new Map<Tensor, Tensor>([[root, grad ?? seed(root)]]);
     for (const t of topoOrder(root)) {
       const g = grads.get(t);
       if (!g) continue;
