@@ -13,6 +13,7 @@ import * as ops from '../tensor/ops';
 import { tidy } from '../tensor/tensor';
 import { assertClose, bothBackends, randn, readAll } from '../tensor/testing';
 import { Adam, AdamW } from './adam';
+import { clipGradNorm_, clipGradValue_ } from './clip_grad';
 import type { Optimizer } from './optimizer';
 import { RMSprop } from './rmsprop';
 import { SGD } from './sgd';
@@ -55,7 +56,12 @@ function countLaunches(b: Backend): Map<string, number> {
  * Three training steps. With `perParameter`, each gradient is replaced by a copy outside its
  * slot before the step, which forces the parameter-by-parameter update.
  */
-async function train(b: Backend, make: (m: Module) => Optimizer, perParameter: boolean) {
+async function train(
+  b: Backend,
+  make: (m: Module) => Optimizer,
+  perParameter: boolean,
+  clip: (ps: Parameter[]) => void = () => {},
+) {
   const m = model(b);
   const opt = make(m);
   const x = randn(b, [4, 2, 5, 7], 1);
@@ -71,6 +77,7 @@ async function train(b: Backend, make: (m: Module) => Optimizer, perParameter: b
           p.grad!.dispose();
           p.grad = copy;
         }
+      clip(m.parameters());
       opt.step();
       opt.zeroGrad();
     });
@@ -92,6 +99,25 @@ describe('flat parameter groups', () => {
       }
     });
   }
+
+  test('clipping changes gradients in place: they stay in their slots and the step stays one launch', async () => {
+    const clips: Record<string, (ps: Parameter[]) => void> = {
+      norm: (ps) => clipGradNorm_(ps, 0.05).dispose(),
+      value: (ps) => clipGradValue_(ps, 0.01),
+    };
+    for (const b of await bothBackends()) {
+      for (const [name, clip] of Object.entries(clips)) {
+        const flat = await train(b, OPTIMIZERS.adam, false, clip);
+        const each = await train(b, OPTIMIZERS.adam, true, clip);
+        // One launch per step: the clipped gradients are still in their slots.
+        expect(flat.launches).toBe(3);
+        flat.params.forEach((v, i) => {
+          // The flat norm sums the same squares in another order.
+          assertClose(v, each.params[i], 1e-5, 1e-6, `clip ${name} on ${b.name}, parameter ${i}`);
+        });
+      }
+    }
+  });
 
   test('the flat step on webgpu matches the cpu backend', async () => {
     const [cpu, gpu] = await bothBackends();

@@ -9,6 +9,31 @@ import type { Parameter } from '../nn/module';
 import { full } from '../tensor/ops';
 import { Tensor } from '../tensor/tensor';
 
+/** The flat group each flattened parameter belongs to. */
+const groupOf = new WeakMap<Parameter, FlatGroup>();
+
+/**
+ * Tensors covering the gradients of `params` (all of which have one): a flat group's whole gradient
+ * buffer where `params` hold every parameter of the group and the gradients sit in their slots,
+ * each parameter's own gradient otherwise. For work over all gradients at once (clipping), which
+ * the zero padding between slots does not change.
+ */
+export function gradientsOf(params: Parameter[]): Tensor[] {
+  const out: Tensor[] = [];
+  const covered = new Set<FlatGroup>();
+  for (const p of params) {
+    const g = groupOf.get(p);
+    if (g && covered.has(g)) continue;
+    if (g?.gradsInSlots() && g.members.every((m) => params.includes(m))) {
+      covered.add(g);
+      out.push(g.grads);
+    } else {
+      out.push(p.grad!);
+    }
+  }
+  return out;
+}
+
 /** One group's flat buffers. */
 export class FlatGroup {
   /** Elements in each flat buffer. */
@@ -41,6 +66,7 @@ export class FlatGroup {
       const slot = this.slice(this.grads, p);
       this.slots.push(new Tensor(backend, slot, p.shape).keep());
       p.gradSlot = slot;
+      groupOf.set(p, this);
     }
   }
 
