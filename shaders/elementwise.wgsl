@@ -64,22 +64,37 @@ fn power(x: f32, e: f32) -> f32 {
   if (e == 1.0) { return x; }
   if (e == 2.0) { return x * x; }
   if (x >= 0.0) { return pow(x, e); }
-  // A NaN built at run time (a constant NaN is a WGSL compile error).
-  if (fract(e) != 0.0) { return bitcast<f32>(0x7fc00000u | (p.rank & 0u)); }
+  if (fract(e) != 0.0) { return nan(); }
   let m = pow(-x, e);
   return select(m, -m, fract(e * 0.5) != 0.0);
 }
 
+// NaN and -infinity built at run time: as constants they are WGSL compile errors.
+fn nan() -> f32 {
+  return bitcast<f32>(0x7fc00000u | (p.rank & 0u));
+}
+
+fn neg_inf() -> f32 {
+  return bitcast<f32>(0xff800000u | (p.rank & 0u));
+}
+
+// WGSL leaves log and sqrt outside their domain, and tanh's overflow, to the implementation
+// (SwiftShader gives log(-1) = 0 and tanh(-100) = NaN), so the edges are spelled out as torch has them.
 fn unary_op(x: f32) -> f32 {
   switch OP {
     case 0u: { return x; }
     case 1u: { return -x; }
     case 2u: { return exp(x); }
-    case 3u: { return log(x); }
-    case 4u: { return sqrt(x); }
+    case 3u: {
+      if (x < 0.0) { return nan(); }
+      if (x == 0.0) { return neg_inf(); }
+      return log(x);
+    }
+    case 4u: { return select(sqrt(x), nan(), x < 0.0); }
     case 5u: { return max(x, 0.0); }
     case 6u: { return select(x * p.alpha, x, x > 0.0); }
-    case 7u: { return tanh(x); }
+    // tanh is 1 in float32 from |x| = 9.1 on.
+    case 7u: { return select(tanh(clamp(x, -15.0, 15.0)), x, is_nan(x)); }
     case 8u: { return 1.0 / (1.0 + exp(-x)); }
     case 9u: { return gelu(x); }
     case 10u: { return power(x, p.alpha); }
