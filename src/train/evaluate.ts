@@ -57,8 +57,9 @@ export async function evaluate(
     const misclassified: EvalResult['misclassified'] = [];
     let position = 0;
     let correct = 0;
-    for (const { pred, label } of kept) {
-      const [p, l] = await Promise.all([pred.data(), label.data()]);
+    // Every batch's predictions and labels are read back together: one wait, not one per batch.
+    const read = await Promise.all(kept.map(({ pred, label }) => Promise.all([pred.data(), label.data()])));
+    for (const [p, l] of read) {
       for (let i = 0; i < p.length; i++, position++) {
         confusion[l[i]][p[i]]++;
         if (p[i] === l[i]) correct++;
