@@ -53,7 +53,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
   const tf = opts.tfjs ? await tfjsSetup() : null;
   const profiles: SuiteResult['profiles'] = [];
   const { samplesPerSec, hostMicros, profile } = await benchKilnTraining(
-    gpu,
+    backendOn(gpu),
     data.raw,
     data.count,
     'simplenn',
@@ -77,7 +77,14 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
     },
   ];
   if (data.cnnCount > 0) {
-    const cnn = await benchKilnTraining(gpu, data.raw, data.cnnCount, 'cnn', opts.epochs, opts.profile);
+    const cnn = await benchKilnTraining(
+      backendOn(gpu),
+      data.raw,
+      data.cnnCount,
+      'cnn',
+      opts.epochs,
+      opts.profile,
+    );
     if (cnn.profile) profiles.push({ model: 'CNN preset', kernels: cnn.profile });
     rows.push({
       name: `CNN with BatchNorm train, ${data.cnnCount} samples, batch 64 (samples/s)`,
@@ -109,21 +116,25 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
 }
 
 /** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */
-type BenchModel = 'simplenn' | 'cnn';
+export type BenchModel = 'simplenn' | 'cnn';
+
+/** A fresh Kiln backend on the suite's device. */
+function backendOn(gpu: Gpu): WebGPUBackend {
+  return new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
+}
 
 /**
  * Samples per second of Kiln training a preset on the first `count` images with the trainer the
- * CLI uses (best epoch of `epochs`).
+ * CLI uses (best epoch of `epochs`), and the host time per step.
  */
-async function benchKilnTraining(
-  gpu: Gpu,
+export async function benchKilnTraining(
+  backend: WebGPUBackend,
   raw: RawImages,
   count: number,
   preset: BenchModel,
   epochs: number,
   profile = false,
 ): Promise<{ samplesPerSec: number; hostMicros: number; profile: KernelTime[] | null }> {
-  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
   setDefaultBackend(backend);
   manualSeed(0);
   const model = buildModel(PRESETS[preset]);
@@ -250,7 +261,7 @@ function repeats(m: number, k: number, n: number): number {
 
 /** GFLOP/s of Kiln's matmul kernel at one shape, many launches per submission. */
 async function benchKilnMatmul(gpu: Gpu, m: number, k: number, n: number): Promise<number> {
-  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
+  const backend = backendOn(gpu);
   const a = ops.full(backend, [m, k], 0.5);
   const b = ops.full(backend, [k, n], 0.25);
   ops.matmul(a, b).dispose();
@@ -302,7 +313,7 @@ const CONV_REPS = 10;
 
 /** Images per second through Kiln's conv2d forward and the weight gradient of its backward pass. */
 async function benchKilnConv(gpu: Gpu, c: ConvShape): Promise<number> {
-  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
+  const backend = backendOn(gpu);
   const x = ops.full(backend, [CONV_BATCH, c.cin, c.size, c.size], 0.5);
   const w = new Parameter(ops.full(backend, [c.cout, c.cin, 3, 3], 0.1));
   const step = () => {

@@ -36,6 +36,18 @@ export function acquireNodeGpu(): Promise<Gpu> {
   return acquireGpu(nodeGpu());
 }
 
+let nullInstance: GPU | undefined;
+
+/**
+ * A device on Dawn's null backend, which validates, records and submits every call but runs no
+ * GPU work (buffers keep whatever they held): what the CPU side costs alone (`npm run bench:host`).
+ */
+export function acquireNullGpu(): Promise<Gpu> {
+  Object.assign(globalThis, globals);
+  nullInstance ??= create(['backend=null']) as GPU;
+  return acquireGpu(nullInstance);
+}
+
 function hasSystemIcd(): boolean {
   return ICD_DIRS.some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
 }

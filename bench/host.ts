@@ -1,0 +1,50 @@
+/**
+ * `npm run bench:host [-- --json] [-- --epochs N]`: the CPU side of training alone. Full MNIST
+ * epochs (60,000 samples, batch 64) of SimpleNN and the CNN preset on Dawn's null backend, which
+ * validates, records and submits every launch but runs none: the epoch time an infinitely fast GPU
+ * would give on this CPU, the floor under any real GPU's figure (a GPU's own time overlaps it).
+ */
+import { parseArgs } from 'node:util';
+import { loadMnistFromDir, mnistDataDir } from '../src/data/node';
+import { acquireNullGpu } from '../src/gpu/node';
+import type { Storage } from '../src/tensor/backend';
+import { WebGPUBackend } from '../src/tensor/webgpu';
+import { type BenchModel, benchKilnTraining } from './suite';
+
+/**
+ * Reads back zeros, after paying for the real readback: on the null backend a read returns
+ * uninitialised memory, whose NaNs would stop training as a diverging loss.
+ */
+class NullGpuBackend extends WebGPUBackend {
+  override async read(s: Storage, bytes?: number): Promise<ArrayBuffer> {
+    return new ArrayBuffer((await super.read(s, bytes)).byteLength);
+  }
+}
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    epochs: { type: 'string', default: '3' },
+    'data-dir': { type: 'string' },
+  },
+});
+
+const gpu = await acquireNullGpu();
+const mnist = await loadMnistFromDir(values['data-dir'] ?? process.env.MNIST_DIR ?? mnistDataDir());
+const count = mnist.train.count;
+const names: Record<BenchModel, string> = { simplenn: 'SimpleNN', cnn: 'CNN preset' };
+for (const preset of ['simplenn', 'cnn'] as const) {
+  const backend = new NullGpuBackend(gpu.device);
+  const r = await benchKilnTraining(backend, mnist.train, count, preset, Number(values.epochs));
+  const epoch = count / r.samplesPerSec;
+  console.log(
+    values.json
+      ? JSON.stringify({
+          bench: `${preset} epoch on the null GPU`,
+          seconds: epoch,
+          hostMicrosPerStep: r.hostMicros,
+        })
+      : `${names[preset].padEnd(10)} ${count} samples, batch 64, no GPU work: epoch ${epoch.toFixed(3)} s, host ${r.hostMicros.toFixed(0)} us per step`,
+  );
+}
+process.exit(0);
