@@ -22,7 +22,7 @@ export function gradientsOf(params: Parameter[]): Tensor[] {
   const out: Tensor[] = [];
   const covered = new Set<FlatGroup>();
   for (const p of params) {
-    const g = groupOf.get(p);
+    const g = FlatGroup.of(p);
     if (g && covered.has(g)) continue;
     if (g?.gradsInSlots() && g.members.every((m) => params.includes(m))) {
       covered.add(g);
@@ -68,6 +68,11 @@ export class FlatGroup {
       p.gradSlot = slot;
       groupOf.set(p, this);
     }
+  }
+
+  /** The flat group a parameter was moved into, if any. */
+  static of(p: Parameter): FlatGroup | undefined {
+    return groupOf.get(p);
   }
 
   /**

@@ -5,7 +5,7 @@
  *
  * Each group's parameters, gradients and state are moved into flat buffers (flat.ts), so that a
  * step updates a whole group in one launch, like torch's fused optimizers; where a step cannot
- * (a parameter without a gradient, gradients replaced by clipping, unequal step counts), it updates
+ * (a parameter without a gradient, a gradient assigned by hand, unequal step counts), it updates
  * parameter by parameter over the same buffers.
  */
 import type { Parameter } from '../nn/module';
@@ -52,7 +52,6 @@ export abstract class Optimizer {
   protected readonly state = new Map<Parameter, ParamState>();
   /** Each group's flat buffers, or null where its parameters could not be flattened. */
   private readonly flat: (FlatGroup | null)[];
-  private readonly flatOf = new Map<Parameter, FlatGroup>();
 
   constructor(
     params: Parameter[] | Partial<ParamGroup>[],
@@ -66,7 +65,6 @@ export abstract class Optimizer {
     );
     for (const g of this.paramGroups) if (!(g.lr >= 0)) throw new Error(`Invalid learning rate: ${g.lr}`);
     this.flat = this.paramGroups.map((g) => FlatGroup.create(g.params));
-    for (const f of this.flat) for (const p of f?.members ?? []) this.flatOf.set(p, f!);
   }
 
   /** Clears every parameter's gradient (set to null). */
@@ -146,7 +144,7 @@ export abstract class Optimizer {
 
   /** A parameter's state tensor, zeros when created and kept across steps. */
   private stateTensor(p: Parameter, state: ParamState, name: string): Tensor {
-    state.tensors[name] ??= this.flatOf.get(p)?.stateOf(name, p) ?? full(p.backend, p.shape, 0).keep();
+    state.tensors[name] ??= FlatGroup.of(p)?.stateOf(name, p) ?? full(p.backend, p.shape, 0).keep();
     return state.tensors[name];
   }
 
