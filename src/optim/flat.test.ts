@@ -119,6 +119,30 @@ describe('flat parameter groups', () => {
     }
   });
 
+  test('a flat step after a parameter-by-parameter one updates every parameter', async () => {
+    // In step 1, v's gradient is set by hand, outside its slot, so each parameter gets a launch
+    // over its slices; step 2 is flat. w's launch and the flat one start at the same offsets of the
+    // same buffers, so the backend must not mistake one's bindings for the other's.
+    const results = [];
+    for (const b of await bothBackends()) {
+      setDefaultBackend(b);
+      const x = randn(b, [3, 4], 8);
+      const w = new Parameter(randn(b, [5, 4], 9));
+      const v = new Parameter(randn(b, [5], 10));
+      const opt = new Adam([w, v], { lr: 0.1 });
+      for (const flat of [false, true]) {
+        tidy(() => F.sum(F.linear(x, w, flat ? v : undefined)).backward());
+        if (!flat) v.grad = ops.full(b, [5], 0.5).keep();
+        opt.step();
+        opt.zeroGrad();
+        b.flush();
+      }
+      results.push(await readAll([w, v]));
+    }
+    assertClose(results[1][0], results[0][0], 1e-5, 1e-6, 'w');
+    assertClose(results[1][1], results[0][1], 1e-5, 1e-6, 'v');
+  });
+
   test('the flat step on webgpu matches the cpu backend', async () => {
     const [cpu, gpu] = await bothBackends();
     const [a, b] = [await train(cpu, OPTIMIZERS.adam, false), await train(gpu, OPTIMIZERS.adam, false)];

@@ -306,7 +306,8 @@ export class WebGPUBackend implements Backend {
       const binding = defs.storages[name]?.binding;
       if (binding === undefined) throw new Error(`kernel ${call.kernel} has no buffer named ${name}`);
       entries.push({ binding, resource: { buffer: pooled.buffer, offset, size: span } });
-      key += `|${name}=${pooled.id}@${offset}`;
+      // A slice and its whole buffer can share an offset: the span tells their bindings apart.
+      key += `|${name}=${pooled.id}@${offset}+${span}`;
     }
     let group = this.bindGroups.get(key);
     if (!group) {
