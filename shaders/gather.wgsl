@@ -17,6 +17,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> outf: array<f32>;
 // gather_words' view of the same binding.
 @group(0) @binding(4) var<storage, read_write> outf4: array<vec4f>;
+// gather_words' second source: the labels, as bytes.
+@group(0) @binding(5) var<storage, read> labelSrc: array<u32>;
 
 fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 256u + lid;
@@ -48,9 +50,15 @@ fn gather_bytes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 
 // gather_bytes for rows whose size is a multiple of 4 (MNIST's 784): one invocation turns a word of
 // four pixels into a vec4, a quarter of the loads and stores, which CPU adapters pay for per item.
+// The first `rows` invocations also gather the labels (bytes widened to i32 in `out`), so that a
+// batch is one launch.
 @compute @workgroup_size(256)
 fn gather_words(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
+  if (i < p.rows) {
+    let at = u32(index[p.indexOffset + i]);
+    out[i] = (labelSrc[at / 4u] >> ((at % 4u) * 8u)) & 0xffu;
+  }
   let rowWords = p.rowSize / 4u;
   if (i >= p.rows * rowWords) { return; }
   let r = i / rowWords;

@@ -155,10 +155,7 @@ export class ImageDataset implements DeviceDataset {
 
   gatherBatch(index: Tensor, offset: number, count: number): [Tensor, Tensor] {
     const { mean, std } = this.norm;
-    return [
-      ops.gatherImages(this.images, index, offset, count, this.sampleShape, mean, std),
-      ops.gatherLabels(this.labels, index, offset, count),
-    ];
+    return ops.gatherBatch(this.images, this.labels, index, offset, count, this.sampleShape, mean, std);
   }
 
   /** Frees the device copy. */

@@ -224,6 +224,12 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
   }
 }
 
+/** gatherLabels and gatherWords: uint8 labels gathered by index, widened to int32 in `out`. */
+function gatherLabelBytes(b: Buffers, p: KernelParams, src: CpuStorage): void {
+  const [rows, off] = [n(p, 'rows'), n(p, 'indexOffset')];
+  for (let r = 0; r < rows; r++) b.out.i32[r] = src.u8[b.index.i32[off + r]];
+}
+
 /** gatherBytes and gatherWords: uint8 image rows gathered by index and normalised into `out`. */
 function gatherImages(b: Buffers, p: KernelParams, out: Float32Array): void {
   const [rows, size, off, mean, std] = [
@@ -339,11 +345,11 @@ const KERNELS: Record<KernelName, Kernel> = {
     }
   },
   gatherBytes: (b, p) => gatherImages(b, p, b.outf.f32),
-  gatherWords: (b, p) => gatherImages(b, p, b.outf4.f32),
-  gatherLabels(b, p) {
-    const [rows, off] = [n(p, 'rows'), n(p, 'indexOffset')];
-    for (let r = 0; r < rows; r++) b.out.i32[r] = b.src.u8[b.index.i32[off + r]];
+  gatherWords(b, p) {
+    gatherImages(b, p, b.outf4.f32);
+    gatherLabelBytes(b, p, b.labelSrc);
   },
+  gatherLabels: (b, p) => gatherLabelBytes(b, p, b.src),
   adam(b, p, c) {
     const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
     const [b1, b2, eps, stepSize, bc2sqrt] = ['c0', 'c1', 'c2', 'c3', 'c4'].map((k) => f(n(p, k)));

@@ -729,18 +729,25 @@ describe('gather', () => {
     expect(Array.from(i)).toEqual([3, 3, 7, 1].flatMap((r) => [r * 6 - 20, r * 6 - 17]));
   });
 
-  test('gatherImages normalises uint8 pixels; gatherLabels widens bytes', async () => {
-    // Rows of 7 bytes take the per-byte kernel, rows of 12 (whole words) the per-word one.
+  test('gatherBatch normalises uint8 pixels and widens label bytes', async () => {
+    // Rows of 7 bytes take the per-byte kernels, rows of 12 (whole words) the fused per-word one.
     for (const size of [7, 12]) {
       const pixels = Uint8Array.from({ length: 5 * size }, (_, k) => (k * 37 + 11) % 256);
       const labelBytes = Uint8Array.from([3, 255, 0, 9, 200]);
       const [img, lab] = await compareBackends(
         (b) => {
           const index = ops.tensor(b, new Int32Array([4, 2, 2, 0, 1]));
-          return [
-            ops.gatherImages(ops.bytes(b, pixels), index, 1, 3, [size], 0.1307, 0.3081),
-            ops.gatherLabels(ops.bytes(b, labelBytes), index, 0, 5),
-          ];
+          const batch = ops.gatherBatch(
+            ops.bytes(b, pixels),
+            ops.bytes(b, labelBytes),
+            index,
+            1,
+            3,
+            [size],
+            0.1307,
+            0.3081,
+          );
+          return [...batch];
         },
         1e-6,
         1e-6,
@@ -749,24 +756,32 @@ describe('gather', () => {
         Array.from(pixels.slice(r * size, (r + 1) * size), (p) => (p / 255 - 0.1307) / 0.3081),
       );
       assertClose(img, want, 1e-5, 1e-6);
-      expect(Array.from(lab)).toEqual([200, 0, 0, 3, 255]);
+      expect(Array.from(lab)).toEqual([0, 0, 3]);
     }
   });
 
-  test('gatherImages of many whole-word rows spreads over workgroups', async () => {
+  test('gatherBatch of many whole-word rows spreads over workgroups, labels too', async () => {
     const [rows, size] = [300, 28 * 28];
     const pixels = Uint8Array.from({ length: rows * size }, (_, k) => (k * 131 + 7) % 256);
-    await compareBackends(
-      (b) => {
-        const index = ops.tensor(
-          b,
-          Int32Array.from({ length: rows }, (_, k) => (k * 7) % rows),
-        );
-        return ops.gatherImages(ops.bytes(b, pixels), index, 0, rows, [1, 28, 28], 0.5, 0.25);
-      },
+    const labelBytes = Uint8Array.from({ length: rows }, (_, k) => (k * 13) % 10);
+    const order = Int32Array.from({ length: rows }, (_, k) => (k * 7) % rows);
+    const [, labels] = await compareBackends(
+      (b) => [
+        ...ops.gatherBatch(
+          ops.bytes(b, pixels),
+          ops.bytes(b, labelBytes),
+          ops.tensor(b, order),
+          0,
+          rows,
+          [1, 28, 28],
+          0.5,
+          0.25,
+        ),
+      ],
       1e-6,
       1e-6,
     );
+    expect(Array.from(labels)).toEqual(Array.from(order, (k) => labelBytes[k]));
   });
 
   test('gather of many rows spreads over workgroups', async () => {

@@ -434,39 +434,51 @@ export function gatherRows(src: Tensor, index: Tensor, offset: number, count: nu
   return out;
 }
 
-/** Images stored as uint8 bytes (see bytes()), gathered by index and normalised: (x/255 - mean)/std. */
-export function gatherImages(
-  src: Tensor,
+/**
+ * A batch of a dataset stored as uint8 bytes (see bytes()): the `count` rows that `index` names
+ * from `offset` on, images normalised as (x/255 - mean)/std, labels widened to int32. Rows of whole
+ * words (MNIST's 784 pixels) take one launch for both, four pixels per invocation.
+ */
+export function gatherBatch(
+  images: Tensor,
+  labels: Tensor,
   index: Tensor,
   offset: number,
   count: number,
   sampleShape: readonly number[],
   mean: number,
   std: number,
-): Tensor {
-  const backend = sameBackend(src, index);
+): [Tensor, Tensor] {
+  const backend = sameBackend(images, labels, index);
   const rowSize = numel(sampleShape);
-  const out = empty(backend, [count, ...sampleShape]);
-  // Rows of whole words are gathered four pixels at a time.
-  const words = rowSize % 4 === 0;
-  backend.run({
-    kernel: words ? 'gatherWords' : 'gatherBytes',
-    buffers: { src: src.storage, index: index.storage, [words ? 'outf4' : 'outf']: out.storage },
-    params: { rows: count, rowSize, indexOffset: offset, mean, stdev: std },
-  });
-  return out;
-}
-
-/** Labels stored as uint8 bytes, gathered by index into an int32 tensor. */
-export function gatherLabels(src: Tensor, index: Tensor, offset: number, count: number): Tensor {
-  const backend = sameBackend(src, index);
-  const out = empty(backend, [count], 'int32');
-  backend.run({
-    kernel: 'gatherLabels',
-    buffers: { src: src.storage, index: index.storage, out: out.storage },
-    params: { rows: count, rowSize: 1, indexOffset: offset, mean: 0, stdev: 1 },
-  });
-  return out;
+  const x = empty(backend, [count, ...sampleShape]);
+  const y = empty(backend, [count], 'int32');
+  const params = { rows: count, rowSize, indexOffset: offset, mean, stdev: std };
+  if (rowSize % 4 === 0) {
+    backend.run({
+      kernel: 'gatherWords',
+      buffers: {
+        src: images.storage,
+        labelSrc: labels.storage,
+        index: index.storage,
+        outf4: x.storage,
+        out: y.storage,
+      },
+      params,
+    });
+  } else {
+    backend.run({
+      kernel: 'gatherBytes',
+      buffers: { src: images.storage, index: index.storage, outf: x.storage },
+      params,
+    });
+    backend.run({
+      kernel: 'gatherLabels',
+      buffers: { src: labels.storage, index: index.storage, out: y.storage },
+      params: { ...params, rowSize: 1 },
+    });
+  }
+  return [x, y];
 }
 
 /** Geometry of a 2-D convolution or pooling window. */
