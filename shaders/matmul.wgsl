@@ -1,5 +1,7 @@
 // Batched matrix product out[b] = op(A[b]) @ op(B[b]) (+ bias) (then ReLU), where op transposes
 // when TRANS_A / TRANS_B are set, so x @ W^T (Linear) and its gradients need no transpose copies.
+// With ROW_SUMS (one batch), also sums[m] = sum over k of op(A)[m, k], added in k order like the
+// products: Linear's bias gradient comes out of the launch that computes its weight gradient.
 // A 64x64 output tile per workgroup of 16x16 threads, each thread holding a 4x4 block in
 // registers, K walked in slices of 16 staged through workgroup memory. Thread (tx, ty) owns rows
 // ty + 16i and columns tx + 16j, so neighbouring threads read neighbouring words everywhere.
@@ -19,11 +21,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> sums: array<f32>;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 override RELU: bool = false;
+override ROW_SUMS: bool = false;
 
 const TILE = 64u;
 const BK = 16u;
@@ -53,6 +57,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
   let baseA = p.offsetA + wid.z * p.strideA;
   let baseB = p.offsetB + wid.z * p.strideB;
   var acc: array<array<f32, 4>, 4>;
+  var rowSums: array<f32, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
     // 1024 values of each tile, 4 per thread. Consecutive threads take consecutive elements along
     // whichever axis is contiguous in memory, so the global reads coalesce.
@@ -77,6 +82,9 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
         av[i] = As[kk][ty + 16u * i];
         bv[i] = Bs[kk][tx + 16u * i];
       }
+      if (ROW_SUMS) {
+        for (var i = 0u; i < 4u; i++) { rowSums[i] += av[i]; }
+      }
       for (var i = 0u; i < 4u; i++) {
         for (var j = 0u; j < 4u; j++) {
           acc[i][j] = fma(av[i], bv[j], acc[i][j]);
@@ -89,6 +97,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
   for (var i = 0u; i < 4u; i++) {
     let m = row0 + ty + 16u * i;
     if (m >= p.M) { continue; }
+    if (ROW_SUMS && wid.x == 0u && tx == 0u) { sums[m] = rowSums[i]; }
     for (var j = 0u; j < 4u; j++) {
       let n = col0 + tx + 16u * j;
       if (n >= p.N) { continue; }
@@ -121,6 +130,7 @@ fn matmul_big(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   let baseB = p.offsetB + wid.z * p.strideB;
   // acc[2i] holds row i's first four columns, acc[2i + 1] its other four.
   var acc: array<vec4f, 16>;
+  var rowSums: array<f32, 8>;
   for (var k0 = 0u; k0 < p.K; k0 += BIG_K) {
     // Each tile is 8 x 128 values, 4 per thread, read along whichever axis is contiguous in
     // memory so that neighbouring threads read neighbouring words.
@@ -153,6 +163,9 @@ fn matmul_big(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
       let b0 = Bb[k][tx];
       let b1 = Bb[k][16u + tx];
       let av = array(a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+      if (ROW_SUMS) {
+        for (var i = 0u; i < 8u; i++) { rowSums[i] += av[i]; }
+      }
       for (var i = 0u; i < 8u; i++) {
         acc[2u * i] = fma(vec4f(av[i]), b0, acc[2u * i]);
         acc[2u * i + 1u] = fma(vec4f(av[i]), b1, acc[2u * i + 1u]);
@@ -164,6 +177,7 @@ fn matmul_big(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   for (var i = 0u; i < 8u; i++) {
     // Rows 4ty + i for i < 4, then 64 + 4ty + (i - 4).
     let m = row0 + 4u * ty + i % 4u + 64u * (i / 4u);
+    if (ROW_SUMS && wid.x == 0u && tx == 0u && m < p.M) { sums[m] = rowSums[i]; }
     store_out(base, m, col0 + 4u * tx, acc[2u * i]);
     store_out(base, m, col0 + 64u + 4u * tx, acc[2u * i + 1u]);
   }
@@ -191,10 +205,10 @@ fn store_out(base: u32, m: u32, n0: u32, v: vec4f) {
   }
 }
 
-// One k of the 8x8 block: acc += op(A)[rows, k] (outer) op(B)[k, cols]. r and c hold the rows' and
-// columns' base offsets, ka and kb the offsets of this k. Drivers inline it, so acc stays in
-// registers.
-fn direct_step(acc: ptr<function, array<vec4f, 16>>, r: array<u32, 8>, c: array<u32, 8>, ka: u32, kb: u32) {
+// One k of the 8x8 block: acc += op(A)[rows, k] (outer) op(B)[k, cols], and the rows' sums of
+// op(A) in rs with ROW_SUMS. r and c hold the rows' and columns' base offsets, ka and kb the
+// offsets of this k. Drivers inline it, so acc stays in registers.
+fn direct_step(acc: ptr<function, array<vec4f, 16>>, rs: ptr<function, array<vec4f, 2>>, r: array<u32, 8>, c: array<u32, 8>, ka: u32, kb: u32) {
   let b0 = vec4f(b[c[0] + kb], b[c[1] + kb], b[c[2] + kb], b[c[3] + kb]);
   let b1 = vec4f(b[c[4] + kb], b[c[5] + kb], b[c[6] + kb], b[c[7] + kb]);
   let a0 = vec4f(a[r[0] + ka]);
@@ -205,6 +219,10 @@ fn direct_step(acc: ptr<function, array<vec4f, 16>>, r: array<u32, 8>, c: array<
   let a5 = vec4f(a[r[5] + ka]);
   let a6 = vec4f(a[r[6] + ka]);
   let a7 = vec4f(a[r[7] + ka]);
+  if (ROW_SUMS) {
+    (*rs)[0] += vec4f(a0.x, a1.x, a2.x, a3.x);
+    (*rs)[1] += vec4f(a4.x, a5.x, a6.x, a7.x);
+  }
   (*acc)[0] = fma(a0, b0, (*acc)[0]);
   (*acc)[1] = fma(a0, b1, (*acc)[1]);
   (*acc)[2] = fma(a1, b0, (*acc)[2]);
@@ -254,12 +272,18 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   // acc[2i] holds row i's columns 0-3, acc[2i + 1] its columns 4-7. Two k per trip: the loop's
   // own cost is then shared by twice the work, about 15% faster on SwiftShader.
   var acc: array<vec4f, 16>;
+  var rs: array<vec4f, 2>;
   var k = 0u;
   for (; k + 1u < p.K; k += 2u) {
-    direct_step(&acc, r, c, k * kA, k * kB);
-    direct_step(&acc, r, c, (k + 1u) * kA, (k + 1u) * kB);
+    direct_step(&acc, &rs, r, c, k * kA, k * kB);
+    direct_step(&acc, &rs, r, c, (k + 1u) * kA, (k + 1u) * kB);
   }
-  if (k < p.K) { direct_step(&acc, r, c, k * kA, k * kB); }
+  if (k < p.K) { direct_step(&acc, &rs, r, c, k * kA, k * kB); }
+  if (ROW_SUMS && col0 == 0u) {
+    for (var i = 0u; i < 8u; i++) {
+      if (row0 + i < p.M) { sums[row0 + i] = rs[i / 4u][i % 4u]; }
+    }
+  }
   let base = wid.z * p.M * p.N;
   let col4 = col0 + 4u;
   store_out(base, row0, col0, acc[0]);

@@ -87,9 +87,13 @@ export const RULES: Record<string, Rule> = {
     const [x, w] = [x0(n), x1(n)];
     // The first layer's input (the data) needs no gradient: skip the largest matmul of backward.
     const gx = x.requiresGrad ? ops.matmul(g, w) : null;
-    const gw = w.requiresGrad ? ops.matmul(g, x, { transA: true, out: gradInto(w) }) : null;
     const b = n.inputs[2];
-    const gb = b ? ops.reduce('sum', g, 0, false, 1, gradInto(b)) : null;
+    // The bias gradient (g's column sums) comes out of the weight gradient's launch when there is one.
+    const gb = b ? (gradInto(b) ?? ops.empty(g.backend, b.shape)) : null;
+    const gw = w.requiresGrad
+      ? ops.matmul(g, x, { transA: true, out: gradInto(w), rowSums: gb ?? undefined })
+      : null;
+    if (gb && !gw) ops.reduce('sum', g, 0, false, 1, gb);
     return [gx, gw, gb];
   },
   // ReLU's gradient (through the fused output), then Linear's.

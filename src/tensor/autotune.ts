@@ -37,7 +37,7 @@ const byAdapter = new Map<string, Map<string, MatmulVariantName>>();
 export function matmulShapeKey(call: KernelCall): string {
   const { M, K, N, batch } = call.params;
   const c = call.constants ?? {};
-  return `${M}x${K}x${N}x${batch}${c.TRANS_A ? 'T' : 'N'}${c.TRANS_B ? 'T' : 'N'}`;
+  return `${M}x${K}x${N}x${batch}${c.TRANS_A ? 'T' : 'N'}${c.TRANS_B ? 'T' : 'N'}${c.ROW_SUMS ? 'S' : ''}`;
 }
 
 /** The call launched as the named variant. */

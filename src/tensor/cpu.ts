@@ -209,8 +209,10 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
     const [ba, bb] = [oA + z * sA, oB + z * sB];
     for (let m = 0; m < M; m++) {
       row.fill(0);
+      let sum = 0;
       for (let k = 0; k < K; k++) {
         const av = c.TRANS_A ? A[ba + k * M + m] : A[ba + m * K + k];
+        sum = f(sum + av);
         if (av === 0) continue;
         if (c.TRANS_B) for (let j = 0; j < N; j++) row[j] += av * B[bb + j * K + k];
         else for (let j = 0; j < N; j++) row[j] += av * B[bb + k * N + j];
@@ -220,6 +222,7 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
         if (c.RELU) v = Math.max(v, 0);
         out[z * M * N + m * N + j] = v;
       }
+      if (c.ROW_SUMS) b.sums.f32[m] = sum;
     }
   }
 }

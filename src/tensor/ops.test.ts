@@ -551,6 +551,41 @@ describe('matmul', () => {
     });
   });
 
+  test("row sums of op(A) with the product, every variant: Linear's bias gradient", async () => {
+    // 130 rows: more than one 128-row tile; 70 columns: more than one column tile, whose
+    // invocations must not write the sums too.
+    for (const [M, K, N] of [
+      [130, 33, 70],
+      [7, 300, 3],
+      [1, 5, 9],
+    ]) {
+      await eachVariant(async (variant) => {
+        for (const transA of [false, true]) {
+          const [, sums] = await compareBackends(
+            (b) => {
+              const rowSums = ops.empty(b, [M]);
+              const out = ops.matmul(operand(b, M, K, transA, 11), operand(b, K, N, false, 12), {
+                transA,
+                rowSums,
+              });
+              return [out, rowSums];
+            },
+            1e-4,
+            1e-4,
+            `${variant} row sums ${M}x${K}x${N} transA=${transA}`,
+          );
+          expect(sums.length).toBe(M);
+        }
+      });
+    }
+    // They are the sums: g's column sums when A is g stored [K, M] (transA), as Linear's backward uses it.
+    const [cpu] = await bothBackends();
+    const g = ops.tensor(cpu, [1, 2, 3, 4, 5, 6], [3, 2]);
+    const sums = ops.empty(cpu, [2]);
+    ops.matmul(g, ops.full(cpu, [3, 1], 1), { transA: true, rowSums: sums });
+    expect(Array.from(await sums.data())).toEqual([9, 12]);
+  });
+
   test('batched 3-D: both batched, shared 2-D right operand, shared 2-D left operand', async () => {
     const [B, M, K, N] = [3, 17, 66, 9];
     await eachVariant(async (variant) => {

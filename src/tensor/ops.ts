@@ -264,17 +264,30 @@ export function reduce(
   return out;
 }
 
-const unusedBindings = new WeakMap<Backend, Storage>();
+const unusedInputs = new WeakMap<Backend, Storage>();
+const unusedOutputs = new WeakMap<Backend, Storage>();
 
-/** A 4-byte buffer bound where a kernel's optional input is absent (WGSL needs every binding). */
-export function unusedBinding(backend: Backend): Storage {
-  let s = unusedBindings.get(backend);
+function placeholder(cache: WeakMap<Backend, Storage>, backend: Backend): Storage {
+  let s = cache.get(backend);
   if (!s) {
     s = backend.alloc(4);
     s.refs = 1;
-    unusedBindings.set(backend, s);
+    cache.set(backend, s);
   }
   return s;
+}
+
+/** A 4-byte buffer bound where a kernel's optional input is absent (WGSL needs every binding). */
+export function unusedBinding(backend: Backend): Storage {
+  return placeholder(unusedInputs, backend);
+}
+
+/**
+ * The same for an optional output, never written: a buffer of its own, since one launch may not
+ * bind a buffer both read-only and writable, nor twice writable over the same bytes.
+ */
+export function unusedOutput(backend: Backend): Storage {
+  return placeholder(unusedOutputs, backend);
 }
 
 /** Options of matmul's fused forms. */
@@ -286,6 +299,11 @@ export interface MatmulOptions {
   relu?: boolean;
   /** Where to write the product (see target()); a new tensor when absent. */
   out?: Tensor;
+  /**
+   * Also writes the sums of op(A)'s rows (over k) here, [M] (2-D products only): Linear's bias
+   * gradient, from the launch that computes its weight gradient.
+   */
+  rowSums?: Tensor;
 }
 
 /**
@@ -312,7 +330,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = Math.max(ba, bb);
   if (opts.bias && (opts.bias.ndim !== 1 || opts.bias.shape[0] !== N))
     throw new Error(`bias of shape [${opts.bias.shape}] does not match ${N} columns`);
-  const out = target(backend, a.ndim === 3 || b.ndim === 3 ? [batch, M, N] : [M, N], opts.out);
+  const batched = a.ndim === 3 || b.ndim === 3;
+  if (opts.rowSums && (batched || opts.rowSums.size !== M)) {
+    throw new Error(
+      `row sums of [${opts.rowSums.shape}] for a ${batched ? 'batched ' : ''}product of ${M} rows`,
+    );
+  }
+  const out = target(backend, batched ? [batch, M, N] : [M, N], opts.out);
   backend.run({
     kernel: 'matmul',
     buffers: {
@@ -320,6 +344,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       b: b.storage,
       bias: opts.bias?.storage ?? unusedBinding(backend),
       out: out.storage,
+      sums: opts.rowSums?.storage ?? unusedOutput(backend),
     },
     params: {
       M,
@@ -331,7 +356,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       offsetA: 0,
       offsetB: 0,
     },
-    constants: { TRANS_A: !!opts.transA, TRANS_B: !!opts.transB, HAS_BIAS: !!opts.bias, RELU: !!opts.relu },
+    constants: {
+      TRANS_A: !!opts.transA,
+      TRANS_B: !!opts.transB,
+      HAS_BIAS: !!opts.bias,
+      RELU: !!opts.relu,
+      ROW_SUMS: !!opts.rowSums,
+    },
   });
   return out;
 }
