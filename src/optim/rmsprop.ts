@@ -1,5 +1,5 @@
 import type { Parameter } from '../nn/module';
-import { unusedBinding } from '../tensor/ops';
+import { unusedOutput } from '../tensor/ops';
 import { Optimizer, type ParamGroup, type UpdateTarget } from './optimizer';
 
 /** Options of RMSprop, PyTorch's names and defaults. */
@@ -31,7 +31,7 @@ export class RMSprop extends Optimizer {
         param: t.param,
         grad: t.grad,
         s1: t.state('square_avg'),
-        s2: momentum !== 0 ? t.state('momentum_buffer') : unusedBinding(t.backend),
+        s2: momentum !== 0 ? t.state('momentum_buffer') : unusedOutput(t.backend),
       },
       params: {
         n: t.n,

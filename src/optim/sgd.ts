@@ -1,5 +1,5 @@
 import type { Parameter } from '../nn/module';
-import { unusedBinding } from '../tensor/ops';
+import { unusedOutput } from '../tensor/ops';
 import { Optimizer, type ParamGroup, type UpdateTarget } from './optimizer';
 
 /** Options of SGD, PyTorch's names and defaults. */
@@ -35,7 +35,7 @@ export class SGD extends Optimizer {
       buffers: {
         param: t.param,
         grad: t.grad,
-        s1: momentum !== 0 ? t.state('momentum_buffer') : unusedBinding(t.backend),
+        s1: momentum !== 0 ? t.state('momentum_buffer') : unusedOutput(t.backend),
       },
       params: {
         n: t.n,
