@@ -1,5 +1,5 @@
 /**
- * The backend surface: allocate, free, write, read, run a kernel, flush. Everything above it is
+ * The backend surface: allocate, slice, free, write, read, run a kernel, flush. Everything above it is
  * backend-agnostic, so the cpu backend (the reference) runs every test and the webgpu backend is
  * checked against it kernel by kernel.
  */

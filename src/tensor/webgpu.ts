@@ -1,7 +1,8 @@
 /**
  * The WebGPU backend. Kernel launches are recorded into one compute pass and submitted together
- * at flush() (one submission per training step); pipelines, uniform buffers and bind groups are
- * cached, so a step that repeats the last one's shapes creates no GPU objects; storage buffers
+ * at flush() (every few training steps); pipelines, uniform buffers and bind groups are cached,
+ * and params that change every call (optimizer scalars) share one uniform arena uploaded per
+ * submission, so a step that repeats the last one's shapes creates no GPU objects; storage buffers
  * come from a pool, so a step that frees what it allocated allocates nothing new.
  */
 import {
