@@ -267,7 +267,8 @@ export function reduce(
 const unusedInputs = new WeakMap<Backend, Storage>();
 const unusedOutputs = new WeakMap<Backend, Storage>();
 
-function placeholder(cache: WeakMap<Backend, Storage>, backend: Backend): Storage {
+/** The backend's 4-byte stand-in buffer kept in `cache`, made on first use and never freed. */
+function standIn(cache: WeakMap<Backend, Storage>, backend: Backend): Storage {
   let s = cache.get(backend);
   if (!s) {
     s = backend.alloc(4);
@@ -279,7 +280,7 @@ function placeholder(cache: WeakMap<Backend, Storage>, backend: Backend): Storag
 
 /** A 4-byte buffer bound where a kernel's optional input is absent (WGSL needs every binding). */
 export function unusedBinding(backend: Backend): Storage {
-  return placeholder(unusedInputs, backend);
+  return standIn(unusedInputs, backend);
 }
 
 /**
@@ -287,7 +288,7 @@ export function unusedBinding(backend: Backend): Storage {
  * bind a buffer both read-only and writable, nor twice writable over the same bytes.
  */
 export function unusedOutput(backend: Backend): Storage {
-  return placeholder(unusedOutputs, backend);
+  return standIn(unusedOutputs, backend);
 }
 
 /** Options of matmul's fused forms. */
