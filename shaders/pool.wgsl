@@ -32,6 +32,12 @@ fn is_nan(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// The input row or column that window offset k of output o reads, or -1 in the padding.
+fn input_at(o: u32, k: u32, size: u32) -> i32 {
+  let x = i32(o * p.stride + k) - i32(p.pad);
+  return select(-1, x, x >= 0 && x < i32(size));
+}
+
 // One invocation per output row (plane, oh); p.total counts outputs.
 @compute @workgroup_size(256)
 fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -43,11 +49,11 @@ fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     var best = -3.4028234663852886e38;
     var at = -1;
     for (var kh = 0u; kh < p.K; kh++) {
-      let ih = i32(oh * p.stride + kh) - i32(p.pad);
-      if (ih < 0 || ih >= i32(p.H)) { continue; }
+      let ih = input_at(oh, kh, p.H);
+      if (ih < 0) { continue; }
       for (var kw = 0u; kw < p.K; kw++) {
-        let iw = i32(ow * p.stride + kw) - i32(p.pad);
-        if (iw < 0 || iw >= i32(p.W)) { continue; }
+        let iw = input_at(ow, kw, p.W);
+        if (iw < 0) { continue; }
         let v = src[plane_base + u32(ih) * p.W + u32(iw)];
         if (is_nan(best)) { break; }
         if (v > best || at < 0 || is_nan(v)) {
@@ -102,11 +108,11 @@ fn avg_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   let plane = i / (p.OW * p.OH);
   var s = 0.0;
   for (var kh = 0u; kh < p.K; kh++) {
-    let ih = i32(oh * p.stride + kh) - i32(p.pad);
-    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    let ih = input_at(oh, kh, p.H);
+    if (ih < 0) { continue; }
     for (var kw = 0u; kw < p.K; kw++) {
-      let iw = i32(ow * p.stride + kw) - i32(p.pad);
-      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      let iw = input_at(ow, kw, p.W);
+      if (iw < 0) { continue; }
       s += src[plane * p.H * p.W + u32(ih) * p.W + u32(iw)];
     }
   }
