@@ -41,6 +41,8 @@ const perElements =
     spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / (256 * perInvocation)));
 const perElement = (key: string) => perElements([key]);
 const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
+/** One invocation per run of `key` consecutive elements out of `total` (a row, for conv and pooling). */
+const perRun = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, 'total') / num(p, key) / 256));
 
 /** Every kernel the engine launches. */
 export const KERNELS = {
@@ -85,29 +87,12 @@ export const KERNELS = {
   adam: { family: 'optim', entry: 'adam', grid: perElements(['n'], 4) },
   sgd: { family: 'optim', entry: 'sgd', grid: perElements(['n'], 4) },
   rmsprop: { family: 'optim', entry: 'rmsprop', grid: perElements(['n'], 4) },
-  // im2col: an invocation per run of OW outputs.
-  im2col: {
-    family: 'conv',
-    entry: 'im2col',
-    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'OW') / 256)),
-  },
-  // col2im: an invocation per input row.
-  col2im: {
-    family: 'conv',
-    entry: 'col2im',
-    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'W') / 256)),
-  },
-  // Max pooling: an invocation per row, of outputs forward and of inputs backward.
-  maxPool: {
-    family: 'pool',
-    entry: 'max_pool',
-    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'OW') / 256)),
-  },
-  maxPoolBackward: {
-    family: 'pool',
-    entry: 'max_pool_backward',
-    grid: (p) => spread(Math.ceil(num(p, 'total') / num(p, 'W') / 256)),
-  },
+  // im2col and max pooling forward: an invocation per output row; col2im and max pooling
+  // backward: one per input row.
+  im2col: { family: 'conv', entry: 'im2col', grid: perRun('OW') },
+  col2im: { family: 'conv', entry: 'col2im', grid: perRun('W') },
+  maxPool: { family: 'pool', entry: 'max_pool', grid: perRun('OW') },
+  maxPoolBackward: { family: 'pool', entry: 'max_pool_backward', grid: perRun('W') },
   avgPool: { family: 'pool', entry: 'avg_pool', grid: perElement('total') },
   avgPoolBackward: {
     family: 'pool',
