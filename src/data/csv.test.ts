@@ -56,7 +56,9 @@ describe('parseCsv', () => {
   });
 
   it('refuses labels outside the given classes, a missing label column and empty files', () => {
-    expect(refusal(() => parseCsv('3,1\n', 'f', { name: 'f', numClasses: 3 }))).toMatch(/label 3 at index 0/);
+    expect(refusal(() => parseCsv('3,1\n', 'f', { name: 'f', numClasses: 3 }))).toBe(
+      'f: label 3 at line 1 is out of range: expected 0..2 for 3 classes',
+    );
     expect(refusal(() => parseCsv('a,b\n1,2\n', 'g', { name: 'g', labelColumn: 'y' }))).toMatch(
       /no column named 'y' \(columns: a, b\)/,
     );
@@ -70,6 +72,50 @@ describe('parseCsv', () => {
     expect(refusal(() => parseCsv('label,a\n', 'k', { name: 'k' }))).toMatch(/no data rows/);
     expect(refusal(() => parseCsv('1\n2\n', 'm', { name: 'm' }))).toMatch(
       /needs a label column and at least one/,
+    );
+  });
+});
+
+describe('parseCsv: what is a number, what is a header', () => {
+  it('reads only plain decimal numbers, refusing hex, binary, Infinity and the like as written', () => {
+    const ds = parseCsv('label,a,b,c,d\n0,+1.5,-.25,5.,2E-3\n', 'ok', { name: 'ok' });
+    expect(Array.from(ds.features)).toEqual([1.5, -0.25, 5, Math.fround(0.002)]);
+    for (const cell of ['0x10', '0b11', '0o7', 'Infinity', '1_000', '1e', '--1', 'NaN', '١']) {
+      expect(refusal(() => parseCsv(`label,a\n0,${cell}\n`, 'n.csv', { name: 'n' }))).toBe(
+        `n.csv: line 2, column 2 ('a'): '${cell}' is not a number`,
+      );
+    }
+    expect(refusal(() => parseCsv('label,a\n0x1,1\n', 'l.csv', { name: 'l' }))).toMatch(
+      /line 2, column 1 \('label'\): label '0x1' is not a non-negative integer/,
+    );
+  });
+
+  it('refuses a feature a float32 cannot hold, rather than storing Infinity', () => {
+    expect(refusal(() => parseCsv('label,a\n0,-1e39\n', 'big.csv', { name: 'b' }))).toBe(
+      "big.csv: line 2, column 2 ('a'): '-1e39' is too large for a float32",
+    );
+  });
+
+  it('takes a line of names, or one naming the label column, as the header', () => {
+    expect(parseCsv('y,x\n1,2\n', 'a', { name: 'a' }).count).toBe(1);
+    const pandas = parseCsv('label,0,1\n1,2,3\n', 'b', { name: 'b' });
+    expect([pandas.count, pandas.numFeatures]).toEqual([1, 2]);
+    expect(parseCsv('y,0\n1,2\n', 'c', { name: 'c', labelColumn: 'y' }).count).toBe(1);
+  });
+
+  it('refuses a first line mixing numbers and a bad cell instead of taking it as the header', () => {
+    expect(refusal(() => parseCsv('\n5,0,0x10\n3,1,2\n', 'no-header.csv', { name: 'n' }))).toBe(
+      "no-header.csv: line 2, column 3: '0x10' is not a number, and the line is no header either (it holds numbers, and no column named 'label'): fix the cell, or name every column in the header",
+    );
+    expect(refusal(() => parseCsv('5,,1\n', 'e.csv', { name: 'e' }))).toMatch(
+      /^e\.csv: line 1, column 2: the cell is empty, and the line is no header/,
+    );
+    expect(parseCsv('5,x,1\n3,1,2\n', 'h', { name: 'h', header: true }).count).toBe(1);
+  });
+
+  it('refuses a label that would make more classes than Kiln trains, naming its line', () => {
+    expect(refusal(() => parseCsv('label,a\n1,0\n60000,1\n', 'id.csv', { name: 'i' }))).toBe(
+      'id.csv: label 60000 at line 3 would make 60001 classes, over the 1000 Kiln trains: is this the label column, and the file intact?',
     );
   });
 });

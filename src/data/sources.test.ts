@@ -8,13 +8,13 @@ const file = (name: string, bytes: Uint8Array) => ({ name, bytes });
 const images = (n: number, side: number) => makeIdx([n, side, side], new Array(n * side * side).fill(3));
 
 describe('idxDatasets', () => {
-  it('builds train and test sets with one class count taken from both', async () => {
+  it('builds train and test sets with the class count the training labels make', async () => {
     const { train, test } = await idxDatasets(
       {
         trainImages: file('a', images(2, 2)),
-        trainLabels: file('b', makeIdx([2], [0, 1])),
+        trainLabels: file('b', makeIdx([2], [0, 4])),
         testImages: file('c', images(1, 2)),
-        testLabels: file('d', makeIdx([1], [4])),
+        testLabels: file('d', makeIdx([1], [1])),
       },
       { name: 'set' },
     );
@@ -22,6 +22,22 @@ describe('idxDatasets', () => {
     expect(test?.name).toBe('set-test');
     expect(train.numClasses).toBe(5);
     expect(test?.numClasses).toBe(5);
+  });
+
+  it('refuses a test label outside the training classes, naming both files and the count', async () => {
+    const error = await idxDatasets(
+      {
+        trainImages: file('a', images(2, 2)),
+        trainLabels: file('train-labels', makeIdx([2], [0, 9])),
+        testImages: file('c', images(2, 2)),
+        testLabels: file('test-labels', makeIdx([2], [3, 12])),
+      },
+      { name: 'set' },
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(DatasetError);
+    expect(error.message).toBe(
+      "test-labels: label 12 at index 1 is not one of the training set's 10 classes (0..9, from train-labels)",
+    );
   });
 
   it('refuses a test set of another image size, and half a test pair', async () => {

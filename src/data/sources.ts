@@ -1,6 +1,6 @@
-import { type CsvOptions, parseCsv } from './csv';
+import { type CsvOptions, readCsv } from './csv';
 import { DatasetError } from './errors';
-import { gunzip, type IdxArray, imageDatasetFromIdx, isGzip, readIdx } from './idx';
+import { imageDatasetFromIdx, readIdx } from './idx';
 import type { DatasetSplits, ImageDataset, NamedBytes, TabularDataset } from './types';
 
 /**
@@ -20,7 +20,7 @@ export interface IdxFiles {
 export interface IdxDatasetOptions {
   /** The base name: the datasets are called `<name>-train` and `<name>-test`. */
   name: string;
-  /** The number of classes; by default the largest label in either set plus one. */
+  /** The number of classes; by default the largest training label plus one (a test label past it is refused). */
   numClasses?: number;
 }
 
@@ -47,10 +47,14 @@ export async function idxDatasets(
     testImages && read(testImages),
     testLabels && read(testLabels),
   ]);
-  const numClasses = options.numClasses ?? Math.max(maxLabel(trainLbl), testLbl ? maxLabel(testLbl) : -1) + 1;
+  const { numClasses } = options;
   const train = imageDatasetFromIdx(trainImg, trainLbl, { name: `${options.name}-train`, numClasses });
   if (!testImg || !testLbl) return { train };
-  const test = imageDatasetFromIdx(testImg, testLbl, { name: `${options.name}-test`, numClasses });
+  const test = imageDatasetFromIdx(testImg, testLbl, {
+    name: `${options.name}-test`,
+    numClasses: train.numClasses,
+    classesFrom: numClasses === undefined ? trainLbl.file : undefined,
+  });
   if (test.rows !== train.rows || test.cols !== train.cols) {
     throw new DatasetError(
       testImg.file,
@@ -60,28 +64,12 @@ export async function idxDatasets(
   return { train, test };
 }
 
-/** Parses a CSV file's bytes (UTF-8, gzipped or not) into a TabularDataset; see parseCsv. */
+/** Parses a CSV file's bytes (UTF-8, gzipped or not) into a TabularDataset; see readCsv. */
 export async function csvDataset(file: NamedBytes, options: CsvOptions): Promise<TabularDataset> {
-  const bytes = isGzip(file.bytes) ? await gunzip(file.bytes, file.name) : file.bytes;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (e) {
-    throw new DatasetError(file.name, 'is not a text file (it is not valid UTF-8), so it cannot be CSV', {
-      cause: e,
-    });
-  }
-  return parseCsv(text, file.name, options);
+  return readCsv(file.bytes, file.name, options);
 }
 
 /** Reads a browser File (from an <input type="file"> or a drop) into memory. */
 export async function fileBytes(file: File): Promise<NamedBytes> {
   return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
-}
-
-/** The largest label in a labels array, checked to be 1-D first so the error names the real problem. */
-function maxLabel(labels: IdxArray): number {
-  let max = -1;
-  if (labels.shape.length === 1) for (const v of labels.data) if (v > max) max = v;
-  return max;
 }
