@@ -1,6 +1,7 @@
-import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DatasetCache, isQuotaError } from './cache';
+import { isQuotaError, QuotaError } from '../storage/indexeddb';
+import { FULL_DISK_MODES, simulateFullDisk, withFreshIndexedDB } from '../storage/testing';
+import { DatasetCache } from './cache';
 import { DatasetError } from './errors';
 import type { ImageDataset, TabularDataset } from './types';
 
@@ -28,49 +29,13 @@ const table: TabularDataset = {
   numClasses: 3,
 };
 
-/** The internals of fake-indexeddb's transaction the quota simulations drive, as the spec names its steps. */
-interface FakeTransaction {
-  _execRequestAsync(r: { operation: () => unknown; source: unknown }): IDBRequest;
-  _abort(errName: string): void;
-}
-
-const realPut = IDBObjectStore.prototype.put;
-
-/**
- * Makes writes to the arrays store fail the way a full disk does: `mode` 'request' fails the put's
- * request with QuotaExceededError (which aborts the transaction with it), 'commit' lets the put
- * succeed and then aborts the transaction with QuotaExceededError (how Chrome reports a quota hit
- * at commit), 'throw' throws from put() itself.
- */
-function simulateFullDisk(mode: 'request' | 'commit' | 'throw') {
-  vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value, key) {
-    if (this.name !== 'arrays') return realPut.call(this, value, key);
-    const quota = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-    const tx = this.transaction as unknown as FakeTransaction;
-    if (mode === 'throw') throw quota;
-    if (mode === 'request') {
-      return tx._execRequestAsync({
-        operation: () => {
-          throw quota;
-        },
-        source: this,
-      });
-    }
-    const req = realPut.call(this, value, key);
-    req.addEventListener('success', () => tx._abort('QuotaExceededError'));
-    return req;
-  });
-}
-
 describe('DatasetCache', () => {
   let cache: DatasetCache;
+  withFreshIndexedDB();
   beforeEach(async () => {
-    cache = await DatasetCache.open({ factory: new IDBFactory() });
+    cache = await DatasetCache.open();
   });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    cache.close();
-  });
+  afterEach(() => cache.close());
 
   it('stores, lists, reads back, deletes and clears datasets', async () => {
     const a = images('mnist-train', 9);
@@ -119,26 +84,23 @@ describe('DatasetCache', () => {
   });
 
   it('persists across connections to the same database', async () => {
-    const factory = new IDBFactory();
-    const first = await DatasetCache.open({ factory, dbName: 'x' });
-    await first.putAll([images('train', 1), images('test', 2)], 'here');
-    first.close();
-    const second = await DatasetCache.open({ factory, dbName: 'x' });
+    await cache.putAll([images('train', 1), images('test', 2)], 'here');
+    const second = await DatasetCache.open();
     expect((await second.list()).map((d) => d.name)).toEqual(['test', 'train']);
     second.close();
   });
 
-  for (const mode of ['request', 'commit', 'throw'] as const) {
-    it(`reports a full quota (${mode}) as storage full and leaves stored datasets untouched`, async () => {
+  for (const mode of FULL_DISK_MODES) {
+    it(`reports a full quota (${mode}) as a QuotaError and leaves stored datasets untouched`, async () => {
       const old = images('mnist-train', 1);
       await cache.put(old, 'first');
-      simulateFullDisk(mode);
+      simulateFullDisk('arrays', mode);
 
       const error = await cache
         .putAll([images('mnist-train', 2), images('mnist-test', 3)], 'second')
         .catch((e) => e);
-      expect(error).toBeInstanceOf(DatasetError);
-      expect(error.message).toMatch(/^mnist-train, mnist-test: cannot be cached: storage is full/);
+      expect(error).toBeInstanceOf(QuotaError);
+      expect(error.message).toMatch(/^mnist-train, mnist-test: cannot be stored: storage is full/);
       expect(isQuotaError(error.cause)).toBe(true);
 
       vi.restoreAllMocks();
@@ -167,14 +129,20 @@ describe('DatasetCache', () => {
     expect(await cache.storageEstimate()).toEqual({ usage: 5, quota: 10 });
     vi.stubGlobal('navigator', undefined);
     expect(await cache.storageEstimate()).toBeUndefined();
-    vi.unstubAllGlobals();
   });
 
-  it('refuses to open where IndexedDB is missing', async () => {
-    vi.stubGlobal('indexedDB', undefined);
-    const error = await DatasetCache.open({ dbName: 'n' }).catch((e) => e);
-    vi.unstubAllGlobals();
-    expect(error).toBeInstanceOf(DatasetError);
-    expect(error.message).toBe('n: cannot cache datasets: IndexedDB is not available');
+  it("keeps a user's dataset apart from a built-in one of the same name", async () => {
+    const builtin = images('mnist-train', 1);
+    const upload = images('mnist-train', 7, 2);
+    await cache.put(builtin, 'site', 'builtin');
+    await cache.put(upload, 'mnist-train.csv');
+    expect(await cache.get('mnist-train', 'builtin')).toEqual(builtin);
+    expect(await cache.get('mnist-train')).toEqual(upload);
+    expect((await cache.list()).map((d) => [d.key, d.namespace, d.source])).toEqual([
+      ['builtin/mnist-train', 'builtin', 'site'],
+      ['user/mnist-train', 'user', 'mnist-train.csv'],
+    ]);
+    expect(await cache.delete('mnist-train')).toBe(true);
+    expect(await cache.has('mnist-train', 'builtin')).toBe(true);
   });
 });

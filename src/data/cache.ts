@@ -1,15 +1,25 @@
+import { type DBSchema, type IDBPDatabase, openDatabase, write } from '../storage/indexeddb';
 import { DatasetError } from './errors';
 import type { ImageDataset, RawDataset, TabularDataset } from './types';
 
 /**
  * A store of loaded datasets in IndexedDB, so a page reload (or the next visit) trains without
- * fetching or parsing again. Two object stores, both keyed by dataset name: `meta` holds the small
- * description that list() reads, `arrays` the typed arrays. Every write touches both in one
+ * fetching or parsing again. Two object stores, both keyed by `<namespace>/<name>`: `meta` holds the
+ * small description that list() reads, `arrays` the typed arrays. Every write touches both in one
  * transaction, so a failure (a full quota above all) rolls both back and leaves no half dataset.
  */
 
+/**
+ * Whose a dataset is: the app's own (MNIST, fetched from the site) or one made from a user's files.
+ * Each is its own key space, so a user's file named like MNIST's never replaces the built-in MNIST.
+ */
+export type DatasetNamespace = 'builtin' | 'user';
+
 /** What list() tells about a stored dataset without reading its arrays. */
 export interface CachedDatasetInfo {
+  /** The record's key, `<namespace>/<name>`: unique across namespaces. */
+  key: string;
+  namespace: DatasetNamespace;
   name: string;
   kind: RawDataset['kind'];
   /** One sample's shape: [channels, rows, cols] for images (PyTorch's C, H, W), [numFeatures] for tables. */
@@ -24,14 +34,6 @@ export interface CachedDatasetInfo {
   storedAt: number;
 }
 
-/** Where to keep the cache; the factory is injectable so tests can pass fake-indexeddb's. */
-export interface DatasetCacheOptions {
-  /** The IndexedDB implementation; by default the global `indexedDB`. */
-  factory?: IDBFactory;
-  /** The database name; by default `kiln-datasets`. */
-  dbName?: string;
-}
-
 /** The browser's own account of this site's storage (navigator.storage.estimate()). */
 export interface StorageEstimate {
   usage?: number;
@@ -39,128 +41,110 @@ export interface StorageEstimate {
 }
 
 interface ArraysRecord {
-  name: string;
+  key: string;
   samples: Uint8Array | Float32Array;
   labels: Uint8Array | Int32Array;
 }
 
-const META = 'meta';
-const ARRAYS = 'arrays';
+interface Schema extends DBSchema {
+  meta: { key: string; value: CachedDatasetInfo };
+  arrays: { key: string; value: ArraysRecord };
+}
+
+const DB_NAME = 'kiln-datasets';
+/** Version 2 keys records by namespace; version 1's keys were bare names. */
+const VERSION = 2;
 
 /** The IndexedDB dataset store. Open it with DatasetCache.open(). */
 export class DatasetCache {
-  private constructor(private readonly db: IDBDatabase) {
-    // Another tab upgrading the schema waits for every open connection to close; let it.
-    db.onversionchange = () => db.close();
-  }
+  private constructor(private readonly db: IDBPDatabase<Schema>) {}
 
   /** Opens (creating on first use) the dataset database. */
-  static async open(options: DatasetCacheOptions = {}): Promise<DatasetCache> {
-    const factory = options.factory ?? globalThis.indexedDB;
-    const dbName = options.dbName ?? 'kiln-datasets';
-    if (factory === undefined)
-      throw new DatasetError(dbName, 'cannot cache datasets: IndexedDB is not available');
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = factory.open(dbName, 1);
-      request.onupgradeneeded = () => {
-        request.result.createObjectStore(META, { keyPath: 'name' });
-        request.result.createObjectStore(ARRAYS, { keyPath: 'name' });
-      };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-      request.onblocked = () =>
-        reject(
-          new DatasetError(dbName, 'cannot open the dataset cache: another tab holds an older version open'),
-        );
-    }).catch((e: unknown) => {
-      if (e instanceof DatasetError) throw e;
-      throw new DatasetError(dbName, `cannot open the dataset cache (${errorText(e)})`, { cause: e });
+  static async open(): Promise<DatasetCache> {
+    const db = await openDatabase<Schema>(DB_NAME, VERSION, (d) => {
+      // Version 1's records are dropped, not migrated: a user's upload may sit under MNIST's bare
+      // name there, and it is only a cache.
+      for (const store of [...d.objectStoreNames]) d.deleteObjectStore(store);
+      d.createObjectStore('meta', { keyPath: 'key' });
+      d.createObjectStore('arrays', { keyPath: 'key' });
     });
     return new DatasetCache(db);
   }
 
-  /** Stores one dataset (replacing one of the same name), atomically. */
-  async put(dataset: RawDataset, source = ''): Promise<CachedDatasetInfo> {
-    return (await this.putAll([dataset], source))[0];
+  /** Stores one dataset (replacing one of the same name in the namespace), atomically. */
+  async put(
+    dataset: RawDataset,
+    source = '',
+    namespace: DatasetNamespace = 'user',
+  ): Promise<CachedDatasetInfo> {
+    return (await this.putAll([dataset], source, namespace))[0];
   }
 
   /**
    * Stores several datasets (a train/test pair) in one transaction: all of them or, on any
-   * failure, none, with what was stored before left as it was. A full quota is a DatasetError
-   * saying storage is full.
+   * failure, none, with what was stored before left as it was. A full quota is the storage layer's
+   * QuotaError; any other failure a DatasetError.
    */
-  async putAll(datasets: RawDataset[], source = ''): Promise<CachedDatasetInfo[]> {
+  async putAll(
+    datasets: RawDataset[],
+    source = '',
+    namespace: DatasetNamespace = 'user',
+  ): Promise<CachedDatasetInfo[]> {
     const names = datasets.map((d) => d.name).join(', ');
-    const infos = datasets.map((d) => describeDataset(d, source));
-    const tx = this.db.transaction([META, ARRAYS], 'readwrite');
-    const done = transactionDone(tx);
-    try {
-      const meta = tx.objectStore(META);
-      const arrays = tx.objectStore(ARRAYS);
-      datasets.forEach((d, i) => {
-        meta.put(infos[i]);
-        arrays.put(arraysRecord(d));
-      });
-    } catch (e) {
-      // A put can throw synchronously (a value that cannot be cloned, a quota checked up front):
-      // abort so the writes already queued in this transaction are dropped too.
-      tx.abort();
-      await done.catch(() => {});
-      throw storageError(e, names);
-    }
-    await done.catch((e: unknown) => {
-      throw storageError(e, names);
+    const infos = datasets.map((d) => describeDataset(d, source, namespace));
+    await write(this.db, ['meta', 'arrays'], names, async (tx) => {
+      for (const [i, d] of datasets.entries()) {
+        await tx.objectStore('meta').put(infos[i]);
+        await tx.objectStore('arrays').put(arraysRecord(d, infos[i].key));
+      }
+    }).catch((e: unknown) => {
+      if (e instanceof DOMException)
+        throw new DatasetError(names, `cannot be cached (${e.name}: ${e.message})`, { cause: e });
+      throw e;
     });
     return infos;
   }
 
-  /** Reads a stored dataset, or undefined when there is none of that name. */
-  async get(name: string): Promise<RawDataset | undefined> {
-    const tx = this.db.transaction([META, ARRAYS], 'readonly');
-    const info = tx.objectStore(META).get(name);
-    const arrays = tx.objectStore(ARRAYS).get(name);
-    await transactionDone(tx).catch((e: unknown) => {
-      throw new DatasetError(name, `cannot be read from the dataset cache (${errorText(e)})`, { cause: e });
-    });
-    const m = info.result as CachedDatasetInfo | undefined;
-    const a = arrays.result as ArraysRecord | undefined;
+  /** Reads a stored dataset, or undefined when there is none of that name in the namespace. */
+  async get(name: string, namespace: DatasetNamespace = 'user'): Promise<RawDataset | undefined> {
+    const key = keyOf(namespace, name);
+    const tx = this.db.transaction(['meta', 'arrays']);
+    const [m, a] = await Promise.all([
+      tx.objectStore('meta').get(key),
+      tx.objectStore('arrays').get(key),
+      tx.done,
+    ]);
     return m && a ? fromRecords(m, a) : undefined;
   }
 
-  /** Whether a dataset of that name is stored (reads only its description). */
-  async has(name: string): Promise<boolean> {
-    const tx = this.db.transaction(META, 'readonly');
-    const n = tx.objectStore(META).count(name);
-    await transactionDone(tx);
-    return n.result > 0;
+  /** Whether a dataset of that name is stored in the namespace (reads only its description). */
+  async has(name: string, namespace: DatasetNamespace = 'user'): Promise<boolean> {
+    return (await this.db.count('meta', keyOf(namespace, name))) > 0;
   }
 
-  /** Describes every stored dataset, by name. */
+  /** Describes every stored dataset, by key (built-in ones first). */
   async list(): Promise<CachedDatasetInfo[]> {
-    const tx = this.db.transaction(META, 'readonly');
-    const all = tx.objectStore(META).getAll();
-    await transactionDone(tx);
-    return (all.result as CachedDatasetInfo[]).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    return this.db.getAll('meta');
   }
 
   /** Deletes a stored dataset; says whether there was one. */
-  async delete(name: string): Promise<boolean> {
-    const tx = this.db.transaction([META, ARRAYS], 'readwrite');
-    const existed = tx.objectStore(META).count(name);
-    tx.objectStore(META).delete(name);
-    tx.objectStore(ARRAYS).delete(name);
-    await transactionDone(tx);
-    return existed.result > 0;
+  async delete(name: string, namespace: DatasetNamespace = 'user'): Promise<boolean> {
+    const key = keyOf(namespace, name);
+    let existed = false;
+    await write(this.db, ['meta', 'arrays'], name, async (tx) => {
+      existed = (await tx.objectStore('meta').count(key)) > 0;
+      await tx.objectStore('meta').delete(key);
+      await tx.objectStore('arrays').delete(key);
+    });
+    return existed;
   }
 
   /** Deletes every stored dataset. */
   async clear(): Promise<void> {
-    const tx = this.db.transaction([META, ARRAYS], 'readwrite');
-    tx.objectStore(META).clear();
-    tx.objectStore(ARRAYS).clear();
-    await transactionDone(tx);
+    await write(this.db, ['meta', 'arrays'], 'the dataset cache', async (tx) => {
+      await tx.objectStore('meta').clear();
+      await tx.objectStore('arrays').clear();
+    });
   }
 
   /** The bytes of every stored dataset's arrays together. */
@@ -182,10 +166,16 @@ export class DatasetCache {
   }
 }
 
+function keyOf(namespace: DatasetNamespace, name: string): string {
+  return `${namespace}/${name}`;
+}
+
 /** The description list() shows for a dataset. */
-function describeDataset(d: RawDataset, source: string): CachedDatasetInfo {
+function describeDataset(d: RawDataset, source: string, namespace: DatasetNamespace): CachedDatasetInfo {
   const samples = d.kind === 'image' ? d.images : d.features;
   return {
+    key: keyOf(namespace, d.name),
+    namespace,
     name: d.name,
     kind: d.kind,
     shape: d.kind === 'image' ? [d.channels, d.rows, d.cols] : [d.numFeatures],
@@ -197,9 +187,9 @@ function describeDataset(d: RawDataset, source: string): CachedDatasetInfo {
   };
 }
 
-function arraysRecord(d: RawDataset): ArraysRecord {
+function arraysRecord(d: RawDataset, key: string): ArraysRecord {
   return {
-    name: d.name,
+    key,
     samples: tight(d.kind === 'image' ? d.images : d.features),
     labels: tight(d.labels),
   };
@@ -238,37 +228,4 @@ function fromRecords(m: CachedDatasetInfo, a: ArraysRecord): RawDataset {
     numClasses: m.numClasses,
   };
   return table;
-}
-
-/**
- * Settles when the transaction commits; rejects with its error when it aborts. Request results are
- * read after this, once the transaction has committed, so no per-request promise is left unsettled.
- */
-function transactionDone(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'));
-  });
-}
-
-/** Whether an error is the browser's "storage quota exceeded" (22 is its legacy DOMException code). */
-export function isQuotaError(e: unknown): boolean {
-  return e instanceof DOMException ? e.name === 'QuotaExceededError' || e.code === 22 : false;
-}
-
-function storageError(e: unknown, names: string): DatasetError {
-  if (isQuotaError(e)) {
-    return new DatasetError(
-      names,
-      'cannot be cached: storage is full (this site has used its quota). Datasets already stored are unchanged; ' +
-        'delete some from the cache, then try again.',
-      { cause: e },
-    );
-  }
-  return new DatasetError(names, `cannot be cached (${errorText(e)})`, { cause: e });
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof DOMException || e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
 }

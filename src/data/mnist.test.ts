@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { IDBFactory } from 'fake-indexeddb';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { QuotaError } from '../storage/indexeddb';
+import { withFreshIndexedDB } from '../storage/testing';
 import { DatasetCache } from './cache';
 import type { DownloadProgress } from './download';
 import { DatasetError } from './errors';
@@ -33,13 +34,11 @@ function site(root: string) {
   return { fetch, requested };
 }
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
+withFreshIndexedDB();
 
 describe('loadMnist', () => {
   it('downloads the four gzipped files from the site with progress, then serves later loads from the cache', async () => {
-    const cache = await DatasetCache.open({ factory: new IDBFactory() });
+    const cache = await DatasetCache.open();
     const { fetch, requested } = site('http://host/kiln/');
     const progress: DownloadProgress[] = [];
     const first = await loadMnist({
@@ -72,9 +71,9 @@ describe('loadMnist', () => {
       totalBytes: size,
     });
 
-    expect((await cache.list()).map((d) => [d.name, d.source])).toEqual([
-      ['mnist-test', 'http://host/kiln/data/mnist/'],
-      ['mnist-train', 'http://host/kiln/data/mnist/'],
+    expect((await cache.list()).map((d) => [d.key, d.source])).toEqual([
+      ['builtin/mnist-test', 'http://host/kiln/data/mnist/'],
+      ['builtin/mnist-train', 'http://host/kiln/data/mnist/'],
     ]);
     const again = await loadMnist({ baseUrl: 'http://host/kiln/', cache, fetch });
     expect(again.fromCache).toBe(true);
@@ -85,9 +84,40 @@ describe('loadMnist', () => {
     cache.close();
   });
 
+  it("neither reads a user's dataset named like MNIST's nor trusts a cached MNIST of the wrong shape", async () => {
+    const cache = await DatasetCache.open();
+    const impostor = (name: string) => ({
+      kind: 'image' as const,
+      name,
+      images: new Uint8Array(2 * 28 * 28),
+      labels: Uint8Array.from([3, 12]),
+      count: 2,
+      rows: 28,
+      cols: 28,
+      channels: 1 as const,
+      numClasses: 13,
+    });
+    // A user's files named mnist-train*.gz, stored the way the worker stores uploads...
+    await cache.putAll([impostor('mnist-train'), impostor('mnist-test')], 'upload');
+    // ...and a built-in entry damaged (or written by an older version).
+    await cache.putAll([impostor('mnist-train'), impostor('mnist-test')], 'old', 'builtin');
+    const { fetch, requested } = site('http://h/');
+    const loaded = await loadMnist({ baseUrl: 'http://h/', cache, fetch });
+    expect(loaded.fromCache).toBe(false);
+    expect(requested.length).toBe(4);
+    expect([loaded.train.count, loaded.test.count]).toEqual([60000, 10000]);
+    expect((await cache.list()).map((d) => [d.key, d.count])).toEqual([
+      ['builtin/mnist-test', 10000],
+      ['builtin/mnist-train', 60000],
+      ['user/mnist-test', 2],
+      ['user/mnist-train', 2],
+    ]);
+    cache.close();
+  });
+
   it('still returns the data when the cache is full, with the reason', async () => {
-    const cache = await DatasetCache.open({ factory: new IDBFactory() });
-    const full = new DatasetError('mnist-train, mnist-test', 'cannot be cached: storage is full');
+    const cache = await DatasetCache.open();
+    const full = new QuotaError('mnist-train, mnist-test');
     vi.spyOn(cache, 'putAll').mockRejectedValue(full);
     const loaded = await loadMnist({ baseUrl: 'http://h/', cache, fetch: site('http://h/').fetch });
     expect(loaded.train.count).toBe(60000);

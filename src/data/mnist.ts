@@ -1,8 +1,9 @@
+import { QuotaError } from '../storage/indexeddb';
 import { DatasetCache } from './cache';
 import { type DownloadOptions, download } from './download';
 import { DatasetError } from './errors';
 import { idxDatasets } from './sources';
-import type { ImageDataset, NamedBytes } from './types';
+import type { ImageDataset, NamedBytes, RawDataset } from './types';
 
 /**
  * MNIST: 60,000 training and 10,000 test digits, 28 x 28 greyscale, 10 classes. The page fetches
@@ -22,8 +23,11 @@ export const MNIST_FILES = {
 /** A role in MNIST_FILES. */
 export type MnistFile = keyof typeof MNIST_FILES;
 
-/** The names MNIST's two datasets are cached under. */
+/** The names MNIST's two datasets are cached under (in the cache's 'builtin' namespace). */
 export const MNIST_NAMES = { train: 'mnist-train', test: 'mnist-test' } as const;
+
+/** How many images MNIST's two sets hold. */
+export const MNIST_COUNTS = { train: 60_000, test: 10_000 } as const;
 
 /** MNIST's training and test sets. */
 export interface MnistSplits {
@@ -62,20 +66,32 @@ export interface LoadMnistOptions extends DownloadOptions {
 export interface LoadedMnist extends MnistSplits {
   fromCache: boolean;
   /** Set when the download worked but storing it failed (a full quota): training can go on uncached. */
-  cacheError?: DatasetError;
+  cacheError?: QuotaError | DatasetError;
 }
 
 /**
  * Loads MNIST from the cache, or else downloads the four gzipped files from the site itself (with
- * progress per file), parses them and caches the pair in one atomic write.
+ * progress per file), parses them and caches the pair in one atomic write. What the cache holds is
+ * checked first: anything that is not MNIST's shape is discarded and downloaded again.
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<LoadedMnist> {
   const ownCache = options.cache === undefined && globalThis.indexedDB !== undefined;
   const cache = ownCache ? await DatasetCache.open() : options.cache || undefined;
   try {
     if (cache) {
-      const [train, test] = await Promise.all([cache.get(MNIST_NAMES.train), cache.get(MNIST_NAMES.test)]);
-      if (train?.kind === 'image' && test?.kind === 'image') return { train, test, fromCache: true };
+      const [train, test] = await Promise.all([
+        cache.get(MNIST_NAMES.train, 'builtin'),
+        cache.get(MNIST_NAMES.test, 'builtin'),
+      ]);
+      if (isMnist(train, MNIST_COUNTS.train) && isMnist(test, MNIST_COUNTS.test)) {
+        return { train, test, fromCache: true };
+      }
+      if (train || test) {
+        await Promise.all([
+          cache.delete(MNIST_NAMES.train, 'builtin'),
+          cache.delete(MNIST_NAMES.test, 'builtin'),
+        ]);
+      }
     }
     const dir = new URL('data/mnist/', options.baseUrl ?? defaultBaseUrl()).href;
     const entries = await Promise.all(
@@ -87,15 +103,34 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<LoadedM
     const splits = await mnistFromFiles(Object.fromEntries(entries) as Record<MnistFile, NamedBytes>);
     if (!cache) return { ...splits, fromCache: false };
     try {
-      await cache.putAll([splits.train, splits.test], dir);
+      await cache.putAll([splits.train, splits.test], dir, 'builtin');
       return { ...splits, fromCache: false };
     } catch (e) {
-      if (!(e instanceof DatasetError)) throw e;
+      if (!(e instanceof QuotaError || e instanceof DatasetError)) throw e;
       return { ...splits, fromCache: false, cacheError: e };
     }
   } finally {
     if (ownCache) cache?.close();
   }
+}
+
+/**
+ * Whether a cached dataset is whole MNIST: `count` 28 x 28 single-channel images, one label each,
+ * every label a digit. Anything else (a cache written by an older version, or damaged) is not trusted.
+ */
+function isMnist(ds: RawDataset | undefined, count: number): ds is ImageDataset {
+  if (ds?.kind !== 'image') return false;
+  const shaped =
+    ds.count === count &&
+    ds.rows === 28 &&
+    ds.cols === 28 &&
+    ds.channels === 1 &&
+    ds.numClasses === 10 &&
+    ds.images instanceof Uint8Array &&
+    ds.images.length === count * 28 * 28 &&
+    ds.labels instanceof Uint8Array &&
+    ds.labels.length === count;
+  return shaped && ds.labels.every((l) => l < 10);
 }
 
 /** The site's root URL: Vite's BASE_URL (absolute, e.g. /kiln/) against the page's or worker's location. */

@@ -1,15 +1,16 @@
-import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
+import { withFreshIndexedDB } from '../storage/testing';
 import { MatmulTuner } from '../tensor/autotune';
 import { loadTuning, saveTuning } from './tuning';
 
+withFreshIndexedDB();
+
 describe('autotuner choices in IndexedDB', () => {
   test('saved per adapter, restored into a fresh tuner, unknown variants ignored', async () => {
-    const idb = new IDBFactory();
-    expect(await loadTuning('gpu A', idb)).toEqual({});
-    await saveTuning('gpu A', { '64x784x128x1NT': 'direct32', '1x1x1x1NN': 'no-such-kernel' }, idb);
-    await saveTuning('gpu B', { '64x784x128x1NT': 'tiled' }, idb);
-    const saved = await loadTuning('gpu A', idb);
+    expect(await loadTuning('gpu A')).toEqual({});
+    await saveTuning('gpu A', { '64x784x128x1NT': 'direct32', '1x1x1x1NN': 'no-such-kernel' });
+    await saveTuning('gpu B', { '64x784x128x1NT': 'tiled' });
+    const saved = await loadTuning('gpu A');
     expect(saved['64x784x128x1NT']).toBe('direct32');
     const tuner = new MatmulTuner('tuning test adapter', true);
     tuner.restore(saved);
@@ -18,21 +19,22 @@ describe('autotuner choices in IndexedDB', () => {
     tuner.resolve({
       kernel: 'matmul',
       buffers: {},
-      params: { M: 64, K: 784, N: 128, batch: 1 },
+      params: { M: 64, K: 784, N: 128, batch: 1, strideA: 0, strideB: 0, offsetA: 0, offsetB: 0 },
       constants: { TRANS_B: true },
     });
     expect(tuner.pendingShapes).toEqual([]);
-    expect(await loadTuning('gpu B', idb)).toEqual({ '64x784x128x1NT': 'tiled' });
+    expect(await loadTuning('gpu B')).toEqual({ '64x784x128x1NT': 'tiled' });
   });
 
   test('storage failures are ignored: nothing saved, nothing loaded, nothing thrown', async () => {
-    const broken = {
+    vi.stubGlobal('indexedDB', {
       open: () => {
-        throw new Error('QuotaExceededError');
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       },
-    } as unknown as IDBFactory;
-    await expect(saveTuning('gpu', { a: 'tiled' }, broken)).resolves.toBeUndefined();
-    await expect(loadTuning('gpu', broken)).resolves.toEqual({});
-    await expect(loadTuning('gpu', undefined)).resolves.toEqual({});
+    });
+    await expect(saveTuning('gpu', { a: 'tiled' })).resolves.toBeUndefined();
+    await expect(loadTuning('gpu')).resolves.toEqual({});
+    vi.stubGlobal('indexedDB', undefined);
+    await expect(loadTuning('gpu')).resolves.toEqual({});
   });
 });

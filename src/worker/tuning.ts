@@ -3,41 +3,30 @@
  * the same shapes again (about a second on a CPU adapter, milliseconds on a GPU). Losing them
  * costs only that time again, so every storage failure here is ignored.
  */
-const DB = 'kiln-autotune';
-const STORE = 'choices';
+import { type DBSchema, openDatabase, write } from '../storage/indexeddb';
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
+interface Schema extends DBSchema {
+  /** Keyed by the tuner's adapterKey. */
+  choices: { key: string; value: Record<string, string> };
 }
 
-async function open(factory: IDBFactory): Promise<IDBDatabase> {
-  const r = factory.open(DB, 1);
-  r.onupgradeneeded = () => r.result.createObjectStore(STORE);
-  return request(r);
-}
+const open = () => openDatabase<Schema>('kiln-autotune', 1, (db) => db.createObjectStore('choices'));
 
 /**
  * The choices saved for this adapter ({} when none, when storage fails, or when it has not answered
  * within a second: a page must never wait on a cache).
  */
-export function loadTuning(
-  adapter: string,
-  factory: IDBFactory | undefined = globalThis.indexedDB,
-): Promise<Record<string, string>> {
+export function loadTuning(adapter: string): Promise<Record<string, string>> {
   const late = new Promise<Record<string, string>>((resolve) => setTimeout(() => resolve({}), 1000));
-  return Promise.race([read(adapter, factory), late]);
+  return Promise.race([read(adapter), late]);
 }
 
-async function read(adapter: string, factory: IDBFactory | undefined): Promise<Record<string, string>> {
+async function read(adapter: string): Promise<Record<string, string>> {
   try {
-    if (!factory) return {};
-    const db = await open(factory);
+    const db = await open();
     try {
-      const saved = await request(db.transaction(STORE).objectStore(STORE).get(adapter));
-      return saved && typeof saved === 'object' ? (saved as Record<string, string>) : {};
+      const saved = await db.get('choices', adapter);
+      return saved && typeof saved === 'object' ? saved : {};
     } finally {
       db.close();
     }
@@ -47,16 +36,13 @@ async function read(adapter: string, factory: IDBFactory | undefined): Promise<R
 }
 
 /** Saves this adapter's choices (replacing what was there). */
-export async function saveTuning(
-  adapter: string,
-  choices: Record<string, string>,
-  factory: IDBFactory | undefined = globalThis.indexedDB,
-): Promise<void> {
+export async function saveTuning(adapter: string, choices: Record<string, string>): Promise<void> {
   try {
-    if (!factory) return;
-    const db = await open(factory);
+    const db = await open();
     try {
-      await request(db.transaction(STORE, 'readwrite').objectStore(STORE).put(choices, adapter));
+      await write(db, ['choices'], 'the autotuner choices', (tx) =>
+        tx.objectStore('choices').put(choices, adapter),
+      );
     } finally {
       db.close();
     }

@@ -68,8 +68,10 @@ export function CacheList({ version }: CacheListProps) {
           </thead>
           <tbody>
             {items.map((d) => (
-              <tr key={d.name}>
-                <td title={d.source}>{d.name}</td>
+              <tr key={d.key}>
+                <td title={`${d.namespace === 'user' ? 'From your files' : 'Built in'}: ${d.source}`}>
+                  {d.name}
+                </td>
                 <td className="num">{count(d.count)}</td>
                 <td className="num">{d.shape.join('×')}</td>
                 <td className="num">{d.numClasses}</td>
