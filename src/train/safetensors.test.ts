@@ -136,12 +136,34 @@ describe('safetensors validation', () => {
     data_offsets: [begin, end],
   });
   const cases: [string, Uint8Array, RegExp][] = [
-    ['short file', new Uint8Array(7), /shorter than the 8-byte header length/],
-    ['header past the end', rawFile({}, undefined, 100), /runs past the end/],
-    ['huge header', rawFile({}, undefined, 100_000_001), /over the 100000000-byte limit/],
-    ['invalid JSON', rawFile('{"a":'), /not valid UTF-8 JSON/],
-    ['invalid UTF-8', rawFile('"\xff"').map((b, i) => (i === 9 ? 0xff : b)), /not valid UTF-8 JSON/],
-    ['array header', rawFile([]), /header is not a JSON object/],
+    ['short file', new Uint8Array(7), /^the file is not a safetensors file, or is truncated: it is 7 bytes/],
+    [
+      'header past the end',
+      rawFile({}, undefined, 100),
+      /^the file is truncated, or not a safetensors file: .* runs past/,
+    ],
+    [
+      'huge header',
+      rawFile({}, undefined, 100_000_001),
+      /^the file is not a safetensors file, or is corrupt: its first 8 bytes are no header length \(they read as 100000001/,
+    ],
+    [
+      'a zip (a .pt pickle)',
+      new TextEncoder().encode('PK\x03\x04\x14\0\0\0\0\0'),
+      /^the file is not a safetensors file, or is corrupt/,
+    ],
+    ['invalid JSON', rawFile('{"a":'), /^the file is corrupt: its header is not valid UTF-8 JSON/],
+    ['invalid UTF-8', rawFile('{"\xff":1}').map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8 JSON/],
+    [
+      'no object',
+      rawFile('"a"'),
+      /^the file is not a safetensors file, or is corrupt: its header does not start with '\{'/,
+    ],
+    [
+      'array header',
+      rawFile([]),
+      /the file is not a safetensors file, or is corrupt: its header does not start/,
+    ],
     [
       'unknown dtype',
       rawFile({ a: { dtype: 'F128', shape: [], data_offsets: [0, 0] } }),

@@ -119,27 +119,45 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Parses the JSON header, or throws SafetensorsError saying why it is not one. */
+/**
+ * Parses the JSON header, or throws SafetensorsError saying why it is not one. The first checks
+ * are what tells another kind of file, or a cut-short one, from a safetensors file, so their
+ * messages say that first and give the numbers after.
+ */
 function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.length < 8) {
-    throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+    throw new SafetensorsError(
+      `the file is not a safetensors file, or is truncated: it is ${bytes.length} bytes, too short for the 8-byte header length`,
+    );
   }
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_SIZE)) {
-    throw new SafetensorsError(`header length ${n} is over the ${MAX_HEADER_SIZE}-byte limit`);
+    throw new SafetensorsError(
+      `the file is not a safetensors file, or is corrupt: its first 8 bytes are no header length (they read as ${n}, over the ${MAX_HEADER_SIZE}-byte limit)`,
+    );
   }
   if (n > BigInt(bytes.length - 8)) {
-    throw new SafetensorsError(`header length ${n} runs past the end of the ${bytes.length}-byte file`);
+    throw new SafetensorsError(
+      `the file is truncated, or not a safetensors file: its header length ${n} runs past the end of the ${bytes.length}-byte file`,
+    );
   }
   const dataStart = 8 + Number(n);
+  // The reference implementation requires the header to open a JSON object straight away.
+  if (bytes[8] !== 0x7b) {
+    throw new SafetensorsError(
+      "the file is not a safetensors file, or is corrupt: its header does not start with '{'",
+    );
+  }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch (e) {
-    throw new SafetensorsError(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
+    throw new SafetensorsError(
+      `the file is corrupt: its header is not valid UTF-8 JSON (${(e as Error).message})`,
+    );
   }
-  if (!isPlainObject(header)) throw new SafetensorsError('header is not a JSON object');
-  return { header, dataStart };
+  // Valid JSON that starts with '{' is an object.
+  return { header: header as Record<string, unknown>, dataStart };
 }
 
 /** Validates __metadata__: a string-to-string map whose Kiln format version this build can read. */

@@ -28,27 +28,38 @@ export function stateDictToSafetensors(
   return encodeSafetensors(tensors, metadata);
 }
 
-/** Decodes a .safetensors file into a host state dict (floats as float32, integers as int32). */
+/**
+ * Decodes a .safetensors file into a host state dict (floats as float32, integers as int32).
+ * Throws SafetensorsError for a dtype Kiln cannot hold, or a value that would change on the way
+ * (an integer past int32, a finite F64 past float32's range).
+ */
 export function safetensorsToStateDict(bytes: Uint8Array): Map<string, HostTensor> {
   const file = decodeSafetensors(bytes);
   const out = new Map<string, HostTensor>();
   for (const [k, t] of Object.entries(file.tensors)) {
     switch (t.dtype) {
       case 'F32':
-      case 'F64':
-        out.set(k, { shape: t.shape, dtype: 'float32', data: Float32Array.from(t.data as Float32Array) });
+      case 'F64': {
+        const data = Float32Array.from(t.data as Float32Array);
+        const i = data.findIndex((v, j) => !Number.isFinite(v) && Number.isFinite(t.data[j]));
+        if (i >= 0)
+          throw new SafetensorsError(`tensor '${k}': ${t.data[i]} at index ${i} is past float32's range`);
+        out.set(k, { shape: t.shape, dtype: 'float32', data });
         break;
+      }
       case 'I64':
       case 'I32':
-      case 'U8':
-        out.set(k, {
-          shape: t.shape,
-          dtype: 'int32',
-          data: Int32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v)),
-        });
+      case 'U8': {
+        const source = t.data as ArrayLike<number | bigint>;
+        const data = Int32Array.from(source, (v) => Number(v));
+        const i = data.findIndex((v, j) => BigInt(v) !== BigInt(source[j]));
+        if (i >= 0)
+          throw new SafetensorsError(`tensor '${k}': ${source[i]} at index ${i} does not fit in int32`);
+        out.set(k, { shape: t.shape, dtype: 'int32', data });
         break;
+      }
       default:
-        throw new SafetensorsError(`tensor ${k} has dtype ${t.dtype}, which Kiln cannot load (use F32)`);
+        throw new SafetensorsError(`tensor '${k}' has dtype ${t.dtype}, which Kiln cannot load (use F32)`);
     }
   }
   return out;
