@@ -173,7 +173,14 @@ describe('SummaryWriter', () => {
 });
 
 describe('eventFileName', () => {
-  it('follows the events.out.tfevents.<seconds>.<host> convention', () => {
-    expect(eventFileName('kiln', 1700000000.9)).toBe('events.out.tfevents.1700000000.kiln');
+  it("follows TensorBoard's events.out.tfevents.<seconds>.<host>.<pid>.<n>, unique in a process", () => {
+    const first = eventFileName('kiln', 1700000000.9, 4242);
+    expect(first).toMatch(/^events\.out\.tfevents\.1700000000\.kiln\.4242\.\d+$/);
+    const n = Number(first.split('.').at(-1));
+    // Two writers in the same second, in the same process, get different files.
+    expect(eventFileName('kiln', 1700000000.2, 4242)).toBe(
+      `events.out.tfevents.1700000000.kiln.4242.${n + 1}`,
+    );
+    expect(eventFileName('h', 12.5)).toBe(`events.out.tfevents.0000000012.h.${process.pid}.${n + 2}`);
   });
 });

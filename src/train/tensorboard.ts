@@ -112,9 +112,22 @@ function now(): number {
   return Date.now() / 1000;
 }
 
-/** The conventional event file name, `events.out.tfevents.<unix seconds>.<hostname>`. */
-export function eventFileName(hostname: string, wallTime = now()): string {
-  return `events.out.tfevents.${Math.floor(wallTime)}.${hostname}`;
+/** How many event file names this process has made: TensorBoard's writers count theirs the same way. */
+let namesMade = 0;
+
+/**
+ * An event file name as TensorBoard's writers make it,
+ * `events.out.tfevents.<unix seconds, 10 digits>.<hostname>.<pid>.<n>`, n counting the names made in
+ * this process from 0: two runs started in the same second in one log directory never share a
+ * file, whether they are two processes or one. A page has no pid: 0 stands in.
+ */
+export function eventFileName(
+  hostname: string,
+  wallTime = now(),
+  pid = globalThis.process?.pid ?? 0,
+): string {
+  const seconds = String(Math.floor(wallTime)).padStart(10, '0');
+  return `events.out.tfevents.${seconds}.${hostname}.${pid}.${namesMade++}`;
 }
 
 /**
