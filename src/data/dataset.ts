@@ -8,7 +8,7 @@ import * as ops from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
 import { byteNormalization, type Transform } from './transforms';
-import type { ImageDataset as RawImages, TabularDataset } from './types';
+import type { ImageDataset as RawImages } from './types';
 
 /** A sample: input values and a class label. */
 export type Sample = [Float32Array, number];
@@ -103,16 +103,6 @@ export class SyntheticDataset extends TensorDataset {
       { features, labels },
     );
   }
-}
-
-/** A tabular dataset (e.g. from CSV) as a TensorDataset on a backend. */
-export function tabularDataset(backend: Backend, raw: TabularDataset): TensorDataset {
-  return new TensorDataset(
-    ops.tensor(backend, raw.features, [raw.count, raw.numFeatures]),
-    ops.tensor(backend, raw.labels, [raw.count], 'int32'),
-    raw.numClasses,
-    { features: raw.features, labels: raw.labels },
-  );
 }
 
 /**

@@ -68,8 +68,3 @@ export async function idxDatasets(
 export async function csvDataset(file: NamedBytes, options: CsvOptions): Promise<TabularDataset> {
   return readCsv(file.bytes, file.name, options);
 }
-
-/** Reads a browser File (from an <input type="file"> or a drop) into memory. */
-export async function fileBytes(file: File): Promise<NamedBytes> {
-  return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
-}

@@ -1,6 +1,5 @@
 /**
- * The offline app: the service worker's registration and update banner. The training UI tells it
- * when a reload must wait with setBusy(true) / setBusy(false).
+ * The offline app: the service worker's registration and update banner. A reload waits while any
+ * run in the store is queued, training or paused (serviceWorker.ts watches the store for that).
  */
-export { isBusy, setBusy } from './serviceWorker';
 export { UpdateBanner } from './UpdateBanner';

@@ -20,7 +20,7 @@ export interface PwaState {
   reloadPending: boolean;
   /** The first install finished: the app now works offline. */
   offlineReady: boolean;
-  /** Something (a run training, see setBusy) must not be interrupted by a reload now. */
+  /** A run is queued, training or paused: a reload now would interrupt it. */
   busy: boolean;
 }
 
@@ -30,33 +30,16 @@ const UPDATE_CHECK_MS = 60 * 60 * 1000;
 
 let state: PwaState = { needRefresh: false, reloadPending: false, offlineReady: false, busy: false };
 const listeners = new Set<() => void>();
-let explicitBusy = false;
 let trainingBusy = false;
 let started = false;
 let reloadRequested = false;
 let updateSW: (() => Promise<void>) | undefined;
 
 function patch(p: Partial<PwaState>) {
-  const next = { ...state, ...p, busy: explicitBusy || trainingBusy };
+  const next = { ...state, ...p, busy: trainingBusy };
   if ((Object.keys(next) as (keyof PwaState)[]).every((k) => next[k] === state[k])) return;
   state = next;
   for (const l of listeners) l();
-}
-
-/**
- * Tells the update logic that the page is (or no longer is) in the middle of something a reload
- * would destroy. While busy, a waiting update is announced but never applied, and a reload the new
- * version would trigger is held back. Runs in the store that are queued, running or paused count as
- * busy already; this is for anything else (and harmless to call for training as well).
- */
-export function setBusy(busy: boolean): void {
-  explicitBusy = busy;
-  patch({});
-}
-
-/** Whether a reload now would interrupt something. */
-export function isBusy(): boolean {
-  return explicitBusy || trainingBusy;
 }
 
 /** Subscribes to state changes (useSyncExternalStore's contract); returns the unsubscribe. */
@@ -75,7 +58,7 @@ export function getPwaState(): PwaState {
  * nothing and returns false while busy.
  */
 export async function applyUpdate(): Promise<boolean> {
-  if (isBusy()) return false;
+  if (trainingBusy) return false;
   if (state.reloadPending || !updateSW) {
     window.location.reload();
     return true;
@@ -113,7 +96,7 @@ export function startServiceWorker(): void {
       hadController = true;
       return;
     }
-    if (reloadRequested && !isBusy()) window.location.reload();
+    if (reloadRequested && !trainingBusy) window.location.reload();
     else patch({ needRefresh: false, reloadPending: true });
   });
   updateSW = registerSW({
