@@ -7,6 +7,11 @@ interface Schema extends DBSchema {
   b: { key: string; value: number };
 }
 
+/** The schema's next version: one store more. */
+interface Schema2 extends Schema {
+  c: { key: string; value: number };
+}
+
 const open = () =>
   openDatabase<Schema>('test', 1, (db) => {
     db.createObjectStore('a');
@@ -63,12 +68,14 @@ describe('openDatabase', () => {
   it('upgrades in place and yields to a newer version opened elsewhere', async () => {
     const old = await open();
     await old.put('a', 1, 'x');
-    const newer = await openDatabase<Schema>('test', 2, (db, oldVersion) => {
+    const newer = await openDatabase<Schema2>('test', 2, (db, oldVersion) => {
       expect(oldVersion).toBe(1);
-      db.createObjectStore('c' as 'a');
+      db.createObjectStore('c');
     });
     expect(await newer.get('a', 'x')).toBe(1);
     expect([...newer.objectStoreNames].sort()).toEqual(['a', 'b', 'c']);
+    // The old connection closed itself rather than block the upgrade.
+    await expect(old.get('a', 'x')).rejects.toThrow(/closed|InvalidState/i);
     newer.close();
   });
 
