@@ -2,16 +2,20 @@
 // Runs a TypeScript entry point (src/cli/*.ts, bench/*.ts) in Node: esbuild bundles it into one
 // file, loading `*.wgsl?raw` imports as text the way Vite does in the browser, then runs it with
 // the remaining arguments. `--bundle-only OUT` writes the bundle and stops (for the GPU machine).
-import { spawnSync } from 'node:child_process';
+//
+// The bundle runs in this process, not a child: a signal sent to this PID (kill, Ctrl-C, a
+// supervisor stopping `npm run train`) reaches the program itself, once, and the program's exit
+// code, or its death by a signal, is this process's own. A child would need every signal
+// forwarded, and Ctrl-C, which the terminal sends to the whole process group, would reach it twice.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, stop } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [entry, ...args] = process.argv.slice(2);
-let out = join(root, 'node_modules/.cache/kiln', `${entry.replace(/[/\\.]/g, '_')}.mjs`);
+let out = join(root, 'node_modules/.cache/kiln', `${entry.replace(/[/\\.:]/g, '_')}.mjs`);
 const only = args[0] === '--bundle-only';
 if (only) out = resolve(args[1]);
 
@@ -25,7 +29,7 @@ const rawText = {
 
 await mkdir(dirname(out), { recursive: true });
 await build({
-  entryPoints: [join(root, entry)],
+  entryPoints: [resolve(root, entry)],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -38,7 +42,10 @@ await build({
   logLevel: 'error',
   sourcemap: 'inline',
 });
+// esbuild's service process is not needed while the program runs.
+await stop();
 if (!only) {
-  const r = spawnSync(process.execPath, ['--enable-source-maps', out, ...args], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  process.setSourceMapsEnabled(true);
+  process.argv = [process.argv[0], out, ...args];
+  await import(pathToFileURL(out).href);
 }
