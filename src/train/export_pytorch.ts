@@ -223,7 +223,8 @@ normalisation, loss, optimizer, scheduler and clipping.
 
 DIR holds the MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
 t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or .gz. --resume takes a Kiln state
-dict or full checkpoint (.safetensors) or a checkpoint this script saved (.pt). Needs only torch.
+dict or full checkpoint (safetensors) or a checkpoint this script saved (.pt), whatever the file's
+name: the content tells them apart. Needs only torch.
 """
 import argparse
 import gzip

@@ -28,10 +28,13 @@ def find_idx(data_dir, role, required=True):
 
 
 def read_idx(path):
-    """An unsigned-byte IDX file as a uint8 tensor of its shape."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
+    """An unsigned-byte IDX file (gzipped or not, told by its content) as a uint8 tensor of its shape."""
+    with open(path, "rb") as f:
         data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if len(data) < 4:
+        sys.exit(f"error: {path} is truncated")
     zero, kind, rank = struct.unpack(">HBB", data[:4])
     if zero != 0 or kind != 0x08:
         sys.exit(f"error: {path} is not an unsigned-byte IDX file")
@@ -72,6 +75,17 @@ ST_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "
              "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
              "U8": torch.uint8, "BOOL": torch.bool}
 ST_NAMES = {torch.float32: "F32", torch.int64: "I64"}
+
+
+def is_safetensors(path):
+    """Whether a file is safetensors by its content, whatever its name: an 8-byte little-endian
+    header length that fits in the file, then the header's JSON object."""
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if len(head) < 9:
+        return False
+    (n,) = struct.unpack("<Q", head[:8])
+    return head[8:9] == b"{" and n <= os.path.getsize(path) - 8
 
 
 def read_safetensors(path):
@@ -162,10 +176,14 @@ def load_kiln(path, model, optimizer, scheduler):
 
 
 def load_resume(path, model, optimizer, scheduler):
-    """Returns the epoch to start from: a Kiln .safetensors file, or this script's .pt checkpoint."""
-    if path.endswith(".safetensors"):
+    """Returns the epoch to start from: a Kiln safetensors file, or this script's torch.save
+    checkpoint, told apart by their content (a Kiln file may be saved under any name)."""
+    if is_safetensors(path):
         return load_kiln(path, model, optimizer, scheduler)
-    checkpoint = torch.load(path, map_location="cpu")
+    try:
+        checkpoint = torch.load(path, map_location="cpu")
+    except Exception as e:
+        sys.exit(f"error: {path} is neither a safetensors file (Kiln's) nor a checkpoint this script saved ({e})")
     model.load_state_dict(checkpoint["model_state_dict"])
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     if scheduler is not None and checkpoint.get("scheduler_state_dict"):
@@ -192,7 +210,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files (plain or .gz)")
     parser.add_argument("--epochs", type=int, default=CONFIG["epochs"], help="epochs in all, resumed ones included")
-    parser.add_argument("--resume", help="a Kiln .safetensors state dict or checkpoint, or a .pt from this script")
+    parser.add_argument("--resume", help="a Kiln safetensors state dict or checkpoint, or a .pt from this script (any name)")
     parser.add_argument("--checkpoint", default="checkpoint.pt", help="where to save the checkpoint after each epoch")
     parser.add_argument("--save", help="also write the final model as a .safetensors state dict (Kiln loads it)")
     parser.add_argument("--batch-size", type=int, default=CONFIG["batchSize"], help="per process under torchrun")
