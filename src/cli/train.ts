@@ -1,210 +1,274 @@
 /**
- * `npm run train -- [options]`: the engine headless in Node, on the real GPU where Dawn finds one,
- * else a CPU Vulkan driver (lavapipe or SwiftShader), or the cpu backend with --backend cpu.
- * Prints a progress bar on a terminal, or one JSON object per epoch with --json.
+ * `npm run train -- [options]`: a thin shell around train/run.ts in Node, on the real GPU where
+ * Dawn finds one, else a CPU Vulkan driver (lavapipe or SwiftShader), or the cpu backend with
+ * --backend cpu. It turns flags into a config (train/config.ts holds the defaults and the checks),
+ * checks every file it will write before the first step, and prints a progress bar on a terminal
+ * or one JSON object per epoch with --json. Ctrl-C stops after the current step, writes the
+ * --checkpoint there, and exits 130.
  */
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DataLoader } from '../data/dataloader';
-import { type Dataset, ImageDataset, Subset, SyntheticDataset } from '../data/dataset';
+import { SyntheticDataset } from '../data/dataset';
 import { idxFileIn, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
-import { trainValidationSplit } from '../data/split';
-import { Compose, Normalize, ToTensor } from '../data/transforms';
-import type { ImageDataset as RawImages } from '../data/types';
 import { adapterName } from '../gpu/device';
 import { acquireNodeGpu } from '../gpu/node';
 import { PRESETS, parseSpec } from '../nn';
 import type { ModelSpec } from '../nn/spec';
+import { SPEC_GRAMMAR } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
+import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
 import {
-  type Checkpoint,
-  captureCheckpoint,
-  createRun,
-  modelStateFromFile,
-  parseCheckpoint,
-  type Run,
-  restoreCheckpoint,
-} from '../train/checkpoint';
-import { DEFAULT_CONFIG, type OptimizerName, type SchedulerConfig, type TrainConfig } from '../train/config';
-import { evaluate } from '../train/evaluate';
+  ConfigError,
+  checkConfig,
+  DEFAULT_CONFIG,
+  defaultScheduler,
+  OPTIMIZER_DEFAULTS,
+  OPTIMIZERS,
+  type OptimizerName,
+  SCHEDULERS,
+  type SchedulerConfig,
+  type TrainConfig,
+} from '../train/config';
+import { type LoadedData, prepareData, type RunData, tensorData } from '../train/data';
+import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
+import { openRun, type Run, type RunSource } from '../train/run';
 import { stateDictToSafetensors } from '../train/state_dict';
 import { eventFileName, SummaryWriter } from '../train/tensorboard';
+import { loadTuning, saveTuning } from './tuning_cache';
 
 /** A user mistake: printed as one line, exit code 2, no stack trace. */
 class UsageError extends Error {}
 
+/** Every option; none has a default here: an absent flag takes the config's (PyTorch's) default. */
 const OPTIONS = {
-  model: { type: 'string', default: 'simplenn' },
-  // No default: on --resume an absent --epochs keeps the checkpoint's own.
+  model: { type: 'string' },
   epochs: { type: 'string' },
-  'batch-size': { type: 'string', default: String(DEFAULT_CONFIG.batchSize) },
+  'batch-size': { type: 'string' },
   lr: { type: 'string' },
-  optimizer: { type: 'string', default: DEFAULT_CONFIG.optimizer },
-  momentum: { type: 'string', default: '0' },
-  'weight-decay': { type: 'string', default: '0' },
-  seed: { type: 'string', default: '0' },
-  'no-shuffle': { type: 'boolean', default: false },
+  optimizer: { type: 'string' },
+  momentum: { type: 'string' },
+  nesterov: { type: 'boolean' },
+  'weight-decay': { type: 'string' },
+  betas: { type: 'string' },
+  seed: { type: 'string' },
+  'no-shuffle': { type: 'boolean' },
   limit: { type: 'string' },
-  'val-split': { type: 'string', default: '0' },
+  'val-split': { type: 'string' },
   init: { type: 'string' },
   save: { type: 'string' },
   checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string', default: '1' },
+  'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
   logdir: { type: 'string' },
   'export-pytorch': { type: 'string' },
-  backend: { type: 'string', default: 'webgpu' },
-  json: { type: 'boolean', default: false },
-  dataset: { type: 'string', default: 'mnist' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  dataset: { type: 'string' },
   'data-dir': { type: 'string' },
   'train-images': { type: 'string' },
   'train-labels': { type: 'string' },
   'test-images': { type: 'string' },
   'test-labels': { type: 'string' },
-  scheduler: { type: 'string', default: 'none' },
-  'step-size': { type: 'string', default: '1' },
-  gamma: { type: 'string', default: '0.1' },
-  milestones: { type: 'string', default: '' },
+  scheduler: { type: 'string' },
+  'step-size': { type: 'string' },
+  gamma: { type: 'string' },
+  milestones: { type: 'string' },
   't-max': { type: 'string' },
-  'eta-min': { type: 'string', default: '0' },
+  'eta-min': { type: 'string' },
   'max-lr': { type: 'string' },
-  'pct-start': { type: 'string', default: '0.3' },
-  factor: { type: 'string', default: '0.1' },
-  patience: { type: 'string', default: '10' },
-  'start-factor': { type: 'string', default: String(1 / 3) },
-  'total-iters': { type: 'string', default: '5' },
+  'pct-start': { type: 'string' },
+  factor: { type: 'string' },
+  patience: { type: 'string' },
+  'start-factor': { type: 'string' },
+  'total-iters': { type: 'string' },
   'clip-norm': { type: 'string' },
   'clip-value': { type: 'string' },
   dropout: { type: 'string' },
-  'label-smoothing': { type: 'string', default: '0' },
-  'log-every': { type: 'string', default: '50' },
-  profile: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+  'label-smoothing': { type: 'string' },
+  'log-every': { type: 'string' },
+  profile: { type: 'boolean' },
+  help: { type: 'boolean' },
 } as const;
 
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string;
+};
+
+/** The config field each flag sets, so a config problem is reported under the flag the user typed. */
+const FLAG_OF: Record<string, keyof typeof OPTIONS> = {
+  epochs: 'epochs',
+  batchSize: 'batch-size',
+  lr: 'lr',
+  optimizer: 'optimizer',
+  momentum: 'momentum',
+  nesterov: 'nesterov',
+  weightDecay: 'weight-decay',
+  betas: 'betas',
+  seed: 'seed',
+  shuffle: 'no-shuffle',
+  scheduler: 'scheduler',
+  'scheduler.stepSize': 'step-size',
+  'scheduler.gamma': 'gamma',
+  'scheduler.milestones': 'milestones',
+  'scheduler.tMax': 't-max',
+  'scheduler.etaMin': 'eta-min',
+  'scheduler.maxLr': 'max-lr',
+  'scheduler.pctStart': 'pct-start',
+  'scheduler.factor': 'factor',
+  'scheduler.patience': 'patience',
+  'scheduler.startFactor': 'start-factor',
+  'scheduler.totalIters': 'total-iters',
+  clipNorm: 'clip-norm',
+  clipValue: 'clip-value',
+  labelSmoothing: 'label-smoothing',
+  limit: 'limit',
+  valSplit: 'val-split',
+  logEvery: 'log-every',
+};
+
+/** Flags that describe a new run: a resumed run keeps its checkpoint's, so they are refused with --resume. */
+const NEW_RUN_ONLY = [...new Set(Object.values(FLAG_OF))]
+  .filter((f) => f !== 'epochs')
+  .concat(['model', 'init', 'dropout']);
+
 const HELP = `Usage: npm run train -- [options]
-  --model NAME|SPEC       simplenn, mlp, lenet, cnn, or a layer list like "flatten,linear:128,relu,linear:10"
-  --epochs N              epochs in all (default 3)       --batch-size N   (default 64)
-  --lr X                  learning rate (default 1e-3; 0.01 for sgd)
-  --optimizer NAME        adam | sgd | adamw | rmsprop     --momentum X  --weight-decay X
-  --scheduler NAME        none | step | multistep | exponential | cosine | plateau | linear | onecycle
+
+Model
+  --model NAME|SPEC       a preset (${Object.keys(PRESETS).join(', ')}) or a layer list, e.g.
+                          "flatten,linear:128,relu,linear:10" or "conv:16:3:1:1,bn,relu,maxpool:2,flatten,linear:10"
+${SPEC_GRAMMAR.replace(/^/gm, '                          ')}
+  --dropout P             set p of every Dropout layer
+  --init FILE             start from a .safetensors state dict (PyTorch's too)
+
+Training (PyTorch's defaults)
+  --epochs N              epochs in all (default ${DEFAULT_CONFIG.epochs})       --batch-size N   (default ${DEFAULT_CONFIG.batchSize})
+  --optimizer NAME        ${OPTIMIZERS.join(' | ')} (default ${DEFAULT_CONFIG.optimizer})
+  --lr X                  learning rate (default: the optimizer's, 1e-3; 0.01 for rmsprop)
+  --momentum X  --nesterov  (sgd, rmsprop)    --betas B1,B2 (adam, adamw; default 0.9,0.999)
+  --weight-decay X        (default: the optimizer's, 0; 0.01 for adamw)
+  --scheduler NAME        ${SCHEDULERS.join(' | ')}
                           with --step-size --gamma --milestones 2,4 --t-max --eta-min --factor --patience
                           --start-factor --total-iters --max-lr --pct-start
-  --clip-norm X  --clip-value X  --dropout P  --label-smoothing X
+  --clip-norm X  --clip-value X  --label-smoothing X
   --seed N  --no-shuffle  --limit N (first N training samples)  --val-split N (hold out N for validation)
-  --dataset mnist|synthetic|idx  --data-dir DIR  --train-images F --train-labels F --test-images F --test-labels F
-  --init FILE.safetensors  --save FILE.safetensors  --backend webgpu|cpu  --json  --log-every N
-  --profile               time every GPU kernel (timestamp queries) and print the top ones at the end
-  --checkpoint FILE       write a full checkpoint (model, optimizer, scheduler, RNG, data position)
-                          after every epoch, or every N with --checkpoint-every N (and after the last)
-  --resume FILE           continue the run of a checkpoint exactly; --epochs counts epochs in all
-  --logdir DIR            TensorBoard event file: Loss/train, Loss/val, Accuracy/val, learning_rate
-  --export-pytorch DIR    write DIR/train.py: this model and configuration as a PyTorch program`;
+  --log-every N           read the training loss back every N steps (default ${DEFAULT_CONFIG.logEvery})
 
-function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number {
-  const x = Number(v);
-  if (
-    v === undefined ||
-    v === '' ||
-    Number.isNaN(x) ||
-    (opts.int && !Number.isInteger(x)) ||
-    (opts.min !== undefined && x < opts.min)
-  ) {
-    throw new UsageError(
-      `--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got "${v}"`,
-    );
+Data
+  --dataset mnist|synthetic|idx  --data-dir DIR
+  --train-images F --train-labels F --test-images F --test-labels F
+
+Output (every path is checked before the first step)
+  --save FILE             the final state dict, for model.load_state_dict(safetensors.torch.load_file(FILE))
+  --checkpoint FILE       a full checkpoint (model, optimizer, scheduler, RNG, data position)
+                          after every epoch, or every N with --checkpoint-every N (and after the last)
+  --resume FILE           continue the run of a checkpoint exactly, with its settings; --epochs counts epochs in all
+  --logdir DIR            TensorBoard event file: Loss/train, learning_rate, Loss/val, Accuracy/val
+  --export-pytorch DIR    write DIR/train.py: this model and configuration as a PyTorch program
+  --backend webgpu|cpu  --json  --profile (time every GPU kernel and print the top ones at the end)
+
+Ctrl-C stops after the current step and writes the --checkpoint there (exit code 130).`;
+
+/** A number as a user writes one: plain decimal or exponent notation, finite (not 0x10, not 1e400). */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function num(flag: string, text: string): number {
+  const x = Number(text);
+  if (!NUMBER.test(text.trim()) || !Number.isFinite(x)) {
+    throw new UsageError(`--${flag} expects a number, got "${text}"`);
   }
   return x;
 }
 
-type Values = {
-  [K in keyof typeof OPTIONS]: (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string | undefined;
-};
+/** Command-line words with a negative number after a flag joined to it (`--lr -1` as `--lr=-1`). */
+function joinNegatives(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i].slice(2) as keyof typeof OPTIONS;
+    const next = argv[i + 1];
+    if (OPTIONS[flag]?.type === 'string' && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
 
-function schedulerConfig(v: Values, epochs: number): SchedulerConfig {
-  switch (v.scheduler) {
-    case 'none':
-      return { name: 'none' };
-    case 'step':
-      return {
-        name: 'step',
-        stepSize: num('step-size', v['step-size'], { int: true, min: 1 }),
-        gamma: num('gamma', v.gamma),
-      };
-    case 'multistep':
-      return {
-        name: 'multistep',
-        milestones: (v.milestones ?? '')
-          .split(',')
-          .filter(Boolean)
-          .map((m) => num('milestones', m, { int: true })),
-        gamma: num('gamma', v.gamma),
-      };
-    case 'exponential':
-      return { name: 'exponential', gamma: num('gamma', v.gamma) };
-    case 'cosine':
-      return {
-        name: 'cosine',
-        tMax: num('t-max', v['t-max'] ?? String(epochs), { int: true, min: 1 }),
-        etaMin: num('eta-min', v['eta-min']),
-      };
-    case 'plateau':
-      return {
-        name: 'plateau',
-        mode: 'min',
-        factor: num('factor', v.factor),
-        patience: num('patience', v.patience, { int: true, min: 0 }),
-        threshold: 1e-4,
-        cooldown: 0,
-        minLr: 0,
-      };
-    case 'linear':
-      return {
-        name: 'linear',
-        startFactor: num('start-factor', v['start-factor']),
-        endFactor: 1,
-        totalIters: num('total-iters', v['total-iters'], { int: true, min: 1 }),
-      };
-    case 'onecycle':
-      return {
-        name: 'onecycle',
-        maxLr: num('max-lr', v['max-lr'] ?? v.lr ?? '0.01'),
-        pctStart: num('pct-start', v['pct-start']),
-      };
-    default:
-      throw new UsageError(`--scheduler: unknown scheduler "${v.scheduler}"`);
+function parseValues(argv: string[]): Values {
+  try {
+    return parseArgs({ args: joinNegatives(argv), options: OPTIONS, strict: true, allowPositionals: false })
+      .values as Values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
 }
 
-function parseConfig(v: Values): TrainConfig {
-  const optimizer = v.optimizer as OptimizerName;
-  if (!['sgd', 'adam', 'adamw', 'rmsprop'].includes(optimizer))
-    throw new UsageError(`--optimizer must be adam, sgd, adamw or rmsprop, got "${v.optimizer}"`);
-  const epochs = num('epochs', v.epochs ?? String(DEFAULT_CONFIG.epochs), { int: true, min: 1 });
+/** The scheduler the flags ask for: PyTorch's defaults (train/config.ts), with each given flag over them. */
+function schedulerConfig(v: Values, base: Pick<TrainConfig, 'epochs' | 'lr'>): SchedulerConfig {
+  const name = (v.scheduler ?? 'none') as SchedulerConfig['name'];
+  if (!SCHEDULERS.includes(name)) {
+    throw new UsageError(`--scheduler must be one of ${SCHEDULERS.join(', ')}, got "${v.scheduler}"`);
+  }
+  const s = defaultScheduler(name, base) as SchedulerConfig & Record<string, unknown>;
+  const given = Object.entries(FLAG_OF).filter(
+    ([field, flag]) => field.startsWith('scheduler.') && v[flag] !== undefined,
+  );
+  for (const [field, flag] of given) {
+    const key = field.slice('scheduler.'.length);
+    if (!(key in s)) throw new UsageError(`--${flag} does not apply to --scheduler ${name}`);
+    s[key] =
+      key === 'milestones'
+        ? (v[flag] as string).split(',').map((m) => num(flag, m))
+        : num(flag, v[flag] as string);
+  }
+  return s;
+}
+
+/** A new run's config from the flags: the config's defaults, the optimizer's own, then each flag. */
+function configFromFlags(v: Values): TrainConfig {
+  const optimizer = (v.optimizer ?? DEFAULT_CONFIG.optimizer) as OptimizerName;
+  if (!OPTIMIZERS.includes(optimizer)) {
+    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${v.optimizer}"`);
+  }
+  const opt = (flag: keyof Values, fallback: number) =>
+    v[flag] === undefined ? fallback : num(flag, v[flag] as string);
+  const nullable = (flag: keyof Values) => (v[flag] === undefined ? null : num(flag, v[flag] as string));
+  const epochs = opt('epochs', DEFAULT_CONFIG.epochs);
+  const lr = opt('lr', OPTIMIZER_DEFAULTS[optimizer].lr);
+  const betas = v.betas?.split(',').map((b) => num('betas', b)) ?? DEFAULT_CONFIG.betas;
   return {
     ...DEFAULT_CONFIG,
     epochs,
-    batchSize: num('batch-size', v['batch-size'], { int: true, min: 1 }),
-    lr: num('lr', v.lr ?? (optimizer === 'sgd' ? '0.01' : String(DEFAULT_CONFIG.lr)), { min: 0 }),
+    batchSize: opt('batch-size', DEFAULT_CONFIG.batchSize),
+    lr,
     optimizer,
-    momentum: num('momentum', v.momentum, { min: 0 }),
-    weightDecay: num('weight-decay', v['weight-decay'], { min: 0 }),
-    seed: num('seed', v.seed, { int: true }),
+    momentum: opt('momentum', DEFAULT_CONFIG.momentum),
+    nesterov: v.nesterov ?? false,
+    weightDecay: opt('weight-decay', OPTIMIZER_DEFAULTS[optimizer].weightDecay),
+    betas: betas as [number, number],
+    seed: opt('seed', DEFAULT_CONFIG.seed),
     shuffle: !v['no-shuffle'],
-    scheduler: schedulerConfig(v, epochs),
-    clipNorm: v['clip-norm'] === undefined ? null : num('clip-norm', v['clip-norm'], { min: 0 }),
-    clipValue: v['clip-value'] === undefined ? null : num('clip-value', v['clip-value'], { min: 0 }),
-    labelSmoothing: num('label-smoothing', v['label-smoothing'], { min: 0 }),
-    limit: v.limit === undefined ? null : num('limit', v.limit, { int: true, min: 1 }),
-    valSplit: num('val-split', v['val-split'], { int: true, min: 0 }),
-    logEvery: num('log-every', v['log-every'], { int: true, min: 1 }),
+    scheduler: schedulerConfig(v, { epochs, lr }),
+    clipNorm: nullable('clip-norm'),
+    clipValue: nullable('clip-value'),
+    labelSmoothing: opt('label-smoothing', DEFAULT_CONFIG.labelSmoothing),
+    limit: nullable('limit'),
+    valSplit: opt('val-split', DEFAULT_CONFIG.valSplit),
+    logEvery: opt('log-every', DEFAULT_CONFIG.logEvery),
   };
+}
+
+/** A config error's problems under the flags that set them, as one line. */
+function flagged(e: ConfigError): UsageError {
+  return new UsageError(
+    e.problems.map((p) => (FLAG_OF[p.field] ? `--${FLAG_OF[p.field]}: ${p.message}` : p.message)).join('; '),
+  );
 }
 
 function modelSpec(v: Values, inputShape: number[]): ModelSpec {
@@ -215,10 +279,12 @@ function modelSpec(v: Values, inputShape: number[]): ModelSpec {
       ? structuredClone(PRESETS[name.toLowerCase()])
       : parseSpec(name, inputShape);
   } catch (e) {
-    throw new UsageError(`--model: ${(e as Error).message} (presets: ${Object.keys(PRESETS).join(', ')})`);
+    throw new UsageError(
+      `--model: ${(e as Error).message} (presets: ${Object.keys(PRESETS).join(', ')}; see --help)`,
+    );
   }
   if (v.dropout !== undefined) {
-    const p = num('dropout', v.dropout, { min: 0 });
+    const p = num('dropout', v.dropout);
     const drops = spec.layers.filter((l) => l.type === 'Dropout');
     if (!drops.length) throw new UsageError(`--dropout: model ${spec.name} has no Dropout layer`);
     for (const l of drops) if (l.type === 'Dropout') l.p = p;
@@ -231,7 +297,8 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
     log('Backend: cpu (plain TypeScript, slow)');
     return new CpuBackend();
   }
-  if (name !== 'webgpu') throw new UsageError(`--backend must be webgpu or cpu, got "${name}"`);
+  if (name !== undefined && name !== 'webgpu')
+    throw new UsageError(`--backend must be webgpu or cpu, got "${name}"`);
   const gpu = await acquireNodeGpu().catch((e) => {
     throw new UsageError(
       `no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`,
@@ -240,97 +307,50 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
   log(
     `Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`,
   );
-  return new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
+  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
+  backend.tuner.restore(await loadTuning(backend.tuner.adapterKey));
+  return backend;
 }
 
-interface Data {
-  train: Dataset;
-  val: Dataset;
-  numClasses: number;
-  inputShape: number[];
-}
-
-async function loadData(v: Values, c: TrainConfig, backend: Backend): Promise<Data> {
-  const transform = new Compose([new ToTensor(), new Normalize([c.mean], [c.std])]);
-  let trainRaw: RawImages;
-  let testRaw: RawImages | undefined;
-  if (v.dataset === 'synthetic') {
-    const train = new SyntheticDataset(backend, {
-      numSamples: c.limit ?? 1000,
-      inputFeatures: 20,
-      numClasses: 2,
-      seed: c.seed,
-    });
-    const val = new SyntheticDataset(backend, {
-      numSamples: 200,
-      inputFeatures: 20,
-      numClasses: 2,
-      seed: c.seed + 1,
-    });
-    return { train, val, numClasses: 2, inputShape: [20] };
-  }
-  if (v.dataset === 'mnist') {
+/** The dataset the flags name, read into memory (synthetic data are made per config instead). */
+async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
+  const dataset = v.dataset ?? 'mnist';
+  if (dataset === 'synthetic') return 'synthetic';
+  if (dataset === 'mnist') {
     const m = await loadMnistFromDir(v['data-dir'] ?? mnistDataDir());
-    [trainRaw, testRaw] = [m.train, m.test];
-  } else if (v.dataset === 'idx') {
-    const dir = v['data-dir'];
-    // Files named by option, else found in --data-dir under MNIST's names (.gz or not).
-    const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) =>
-      v[opt] ?? (dir ? idxFileIn(dir, file) : undefined);
-    if (!dir && !(v['train-images'] && v['train-labels']))
-      throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
-    const trainImages = path('train-images', 'train-images-idx3-ubyte');
-    const trainLabels = path('train-labels', 'train-labels-idx1-ubyte');
-    if (!trainImages || !trainLabels) {
-      const missing = trainImages ? 'train-labels-idx1-ubyte' : 'train-images-idx3-ubyte';
-      throw new UsageError(`--data-dir ${dir} has no ${missing} (nor ${missing}.gz)`);
-    }
-    const s = await loadIdxFiles(
-      {
-        trainImages,
-        trainLabels,
-        testImages: path('test-images', 't10k-images-idx3-ubyte'),
-        testLabels: path('test-labels', 't10k-labels-idx1-ubyte'),
-      },
-      { name: 'idx' },
-    );
-    [trainRaw, testRaw] = [s.train, s.test];
-  } else {
-    throw new UsageError(`--dataset must be mnist, synthetic or idx, got "${v.dataset}"`);
+    return { name: 'mnist', train: m.train, test: m.test };
   }
-  const train = new ImageDataset(backend, trainRaw, transform);
-  let trainSet: Dataset = train;
-  let val: Dataset;
-  if (c.valSplit > 0) {
-    const split = trainValidationSplit(train.length, c.valSplit, c.seed);
-    trainSet = new Subset(train, split.train);
-    val = new Subset(train, split.validation);
-  } else if (testRaw) {
-    val = new ImageDataset(backend, testRaw, transform);
-  } else {
-    throw new UsageError(
-      'no test set: give --test-images/--test-labels, or hold out part of the training set with --val-split N',
-    );
+  if (dataset !== 'idx') throw new UsageError(`--dataset must be mnist, synthetic or idx, got "${dataset}"`);
+  const dir = v['data-dir'];
+  // Files named by option, else found in --data-dir under MNIST's names (.gz or not).
+  const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) =>
+    v[opt] ?? (dir ? idxFileIn(dir, file) : undefined);
+  if (!dir && !(v['train-images'] && v['train-labels']))
+    throw new UsageError('--dataset idx needs --data-dir or --train-images and --train-labels');
+  const trainImages = path('train-images', 'train-images-idx3-ubyte');
+  const trainLabels = path('train-labels', 'train-labels-idx1-ubyte');
+  if (!trainImages || !trainLabels) {
+    const missing = trainImages ? 'train-labels-idx1-ubyte' : 'train-images-idx3-ubyte';
+    throw new UsageError(`--data-dir ${dir} has no ${missing} (nor ${missing}.gz)`);
   }
-  if (c.limit !== null)
-    trainSet = new Subset(
-      trainSet,
-      Int32Array.from({ length: Math.min(c.limit, trainSet.length) }, (_, i) => i),
-    );
-  return {
-    train: trainSet,
-    val,
-    numClasses: trainRaw.numClasses,
-    inputShape: [trainRaw.channels, trainRaw.rows, trainRaw.cols],
-  };
+  const s = await loadIdxFiles(
+    {
+      trainImages,
+      trainLabels,
+      testImages: path('test-images', 't10k-images-idx3-ubyte'),
+      testLabels: path('test-labels', 't10k-labels-idx1-ubyte'),
+    },
+    { name: 'idx' },
+  );
+  return { name: dir ?? 'idx', train: s.train, test: s.test };
 }
 
-function progressBar(done: number, total: number, text: string): void {
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(
-    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}\x1b[K`,
-  );
+/** Synthetic data for a config: two classes of 20 features, its size the limit (1,000 by default). */
+function syntheticData(backend: Backend, c: TrainConfig): RunData {
+  const n = c.limit ?? 1000;
+  const make = (numSamples: number, seed: number) =>
+    new SyntheticDataset(backend, { numSamples, inputFeatures: 20, numClasses: 2, seed });
+  return tensorData('synthetic', make(n, c.seed), make(200, c.seed + 1), `synthetic ${n} ${c.seed}`);
 }
 
 /** Reads a file the user named, or a one-line UsageError naming the option. */
@@ -342,60 +362,134 @@ async function readUserFile(option: string, path: string): Promise<Uint8Array> {
   }
 }
 
-/** A checkpoint file parsed up front, so a bad one is refused before any work. */
-async function readCheckpoint(path: string): Promise<Checkpoint> {
-  const bytes = await readUserFile('resume', path);
-  try {
-    return parseCheckpoint(bytes);
-  } catch (e) {
-    throw new UsageError(`--resume ${path}: ${(e as Error).message}`);
+/**
+ * Checks before any work that `path` can be written: a file in an existing, writable directory
+ * (`kind` 'file'), or a directory that exists or can be made under a writable one ('dir').
+ */
+async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): Promise<void> {
+  const fail = (why: string) => new UsageError(`--${flag}: cannot write ${path} (${why})`);
+  const info = await stat(path).catch(() => null);
+  if (info) {
+    if (kind === 'file' && info.isDirectory()) throw fail('it is a directory');
+    if (kind === 'dir' && !info.isDirectory()) throw fail('it is a file, not a directory');
+    await access(path, 2).catch((e) => {
+      throw fail(e.code);
+    });
+    return;
+  }
+  // The nearest existing ancestor must be a writable directory; a file only goes into an existing one.
+  let dir = dirname(resolve(path));
+  if (kind === 'file') {
+    const parent = await stat(dir).catch(() => null);
+    if (!parent) throw fail(`the directory ${dir} does not exist`);
+  }
+  for (;;) {
+    const found = await stat(dir).catch(() => null);
+    if (found) {
+      if (!found.isDirectory()) throw fail(`${dir} is a file, not a directory`);
+      await access(dir, 2).catch((e) => {
+        throw fail(`${dir}: ${e.code}`);
+      });
+      return;
+    }
+    if (dirname(dir) === dir) throw fail('no existing parent directory');
+    dir = dirname(dir);
   }
 }
 
 /** Writes next to the target and renames, so a crash mid-write never destroys the last good file. */
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await writeFile(`${path}.tmp`, bytes);
-  await rename(`${path}.tmp`, path);
+async function writeAtomic(flag: string, path: string, bytes: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new UsageError(`--${flag}: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+}
+
+/** The same file named twice as an output, or an output over the checkpoint being resumed. */
+function checkDistinctPaths(v: Values): void {
+  const named = (['resume', 'init', 'save', 'checkpoint'] as const)
+    .filter((f) => v[f] !== undefined)
+    .map((f) => [f, resolve(v[f] as string)] as const);
+  for (const [i, [a, pa]] of named.entries()) {
+    for (const [b, pb] of named.slice(i + 1)) {
+      if (pa === pb && (b === 'save' || b === 'checkpoint')) {
+        throw new UsageError(
+          `--${a} and --${b} name the same file ${v[a]}: the ${b === 'save' ? 'state dict' : 'checkpoint'} would overwrite it; give --${b} another path`,
+        );
+      }
+    }
+  }
 }
 
 /** The TensorBoard event file of this run, appended to as scalars arrive. */
 async function openLogdir(dir: string): Promise<{ writer: SummaryWriter; flush(): Promise<void> }> {
-  await mkdir(dir, { recursive: true }).catch((e) => {
-    throw new UsageError(`--logdir: cannot create ${dir} (${(e as NodeJS.ErrnoException).code ?? e})`);
-  });
+  await mkdir(dir, { recursive: true });
   const writer = new SummaryWriter();
   const path = join(dir, eventFileName(hostname()));
   await writeFile(path, writer.flush());
   return { writer, flush: () => appendFile(path, writer.flush()) };
 }
 
-async function main(): Promise<void> {
-  let parsed: { values: Values };
-  try {
-    parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }) as unknown as {
-      values: Values;
-    };
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
-  }
-  const v = parsed.values;
+function progressBar(done: number, total: number, text: string): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}\x1b[K`,
+  );
+}
+
+/** What a shell around the CLI provides: where it writes, and a stop request (Ctrl-C). */
+export interface CliIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+  /** Whether stderr is a terminal (for the progress bar). */
+  tty: boolean;
+  /** True once the user asked to stop. */
+  stopRequested(): boolean;
+}
+
+/** Runs `npm run train` with `argv`; resolves with the run (for tests) and whether it was stopped. */
+export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | null; stopped: boolean }> {
+  const v = parseValues(argv);
   if (v.help) {
-    console.log(HELP);
-    return;
+    io.stdout(HELP);
+    return { run: null, stopped: false };
   }
-  const resumeFrom = v.resume ? await readCheckpoint(v.resume) : null;
-  // A resumed run keeps its own configuration; only the epoch count in all may change.
-  const config = resumeFrom
-    ? {
-        ...resumeFrom.meta.config,
-        epochs:
-          v.epochs === undefined
-            ? resumeFrom.meta.config.epochs
-            : num('epochs', v.epochs, { int: true, min: 1 }),
-      }
-    : parseConfig(v);
-  const checkpointEvery = num('checkpoint-every', v['checkpoint-every'], { int: true, min: 1 });
-  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const log = (s: string) => io.stderr(s);
+  // Everything the user typed is checked, and every output path, before any data or GPU work.
+  checkDistinctPaths(v);
+  const resume = v.resume ? parseResume(v.resume, await readUserFile('resume', v.resume)) : null;
+  if (resume) {
+    const clash = NEW_RUN_ONLY.filter((f) => v[f] !== undefined);
+    if (clash.length) {
+      throw new UsageError(
+        `--resume continues the checkpoint's own run with its settings: drop ${clash.map((f) => `--${f}`).join(', ')} (only --epochs may change; start a new run with --init to train from its weights)`,
+      );
+    }
+  }
+  let config: TrainConfig;
+  try {
+    config = resume ? resume.meta.config : configFromFlags(v);
+    if (resume && v.epochs !== undefined) config = { ...config, epochs: num('epochs', v.epochs) };
+    checkConfig(config);
+  } catch (e) {
+    throw e instanceof ConfigError ? flagged(e) : e;
+  }
+  const checkpointEvery =
+    v['checkpoint-every'] === undefined ? 1 : num('checkpoint-every', v['checkpoint-every']);
+  if (!(Number.isInteger(checkpointEvery) && checkpointEvery >= 1)) {
+    throw new UsageError(`--checkpoint-every must be a whole number >= 1, got "${v['checkpoint-every']}"`);
+  }
+  if (v.save) await checkWritable('save', v.save, 'file');
+  if (v.checkpoint) await checkWritable('checkpoint', v.checkpoint, 'file');
+  if (v.logdir) await checkWritable('logdir', v.logdir, 'dir');
+  if (v['export-pytorch']) await checkWritable('export-pytorch', v['export-pytorch'], 'dir');
+  const init = v.init ? modelStateFromFile(await readUserFile('init', v.init)) : null;
+
   const backend = await pickBackend(v.backend, log);
   setDefaultBackend(backend);
   if (v.profile) {
@@ -406,26 +500,50 @@ async function main(): Promise<void> {
       throw new UsageError(`--profile: ${(e as Error).message}`);
     }
   }
-  const data = await loadData(v, config, backend);
-  const spec = resumeFrom ? resumeFrom.meta.spec : modelSpec(v, data.inputShape);
-  if (spec.inputShape.join() !== data.inputShape.join()) {
-    throw new UsageError(
-      `the model takes inputs of shape [${spec.inputShape}], the dataset has [${data.inputShape}]`,
-    );
-  }
-  const run: Run = createRun(spec, config, data.train);
-  const { model, trainer } = run;
-  if (resumeFrom) {
+  const loaded = await loadData(v);
+  const prepare = (c: TrainConfig) => {
     try {
-      restoreCheckpoint(resumeFrom, run);
+      return loaded === 'synthetic' ? syntheticData(backend, c) : prepareData(backend, loaded, c);
     } catch (e) {
-      throw new UsageError(`--resume ${v.resume}: ${(e as Error).message}`);
+      throw e instanceof ConfigError ? flagged(e) : e;
     }
-    if (!v.json) log(`Resuming ${spec.name} after epoch ${trainer.epoch} (step ${trainer.globalStep})`);
-  } else if (v.init) {
-    const bytes = await readUserFile('init', v.init);
+  };
+  const inputShape =
+    loaded === 'synthetic' ? [20] : [loaded.train.channels, loaded.train.rows, loaded.train.cols];
+  const source: RunSource = resume
+    ? { checkpoint: resume, epochs: config.epochs }
+    : { spec: modelSpec(v, inputShape), config };
+  const run = openRun(source, prepare);
+  try {
+    return { run, stopped: await trainRun(run, v, io, init, checkpointEvery, resume !== null) };
+  } finally {
+    if (backend instanceof WebGPUBackend) await saveTuning(backend.tuner.adapterKey, backend.tuner.chosen);
+  }
+}
+
+/** A checkpoint parsed up front, so a bad one is refused before any work. */
+function parseResume(path: string, bytes: Uint8Array) {
+  try {
+    return parseCheckpoint(bytes);
+  } catch (e) {
+    if (errorKind(e) === 'bad-input') throw new UsageError(`--resume ${path}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+async function trainRun(
+  run: Run,
+  v: Values,
+  io: CliIo,
+  init: ReturnType<typeof modelStateFromFile> | null,
+  checkpointEvery: number,
+  resumed: boolean,
+): Promise<boolean> {
+  const log = (s: string) => io.stderr(s);
+  const { spec, config, model } = run;
+  if (init) {
     try {
-      model.loadStateDict(modelStateFromFile(bytes));
+      model.loadStateDict(init);
     } catch (e) {
       throw new UsageError(`--init ${v.init}: ${(e as Error).message.replace(/\n\t/g, ' ')}`);
     }
@@ -433,64 +551,66 @@ async function main(): Promise<void> {
   if (v['export-pytorch']) {
     const dir = v['export-pytorch'];
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'train.py'), exportPytorch(spec, config));
+    await writeAtomic('export-pytorch', join(dir, 'train.py'), exportPytorch(spec, config));
     if (!v.json)
       log(
         `Wrote ${join(dir, 'train.py')}: python3 ${join(dir, 'train.py')} --data-dir DIR --resume CHECKPOINT`,
       );
   }
   const tb = v.logdir ? await openLogdir(v.logdir) : null;
-  const trainLoader = trainer.loader;
-  const valLoader = new DataLoader(data.val, { batchSize: 1000 });
-  const tty = process.stderr.isTTY && !v.json;
-  if (!v.json)
+  const tty = io.tty && !v.json;
+  if (resumed && !v.json) log(`Resuming ${spec.name} after epoch ${run.epoch} (step ${run.globalStep})`);
+  if (!v.json) {
+    const params = model.parameters().reduce((s, p) => s + p.size, 0);
     log(
-      `Model ${spec.name}: ${model
-        .parameters()
-        .reduce((s, p) => s + p.size, 0)
-        .toLocaleString()} parameters; ${data.train.length} training samples`,
+      `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.train.length} training samples`,
     );
-  for (let e = trainer.epoch; e < config.epochs; e++) {
-    trainer.onStep = (m) => {
-      tb?.writer.addScalar('Loss/train', m.loss, m.step, m.wallTime);
-      if (tty)
-        progressBar(
-          m.step - e * trainLoader.length,
-          trainLoader.length,
-          `epoch ${e + 1}/${config.epochs} loss ${m.loss.toFixed(4)}`,
-        );
-    };
-    const lr = trainer.lr;
-    const t = await trainer.trainEpoch();
-    const r = await evaluate(model, valLoader, data.numClasses);
-    trainer.endEpoch(r.loss);
-    const line = {
-      epoch: e + 1,
-      train_loss: t.trainLoss,
-      val_loss: r.loss,
-      val_acc: r.accuracy,
-      lr,
-      epoch_s: t.seconds,
-      samples_per_s: t.samples / t.seconds,
-    };
-    if (tb) {
-      tb.writer.addScalar('Loss/val', r.loss, trainer.globalStep);
-      tb.writer.addScalar('Accuracy/val', r.accuracy, trainer.globalStep);
-      tb.writer.addScalar('learning_rate', lr, trainer.globalStep);
-      await tb.flush();
-    }
-    if (v.json) console.log(JSON.stringify(line));
-    else {
-      if (tty) process.stderr.write('\r\x1b[K');
-      log(
-        `epoch ${line.epoch}: train loss ${line.train_loss.toFixed(4)}, val loss ${line.val_loss.toFixed(4)}, val acc ${(line.val_acc * 100).toFixed(2)}%, ${line.epoch_s.toFixed(1)} s (${Math.round(line.samples_per_s)} samples/s), lr ${lr}`,
-      );
-    }
-    if (v.checkpoint && ((e + 1) % checkpointEvery === 0 || e + 1 === config.epochs)) {
-      await writeAtomic(v.checkpoint, await captureCheckpoint(run, t.trainLoss));
-      if (!v.json) log(`Saved checkpoint (epoch ${e + 1}) to ${v.checkpoint}`);
-    }
   }
+  const outcome = await run.fit(
+    {
+      scalars: (scalars) => {
+        for (const s of scalars) tb?.writer.addScalar(s.tag, s.value, s.step, s.wallTime / 1000);
+        const loss = scalars.find((s) => s.tag === 'Loss/train');
+        if (loss && tty) {
+          const e = run.epoch;
+          progressBar(
+            loss.step - e * run.stepsPerEpoch,
+            run.stepsPerEpoch,
+            `epoch ${e + 1}/${config.epochs} loss ${loss.value.toFixed(4)}`,
+          );
+        }
+      },
+      epoch: async ({ epoch, train, val, lr }) => {
+        await tb?.flush();
+        const line = {
+          epoch,
+          train_loss: train.trainLoss,
+          val_loss: val.loss,
+          val_acc: val.accuracy,
+          lr,
+          epoch_s: train.seconds,
+          samples_per_s: train.samples / train.seconds,
+        };
+        if (v.json) io.stdout(JSON.stringify(line));
+        else {
+          if (tty) process.stderr.write('\r\x1b[K');
+          log(
+            `epoch ${epoch}: train loss ${line.train_loss.toFixed(4)}, val loss ${line.val_loss.toFixed(4)}, val acc ${(line.val_acc * 100).toFixed(2)}%, ${line.epoch_s.toFixed(1)} s (${Math.round(line.samples_per_s)} samples/s), lr ${lr}`,
+          );
+        }
+      },
+      checkpoint: v.checkpoint
+        ? async (bytes) => {
+            await writeAtomic('checkpoint', v.checkpoint as string, bytes);
+            if (!v.json)
+              log(`Saved checkpoint (epoch ${run.epoch}, step ${run.globalStep}) to ${v.checkpoint}`);
+          }
+        : undefined,
+    },
+    { checkpointEvery: v.checkpoint ? checkpointEvery : 0, shouldStop: io.stopRequested },
+  );
+  await tb?.flush();
+  const backend = model.parameters()[0].backend;
   if (v.profile && backend instanceof WebGPUBackend) {
     const kernels = await backend.profile();
     const total = kernels.reduce((sum, k) => sum + k.ns, 0);
@@ -502,25 +622,63 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (outcome === 'stopped') {
+    if (tty) process.stderr.write('\r\x1b[K');
+    log(
+      v.checkpoint
+        ? `Stopped at step ${run.globalStep}; resume with --resume ${v.checkpoint}`
+        : `Stopped at step ${run.globalStep} (no --checkpoint was given, so nothing was saved)`,
+    );
+    return true;
+  }
   if (v.save) {
-    await writeAtomic(v.save, stateDictToSafetensors(await model.stateDictData(), { model: spec.name }));
+    const bytes = stateDictToSafetensors(await model.stateDictData(), {
+      model: spec.name,
+      spec: JSON.stringify(spec),
+    });
+    await writeAtomic('save', v.save, bytes);
     if (!v.json) log(`Saved state dict to ${v.save}`);
+  }
+  return false;
+}
+
+/**
+ * The CLI as a process runs it: errors become one `error: ...` line on stderr and an exit code, 0
+ * done, 1 a failure of the run or its data, 2 a usage or settings error, 130 stopped (Ctrl-C).
+ */
+export async function cliMain(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const { stopped } = await trainCli(argv, io);
+    return stopped ? 130 : 0;
+  } catch (e) {
+    io.stderr(`error: ${e instanceof Error ? e.message : String(e)}`);
+    const kind = errorKind(e);
+    if (!(e instanceof UsageError) && kind === 'internal' && process.env.KILN_DEBUG) console.error(e);
+    return e instanceof UsageError || kind === 'config' ? 2 : 1;
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`error: ${message}\n`);
-    if (
-      !(e instanceof UsageError) &&
-      !/^(DatasetError|SafetensorsError|StateDictError|CheckpointError|DivergenceError)$/.test(
-        (e as Error)?.name,
-      )
-    ) {
-      if (process.env.KILN_DEBUG) console.error(e);
-    }
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
-);
+async function main(): Promise<void> {
+  let stops = 0;
+  let last = 'SIGINT' as NodeJS.Signals;
+  const onSignal = (signal: NodeJS.Signals) => {
+    last = signal;
+    // The first request stops after the current step, with a checkpoint; a second one at once.
+    if (++stops > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.stderr.write(
+      `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after this step (again to quit now)\n`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await cliMain(process.argv.slice(2), {
+    stdout: (s) => console.log(s),
+    stderr: (s) => process.stderr.write(`${s}\n`),
+    tty: process.stderr.isTTY === true,
+    stopRequested: () => stops > 0,
+  });
+  // Stopped by a signal: the shell's convention, 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
+  process.exit(code === 130 && last === 'SIGTERM' ? 143 : code);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) void main();

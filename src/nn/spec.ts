@@ -133,7 +133,6 @@ function inferLayer(layer: LayerSpec, shape: number[]): LayerInfo {
         return fail(`in_channels is ${inChannels} but the input has ${shape[0]} channels`);
       const [h, w] = [shape[1], shape[2]].map((d) => Math.floor((d + 2 * padding - k) / stride) + 1);
       if (h < 1 || w < 1) return fail(`kernel ${k} is larger than the padded input ${shape[1]}x${shape[2]}`);
-      if (2 * padding > k) return fail('padding must be at most half the kernel size');
       const bias = layer.bias !== false;
       return ok([outChannels, h, w], outChannels * inChannels * k * k + (bias ? outChannels : 0));
     }
@@ -242,12 +241,18 @@ export const PRESETS: Record<string, ModelSpec> = {
   },
 };
 
+/** The layer-list grammar of parseSpec, as the CLI's --help shows it. */
+export const SPEC_GRAMMAR = `layers, comma-separated (input sizes are inferred from the shapes):
+  linear:OUT                       Linear
+  conv:OUT:K[:STRIDE[:PADDING]]    Conv2d (stride 1, padding 0 by default)
+  maxpool:K[:STRIDE[:PADDING]]     MaxPool2d (stride K by default); avgpool likewise
+  bn                               BatchNorm1d or BatchNorm2d, to fit the input
+  dropout[:P]                      Dropout (p 0.5 by default)
+  flatten  relu  leakyrelu[:SLOPE]  gelu  tanh  sigmoid`;
+
 /**
  * Parses a layer list such as `flatten,linear:128,relu,dropout:0.2,linear:10` or
- * `conv:32:3:1:1,bn,relu,maxpool:2,flatten,linear:10` (the CLI's --model). Input sizes
- * (in_features, in_channels, num_features) are inferred from the shapes; `bn` becomes
- * BatchNorm1d or BatchNorm2d to fit. Arguments: linear:OUT, conv:OUT:K[:STRIDE[:PADDING]],
- * maxpool|avgpool:K[:STRIDE[:PADDING]], dropout:P, leakyrelu[:SLOPE].
+ * `conv:32:3:1:1,bn,relu,maxpool:2,flatten,linear:10` (the CLI's --model), in SPEC_GRAMMAR.
  */
 export function parseSpec(text: string, inputShape: number[], name = 'custom'): ModelSpec {
   const layers: LayerSpec[] = [];

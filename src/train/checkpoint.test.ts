@@ -5,17 +5,11 @@ import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { defaultGenerator, manualSeed, setDefaultBackend } from '../tensor/default';
 import { webgpuBackend } from '../tensor/testing';
-import {
-  CheckpointError,
-  captureCheckpoint,
-  createRun,
-  modelStateFromFile,
-  parseCheckpoint,
-  type Run,
-  restoreCheckpoint,
-  resumeRun,
-} from './checkpoint';
+import { CheckpointError, modelStateFromFile, parseCheckpoint } from './checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
+import { type RunData, tensorData } from './data';
+import { RunError } from './errors';
+import { Run } from './run';
 import { decodeSafetensors, encodeSafetensors, FORMAT_VERSION_KEY, SafetensorsError } from './safetensors';
 
 const SPEC: ModelSpec = {
@@ -44,28 +38,40 @@ const CONFIG: TrainConfig = {
 };
 
 /** 100 samples in batches of 16: 7 steps an epoch, the last one partial. */
-const data = (backend: Backend) =>
-  new SyntheticDataset(backend, { numSamples: 100, inputFeatures: 12, numClasses: 3, seed: 1 });
-
-async function epoch(run: Run, control = {}): Promise<void> {
-  await run.trainer.trainEpoch(control);
-  run.trainer.endEpoch(1);
-}
+const data = (backend: Backend, numSamples = 100, seed = 1): RunData =>
+  tensorData(
+    'synthetic',
+    new SyntheticDataset(backend, { numSamples, inputFeatures: 12, numClasses: 3, seed }),
+    new SyntheticDataset(backend, { numSamples: 40, inputFeatures: 12, numClasses: 3, seed: 9 }),
+    `synthetic ${numSamples} ${seed}`,
+  );
 
 /** Every model and optimizer number of a run, as raw bytes. */
 async function snapshot(run: Run): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
   for (const [k, t] of await run.model.stateDictData())
     out[`model.${k}`] = [...new Uint8Array(t.data.buffer)];
-  const sd = await run.trainer.optimizer.stateDict();
+  const sd = await run.optimizer.stateDict();
   for (const [i, e] of Object.entries(sd.state)) {
     for (const [name, v] of Object.entries(e)) {
-      out[`opt.${i}.${name}`] = typeof v === 'object' ? [...new Uint8Array(v.data.buffer)] : [v];
+      out[`opt.${i}.${name}`] = typeof v === 'object' ? [...new Uint8Array(v.data.buffer)] : [v as number];
     }
   }
   out.lr = [run.trainer.lr];
-  out.step = [run.trainer.globalStep, run.trainer.epoch];
+  out.step = [run.globalStep, run.epoch];
   return out;
+}
+
+/** Fits a run, stopping once it has taken `stopAt` steps; the bytes of its stop checkpoint. */
+async function fitUntil(run: Run, stopAt: number): Promise<Uint8Array> {
+  let bytes: Uint8Array | null = null;
+  const outcome = await run.fit(
+    { checkpoint: (b, reason) => void (reason === 'stopped' && (bytes = b)) },
+    { shouldStop: () => run.globalStep >= stopAt },
+  );
+  expect(outcome).toBe('stopped');
+  expect(bytes).not.toBeNull();
+  return bytes as unknown as Uint8Array;
 }
 
 const backends: [string, () => Promise<Backend>][] = [
@@ -74,49 +80,31 @@ const backends: [string, () => Promise<Backend>][] = [
 ];
 
 describe.each(backends)('exact resume on %s', (_, makeBackend) => {
-  it('2 epochs straight equal 1 epoch, checkpoint, restore into fresh objects, 1 more', async () => {
-    const backend = await makeBackend();
-    setDefaultBackend(backend);
-    const straight = createRun(SPEC, CONFIG, data(backend));
-    await epoch(straight);
-    await epoch(straight);
-    const expected = await snapshot(straight);
+  for (const [where, stopAt] of [
+    ['at the end of an epoch', 7],
+    ['from the middle of an epoch', 11],
+  ] as const) {
+    it(`2 epochs straight equal a run stopped ${where}, checkpointed and resumed in fresh objects`, async () => {
+      const backend = await makeBackend();
+      setDefaultBackend(backend);
+      const straight = Run.create(SPEC, CONFIG, data(backend));
+      expect(await straight.fit()).toBe('finished');
+      const expected = await snapshot(straight);
+      const history = straight.history.map((p) => [p.tag, p.step, p.value]);
 
-    const first = createRun(SPEC, CONFIG, data(backend));
-    await epoch(first);
-    const bytes = await captureCheckpoint(first, 0.5);
-    // Disturb the global generator: the checkpoint must bring back the dropout stream.
-    manualSeed(12345);
-    const resumed = resumeRun(bytes, data(backend));
-    expect(resumed.trainer.epoch).toBe(1);
-    await epoch(resumed);
-    expect(await snapshot(resumed)).toEqual(expected);
-  });
-
-  it('resumes exactly from the middle of an epoch', async () => {
-    const backend = await makeBackend();
-    setDefaultBackend(backend);
-    const straight = createRun(SPEC, CONFIG, data(backend));
-    await epoch(straight);
-    await epoch(straight);
-    const expected = await snapshot(straight);
-
-    const first = createRun(SPEC, CONFIG, data(backend));
-    await epoch(first);
-    let bytes: Uint8Array | null = null;
-    // Logging points are where a run can pause; capture at step 11 (4 batches into epoch 2) and stop.
-    await first.trainer.trainEpoch({
-      waitWhilePaused: async () => {
-        if (first.trainer.globalStep === 11) bytes = await captureCheckpoint(first);
-      },
-      shouldStop: () => bytes !== null,
+      const first = Run.create(SPEC, CONFIG, data(backend));
+      const bytes = await fitUntil(first, stopAt);
+      // Disturb the global generator: the checkpoint must bring back the dropout stream.
+      manualSeed(12345);
+      const resumed = Run.fromCheckpoint(bytes, data(backend));
+      expect(resumed.globalStep).toBe(stopAt);
+      expect(await resumed.fit()).toBe('finished');
+      expect(await snapshot(resumed)).toEqual(expected);
+      // The charts go on where they stopped: the resumed history is the straight one.
+      expect(resumed.history.map((p) => [p.tag, p.step, p.value])).toEqual(history);
+      for (const run of [straight, first, resumed]) run.dispose();
     });
-    expect(bytes).not.toBeNull();
-    const resumed = resumeRun(bytes!, data(backend));
-    expect(resumed.trainer.globalStep).toBe(11);
-    await epoch(resumed);
-    expect(await snapshot(resumed)).toEqual(expected);
-  });
+  }
 });
 
 describe('checkpoint files', () => {
@@ -124,9 +112,8 @@ describe('checkpoint files', () => {
 
   async function checkpointBytes(): Promise<{ run: Run; bytes: Uint8Array }> {
     setDefaultBackend(backend);
-    const run = createRun(SPEC, CONFIG, data(backend));
-    await epoch(run);
-    return { run, bytes: await captureCheckpoint(run, 0.75) };
+    const run = Run.create(SPEC, CONFIG, data(backend));
+    return { run, bytes: await fitUntil(run, 7) };
   }
 
   it('is one self-describing safetensors file', async () => {
@@ -136,51 +123,67 @@ describe('checkpoint files', () => {
     expect(file.tensors['model.bn.num_batches_tracked'].dtype).toBe('I64');
     expect(Object.keys(file.tensors)).toContain('optimizer.state.0.exp_avg');
     const { meta } = parseCheckpoint(bytes);
-    expect(meta).toMatchObject({ version: 1, epoch: 1, globalStep: 7, loss: 0.75, trainSamples: 100 });
+    expect(meta).toMatchObject({ version: 1, epoch: 1, globalStep: 7, trainSamples: 100 });
+    expect(meta.loss).toBeGreaterThan(0);
+    expect(meta.dataset?.name).toBe('synthetic');
     expect(meta.spec).toEqual(SPEC);
     expect(meta.config).toEqual(CONFIG);
+    expect(meta.history?.map((p) => p.tag)).toContain('Accuracy/val');
     expect(meta.optimizerSteps).toEqual({ 0: 7, 1: 7, 2: 7, 3: 7, 4: 7, 5: 7 });
     expect(modelStateFromFile(bytes).get('fc2.bias')?.shape).toEqual([3]);
   });
 
-  it('refuses another architecture, listing the problems, and changes nothing', async () => {
+  it('refuses other data, or epochs already done, before building anything', async () => {
     const { bytes } = await checkpointBytes();
-    const other: ModelSpec = {
-      ...SPEC,
-      layers: [
-        { type: 'Linear', name: 'fc1', inFeatures: 12, outFeatures: 8 },
-        { type: 'ReLU' },
-        { type: 'Linear', name: 'head', inFeatures: 8, outFeatures: 3 },
-      ],
-    };
-    const run = createRun(other, CONFIG, data(backend));
-    const before = await snapshot(run);
     const gen = defaultGenerator.getState();
-    let error: unknown;
-    try {
-      restoreCheckpoint(parseCheckpoint(bytes), run);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(CheckpointError);
-    const message = (error as Error).message;
-    expect(message).toContain('size mismatch for fc1.weight: [16,12] in the checkpoint, [8,12] in the model');
-    expect(message).toContain('missing key(s): head.weight, head.bias');
-    expect(message).toContain('unexpected key(s): bn.weight');
-    expect(await snapshot(run)).toEqual(before);
+    const before = backend.memory().bytesInUse;
+    const other = data(backend, 100, 2);
+    const refused = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as RunError;
+      }
+      throw new Error('not refused');
+    };
+    const mismatch = refused(() => Run.fromCheckpoint(bytes, other));
+    expect(mismatch).toBeInstanceOf(RunError);
+    expect(mismatch.kind).toBe('data-mismatch');
+    expect(mismatch.message).toMatch(
+      /trained on synthetic \(100 training samples\), not on the data loaded now/,
+    );
+    const done = refused(() => Run.fromCheckpoint(bytes, other, 1));
+    expect(done.kind).toBe('config');
+    expect(done.message).toMatch(/done 1 of 2 epochs already/);
+    other.dispose();
     expect(defaultGenerator.getState()).toEqual(gen);
+    expect(backend.memory().bytesInUse).toBe(before);
   });
 
-  it('refuses a different optimizer or dataset size', async () => {
+  it('refuses edited metadata: counters that disagree, an epoch past the end, a spec larger than the file', async () => {
     const { bytes } = await checkpointBytes();
-    const sgd = createRun(SPEC, { ...CONFIG, optimizer: 'sgd' }, data(backend));
-    expect(() => restoreCheckpoint(parseCheckpoint(bytes), sgd)).toThrow(
-      /optimizer adam in the checkpoint, sgd/,
+    const file = decodeSafetensors(bytes);
+    const meta = JSON.parse(file.metadata['kiln.checkpoint']);
+    const withMeta = (m: unknown) =>
+      encodeSafetensors(file.tensors, { 'kiln.checkpoint': JSON.stringify(m) });
+    const batch999 = withMeta({ ...meta, config: { ...meta.config, batchSize: 999 } });
+    expect(() => Run.fromCheckpoint(batch999, data(backend))).toThrow(/counters disagree/);
+    expect(() => parseCheckpoint(withMeta({ ...meta, epoch: 5 }))).toThrow(
+      /epoch 5 is past the run's 2 epochs/,
     );
-    const small = new SyntheticDataset(backend, { numSamples: 50, inputFeatures: 12, numClasses: 3 });
-    const gen = defaultGenerator.getState();
-    expect(() => resumeRun(bytes, small)).toThrow(/trained on 100 samples, this run has 50/);
-    expect(defaultGenerator.getState()).toEqual(gen);
+    const huge = {
+      ...SPEC,
+      layers: [
+        { type: 'Linear', name: 'fc1', inFeatures: 12, outFeatures: 1_000_000 },
+        { type: 'Linear', name: 'fc2', inFeatures: 1_000_000, outFeatures: 3 },
+      ],
+    };
+    expect(() => parseCheckpoint(withMeta({ ...meta, spec: huge }))).toThrow(
+      /the model spec describes 16000003 values, the file holds \d+/,
+    );
+    expect(() => parseCheckpoint(withMeta({ ...meta, config: { ...meta.config, lr: -1 } }))).toThrow(
+      CheckpointError,
+    );
   });
 
   it('refuses a newer format version, in the file or in the checkpoint JSON', async () => {

@@ -7,22 +7,19 @@
  *   optimizer.state.<i>.<name>     optimizer state tensors (exp_avg, momentum_buffer...), F32
  *   __metadata__["kiln.checkpoint"]  JSON: CheckpointMeta
  *
- * Loading is all or nothing: the file is parsed and checked against the run completely before a
- * single value is written.
+ * This module is the format alone: a Run (train/run.ts) writes itself out with encodeCheckpoint and
+ * is rebuilt from parseCheckpoint's result. Parsing checks the metadata, with bounds, before any
+ * tensor is made, so a damaged or edited file is refused before a byte is allocated for it.
  */
 
-import { DataLoader, type LoaderPosition } from '../data/dataloader';
-import type { Dataset } from '../data/dataset';
-import { buildModel, CrossEntropyLoss, type HostTensor, type SpecModel } from '../nn';
-import { type ModelSpec, specError } from '../nn/spec';
+import type { LoaderPosition } from '../data/dataloader';
+import type { HostTensor } from '../nn';
+import { inferShapes, type ModelSpec, specError } from '../nn/spec';
 import type { OptimizerStateDict } from '../optim/optimizer';
-import { defaultGenerator, manualSeed } from '../tensor/default';
-import { Generator, type GeneratorState } from '../tensor/random';
-import { numel } from '../tensor/tensor';
-import { createOptimizer, createSchedule, type TrainConfig } from './config';
+import type { GeneratorState } from '../tensor/random';
+import { ConfigError, resolveConfig, type TrainConfig } from './config';
 import { decodeSafetensors, FORMAT_VERSION, type SafetensorsTensor } from './safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from './state_dict';
-import { Trainer } from './trainer';
 
 /** The metadata key holding the checkpoint's JSON. */
 export const CHECKPOINT_KEY = 'kiln.checkpoint';
@@ -56,8 +53,22 @@ export interface CheckpointMeta {
   loader: LoaderPosition;
   /** Training-set size: a resume on other data would not be the same run. */
   trainSamples: number;
+  /** The dataset's name and a fingerprint of its training samples (absent in older files). */
+  dataset?: { name: string; fingerprint: string };
   config: TrainConfig;
   spec: ModelSpec;
+  /** The run's logged scalars up to this point, so its charts go on where they stopped. */
+  history?: Scalar[];
+}
+
+/** One logged value, as TensorBoard's add_scalar records it. */
+export interface Scalar {
+  /** TensorBoard's tag: 'Loss/train', 'learning_rate', 'Loss/val', 'Accuracy/val'. */
+  tag: string;
+  value: number;
+  step: number;
+  /** Milliseconds since the Unix epoch when the value was computed. */
+  wallTime: number;
 }
 
 /** A parsed, validated checkpoint. */
@@ -67,41 +78,19 @@ export interface Checkpoint {
   optimizer: OptimizerStateDict;
 }
 
-/** The live objects of a run: what capture reads and restore writes. */
-export interface Run {
-  spec: ModelSpec;
-  config: TrainConfig;
-  model: SpecModel;
-  trainer: Trainer;
-}
-
 /**
- * A fresh run, built the way the CLI always has: seed the global generator, build the model from
- * the spec (which draws its initial weights), a shuffling loader with its own seeded generator, the
- * config's optimizer, scheduler and label-smoothed loss.
+ * Checkpoint bytes from a run's parts: its model's state dict, its optimizer's, and the metadata
+ * (whose paramGroups and optimizerSteps encodeCheckpoint fills from the optimizer's state dict).
  */
-export function createRun(spec: ModelSpec, config: TrainConfig, train: Dataset): Run {
-  manualSeed(config.seed);
-  const model = buildModel(spec);
-  const loader = new DataLoader(train, {
-    batchSize: config.batchSize,
-    shuffle: config.shuffle,
-    generator: new Generator(config.seed),
-  });
-  const optimizer = createOptimizer(config, model.parameters());
-  const schedule = createSchedule(config, optimizer, loader.length);
-  const loss = new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing });
-  return { spec, config, model, trainer: new Trainer(model, optimizer, loss, loader, config, schedule) };
-}
-
-/** Captures a live run as checkpoint bytes. `loss` is the last training loss to record. */
-export async function captureCheckpoint(run: Run, loss: number | null = null): Promise<Uint8Array> {
-  const { trainer } = run;
-  const sd = await trainer.optimizer.stateDict();
+export function encodeCheckpoint(
+  model: Map<string, HostTensor>,
+  optimizer: OptimizerStateDict,
+  meta: Omit<CheckpointMeta, 'version' | 'paramGroups' | 'optimizerSteps'>,
+): Uint8Array {
   const tensors = new Map<string, HostTensor>();
-  for (const [k, t] of await run.model.stateDictData()) tensors.set(MODEL_PREFIX + k, t);
+  for (const [k, t] of model) tensors.set(MODEL_PREFIX + k, t);
   const optimizerSteps: Record<string, number> = {};
-  for (const [i, entry] of Object.entries(sd.state)) {
+  for (const [i, entry] of Object.entries(optimizer.state)) {
     optimizerSteps[i] = entry.step;
     for (const [name, v] of Object.entries(entry)) {
       if (typeof v === 'object') {
@@ -109,21 +98,14 @@ export async function captureCheckpoint(run: Run, loss: number | null = null): P
       }
     }
   }
-  const meta: CheckpointMeta = {
+  const full: CheckpointMeta = {
     version: FORMAT_VERSION,
-    epoch: trainer.epoch,
-    globalStep: trainer.globalStep,
-    loss: loss !== null && Number.isFinite(loss) ? loss : null,
-    paramGroups: sd.param_groups,
+    ...meta,
+    loss: meta.loss !== null && Number.isFinite(meta.loss) ? meta.loss : null,
+    paramGroups: optimizer.param_groups,
     optimizerSteps,
-    scheduler: trainer.schedule ? trainer.schedule.scheduler.stateDict() : null,
-    generator: defaultGenerator.getState(),
-    loader: trainer.loader.position(),
-    trainSamples: trainer.loader.dataset.length,
-    config: run.config,
-    spec: run.spec,
   };
-  return stateDictToSafetensors(tensors, { [CHECKPOINT_KEY]: JSON.stringify(meta) });
+  return stateDictToSafetensors(tensors, { [CHECKPOINT_KEY]: JSON.stringify(full) });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -159,20 +141,51 @@ function checkMeta(m: unknown): CheckpointMeta {
     throw bad('loader position is malformed');
   }
   if (!isCount(m.trainSamples)) throw bad('trainSamples must be a count');
-  if (!isObject(m.config) || !isCount(m.config.batchSize) || !isObject(m.config.scheduler)) {
-    throw bad('config is malformed');
+  if (
+    m.dataset !== undefined &&
+    !(isObject(m.dataset) && typeof m.dataset.name === 'string' && typeof m.dataset.fingerprint === 'string')
+  ) {
+    throw bad('dataset must name the data and its fingerprint');
   }
+  let config: TrainConfig;
+  try {
+    config = resolveConfig(m.config);
+  } catch (e) {
+    if (e instanceof ConfigError) throw bad(`config: ${e.message}`);
+    throw e;
+  }
+  if (m.epoch > config.epochs) throw bad(`epoch ${m.epoch} is past the run's ${config.epochs} epochs`);
   if (!isObject(m.spec) || !Array.isArray(m.spec.layers) || !Array.isArray(m.spec.inputShape)) {
     throw bad('model spec is malformed');
   }
   const specProblem = specError(m.spec as unknown as ModelSpec);
   if (specProblem) throw bad(`model spec is invalid: ${specProblem}`);
-  return m as unknown as CheckpointMeta;
+  if (
+    m.history !== undefined &&
+    !(
+      Array.isArray(m.history) &&
+      m.history.every(
+        (p) =>
+          isObject(p) &&
+          typeof p.tag === 'string' &&
+          typeof p.value === 'number' &&
+          isCount(p.step) &&
+          typeof p.wallTime === 'number',
+      )
+    )
+  ) {
+    throw bad('history must be a list of scalars');
+  }
+  return { ...(m as unknown as CheckpointMeta), config };
 }
 
-/** Parses and validates checkpoint bytes (corrupt, truncated or newer files throw). */
-export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
-  const file = decodeSafetensors(bytes);
+/** Elements the spec's model holds (parameters and buffers): what its state dict must carry. */
+function specElements(spec: ModelSpec): number {
+  return inferShapes(spec).reduce((n, l) => n + l.params + l.buffers, 0);
+}
+
+/** The JSON part of a checkpoint, checked; bytes that are not a full checkpoint throw. */
+function readMeta(file: ReturnType<typeof decodeSafetensors>): CheckpointMeta {
   const json = file.metadata[CHECKPOINT_KEY];
   if (json === undefined) {
     throw new CheckpointError(
@@ -182,10 +195,28 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
-  } catch (e) {
-    throw new CheckpointError(`checkpoint metadata is not valid JSON: ${(e as Error).message}`);
+  } catch {
+    throw new CheckpointError('the checkpoint metadata is damaged (not valid JSON)');
   }
   const meta = checkMeta(raw);
+  // A spec must describe exactly the tensors the file carries, so an edited spec cannot make a
+  // model far larger than the file be allocated.
+  const carried = Object.entries(file.tensors)
+    .filter(([k]) => k.startsWith(MODEL_PREFIX))
+    .reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  const described = specElements(meta.spec);
+  if (described !== carried) {
+    throw new CheckpointError(
+      `checkpoint metadata: the model spec describes ${described} values, the file holds ${carried}`,
+    );
+  }
+  return meta;
+}
+
+/** Parses and validates checkpoint bytes (corrupt, truncated or newer files throw). */
+export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
+  const file = decodeSafetensors(bytes);
+  const meta = readMeta(file);
   const model = new Map<string, HostTensor>();
   const state: OptimizerStateDict['state'] = {};
   for (const [i, step] of Object.entries(meta.optimizerSteps)) state[Number(i)] = { step };
@@ -214,99 +245,6 @@ function hostTensor(key: string, t: SafetensorsTensor): HostTensor {
     return { shape: t.shape, dtype: 'int32', data: Int32Array.from(t.data as BigInt64Array, Number) };
   }
   throw new CheckpointError(`tensor '${key}' has dtype ${t.dtype}; a Kiln checkpoint holds F32 and I64 only`);
-}
-
-/** Every way a checkpoint does not fit a run, as PyTorch's strict load lists them. */
-function mismatches(ckpt: Checkpoint, run: Run): string[] {
-  const problems: string[] = [];
-  const own = run.model.stateDict();
-  const missing = [...own.keys()].filter((k) => !ckpt.model.has(k));
-  const unexpected = [...ckpt.model.keys()].filter((k) => !own.has(k));
-  if (missing.length) problems.push(`missing key(s): ${missing.join(', ')}`);
-  if (unexpected.length) problems.push(`unexpected key(s): ${unexpected.join(', ')}`);
-  for (const [k, t] of own) {
-    const g = ckpt.model.get(k);
-    if (g && (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i]))) {
-      problems.push(`size mismatch for ${k}: [${g.shape}] in the checkpoint, [${t.shape}] in the model`);
-    }
-  }
-  const { config, trainSamples } = ckpt.meta;
-  if (config.optimizer !== run.config.optimizer) {
-    problems.push(`optimizer ${config.optimizer} in the checkpoint, ${run.config.optimizer} in the run`);
-  }
-  if (config.scheduler.name !== run.config.scheduler.name) {
-    problems.push(
-      `scheduler ${config.scheduler.name} in the checkpoint, ${run.config.scheduler.name} in the run`,
-    );
-  }
-  if (trainSamples !== run.trainer.loader.dataset.length) {
-    problems.push(
-      `the checkpoint trained on ${trainSamples} samples, this run has ${run.trainer.loader.dataset.length}`,
-    );
-  }
-  const groups = run.trainer.optimizer.paramGroups;
-  const sizes = groups.flatMap((g) => g.params.map((p) => numel(p.shape)));
-  if (
-    ckpt.optimizer.param_groups.length !== groups.length ||
-    ckpt.optimizer.param_groups.some((g, i) => g.params.length !== groups[i].params.length)
-  ) {
-    problems.push('optimizer parameter groups differ');
-  } else {
-    for (const [i, entry] of Object.entries(ckpt.optimizer.state)) {
-      for (const [name, v] of Object.entries(entry)) {
-        if (typeof v === 'object' && v.data.length !== sizes[Number(i)]) {
-          problems.push(
-            `optimizer state ${i}.${name} has ${v.data.length} values, parameter ${i} has ${sizes[Number(i)]}`,
-          );
-        }
-      }
-    }
-  }
-  return problems;
-}
-
-/**
- * Loads a checkpoint into a live run: model, optimizer, scheduler, the global generator, the
- * loader's position, epoch and step. Everything is checked first; on any mismatch (another
- * architecture, optimizer, scheduler or dataset size) it throws one CheckpointError listing every
- * problem and the run is untouched.
- */
-export function restoreCheckpoint(ckpt: Checkpoint, run: Run): void {
-  const problems = mismatches(ckpt, run);
-  if (problems.length) {
-    throw new CheckpointError(
-      `checkpoint does not fit this run (model ${ckpt.meta.spec.name} in the file, ${run.spec.name} here): ${problems.join('; ')}`,
-    );
-  }
-  const { trainer } = run;
-  run.model.loadStateDict(ckpt.model);
-  trainer.optimizer.loadStateDict(ckpt.optimizer);
-  if (trainer.schedule && ckpt.meta.scheduler !== null) {
-    trainer.schedule.scheduler.loadStateDict(ckpt.meta.scheduler as never);
-  }
-  defaultGenerator.setState(ckpt.meta.generator);
-  trainer.loader.resume(ckpt.meta.loader);
-  trainer.epoch = ckpt.meta.epoch;
-  trainer.globalStep = ckpt.meta.globalStep;
-}
-
-/**
- * Rebuilds a run from checkpoint bytes on the default backend, with its training set (the data is
- * not in the file) and optional config overrides (the CLI's --epochs counts epochs in all). Throws
- * CheckpointError or SafetensorsError and leaves the global generator as it was when it fails.
- */
-export function resumeRun(bytes: Uint8Array, train: Dataset, overrides: Partial<TrainConfig> = {}): Run {
-  const ckpt = parseCheckpoint(bytes);
-  const before = defaultGenerator.getState();
-  const run = createRun(ckpt.meta.spec, { ...ckpt.meta.config, ...overrides }, train);
-  try {
-    restoreCheckpoint(ckpt, run);
-  } catch (e) {
-    defaultGenerator.setState(before);
-    for (const t of run.model.stateDict().values()) t.dispose();
-    throw e;
-  }
-  return run;
 }
 
 /**

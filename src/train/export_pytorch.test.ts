@@ -8,18 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ImageDataset, TensorDataset } from '../data/dataset';
+import { TensorDataset } from '../data/dataset';
 import { loadMnistFromDir, mnistDataDir } from '../data/node';
-import { Compose, Normalize, ToTensor } from '../data/transforms';
 import { buildModel, type Module, PRESETS } from '../nn';
 import type { ModelSpec } from '../nn/spec';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { assertClose, randnValues } from '../tensor/testing';
-import { captureCheckpoint, createRun, modelStateFromFile } from './checkpoint';
+import { modelStateFromFile } from './checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
+import { prepareData, tensorData } from './data';
 import { exportPytorch } from './export_pytorch';
+import { Run } from './run';
 import { decodeSafetensors } from './safetensors';
 import { stateDictToSafetensors } from './state_dict';
 
@@ -88,6 +89,13 @@ writeFileSync(
   stateDictToSafetensors(new Map([['x', { shape: [N, 1, 8, 8], dtype: 'float32', data: X }]])),
 );
 
+/** Trains a run's first epoch (of several) and returns the checkpoint it stops with. */
+async function oneEpoch(run: Run): Promise<Uint8Array> {
+  let bytes: Uint8Array = new Uint8Array(0);
+  await run.fit({ checkpoint: (b) => void (bytes = b) }, { shouldStop: () => run.epoch >= 1 });
+  return bytes;
+}
+
 async function logits(model: Module): Promise<Float32Array> {
   model.eval();
   return (await model.forward(ops.tensor(backend, X, [N, 1, 8, 8])).data()) as Float32Array;
@@ -113,13 +121,12 @@ describe.each([
       3,
       { features: X, labels },
     );
-    const run = createRun(spec, CONFIG, data);
-    await run.trainer.trainEpoch();
-    run.trainer.endEpoch(1);
+    const run = Run.create(spec, CONFIG, tensorData('x', data, data, 'x'));
+    const bytes = await oneEpoch(run);
     const stateFile = join(dir, 'kiln-state.safetensors');
     const checkpointFile = join(dir, 'kiln-checkpoint.safetensors');
     writeFileSync(stateFile, stateDictToSafetensors(await run.model.stateDictData()));
-    writeFileSync(checkpointFile, await captureCheckpoint(run, 1));
+    writeFileSync(checkpointFile, bytes);
     const expected = await logits(run.model);
 
     python([ROUNDTRIP, trainPy, 'load', stateFile, inputsFile, join(dir, 'out1.safetensors')]);
@@ -195,15 +202,12 @@ describe('the exported train.py on MNIST IDX files', () => {
     writeFileSync(join(out, 'train.py'), exportPytorch(PRESETS.simplenn, config));
     setDefaultBackend(backend);
     const mnist = await loadMnistFromDir(dataDir);
-    const train = new ImageDataset(
-      backend,
-      mnist.train,
-      new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]),
+    const run = Run.create(
+      PRESETS.simplenn,
+      config,
+      prepareData(backend, { name: 'mnist', ...mnist }, config),
     );
-    const run = createRun(PRESETS.simplenn, config, train);
-    await run.trainer.trainEpoch();
-    run.trainer.endEpoch(1);
-    writeFileSync(checkpoint, await captureCheckpoint(run, 1));
+    writeFileSync(checkpoint, await oneEpoch(run));
   });
 
   it('trains one more epoch from a Kiln checkpoint and saves a file Kiln loads', () => {

@@ -22,12 +22,14 @@ const STEPS_PER_SUBMIT = 8;
 /** Raised when the training loss stops being a finite number. */
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
+  readonly kind = 'nan-loss';
   constructor(
     readonly step: number,
     readonly value: number,
+    readonly phase: 'training' | 'validation' = 'training',
   ) {
     super(
-      `the training loss became ${value} at step ${step}: training stopped. Try a lower learning rate, or gradient clipping.`,
+      `the ${phase} loss became ${value} at step ${step}: training stopped, and the last checkpoint is kept. Try a lower learning rate, or gradient clipping.`,
     );
   }
 }

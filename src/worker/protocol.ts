@@ -6,11 +6,14 @@
 import type { NamedBytes } from '../data/types';
 import type { AdapterSummary } from '../gpu/device';
 import type { ModelSpec } from '../nn/spec';
-import type { TrainConfig } from '../train/config';
+import type { Scalar } from '../train/checkpoint';
+import type { ConfigProblem, TrainConfig } from '../train/config';
+import type { ErrorKind } from '../train/errors';
 
 export type { AdapterSummary, TrainingLimit } from '../gpu/device';
 export { TRAINING_LIMITS } from '../gpu/device';
-export type { OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
+export type { Scalar } from '../train/checkpoint';
+export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
 
 /** Which engine the worker runs the model on; both run the same `train/` code. */
 export type Backend = 'webgpu' | 'cpu';
@@ -23,29 +26,26 @@ export type DatasetSource =
   | { kind: 'builtin'; id: BuiltinDataset }
   | { kind: 'files'; name: string; files: NamedBytes[] };
 
-/** One logged value, as TensorBoard's add_scalar records it. */
-export interface Scalar {
-  /** TensorBoard's tag: 'Loss/train', 'learning_rate', 'Loss/val', 'Accuracy/val'. */
-  tag: string;
-  value: number;
-  step: number;
-  /** Milliseconds since the Unix epoch when the value was computed. */
-  wallTime: number;
-}
-
 /** What the worker is doing with a run. */
 export type RunState = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
 
 /** The ways things go wrong, each of which the UI explains differently. */
-export type WorkerErrorKind =
-  | 'no-webgpu'
-  | 'device-lost'
-  | 'out-of-memory'
-  | 'nan-loss'
-  | 'quota'
-  | 'bad-input'
-  | 'dataset'
-  | 'internal';
+export type WorkerErrorKind = ErrorKind;
+
+/** What a full checkpoint says of the run it holds, for the page to show it as that run. */
+export interface CheckpointSummary {
+  config: TrainConfig;
+  /** Epochs completed and optimizer steps taken. */
+  epoch: number;
+  step: number;
+  /** The last training loss, or null. */
+  loss: number | null;
+  /** The data it trained on: the dataset's name and training-set size. */
+  dataset: string | null;
+  trainSamples: number;
+  /** Its logged scalars up to the checkpoint. */
+  history: Scalar[];
+}
 
 /** A few training images for the data panel: raw bytes (rows x cols) and labels. */
 export interface SampleImage {
@@ -62,8 +62,13 @@ export interface Misclassified extends SampleImage {
 export type ToWorker =
   | { type: 'init'; backend: Backend }
   | { type: 'loadDataset'; source: DatasetSource }
-  /** Starts a run; with `resume` (a full checkpoint) it continues that run where it stopped. */
+  /**
+   * Starts a run; with `resume` (a full checkpoint) it continues that run where it stopped, with the
+   * checkpoint's settings, and `config.epochs` as the epochs in all.
+   */
   | { type: 'train'; runId: string; model: ModelSpec; config: TrainConfig; resume?: Uint8Array }
+  /** Frees everything the worker holds for a run (stopping it first if it trains). */
+  | { type: 'disposeRun'; runId: string }
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
   | { type: 'stop'; runId: string }
@@ -116,8 +121,11 @@ export type FromWorker =
       samplesPerSec: number;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
-  /** importCheckpoint succeeded: the run now predicts with the checkpoint's weights and this spec. */
-  | { type: 'checkpointLoaded'; runId: string; model: ModelSpec }
+  /**
+   * importCheckpoint succeeded: the run now predicts with the checkpoint's weights and this spec;
+   * `run` describes the run of a full checkpoint (absent for a plain state dict).
+   */
+  | { type: 'checkpointLoaded'; runId: string; model: ModelSpec; run?: CheckpointSummary }
   /** A .safetensors file, transferred (not copied); `auto` marks the one saved after each epoch. */
   | {
       type: 'checkpoint';
@@ -126,7 +134,8 @@ export type FromWorker =
       fileName: string;
       bytes: Uint8Array;
     }
-  | { type: 'error'; kind: WorkerErrorKind; message: string; runId?: string };
+  /** A failure; `problems` lists a config error's fields, for the form to mark them. */
+  | { type: 'error'; kind: WorkerErrorKind; message: string; runId?: string; problems?: ConfigProblem[] };
 
 /** A message's variant by its `type`. */
 export type MessageOf<M extends { type: string }, T extends M['type']> = Extract<M, { type: T }>;

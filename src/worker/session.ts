@@ -7,41 +7,31 @@
 import { F, noGrad } from '../autograd';
 import { DatasetCache } from '../data/cache';
 import { tabularToImages, whyNotImages } from '../data/csv';
-import { DataLoader } from '../data/dataloader';
-import { ImageDataset, Subset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { loadMnist } from '../data/mnist';
 import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
-import { trainValidationSplit } from '../data/split';
-import { Compose, Normalize, ToTensor } from '../data/transforms';
-import type { NamedBytes, ImageDataset as RawImages } from '../data/types';
-import { acquireGpu, NoWebGPUError } from '../gpu/device';
-import { buildModel } from '../nn';
-import type { Module } from '../nn/module';
-import type { ModelSpec } from '../nn/spec';
+import type { NamedBytes } from '../data/types';
+import { acquireGpu } from '../gpu/device';
+import { buildModel, type HostTensor } from '../nn';
+import { type Module, StateDictError } from '../nn/module';
+import { inferShapes, type ModelSpec, specError } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { tidy } from '../tensor/tensor';
-import { DeviceLostError, WebGPUBackend } from '../tensor/webgpu';
-import {
-  CHECKPOINT_KEY,
-  captureCheckpoint,
-  createRun,
-  parseCheckpoint,
-  type Run,
-  resumeRun,
-} from '../train/checkpoint';
-import type { TrainConfig } from '../train/config';
-import { type EvalResult, evaluate } from '../train/evaluate';
+import { WebGPUBackend } from '../tensor/webgpu';
+import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
+import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
+import { type LoadedData, prepareData } from '../train/data';
+import { errorKind } from '../train/errors';
+import { type EpochReport, openRun, type Run } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
-import { DivergenceError, type Trainer } from '../train/trainer';
-import type { DatasetSource, FromWorker, ToWorker, WorkerErrorKind } from './protocol';
+import type { DatasetSource, FromWorker, ToWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
 
-/** A run the worker holds: a trainable run (model, optimizer, loader...), or a model loaded to evaluate and draw on. */
+/** A run the worker holds: a trainable run, or a model loaded to evaluate and draw on. */
 interface LiveRun {
   id: string;
   spec: ModelSpec;
@@ -52,13 +42,11 @@ interface LiveRun {
   run?: Run;
   paused: boolean;
   stopped: boolean;
+  /** True while the run's fit() is going on. */
+  training: boolean;
   resumeWaiters: (() => void)[];
-}
-
-interface LoadedData {
-  name: string;
-  train: RawImages;
-  test?: RawImages;
+  /** Frees what the run holds on the device. */
+  dispose(): void;
 }
 
 /** The worker's state and its handlers for each command. */
@@ -84,13 +72,15 @@ export class Session {
         case 'resume':
           return this.setPaused(msg.runId, false);
         case 'stop': {
-          const run = this.runs.get(msg.runId);
-          if (run) {
-            run.stopped = true;
+          const live = this.runs.get(msg.runId);
+          if (live) {
+            live.stopped = true;
             this.setPaused(msg.runId, false);
           }
           return;
         }
+        case 'disposeRun':
+          return this.disposeRun(msg.runId);
         case 'predict':
           return await this.predict(msg.requestId, msg.runId, msg.pixels);
         case 'exportCheckpoint':
@@ -105,14 +95,8 @@ export class Session {
 
   private fail(e: unknown, runId?: string): void {
     const message = e instanceof Error ? e.message : String(e);
-    let kind: WorkerErrorKind = 'internal';
-    if (e instanceof NoWebGPUError) kind = 'no-webgpu';
-    else if (e instanceof DeviceLostError) kind = 'device-lost';
-    else if (e instanceof DivergenceError) kind = 'nan-loss';
-    else if (e instanceof DatasetError) kind = /storage is full|quota/i.test(message) ? 'quota' : 'dataset';
-    else if (e instanceof Error && /SafetensorsError|StateDictError|CheckpointError/.test(e.name))
-      kind = 'bad-input';
-    this.post({ type: 'error', kind, message, runId });
+    const problems = e instanceof ConfigError ? e.problems : undefined;
+    this.post({ type: 'error', kind: errorKind(e), message, runId, problems });
   }
 
   private async init(kind: 'webgpu' | 'cpu'): Promise<void> {
@@ -185,61 +169,52 @@ export class Session {
     });
   }
 
-  private setPaused(runId: string, paused: boolean): void {
-    const run = this.runs.get(runId);
+  private setPaused(target: string | LiveRun, paused: boolean): void {
+    const run = typeof target === 'string' ? this.runs.get(target) : target;
     if (!run) return;
     run.paused = paused;
     if (!paused) for (const w of run.resumeWaiters.splice(0)) w();
   }
 
+  /** Holds `live` under its id, freeing whatever the id held before. */
+  private hold(live: LiveRun): void {
+    const old = this.runs.get(live.id);
+    if (old && old !== live) {
+      old.stopped = true;
+      old.dispose();
+    }
+    this.runs.set(live.id, live);
+  }
+
+  /** Frees a run the page no longer shows (a training one is stopped first, then freed as it ends). */
+  private disposeRun(runId: string): void {
+    const live = this.runs.get(runId);
+    if (!live) return;
+    this.runs.delete(runId);
+    if (live.training) {
+      live.stopped = true;
+      this.setPaused(live, false);
+    } else live.dispose();
+  }
+
+  /** Frees every run, and the backend's pooled memory. */
+  dispose(): void {
+    for (const id of [...this.runs.keys()]) this.disposeRun(id);
+    this.backend?.dispose();
+  }
+
   private async train(
     runId: string,
     spec: ModelSpec,
-    config: TrainConfig,
+    pageConfig: TrainConfig,
     resume?: Uint8Array,
   ): Promise<void> {
     const backend = this.requireBackend();
-    const data = this.data;
-    if (!data) throw new Error('load a dataset before training');
-    const transform = new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]);
-    const train = new ImageDataset(backend, data.train, transform);
-    const test = data.test ? new ImageDataset(backend, data.test, transform) : null;
-    let trainSet: ImageDataset | Subset = train;
-    let valSet: ImageDataset | Subset;
-    if (config.valSplit > 0 || !test) {
-      const held = config.valSplit || Math.round(train.length / 12);
-      if (held >= train.length) {
-        train.dispose();
-        test?.dispose();
-        throw new RangeError(
-          `the validation split (${held}) leaves no training samples: the dataset has ${train.length}`,
-        );
-      }
-      const split = trainValidationSplit(train.length, held, config.seed);
-      trainSet = new Subset(train, split.train);
-      valSet = new Subset(train, split.validation);
-    } else {
-      valSet = test;
-    }
-    if (config.limit !== null) {
-      const n = Math.min(config.limit, trainSet.length);
-      trainSet = new Subset(
-        trainSet,
-        Int32Array.from({ length: n }, (_, i) => i),
-      );
-    }
-    // A resumed run continues its checkpoint exactly (weights, optimizer, schedule, generators and
-    // data order); only the number of epochs may grow.
-    let run: Run;
-    try {
-      run = resume
-        ? resumeRun(resume, trainSet, { epochs: config.epochs })
-        : createRun(spec, config, trainSet);
-    } catch (e) {
-      train.dispose();
-      test?.dispose();
-      throw e;
-    }
+    const loaded = this.data;
+    if (!loaded) throw new Error('load a dataset before training');
+    const config = resolveConfig(pageConfig);
+    const source = resume ? { checkpoint: parseCheckpoint(resume), epochs: config.epochs } : { spec, config };
+    const run = openRun(source, (c) => prepareData(backend, loaded, c));
     const live: LiveRun = {
       id: runId,
       spec: run.spec,
@@ -249,17 +224,15 @@ export class Session {
       run,
       paused: false,
       stopped: false,
+      training: true,
       resumeWaiters: [],
+      dispose: () => run.dispose(),
     };
-    this.runs.set(runId, live);
-    const { model, trainer } = run;
+    this.hold(live);
     const epochs = run.config.epochs;
     const batchSize = run.config.batchSize;
-    const valLoader = new DataLoader(valSet, { batchSize: 500 });
-    const stepsPerEpoch = trainer.loader.length;
     let samplesPerSec = 0;
-    let lastMark = { time: performance.now(), step: trainer.globalStep };
-    let lastLoss: number | null = null;
+    let lastMark = { time: performance.now(), step: run.globalStep };
     /** True while the loop waits in waitWhilePaused. */
     let waiting = false;
     const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
@@ -267,116 +240,85 @@ export class Session {
         type: 'status',
         runId,
         state,
-        epoch: trainer.epoch,
-        step: trainer.globalStep,
-        stepsPerEpoch,
+        epoch: run.epoch,
+        step: run.globalStep,
+        stepsPerEpoch: run.stepsPerEpoch,
         epochs,
         samplesPerSec,
       });
-    trainer.onStep = (m) => {
-      const now = performance.now();
-      samplesPerSec = ((m.step - lastMark.step) * batchSize) / ((now - lastMark.time) / 1000);
-      lastMark = { time: now, step: m.step };
-      lastLoss = m.loss;
-      this.post({
-        type: 'metrics',
-        runId,
-        step: m.step,
-        epoch: m.epoch,
-        scalars: [
-          { tag: 'Loss/train', value: m.loss, step: m.step, wallTime: m.wallTime * 1000 },
-          { tag: 'learning_rate', value: m.lr, step: m.step, wallTime: m.wallTime * 1000 },
-        ],
-      });
-      // The loss is read one window behind, so a metric can arrive after the loop has paused: it
-      // must not report the run as running again (the page would then offer Pause, not Resume).
-      status(waiting ? 'paused' : 'running');
-    };
-    const control = {
-      shouldStop: () => live.stopped,
-      waitWhilePaused: async () => {
-        // Yield to the event loop so pause/stop messages are seen, then wait while paused.
-        await new Promise((r) => setTimeout(r, 0));
-        if (live.paused) {
-          waiting = true;
-          status('paused');
-          await new Promise<void>((r) => live.resumeWaiters.push(r));
-          waiting = false;
-          if (!live.stopped) status('running');
-          lastMark = { time: performance.now(), step: trainer.globalStep };
-        }
-      },
-    };
-    const saveCheckpoint = async () => {
-      const bytes = await captureCheckpoint(run, lastLoss);
-      const fileName = `${runId}-epoch${trainer.epoch}-step${trainer.globalStep}.safetensors`;
-      this.post({ type: 'checkpoint', runId, kind: 'auto', fileName, bytes });
-    };
     try {
       status('running');
-      while (trainer.epoch < epochs && !live.stopped) {
-        const r = await trainer.trainEpoch(control);
-        if (r.stopped) break;
-        const ev = await evaluate(model, valLoader, data.train.numClasses, 32);
-        trainer.endEpoch(ev.loss);
-        this.reportEpoch(runId, trainer, ev, valSet, data);
-        await saveCheckpoint();
-        if (this.backend instanceof WebGPUBackend) {
-          await saveTuning(this.backend.tuner.adapterKey, this.backend.tuner.chosen);
-        }
-      }
-      // A stopped run keeps a checkpoint of exactly where it stopped, so it can resume there.
-      if (live.stopped) await saveCheckpoint();
-      status(live.stopped ? 'stopped' : 'finished');
+      const outcome = await run.fit(
+        {
+          scalars: (scalars) => {
+            const { step } = scalars[0];
+            if (scalars[0].tag === 'Loss/train') {
+              const now = performance.now();
+              samplesPerSec = ((step - lastMark.step) * batchSize) / ((now - lastMark.time) / 1000);
+              lastMark = { time: now, step };
+            }
+            this.post({ type: 'metrics', runId, step, epoch: run.epoch + 1, scalars });
+            // The loss is read one window behind, so a metric can arrive after the loop has paused:
+            // it must not report the run as running again (the page would then offer Pause, not Resume).
+            if (scalars[0].tag === 'Loss/train') status(waiting ? 'paused' : 'running');
+          },
+          epoch: async (report) => {
+            this.reportEpoch(runId, run, report);
+            if (this.backend instanceof WebGPUBackend) {
+              await saveTuning(this.backend.tuner.adapterKey, this.backend.tuner.chosen);
+            }
+          },
+          checkpoint: (bytes) => {
+            const fileName = `${runId}-epoch${run.epoch}-step${run.globalStep}.safetensors`;
+            this.post({ type: 'checkpoint', runId, kind: 'auto', fileName, bytes });
+          },
+        },
+        {
+          checkpointEvery: 1,
+          keepMisclassified: 32,
+          shouldStop: () => live.stopped,
+          waitWhilePaused: async () => {
+            // Yield to the event loop so pause/stop messages are seen, then wait while paused.
+            await new Promise((r) => setTimeout(r, 0));
+            if (live.paused && !live.stopped) {
+              waiting = true;
+              status('paused');
+              await new Promise<void>((r) => live.resumeWaiters.push(r));
+              waiting = false;
+              if (!live.stopped) status('running');
+              lastMark = { time: performance.now(), step: run.globalStep };
+            }
+          },
+        },
+      );
+      status(outcome);
     } catch (e) {
       status('failed');
       throw e;
     } finally {
-      train.dispose();
-      test?.dispose();
+      live.training = false;
+      run.releaseData();
+      if (this.runs.get(runId) !== live) live.dispose();
     }
   }
 
-  /** Posts an epoch's validation scalars and evaluation, with the misclassified images. */
-  private reportEpoch(
-    runId: string,
-    trainer: Trainer,
-    ev: EvalResult,
-    valSet: ImageDataset | Subset,
-    data: LoadedData,
-  ): void {
-    const valIndices = valSet instanceof Subset ? valSet.indices : null;
-    const n = data.train.rows * data.train.cols;
-    const source = valIndices ? data.train : (data.test as RawImages);
-    const misclassified = ev.misclassified.map((m) => {
-      const index = valIndices ? valIndices[m.position] : m.position;
-      return {
-        pixels: source.images.slice(index * n, (index + 1) * n),
-        label: m.label,
-        predicted: m.predicted,
-      };
-    });
-    const wallTime = Date.now();
-    const step = trainer.globalStep;
-    this.post({
-      type: 'metrics',
-      runId,
-      step,
-      epoch: trainer.epoch,
-      scalars: [
-        { tag: 'Loss/val', value: ev.loss, step, wallTime },
-        { tag: 'Accuracy/val', value: ev.accuracy, step, wallTime },
-      ],
+  /** Posts an epoch's evaluation, with the misclassified images. */
+  private reportEpoch(runId: string, run: Run, report: EpochReport): void {
+    const { val } = report;
+    const raw = run.data;
+    const misclassified = val.misclassified.map((m) => {
+      const pixels = raw.valPixels(m.position) ?? new Uint8Array(0);
+      return { pixels, label: m.label, predicted: m.predicted };
     });
     this.post({
       type: 'epochEnd',
       runId,
-      epoch: trainer.epoch,
-      step,
-      valLoss: ev.loss,
-      valAcc: ev.accuracy,
-      perClassAcc: ev.perClassAccuracy,
-      confusion: ev.confusion,
+      epoch: report.epoch,
+      step: report.step,
+      valLoss: val.loss,
+      valAcc: val.accuracy,
+      perClassAcc: val.perClassAccuracy,
+      confusion: val.confusion,
       misclassified,
     });
   }
@@ -409,7 +351,7 @@ export class Session {
     }
     const bytes =
       kind === 'checkpoint' && live.run
-        ? await captureCheckpoint(live.run)
+        ? await live.run.checkpoint()
         : stateDictToSafetensors(await live.model.stateDictData(), {
             model: live.spec.name,
             spec: JSON.stringify(live.spec),
@@ -420,36 +362,84 @@ export class Session {
 
   /**
    * Loads a file's model to evaluate and draw on: a full checkpoint (which names its spec and
-   * normalisation) or a state dict (whose spec is in its metadata, or given by the page).
+   * normalisation, and describes its run to the page) or a state dict (whose spec is in its
+   * metadata, or given by the page).
    */
   private async importCheckpoint(runId: string, bytes: Uint8Array, fallback?: ModelSpec): Promise<void> {
     this.requireBackend();
     const file = decodeSafetensors(bytes);
     const full = file.metadata[CHECKPOINT_KEY] !== undefined ? parseCheckpoint(bytes) : null;
-    const named = file.metadata.spec ? (JSON.parse(file.metadata.spec) as ModelSpec) : undefined;
-    const spec = full?.meta.spec ?? named ?? this.runs.get(runId)?.spec ?? fallback;
+    const spec =
+      full?.meta.spec ?? stateDictSpec(file.metadata.spec) ?? this.runs.get(runId)?.spec ?? fallback;
     if (!spec)
       throw new Error('the file does not say which model it holds, and no run is selected to load it into');
+    const state = full ? full.model : safetensorsToStateDict(bytes);
+    checkStateFitsSpec(state, spec);
     const model = buildModel(spec);
     try {
-      model.loadStateDict(full ? full.model : safetensorsToStateDict(bytes));
+      model.loadStateDict(state);
     } catch (e) {
       for (const t of model.stateDict().values()) t.dispose();
       throw e;
     }
-    const mean = full?.meta.config.mean ?? 0.1307;
-    const std = full?.meta.config.std ?? 0.3081;
-    this.runs.set(runId, {
+    const config = full?.meta.config;
+    this.hold({
       id: runId,
       spec,
       model,
-      mean,
-      std,
+      mean: config?.mean ?? DEFAULT_CONFIG.mean,
+      std: config?.std ?? DEFAULT_CONFIG.std,
       paused: false,
       stopped: true,
+      training: false,
       resumeWaiters: [],
+      dispose: () => {
+        for (const t of model.stateDict().values()) if (!t.isDisposed) t.dispose();
+      },
     });
-    this.post({ type: 'checkpointLoaded', runId, model: spec });
+    const run = full
+      ? {
+          config: full.meta.config,
+          epoch: full.meta.epoch,
+          step: full.meta.globalStep,
+          loss: full.meta.loss,
+          dataset: full.meta.dataset?.name ?? null,
+          trainSamples: full.meta.trainSamples,
+          history: full.meta.history ?? [],
+        }
+      : undefined;
+    this.post({ type: 'checkpointLoaded', runId, model: spec, run });
+  }
+}
+
+/** The model spec a state dict names in its metadata (as Kiln writes it), checked; undefined when none. */
+function stateDictSpec(json: string | undefined): ModelSpec | undefined {
+  if (json === undefined) return undefined;
+  let spec: ModelSpec;
+  try {
+    spec = JSON.parse(json);
+  } catch {
+    throw new StateDictError("the file's model spec metadata is damaged (not valid JSON)");
+  }
+  const valid =
+    typeof spec === 'object' &&
+    spec !== null &&
+    typeof spec.name === 'string' &&
+    Array.isArray(spec.inputShape) &&
+    Array.isArray(spec.layers);
+  const problem = valid ? specError(spec) : 'it is not a model spec';
+  if (problem) throw new StateDictError(`the file's model spec is invalid: ${problem}`);
+  return spec;
+}
+
+/** Refuses a state dict whose values could not fill the spec's model, before the model is built. */
+function checkStateFitsSpec(state: Map<string, HostTensor>, spec: ModelSpec): void {
+  const described = inferShapes(spec).reduce((n, l) => n + l.params + l.buffers, 0);
+  const carried = [...state.values()].reduce((n, t) => n + t.data.length, 0);
+  if (described !== carried) {
+    throw new StateDictError(
+      `the file holds ${carried} values, the model ${spec.name} has ${described}: it is not this model's state dict`,
+    );
   }
 }
 

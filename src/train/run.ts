@@ -1,0 +1,369 @@
+/**
+ * A training run, the centre of Kiln: a model spec, a config, its data, and the live objects they
+ * make (model, optimizer, scheduler, loss, the loader and its generator, the position in the data).
+ * It is created from settings or from a checkpoint (a checkpoint is one serialisation of a Run), and
+ * `fit` is the one loop that trains it: epochs of training, validation, the scheduler's epoch step
+ * and checkpoints, with hooks for what a shell shows or writes. The CLI and the page's worker are
+ * thin shells around it, so the same settings train the same way, bit for bit, in both.
+ */
+import { DataLoader } from '../data/dataloader';
+import { buildModel, CrossEntropyLoss, type SpecModel } from '../nn';
+import { inferShapes, layerName, type ModelSpec, specError } from '../nn/spec';
+import type { Optimizer } from '../optim/optimizer';
+import { defaultGenerator, manualSeed } from '../tensor/default';
+import { Generator } from '../tensor/random';
+import { numel } from '../tensor/tensor';
+import {
+  type Checkpoint,
+  CheckpointError,
+  type CheckpointMeta,
+  encodeCheckpoint,
+  parseCheckpoint,
+  type Scalar,
+} from './checkpoint';
+import { checkConfig, createOptimizer, createSchedule, type Schedule, type TrainConfig } from './config';
+import type { RunData } from './data';
+import { RunError } from './errors';
+import { type EvalResult, evaluate } from './evaluate';
+import { DivergenceError, type EpochTrainResult, type TrainControl, Trainer } from './trainer';
+
+/** Validation batch size: large, since nothing is kept for a backward pass. */
+const VAL_BATCH = 500;
+
+/** What one finished epoch measured. */
+export interface EpochReport {
+  /** Epochs completed, counting this one. */
+  epoch: number;
+  step: number;
+  train: EpochTrainResult;
+  val: EvalResult;
+  /** The learning rate the epoch trained at (its first step's). */
+  lr: number;
+}
+
+/** Why a checkpoint is being written: an epoch ended, the run finished, or it was stopped. */
+export type CheckpointReason = 'epoch' | 'stopped';
+
+/** What a shell does with a run's progress; every hook is optional. */
+export interface RunHooks {
+  /** Scalars as they are logged (TensorBoard's tags): the training loss and learning rate every logEvery steps, the validation loss and accuracy every epoch. */
+  scalars?(scalars: Scalar[]): void;
+  /** A finished epoch (after validation and the scheduler's step). */
+  epoch?(report: EpochReport): void | Promise<void>;
+  /** Checkpoint bytes to keep; awaited, so a failed write stops the run before more work. */
+  checkpoint?(bytes: Uint8Array, reason: CheckpointReason): void | Promise<void>;
+}
+
+/** How fit trains: pause and stop, and how often to checkpoint. */
+export interface FitOptions extends TrainControl {
+  /** Checkpoint every N epochs and after the last one (0: only when stopped). Default 1. */
+  checkpointEvery?: number;
+  /** Misclassified validation samples to keep per epoch (the page shows them). Default 0. */
+  keepMisclassified?: number;
+}
+
+/** Refuses a model that cannot take the data's samples or does not score each of its classes. */
+export function checkModelFitsData(spec: ModelSpec, data: Pick<RunData, 'inputShape' | 'numClasses'>): void {
+  const problem = specError(spec);
+  if (problem) throw new RunError('config', `the model ${spec.name} is invalid: ${problem}`);
+  if (spec.inputShape.join() !== data.inputShape.join()) {
+    throw new RunError(
+      'config',
+      `the model takes inputs of shape [${spec.inputShape}], the dataset's samples are [${data.inputShape}]`,
+    );
+  }
+  const infos = inferShapes(spec);
+  const width = infos[infos.length - 1].outShape[0];
+  if (width !== data.numClasses) {
+    const i = spec.layers.length - 1;
+    throw new RunError(
+      'config',
+      `the model's last layer (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}) gives ${width} outputs, the dataset has ${data.numClasses} classes: make it ${data.numClasses} wide`,
+    );
+  }
+}
+
+/** Where a run comes from: settings, or a checkpoint (whose settings rule; only `epochs` may grow). */
+export type RunSource =
+  | { spec: ModelSpec; config: TrainConfig }
+  | { checkpoint: Checkpoint; epochs?: number };
+
+/**
+ * Opens a run from its source on the data that `prepare` makes for the run's config (a resumed
+ * run's data are prepared with the checkpoint's own split, limit and normalisation). The run owns
+ * the data from then on; if it is refused, the data are freed and nothing else was made.
+ */
+export function openRun(source: RunSource, prepare: (config: TrainConfig) => RunData): Run {
+  const config = 'checkpoint' in source ? source.checkpoint.meta.config : checkConfig(source.config);
+  const data = prepare(config);
+  try {
+    return 'checkpoint' in source
+      ? Run.fromCheckpoint(source.checkpoint, data, source.epochs)
+      : Run.create(source.spec, source.config, data);
+  } catch (e) {
+    data.dispose();
+    throw e;
+  }
+}
+
+/** A training run: create it, fit it, checkpoint it, dispose it. It owns its data. */
+export class Run {
+  readonly model: SpecModel;
+  readonly optimizer: Optimizer;
+  readonly schedule: Schedule;
+  readonly trainer: Trainer;
+  /** Every scalar logged so far, carried by its checkpoints. */
+  readonly history: Scalar[] = [];
+  private readonly valLoader: DataLoader;
+  private lastLoss: number | null = null;
+  private disposed = false;
+  private dataReleased = false;
+
+  private constructor(
+    readonly spec: ModelSpec,
+    readonly config: TrainConfig,
+    readonly data: RunData,
+  ) {
+    // Seeded exactly as a fresh run always is: the global generator draws the initial weights and
+    // dropout masks, the loader has its own for the order.
+    manualSeed(config.seed);
+    this.model = buildModel(spec);
+    const loader = new DataLoader(data.train, {
+      batchSize: config.batchSize,
+      shuffle: config.shuffle,
+      generator: new Generator(config.seed),
+    });
+    this.optimizer = createOptimizer(config, this.model.parameters());
+    this.schedule = createSchedule(config, this.optimizer, loader.length);
+    const loss = new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing });
+    this.trainer = new Trainer(this.model, this.optimizer, loss, loader, config, this.schedule);
+    this.valLoader = new DataLoader(data.val, { batchSize: VAL_BATCH });
+  }
+
+  /** A fresh run; every setting and the model's fit to the data are checked before anything is built. */
+  static create(spec: ModelSpec, config: TrainConfig, data: RunData): Run {
+    checkConfig(config);
+    if (data.train.length === 0) throw new RunError('config', 'there are no training samples to train on');
+    checkModelFitsData(spec, data);
+    return new Run(spec, config, data);
+  }
+
+  /**
+   * The run a checkpoint holds, continued exactly: weights, optimizer, scheduler, the generators
+   * and the position in the data. Only `epochs` may change (it counts epochs in all, and must be
+   * more than the checkpoint has done). Refused, with nothing changed, when the checkpoint does not
+   * fit `data` (other samples, another shape) or is inconsistent.
+   */
+  static fromCheckpoint(file: Uint8Array | Checkpoint, data: RunData, epochs?: number): Run {
+    const ckpt = file instanceof Uint8Array ? parseCheckpoint(file) : file;
+    const { meta } = ckpt;
+    const config = { ...meta.config, epochs: epochs ?? meta.config.epochs };
+    checkConfig(config);
+    if (meta.epoch >= config.epochs) {
+      throw new RunError(
+        'config',
+        `the checkpoint has done ${meta.epoch} of ${meta.config.epochs} epochs already: ask for more epochs in all (e.g. ${meta.epoch + 1}) to train on`,
+      );
+    }
+    const dataProblem = dataMismatch(meta, data);
+    if (dataProblem) throw new RunError('data-mismatch', dataProblem);
+    checkModelFitsData(meta.spec, data);
+    const before = defaultGenerator.getState();
+    const run = new Run(meta.spec, config, data);
+    try {
+      run.restore(ckpt);
+    } catch (e) {
+      defaultGenerator.setState(before);
+      run.dispose();
+      throw e;
+    }
+    return run;
+  }
+
+  /** Epochs completed. */
+  get epoch(): number {
+    return this.trainer.epoch;
+  }
+
+  /** Optimizer steps taken in all. */
+  get globalStep(): number {
+    return this.trainer.globalStep;
+  }
+
+  /** Steps in one epoch. */
+  get stepsPerEpoch(): number {
+    return this.trainer.loader.length;
+  }
+
+  /**
+   * Trains the remaining epochs: each trains, validates, steps an epoch scheduler and checkpoints
+   * (every `checkpointEvery` epochs and after the last). A stop request ends it after the current
+   * step with a checkpoint of exactly where it stopped. A loss that stops being finite, in training
+   * or validation, throws DivergenceError before anything of that epoch is kept.
+   */
+  async fit(hooks: RunHooks = {}, opts: FitOptions = {}): Promise<'finished' | 'stopped'> {
+    if (this.dataReleased) throw new Error('this run has released its data: it cannot train again');
+    const every = opts.checkpointEvery ?? 1;
+    const { trainer } = this;
+    trainer.onStep = (m) => {
+      this.lastLoss = m.loss;
+      this.log(hooks, [
+        { tag: 'Loss/train', value: m.loss, step: m.step, wallTime: m.wallTime * 1000 },
+        { tag: 'learning_rate', value: m.lr, step: m.step, wallTime: m.wallTime * 1000 },
+      ]);
+    };
+    try {
+      while (trainer.epoch < this.config.epochs) {
+        const lr = trainer.lr;
+        const train = await trainer.trainEpoch(opts);
+        if (train.stopped) {
+          await hooks.checkpoint?.(await this.checkpoint(), 'stopped');
+          return 'stopped';
+        }
+        const val = await evaluate(
+          this.model,
+          this.valLoader,
+          this.data.numClasses,
+          opts.keepMisclassified ?? 0,
+        );
+        if (!Number.isFinite(val.loss)) throw new DivergenceError(trainer.globalStep, val.loss, 'validation');
+        trainer.endEpoch(val.loss);
+        const step = trainer.globalStep;
+        const wallTime = Date.now();
+        this.log(hooks, [
+          { tag: 'Loss/val', value: val.loss, step, wallTime },
+          { tag: 'Accuracy/val', value: val.accuracy, step, wallTime },
+        ]);
+        await hooks.epoch?.({ epoch: trainer.epoch, step, train, val, lr });
+        const last = trainer.epoch === this.config.epochs;
+        const stop = !last && (opts.shouldStop?.() ?? false);
+        if (last || stop || (every > 0 && trainer.epoch % every === 0)) {
+          await hooks.checkpoint?.(await this.checkpoint(), stop ? 'stopped' : 'epoch');
+        }
+        if (stop) return 'stopped';
+      }
+      return 'finished';
+    } finally {
+      trainer.onStep = undefined;
+    }
+  }
+
+  private log(hooks: RunHooks, scalars: Scalar[]): void {
+    this.history.push(...scalars);
+    hooks.scalars?.(scalars);
+  }
+
+  /** The run as checkpoint bytes: everything an exact resume needs. */
+  async checkpoint(): Promise<Uint8Array> {
+    const { trainer } = this;
+    return encodeCheckpoint(await this.model.stateDictData(), await this.optimizer.stateDict(), {
+      epoch: trainer.epoch,
+      globalStep: trainer.globalStep,
+      loss: this.lastLoss,
+      scheduler: this.schedule ? this.schedule.scheduler.stateDict() : null,
+      generator: defaultGenerator.getState(),
+      loader: trainer.loader.position(),
+      trainSamples: this.data.train.length,
+      dataset: { name: this.data.name, fingerprint: this.data.fingerprint },
+      config: this.config,
+      spec: this.spec,
+      history: this.history,
+    });
+  }
+
+  /** Writes a checkpoint's state into this freshly built run, after checking that it fits. */
+  private restore(ckpt: Checkpoint): void {
+    const problems = this.mismatches(ckpt);
+    if (problems.length) {
+      throw new CheckpointError(`the checkpoint does not fit its own model spec: ${problems.join('; ')}`);
+    }
+    const { trainer } = this;
+    this.model.loadStateDict(ckpt.model);
+    this.optimizer.loadStateDict(ckpt.optimizer);
+    if (this.schedule && ckpt.meta.scheduler !== null) {
+      this.schedule.scheduler.loadStateDict(ckpt.meta.scheduler as never);
+    }
+    defaultGenerator.setState(ckpt.meta.generator);
+    trainer.loader.resume(ckpt.meta.loader);
+    trainer.epoch = ckpt.meta.epoch;
+    trainer.globalStep = ckpt.meta.globalStep;
+    this.lastLoss = ckpt.meta.loss;
+    this.history.push(...(ckpt.meta.history ?? []));
+  }
+
+  /** Every way a checkpoint's tensors and counters do not fit this run, as PyTorch's strict load lists them. */
+  private mismatches(ckpt: Checkpoint): string[] {
+    const problems: string[] = [];
+    const own = this.model.stateDict();
+    const missing = [...own.keys()].filter((k) => !ckpt.model.has(k));
+    const unexpected = [...ckpt.model.keys()].filter((k) => !own.has(k));
+    if (missing.length) problems.push(`missing key(s): ${missing.join(', ')}`);
+    if (unexpected.length) problems.push(`unexpected key(s): ${unexpected.join(', ')}`);
+    for (const [k, t] of own) {
+      const g = ckpt.model.get(k);
+      if (g && (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i]))) {
+        problems.push(`size mismatch for ${k}: [${g.shape}] in the file, [${t.shape}] in the model`);
+      }
+    }
+    const groups = this.optimizer.paramGroups;
+    const sizes = groups.flatMap((g) => g.params.map((p) => numel(p.shape)));
+    if (
+      ckpt.optimizer.param_groups.length !== groups.length ||
+      ckpt.optimizer.param_groups.some((g, i) => g.params.length !== groups[i].params.length)
+    ) {
+      problems.push('optimizer parameter groups differ');
+    } else {
+      for (const [i, entry] of Object.entries(ckpt.optimizer.state)) {
+        for (const [name, v] of Object.entries(entry)) {
+          if (typeof v === 'object' && v.data.length !== sizes[Number(i)]) {
+            problems.push(
+              `optimizer state ${i}.${name} has ${v.data.length} values, parameter ${i} has ${sizes[Number(i)]}`,
+            );
+          }
+        }
+      }
+    }
+    const { epoch, globalStep, loader } = ckpt.meta;
+    const steps = this.stepsPerEpoch;
+    if (loader.batch > steps || globalStep !== epoch * steps + loader.batch) {
+      problems.push(
+        `its counters disagree: step ${globalStep} at batch ${loader.batch} of epoch ${epoch + 1}, with ${steps} batches an epoch`,
+      );
+    }
+    return problems;
+  }
+
+  /**
+   * Frees the data's device copies once training is over: the run can still predict, checkpoint
+   * and be exported, but not train again.
+   */
+  releaseData(): void {
+    if (this.dataReleased) return;
+    this.dataReleased = true;
+    this.data.dispose();
+  }
+
+  /** Frees everything the run holds on its backend: data, parameters, buffers, optimizer state. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.releaseData();
+    this.optimizer.dispose();
+    for (const p of this.model.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+    for (const t of this.model.stateDict().values()) if (!t.isDisposed) t.dispose();
+  }
+}
+
+/** Why a checkpoint's data are not `data`, in words that say what to do; null when they match. */
+function dataMismatch(meta: CheckpointMeta, data: RunData): string | null {
+  const theirs = meta.dataset;
+  const same = theirs ? theirs.fingerprint === data.fingerprint : meta.trainSamples === data.train.length;
+  if (same) return null;
+  const named = theirs
+    ? `${theirs.name} (${meta.trainSamples} training samples)`
+    : `${meta.trainSamples} training samples`;
+  return `the checkpoint trained on ${named}, not on the data loaded now, ${data.name} (${data.train.length}): load the data it trained on to resume it, or start a new run with its settings`;
+}
