@@ -607,7 +607,12 @@ async function trainRun(
           }
         : undefined,
     },
-    { checkpointEvery: v.checkpoint ? checkpointEvery : 0, shouldStop: io.stopRequested },
+    {
+      checkpointEvery: v.checkpoint ? checkpointEvery : 0,
+      shouldStop: io.stopRequested,
+      // At each logging point, let the event loop run: a Ctrl-C is seen only between tasks.
+      waitWhilePaused: () => new Promise((r) => setImmediate(r)),
+    },
   );
   await tb?.flush();
   const backend = model.parameters()[0].backend;
