@@ -1,4 +1,4 @@
-import { DatasetError } from './errors';
+import { DatasetError, shown } from './errors';
 import { gunzip, isGzip } from './gzip';
 import { checkLabels } from './idx';
 import type { ImageDataset, TabularDataset } from './types';
@@ -88,7 +88,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
   const numFeatures = width - 1;
   const features = new Float32Array(count * numFeatures);
   const labels = new Int32Array(count);
-  const columnName = (c: number) => (header ? ` ('${header[c]}')` : '');
+  const columnName = (c: number) => (header ? ` ('${shown(header[c])}')` : '');
   for (let r = 0; r < count; r++) {
     const { cells, line } = body[r];
     if (cells.length !== width) {
@@ -105,7 +105,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
         if (!(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff)) {
           throw new DatasetError(
             file,
-            `line ${line}, column ${c + 1}${columnName(c)}: label '${cell}' is not a non-negative integer`,
+            `line ${line}, column ${c + 1}${columnName(c)}: label '${shown(cell)}' is not a non-negative integer`,
           );
         }
         labels[r] = value;
@@ -115,8 +115,8 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
             cell === ''
               ? 'the cell is empty'
               : Number.isNaN(value)
-                ? `'${cell}' is not a number`
-                : `'${cell}' is too large for a float32`;
+                ? `'${shown(cell)}' is not a number`
+                : `'${shown(cell)}' is too large for a float32`;
           throw new DatasetError(file, `line ${line}, column ${c + 1}${columnName(c)}: ${what}`);
         }
         features[f++] = value;
@@ -183,12 +183,16 @@ function labelIndex(
     return column;
   }
   if (column !== undefined) {
-    if (!header) throw new DatasetError(file, `has no header row, so there is no column named '${column}'`);
+    if (!header)
+      throw new DatasetError(file, `has no header row, so there is no column named '${shown(column)}'`);
     const i = header.indexOf(column);
     if (i < 0)
       throw new DatasetError(
         file,
-        `has no column named '${column}' (columns: ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''})`,
+        `has no column named '${shown(column)}' (columns: ${header
+          .slice(0, 8)
+          .map((h) => shown(h))
+          .join(', ')}${header.length > 8 ? ', ...' : ''})`,
       );
     return i;
   }
@@ -222,9 +226,9 @@ function isHeader(
   const namesLabel = (cell: string) =>
     typeof labelColumn === 'string' ? cell === labelColumn : cell.toLowerCase() === 'label';
   if (cells.every((cell) => !DECIMAL.test(cell)) || cells.some(namesLabel)) return true;
-  const what = cells[c] === '' ? 'the cell is empty' : `'${cells[c]}' is not a number`;
+  const what = cells[c] === '' ? 'the cell is empty' : `'${shown(cells[c])}' is not a number`;
   throw new DatasetError(
     file,
-    `line ${line}, column ${c + 1}: ${what}, and the line is no header either (it holds numbers, and no column named '${typeof labelColumn === 'string' ? labelColumn : 'label'}'): fix the cell, or name every column in the header`,
+    `line ${line}, column ${c + 1}: ${what}, and the line is no header either (it holds numbers, and no column named '${shown(typeof labelColumn === 'string' ? labelColumn : 'label')}'): fix the cell, or name every column in the header`,
   );
 }

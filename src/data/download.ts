@@ -1,3 +1,4 @@
+import { concatChunks } from './chunks';
 import { DatasetError } from './errors';
 
 /**
@@ -69,18 +70,7 @@ export async function download(
     });
   }
   report(loaded, loaded);
-  return concat(chunks, loaded);
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatChunks(chunks, loaded);
 }
 
 function errorText(e: unknown): string {

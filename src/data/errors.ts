@@ -13,3 +13,12 @@ export class DatasetError extends Error {
     this.file = file;
   }
 }
+
+/**
+ * Text taken from a file as a message shows it: on one line (control characters escaped as JSON
+ * escapes them) and cut to `max` characters, so a damaged file cannot make a message unreadable.
+ */
+export function shown(text: string, max = 40): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

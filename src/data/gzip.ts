@@ -1,3 +1,4 @@
+import { concatChunks } from './chunks';
 import { DatasetError } from './errors';
 
 /**
@@ -50,7 +51,7 @@ export async function gunzip(
       chunks.push(r.value);
       length += r.value.length;
       if (declaredSize !== undefined && declared === undefined) {
-        declared = declaredSize(concat(chunks, length));
+        declared = declaredSize(concatChunks(chunks, length));
         if (declared !== undefined) limit = Math.min(declared, maxBytes);
       }
       if (length > limit) {
@@ -71,17 +72,5 @@ export async function gunzip(
     }
     throw new DatasetError(file, `is not valid gzip data (${reason})`, { cause: e });
   }
-  return concat(chunks, length);
-}
-
-/** The chunks as one array (the one chunk itself when there is only one). */
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatChunks(chunks, length);
 }

@@ -4,6 +4,7 @@
  * padded with spaces to a multiple of 8, then the tensors' raw little-endian bytes, packed.
  * Typed arrays are used in platform byte order, which is little-endian on every WebGPU platform.
  */
+import { shown } from '../data/errors';
 
 /** The dtypes of the safetensors spec, with the typed array that holds each one's raw elements. */
 const DTYPES = {
@@ -58,16 +59,23 @@ export class SafetensorsError extends Error {
 
 /** Element count of a shape, or an error naming the tensor when the shape is malformed. */
 function numel(name: string, shape: unknown): number {
-  if (!Array.isArray(shape)) throw new SafetensorsError(`tensor '${name}': shape is not an array`);
+  if (!Array.isArray(shape)) throw new SafetensorsError(`tensor '${shown(name)}': shape is not an array`);
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new SafetensorsError(`tensor '${name}': shape ${JSON.stringify(shape)} has an invalid dimension`);
+      throw new SafetensorsError(
+        `tensor '${shown(name)}': shape ${jsonShown(shape)} has an invalid dimension`,
+      );
     }
     n *= d;
-    if (!Number.isSafeInteger(n)) throw new SafetensorsError(`tensor '${name}': shape is too large`);
+    if (!Number.isSafeInteger(n)) throw new SafetensorsError(`tensor '${shown(name)}': shape is too large`);
   }
   return n;
+}
+
+/** A value from the header as a message shows it: its JSON, on one line, cut short. */
+function jsonShown(value: unknown): string {
+  return shown(String(JSON.stringify(value)));
 }
 
 function isDtype(dtype: unknown): dtype is SafetensorsDtype {
@@ -93,12 +101,13 @@ export function encodeSafetensors(
   let offset = 0;
   for (const [name, { dtype, shape, data }] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new SafetensorsError("'__metadata__' is reserved, not a tensor name");
-    if (!isDtype(dtype)) throw new SafetensorsError(`tensor '${name}': unknown dtype ${String(dtype)}`);
+    if (!isDtype(dtype))
+      throw new SafetensorsError(`tensor '${shown(name)}': unknown dtype ${shown(String(dtype))}`);
     if (!(data instanceof DTYPES[dtype])) {
-      throw new SafetensorsError(`tensor '${name}': ${dtype} needs a ${DTYPES[dtype].name}`);
+      throw new SafetensorsError(`tensor '${shown(name)}': ${dtype} needs a ${DTYPES[dtype].name}`);
     }
     if (data.length !== numel(name, shape)) {
-      throw new SafetensorsError(`tensor '${name}': ${data.length} elements for shape [${shape}]`);
+      throw new SafetensorsError(`tensor '${shown(name)}': ${data.length} elements for shape [${shape}]`);
     }
     entries.push([name, { dtype, shape, data_offsets: [offset, offset + data.byteLength] }]);
     offset += data.byteLength;
@@ -153,7 +162,7 @@ function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataS
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch (e) {
     throw new SafetensorsError(
-      `the file is corrupt: its header is not valid UTF-8 JSON (${(e as Error).message})`,
+      `the file is corrupt: its header is not valid UTF-8 JSON (${shown((e as Error).message, 120)})`,
     );
   }
   // Valid JSON that starts with '{' is an object.
@@ -166,13 +175,13 @@ function readMetadata(raw: unknown): Record<string, string> {
   if (!isPlainObject(raw)) throw new SafetensorsError('__metadata__ is not a JSON object');
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value !== 'string') {
-      throw new SafetensorsError(`__metadata__ value for '${key}' is not a string`);
+      throw new SafetensorsError(`__metadata__ value for '${shown(key)}' is not a string`);
     }
   }
   const metadata = raw as Record<string, string>;
   const version = metadata[FORMAT_VERSION_KEY];
   if (version !== undefined && !/^\d+$/.test(version)) {
-    throw new SafetensorsError(`checkpoint format version ${JSON.stringify(version)} is not an integer`);
+    throw new SafetensorsError(`checkpoint format version ${jsonShown(version)} is not an integer`);
   }
   if (version !== undefined && Number(version) > FORMAT_VERSION) {
     throw new SafetensorsError(
@@ -192,9 +201,10 @@ interface Entry {
 
 /** Validates one header entry: known dtype, sane shape and offsets, byte size matching the shape. */
 function readEntry(name: string, info: unknown, dataLength: number): Entry {
-  if (!isPlainObject(info)) throw new SafetensorsError(`tensor '${name}': entry is not a JSON object`);
+  if (!isPlainObject(info)) throw new SafetensorsError(`tensor '${shown(name)}': entry is not a JSON object`);
   const { dtype, shape, data_offsets: offsets } = info;
-  if (!isDtype(dtype)) throw new SafetensorsError(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)}`);
+  if (!isDtype(dtype))
+    throw new SafetensorsError(`tensor '${shown(name)}': unknown dtype ${jsonShown(dtype)}`);
   const n = numel(name, shape);
   if (
     !Array.isArray(offsets) ||
@@ -202,18 +212,18 @@ function readEntry(name: string, info: unknown, dataLength: number): Entry {
     !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
   ) {
     throw new SafetensorsError(
-      `tensor '${name}': data_offsets ${JSON.stringify(offsets)} is not two non-negative integers`,
+      `tensor '${shown(name)}': data_offsets ${jsonShown(offsets)} is not two non-negative integers`,
     );
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > dataLength) {
     throw new SafetensorsError(
-      `tensor '${name}': data_offsets [${begin}, ${end}] out of range of ${dataLength} data bytes`,
+      `tensor '${shown(name)}': data_offsets [${begin}, ${end}] out of range of ${dataLength} data bytes`,
     );
   }
   if (n * DTYPES[dtype].BYTES_PER_ELEMENT !== end - begin) {
     throw new SafetensorsError(
-      `tensor '${name}': shape [${shape as number[]}] of ${dtype} needs ${n * DTYPES[dtype].BYTES_PER_ELEMENT} bytes, offsets give ${end - begin}`,
+      `tensor '${shown(name)}': shape [${shown(String(shape))}] of ${dtype} needs ${n * DTYPES[dtype].BYTES_PER_ELEMENT} bytes, offsets give ${end - begin}`,
     );
   }
   return { name, dtype, shape: [...(shape as number[])], begin, end };
@@ -234,9 +244,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
     .sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   for (const { name, begin, end } of entries) {
-    if (begin < expected) throw new SafetensorsError(`tensor '${name}' overlaps the tensor before it`);
+    if (begin < expected) throw new SafetensorsError(`tensor '${shown(name)}' overlaps the tensor before it`);
     if (begin > expected) {
-      throw new SafetensorsError(`gap of ${begin - expected} bytes before tensor '${name}'`);
+      throw new SafetensorsError(`gap of ${begin - expected} bytes before tensor '${shown(name)}'`);
     }
     expected = end;
   }

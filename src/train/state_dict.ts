@@ -2,6 +2,7 @@
  * State dicts as .safetensors files with PyTorch's keys and dtypes (F32 floats, I64 for
  * num_batches_tracked), so `model.load_state_dict(load_file(path))` takes them as they are.
  */
+import { shown } from '../data/errors';
 import type { HostTensor } from '../nn/module';
 import {
   decodeSafetensors,
@@ -43,7 +44,9 @@ export function safetensorsToStateDict(bytes: Uint8Array): Map<string, HostTenso
         const data = Float32Array.from(t.data as Float32Array);
         const i = data.findIndex((v, j) => !Number.isFinite(v) && Number.isFinite(t.data[j]));
         if (i >= 0)
-          throw new SafetensorsError(`tensor '${k}': ${t.data[i]} at index ${i} is past float32's range`);
+          throw new SafetensorsError(
+            `tensor '${shown(k)}': ${t.data[i]} at index ${i} is past float32's range`,
+          );
         out.set(k, { shape: t.shape, dtype: 'float32', data });
         break;
       }
@@ -54,12 +57,16 @@ export function safetensorsToStateDict(bytes: Uint8Array): Map<string, HostTenso
         const data = Int32Array.from(source, (v) => Number(v));
         const i = data.findIndex((v, j) => BigInt(v) !== BigInt(source[j]));
         if (i >= 0)
-          throw new SafetensorsError(`tensor '${k}': ${source[i]} at index ${i} does not fit in int32`);
+          throw new SafetensorsError(
+            `tensor '${shown(k)}': ${source[i]} at index ${i} does not fit in int32`,
+          );
         out.set(k, { shape: t.shape, dtype: 'int32', data });
         break;
       }
       default:
-        throw new SafetensorsError(`tensor '${k}' has dtype ${t.dtype}, which Kiln cannot load (use F32)`);
+        throw new SafetensorsError(
+          `tensor '${shown(k)}' has dtype ${t.dtype}, which Kiln cannot load (use F32)`,
+        );
     }
   }
   return out;
