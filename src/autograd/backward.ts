@@ -1,13 +1,29 @@
 /**
  * Reverse-mode differentiation over the recorded graph, with PyTorch's semantics: gradients of
- * leaves that require them accumulate into `.grad`; the graph is released afterwards.
+ * leaves that require them accumulate into `.grad`, in place once it exists (so a `.grad` that is
+ * a view into a larger buffer stays one); the graph is released afterwards.
+ *
+ * One thing beyond torch: a leaf's `.grad` known to hold zeros (markGradsZero) is where a gradient
+ * rule writes that leaf's gradient directly (GradInto), so adding it there costs no launch.
  */
-import type { Backend } from '../tensor/backend';
+import type { Backend, Storage } from '../tensor/backend';
 import * as ops from '../tensor/ops';
 import { Tensor } from '../tensor/tensor';
 import { noGrad } from './grad_mode';
-import { resetGradSlots } from './grad_slot';
-import { RULES } from './rules';
+import { type GradInto, RULES } from './rules';
+
+/** `.grad` tensors that hold zeros and have received no gradient since. */
+const zeroGrads = new WeakSet<Tensor>();
+
+/**
+ * Records that these leaves' `.grad` tensors hold zeros, as their owner has just zeroed them in
+ * place (torch's zero_grad(set_to_none=False)): the next gradient of each then overwrites its
+ * `.grad` instead of being added to it, and a gradient rule may compute it straight into it.
+ * Nothing may write into these tensors before that but backward().
+ */
+export function markGradsZero(leaves: readonly Tensor[]): void {
+  for (const t of leaves) if (t.grad) zeroGrads.add(t.grad);
+}
 
 /** Nodes reachable from root, ordered so each comes after everything that consumes it. */
 function topoOrder(root: Tensor): Tensor[] {
@@ -47,20 +63,30 @@ export function backward(root: Tensor, grad?: Tensor): void {
     throw new Error('backward() on a tensor that does not require grad (did you call it inside noGrad?)');
   if (!grad && root.size !== 1)
     throw new Error(`backward() needs a gradient for a non-scalar of shape [${root.shape}]`);
-  resetGradSlots();
   noGrad(() => {
-    const grads = new Map<Tensor, Tensor>([[root, grad ?? seed(root)]]);
+    // Leaves whose .grad a rule has computed a gradient into, in this backward().
+    const written = new Set<Tensor>();
+    const into: GradInto = (t, shape = t?.shape ?? []) => {
+      if (!t?.requiresGrad || t.gradFn || !t.grad || !zeroGrads.has(t.grad)) return undefined;
+      zeroGrads.delete(t.grad);
+      written.add(t);
+      return new Tensor(t.backend, t.grad.storage, shape);
+    };
+    const first = grad ?? seed(root);
+    // Storages a leaf's .grad must not take over: shared with a tensor that outlives this call.
+    const held = new Set([first.storage]);
+    const grads = new Map<Tensor, Tensor>([[root, first]]);
     for (const t of topoOrder(root)) {
       const g = grads.get(t);
       if (!g) continue;
       const node = t.gradFn;
       if (!node) {
-        accumulate(t, g);
+        accumulate(t, g, written.has(t), held);
         continue;
       }
       const rule = RULES[node.op];
       if (!rule) throw new Error(`no gradient rule for ${node.op}`);
-      const inputGrads = rule(g, node, t);
+      const inputGrads = rule(g, node, t, into);
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];
         if (!input?.requiresGrad || !ig) return;
@@ -72,30 +98,27 @@ export function backward(root: Tensor, grad?: Tensor): void {
   });
 }
 
-/** Adds g into a leaf's .grad, which outlives the step (kept), like a parameter. */
-function accumulate(leaf: Tensor, g: Tensor): void {
+/**
+ * Adds g into a leaf's .grad, which outlives the step (kept), like a parameter. `written`: a rule
+ * computed a part of g into .grad itself (what .grad holds is then in g already). `held`: storages
+ * that outlive the backward() call (a new .grad's is added).
+ */
+function accumulate(leaf: Tensor, g: Tensor, written: boolean, held: Set<Storage>): void {
   if (g.shape.length !== leaf.shape.length || g.shape.some((d, i) => d !== leaf.shape[i])) {
     throw new Error(`gradient of shape [${g.shape}] for a tensor of shape [${leaf.shape}]`);
   }
-  const slot = leaf.gradSlot;
-  if (slot) {
-    // The gradient belongs in the slot. A rule put it there, or it came another way (a rule
-    // without a destination, a second use of the leaf, a second backward()): copy it in.
-    if (g.storage !== slot) {
-      const sum = leaf.grad ? ops.binary('add', leaf.grad, g) : g;
-      const view = new Tensor(leaf.backend, slot, leaf.shape);
-      ops.copyInto(view, sum);
-      view.dispose();
-      if (sum !== g) sum.dispose();
-    }
-    if (leaf.grad?.storage !== slot) {
-      leaf.grad?.dispose();
-      leaf.grad = new Tensor(leaf.backend, slot, leaf.shape).keep();
-    }
+  const grad = leaf.grad;
+  if (!grad) {
+    // Like torch, .grad takes over g's storage unless a tensor that outlives this call holds it
+    // too (the seed or the caller's gradient, another leaf's .grad), since later gradients are
+    // added into .grad in place.
+    leaf.grad = (held.has(g.storage) ? ops.clone(g) : g.alias(leaf.shape)).keep();
+    held.add(leaf.grad.storage);
     return;
   }
-  // A fresh view: the same gradient tensor may flow to several leaves, each owning its own handle.
-  const next = leaf.grad ? ops.binary('add', leaf.grad, g) : g.alias(leaf.shape);
-  leaf.grad?.dispose();
-  leaf.grad = next.keep();
+  if (g.storage !== grad.storage) {
+    const replace = written || zeroGrads.has(grad);
+    ops.copyInto(grad, replace ? g : ops.binary('add', grad, g));
+  }
+  zeroGrads.delete(grad);
 }

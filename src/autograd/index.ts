@@ -1,6 +1,6 @@
 /** Autograd: differentiable ops (F), Tensor methods, backward and noGrad. */
 import './methods';
 
-export { backward } from './backward';
+export { backward, markGradsZero } from './backward';
 export * as F from './functional';
 export { isGradEnabled, noGrad } from './grad_mode';

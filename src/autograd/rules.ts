@@ -1,13 +1,19 @@
 /**
  * Every op's gradient, in one table. A rule gets the upstream gradient g, the node (inputs and
- * what the forward pass saved) and the forward output, and returns one gradient per input (null
- * where an input needs none). Rules use raw ops, so they are not themselves recorded.
+ * what the forward pass saved), the forward output and `into`, and returns one gradient per input
+ * (null where an input needs none). Rules use raw ops, so they are not themselves recorded.
  */
 import * as ops from '../tensor/ops';
 import type { GradNode, Tensor } from '../tensor/tensor';
-import { gradInto } from './grad_slot';
 
-type Rule = (g: Tensor, node: GradNode, out: Tensor) => (Tensor | null)[];
+/**
+ * Where to compute input t's gradient, viewed as `shape` (t's own by default): a tensor the rule
+ * must write it into and return (or return a view of), or undefined for a new tensor. backward()
+ * gives one where t's gradient can go straight into its `.grad`.
+ */
+export type GradInto = (t: Tensor | undefined, shape?: readonly number[]) => Tensor | undefined;
+
+type Rule = (g: Tensor, node: GradNode, out: Tensor, into: GradInto) => (Tensor | null)[];
 
 /** Sums a broadcast gradient back down to `shape`. */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
@@ -83,21 +89,21 @@ export const RULES: Record<string, Rule> = {
         : ops.matmul(a, g, { transA: !transA });
     return [ga && reduceBatch(ga, a.shape), gb && reduceBatch(gb, b.shape)];
   },
-  linear: (g, n) => {
+  linear: (g, n, _out, into) => {
     const [x, w] = [x0(n), x1(n)];
     // The first layer's input (the data) needs no gradient: skip the largest matmul of backward.
     const gx = x.requiresGrad ? ops.matmul(g, w) : null;
     const b = n.inputs[2];
     // The bias gradient (g's column sums) comes out of the weight gradient's launch when there is one.
-    const gb = b ? (gradInto(b) ?? ops.empty(g.backend, b.shape)) : null;
+    const gb = b ? (into(b) ?? ops.empty(g.backend, b.shape)) : null;
     const gw = w.requiresGrad
-      ? ops.matmul(g, x, { transA: true, out: gradInto(w), rowSums: gb ?? undefined })
+      ? ops.matmul(g, x, { transA: true, out: into(w), rowSums: gb ?? undefined })
       : null;
     if (gb && !gw) ops.reduce('sum', g, 0, false, 1, gb);
     return [gx, gw, gb];
   },
   // ReLU's gradient (through the fused output), then Linear's.
-  linearRelu: (g, n, out) => RULES.linear(ops.binary('reluGrad', g, out), n, out),
+  linearRelu: (g, n, out, into) => RULES.linear(ops.binary('reluGrad', g, out), n, out, into),
   logSoftmax: (g, _n, out) => [ops.logSoftmaxBackward(out, g)],
   crossEntropy: (g, n) => [
     ops.crossEntropyBackward(
@@ -108,7 +114,7 @@ export const RULES: Record<string, Rule> = {
       saved<number>(n, 'scale'),
     ),
   ],
-  conv2d: (g, n) => {
+  conv2d: (g, n, _out, into) => {
     const [x, w] = [x0(n), x1(n)];
     const geom = saved<ops.Conv2dGeometry>(n, 'geometry');
     const cols = saved<Tensor>(n, 'cols');
@@ -116,13 +122,13 @@ export const RULES: Record<string, Rule> = {
     const g3 = g.alias([N, OC, -1]);
     const w2 = w.alias([OC, -1]);
     const gwBatch = ops.matmul(g3, cols, { transB: true });
-    const gw = ops.reduce('sum', gwBatch, 0, false, 1, gradInto(w, w2.shape)).alias(w.shape);
+    const gw = ops.reduce('sum', gwBatch, 0, false, 1, into(w, w2.shape)).alias(w.shape);
     const gx = x.requiresGrad ? ops.col2im(ops.matmul(w2, g3, { transA: true }), x.shape, geom) : null;
     const b = n.inputs[2];
-    const gb = b ? ops.reduce('sum', g3, [0, 2], false, 1, gradInto(b)) : null;
+    const gb = b ? ops.reduce('sum', g3, [0, 2], false, 1, into(b)) : null;
     return [gx, gw, gb];
   },
-  batchNorm: (g, n, out) => {
+  batchNorm: (g, n, out, into) => {
     const [x, weight, bias] = n.inputs;
     const { dx, dweight, dbias } = ops.batchNormBackward(
       g,
@@ -131,7 +137,7 @@ export const RULES: Record<string, Rule> = {
       weight,
       saved<boolean>(n, 'training'),
       x.requiresGrad,
-      { dweight: gradInto(weight), dbias: gradInto(bias) },
+      { dweight: into(weight), dbias: into(bias) },
       saved<boolean>(n, 'relu') ? out : undefined,
     );
     return [dx, weight ? dweight : null, bias ? dbias : null];

@@ -5,9 +5,8 @@
  * modes recursively; stateDict()/loadStateDict() read and write every parameter and buffer.
  */
 
-import type { Backend, Storage } from '../tensor/backend';
+import type { Backend } from '../tensor/backend';
 import { getDefaultBackend } from '../tensor/default';
-import { copyInto } from '../tensor/ops';
 import { numel, Tensor, type TypedArray } from '../tensor/tensor';
 
 /** A trainable tensor: requires grad and outlives every tidy() scope. */
@@ -17,20 +16,6 @@ export class Parameter extends Tensor {
     t.dispose();
     this.requiresGrad = true;
     this.keep();
-  }
-
-  /**
-   * Moves the values into `to` (a slice of an optimizer's flat buffer), which becomes this
-   * parameter's storage; the old storage is released. Views taken before the move keep the old one.
-   */
-  moveTo(to: Storage): void {
-    const dst = new Tensor(this.backend, to, this.shape);
-    copyInto(dst, this);
-    const old = this.storage;
-    this.storage = to;
-    to.refs++;
-    dst.dispose();
-    if (--old.refs === 0) this.backend.free(old);
   }
 }
 

@@ -3,10 +3,13 @@
  * zeroGrad() / step(), and stateDict() / loadStateDict() in torch.optim's layout (state keyed by
  * parameter index, param_groups with indices), so a checkpoint carries over.
  *
- * Each group's parameters, gradients and state are moved into flat buffers (flat.ts), so that a
- * step updates a whole group in one launch, like torch's fused optimizers; where a step cannot
- * (a parameter without a gradient, a gradient assigned by hand, unequal step counts), it updates
- * parameter by parameter over the same buffers.
+ * Each group's parameters, gradients and state live in flat buffers of the optimizer's own
+ * (flat.ts), so that a step updates a whole group in one launch, like torch's fused optimizers.
+ * zeroGrad() therefore zeroes gradients in place, as torch's zero_grad(set_to_none=False) does:
+ * they stay views of the group's buffer. Where a step cannot be one launch (a parameter without a
+ * gradient, unequal step counts), it updates parameter by parameter over the same buffers.
+ * Several optimizers may hold the same parameters, as in torch: each moves them into its own
+ * buffers when it steps (a copy per parameter when another stepped last).
  */
 import type { Parameter } from '../nn/module';
 import type { Backend, Storage } from '../tensor/backend';
@@ -52,6 +55,8 @@ export abstract class Optimizer {
   protected readonly state = new Map<Parameter, ParamState>();
   /** Each group's flat buffers, or null where its parameters could not be flattened. */
   private readonly flat: (FlatGroup | null)[];
+  /** The flat group of each parameter in one. */
+  private readonly flatOf = new Map<Parameter, FlatGroup>();
 
   constructor(
     params: Parameter[] | Partial<ParamGroup>[],
@@ -64,16 +69,30 @@ export abstract class Optimizer {
       (g) => ({ ...defaults, ...g, params: [...(g.params ?? [])] }) as ParamGroup,
     );
     for (const g of this.paramGroups) if (!(g.lr >= 0)) throw new Error(`Invalid learning rate: ${g.lr}`);
+    const all = this.allParams();
+    if (new Set(all).size !== all.length) throw new Error('some parameters appear more than once');
     this.flat = this.paramGroups.map((g) => FlatGroup.create(g.params));
+    this.flat.forEach((f) => {
+      for (const p of f?.members ?? []) this.flatOf.set(p, f!);
+    });
   }
 
-  /** Clears every parameter's gradient (set to null). */
+  /**
+   * Zeroes every gradient: in place in a flat group (one launch per group; each parameter gets a
+   * gradient, a view of the group's buffer), set to null elsewhere.
+   */
   zeroGrad(): void {
-    for (const g of this.paramGroups)
+    this.paramGroups.forEach((g, i) => {
+      const flat = this.flat[i];
+      if (flat) {
+        flat.zeroGrads();
+        return;
+      }
       for (const p of g.params) {
         p.grad?.dispose();
         p.grad = null;
       }
+    });
   }
 
   /** Updates every parameter that has a gradient. */
@@ -101,13 +120,13 @@ export abstract class Optimizer {
   }
 
   /**
-   * Updates a whole group in one launch over its flat buffers, when every parameter's gradient is
-   * in its slot and all have taken the same number of steps; false (and nothing done) otherwise.
+   * Updates a whole group in one launch over its flat buffers, when every parameter has a gradient
+   * and all have taken the same number of steps; false (and nothing done) otherwise.
    */
   private stepFlat(flat: FlatGroup, g: ParamGroup): boolean {
-    if (!flat.gradsInSlots()) return false;
     const step = this.state.get(g.params[0])?.step ?? 0;
     if (g.params.some((p) => (this.state.get(p)?.step ?? 0) !== step)) return false;
+    if (!flat.claim()) return false;
     const states = g.params.map((p) => this.paramState(p));
     for (const s of states) s.step = step + 1;
     this.update(
@@ -144,13 +163,27 @@ export abstract class Optimizer {
 
   /** A parameter's state tensor, zeros when created and kept across steps. */
   private stateTensor(p: Parameter, state: ParamState, name: string): Tensor {
-    state.tensors[name] ??= FlatGroup.of(p)?.stateOf(name, p) ?? full(p.backend, p.shape, 0).keep();
+    state.tensors[name] ??= this.flatOf.get(p)?.stateOf(name, p) ?? full(p.backend, p.shape, 0).keep();
     return state.tensors[name];
   }
 
   /** Every parameter in group order (the indices of the state dict). */
   private allParams(): Parameter[] {
     return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /**
+   * Frees the flat buffers and the state. The parameters and gradients in them get storage of
+   * their own, holding the same values; the optimizer is unusable afterwards.
+   */
+  dispose(): void {
+    for (const f of this.flat) f?.dispose();
+    this.clearState();
+  }
+
+  private clearState(): void {
+    for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
+    this.state.clear();
   }
 
   /** The state read back to the host, in torch.optim's layout. */
@@ -199,8 +232,7 @@ export abstract class Optimizer {
         }
       }
     }
-    for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
-    this.state.clear();
+    this.clearState();
     for (const f of this.flat) f?.clearStates();
     for (const [i, entry] of Object.entries(sd.state)) {
       const p = params[Number(i)];

@@ -26,11 +26,6 @@ export class Tensor {
   requiresGrad = false;
   /** The accumulated gradient (kept alive across steps, like a parameter). */
   grad: Tensor | null = null;
-  /**
-   * Where backward() puts this leaf's gradient when an optimizer keeps the gradients of its
-   * parameters in one flat buffer (a slice of it), so it updates them all in one launch.
-   */
-  gradSlot: Storage | null = null;
   /** How this tensor was computed, when it needs a gradient. */
   gradFn: GradNode | null = null;
   private disposed = false;
@@ -38,7 +33,7 @@ export class Tensor {
 
   constructor(
     readonly backend: Backend,
-    /** Replaced only when a parameter moves into an optimizer's flat buffer (Parameter.moveTo). */
+    /** Replaced only by set_(). */
     public storage: Storage,
     readonly shape: readonly number[],
     readonly dtype: DType = 'float32',
@@ -80,6 +75,25 @@ export class Tensor {
   /** Whether keep() was called. */
   get isKept(): boolean {
     return this.kept;
+  }
+
+  /**
+   * Makes this tensor share `source`'s storage, like torch's Tensor.set_(source) (the values are
+   * source's from now on; copy them first to keep them). Views taken before keep the old storage.
+   */
+  set_(source: Tensor): this {
+    this.assertAlive();
+    source.assertAlive();
+    if (source.size !== this.size || source.dtype !== this.dtype || source.backend !== this.backend) {
+      throw new Error(
+        `set_: a [${source.shape}] ${source.dtype} tensor cannot back a [${this.shape}] ${this.dtype} one`,
+      );
+    }
+    const old = this.storage;
+    this.storage = source.storage;
+    this.storage.refs++;
+    if (--old.refs === 0) this.backend.free(old);
+    return this;
   }
 
   /** Another tensor over the same storage with another shape (no copy, not recorded for autograd). */
