@@ -124,7 +124,8 @@ describe.each([
     const run = Run.create(spec, CONFIG, tensorData('x', data, data, 'x'));
     const bytes = await oneEpoch(run);
     const stateFile = join(dir, 'kiln-state.safetensors');
-    const checkpointFile = join(dir, 'kiln-checkpoint.safetensors');
+    // No .safetensors: the script tells a Kiln file from a .pt by its content.
+    const checkpointFile = join(dir, 'kiln-checkpoint');
     writeFileSync(stateFile, stateDictToSafetensors(await run.model.stateDictData()));
     writeFileSync(checkpointFile, bytes);
     const expected = await logits(run.model);
@@ -195,10 +196,8 @@ describe('the exported train.py on MNIST IDX files', () => {
     );
     writeFileSync(join(dataDir, 'train-labels-idx1-ubyte'), idxHead('train-labels-idx1-ubyte', 256));
     writeFileSync(join(dataDir, 't10k-images-idx3-ubyte'), idxHead('t10k-images-idx3-ubyte', 100));
-    writeFileSync(
-      join(dataDir, 't10k-labels-idx1-ubyte.gz'),
-      gzipSync(idxHead('t10k-labels-idx1-ubyte', 100)),
-    );
+    // Gzipped under the plain name: both readers tell gzip by its content.
+    writeFileSync(join(dataDir, 't10k-labels-idx1-ubyte'), gzipSync(idxHead('t10k-labels-idx1-ubyte', 100)));
     writeFileSync(join(out, 'train.py'), exportPytorch(PRESETS.simplenn, config));
     setDefaultBackend(backend);
     const mnist = await loadMnistFromDir(dataDir);
@@ -234,6 +233,14 @@ describe('the exported train.py on MNIST IDX files', () => {
     expect(lines[0].val_acc).toBeGreaterThan(0.3);
     const model = buildModel(PRESETS.simplenn);
     model.loadStateDict(modelStateFromFile(readBytes(saved)));
+  });
+
+  it('refuses to resume from a file that is neither safetensors nor a torch.save checkpoint, in one line', () => {
+    const junk = join(dir, 'junk.pt');
+    writeFileSync(junk, 'not a checkpoint');
+    expect(() => python([join(out, 'train.py'), '--data-dir', dataDir, '--resume', junk])).toThrow(
+      /error: .*junk\.pt is neither a safetensors file \(Kiln's\) nor a checkpoint this script saved/,
+    );
   });
 
   it('trains under torchrun with 2 processes (DistributedDataParallel on gloo)', () => {
