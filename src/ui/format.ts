@@ -1,4 +1,5 @@
-/** Number and duration formats shared by the panels. */
+/** Number, duration and settings formats shared by the panels. */
+import type { TrainConfig } from '../worker/protocol';
 
 /** A byte count in KB/MB/GB with one decimal (decimal units, as browsers report storage). */
 export function bytes(n: number): string {
@@ -33,4 +34,19 @@ export function duration(seconds: number): string {
 /** A count with thousands separators, e.g. 60000 -> "60,000". */
 export function count(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** A run's settings in one line: optimizer and its parameters, batch, schedule, clipping, limit. */
+export function configSummary(c: TrainConfig): string {
+  const parts = [
+    `${c.optimizer} lr ${c.lr}`,
+    c.weightDecay ? `weight decay ${c.weightDecay}` : '',
+    c.momentum ? `momentum ${c.momentum}${c.nesterov ? ' (Nesterov)' : ''}` : '',
+    `batch ${c.batchSize}`,
+    c.scheduler.name === 'none' ? '' : `${c.scheduler.name} schedule`,
+    c.clipNorm !== null ? `clip norm ${c.clipNorm}` : '',
+    c.clipValue !== null ? `clip value ${c.clipValue}` : '',
+    c.limit !== null ? `${count(c.limit)} samples` : '',
+  ];
+  return parts.filter(Boolean).join(' · ');
 }

@@ -12,6 +12,8 @@ export interface NumberFieldProps {
   integer: boolean;
   /** Placeholder naming PyTorch's default; when present the field may be left empty. */
   defaultText?: string;
+  /** What is wrong with the value, shown under the field, which is marked invalid; none when fine. */
+  problem?: string;
   onChange: (value: number | undefined) => void;
 }
 
@@ -19,7 +21,7 @@ const parse = (text: string, optional: boolean): number | undefined =>
   text.trim() === '' ? (optional ? undefined : Number.NaN) : Number(text);
 
 /** A number input with a visible label. */
-export function NumberField({ label, value, integer, defaultText, onChange }: NumberFieldProps) {
+export function NumberField({ label, value, integer, defaultText, problem, onChange }: NumberFieldProps) {
   const id = useId();
   const optional = defaultText !== undefined;
   const [text, setText] = useState(value === undefined || Number.isNaN(value) ? '' : String(value));
@@ -29,7 +31,7 @@ export function NumberField({ label, value, integer, defaultText, onChange }: Nu
       setText(value === undefined || Number.isNaN(value) ? '' : String(value));
   }, [value, text, optional]);
   return (
-    <div className="field">
+    <div className={problem ? 'field invalid' : 'field'}>
       <label htmlFor={id}>{label}</label>
       <input
         id={id}
@@ -38,11 +40,18 @@ export function NumberField({ label, value, integer, defaultText, onChange }: Nu
         step={integer ? 1 : 'any'}
         value={text}
         placeholder={defaultText}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? `${id}-problem` : undefined}
         onChange={(e) => {
           setText(e.target.value);
           onChange(parse(e.target.value, optional));
         }}
       />
+      {problem && (
+        <span id={`${id}-problem`} className="field-problem">
+          {problem}
+        </span>
+      )}
     </div>
   );
 }

@@ -4,7 +4,6 @@
  */
 import { useId, useState } from 'react';
 import { NumberField } from '../builder/NumberField';
-import { controller } from '../controller';
 import { count } from '../format';
 import { useKiln } from '../store';
 import { CacheList } from './CacheList';
@@ -106,6 +105,8 @@ export function DataPanel() {
 function UserDataset({ current, busy }: { current: string | null; busy: boolean }) {
   const id = useId();
   const [key, setKey] = useState(0);
+  const addUserDataset = useKiln((s) => s.addUserDataset);
+  const loadMnist = useKiln((s) => s.loadMnist);
   return (
     <div className="user-dataset">
       <h3>Your own data</h3>
@@ -121,14 +122,14 @@ function UserDataset({ current, busy }: { current: string | null; busy: boolean 
           disabled={busy}
           onChange={(e) => {
             const files = [...(e.target.files ?? [])];
-            if (files.length) void controller.addUserDataset(files);
+            if (files.length) void addUserDataset(files);
             // A fresh input lets the same files be picked again after fixing them.
             setKey((k) => k + 1);
           }}
         />
       </div>
       {current && current !== 'mnist' && (
-        <button type="button" onClick={() => controller.loadMnist()} disabled={busy}>
+        <button type="button" onClick={loadMnist} disabled={busy}>
           Switch back to MNIST
         </button>
       )}

@@ -4,7 +4,7 @@
  * once per interval and never twice at once, while the user keeps drawing.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { controller } from '../controller';
+import { useKiln } from '../store';
 import { greyFromRgba, toMnist } from './downsample';
 
 const SIZE = 280;
@@ -22,6 +22,7 @@ export function DrawingPad({ runId, numClasses }: DrawingPadProps) {
   const last = useRef<{ x: number; y: number } | null>(null);
   const [probs, setProbs] = useState<number[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const predict = useKiln((s) => s.predict);
   // Throttle state: whether a predict is in flight, and whether another drawing change came meanwhile.
   const busy = useRef(false);
   const again = useRef(false);
@@ -45,7 +46,7 @@ export function DrawingPad({ runId, numClasses }: DrawingPadProps) {
     busy.current = true;
     lastSent.current = performance.now();
     const pixels = toMnist(greyFromRgba(ctx.getImageData(0, 0, SIZE, SIZE).data, SIZE, SIZE));
-    const p = await controller.predict(runId, pixels);
+    const p = await predict(runId, pixels);
     busy.current = false;
     if (p) {
       setProbs(p);
@@ -55,7 +56,7 @@ export function DrawingPad({ runId, numClasses }: DrawingPadProps) {
       again.current = false;
       setTimeout(() => void classify(), Math.max(0, THROTTLE_MS - (performance.now() - lastSent.current)));
     }
-  }, [runId]);
+  }, [runId, predict]);
 
   const throttled = () => {
     if (performance.now() - lastSent.current >= THROTTLE_MS) void classify();

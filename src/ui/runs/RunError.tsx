@@ -21,9 +21,12 @@ export function RunError({ error, lr }: RunErrorProps) {
       title = 'The GPU device was lost; the run paused.';
       advice = 'Press Resume to continue from the last per-epoch checkpoint on a new device.';
       break;
-    case 'out-of-memory':
-      title = 'The GPU ran out of memory.';
-      advice = 'Use a smaller batch size or a smaller model.';
+    case 'config':
+      title = 'The settings cannot train.';
+      break;
+    case 'data-mismatch':
+      title = 'This run trained on other data.';
+      advice = 'Load the data it trained on to resume it, or start a new run with its settings.';
       break;
     case 'quota':
       title = 'Storage is full.';

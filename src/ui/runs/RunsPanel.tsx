@@ -3,18 +3,20 @@
  * download its checkpoint, model or scalars, or upload a checkpoint as a new run.
  */
 import { useEffect, useId, useState } from 'react';
-import { controller, fileStem } from '../controller';
-import { percent } from '../format';
+import { fileStem } from '../download';
+import { configSummary, percent } from '../format';
 import { useKiln } from '../store';
+import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { eventFile, tagCsv } from './exportScalars';
+import { ResumeHelp } from './ResumeHelp';
 
 /** The runs panel. */
 export function RunsPanel() {
   const id = useId();
   const runs = useKiln((s) => s.runs);
   const activeId = useKiln((s) => s.activeRunId);
-  const spec = useKiln((s) => s.spec);
+  const uploadCheckpoint = useKiln((s) => s.uploadCheckpoint);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const [uploadKey, setUploadKey] = useState(0);
   return (
@@ -33,7 +35,7 @@ export function RunsPanel() {
               setUploadKey((k) => k + 1);
               if (!file) return;
               setUploadError(null);
-              setUploadError(await controller.uploadCheckpoint(file, spec));
+              setUploadError(await uploadCheckpoint(file));
             }}
           />
         </div>
@@ -58,6 +60,12 @@ export function RunsPanel() {
 
 function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
   const setActive = useKiln((s) => s.setActiveRun);
+  const renameRun = useKiln((s) => s.renameRun);
+  const resumeRun = useKiln((s) => s.resumeRun);
+  const deleteRun = useKiln((s) => s.deleteRun);
+  const downloadCheckpoint = useKiln((s) => s.downloadCheckpoint);
+  const downloadPytorch = useKiln((s) => s.downloadPytorch);
+  const notResumable = useKiln((s) => whyNotResumable(run, s));
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(run.name);
   const inputId = useId();
@@ -65,7 +73,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
   const stem = fileStem(run.name);
   const commit = () => {
     const trimmed = name.trim();
-    if (trimmed) controller.rename(run.id, trimmed);
+    if (trimmed) renameRun(run.id, trimmed);
     else setName(run.name);
     setEditing(false);
   };
@@ -111,47 +119,51 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
         <span className="num run-acc">{run.lastEpoch ? percent(run.lastEpoch.valAcc) : ''}</span>
       </div>
       <div className="run-meta muted">
-        {run.model.name} · {run.config.optimizer} lr {run.config.lr} · batch {run.config.batchSize} · epoch{' '}
-        {run.epoch}/{run.config.epochs}
-        {run.config.limit ? ` · ${run.config.limit} samples` : ''} ·{' '}
-        {new Date(run.createdAt).toLocaleString()}
+        {run.model.name} on {run.dataset || 'unknown data'} · {configSummary(run.config)} · epoch {run.epoch}/
+        {run.config.epochs} · {new Date(run.createdAt).toLocaleString()}
       </div>
       <div className="run-actions">
         <button type="button" onClick={() => setEditing(true)} aria-label={`Rename ${run.name}`}>
           Rename
         </button>
-        {(run.state === 'stopped' || run.state === 'failed') && run.hasCheckpoint && (
-          <button type="button" onClick={() => void controller.resume(run.id)}>
+        {(run.state === 'stopped' || run.state === 'failed') && run.hasCheckpoint && !run.modelOnly && (
+          <button
+            type="button"
+            disabled={notResumable !== null}
+            title={notResumable ?? undefined}
+            onClick={() => void resumeRun(run.id)}
+          >
             Resume from checkpoint
           </button>
         )}
         <button
           type="button"
           disabled={!run.hasCheckpoint && !busy}
-          onClick={() => void controller.exportCheckpoint(run.id, 'checkpoint')}
+          onClick={() => void downloadCheckpoint(run.id, 'checkpoint')}
         >
           Download checkpoint
         </button>
         <button
           type="button"
           disabled={!run.hasCheckpoint && !busy}
-          onClick={() => void controller.exportCheckpoint(run.id, 'model')}
+          onClick={() => void downloadCheckpoint(run.id, 'model')}
         >
           Download model (.safetensors)
         </button>
-        <button type="button" onClick={() => controller.exportPytorch(run.id)}>
+        <button type="button" onClick={() => downloadPytorch(run.id)}>
           Export PyTorch script
         </button>
         <ExportScalars run={run} stem={stem} />
         <button
           type="button"
           className="danger"
-          onClick={() => void controller.remove(run.id)}
+          onClick={() => void deleteRun(run.id)}
           aria-label={`Delete ${run.name}`}
         >
           Delete
         </button>
       </div>
+      {active && <ResumeHelp run={run} />}
     </li>
   );
 }

@@ -15,6 +15,8 @@ export interface BuilderSlice {
   /** Whether the stack has changed since the preset was loaded. */
   edited: boolean;
   loadPreset: (key: string) => void;
+  /** Puts a run's model in the builder, to train it anew or edit it. */
+  loadSpec: (spec: ModelSpec) => void;
   /** Appends a layer sized for the current output shape. */
   addLayer: (type: LayerSpec['type']) => void;
   removeLayer: (index: number) => void;
@@ -37,6 +39,11 @@ export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> =
     edited: false,
     loadPreset: (key) => {
       if (key in PRESETS) set({ spec: copyPreset(key), presetKey: key, edited: false });
+    },
+    loadSpec: (spec) => {
+      const key = Object.keys(PRESETS).find((k) => PRESETS[k].name === spec.name);
+      const edited = !key || JSON.stringify(PRESETS[key]) !== JSON.stringify(spec);
+      set({ spec: structuredClone(spec), presetKey: key ?? INITIAL_PRESET, edited });
     },
     addLayer: (type) =>
       edit((layers, spec) => {

@@ -4,12 +4,25 @@ import { create } from 'zustand';
 import { type ModelSpec, specError } from '../../nn/spec';
 import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
+import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
+import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
+import { createWorkerActions, type WorkerActions } from './workerActions';
 
-/** Everything the UI holds: GPU probe, model builder, runs, chart settings, the worker's session. */
-export type KilnState = GpuSlice & BuilderSlice & RunsSlice & ChartSlice & SessionSlice;
+/**
+ * Everything the UI holds (GPU probe, model builder, runs, chart settings, the worker's session),
+ * and the actions that reach the worker (runs, checkpoints, the worker and its dataset).
+ */
+export type KilnState = GpuSlice &
+  BuilderSlice &
+  RunsSlice &
+  ChartSlice &
+  SessionSlice &
+  RunActions &
+  CheckpointActions &
+  WorkerActions;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -18,6 +31,9 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createRunsSlice(...a),
   ...createChartSlice(...a),
   ...createSessionSlice(...a),
+  ...createRunActions(...a),
+  ...createCheckpointActions(...a),
+  ...createWorkerActions(...a),
 }));
 
 /** The builder's current spec and why it cannot be trained (null when it can): what a Train button reads. */

@@ -6,11 +6,13 @@ import type {
   MessageOf,
   Misclassified,
   RunState,
+  Scalar,
   TrainConfig,
   WorkerErrorKind,
 } from '../../worker/protocol';
-import type { ChartRun } from '../charts/types';
+import type { ChartPoint, ChartRun } from '../charts/types';
 import type { KilnState } from './index';
+import { saveRun } from './persist';
 
 /** TensorBoard-like run colours, distinct in both themes, assigned in order of creation. */
 export const RUN_COLORS = [
@@ -49,6 +51,8 @@ export interface RunRecord extends ChartRun {
   samplesPerSec: number;
   lastEpoch: EpochReport | null;
   error: { kind: WorkerErrorKind; message: string } | null;
+  /** The run holds only a model's weights (an uploaded state dict): it can be evaluated, not resumed. */
+  modelOnly?: boolean;
   /** Whether a checkpoint of this run is stored, so it can be resumed or evaluated after a reload. */
   hasCheckpoint: boolean;
   /** Where the stored checkpoint was taken (completed epochs, global step): where a resume continues. */
@@ -69,21 +73,60 @@ export interface RunsSlice {
   /** Folds several reports in one store update (one render for a burst of metrics). */
   applyRunMessages: (msgs: FromWorker[]) => void;
   setRunVisible: (id: string, visible: boolean) => void;
+  /** Renames a run, in the page and in storage. */
   renameRun: (id: string, name: string) => void;
-  /** Notes that a checkpoint of the run as it stands now (an epoch just ended) is stored. */
-  markCheckpoint: (id: string) => void;
-  /** Sets a run's state without a worker report (a resume about to be sent, a stop seen too late). */
+  /** Notes that a checkpoint of the run, taken at `at`, is stored. */
+  markCheckpoint: (id: string, at: { epoch: number; step: number }) => void;
+  /** Forgets errors that said the loaded data were not a run's: other data are loaded now. */
+  clearDataErrors: () => void;
+  /** Sets a run's state without a worker report (a stop seen too late, a lost device). */
   setRunState: (id: string, state: RunState) => void;
+  /** Marks a run as about to resume from its stored checkpoint: back at that epoch, no error. */
+  queueResume: (id: string) => void;
   removeRun: (id: string) => void;
 }
 
 type RunMessage = MessageOf<FromWorker, 'metrics' | 'epochEnd' | 'status' | 'error'>;
+
+/**
+ * `series` with `scalars` appended. Fractional epochs need the epoch length; until it is known,
+ * `epoch` (the whole-epoch count) stands in.
+ */
+export function appendScalars(
+  series: Record<string, ChartPoint[]>,
+  scalars: Scalar[],
+  stepsPerEpoch: number,
+  epoch: number,
+): Record<string, ChartPoint[]> {
+  const out = { ...series };
+  for (const s of scalars) {
+    const point = {
+      step: s.step,
+      value: s.value,
+      wallTime: s.wallTime,
+      epoch: stepsPerEpoch > 0 ? s.step / stepsPerEpoch : epoch,
+    };
+    out[s.tag] = [...(out[s.tag] ?? []), point];
+  }
+  return out;
+}
+
+/** An error that leaves a run as it was: the worker refused to start or resume it. */
+const refusedToStart = (kind: WorkerErrorKind) => kind === 'config' || kind === 'data-mismatch';
 
 function fold(run: RunRecord, msg: RunMessage): RunRecord {
   switch (msg.type) {
     case 'status':
       return {
         ...run,
+        // The first report of a resumed run says where its checkpoint was: what was logged after
+        // that (an interrupted epoch) is logged again.
+        series:
+          run.state === 'queued'
+            ? Object.fromEntries(
+                Object.entries(run.series).map(([tag, pts]) => [tag, pts.filter((p) => p.step <= msg.step)]),
+              )
+            : run.series,
         // A run that failed stays failed: the worker's closing 'failed' status follows its error.
         state: run.state === 'failed' && msg.state !== 'running' ? 'failed' : msg.state,
         step: msg.step,
@@ -92,18 +135,12 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
         samplesPerSec: msg.samplesPerSec,
         error: msg.state === 'running' ? null : run.error,
       };
-    case 'metrics': {
-      const series = { ...run.series };
-      for (const s of msg.scalars) {
-        // Fractional epochs need the epoch length; until it is known, the whole-epoch count stands in.
-        const epoch = run.stepsPerEpoch > 0 ? s.step / run.stepsPerEpoch : msg.epoch;
-        series[s.tag] = [
-          ...(series[s.tag] ?? []),
-          { step: s.step, value: s.value, wallTime: s.wallTime, epoch },
-        ];
-      }
-      return { ...run, series, step: msg.step };
-    }
+    case 'metrics':
+      return {
+        ...run,
+        series: appendScalars(run.series, msg.scalars, run.stepsPerEpoch, msg.epoch),
+        step: msg.step,
+      };
     case 'epochEnd': {
       const { epoch, step, valLoss, valAcc, perClassAcc, confusion, misclassified } = msg;
       return {
@@ -114,7 +151,12 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
       };
     }
     case 'error':
-      return { ...run, state: 'failed', error: { kind: msg.kind, message: msg.message } };
+      return {
+        ...run,
+        // A refused resume changed nothing: the run can still resume once what was wrong is fixed.
+        state: refusedToStart(msg.kind) && run.hasCheckpoint ? 'stopped' : 'failed',
+        error: { kind: msg.kind, message: msg.message },
+      };
   }
 }
 
@@ -126,7 +168,7 @@ function isRunMessage(msg: FromWorker): msg is RunMessage & { runId: string } {
 }
 
 /** Creates the runs slice. */
-export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set) => {
+export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set, get) => {
   const update = (id: string, f: (r: RunRecord) => RunRecord) =>
     set(({ runs }) => ({ runs: runs.map((r) => (r.id === id ? f(r) : r)) }));
   return {
@@ -165,10 +207,25 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set)
         ),
       })),
     setRunVisible: (id, visible) => update(id, (r) => ({ ...r, visible })),
-    renameRun: (id, name) => update(id, (r) => ({ ...r, name })),
-    markCheckpoint: (id) =>
-      update(id, (r) => ({ ...r, hasCheckpoint: true, checkpointEpoch: r.epoch, checkpointStep: r.step })),
+    renameRun: (id, name) => {
+      update(id, (r) => ({ ...r, name }));
+      saveRun(get, id);
+    },
+    markCheckpoint: (id, at) =>
+      update(id, (r) => ({ ...r, hasCheckpoint: true, checkpointEpoch: at.epoch, checkpointStep: at.step })),
+    clearDataErrors: () =>
+      set(({ runs }) => ({
+        runs: runs.map((r) => (r.error?.kind === 'data-mismatch' ? { ...r, error: null } : r)),
+      })),
     setRunState: (id, state) => update(id, (r) => ({ ...r, state })),
+    queueResume: (id) =>
+      update(id, (r) => ({
+        ...r,
+        state: 'queued',
+        error: null,
+        epoch: r.checkpointEpoch ?? r.epoch,
+        step: r.checkpointStep ?? r.step,
+      })),
     removeRun: (id) => set(({ runs }) => ({ runs: runs.filter((r) => r.id !== id) })),
   };
 };

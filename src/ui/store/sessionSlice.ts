@@ -1,7 +1,7 @@
 /** The worker's side of the page: which backend is up, the dataset and its download, the training config. */
 import type { StateCreator } from 'zustand';
-import { DEFAULT_CONFIG } from '../../train/config';
-import type { Backend, FromWorker, MessageOf, TrainConfig } from '../../worker/protocol';
+import { DEFAULT_CONFIG, defaultScheduler, OPTIMIZER_DEFAULTS, type SchedulerName } from '../../train/config';
+import type { Backend, FromWorker, MessageOf, OptimizerName, TrainConfig } from '../../worker/protocol';
 import type { KilnState } from './index';
 
 /** One file's download, in bytes (total 0 when the server did not say). */
@@ -18,6 +18,8 @@ export interface DatasetState {
   status: 'idle' | 'loading' | 'ready' | 'failed';
   /** Which dataset is being loaded, for the panel's heading while it downloads. */
   loading: string | null;
+  /** Whether that is the user's files (which fail whole when they cannot be stored) or a built-in one. */
+  loadingFiles: boolean;
   progress: Record<string, FileProgress>;
   info: DatasetInfo | null;
   error: string | null;
@@ -46,38 +48,59 @@ export interface SessionSlice {
   activeRunId: string | null;
   notice: Notice | null;
   setWorkerBackend: (backend: Backend) => void;
-  startDatasetLoad: (name: string) => void;
+  startDatasetLoad: (name: string, files: boolean) => void;
   datasetProgress: (file: string, p: FileProgress) => void;
   datasetReady: (info: DatasetInfo) => void;
   datasetFailed: (message: string) => void;
   /** Replaces some training settings; the rest stay. */
   setConfig: (patch: Partial<TrainConfig>) => void;
+  /**
+   * Switches optimizer with torch.optim's defaults for it (learning rate, weight decay); momentum
+   * and Nesterov are cleared where the optimizer has none.
+   */
+  setOptimizer: (name: OptimizerName) => void;
+  /** Switches scheduler, with PyTorch's defaults fitted to the run's length and learning rate. */
+  setScheduler: (name: SchedulerName) => void;
   setActiveRun: (id: string | null) => void;
   setNotice: (notice: Notice | null) => void;
 }
 
 /** Creates the session slice. */
-export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> = (set) => ({
+export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> = (set, get) => ({
   workerBackend: null,
-  dataset: { status: 'idle', loading: null, progress: {}, info: null, error: null },
+  dataset: { status: 'idle', loading: null, loadingFiles: false, progress: {}, info: null, error: null },
   config: PAGE_DEFAULT_CONFIG,
   activeRunId: null,
   notice: null,
   setWorkerBackend: (workerBackend) => set({ workerBackend }),
-  startDatasetLoad: (name) =>
+  startDatasetLoad: (name, loadingFiles) =>
     set(({ dataset }) => ({
-      dataset: { ...dataset, status: 'loading', loading: name, progress: {}, error: null },
+      dataset: { ...dataset, status: 'loading', loading: name, loadingFiles, progress: {}, error: null },
     })),
   datasetProgress: (file, p) =>
     set(({ dataset }) => ({ dataset: { ...dataset, progress: { ...dataset.progress, [file]: p } } })),
-  datasetReady: (info) =>
-    set(({ dataset }) => ({ dataset: { ...dataset, status: 'ready', loading: null, info, error: null } })),
+  datasetReady: (info) => {
+    set(({ dataset }) => ({ dataset: { ...dataset, status: 'ready', loading: null, info, error: null } }));
+    get().clearDataErrors();
+  },
   // A failed load keeps the dataset already loaded: the worker still holds it and can train on it.
   datasetFailed: (error) =>
     set(({ dataset }) => ({
       dataset: { ...dataset, status: dataset.info ? 'ready' : 'failed', loading: null, error },
     })),
   setConfig: (patch) => set(({ config }) => ({ config: { ...config, ...patch } })),
+  setOptimizer: (optimizer) =>
+    set(({ config }) => ({
+      config: {
+        ...config,
+        optimizer,
+        ...OPTIMIZER_DEFAULTS[optimizer],
+        momentum: optimizer === 'sgd' || optimizer === 'rmsprop' ? config.momentum : 0,
+        nesterov: optimizer === 'sgd' && config.nesterov,
+      },
+    })),
+  setScheduler: (name) =>
+    set(({ config }) => ({ config: { ...config, scheduler: defaultScheduler(name, config) } })),
   setActiveRun: (activeRunId) => set({ activeRunId }),
   setNotice: (notice) => set({ notice }),
 });

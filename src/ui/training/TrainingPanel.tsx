@@ -1,54 +1,80 @@
 /**
  * Training controls: the optimizer and its parameters, the schedule, regularisation and the run's
- * length, then Train / Pause / Resume / Stop and the live progress of the run being shown.
+ * length, then Train / Pause / Resume / Stop and the live progress of the run being shown. Every
+ * problem with the settings (train/config.ts's validator, the one the worker and the CLI use) is
+ * listed and marked on its field.
  */
-import { useId } from 'react';
+import { useId, useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { type ConfigProblem, configProblems, SCHEDULERS, type SchedulerName } from '../../train/config';
 import type { OptimizerName, SchedulerConfig, TrainConfig } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
-import { controller } from '../controller';
+import { configSummary } from '../format';
+import { ResumeHelp } from '../runs/ResumeHelp';
 import { useKiln, useTrainableSpec } from '../store';
-import { configError } from './configError';
+import { whyNotResumable } from '../store/runActions';
+import type { RunRecord } from '../store/runsSlice';
 import { RunProgress } from './RunProgress';
-import { defaultScheduler, SCHEDULER_LABELS, schedulerParams } from './schedulers';
+import { SCHEDULER_LABELS, schedulerParams } from './schedulers';
 
-const OPTIMIZERS: Record<OptimizerName, string> = {
+const OPTIMIZER_LABELS: Record<OptimizerName, string> = {
   sgd: 'SGD',
   adam: 'Adam',
   adamw: 'AdamW',
   rmsprop: 'RMSprop',
 };
 
-/** Reads a required number field: NaN passes through so configError names the field. */
+/** Reads a required number field: NaN passes through so the validator names the field. */
 const req = (v: number | undefined) => v ?? Number.NaN;
 /** Reads an optional field: empty means off (null). */
 const opt = (v: number | undefined) => (v === undefined ? null : v);
+
+/** Every problem with the form's settings on the loaded dataset. */
+function useConfigProblems(): ConfigProblem[] {
+  const config = useKiln((s) => s.config);
+  const info = useKiln((s) => s.dataset.info);
+  return useMemo(
+    () =>
+      configProblems(config, info ? { trainSize: info.trainSize, hasTestSet: info.testSize > 0 } : undefined),
+    [config, info],
+  );
+}
+
+/** The messages about one field (a path like 'lr' or 'scheduler.gamma'), joined; undefined when none. */
+function problemOf(problems: ConfigProblem[], field: string): string | undefined {
+  const mine = problems.filter((p) => p.field === field);
+  return mine.length ? mine.map((p) => p.message).join('; ') : undefined;
+}
 
 /** The training panel. */
 export function TrainingPanel() {
   const id = useId();
   const config = useKiln((s) => s.config);
   const setConfig = useKiln((s) => s.setConfig);
-  const { spec, error: specError } = useTrainableSpec();
-  const dataset = useKiln((s) => s.dataset);
+  const setOptimizer = useKiln((s) => s.setOptimizer);
+  const setScheduler = useKiln((s) => s.setScheduler);
+  const { error: specError } = useTrainableSpec();
+  const datasetReady = useKiln((s) => s.dataset.status === 'ready' && s.dataset.info !== null);
   const workerBackend = useKiln((s) => s.workerBackend);
   const active = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
-  const cfgError = configError(config, dataset.info?.trainSize);
+  const problems = useConfigProblems();
+  const problem = (field: string) => problemOf(problems, field);
   const training = active !== null && (active.state === 'running' || active.state === 'queued');
   const paused = active?.state === 'paused';
   const why = !workerBackend
     ? 'Starting the training worker…'
-    : dataset.status !== 'ready' || !dataset.info
+    : !datasetReady
       ? 'Waiting for the dataset to load'
       : specError
         ? `The model cannot train: ${specError}`
-        : cfgError
-          ? `Fix the settings: ${cfgError}`
+        : problems.length
+          ? 'Fix the settings:'
           : null;
   const set =
     <K extends keyof TrainConfig>(key: K) =>
     (v: TrainConfig[K]) =>
       setConfig({ [key]: v } as Partial<TrainConfig>);
-  const usesMomentum = config.optimizer === 'sgd' || config.optimizer === 'rmsprop';
+  const betas = problem('betas');
   return (
     <section className="card training" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Training</h2>
@@ -58,9 +84,9 @@ export function TrainingPanel() {
           <select
             id={`${id}-opt`}
             value={config.optimizer}
-            onChange={(e) => setConfig({ optimizer: e.target.value as OptimizerName })}
+            onChange={(e) => setOptimizer(e.target.value as OptimizerName)}
           >
-            {Object.entries(OPTIMIZERS).map(([k, label]) => (
+            {Object.entries(OPTIMIZER_LABELS).map(([k, label]) => (
               <option key={k} value={k}>
                 {label}
               </option>
@@ -71,14 +97,17 @@ export function TrainingPanel() {
           label="Learning rate"
           value={config.lr}
           integer={false}
+          problem={problem('lr')}
           onChange={(v) => set('lr')(req(v))}
         />
-        {usesMomentum ? (
+        {config.optimizer === 'sgd' || config.optimizer === 'rmsprop' ? (
           <NumberField
             label="Momentum"
             value={config.momentum}
             integer={false}
-            onChange={(v) => set('momentum')(req(v))}
+            problem={problem('momentum')}
+            // Nesterov needs momentum: it goes off with it.
+            onChange={(v) => setConfig({ momentum: req(v), ...(req(v) > 0 ? {} : { nesterov: false }) })}
           />
         ) : (
           <>
@@ -86,37 +115,65 @@ export function TrainingPanel() {
               label="Beta 1"
               value={config.betas[0]}
               integer={false}
+              problem={betas}
               onChange={(v) => setConfig({ betas: [req(v), config.betas[1]] })}
             />
             <NumberField
               label="Beta 2"
               value={config.betas[1]}
               integer={false}
+              problem={betas}
               onChange={(v) => setConfig({ betas: [config.betas[0], req(v)] })}
             />
           </>
+        )}
+        {config.optimizer === 'sgd' && (
+          <label className="field field-bool" title="PyTorch's nesterov: needs a momentum above 0">
+            <input
+              type="checkbox"
+              checked={config.nesterov}
+              disabled={!(config.momentum > 0)}
+              onChange={(e) => setConfig({ nesterov: e.target.checked })}
+            />
+            Nesterov
+          </label>
         )}
         <NumberField
           label="Weight decay"
           value={config.weightDecay}
           integer={false}
+          problem={problem('weightDecay')}
           onChange={(v) => set('weightDecay')(req(v))}
         />
         <NumberField
           label="Batch size"
           value={config.batchSize}
           integer
+          problem={problem('batchSize')}
           onChange={(v) => set('batchSize')(req(v))}
         />
-        <NumberField label="Epochs" value={config.epochs} integer onChange={(v) => set('epochs')(req(v))} />
+        <NumberField
+          label="Epochs"
+          value={config.epochs}
+          integer
+          problem={problem('epochs')}
+          onChange={(v) => set('epochs')(req(v))}
+        />
         <NumberField
           label="Limit training samples"
           value={config.limit ?? undefined}
           integer
           defaultText="all"
+          problem={problem('limit')}
           onChange={(v) => set('limit')(opt(v))}
         />
-        <NumberField label="Seed" value={config.seed} integer onChange={(v) => set('seed')(req(v))} />
+        <NumberField
+          label="Seed"
+          value={config.seed}
+          integer
+          problem={problem('seed')}
+          onChange={(v) => set('seed')(req(v))}
+        />
       </div>
       <h3>Schedule</h3>
       <div className="form-grid">
@@ -125,18 +182,20 @@ export function TrainingPanel() {
           <select
             id={`${id}-sched`}
             value={config.scheduler.name}
-            onChange={(e) =>
-              setConfig({ scheduler: defaultScheduler(e.target.value as SchedulerConfig['name'], config) })
-            }
+            onChange={(e) => setScheduler(e.target.value as SchedulerName)}
           >
-            {Object.entries(SCHEDULER_LABELS).map(([k, label]) => (
+            {SCHEDULERS.map((k) => (
               <option key={k} value={k}>
-                {label}
+                {SCHEDULER_LABELS[k]}
               </option>
             ))}
           </select>
         </div>
-        <SchedulerFields scheduler={config.scheduler} onChange={(scheduler) => setConfig({ scheduler })} />
+        <SchedulerFields
+          scheduler={config.scheduler}
+          problems={problems}
+          onChange={(scheduler) => setConfig({ scheduler })}
+        />
       </div>
       <h3>Regularisation</h3>
       <div className="form-grid">
@@ -145,6 +204,7 @@ export function TrainingPanel() {
           value={config.clipNorm ?? undefined}
           integer={false}
           defaultText="off"
+          problem={problem('clipNorm')}
           onChange={(v) => set('clipNorm')(opt(v))}
         />
         <NumberField
@@ -152,44 +212,85 @@ export function TrainingPanel() {
           value={config.clipValue ?? undefined}
           integer={false}
           defaultText="off"
+          problem={problem('clipValue')}
           onChange={(v) => set('clipValue')(opt(v))}
         />
         <NumberField
           label="Label smoothing"
           value={config.labelSmoothing}
           integer={false}
+          problem={problem('labelSmoothing')}
           onChange={(v) => set('labelSmoothing')(req(v))}
         />
         <NumberField
           label="Log every (steps)"
           value={config.logEvery}
           integer
+          problem={problem('logEvery')}
           onChange={(v) => set('logEvery')(req(v))}
         />
       </div>
+      <TrainActions active={active} why={why} training={training} paused={paused} />
+      {problems.length > 0 && (
+        <ul className="train-problems">
+          {problems.map((p) => (
+            <li key={`${p.field}-${p.message}`}>{p.message}</li>
+          ))}
+        </ul>
+      )}
+      {active && <ResumeHelp run={active} />}
+      <RunProgress run={active} />
+    </section>
+  );
+}
+
+/** Train, Pause, Resume and Stop for the shown run, each enabled only when it can act. */
+function TrainActions({
+  active,
+  why,
+  training,
+  paused,
+}: {
+  active: RunRecord | null;
+  why: string | null;
+  training: boolean;
+  paused: boolean;
+}) {
+  const dataset = useKiln((s) => s.dataset);
+  const workerBackend = useKiln((s) => s.workerBackend);
+  const { trainRun, pauseRun, resumeRun, stopRun } = useKiln(
+    useShallow((s) => ({
+      trainRun: s.trainRun,
+      pauseRun: s.pauseRun,
+      resumeRun: s.resumeRun,
+      stopRun: s.stopRun,
+    })),
+  );
+  const notResumable = active ? whyNotResumable(active, { dataset, workerBackend }) : 'no run is shown';
+  const continues = active && !notResumable && active.state !== 'paused';
+  return (
+    <>
       <div className="train-actions">
         <button
           type="button"
           className="primary"
           disabled={why !== null || training || paused}
-          onClick={() => controller.train(spec, config)}
+          onClick={() => trainRun()}
         >
           Train
         </button>
         <button
           type="button"
           disabled={active?.state !== 'running'}
-          onClick={() => active && controller.pause(active.id)}
+          onClick={() => active && pauseRun(active.id)}
         >
           Pause
         </button>
         <button
           type="button"
-          disabled={
-            !active ||
-            !(paused || ((active.state === 'stopped' || active.state === 'failed') && active.hasCheckpoint))
-          }
-          onClick={() => active && void controller.resume(active.id)}
+          disabled={notResumable !== null}
+          title={notResumable ?? undefined}
+          onClick={() => active && void resumeRun(active.id)}
         >
           Resume
         </button>
@@ -197,22 +298,29 @@ export function TrainingPanel() {
           type="button"
           className="danger"
           disabled={!active || !(training || paused)}
-          onClick={() => active && controller.stop(active.id)}
+          onClick={() => active && stopRun(active.id)}
         >
           Stop
         </button>
         {why && <span className="muted train-why">{why}</span>}
       </div>
-      <RunProgress run={active} />
-    </section>
+      {continues && (
+        <p className="muted resume-with">
+          Resume continues {active.name} from epoch {active.checkpointEpoch ?? active.epoch} with its own
+          settings: {configSummary(active.config)}, {active.config.epochs} epochs.
+        </p>
+      )}
+    </>
   );
 }
 
 function SchedulerFields({
   scheduler,
+  problems,
   onChange,
 }: {
   scheduler: SchedulerConfig;
+  problems: ConfigProblem[];
   onChange: (s: SchedulerConfig) => void;
 }) {
   const values = scheduler as unknown as Record<string, number>;
@@ -243,6 +351,7 @@ function SchedulerFields({
           label={p.label}
           value={values[p.key]}
           integer={p.integer}
+          problem={problemOf(problems, `scheduler.${p.key}`)}
           onChange={(v) => onChange({ ...scheduler, [p.key]: v ?? Number.NaN } as SchedulerConfig)}
         />
       ))}

@@ -1,5 +1,8 @@
-/** The learning-rate schedulers the page offers, with PyTorch-like defaults for each one's parameters. */
-import type { SchedulerConfig, TrainConfig } from '../../worker/protocol';
+/**
+ * How the page shows the learning-rate schedulers: their PyTorch class names and their editable
+ * parameters. Their defaults are train/config.ts's defaultScheduler (PyTorch's), the CLI's too.
+ */
+import type { SchedulerConfig } from '../../worker/protocol';
 
 /** Names shown in the scheduler select, by config name. */
 export const SCHEDULER_LABELS: Record<SchedulerConfig['name'], string> = {
@@ -12,28 +15,6 @@ export const SCHEDULER_LABELS: Record<SchedulerConfig['name'], string> = {
   linear: 'LinearLR',
   onecycle: 'OneCycleLR',
 };
-
-/** A scheduler with sensible starting parameters for this run's length and learning rate. */
-export function defaultScheduler(name: SchedulerConfig['name'], c: TrainConfig): SchedulerConfig {
-  switch (name) {
-    case 'none':
-      return { name };
-    case 'step':
-      return { name, stepSize: 1, gamma: 0.7 };
-    case 'multistep':
-      return { name, milestones: [Math.max(1, Math.floor(c.epochs / 2))], gamma: 0.1 };
-    case 'exponential':
-      return { name, gamma: 0.9 };
-    case 'cosine':
-      return { name, tMax: c.epochs, etaMin: 0 };
-    case 'plateau':
-      return { name, mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, cooldown: 0, minLr: 0 };
-    case 'linear':
-      return { name, startFactor: 1 / 3, endFactor: 1, totalIters: 5 };
-    case 'onecycle':
-      return { name, maxLr: c.lr * 10, pctStart: 0.3 };
-  }
-}
 
 /** The editable numeric parameters of a scheduler, with their labels (PyTorch's argument names). */
 export function schedulerParams(s: SchedulerConfig): { key: string; label: string; integer: boolean }[] {

@@ -1,0 +1,111 @@
+/**
+ * What the user does to runs: train, pause, resume, stop, delete, and take a run's settings back
+ * into the builder and form. Each action is small and does one thing; the worker hears of it
+ * through the link.
+ */
+import type { StateCreator } from 'zustand';
+import { link } from '../link';
+import type { KilnState } from './index';
+import { guardWrite, saveRun } from './persist';
+import type { RunRecord } from './runsSlice';
+import type { DatasetInfo } from './sessionSlice';
+
+/** The run actions. */
+export interface RunActions {
+  /** Starts a new run of the builder's model with the form's settings, shows it, and returns its id. */
+  trainRun: () => string;
+  /** Pauses a training run at its next logging point. */
+  pauseRun: (id: string) => void;
+  /**
+   * Resumes a paused run, or continues a stopped one from its stored checkpoint with the
+   * checkpoint's own settings.
+   */
+  resumeRun: (id: string) => Promise<void>;
+  /** Stops a run after its current step; the worker then stores a checkpoint there for resuming. */
+  stopRun: (id: string) => void;
+  /** Deletes a run and its checkpoint, and frees what the worker holds for it. */
+  deleteRun: (id: string) => Promise<void>;
+  /** Puts a run's model in the builder and its settings in the form, to start a new run with them. */
+  loadRunSettings: (id: string) => void;
+}
+
+/**
+ * Why the data loaded now cannot resume `run`: it trained on a dataset of another name, or the
+ * worker found the data differ (a data-mismatch error). Null when nothing says so.
+ */
+export function dataProblem(run: RunRecord, info: DatasetInfo | null): string | null {
+  if (run.error?.kind === 'data-mismatch') return run.error.message;
+  if (run.dataset && info && run.dataset !== info.name)
+    return `it trained on ${run.dataset}; the data loaded now are ${info.name}`;
+  return null;
+}
+
+/** Why `run` cannot be resumed now, in words for the Resume button's hint; null when it can. */
+export function whyNotResumable(
+  run: RunRecord,
+  s: Pick<KilnState, 'dataset' | 'workerBackend'>,
+): string | null {
+  if (run.state === 'paused') return link.holds(run.id) ? null : 'the worker no longer holds this run';
+  if (run.state !== 'stopped' && run.state !== 'failed') return 'the run is not stopped';
+  if (run.modelOnly) return 'the file held only a model, not a run to continue';
+  if (!run.hasCheckpoint) return 'the run has no stored checkpoint';
+  if ((run.checkpointEpoch ?? run.epoch) >= run.config.epochs) return 'the run has done all its epochs';
+  if (!s.workerBackend || s.dataset.status !== 'ready') return 'waiting for the dataset to load';
+  return dataProblem(run, s.dataset.info);
+}
+
+/** Creates the run actions. */
+export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (_set, get) => ({
+  trainRun: () => {
+    const s = get();
+    const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    s.addRun({ id, model: s.spec, config: s.config, dataset: s.dataset.info?.name ?? 'mnist' });
+    s.setActiveRun(id);
+    link.setHeld(id, true);
+    link.send({ type: 'train', runId: id, model: s.spec, config: s.config });
+    saveRun(get, id);
+    return id;
+  },
+  pauseRun: (id) => link.send({ type: 'pause', runId: id }),
+  resumeRun: async (id) => {
+    const run = get().runs.find((r) => r.id === id);
+    if (!run) return;
+    if (run.state === 'paused' && link.holds(id)) {
+      link.send({ type: 'resume', runId: id });
+      return;
+    }
+    const bytes = await (await link.db())?.checkpoint(id);
+    if (!bytes) {
+      get().applyRunMessage({
+        type: 'error',
+        kind: 'bad-input',
+        runId: id,
+        message: 'this run has no stored checkpoint to resume from',
+      });
+      return;
+    }
+    get().queueResume(id);
+    get().setActiveRun(id);
+    link.setHeld(id, true);
+    // The worker trains on with the checkpoint's own settings; only the epochs in all come from here.
+    link.send({ type: 'train', runId: id, model: run.model, config: run.config, resume: bytes });
+  },
+  stopRun: (id) => link.send({ type: 'stop', runId: id }),
+  deleteRun: async (id) => {
+    const s = get();
+    link.send({ type: 'disposeRun', runId: id });
+    link.setHeld(id, false);
+    s.removeRun(id);
+    if (s.activeRunId === id) {
+      const rest = get().runs;
+      s.setActiveRun(rest.length ? rest[rest.length - 1].id : null);
+    }
+    await guardWrite(get, (db) => db.delete(id));
+  },
+  loadRunSettings: (id) => {
+    const run = get().runs.find((r) => r.id === id);
+    if (!run) return;
+    get().loadSpec(run.model);
+    get().setConfig(run.config);
+  },
+});

@@ -1,0 +1,175 @@
+/**
+ * The worker's side of the store: starting the worker, choosing the dataset it holds, and routing
+ * each of its reports to the one store action that folds it in.
+ */
+import type { StateCreator } from 'zustand';
+import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
+import { downloadBytes, fileStem } from '../download';
+import { link } from '../link';
+import type { KilnState } from './index';
+import { saveRun } from './persist';
+import type { RunRecord } from './runsSlice';
+
+/** The worker actions. */
+export interface WorkerActions {
+  /** Starts the worker on `backend`, loads MNIST and restores stored runs. Idempotent. */
+  startWorker: (backend: Backend) => void;
+  /** Loads the built-in MNIST (again, after the user's dataset or after clearing the cache). */
+  loadMnist: () => void;
+  /** Reads the user's files and asks the worker to parse and cache them as a dataset. */
+  addUserDataset: (files: File[]) => Promise<void>;
+}
+
+/** How long run reports are gathered before the page redraws with them. */
+const FLUSH_MS = 500;
+
+/** Creates the worker actions. */
+export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions> = (_set, get) => {
+  /** Runs to resume from their checkpoints once a fresh worker (after a lost device) has the data. */
+  const resumeAfterBoot = new Set<string>();
+  /** Run reports waiting for the next flush: the page redraws a few times a second, not per report. */
+  let queue: FromWorker[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const flush = () => {
+    if (flushTimer !== null) clearTimeout(flushTimer);
+    flushTimer = null;
+    const batch = queue;
+    queue = [];
+    if (batch.length) get().applyRunMessages(batch);
+  };
+
+  const boot = (backend: Backend) => {
+    link.start(backend, receive);
+    get().loadMnist();
+  };
+
+  const restoreRuns = async () => {
+    const runs = (await (await link.db())?.list()) ?? [];
+    // A run that was training when the page closed was interrupted: it can resume from its checkpoint.
+    const interrupted = (r: RunRecord) =>
+      r.state === 'running' || r.state === 'paused' || r.state === 'queued';
+    get().restoreRuns(runs.map((r) => (interrupted(r) ? { ...r, state: 'stopped' } : r)));
+    if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
+  };
+
+  const receive = (msg: FromWorker) => {
+    const s = get();
+    switch (msg.type) {
+      case 'ready':
+        return s.setWorkerBackend(msg.backend);
+      case 'datasetProgress':
+        return s.datasetProgress(msg.file, { loadedBytes: msg.loadedBytes, totalBytes: msg.totalBytes });
+      case 'datasetReady': {
+        const { type: _, ...info } = msg;
+        s.datasetReady(info);
+        for (const id of resumeAfterBoot) void s.resumeRun(id);
+        resumeAfterBoot.clear();
+        // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000.
+        if (s.config.valSplit >= info.trainSize)
+          s.setConfig({ valSplit: Math.max(1, Math.round(info.trainSize / 10)) });
+        return;
+      }
+      case 'metrics':
+      case 'status':
+      case 'epochEnd': {
+        queue.push(msg);
+        const settled = msg.type === 'epochEnd' || (msg.type === 'status' && msg.state !== 'running');
+        if (settled) {
+          flush();
+          saveRun(get, msg.runId);
+        } else flushTimer ??= setTimeout(flush, FLUSH_MS);
+        return;
+      }
+      case 'checkpoint': {
+        // Where the run stands is read from its reports: fold in those still waiting first.
+        flush();
+        if (msg.kind === 'auto') return void s.storeCheckpoint(msg.runId, msg.bytes);
+        const stem = fileStem(s.runs.find((r) => r.id === msg.runId)?.name ?? msg.runId);
+        return downloadBytes(
+          msg.bytes,
+          msg.kind === 'model' ? `${stem}.safetensors` : `${stem}-checkpoint.safetensors`,
+        );
+      }
+      case 'error':
+        return onError(msg);
+      // Answers to requests (predictions, loaded checkpoints) go to whoever asked, through link.request.
+      case 'prediction':
+      case 'checkpointLoaded':
+        return;
+    }
+  };
+
+  const onError = (msg: MessageOf<FromWorker, 'error'>) => {
+    const s = get();
+    if (msg.kind === 'device-lost') {
+      // The device (and every run on it) is gone: stop what was training, start a fresh worker,
+      // and once it has the dataset again, resume those runs from their last checkpoints.
+      for (const r of s.runs)
+        if (r.state === 'running' || r.state === 'paused') {
+          s.setRunState(r.id, 'stopped');
+          if (r.state === 'running' && r.hasCheckpoint) resumeAfterBoot.add(r.id);
+        }
+      s.setNotice({
+        kind: 'error',
+        title: 'The GPU device was lost',
+        message: `${msg.message}. Training has paused; on a new device it resumes from the last checkpoint.`,
+      });
+      return boot(link.backend);
+    }
+    flush();
+    if (msg.runId) {
+      if (s.runs.some((r) => r.id === msg.runId)) {
+        s.applyRunMessage(msg);
+        saveRun(get, msg.runId);
+      }
+      return;
+    }
+    if (msg.kind === 'quota') {
+      s.setNotice({ kind: 'warn', title: 'Storage is full', message: msg.message });
+      // MNIST loads on without its cache; the user's files are refused whole, so their load ends here.
+      if (s.dataset.status === 'loading' && s.dataset.loadingFiles) s.datasetFailed(msg.message);
+      return;
+    }
+    if (s.dataset.status === 'loading') return s.datasetFailed(msg.message);
+    if (msg.kind === 'no-webgpu' && link.backend === 'webgpu') {
+      // The probe saw an adapter but the worker could not get one: fall back rather than strand the page.
+      s.setNotice({
+        kind: 'warn',
+        title: 'WebGPU failed in the worker; using the CPU backend',
+        message: msg.message,
+      });
+      return link.reinit('cpu');
+    }
+    s.setNotice({ kind: 'error', title: 'The training worker reported an error', message: msg.message });
+  };
+
+  return {
+    startWorker: (backend) => {
+      if (link.started) return;
+      boot(backend);
+      void restoreRuns();
+    },
+    loadMnist: () => {
+      get().startDatasetLoad('mnist', false);
+      link.send({ type: 'loadDataset', source: { kind: 'builtin', id: 'mnist' } });
+    },
+    addUserDataset: async (files) => {
+      const name = datasetName(files);
+      const named = await Promise.all(
+        files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+      );
+      get().startDatasetLoad(name, true);
+      link.send({ type: 'loadDataset', source: { kind: 'files', name, files: named } });
+    },
+  };
+};
+
+/** A dataset name from the user's files: the common stem of an IDX pair, or the CSV's name. */
+function datasetName(files: File[]): string {
+  const stem = (f: File) => f.name.replace(/\.gz$/i, '').replace(/\.(csv|idx\d?-ubyte|ubyte)$/i, '');
+  const first = stem(files[0] ?? new File([], 'dataset'));
+  const common = first.replace(/[-_.]?(train|t10k|test)?[-_.]?(images|labels)?[-_.]?idx\d-ubyte$/i, '');
+  // Files under MNIST's own names (train-images-idx3-ubyte…) say nothing of the dataset: a generic name.
+  return common.replace(/[-_.]+(images|labels)$/i, '') || 'my-dataset';
+}
