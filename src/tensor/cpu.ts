@@ -355,7 +355,8 @@ const KERNELS: Record<KernelName, Kernel> = {
   gatherLabels: (b, p) => gatherLabelBytes(b, p, b.src),
   adam(b, p, c) {
     const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
-    const [b1, b2, eps, stepSize, bc2sqrt] = ['c0', 'c1', 'c2', 'c3', 'c4'].map((k) => f(n(p, k)));
+    const [b1, b2, eps] = [f(n(p, 'beta1')), f(n(p, 'beta2')), f(n(p, 'eps'))];
+    const [stepSize, bc2sqrt] = [f(n(p, 'stepSize')), f(n(p, 'biasCorrection2Sqrt'))];
     const [w, g, m, v] = [b.param.f32, b.grad.f32, b.s1.f32, b.s2.f32];
     for (let i = 0; i < N; i++) {
       let wi = w[i];
@@ -370,7 +371,8 @@ const KERNELS: Record<KernelName, Kernel> = {
   },
   sgd(b, p) {
     const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
-    const [mom, damp, nesterov, first] = ['c0', 'c1', 'c2', 'c3'].map((k) => f(n(p, k)));
+    const [mom, damp] = [f(n(p, 'momentum')), f(n(p, 'dampening'))];
+    const [nesterov, first] = [n(p, 'nesterov'), n(p, 'firstStep')];
     const [w, g, buf] = [b.param.f32, b.grad.f32, b.s1?.f32];
     for (let i = 0; i < N; i++) {
       let gi = g[i];
@@ -384,7 +386,7 @@ const KERNELS: Record<KernelName, Kernel> = {
   },
   rmsprop(b, p) {
     const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
-    const [alpha, eps, mom] = ['c0', 'c1', 'c2'].map((k) => f(n(p, k)));
+    const [alpha, eps, mom] = [f(n(p, 'alpha')), f(n(p, 'eps')), f(n(p, 'momentum'))];
     const [w, g, sq, buf] = [b.param.f32, b.grad.f32, b.s1.f32, b.s2?.f32];
     for (let i = 0; i < N; i++) {
       let gi = g[i];

@@ -84,9 +84,9 @@ export const KERNELS = {
   gatherWords: { family: 'gather', entry: 'gather_words', grid: perElements(['rows', 'rowSize'], 4) },
   gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
   // The optimizers update four elements per invocation.
-  adam: { family: 'optim', entry: 'adam', grid: perElements(['n'], 4) },
-  sgd: { family: 'optim', entry: 'sgd', grid: perElements(['n'], 4) },
-  rmsprop: { family: 'optim', entry: 'rmsprop', grid: perElements(['n'], 4) },
+  adam: { family: 'optim', entry: 'adam', uniform: 'adam_params', grid: perElements(['n'], 4) },
+  sgd: { family: 'optim', entry: 'sgd', uniform: 'sgd_params', grid: perElements(['n'], 4) },
+  rmsprop: { family: 'optim', entry: 'rmsprop', uniform: 'rmsprop_params', grid: perElements(['n'], 4) },
   // im2col and max pooling forward: an invocation per output row; col2im and max pooling
   // backward: one per input row.
   im2col: { family: 'conv', entry: 'im2col', grid: perRun('OW') },
