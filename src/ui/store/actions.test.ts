@@ -1,0 +1,180 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { PRESETS } from '../../nn/spec';
+import { simulateFullDisk, withFreshIndexedDB } from '../../storage/testing';
+import { configProblems, DEFAULT_CONFIG } from '../../train/config';
+import type { FromWorker, ToWorker } from '../../worker/protocol';
+import { link } from '../link';
+import { RunDb } from '../runs/runDb';
+import { useKiln } from './index';
+import { whyNotResumable } from './runActions';
+
+withFreshIndexedDB();
+
+const initial = useKiln.getState();
+const model = PRESETS.simplenn;
+const info = {
+  name: 'mnist',
+  trainSize: 60000,
+  testSize: 10000,
+  inputShape: [1, 28, 28],
+  numClasses: 10,
+  fromCache: true,
+  samples: [],
+};
+
+/** The commands the store sent, and its report router (captured from link.start). */
+let sent: ToWorker[];
+let receive: (msg: FromWorker) => void;
+
+beforeEach(() => {
+  useKiln.setState(initial, true);
+  sent = [];
+  vi.spyOn(link, 'send').mockImplementation((msg) => void sent.push(msg));
+  vi.spyOn(link, 'start').mockImplementation((_backend, onReport) => {
+    receive = onReport;
+  });
+  const db = RunDb.open();
+  vi.spyOn(link, 'db').mockReturnValue(db);
+  useKiln.getState().startWorker('cpu');
+  receive({ type: 'ready', backend: 'cpu', adapter: null });
+});
+
+const run = (id: string) => useKiln.getState().runs.find((r) => r.id === id);
+const epochEnd = (runId: string, epoch: number): FromWorker => ({
+  type: 'epochEnd',
+  runId,
+  epoch,
+  step: epoch * 10,
+  valLoss: 0.5,
+  valAcc: 0.9,
+  perClassAcc: [],
+  confusion: [],
+  misclassified: [],
+});
+
+describe('the store actions', () => {
+  it('marks an auto-checkpoint only once it is stored: after a full disk the run resumes from the one before', async () => {
+    const id = useKiln.getState().trainRun();
+    receive(epochEnd(id, 1));
+    await useKiln.getState().storeCheckpoint(id, Uint8Array.of(1));
+    expect(run(id)).toMatchObject({ hasCheckpoint: true, checkpointEpoch: 1, checkpointStep: 10 });
+    receive(epochEnd(id, 2));
+    simulateFullDisk('checkpoints', 'request');
+    await useKiln.getState().storeCheckpoint(id, Uint8Array.of(2));
+    expect(run(id)).toMatchObject({ checkpointEpoch: 1, checkpointStep: 10 });
+    expect(useKiln.getState().notice?.title).toBe('Storage is full');
+    vi.mocked(link.db).mockRestore();
+    expect(await (await RunDb.open()).checkpoint(id)).toEqual(Uint8Array.of(1));
+  });
+
+  it("ends the load of the user's files on a full disk, while MNIST loads on without its cache", async () => {
+    receive({ type: 'datasetReady', ...info });
+    await useKiln.getState().addUserDataset([new File(['label,p0\n1,0\n'], 'digits.csv')]);
+    expect(useKiln.getState().dataset).toMatchObject({ status: 'loading', loading: 'digits' });
+    receive({ type: 'error', kind: 'quota', message: 'digits: cannot be stored: storage is full' });
+    expect(useKiln.getState().dataset).toMatchObject({ status: 'ready', loading: null });
+    expect(useKiln.getState().dataset.error).toMatch(/storage is full/);
+    useKiln.getState().loadMnist();
+    receive({ type: 'error', kind: 'quota', message: 'mnist: cannot be stored' });
+    expect(useKiln.getState().dataset.status).toBe('loading');
+    expect(useKiln.getState().notice?.title).toBe('Storage is full');
+  });
+
+  it('opens an uploaded full checkpoint as the run it was, with its settings and charts', async () => {
+    receive({ type: 'datasetReady', ...info });
+    const config = {
+      ...DEFAULT_CONFIG,
+      optimizer: 'adamw' as const,
+      weightDecay: 0.01,
+      batchSize: 50,
+      epochs: 3,
+    };
+    const history = [
+      { tag: 'Loss/train', value: 2, step: 10, wallTime: 1 },
+      { tag: 'Loss/train', value: 1, step: 70, wallTime: 2 },
+    ];
+    vi.spyOn(link, 'request').mockImplementation(async (msg) => ({
+      type: 'checkpointLoaded',
+      runId: (msg as { runId: string }).runId,
+      model,
+      run: { config, epoch: 1, step: 70, loss: 1, dataset: 'mnist', trainSamples: 3000, history },
+    }));
+    expect(
+      await useKiln.getState().uploadCheckpoint(new File([Uint8Array.of(1)], 'old.safetensors')),
+    ).toBeNull();
+    const uploaded = useKiln.getState().runs[0];
+    expect(uploaded).toMatchObject({
+      name: 'old',
+      config,
+      state: 'stopped',
+      epoch: 1,
+      step: 70,
+      stepsPerEpoch: 60,
+      hasCheckpoint: true,
+      checkpointEpoch: 1,
+    });
+    expect(uploaded.series['Loss/train'].map((p) => [p.step, p.value])).toEqual([
+      [10, 2],
+      [70, 1],
+    ]);
+    expect(whyNotResumable(uploaded, useKiln.getState())).toBeNull();
+    await useKiln.getState().resumeRun(uploaded.id);
+    expect(sent.at(-1)).toMatchObject({ type: 'train', runId: uploaded.id, config });
+  });
+
+  it('says why an upload failed when the worker dies, and adds no run', async () => {
+    vi.spyOn(link, 'request').mockRejectedValue(new Error('the training worker failed'));
+    const why = await useKiln.getState().uploadCheckpoint(new File([Uint8Array.of(1)], 'x.safetensors'));
+    expect(why).toBe('x.safetensors: the training worker failed');
+    expect(useKiln.getState().runs).toEqual([]);
+  });
+
+  it('keeps a run whose resume met other data stopped, with Resume off until other data load', async () => {
+    receive({ type: 'datasetReady', ...info });
+    const id = useKiln.getState().trainRun();
+    receive(epochEnd(id, 1));
+    await useKiln.getState().storeCheckpoint(id, Uint8Array.of(1));
+    useKiln.getState().setRunState(id, 'stopped');
+    await useKiln.getState().resumeRun(id);
+    expect(run(id)?.state).toBe('queued');
+    receive({
+      type: 'error',
+      kind: 'data-mismatch',
+      runId: id,
+      message: 'the checkpoint trained on other data',
+    });
+    const refused = run(id);
+    expect(refused?.state).toBe('stopped');
+    expect(refused && whyNotResumable(refused, useKiln.getState())).toBe(
+      'the checkpoint trained on other data',
+    );
+    receive({ type: 'datasetReady', ...info });
+    const again = run(id);
+    expect(again && whyNotResumable(again, useKiln.getState())).toBeNull();
+  });
+
+  it('tells the worker to free a deleted run', async () => {
+    const id = useKiln.getState().trainRun();
+    await useKiln.getState().deleteRun(id);
+    expect(sent.at(-1)).toEqual({ type: 'disposeRun', runId: id });
+    expect(useKiln.getState().runs).toEqual([]);
+  });
+
+  it("switches optimizer with torch.optim's defaults, clearing momentum and Nesterov where it has none", () => {
+    const s = useKiln.getState();
+    s.setOptimizer('sgd');
+    s.setConfig({ momentum: 0.9, nesterov: true });
+    s.setOptimizer('adamw');
+    expect(useKiln.getState().config).toMatchObject({
+      lr: 1e-3,
+      weightDecay: 0.01,
+      momentum: 0,
+      nesterov: false,
+    });
+    expect(configProblems(useKiln.getState().config)).toEqual([]);
+    s.setOptimizer('rmsprop');
+    expect(useKiln.getState().config).toMatchObject({ lr: 1e-2, weightDecay: 0 });
+    s.setScheduler('step');
+    expect(useKiln.getState().config.scheduler).toEqual({ name: 'step', stepSize: 1, gamma: 0.1 });
+  });
+});
