@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from './errors';
+import { MAX_INFLATED_BYTES } from './gzip';
 import { loadCsvFile, loadIdxFiles, loadMnistFromDir, mnistDataDir, readNamedFile } from './node';
 import { makeIdx } from './testing';
 
@@ -69,5 +70,17 @@ describe('a user’s own files', () => {
     const error = await readNamedFile(join(dir, 'nope.idx')).catch((e) => e);
     expect(error).toBeInstanceOf(DatasetError);
     expect(error.message).toMatch(/nope\.idx: does not exist$/);
+  });
+
+  it('refuses a folder, and a file too large to read, before reading any of it', async () => {
+    expect((await readNamedFile(dir).catch((e) => e)).message).toBe(`${dir}: is a folder, not a file`);
+    // A sparse file: its size is on record, no byte of it is written.
+    const huge = write('huge.idx', '');
+    truncateSync(huge, MAX_INFLATED_BYTES + 1);
+    const error = await readNamedFile(huge).catch((e) => e);
+    expect(error).toBeInstanceOf(DatasetError);
+    expect(error.message).toBe(
+      `${huge}: is 1073741825 bytes, more than the 1073741824 Kiln reads from one file`,
+    );
   });
 });

