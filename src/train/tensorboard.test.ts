@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c, eventFileName, maskedCrc32c, SummaryWriter, tfRecord } from './tensorboard';
 
@@ -165,6 +166,31 @@ describe('SummaryWriter', () => {
         .map(readEvent)
         .map((e) => e.scalars),
     ).toEqual([[], [{ tag: 'x', value: 1 }], [{ tag: 'x', value: 2 }]]);
+  });
+
+  it('writes any tag, value, step and wall time so that a reader gets them back', () => {
+    const scalar = fc.record({
+      tag: fc.string({ unit: 'grapheme', maxLength: 20 }),
+      value: fc.double(),
+      step: fc.maxSafeInteger(),
+      wallTime: fc.double({ min: 0, max: 2 ** 32, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(scalar, { maxLength: 5 }), (scalars) => {
+        const writer = new SummaryWriter(1);
+        for (const s of scalars) writer.addScalar(s.tag, s.value, s.step, s.wallTime);
+        const events = readRecords(writer.flush()).slice(1).map(readEvent);
+        expect(events).toEqual(
+          scalars.map((s) => ({
+            wallTime: s.wallTime,
+            step: BigInt(s.step),
+            fileVersion: '',
+            scalars: [{ tag: s.tag, value: Math.fround(s.value) }],
+          })),
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('frames an empty record', () => {
