@@ -21,14 +21,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 // One invocation per run of OW outputs (n, c, kh, kw, oh): the index arithmetic (integer division,
 // which CPU adapters pay per element, 17 ns there at one element per invocation) happens once per
 // run, and the loop over ow only adds.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn im2col(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = thread_index(wid, nwg, lid);
   if (t >= p.total / p.OW) { return; }
@@ -67,7 +63,7 @@ fn window_at(at: u32, k: u32, size: u32) -> i32 {
 
 // One invocation per input row (n, c, ih), like im2col; each element sums the columns its
 // windows read it into, over (kh, kw) in order.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn col2im(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = thread_index(wid, nwg, lid);
   if (row >= p.total / p.W) { return; }

@@ -39,10 +39,6 @@ fn source(i: u32, strides: array<vec4u, 2>) -> u32 {
   return idx;
 }
 
-fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): WGSL has no erf, and GELU is defined with it.
 fn erf(x: f32) -> f32 {
   let t = 1.0 / (1.0 + 0.3275911 * abs(x));
@@ -82,27 +78,27 @@ fn neg_inf() -> f32 {
 // (SwiftShader gives log(-1) = 0 and tanh(-100) = NaN), so the edges are spelled out as torch has them.
 fn unary_op(x: f32) -> f32 {
   switch OP {
-    case 0u: { return x; }
-    case 1u: { return -x; }
-    case 2u: { return exp(x); }
-    case 3u: {
+    case UNARY_COPY: { return x; }
+    case UNARY_NEG: { return -x; }
+    case UNARY_EXP: { return exp(x); }
+    case UNARY_LOG: {
       if (x < 0.0) { return nan(); }
       if (x == 0.0) { return neg_inf(); }
       return log(x);
     }
-    case 4u: { return select(sqrt(x), nan(), x < 0.0); }
-    case 5u: { return max(x, 0.0); }
-    case 6u: { return select(x * p.alpha, x, x > 0.0); }
+    case UNARY_SQRT: { return select(sqrt(x), nan(), x < 0.0); }
+    case UNARY_RELU: { return max(x, 0.0); }
+    case UNARY_LEAKY_RELU: { return select(x * p.alpha, x, x > 0.0); }
     // tanh is 1 in float32 from |x| = 9.1 on.
-    case 7u: { return select(tanh(clamp(x, -15.0, 15.0)), x, is_nan(x)); }
-    case 8u: { return 1.0 / (1.0 + exp(-x)); }
-    case 9u: { return gelu(x); }
-    case 10u: { return power(x, p.alpha); }
-    case 11u: { return x * p.alpha + p.beta; }
-    case 12u: { return abs(x); }
-    case 13u: { return sign(x); }
-    case 14u: { return clamp(x, p.alpha, p.beta); }
-    case 15u: { return f32(bitcast<i32>(x)); }
+    case UNARY_TANH: { return select(tanh(clamp(x, -15.0, 15.0)), x, is_nan(x)); }
+    case UNARY_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
+    case UNARY_GELU: { return gelu(x); }
+    case UNARY_POW: { return power(x, p.alpha); }
+    case UNARY_AFFINE: { return x * p.alpha + p.beta; }
+    case UNARY_ABS: { return abs(x); }
+    case UNARY_SIGN: { return sign(x); }
+    case UNARY_CLAMP: { return clamp(x, p.alpha, p.beta); }
+    case UNARY_INT_TO_FLOAT: { return f32(bitcast<i32>(x)); }
     default: { return x; }
   }
 }
@@ -121,42 +117,37 @@ fn dropout_op(x: f32, i: u32) -> f32 {
   return select(0.0, x / (1.0 - p.alpha), u >= p.alpha);
 }
 
-// By its bits: compilers may fold `x != x` to false, since WGSL lets them assume no NaN.
-fn is_nan(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
-}
-
 fn binary_op(x: f32, y: f32) -> f32 {
   switch OP {
-    case 0u: { return x + y; }
-    case 1u: { return x - y; }
-    case 2u: { return x * y; }
-    case 3u: { return x / y; }
+    case BINARY_ADD: { return x + y; }
+    case BINARY_SUB: { return x - y; }
+    case BINARY_MUL: { return x * y; }
+    case BINARY_DIV: { return x / y; }
     // WGSL's max/min may drop a NaN operand; torch.maximum/minimum propagate it (x + y is NaN then).
-    case 4u: { return select(max(x, y), x + y, is_nan(x) || is_nan(y)); }
-    case 5u: { return select(min(x, y), x + y, is_nan(x) || is_nan(y)); }
-    case 6u: { return power(x, y); }
-    case 7u: { return select(0.0, x, y > 0.0); }
-    case 8u: { return select(x * p.alpha, x, y > 0.0); }
-    case 9u: { return x * (1.0 - y * y); }
-    case 10u: { return x * y * (1.0 - y); }
-    case 11u: { return x * gelu_grad(y); }
-    case 12u: { return select(0.0, 1.0, x == y); }
-    case 13u: { return select(0.0, 1.0, x > y); }
+    case BINARY_MAXIMUM: { return select(max(x, y), x + y, is_nan(x) || is_nan(y)); }
+    case BINARY_MINIMUM: { return select(min(x, y), x + y, is_nan(x) || is_nan(y)); }
+    case BINARY_POW: { return power(x, y); }
+    case BINARY_RELU_GRAD: { return select(0.0, x, y > 0.0); }
+    case BINARY_LEAKY_RELU_GRAD: { return select(x * p.alpha, x, y > 0.0); }
+    case BINARY_TANH_GRAD: { return x * (1.0 - y * y); }
+    case BINARY_SIGMOID_GRAD: { return x * y * (1.0 - y); }
+    case BINARY_GELU_GRAD: { return x * gelu_grad(y); }
+    case BINARY_EQ: { return select(0.0, 1.0, x == y); }
+    case BINARY_GT: { return select(0.0, 1.0, x > y); }
     default: { return x; }
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   var x: f32;
   if (CONTIGUOUS) { x = a[p.offsetA + i]; } else { x = a[p.offsetA + source(i, p.strideA)]; }
-  if (OP == 16u) { out[i] = dropout_op(x, i); } else { out[i] = unary_op(x); }
+  if (OP == UNARY_DROPOUT) { out[i] = dropout_op(x, i); } else { out[i] = unary_op(x); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn binary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.n) { return; }
@@ -175,7 +166,7 @@ struct FillParams {
 @group(0) @binding(0) var<uniform> fp: FillParams;
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= fp.n) { return; }

@@ -20,16 +20,12 @@ struct Params {
 // gather_words' second source: the labels, as bytes.
 @group(0) @binding(5) var<storage, read> labelSrc: array<u32>;
 
-fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 fn byte_at(i: u32) -> u32 {
   return (src[i / 4u] >> ((i % 4u) * 8u)) & 0xffu;
 }
 
 // Copies whole 32-bit words (f32 or i32 rows alike).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn gather_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.rows * p.rowSize) { return; }
@@ -38,7 +34,7 @@ fn gather_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   out[i] = src[u32(index[p.indexOffset + r]) * p.rowSize + c];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn gather_bytes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.rows * p.rowSize) { return; }
@@ -52,7 +48,7 @@ fn gather_bytes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 // four pixels into a vec4, a quarter of the loads and stores, which CPU adapters pay for per item.
 // The first `rows` invocations also gather the labels (bytes widened to i32 in `out`), so that a
 // batch is one launch.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn gather_words(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i < p.rows) {
@@ -68,7 +64,7 @@ fn gather_words(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 }
 
 // Labels stored as bytes, widened to i32.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn gather_labels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.rows) { return; }

@@ -7,9 +7,9 @@ struct Lanes {
   @builtin(local_invocation_index) lid: u32,
 }
 
-var<workgroup> lanes_scratch: array<f32, 256>;
+var<workgroup> lanes_scratch: array<f32, WORKGROUP_SIZE>;
 
-// Combines v over the workgroup of `size` invocations (a power of two up to 256), summing or
+// Combines v over the workgroup of `size` invocations (a power of two up to WORKGROUP_SIZE), summing or
 // taking the maximum; every invocation gets the result.
 fn workgroup_reduce(v: f32, at: Lanes, size: u32, is_max: bool) -> f32 {
   lanes_scratch[at.lid] = v;

@@ -14,8 +14,8 @@ struct Lanes {
   @builtin(num_subgroups) groups: u32,
 }
 
-// One slot per subgroup: 256 covers any subgroup size for workgroups of up to 256 invocations.
-var<workgroup> lanes_partial: array<f32, 256>;
+// One slot per subgroup: WORKGROUP_SIZE covers any subgroup size.
+var<workgroup> lanes_partial: array<f32, WORKGROUP_SIZE>;
 
 fn subgroup_reduce(v: f32, is_max: bool) -> f32 {
   if (is_max) { return subgroupMax(v); }

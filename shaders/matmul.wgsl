@@ -29,11 +29,11 @@ override HAS_BIAS: bool = false;
 override RELU: bool = false;
 override ROW_SUMS: bool = false;
 
-const TILE = 64u;
+// A workgroup's output tile is TILE (kernels.ts's SIZES) square: 16 threads times 4 each way.
 const BK = 16u;
 
-var<workgroup> As: array<array<f32, 64>, 16>;
-var<workgroup> Bs: array<array<f32, 64>, 16>;
+var<workgroup> As: array<array<f32, TILE>, BK>;
+var<workgroup> Bs: array<array<f32, TILE>, BK>;
 
 fn load_a(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.M || k >= p.K) { return 0.0; }
@@ -113,7 +113,6 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
 // thread an 8x8 block (rows 4ty..4ty+3 and 64+4ty.., columns likewise), K in slices of 8. Twice the
 // multiply-adds per workgroup-memory read of the 64x64 kernel, and the reads are vec4s. The
 // autotuner times it against the others on each shape.
-const BIG = 128u;
 const BIG_K = 8u;
 
 var<workgroup> Ab: array<array<vec4f, 32>, 8>;
@@ -124,8 +123,8 @@ fn matmul_big(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l
   let tx = lid.x;
   let ty = lid.y;
   let t = ty * 16u + tx;
-  let row0 = wid.y * BIG;
-  let col0 = wid.x * BIG;
+  let row0 = wid.y * BIG_TILE;
+  let col0 = wid.x * BIG_TILE;
   let baseA = p.offsetA + wid.z * p.strideA;
   let baseB = p.offsetB + wid.z * p.strideB;
   // acc[2i] holds row i's first four columns, acc[2i + 1] its other four.
@@ -243,11 +242,11 @@ fn direct_step(acc: ptr<function, array<vec4f, 16>>, rs: ptr<function, array<vec
 
 @compute @workgroup_size(WG)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let blocksN = (p.N + 7u) / 8u;
+  let blocksN = (p.N + BLOCK - 1u) / BLOCK;
   let t = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (t >= blocksN * ((p.M + 7u) / 8u)) { return; }
-  let row0 = (t / blocksN) * 8u;
-  let col0 = (t % blocksN) * 8u;
+  if (t >= blocksN * ((p.M + BLOCK - 1u) / BLOCK)) { return; }
+  let row0 = (t / blocksN) * BLOCK;
+  let col0 = (t % blocksN) * BLOCK;
   // Element (m, k) of op(A) is a[m * rowA + k * kA + r's base]; (k, n) of op(B) likewise.
   var rowA = p.K;
   var kA = 1u;

@@ -38,19 +38,14 @@ override AFFINE: bool = true;
 // Whether a ReLU follows, fused.
 override RELU: bool = false;
 
-fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 // Element j of channel c, j counting over N then S (one division: they are slow on CPU adapters).
 fn element_at(c: u32, j: u32) -> u32 {
   let n = j / p.S;
   return (n * p.C + c) * p.S + (j - n * p.S);
 }
 
-// The elementwise kernels take CHUNK consecutive elements per invocation, tracking the channel as
-// they go rather than dividing for each element.
-const CHUNK = 8u;
+// The elementwise kernels take CHUNK (kernels.ts's SIZES) consecutive elements per invocation,
+// tracking the channel as they go rather than dividing for each element.
 
 // The first element of an invocation's chunk, and its channel and position in the plane.
 struct Chunk {
@@ -78,11 +73,11 @@ fn chunk_next(k: ptr<function, Chunk>) {
 
 // The workgroup's sum of v, every invocation getting it (lanes.wgsl or lanes_subgroups.wgsl).
 fn workgroup_sum(v: f32, at: Lanes) -> f32 {
-  return workgroup_reduce(v, at, 256u, false);
+  return workgroup_reduce(v, at, WORKGROUP_SIZE, false);
 }
 
 // One workgroup per channel: mean, then the variance around it (two passes, for accuracy).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
   let c = wid.y * nwg.x + wid.x;
@@ -96,10 +91,10 @@ fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
   let count = p.N * p.S;
   var s = 0.0;
-  for (var j = lid; j < count; j += 256u) { s += x[element_at(c, j)]; }
+  for (var j = lid; j < count; j += WORKGROUP_SIZE) { s += x[element_at(c, j)]; }
   let mean = workgroup_sum(s, at) / f32(count);
   var q = 0.0;
-  for (var j = lid; j < count; j += 256u) {
+  for (var j = lid; j < count; j += WORKGROUP_SIZE) {
     let d = x[element_at(c, j)] - mean;
     q += d * d;
   }
@@ -119,7 +114,7 @@ fn grad_at(i: u32) -> f32 {
 }
 
 // y = (x - mean) * invstd * weight + bias.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   var k = chunk_start(wid, nwg, lid);
   let total = p.N * p.C * p.S;
@@ -135,7 +130,7 @@ fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 }
 
 // Per channel: dbias = sum(dy), dweight = sum(dy * xhat).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
   let c = wid.y * nwg.x + wid.x;
@@ -144,7 +139,7 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let invstd = stats[p.C + c];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var j = lid; j < p.N * p.S; j += 256u) {
+  for (var j = lid; j < p.N * p.S; j += WORKGROUP_SIZE) {
     let i = element_at(c, j);
     let g = grad_at(i);
     sg += g;
@@ -160,7 +155,7 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
 
 // dx = weight * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) in training, where the batch
 // statistics depend on x; weight * invstd * dy in eval, where they are constants.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn bn_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   var k = chunk_start(wid, nwg, lid);
   let total = p.N * p.C * p.S;

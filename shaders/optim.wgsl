@@ -48,16 +48,12 @@ struct RmspropParams {
 
 override DECOUPLED: bool = false;
 
-fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
 /** Which of vec4 i's elements are below n. */
 fn live(i: u32, n: u32) -> vec4<bool> {
   return vec4u(4u * i) + vec4u(0u, 1u, 2u, 3u) < vec4u(n);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let p = adam_params;
   let i = thread_index(wid, nwg, lid);
@@ -81,7 +77,7 @@ fn adam(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   param[i] = select(w0, w - p.stepSize * (m / denom), on);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sgd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let p = sgd_params;
   let i = thread_index(wid, nwg, lid);
@@ -100,7 +96,7 @@ fn sgd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   param[i] = select(w, w - p.lr * g, on);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn rmsprop(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let p = rmsprop_params;
   let i = thread_index(wid, nwg, lid);

@@ -23,15 +23,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> indices: array<i32>;
 
-fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 256u + lid;
-}
-
-// By its bits: compilers may fold `x != x` to false, since WGSL lets them assume no NaN.
-fn is_nan(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
-}
-
 // The input row or column that window offset k of output o reads, or -1 in the padding.
 fn input_at(o: u32, k: u32, size: u32) -> i32 {
   let x = i32(o * p.stride + k) - i32(p.pad);
@@ -39,7 +30,7 @@ fn input_at(o: u32, k: u32, size: u32) -> i32 {
 }
 
 // One invocation per output row (plane, oh); p.total counts outputs.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn max_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = thread_index(wid, nwg, lid);
   if (row >= p.total / p.OW) { return; }
@@ -79,7 +70,7 @@ fn window_range(ihw: u32, out_size: u32) -> vec2u {
 // One invocation per input row (plane, ih); p.total counts inputs. The row starts at zero and
 // takes each covering window's gradient whose winner lies in it, windows in the same order as a
 // gather per element would visit them. Rows are disjoint, so no two invocations write alike.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn max_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = thread_index(wid, nwg, lid);
   if (row >= p.total / p.W) { return; }
@@ -99,7 +90,7 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn avg_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.total) { return; }
@@ -119,7 +110,7 @@ fn avg_pool(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   out[i] = s / f32(p.K * p.K);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn avg_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = thread_index(wid, nwg, lid);
   if (i >= p.total) { return; }

@@ -1,14 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { MatmulTuner, matmulShapeKey } from './autotune';
-import type { KernelCall } from './backend';
+import { type MatmulCall, MatmulTuner, matmulShapeKey } from './autotune';
 import * as ops from './ops';
 import { randn, readAll, webgpuBackend } from './testing';
 import { WebGPUBackend } from './webgpu';
 
-const call = (M: number, K: number, N: number, transA = false): KernelCall => ({
+const call = (M: number, K: number, N: number, transA = false): MatmulCall => ({
   kernel: 'matmul',
   buffers: {},
-  params: { M, K, N, batch: 1 },
+  params: { M, K, N, batch: 1, strideA: 0, strideB: 0, offsetA: 0, offsetB: 0 },
   constants: { TRANS_A: transA, TRANS_B: false },
 });
 

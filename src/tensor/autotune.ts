@@ -9,9 +9,15 @@
  */
 import type { KernelCall, KernelConstants } from './backend';
 
+/** The kernels that compute a matrix product. */
+export type MatmulKernel = 'matmul' | 'matmulBig' | 'matmulDirect';
+
+/** A launch of a matrix product, by any of its kernels. */
+export type MatmulCall = KernelCall<MatmulKernel>;
+
 /** A way to run a matrix product: a kernel and the pipeline constants it adds. */
 export interface MatmulVariant {
-  kernel: 'matmul' | 'matmulBig' | 'matmulDirect';
+  kernel: MatmulKernel;
   constants: KernelConstants;
 }
 
@@ -28,20 +34,20 @@ export const MATMUL_VARIANTS = {
 export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
 
 /** Seconds one launch of a call takes, as the backend measures it. */
-export type TimeCall = (call: KernelCall) => Promise<number>;
+export type TimeCall = (call: MatmulCall) => Promise<number>;
 
 /** Choices per adapter, shared by every backend on that adapter in this process. */
 const byAdapter = new Map<string, Map<string, MatmulVariantName>>();
 
 /** What a matmul's speed depends on: its sizes and which operands are transposed. */
-export function matmulShapeKey(call: KernelCall): string {
+export function matmulShapeKey(call: MatmulCall): string {
   const { M, K, N, batch } = call.params;
   const c = call.constants ?? {};
   return `${M}x${K}x${N}x${batch}${c.TRANS_A ? 'T' : 'N'}${c.TRANS_B ? 'T' : 'N'}${c.ROW_SUMS ? 'S' : ''}`;
 }
 
 /** The call launched as the named variant. */
-export function asVariant(call: KernelCall, name: MatmulVariantName): KernelCall {
+export function asVariant(call: MatmulCall, name: MatmulVariantName): MatmulCall {
   const v: MatmulVariant = MATMUL_VARIANTS[name];
   return { ...call, kernel: v.kernel, constants: { ...call.constants, ...v.constants } };
 }
@@ -55,7 +61,7 @@ export class MatmulTuner {
   /** The variant used until a shape is tuned. */
   readonly fallback: MatmulVariantName;
   private readonly choices: Map<string, MatmulVariantName>;
-  private readonly pending = new Map<string, KernelCall>();
+  private readonly pending = new Map<string, MatmulCall>();
 
   constructor(
     readonly adapterKey: string,
@@ -76,7 +82,7 @@ export class MatmulTuner {
   }
 
   /** The call as the variant chosen for its shape (the fallback until the shape is tuned). */
-  resolve(call: KernelCall): KernelCall {
+  resolve(call: MatmulCall): MatmulCall {
     if (this.force) return asVariant(call, this.force);
     const key = matmulShapeKey(call);
     const chosen = this.choices.get(key);

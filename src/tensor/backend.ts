@@ -3,7 +3,7 @@
  * backend-agnostic, so the cpu backend (the reference) runs every test and the webgpu backend is
  * checked against it kernel by kernel.
  */
-import type { KernelName } from './kernels';
+import type { KernelName, ParamsOf } from './kernels';
 
 /** Element types. int32 holds labels and indices; both are 4 bytes per element. */
 export type DType = 'float32' | 'int32';
@@ -20,26 +20,37 @@ export interface Storage {
   readonly parent?: Storage;
 }
 
-/** Values for a kernel's uniform struct, by WGSL field name (arrays fill array<vec4u, N> fields). */
+/**
+ * Any kernel's params, untyped: values for its uniform struct by WGSL field name (arrays fill
+ * array<vec4u, N> fields), as backends read them.
+ */
 export type KernelParams = Record<string, number | number[]>;
 
 /** Pipeline constants (WGSL `override`s), by name. */
 export type KernelConstants = Record<string, number | boolean>;
 
-/** One kernel launch: the kernel, its storage buffers by WGSL variable name, params, constants. */
-export interface KernelCall {
-  kernel: KernelName;
-  buffers: Record<string, Storage>;
-  params: KernelParams;
-  constants?: KernelConstants;
-  /** Params that change on every call (optimizer scalars), so not worth caching. */
-  dynamic?: boolean;
-}
+/**
+ * One launch of kernel K: its storage buffers by WGSL variable name, its params (typed per kernel:
+ * kernels.ts declares them) and constants. Without K, a launch of any kernel.
+ */
+export type KernelCall<K extends KernelName = KernelName> = K extends KernelName
+  ? {
+      kernel: K;
+      buffers: Record<string, Storage>;
+      params: ParamsOf<K>;
+      constants?: KernelConstants;
+      /** Params that change on every call (optimizer scalars), so not worth caching. */
+      dynamic?: boolean;
+    }
+  : never;
 
-/** Bytes of device memory held by tensors, and held in total including the reuse pool. */
+/** Device memory a backend holds: for tensors, and freed but kept for reuse (the pool). */
 export interface MemoryInfo {
+  /** Bytes of the buffers that hold live storage. */
   bytesInUse: number;
+  /** Bytes of freed buffers kept for reuse (at most the backend's pool cap). */
   bytesPooled: number;
+  /** Device buffers held, in use or pooled. */
   buffers: number;
 }
 
@@ -73,4 +84,11 @@ export interface Backend {
    */
   tune(): Promise<void>;
   memory(): MemoryInfo;
+  /** Releases the memory kept for reuse (pooled buffers, cached uniforms and bind groups). */
+  trim(): void;
+  /**
+   * Releases everything the backend holds, live storage included: tensors on it are unusable
+   * afterwards, and so is the backend. The device (if any) stays its acquirer's.
+   */
+  dispose(): void;
 }

@@ -629,7 +629,14 @@ export class CpuBackend implements Backend {
   /** The cpu backend has one kernel per op: nothing to tune. */
   async tune(): Promise<void> {}
 
+  /** Freed storage goes straight back to the garbage collector: there is no pool. */
   memory(): MemoryInfo {
-    return { bytesInUse: this.inUse, bytesPooled: this.inUse, buffers: 0 };
+    return { bytesInUse: this.inUse, bytesPooled: 0, buffers: 0 };
   }
+
+  /** Nothing is kept for reuse. */
+  trim(): void {}
+
+  /** Host memory is the garbage collector's: there is nothing to release. */
+  dispose(): void {}
 }

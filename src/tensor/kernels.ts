@@ -1,6 +1,9 @@
 /**
- * The kernel table: every kernel's WGSL family (file in shaders/), entry point, and launch grid.
- * The cpu backend implements the same names with the same buffer and param names.
+ * The kernel table: every kernel's WGSL family (file in shaders/), entry point, params and launch
+ * grid; and the sizes and op codes that the WGSL shares with TypeScript, defined here once and
+ * prepended to every shader family as WGSL constants (shaders.ts). Each kernel's params are
+ * declared once here, which types `Backend.run`; a test checks them against the WGSL uniform
+ * structs. The cpu backend implements the same names with the same buffer and param names.
  */
 import type { KernelConstants, KernelParams } from './backend';
 
@@ -16,101 +19,21 @@ export type ShaderFamily =
   | 'pool'
   | 'norm';
 
-interface KernelDef {
-  family: ShaderFamily;
-  entry: string;
-  /** Workgroup counts (x, y, z) for these params and pipeline constants. */
-  grid: (p: KernelParams, c: KernelConstants) => [number, number, number];
-  /** The uniform variable's name in WGSL, when not `p`. */
-  uniform?: string;
-}
+/** Sizes that the WGSL kernels and their launch grids share: WGSL constants of the same names. */
+export const SIZES = {
+  /** Invocations per workgroup of the kernels that take an invocation per element or row. */
+  WORKGROUP_SIZE: 256,
+  /** Rows and columns of the output tile of a `matmul` workgroup. */
+  TILE: 64,
+  /** Rows and columns of the output tile of a `matmulBig` workgroup. */
+  BIG_TILE: 128,
+  /** Rows and columns of the output block of a `matmulDirect` invocation. */
+  BLOCK: 8,
+  /** Elements per invocation of batch norm's elementwise kernels. */
+  CHUNK: 8,
+} as const;
 
-const MAX_GROUPS = 65535;
-
-/** Spreads a 1-D count of workgroups over x and y, since each dimension is capped at 65535. */
-function spread(groups: number): [number, number, number] {
-  const g = Math.max(1, groups);
-  return g <= MAX_GROUPS ? [g, 1, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS), 1];
-}
-
-const num = (p: KernelParams, k: string) => p[k] as number;
-/** One invocation per `perInvocation` elements, the elements counting the product of `keys`. */
-const perElements =
-  (keys: string[], perInvocation = 1) =>
-  (p: KernelParams) =>
-    spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / (256 * perInvocation)));
-const perElement = (key: string) => perElements([key]);
-const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
-/** One invocation per run of `key` consecutive elements out of `total` (a row, for conv and pooling). */
-const perRun = (key: string) => (p: KernelParams) => spread(Math.ceil(num(p, 'total') / num(p, key) / 256));
-
-/** Every kernel the engine launches. */
-export const KERNELS = {
-  unary: { family: 'elementwise', entry: 'unary', grid: perElement('n') },
-  binary: { family: 'elementwise', entry: 'binary', grid: perElement('n') },
-  fill: { family: 'elementwise', entry: 'fill', grid: perElement('n'), uniform: 'fp' },
-  reduceRows: { family: 'reduce', entry: 'reduce_rows', grid: perRow('outer') },
-  reduceCols: {
-    family: 'reduce',
-    entry: 'reduce_cols',
-    grid: (p) => spread(Math.ceil((num(p, 'outer') * num(p, 'inner')) / 256)),
-  },
-  matmul: {
-    family: 'matmul',
-    entry: 'matmul',
-    grid: (p) => [Math.ceil(num(p, 'N') / 64), Math.ceil(num(p, 'M') / 64), num(p, 'batch')],
-  },
-  matmulBig: {
-    family: 'matmul',
-    entry: 'matmul_big',
-    grid: (p) => [Math.ceil(num(p, 'N') / 128), Math.ceil(num(p, 'M') / 128), num(p, 'batch')],
-  },
-  matmulDirect: {
-    family: 'matmul',
-    entry: 'matmul_direct',
-    // One invocation per 8x8 block of the output, WG invocations per workgroup.
-    grid: (p, c) => {
-      const blocks = Math.ceil(num(p, 'M') / 8) * Math.ceil(num(p, 'N') / 8);
-      const g = spread(Math.ceil(blocks / ((c.WG as number | undefined) ?? 64)));
-      return [g[0], g[1], num(p, 'batch')];
-    },
-  },
-  logSoftmax: { family: 'softmax', entry: 'log_softmax', grid: perRow('rows') },
-  logSoftmaxBackward: { family: 'softmax', entry: 'log_softmax_backward', grid: perRow('rows') },
-  crossEntropy: { family: 'softmax', entry: 'cross_entropy', grid: () => [1, 1, 1] },
-  crossEntropyBackward: { family: 'softmax', entry: 'cross_entropy_backward', grid: perRow('rows') },
-  gatherRows: { family: 'gather', entry: 'gather_rows', grid: perElements(['rows', 'rowSize']) },
-  gatherBytes: { family: 'gather', entry: 'gather_bytes', grid: perElements(['rows', 'rowSize']) },
-  gatherWords: { family: 'gather', entry: 'gather_words', grid: perElements(['rows', 'rowSize'], 4) },
-  gatherLabels: { family: 'gather', entry: 'gather_labels', grid: perElement('rows') },
-  // The optimizers update four elements per invocation.
-  adam: { family: 'optim', entry: 'adam', uniform: 'adam_params', grid: perElements(['n'], 4) },
-  sgd: { family: 'optim', entry: 'sgd', uniform: 'sgd_params', grid: perElements(['n'], 4) },
-  rmsprop: { family: 'optim', entry: 'rmsprop', uniform: 'rmsprop_params', grid: perElements(['n'], 4) },
-  // im2col and max pooling forward: an invocation per output row; col2im and max pooling
-  // backward: one per input row.
-  im2col: { family: 'conv', entry: 'im2col', grid: perRun('OW') },
-  col2im: { family: 'conv', entry: 'col2im', grid: perRun('W') },
-  maxPool: { family: 'pool', entry: 'max_pool', grid: perRun('OW') },
-  maxPoolBackward: { family: 'pool', entry: 'max_pool_backward', grid: perRun('W') },
-  avgPool: { family: 'pool', entry: 'avg_pool', grid: perElement('total') },
-  avgPoolBackward: {
-    family: 'pool',
-    entry: 'avg_pool_backward',
-    grid: perElement('total'),
-  },
-  // Batch norm: the per-channel kernels take a workgroup per channel.
-  batchNormStats: { family: 'norm', entry: 'bn_stats', grid: perRow('C') },
-  // Batch norm's elementwise kernels take eight elements per invocation.
-  batchNormApply: { family: 'norm', entry: 'bn_apply', grid: perElements(['N', 'C', 'S'], 8) },
-  batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', grid: perRow('C') },
-  batchNormBackward: { family: 'norm', entry: 'bn_backward', grid: perElements(['N', 'C', 'S'], 8) },
-} satisfies Record<string, KernelDef>;
-
-/** A kernel's name. */
-export type KernelName = keyof typeof KERNELS;
-
-/** Codes of the `unary` kernel's OP constant (shaders/elementwise.wgsl). */
+/** Codes of the `unary` kernel's OP constant: WGSL constants UNARY_COPY, UNARY_NEG, ... */
 export const UNARY = {
   copy: 0,
   neg: 1,
@@ -131,7 +54,7 @@ export const UNARY = {
   dropout: 16,
 } as const;
 
-/** Codes of the `binary` kernel's OP constant (shaders/elementwise.wgsl). */
+/** Codes of the `binary` kernel's OP constant: WGSL constants BINARY_ADD, BINARY_SUB, ... */
 export const BINARY = {
   add: 0,
   sub: 1,
@@ -149,7 +72,7 @@ export const BINARY = {
   gt: 13,
 } as const;
 
-/** Codes of the reduce kernels' OP constant (shaders/reduce.wgsl). */
+/** Codes of the reduce kernels' OP constant: WGSL constants REDUCE_SUM, REDUCE_MAX, ... */
 export const REDUCE = { sum: 0, max: 1, argmax: 2, sumSquares: 3 } as const;
 
 /** Unary op names. */
@@ -158,3 +81,227 @@ export type UnaryOp = keyof typeof UNARY;
 export type BinaryOp = keyof typeof BINARY;
 /** Reduction names. */
 export type ReduceOp = keyof typeof REDUCE;
+
+/**
+ * How a param reaches its kernel: `num`, a scalar field of the WGSL uniform struct (u32, i32 or
+ * f32); `nums`, an array<vec4u, N> field, given as numbers; `grid`, read by the launch grid only.
+ */
+export type ParamKind = 'num' | 'nums' | 'grid';
+
+/** A kernel's params, by name. */
+export type ParamDecl = Readonly<Record<string, ParamKind>>;
+
+/** Values for declared params. */
+export type ParamValues<D extends ParamDecl> = {
+  [F in keyof D]: D[F] extends 'nums' ? number[] : number;
+};
+
+interface KernelDef {
+  family: ShaderFamily;
+  entry: string;
+  /** Every field of its WGSL uniform struct, and what else its grid reads. */
+  params: ParamDecl;
+  /** Workgroup counts (x, y, z) for these params and pipeline constants. */
+  grid: (p: KernelParams, c: KernelConstants) => [number, number, number];
+  /** The uniform variable's name in WGSL, when not `p`. */
+  uniform?: string;
+}
+
+const MAX_GROUPS = 65535;
+const { WORKGROUP_SIZE, TILE, BIG_TILE, BLOCK, CHUNK } = SIZES;
+
+/** Spreads a 1-D count of workgroups over x and y, since each dimension is capped at 65535. */
+function spread(groups: number): [number, number, number] {
+  const g = Math.max(1, groups);
+  return g <= MAX_GROUPS ? [g, 1, 1] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS), 1];
+}
+
+const num = (p: KernelParams, k: string) => p[k] as number;
+/** One invocation per `perInvocation` elements, the elements counting the product of `keys`. */
+const perElements =
+  (keys: string[], perInvocation = 1) =>
+  (p: KernelParams) =>
+    spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / (WORKGROUP_SIZE * perInvocation)));
+const perElement = (key: string) => perElements([key]);
+const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
+/** One invocation per run of `key` consecutive elements out of `total` (a row, for conv and pooling). */
+const perRun = (key: string) => (p: KernelParams) =>
+  spread(Math.ceil(num(p, 'total') / num(p, key) / WORKGROUP_SIZE));
+/** Batch norm's elementwise kernels: an invocation per CHUNK elements of x [N, C, S]. */
+const perChunk = perElements(['N', 'C', 'S'], CHUNK);
+/** A workgroup per `tile` x `tile` block of each product's output. */
+const perTile =
+  (tile: number) =>
+  (p: KernelParams): [number, number, number] => [
+    Math.ceil(num(p, 'N') / tile),
+    Math.ceil(num(p, 'M') / tile),
+    num(p, 'batch'),
+  ];
+
+// The params of each WGSL uniform struct.
+const ELEMENTWISE = {
+  n: 'num',
+  rank: 'num',
+  alpha: 'num',
+  beta: 'num',
+  shape: 'nums',
+  strideA: 'nums',
+  strideB: 'nums',
+  offsetA: 'num',
+  offsetB: 'num',
+  seed: 'num',
+} as const;
+const FILL = { n: 'num', value: 'num' } as const;
+const REDUCTION = { outer: 'num', size: 'num', inner: 'num', scale: 'num' } as const;
+// The number of products is the grid's z: the struct has no field for it.
+const MATMUL = {
+  M: 'num',
+  N: 'num',
+  K: 'num',
+  batch: 'grid',
+  strideA: 'num',
+  strideB: 'num',
+  offsetA: 'num',
+  offsetB: 'num',
+} as const;
+const SOFTMAX = { rows: 'num', cols: 'num', smoothing: 'num', scale: 'num' } as const;
+const GATHER = { rows: 'num', rowSize: 'num', indexOffset: 'num', mean: 'num', stdev: 'num' } as const;
+const ADAM = {
+  n: 'num',
+  lr: 'num',
+  weightDecay: 'num',
+  beta1: 'num',
+  beta2: 'num',
+  eps: 'num',
+  stepSize: 'num',
+  biasCorrection2Sqrt: 'num',
+} as const;
+const SGD = {
+  n: 'num',
+  lr: 'num',
+  weightDecay: 'num',
+  momentum: 'num',
+  dampening: 'num',
+  nesterov: 'num',
+  firstStep: 'num',
+} as const;
+const RMSPROP = {
+  n: 'num',
+  lr: 'num',
+  weightDecay: 'num',
+  alpha: 'num',
+  eps: 'num',
+  momentum: 'num',
+} as const;
+const CONV = {
+  total: 'num',
+  C: 'num',
+  H: 'num',
+  W: 'num',
+  KH: 'num',
+  KW: 'num',
+  OH: 'num',
+  OW: 'num',
+  stride: 'num',
+  pad: 'num',
+} as const;
+const POOL = {
+  total: 'num',
+  H: 'num',
+  W: 'num',
+  OH: 'num',
+  OW: 'num',
+  K: 'num',
+  stride: 'num',
+  pad: 'num',
+} as const;
+const NORM = { N: 'num', C: 'num', S: 'num', eps: 'num', momentum: 'num', momentumVar: 'num' } as const;
+
+/** Every kernel the engine launches. */
+export const KERNELS = {
+  unary: { family: 'elementwise', entry: 'unary', params: ELEMENTWISE, grid: perElement('n') },
+  binary: { family: 'elementwise', entry: 'binary', params: ELEMENTWISE, grid: perElement('n') },
+  fill: { family: 'elementwise', entry: 'fill', params: FILL, grid: perElement('n'), uniform: 'fp' },
+  reduceRows: { family: 'reduce', entry: 'reduce_rows', params: REDUCTION, grid: perRow('outer') },
+  reduceCols: {
+    family: 'reduce',
+    entry: 'reduce_cols',
+    params: REDUCTION,
+    grid: perElements(['outer', 'inner']),
+  },
+  matmul: { family: 'matmul', entry: 'matmul', params: MATMUL, grid: perTile(TILE) },
+  matmulBig: { family: 'matmul', entry: 'matmul_big', params: MATMUL, grid: perTile(BIG_TILE) },
+  matmulDirect: {
+    family: 'matmul',
+    entry: 'matmul_direct',
+    params: MATMUL,
+    // One invocation per BLOCK x BLOCK block of the output, WG invocations per workgroup.
+    grid: (p, c) => {
+      const blocks = Math.ceil(num(p, 'M') / BLOCK) * Math.ceil(num(p, 'N') / BLOCK);
+      const g = spread(Math.ceil(blocks / ((c.WG as number | undefined) ?? 64)));
+      return [g[0], g[1], num(p, 'batch')];
+    },
+  },
+  logSoftmax: { family: 'softmax', entry: 'log_softmax', params: SOFTMAX, grid: perRow('rows') },
+  logSoftmaxBackward: {
+    family: 'softmax',
+    entry: 'log_softmax_backward',
+    params: SOFTMAX,
+    grid: perRow('rows'),
+  },
+  crossEntropy: { family: 'softmax', entry: 'cross_entropy', params: SOFTMAX, grid: () => [1, 1, 1] },
+  crossEntropyBackward: {
+    family: 'softmax',
+    entry: 'cross_entropy_backward',
+    params: SOFTMAX,
+    grid: perRow('rows'),
+  },
+  gatherRows: {
+    family: 'gather',
+    entry: 'gather_rows',
+    params: GATHER,
+    grid: perElements(['rows', 'rowSize']),
+  },
+  gatherBytes: {
+    family: 'gather',
+    entry: 'gather_bytes',
+    params: GATHER,
+    grid: perElements(['rows', 'rowSize']),
+  },
+  gatherWords: {
+    family: 'gather',
+    entry: 'gather_words',
+    params: GATHER,
+    grid: perElements(['rows', 'rowSize'], 4),
+  },
+  gatherLabels: { family: 'gather', entry: 'gather_labels', params: GATHER, grid: perElement('rows') },
+  // The optimizers update four elements per invocation.
+  adam: { family: 'optim', entry: 'adam', params: ADAM, uniform: 'adam_params', grid: perElements(['n'], 4) },
+  sgd: { family: 'optim', entry: 'sgd', params: SGD, uniform: 'sgd_params', grid: perElements(['n'], 4) },
+  rmsprop: {
+    family: 'optim',
+    entry: 'rmsprop',
+    params: RMSPROP,
+    uniform: 'rmsprop_params',
+    grid: perElements(['n'], 4),
+  },
+  // im2col and max pooling forward: an invocation per output row; col2im and max pooling
+  // backward: one per input row.
+  im2col: { family: 'conv', entry: 'im2col', params: CONV, grid: perRun('OW') },
+  col2im: { family: 'conv', entry: 'col2im', params: CONV, grid: perRun('W') },
+  maxPool: { family: 'pool', entry: 'max_pool', params: POOL, grid: perRun('OW') },
+  maxPoolBackward: { family: 'pool', entry: 'max_pool_backward', params: POOL, grid: perRun('W') },
+  avgPool: { family: 'pool', entry: 'avg_pool', params: POOL, grid: perElement('total') },
+  avgPoolBackward: { family: 'pool', entry: 'avg_pool_backward', params: POOL, grid: perElement('total') },
+  // Batch norm: the per-channel kernels take a workgroup per channel.
+  batchNormStats: { family: 'norm', entry: 'bn_stats', params: NORM, grid: perRow('C') },
+  batchNormApply: { family: 'norm', entry: 'bn_apply', params: NORM, grid: perChunk },
+  batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', params: NORM, grid: perRow('C') },
+  batchNormBackward: { family: 'norm', entry: 'bn_backward', params: NORM, grid: perChunk },
+} satisfies Record<string, KernelDef>;
+
+/** A kernel's name. */
+export type KernelName = keyof typeof KERNELS;
+
+/** The params kernel K takes: a number (or numbers) per field of its uniform struct, and the grid's. */
+export type ParamsOf<K extends KernelName> = ParamValues<(typeof KERNELS)[K]['params']>;

@@ -2,8 +2,8 @@
  * The raw op set: each function checks shapes, allocates its output and queues one or a few
  * kernels. Nothing here records gradients; autograd/ wraps these ops with their gradient rules.
  */
-import type { Backend, DType, KernelParams, Storage } from './backend';
-import { BINARY, type BinaryOp, REDUCE, type ReduceOp, UNARY, type UnaryOp } from './kernels';
+import type { Backend, DType, Storage } from './backend';
+import { BINARY, type BinaryOp, type ParamsOf, REDUCE, type ReduceOp, UNARY, type UnaryOp } from './kernels';
 import { numel, Tensor, type TypedArray } from './tensor';
 
 const MAX_RANK = 8;
@@ -110,7 +110,7 @@ function strided(
   x: Tensor,
   shape: readonly number[],
   strides: number[],
-  extra: KernelParams = {},
+  extra: Partial<ParamsOf<'unary'>> = {},
   into?: Tensor,
 ): Tensor {
   const out = into
@@ -556,7 +556,7 @@ export function col2im(cols: Tensor, inputShape: readonly number[], g: Conv2dGeo
   return out;
 }
 
-function poolParams(shape: readonly number[], g: Conv2dGeometry, total: number): KernelParams {
+function poolParams(shape: readonly number[], g: Conv2dGeometry, total: number): ParamsOf<'maxPool'> {
   const [H, W] = shape.slice(-2);
   const [OH, OW] = outputSize(H, W, g);
   return { total, H, W, OH, OW, K: g.kernelSize, stride: g.stride, pad: g.padding };
@@ -629,10 +629,18 @@ export interface BatchNormOptions {
   relu?: boolean;
 }
 
-/** x [N, C, ...] as batch norm sees it: [N, C, S], S the product of the trailing dims. */
-function channels(x: Tensor): { N: number; C: number; S: number } {
+/**
+ * The batch norm kernels' params for x [N, C, ...], seen as [N, C, S] (S the product of the trailing
+ * dims); the running statistics' update takes o's eps and momentum, the other kernels none.
+ */
+function normParams(x: Tensor, o?: BatchNormOptions): ParamsOf<'batchNormStats'> {
   const [N, C] = x.shape;
-  return { N, C, S: x.size / (N * C) };
+  const S = x.size / (N * C);
+  const n = N * S;
+  // The running variance tracks the unbiased variance: momentum * n / (n - 1), in double.
+  const momentum = o?.momentum ?? 0;
+  const momentumVar = n > 1 ? (momentum * n) / (n - 1) : 0;
+  return { N, C, S, eps: o?.eps ?? 0, momentum, momentumVar };
 }
 
 /**
@@ -646,12 +654,8 @@ export function batchNormStats(
   o: BatchNormOptions,
 ): Tensor {
   const backend = sameBackend(x, runningMean, runningVar);
-  const { N, C, S } = channels(x);
-  const n = N * S;
-  // The running variance tracks the unbiased variance: momentum * n / (n - 1), in double.
-  const momentumVar = n > 1 ? (o.momentum * n) / (n - 1) : 0;
-  const params = { N, C, S, eps: o.eps, momentum: o.momentum, momentumVar };
-  const stats = empty(backend, [2, C]);
+  const params = normParams(x, o);
+  const stats = empty(backend, [2, params.C]);
   backend.run({
     kernel: 'batchNormStats',
     buffers: {
@@ -688,7 +692,7 @@ export function batchNormApply(
       bias: bias?.storage ?? unusedBinding(backend),
       out: out.storage,
     },
-    params: channels(x),
+    params: normParams(x),
     constants: { AFFINE: weight !== undefined, RELU: relu },
   });
   return out;
@@ -710,7 +714,7 @@ export function batchNormBackward(
   relu?: Tensor,
 ): { dx: Tensor | null; dweight: Tensor; dbias: Tensor } {
   const backend = sameBackend(dy, x, stats);
-  const params = channels(x);
+  const params = normParams(x);
   const dweight = target(backend, [params.C], into.dweight);
   const dbias = target(backend, [params.C], into.dbias);
   const y = relu?.storage ?? unusedBinding(backend);

@@ -3,7 +3,9 @@
  * at flush() (every few training steps); pipelines, uniform buffers and bind groups are cached,
  * and params that change every call (optimizer scalars) share one uniform arena uploaded per
  * submission, so a step that repeats the last one's shapes creates no GPU objects; storage buffers
- * come from a pool, so a step that frees what it allocated allocates nothing new.
+ * come from a pool, so a step that frees what it allocated allocates nothing new. The pool and the
+ * caches are bounded (least recently used entries go first), so a tab that trains run after run
+ * holds no more than its live tensors and those bounds.
  */
 import {
   makeShaderDataDefinitions,
@@ -11,36 +13,11 @@ import {
   type ShaderDataDefinitions,
   type StructuredView,
 } from 'webgpu-utils';
-import conv from '../../shaders/conv.wgsl?raw';
-import elementwise from '../../shaders/elementwise.wgsl?raw';
-import gather from '../../shaders/gather.wgsl?raw';
-import lanes from '../../shaders/lanes.wgsl?raw';
-import lanesSubgroups from '../../shaders/lanes_subgroups.wgsl?raw';
-import matmul from '../../shaders/matmul.wgsl?raw';
-import norm from '../../shaders/norm.wgsl?raw';
-import optim from '../../shaders/optim.wgsl?raw';
-import pool from '../../shaders/pool.wgsl?raw';
-import reduce from '../../shaders/reduce.wgsl?raw';
-import softmax from '../../shaders/softmax.wgsl?raw';
 import { type KernelTime, Profiler } from '../gpu/profiler';
 import { MatmulTuner } from './autotune';
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
 import { KERNELS, type ShaderFamily } from './kernels';
-
-const SOURCES: Record<ShaderFamily, string> = {
-  elementwise,
-  reduce,
-  matmul,
-  softmax,
-  gather,
-  optim,
-  conv,
-  pool,
-  norm,
-};
-
-/** Families whose kernels reduce across a workgroup: their source follows lanes.wgsl's or lanes_subgroups.wgsl's. */
-const USES_LANES: ReadonlySet<ShaderFamily> = new Set(['norm', 'softmax']);
+import { shaderSource } from './shaders';
 
 /** A pooled GPU buffer. `lastUse` is the submission serial of the last command that touched it. */
 interface PooledBuffer {
@@ -57,16 +34,29 @@ interface GpuStorage extends Storage {
   span: number;
 }
 
-/** Where a call's uniform struct lives; `key` names it in the bind group cache. */
+/**
+ * Where a call's uniform struct lives; `key` names it in the bind group cache, `lastUse` is the
+ * submission serial of the last command that read it.
+ */
 interface UniformBinding {
   buffer: GPUBuffer;
   offset: number;
   size: number;
   key: string;
+  lastUse: number;
 }
 
 /** Bytes of dynamic params one submission can carry; more submits early. */
 const ARENA_BYTES = 64 * 1024;
+
+/** Bytes of freed storage buffers the pool keeps for reuse by default. */
+const POOL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Uniform buffers and bind groups each cache keeps by default: a training step launches a few
+ * hundred kernels, so this holds several steps' worth, and a run of new shapes cannot grow it.
+ */
+const CACHE_ENTRIES = 4096;
 
 /** Raised when the GPU device is lost (driver reset, GPU removed, too long a dispatch). */
 export class DeviceLostError extends Error {
@@ -74,6 +64,44 @@ export class DeviceLostError extends Error {
 }
 
 let nextId = 1;
+
+/** A map that keeps its `capacity` most recently used entries, handing those it drops to `drop`. */
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly drop: (value: V) => void = () => {},
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      // A Map iterates in insertion order: re-inserting makes this entry the newest.
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: K, value: V): void {
+    this.map.set(key, value);
+    for (const [k, v] of this.map) {
+      if (this.map.size <= this.capacity) break;
+      this.map.delete(k);
+      this.drop(v);
+    }
+  }
+
+  clear(): void {
+    for (const v of this.map.values()) this.drop(v);
+    this.map.clear();
+  }
+}
 
 /** Buffer sizes are rounded up so that slightly different requests share pool entries. */
 function sizeClass(bytes: number): number {
@@ -90,21 +118,28 @@ export class WebGPUBackend implements Backend {
     { module: GPUShaderModule; defs: ShaderDataDefinitions }
   >();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly uniforms = new Map<string, UniformBinding>();
+  private readonly uniforms: Lru<string, UniformBinding>;
   private readonly views = new Map<string, StructuredView>();
   /** Dynamic calls' params: filled while recording, uploaded by flush() in one write. */
   private readonly arena: { buffer: GPUBuffer; host: Uint8Array; used: number; align: number };
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bindGroups: Lru<string, GPUBindGroup>;
+  /** Every storage buffer alive, in use or pooled. */
+  private readonly buffers = new Set<PooledBuffer>();
+  /** Pooled buffers by capacity, the most recently freed last. */
   private readonly free_ = new Map<number, PooledBuffer[]>();
+  /** Pooled buffers, the least recently freed first: the first to go when the pool is over its cap. */
+  private readonly idle = new Set<PooledBuffer>();
+  /** Buffers dropped while the unsubmitted commands use them: destroyed once those are submitted. */
+  private readonly retiring: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private profiler: Profiler | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private serial = 1;
   private inUse = 0;
   private pooled = 0;
-  private buffers = 0;
   /** The first uncaptured GPU error, reported at the next read. */
   private error: Error | null = null;
+  private disposed = false;
   /** Set once the device is lost; every later call throws. */
   lost: DeviceLostError | null = null;
   /** Launches recorded since creation, for tests of batching. */
@@ -115,16 +150,23 @@ export class WebGPUBackend implements Backend {
   readonly tuner: MatmulTuner;
   /** Whether workgroup reductions run on subgroup operations (else a tree in workgroup memory). */
   readonly subgroups: boolean;
+  /** The most bytes of freed storage buffers kept for reuse; beyond it the oldest are destroyed. */
+  readonly poolBytes: number;
 
   /**
    * `subgroups`: reduce with subgroup operations, where the device has the feature and WGSL the
-   * subgroup_id built-in (acquireGpu's Gpu.subgroups says so).
+   * subgroup_id built-in (acquireGpu's Gpu.subgroups says so). `poolBytes`: the pool's cap (256
+   * MiB). `cacheEntries`: the uniform buffers, and the bind groups, kept cached (4096 each).
    */
   constructor(
     readonly device: GPUDevice,
-    opts: { subgroups?: boolean } = {},
+    opts: { subgroups?: boolean; poolBytes?: number; cacheEntries?: number } = {},
   ) {
     this.subgroups = (opts.subgroups ?? false) && device.features.has('subgroups');
+    this.poolBytes = opts.poolBytes ?? POOL_BYTES;
+    const entries = opts.cacheEntries ?? CACHE_ENTRIES;
+    this.uniforms = new Lru(entries, (u) => this.retire(u.buffer, u.lastUse));
+    this.bindGroups = new Lru(entries);
     const info = device.adapterInfo;
     const text = info
       ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase()
@@ -153,7 +195,10 @@ export class WebGPUBackend implements Backend {
     this.check();
     const capacity = sizeClass(bytes);
     let pooled = this.free_.get(capacity)?.pop();
-    if (!pooled) {
+    if (pooled) {
+      this.idle.delete(pooled);
+      this.pooled -= capacity;
+    } else {
       const id = nextId++;
       const buffer = this.device.createBuffer({
         label: `kiln:buffer#${id}:${capacity}`,
@@ -161,8 +206,7 @@ export class WebGPUBackend implements Backend {
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
       pooled = { buffer, id, capacity, lastUse: 0 };
-      this.pooled += capacity;
-      this.buffers++;
+      this.buffers.add(pooled);
     }
     this.inUse += capacity;
     const s: GpuStorage = { id: nextId++, bytes, refs: 0, pooled, offset: 0, span: capacity };
@@ -199,10 +243,36 @@ export class WebGPUBackend implements Backend {
       return;
     }
     const { pooled } = s as GpuStorage;
+    if (this.disposed) return;
     this.inUse -= pooled.capacity;
     const list = this.free_.get(pooled.capacity);
     if (list) list.push(pooled);
     else this.free_.set(pooled.capacity, [pooled]);
+    this.idle.add(pooled);
+    this.pooled += pooled.capacity;
+    if (this.pooled > this.poolBytes) this.shrinkPool(this.poolBytes);
+  }
+
+  /** Destroys the least recently freed pooled buffers until the pool holds at most `limit` bytes. */
+  private shrinkPool(limit: number): void {
+    for (const b of this.idle) {
+      if (this.pooled <= limit) break;
+      this.idle.delete(b);
+      const list = this.free_.get(b.capacity) as PooledBuffer[];
+      list.splice(list.indexOf(b), 1);
+      this.pooled -= b.capacity;
+      this.buffers.delete(b);
+      this.retire(b.buffer, b.lastUse);
+    }
+  }
+
+  /**
+   * Destroys a buffer that no cache or pool holds any longer: at once, unless a command still being
+   * recorded uses it (a submission holding a destroyed buffer fails); then after flush() submits it.
+   */
+  private retire(buffer: GPUBuffer, lastUse: number): void {
+    if (lastUse === this.serial) this.retiring.push(buffer);
+    else buffer.destroy();
   }
 
   write(s: Storage, data: ArrayBufferView): void {
@@ -317,7 +387,6 @@ export class WebGPUBackend implements Backend {
         layout: pipeline.getBindGroupLayout(0),
         entries,
       });
-      if (this.bindGroups.size > 20000) this.bindGroups.clear();
       this.bindGroups.set(key, group);
     }
     this.encoder ??= this.device.createCommandEncoder({ label: 'kiln:step' });
@@ -363,6 +432,9 @@ export class WebGPUBackend implements Backend {
     this.encoder = null;
     this.serial++;
     this.submissions++;
+    // Submitted work keeps what it uses until it completes, so these can go now.
+    for (const b of this.retiring) b.destroy();
+    this.retiring.length = 0;
   }
 
   async sync(): Promise<void> {
@@ -372,10 +444,49 @@ export class WebGPUBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return { bytesInUse: this.inUse, bytesPooled: this.pooled, buffers: this.buffers };
+    return { bytesInUse: this.inUse, bytesPooled: this.pooled, buffers: this.buffers.size };
+  }
+
+  /** Entries in the uniform buffer and bind group caches (each at most `cacheEntries`). */
+  get cached(): { uniforms: number; bindGroups: number } {
+    return { uniforms: this.uniforms.size, bindGroups: this.bindGroups.size };
+  }
+
+  /** Submits what is recorded, then destroys every pooled buffer and empties the caches. */
+  trim(): void {
+    this.check();
+    this.flush();
+    this.shrinkPool(0);
+    this.uniforms.clear();
+    this.bindGroups.clear();
+  }
+
+  /**
+   * Submits what is recorded, then destroys every buffer this backend made (tensors' storage too)
+   * and drops its caches. The device stays its acquirer's; later calls throw.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    if (!this.lost) this.flush();
+    this.disposed = true;
+    for (const b of this.buffers) b.buffer.destroy();
+    this.uniforms.clear();
+    for (const b of this.retiring) b.destroy();
+    this.arena.buffer.destroy();
+    this.buffers.clear();
+    this.free_.clear();
+    this.idle.clear();
+    this.retiring.length = 0;
+    this.bindGroups.clear();
+    this.pipelines.clear();
+    this.modules.clear();
+    this.views.clear();
+    this.inUse = 0;
+    this.pooled = 0;
   }
 
   private check(): void {
+    if (this.disposed) throw new Error('the WebGPU backend was disposed');
     if (this.lost) throw this.lost;
     if (this.error) {
       const e = this.error;
@@ -394,9 +505,7 @@ export class WebGPUBackend implements Backend {
   private shader(family: ShaderFamily) {
     let s = this.modules.get(family);
     if (!s) {
-      const code = USES_LANES.has(family)
-        ? `${this.subgroups ? lanesSubgroups : lanes}\n${SOURCES[family]}`
-        : SOURCES[family];
+      const code = shaderSource(family, this.subgroups);
       s = {
         module: this.device.createShaderModule({ label: `kiln:${family}.wgsl`, code }),
         defs: makeShaderDataDefinitions(code),
@@ -436,7 +545,7 @@ export class WebGPUBackend implements Backend {
       const offset = a.used;
       a.host.set(new Uint8Array(view.arrayBuffer), offset);
       a.used += Math.ceil(size / a.align) * a.align;
-      return { buffer: a.buffer, offset, size, key: `arena@${offset}` };
+      return { buffer: a.buffer, offset, size, key: `arena@${offset}`, lastUse: this.serial };
     }
     const key = `${call.kernel}|${JSON.stringify(call.params)}`;
     let hit = this.uniforms.get(key);
@@ -450,9 +559,10 @@ export class WebGPUBackend implements Backend {
       });
       new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(view.arrayBuffer));
       buffer.unmap();
-      hit = { buffer, offset: 0, size: view.arrayBuffer.byteLength, key: `u${nextId++}` };
+      hit = { buffer, offset: 0, size: view.arrayBuffer.byteLength, key: `u${nextId++}`, lastUse: 0 };
       this.uniforms.set(key, hit);
     }
+    hit.lastUse = this.serial;
     return hit;
   }
 
