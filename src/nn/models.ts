@@ -20,6 +20,11 @@ export class SpecModel extends Sequential {
     super(...spec.layers.map((l, i): [string, Module] => [layerName(l, i), buildLayer(l)]));
   }
 
+  /** The spec's name (SimpleNN, LeNet5...), which survives minification. */
+  override get typeName(): string {
+    return this.spec.name;
+  }
+
   /** Runs the layers in order, fusing a ReLU into the Linear or BatchNorm before it. */
   override forward(x: Tensor): Tensor {
     const layers = this.children;

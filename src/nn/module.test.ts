@@ -207,7 +207,7 @@ describe('loadStateDict', () => {
     }
     expect(error).toBeInstanceOf(StateDictError);
     const message = (error as Error).message;
-    expect(message).toContain('Error(s) in loading state_dict for SpecModel');
+    expect(message).toContain('Error(s) in loading state_dict for SimpleNN');
     expect(message).toContain('Missing key(s) in state_dict: "fc1.bias", "fc2.weight".');
     expect(message).toContain('Unexpected key(s) in state_dict: "fc3.weight".');
     expect(message).toContain(

@@ -41,6 +41,14 @@ export abstract class Module {
   /** Computes the output. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
+  /**
+   * The name messages give this module, PyTorch's class name by default. A minifier renames
+   * classes, so a module the page shows (a model from a spec) names itself.
+   */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
   /** The backend for new parameters. */
   protected get backend(): Backend {
     return getDefaultBackend();
@@ -164,7 +172,7 @@ export abstract class Module {
     ];
     if (problems.length) {
       throw new StateDictError(
-        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`,
+        `Error(s) in loading state_dict for ${this.typeName}:\n\t${problems.join('\n\t')}`,
       );
     }
     for (const [k, t] of own) {

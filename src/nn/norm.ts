@@ -51,7 +51,7 @@ export abstract class BatchNorm extends Module {
 
   private normalise(x: Tensor, relu: boolean): Tensor {
     if (x.ndim !== this.rank || x.shape[1] !== this.numFeatures) {
-      throw new Error(`${this.constructor.name}(${this.numFeatures}) got input of shape [${x.shape}]`);
+      throw new Error(`${this.typeName}(${this.numFeatures}) got input of shape [${x.shape}]`);
     }
     if (this.training && x.size / this.numFeatures <= 1) {
       throw new Error(`Expected more than 1 value per channel when training, got input size [${x.shape}]`);
@@ -86,6 +86,10 @@ export abstract class BatchNorm extends Module {
 
 /** BatchNorm over [N, C] inputs. */
 export class BatchNorm1d extends BatchNorm {
+  override get typeName(): string {
+    return 'BatchNorm1d';
+  }
+
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super(numFeatures, 2, opts);
   }
@@ -93,6 +97,10 @@ export class BatchNorm1d extends BatchNorm {
 
 /** BatchNorm over [N, C, H, W] inputs. */
 export class BatchNorm2d extends BatchNorm {
+  override get typeName(): string {
+    return 'BatchNorm2d';
+  }
+
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
     super(numFeatures, 4, opts);
   }
