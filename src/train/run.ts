@@ -216,6 +216,8 @@ export class Run {
       while (trainer.epoch < this.config.epochs) {
         const lr = trainer.lr;
         const train = await trainer.trainEpoch(opts);
+        // An epoch shorter than the logging interval never reached a pause point: give one here.
+        await opts.waitWhilePaused?.();
         if (train.stopped) {
           await hooks.checkpoint?.(await this.checkpoint(), 'stopped');
           return 'stopped';

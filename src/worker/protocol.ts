@@ -133,6 +133,9 @@ export type FromWorker =
       kind: 'checkpoint' | 'model' | 'auto';
       fileName: string;
       bytes: Uint8Array;
+      /** Where the run stood when the bytes were taken: epochs completed, optimizer steps. */
+      epoch: number;
+      step: number;
     }
   /** A failure; `problems` lists a config error's fields, for the form to mark them. */
   | { type: 'error'; kind: WorkerErrorKind; message: string; runId?: string; problems?: ConfigProblem[] };

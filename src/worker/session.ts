@@ -15,6 +15,7 @@ import { acquireGpu } from '../gpu/device';
 import { buildModel, type HostTensor } from '../nn';
 import { type Module, StateDictError } from '../nn/module';
 import { inferShapes, type ModelSpec, specError } from '../nn/spec';
+import { QuotaError } from '../storage/indexeddb';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
@@ -147,8 +148,16 @@ export class Session {
       loaded = { name: 'mnist', train: m.train, test: m.test };
     } else {
       loaded = await userDataset(source.name, source.files);
+      // The data are loaded either way: a cache that cannot keep them costs only the next visit.
       const cache = await DatasetCache.open();
-      await cache.putAll([loaded.train, ...(loaded.test ? [loaded.test] : [])], 'upload');
+      try {
+        await cache.putAll([loaded.train, ...(loaded.test ? [loaded.test] : [])], 'upload');
+      } catch (e) {
+        if (!(e instanceof QuotaError)) throw e;
+        this.post({ type: 'error', kind: 'quota', message: e.message });
+      } finally {
+        cache.close();
+      }
     }
     this.data = loaded;
     const { train, test } = loaded;
@@ -270,7 +279,15 @@ export class Session {
           },
           checkpoint: (bytes) => {
             const fileName = `${runId}-epoch${run.epoch}-step${run.globalStep}.safetensors`;
-            this.post({ type: 'checkpoint', runId, kind: 'auto', fileName, bytes });
+            this.post({
+              type: 'checkpoint',
+              runId,
+              kind: 'auto',
+              fileName,
+              bytes,
+              epoch: run.epoch,
+              step: run.globalStep,
+            });
           },
         },
         {
@@ -357,7 +374,8 @@ export class Session {
             spec: JSON.stringify(live.spec),
           });
     const fileName = `${runId}${kind === 'checkpoint' ? '-checkpoint' : ''}.safetensors`;
-    this.post({ type: 'checkpoint', runId, kind, fileName, bytes });
+    const at = { epoch: live.run?.epoch ?? 0, step: live.run?.globalStep ?? 0 };
+    this.post({ type: 'checkpoint', runId, kind, fileName, bytes, ...at });
   }
 
   /**

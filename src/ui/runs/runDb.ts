@@ -7,9 +7,6 @@
 import { type DBSchema, type IDBPDatabase, openDatabase, write } from '../../storage/indexeddb';
 import type { RunRecord } from '../store/runsSlice';
 
-/** The controller's name for a full quota until it checks QuotaError itself (then remove this line). */
-export { QuotaError as StorageFullError } from '../../storage/indexeddb';
-
 interface Schema extends DBSchema {
   runs: { key: string; value: RunRecord };
   checkpoints: { key: string; value: Uint8Array };

@@ -3,7 +3,9 @@
  * a run, downloading a run's checkpoint, model or PyTorch script, storing the worker's automatic
  * checkpoints, and classifying a drawing with a run's weights.
  */
+
 import type { StateCreator } from 'zustand';
+import { MAX_INFLATED_BYTES } from '../../data/gzip';
 import { exportPytorch } from '../../train/export_pytorch';
 import type { CheckpointSummary, FromWorker, MessageOf } from '../../worker/protocol';
 import { downloadBytes, fileStem } from '../download';
@@ -25,7 +27,7 @@ export interface CheckpointActions {
   /** Downloads `train.py`: the PyTorch program for a run's model and configuration. */
   downloadPytorch: (id: string) => void;
   /** Stores a checkpoint the worker took, and only then notes where the run can resume from. */
-  storeCheckpoint: (id: string, bytes: Uint8Array) => Promise<void>;
+  storeCheckpoint: (id: string, bytes: Uint8Array, at: { epoch: number; step: number }) => Promise<void>;
   /** A run's class probabilities for one image ([0, 1] pixels), or null if it has no weights to use. */
   predict: (id: string, pixels: Float32Array) => Promise<number[] | null>;
 }
@@ -76,6 +78,9 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
 
   return {
     uploadCheckpoint: async (file) => {
+      if (file.size > MAX_INFLATED_BYTES) {
+        return `${file.name}: ${file.size} bytes is over the ${MAX_INFLATED_BYTES} Kiln reads`;
+      }
       const bytes = new Uint8Array(await file.arrayBuffer());
       const kept = bytes.slice();
       const id = `upload-${Date.now().toString(36)}`;
@@ -135,10 +140,8 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
       if (run) downloadBytes(exportPytorch(run.model, run.config), 'train.py', 'text/x-python');
     },
 
-    storeCheckpoint: async (id, bytes) => {
-      const run = get().runs.find((r) => r.id === id);
-      if (!run) return;
-      const at = { epoch: run.epoch, step: run.step };
+    storeCheckpoint: async (id, bytes, at) => {
+      if (!get().runs.some((r) => r.id === id)) return;
       // Marked only once stored: after a failed write the stored bytes are still the older checkpoint's.
       if (await guardWrite(get, (db) => db.putCheckpoint(id, bytes))) get().markCheckpoint(id, at);
       saveRun(get, id);

@@ -2,7 +2,9 @@
  * The worker's side of the store: starting the worker, choosing the dataset it holds, and routing
  * each of its reports to the one store action that folds it in.
  */
+
 import type { StateCreator } from 'zustand';
+import { MAX_INFLATED_BYTES } from '../../data/gzip';
 import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
 import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';
@@ -82,9 +84,9 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         return;
       }
       case 'checkpoint': {
-        // Where the run stands is read from its reports: fold in those still waiting first.
         flush();
-        if (msg.kind === 'auto') return void s.storeCheckpoint(msg.runId, msg.bytes);
+        if (msg.kind === 'auto')
+          return void s.storeCheckpoint(msg.runId, msg.bytes, { epoch: msg.epoch, step: msg.step });
         const stem = fileStem(s.runs.find((r) => r.id === msg.runId)?.name ?? msg.runId);
         return downloadBytes(
           msg.bytes,
@@ -127,8 +129,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     }
     if (msg.kind === 'quota') {
       s.setNotice({ kind: 'warn', title: 'Storage is full', message: msg.message });
-      // MNIST loads on without its cache; the user's files are refused whole, so their load ends here.
-      if (s.dataset.status === 'loading' && s.dataset.loadingFiles) s.datasetFailed(msg.message);
+      // A dataset that cannot be cached loads on all the same (datasetReady follows): only later visits pay.
       return;
     }
     if (s.dataset.status === 'loading') return s.datasetFailed(msg.message);
@@ -156,6 +157,13 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     },
     addUserDataset: async (files) => {
       const name = datasetName(files);
+      const large = files.find((f) => f.size > MAX_INFLATED_BYTES);
+      if (large) {
+        get().startDatasetLoad(name, true);
+        return get().datasetFailed(
+          `${large.name}: ${large.size} bytes is over the ${MAX_INFLATED_BYTES} Kiln reads`,
+        );
+      }
       const named = await Promise.all(
         files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
       );
