@@ -90,6 +90,23 @@ export function specError(spec: ModelSpec): string | null {
   return null;
 }
 
+/**
+ * Why a valid spec cannot train on data of this sample shape and class count (its input is another
+ * shape, or its output is not one score per class, naming the last layer), or null when it can.
+ */
+export function dataFitError(
+  spec: ModelSpec,
+  data: { inputShape: number[]; numClasses: number },
+): string | null {
+  if (spec.inputShape.join() !== data.inputShape.join()) {
+    return `the model takes inputs of shape [${spec.inputShape}], the dataset's samples are [${data.inputShape}]`;
+  }
+  const width = inferShapes(spec).at(-1)?.outShape[0];
+  if (width === data.numClasses) return null;
+  const i = spec.layers.length - 1;
+  return `the model's last layer (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}) gives ${width} outputs, the dataset has ${data.numClasses} classes: make it ${data.numClasses} wide`;
+}
+
 /** The attribute name of a layer: its own, or its index as in nn.Sequential. */
 export function layerName(layer: LayerSpec, index: number): string {
   return layer.name ?? String(index);

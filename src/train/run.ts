@@ -8,7 +8,7 @@
  */
 import { DataLoader } from '../data/dataloader';
 import { buildModel, CrossEntropyLoss, type SpecModel } from '../nn';
-import { inferShapes, layerName, type ModelSpec, specError } from '../nn/spec';
+import { dataFitError, type ModelSpec, specError } from '../nn/spec';
 import type { Optimizer } from '../optim/optimizer';
 import { defaultGenerator, manualSeed } from '../tensor/default';
 import { Generator } from '../tensor/random';
@@ -66,21 +66,8 @@ export interface FitOptions extends TrainControl {
 export function checkModelFitsData(spec: ModelSpec, data: Pick<RunData, 'inputShape' | 'numClasses'>): void {
   const problem = specError(spec);
   if (problem) throw new RunError('config', `the model ${spec.name} is invalid: ${problem}`);
-  if (spec.inputShape.join() !== data.inputShape.join()) {
-    throw new RunError(
-      'config',
-      `the model takes inputs of shape [${spec.inputShape}], the dataset's samples are [${data.inputShape}]`,
-    );
-  }
-  const infos = inferShapes(spec);
-  const width = infos[infos.length - 1].outShape[0];
-  if (width !== data.numClasses) {
-    const i = spec.layers.length - 1;
-    throw new RunError(
-      'config',
-      `the model's last layer (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}) gives ${width} outputs, the dataset has ${data.numClasses} classes: make it ${data.numClasses} wide`,
-    );
-  }
+  const misfit = dataFitError(spec, data);
+  if (misfit) throw new RunError('config', misfit);
 }
 
 /** Where a run comes from: settings, or a checkpoint (whose settings rule; only `epochs` may grow). */

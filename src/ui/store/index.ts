@@ -1,7 +1,7 @@
 /** The app's one zustand store, assembled from slices (zustand's slices pattern). */
 import { useMemo } from 'react';
 import { create } from 'zustand';
-import { type ModelSpec, specError } from '../../nn/spec';
+import { dataFitError, type ModelSpec, specError } from '../../nn/spec';
 import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
@@ -36,8 +36,12 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createWorkerActions(...a),
 }));
 
-/** The builder's current spec and why it cannot be trained (null when it can): what a Train button reads. */
+/** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */
 export function useTrainableSpec(): { spec: ModelSpec; error: string | null } {
   const spec = useKiln((s) => s.spec);
-  return useMemo(() => ({ spec, error: specError(spec) }), [spec]);
+  const data = useKiln((s) => s.dataset.info);
+  return useMemo(
+    () => ({ spec, error: specError(spec) ?? (data ? dataFitError(spec, data) : null) }),
+    [spec, data],
+  );
 }
