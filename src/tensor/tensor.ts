@@ -157,6 +157,7 @@ export function resolveShape(shape: readonly number[], size: number): number[] {
 }
 
 /** Anything tidy() can return: the tensors inside survive the scope. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a step's callback returns nothing, which is void.
 export type Tidyable = Tensor | Tensor[] | Record<string, Tensor> | void | number | null | undefined;
 
 /**
