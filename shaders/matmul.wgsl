@@ -243,7 +243,7 @@ fn direct_step(acc: ptr<function, array<vec4f, 16>>, rs: ptr<function, array<vec
 @compute @workgroup_size(WG)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let blocksN = (p.N + BLOCK - 1u) / BLOCK;
-  let t = (wid.y * nwg.x + wid.x) * WG + lid;
+  let t = workgroup_index(wid, nwg) * WG + lid;
   if (t >= blocksN * ((p.M + BLOCK - 1u) / BLOCK)) { return; }
   let row0 = (t / blocksN) * BLOCK;
   let col0 = (t % blocksN) * BLOCK;

@@ -80,7 +80,7 @@ fn workgroup_sum(v: f32, at: Lanes) -> f32 {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
-  let c = wid.y * nwg.x + wid.x;
+  let c = workgroup_index(wid, nwg);
   if (c >= p.C) { return; }
   if (!TRAINING) {
     if (lid == 0u) {
@@ -133,7 +133,7 @@ fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
-  let c = wid.y * nwg.x + wid.x;
+  let c = workgroup_index(wid, nwg);
   if (c >= p.C) { return; }
   let mean = stats[c];
   let invstd = stats[p.C + c];

@@ -51,7 +51,7 @@ fn finish(v: f32, i: u32) -> f32 {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn reduce_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * nwg.x + wid.x;
+  let row = workgroup_index(wid, nwg);
   if (row >= p.outer) { return; }
   let base = row * p.size;
   var v = init();

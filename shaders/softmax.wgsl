@@ -20,10 +20,6 @@ struct Params {
 // the parallelism gains. The workgroup reductions are lanes.wgsl's (or lanes_subgroups.wgsl's).
 override WG: u32 = 64u;
 
-fn row_id(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.y * nwg.x + wid.x;
-}
-
 // log(sum(exp(x - max))) + max over one row: the log-partition, computed stably.
 fn log_sum_exp(base: u32, at: Lanes) -> f32 {
   var m = -3.4028234663852886e38;
@@ -38,7 +34,7 @@ fn log_sum_exp(base: u32, at: Lanes) -> f32 {
 @compute @workgroup_size(WG)
 fn log_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
-  let row = row_id(wid, nwg);
+  let row = workgroup_index(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.cols;
   let lse = log_sum_exp(base, at);
@@ -49,7 +45,7 @@ fn log_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
-  let row = row_id(wid, nwg);
+  let row = workgroup_index(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.cols;
   var s = 0.0;
@@ -87,7 +83,7 @@ fn cross_entropy(at: Lanes) {
 @compute @workgroup_size(WG)
 fn cross_entropy_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
   let lid = at.lid;
-  let row = row_id(wid, nwg);
+  let row = workgroup_index(wid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.cols;
   let lse = log_sum_exp(base, at);

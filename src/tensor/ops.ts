@@ -14,8 +14,8 @@ export function empty(backend: Backend, shape: readonly number[], dtype: DType =
 }
 
 /**
- * `out` when given, checked to hold `shape`'s elements (a gradient's slot in an optimizer's flat
- * buffer, which a gradient rule writes into directly); otherwise a new tensor.
+ * `out` when given, checked to hold `shape`'s elements (a leaf's zeroed .grad, which a gradient
+ * rule writes into directly); otherwise a new tensor.
  */
 function target(backend: Backend, shape: readonly number[], out?: Tensor): Tensor {
   if (!out) return empty(backend, shape);
@@ -223,6 +223,13 @@ export function normDims(dims: number | readonly number[] | undefined, ndim: num
 }
 
 /**
+ * Rows of at most this many elements (logits of a few classes) take a thread each: a workgroup's
+ * barriers cost more than its parallelism gains (on SwiftShader, 70,000 rows of 3 took two
+ * minutes to sum with a workgroup per row, 30 ms with a thread per row).
+ */
+const NARROW_ROW = 32;
+
+/**
  * Reduces over `dims` (all by default). `scale` multiplies sums (1/n makes a mean). Adjacent
  * dims reduce in one kernel; scattered ones are first permuted to the end.
  */
@@ -255,7 +262,8 @@ export function reduce(
   }
   const out = op === 'argmax' ? empty(backend, outShape, 'int32') : target(backend, outShape, into);
   backend.run({
-    kernel: inner === 1 ? 'reduceRows' : 'reduceCols',
+    // A workgroup per row for long rows; a thread per output otherwise, narrow rows included.
+    kernel: inner === 1 && size > NARROW_ROW ? 'reduceRows' : 'reduceCols',
     buffers: { x: src.storage, out: out.storage },
     params: { outer, size, inner, scale },
     constants: { OP: REDUCE[op] },
@@ -370,7 +378,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 /** Threads per row for the softmax family: one for narrow rows (no barriers), else a workgroup of 64. */
 function rowThreads(cols: number): { WG: number } {
-  return { WG: cols <= 32 ? 1 : 64 };
+  return { WG: cols <= NARROW_ROW ? 1 : 64 };
 }
 
 function rowsCols(x: Tensor): [number, number] {
