@@ -33,6 +33,17 @@ function idxHead(name: string, count: number, label?: number): Uint8Array {
 
 const DATA = ['--backend', 'cpu', '--dataset', 'idx', '--data-dir', data, '--val-split', '100'];
 const QUICK = [...DATA, '--epochs', '1', '--batch-size', '100'];
+/** Resuming one of the checkpoints made below, on the small data (or other data). */
+const resume = (name: string, on = data) => [
+  '--backend',
+  'cpu',
+  '--dataset',
+  'idx',
+  '--data-dir',
+  on,
+  '--resume',
+  file(name),
+];
 
 async function cli(...argv: string[]): Promise<{ code: number; stderr: string[] }> {
   const stderr: string[] = [];
@@ -175,75 +186,31 @@ const CASES: [string, () => string[], RegExp, number][] = [
   ],
   [
     '--resume with --lr and --optimizer',
-    () => [
-      '--backend',
-      'cpu',
-      '--dataset',
-      'idx',
-      '--data-dir',
-      data,
-      '--resume',
-      file('run.safetensors'),
-      '--lr',
-      '0.1',
-      '--optimizer',
-      'sgd',
-    ],
+    () => [...resume('run.safetensors'), '--lr', '0.1', '--optimizer', 'sgd'],
     /drop --lr, --optimizer/,
     2,
   ],
   [
     '--resume with --init',
-    () => [
-      '--backend',
-      'cpu',
-      '--dataset',
-      'idx',
-      '--data-dir',
-      data,
-      '--resume',
-      file('run.safetensors'),
-      '--init',
-      file('run.safetensors'),
-    ],
+    () => [...resume('run.safetensors'), '--init', file('run.safetensors')],
     /drop --init/,
     2,
   ],
   [
     '--resume with its epochs already done',
-    () => ['--backend', 'cpu', '--dataset', 'idx', '--data-dir', data, '--resume', file('run.safetensors')],
+    () => [...resume('run.safetensors')],
     /has done 1 of 1 epochs already: ask for more epochs/,
     2,
   ],
   [
     '--resume on other data',
-    () => [
-      '--backend',
-      'cpu',
-      '--dataset',
-      'idx',
-      '--data-dir',
-      odd,
-      '--resume',
-      file('run.safetensors'),
-      '--epochs',
-      '2',
-    ],
+    () => [...resume('run.safetensors', odd), '--epochs', '2'],
     /trained on .* not on the data loaded now/,
     1,
   ],
   [
     '--resume of edited metadata (batch 999)',
-    () => [
-      '--backend',
-      'cpu',
-      '--dataset',
-      'idx',
-      '--data-dir',
-      data,
-      '--resume',
-      file('batch999.safetensors'),
-    ],
+    () => [...resume('batch999.safetensors')],
     /counters disagree/,
     1,
   ],

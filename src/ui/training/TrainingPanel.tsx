@@ -47,6 +47,38 @@ function problemOf(problems: ConfigProblem[], field: string): string | undefined
 }
 
 /** The training panel. */
+/** The config's fields that hold a number (or null for "off"). */
+type NumericField = {
+  [K in keyof TrainConfig]: TrainConfig[K] extends number | null ? K : never;
+}[keyof TrainConfig];
+
+/** A number field of the config with its problem; `off` is the empty text of a field that may be null. */
+function ConfigField({
+  field,
+  label,
+  integer = false,
+  off,
+}: {
+  field: NumericField;
+  label: string;
+  integer?: boolean;
+  off?: string;
+}) {
+  const value = useKiln((s) => s.config[field]);
+  const setConfig = useKiln((s) => s.setConfig);
+  const problem = problemOf(useConfigProblems(), field);
+  return (
+    <NumberField
+      label={label}
+      value={value ?? undefined}
+      integer={integer}
+      defaultText={off}
+      problem={problem}
+      onChange={(v) => setConfig({ [field]: off === undefined ? req(v) : opt(v) })}
+    />
+  );
+}
+
 export function TrainingPanel() {
   const id = useId();
   const config = useKiln((s) => s.config);
@@ -70,10 +102,6 @@ export function TrainingPanel() {
         : problems.length
           ? 'Fix the settings:'
           : null;
-  const set =
-    <K extends keyof TrainConfig>(key: K) =>
-    (v: TrainConfig[K]) =>
-      setConfig({ [key]: v } as Partial<TrainConfig>);
   const betas = problem('betas');
   return (
     <section className="card training" aria-labelledby={`${id}-title`}>
@@ -93,13 +121,7 @@ export function TrainingPanel() {
             ))}
           </select>
         </div>
-        <NumberField
-          label="Learning rate"
-          value={config.lr}
-          integer={false}
-          problem={problem('lr')}
-          onChange={(v) => set('lr')(req(v))}
-        />
+        <ConfigField field="lr" label="Learning rate" />
         {config.optimizer === 'sgd' || config.optimizer === 'rmsprop' ? (
           <NumberField
             label="Momentum"
@@ -138,42 +160,11 @@ export function TrainingPanel() {
             Nesterov
           </label>
         )}
-        <NumberField
-          label="Weight decay"
-          value={config.weightDecay}
-          integer={false}
-          problem={problem('weightDecay')}
-          onChange={(v) => set('weightDecay')(req(v))}
-        />
-        <NumberField
-          label="Batch size"
-          value={config.batchSize}
-          integer
-          problem={problem('batchSize')}
-          onChange={(v) => set('batchSize')(req(v))}
-        />
-        <NumberField
-          label="Epochs"
-          value={config.epochs}
-          integer
-          problem={problem('epochs')}
-          onChange={(v) => set('epochs')(req(v))}
-        />
-        <NumberField
-          label="Limit training samples"
-          value={config.limit ?? undefined}
-          integer
-          defaultText="all"
-          problem={problem('limit')}
-          onChange={(v) => set('limit')(opt(v))}
-        />
-        <NumberField
-          label="Seed"
-          value={config.seed}
-          integer
-          problem={problem('seed')}
-          onChange={(v) => set('seed')(req(v))}
-        />
+        <ConfigField field="weightDecay" label="Weight decay" />
+        <ConfigField field="batchSize" label="Batch size" integer />
+        <ConfigField field="epochs" label="Epochs" integer />
+        <ConfigField field="limit" label="Limit training samples" integer off="all" />
+        <ConfigField field="seed" label="Seed" integer />
       </div>
       <h3>Schedule</h3>
       <div className="form-grid">
@@ -199,36 +190,10 @@ export function TrainingPanel() {
       </div>
       <h3>Regularisation</h3>
       <div className="form-grid">
-        <NumberField
-          label="Clip grad norm"
-          value={config.clipNorm ?? undefined}
-          integer={false}
-          defaultText="off"
-          problem={problem('clipNorm')}
-          onChange={(v) => set('clipNorm')(opt(v))}
-        />
-        <NumberField
-          label="Clip grad value"
-          value={config.clipValue ?? undefined}
-          integer={false}
-          defaultText="off"
-          problem={problem('clipValue')}
-          onChange={(v) => set('clipValue')(opt(v))}
-        />
-        <NumberField
-          label="Label smoothing"
-          value={config.labelSmoothing}
-          integer={false}
-          problem={problem('labelSmoothing')}
-          onChange={(v) => set('labelSmoothing')(req(v))}
-        />
-        <NumberField
-          label="Log every (steps)"
-          value={config.logEvery}
-          integer
-          problem={problem('logEvery')}
-          onChange={(v) => set('logEvery')(req(v))}
-        />
+        <ConfigField field="clipNorm" label="Clip grad norm" off="off" />
+        <ConfigField field="clipValue" label="Clip grad value" off="off" />
+        <ConfigField field="labelSmoothing" label="Label smoothing" />
+        <ConfigField field="logEvery" label="Log every (steps)" integer />
       </div>
       <TrainActions active={active} why={why} training={training} paused={paused} />
       {problems.length > 0 && (
