@@ -1,6 +1,6 @@
 // Reductions across a workgroup, by a tree in workgroup memory: the version for devices without
 // subgroups. lanes_subgroups.wgsl has the same functions on subgroup operations. The backend puts
-// one of the two ahead of each shader family that reduces across a workgroup (norm, softmax); their
+// one of the two ahead of each shader family that reduces across a workgroup (norm, softmax, histogram); their
 // entry points take `at: Lanes` for the invocation's place in the workgroup.
 
 struct Lanes {

@@ -4,7 +4,7 @@
  * where there is no WebGPU. Arithmetic is rounded to float32 (Math.fround) where the GPU's is.
  */
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
-import { BINARY, type KernelName, REDUCE, UNARY } from './kernels';
+import { BINARY, fromOrderKey, type KernelName, REDUCE, SIZES, UNARY } from './kernels';
 
 interface CpuStorage extends Storage {
   f32: Float32Array;
@@ -259,6 +259,63 @@ function batchNormGeometry(p: KernelParams) {
 /** Batch norm's upstream gradient at i, through the fused ReLU (masked by its output y) if any. */
 function batchNormGrad(b: Buffers, c: Record<string, number | boolean>) {
   return (i: number) => (c.RELU && !(b.y.f32[i] > 0) ? 0 : b.dy.f32[i]);
+}
+
+/** histogram.wgsl's order key: unsigned integers that order as the floats do. */
+function orderKey(v: number, u32: Uint32Array, f32: Float32Array): number {
+  f32[0] = v;
+  const bits = u32[0];
+  return (bits & 0x80000000 ? ~bits : bits | 0x80000000) >>> 0;
+}
+
+/** The finite values' extremes and sums, into a histogram slot (histogram.wgsl's layout). */
+function histogramRange(b: Buffers, p: KernelParams): void {
+  const [N, base] = [n(p, 'n'), n(p, 'slot') + n(p, 'bins')];
+  const [x, out] = [b.x.f32, b.out.u32];
+  const scratch = new Float32Array(1);
+  const bits = new Uint32Array(scratch.buffer);
+  let [sum, squares, top, bottom] = [0, 0, -Infinity, -Infinity];
+  for (let i = 0; i < N; i++) {
+    const v = x[i];
+    if (!Number.isFinite(v)) continue;
+    sum += v;
+    squares += v * v;
+    top = Math.max(top, v);
+    bottom = Math.max(bottom, -v);
+  }
+  if (top > -Infinity) {
+    out[base + 3] = Math.max(out[base + 3], orderKey(top, bits, scratch));
+    out[base + 4] = Math.max(out[base + 4], orderKey(bottom, bits, scratch));
+  }
+  // One partial sum, the whole sum: the host adds the partials.
+  b.out.f32[base + 7] = sum;
+  b.out.f32[base + 7 + SIZES.HIST_GROUPS] = squares;
+}
+
+/** Counts per bin and NaN, +Inf, -Inf apart, into a histogram slot (histogram.wgsl's rules). */
+function histogramCount(b: Buffers, p: KernelParams, c: Record<string, number | boolean>): void {
+  const [N, bins, slot] = [n(p, 'n'), n(p, 'bins'), n(p, 'slot')];
+  const [x, out, outf] = [b.x.f32, b.out.u32, b.out.f32];
+  const base = slot + bins;
+  let [lo, hi] = [f(n(p, 'lo')), f(n(p, 'hi'))];
+  if (c.AUTO_RANGE ?? true) {
+    // The extremes as hist_range found them (no finite value: NaN, so nothing is binned).
+    const any = out[base + 3] !== 0;
+    lo = any ? -fromOrderKey(out[base + 4]) : Number.NaN;
+    hi = any ? fromOrderKey(out[base + 3]) : Number.NaN;
+  }
+  const scale = f(bins / f(hi - lo));
+  for (let i = 0; i < N; i++) {
+    const v = x[i];
+    if (Number.isNaN(v)) out[base]++;
+    else if (!Number.isFinite(v)) out[base + (v > 0 ? 1 : 2)]++;
+    else if (v >= lo && v <= hi) {
+      const at = hi === lo ? 0 : f(f(v - lo) * scale);
+      out[slot + Math.min(Math.floor(at), bins - 1)]++;
+    }
+  }
+  outf[base + 5] = lo;
+  outf[base + 6] = hi;
 }
 
 const KERNELS: Record<KernelName, Kernel> = {
@@ -542,6 +599,8 @@ const KERNELS: Record<KernelName, Kernel> = {
       b.dweight.f32[ch] = sgx;
     }
   },
+  histogramRange,
+  histogramCount,
   batchNormBackward(b, p, c) {
     const { C, S, count, total } = batchNormGeometry(p);
     const st = b.stats.f32;

@@ -17,7 +17,8 @@ export type ShaderFamily =
   | 'optim'
   | 'conv'
   | 'pool'
-  | 'norm';
+  | 'norm'
+  | 'histogram';
 
 /** Sizes that the WGSL kernels and their launch grids share: WGSL constants of the same names. */
 export const SIZES = {
@@ -31,6 +32,8 @@ export const SIZES = {
   BLOCK: 8,
   /** Elements per invocation of batch norm's elementwise kernels. */
   CHUNK: 8,
+  /** Most workgroups one histogram pass takes: its slot holds a partial sum per workgroup. */
+  HIST_GROUPS: 32,
 } as const;
 
 /** Codes of the `unary` kernel's OP constant: WGSL constants UNARY_COPY, UNARY_NEG, ... */
@@ -75,6 +78,12 @@ export const BINARY = {
 /** Codes of the reduce kernels' OP constant: WGSL constants REDUCE_SUM, REDUCE_MAX, ... */
 export const REDUCE = { sum: 0, max: 1, argmax: 2, sumSquares: 3 } as const;
 
+/** The float whose histogram.wgsl order key is k (the key of the float's bits, kept monotonic). */
+export function fromOrderKey(k: number): number {
+  const bits = new Uint32Array([k & 0x80000000 ? k & 0x7fffffff : ~k]);
+  return new Float32Array(bits.buffer)[0];
+}
+
 /** Unary op names. */
 export type UnaryOp = keyof typeof UNARY;
 /** Binary op names. */
@@ -108,7 +117,7 @@ interface KernelDef {
 }
 
 const MAX_GROUPS = 65535;
-const { WORKGROUP_SIZE, TILE, BIG_TILE, BLOCK, CHUNK } = SIZES;
+const { WORKGROUP_SIZE, TILE, BIG_TILE, BLOCK, CHUNK, HIST_GROUPS } = SIZES;
 
 /** Spreads a 1-D count of workgroups over x and y, since each dimension is capped at 65535. */
 function spread(groups: number): [number, number, number] {
@@ -215,6 +224,13 @@ const POOL = {
   stride: 'num',
   pad: 'num',
 } as const;
+const HISTOGRAM = { n: 'num', bins: 'num', lo: 'num', hi: 'num', slot: 'num' } as const;
+/** A histogram pass strides over its tensor with up to HIST_GROUPS workgroups. */
+const perHistogram = (p: KernelParams): [number, number, number] => [
+  Math.max(1, Math.min(HIST_GROUPS, Math.ceil(num(p, 'n') / WORKGROUP_SIZE))),
+  1,
+  1,
+];
 const NORM = { N: 'num', C: 'num', S: 'num', eps: 'num', momentum: 'num', momentumVar: 'num' } as const;
 
 /** Every kernel the engine launches. */
@@ -298,6 +314,8 @@ export const KERNELS = {
   batchNormApply: { family: 'norm', entry: 'bn_apply', params: NORM, grid: perChunk },
   batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', params: NORM, grid: perRow('C') },
   batchNormBackward: { family: 'norm', entry: 'bn_backward', params: NORM, grid: perChunk },
+  histogramRange: { family: 'histogram', entry: 'hist_range', params: HISTOGRAM, grid: perHistogram },
+  histogramCount: { family: 'histogram', entry: 'hist_count', params: HISTOGRAM, grid: perHistogram },
 } satisfies Record<string, KernelDef>;
 
 /** A kernel's name. */

@@ -3,7 +3,17 @@
  * kernels. Nothing here records gradients; autograd/ wraps these ops with their gradient rules.
  */
 import type { Backend, DType, Storage } from './backend';
-import { BINARY, type BinaryOp, type ParamsOf, REDUCE, type ReduceOp, UNARY, type UnaryOp } from './kernels';
+import {
+  BINARY,
+  type BinaryOp,
+  fromOrderKey,
+  type ParamsOf,
+  REDUCE,
+  type ReduceOp,
+  SIZES,
+  UNARY,
+  type UnaryOp,
+} from './kernels';
 import { numel, Tensor, type TypedArray } from './tensor';
 
 const MAX_RANK = 8;
@@ -759,4 +769,82 @@ export function batchNormBackward(
     });
   }
   return { dx, dweight, dbias };
+}
+
+/** A tensor's histogram as readHistograms() decodes it. */
+export interface Histogram {
+  /** The range binned: the finite minimum and maximum, unless one was given (NaN: no finite value). */
+  lo: number;
+  hi: number;
+  /** Elements per bin: bin i holds lo + i*w <= x < lo + (i+1)*w, w = (hi - lo) / bins; the last also x == hi. */
+  counts: number[];
+  nan: number;
+  posInf: number;
+  negInf: number;
+  /** Of the finite elements: the extremes (NaN when there is none), sum and sum of squares. */
+  min: number;
+  max: number;
+  sum: number;
+  sumSquares: number;
+}
+
+/** Words of a histogram slot past its bins: NaN, +Inf, -Inf, two extremes, lo, hi, and the partial sums. */
+const SLOT_EXTRA = 7 + 2 * SIZES.HIST_GROUPS;
+
+/**
+ * Histograms of `xs` in `bins` equal bins (at most 256) over `range`, or each tensor's finite
+ * minimum and maximum, counted on the device with integer atomics (the same counts on every run
+ * and backend, up to a rounding at interior bin edges on another GPU): one int32 tensor, a slot
+ * per input, that readHistograms() decodes. Finite values outside a given range count in no bin;
+ * NaN, +Inf and -Inf are counted apart. Three launches per tensor and no readback.
+ */
+export function histograms(xs: Tensor[], bins: number, range?: { lo: number; hi: number }): Tensor {
+  const backend = sameBackend(...xs);
+  if (!Number.isInteger(bins) || bins < 1 || bins > SIZES.WORKGROUP_SIZE) {
+    throw new Error(`histograms take 1 to ${SIZES.WORKGROUP_SIZE} bins, got ${bins}`);
+  }
+  if (range && !(range.lo <= range.hi))
+    throw new Error(`histogram range [${range.lo}, ${range.hi}] is empty`);
+  const slot = bins + SLOT_EXTRA;
+  const out = empty(backend, [xs.length, slot], 'int32');
+  backend.run({ kernel: 'fill', buffers: { dst: out.storage }, params: { n: out.size, value: 0 } });
+  xs.forEach((x, i) => {
+    if (x.dtype !== 'float32') throw new Error(`histograms count float32 tensors, got ${x.dtype}`);
+    const params = { n: x.size, bins, lo: range?.lo ?? 0, hi: range?.hi ?? 0, slot: i * slot };
+    const buffers = { x: x.storage, out: out.storage };
+    backend.run({ kernel: 'histogramRange', buffers, params });
+    backend.run({ kernel: 'histogramCount', buffers, params, constants: { AUTO_RANGE: !range } });
+  });
+  return out;
+}
+
+/** Decodes the slots of a histograms() result, one Histogram per tensor counted (waits for it). */
+export async function readHistograms(packed: Tensor): Promise<Histogram[]> {
+  const [count, slot] = packed.shape;
+  const words = new Uint32Array((await packed.data()).buffer);
+  const floats = new Float32Array(words.buffer);
+  const bins = slot - SLOT_EXTRA;
+  const G = SIZES.HIST_GROUPS;
+  return Array.from({ length: count }, (_, i) => {
+    const at = i * slot + bins;
+    const extreme = (k: number) => (k === 0 ? Number.NaN : fromOrderKey(k));
+    let [sum, sumSquares] = [0, 0];
+    // Added in workgroup order, in double: the same total on every run.
+    for (let g = 0; g < G; g++) {
+      sum += floats[at + 7 + g];
+      sumSquares += floats[at + 7 + G + g];
+    }
+    return {
+      lo: floats[at + 5],
+      hi: floats[at + 6],
+      counts: Array.from(words.subarray(i * slot, at)),
+      nan: words[at],
+      posInf: words[at + 1],
+      negInf: words[at + 2],
+      min: -extreme(words[at + 4]),
+      max: extreme(words[at + 3]),
+      sum,
+      sumSquares,
+    };
+  });
 }

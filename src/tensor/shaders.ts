@@ -7,6 +7,7 @@ import common from '../../shaders/common.wgsl?raw';
 import conv from '../../shaders/conv.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
+import histogram from '../../shaders/histogram.wgsl?raw';
 import lanes from '../../shaders/lanes.wgsl?raw';
 import lanesSubgroups from '../../shaders/lanes_subgroups.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
@@ -27,10 +28,11 @@ const SOURCES: Record<ShaderFamily, string> = {
   conv,
   pool,
   norm,
+  histogram,
 };
 
 /** Families whose kernels reduce across a workgroup: lanes.wgsl's or lanes_subgroups.wgsl's functions. */
-const USES_LANES: ReadonlySet<ShaderFamily> = new Set(['norm', 'softmax']);
+const USES_LANES: ReadonlySet<ShaderFamily> = new Set(['norm', 'softmax', 'histogram']);
 
 /** The WGSL name of an op code: UNARY.leakyRelu is UNARY_LEAKY_RELU. */
 export function codeName(table: 'UNARY' | 'BINARY' | 'REDUCE', op: string): string {
