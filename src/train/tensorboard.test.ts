@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../tensor/cpu';
+import { histograms, readHistograms, tensor } from '../tensor/ops';
 import { crc32c, eventFileName, maskedCrc32c, SummaryWriter, tfRecord } from './tensorboard';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -61,9 +63,52 @@ function readFields(bytes: Uint8Array): Field[] {
   return fields;
 }
 
-/** Decodes an Event into plain values: wall_time, step, file_version, and scalar summaries. */
+/** A HistogramProto's fields (tensorboard/compat/proto/summary.proto), absent ones as proto3 reads them. */
+interface HistogramValue {
+  tag: string;
+  min: number;
+  max: number;
+  num: number;
+  sum: number;
+  sumSquares: number;
+  bucketLimit: number[];
+  bucket: number[];
+}
+
+function readHistogram(tag: string, bytes: Uint8Array): HistogramValue {
+  const h: HistogramValue = {
+    tag,
+    min: 0,
+    max: 0,
+    num: 0,
+    sum: 0,
+    sumSquares: 0,
+    bucketLimit: [],
+    bucket: [],
+  };
+  const doubles = (b: Uint8Array) =>
+    Array.from({ length: b.length / 8 }, (_, i) =>
+      new DataView(b.buffer, b.byteOffset + 8 * i, 8).getFloat64(0, true),
+    );
+  const scalar = ['', 'min', 'max', 'num', 'sum', 'sumSquares'] as const;
+  for (const f of readFields(bytes)) {
+    if (f.field >= 1 && f.field <= 5) h[scalar[f.field] as 'min'] = f.fixed64!.getFloat64(0, true);
+    else if (f.field === 6) h.bucketLimit.push(...doubles(f.bytes!));
+    else if (f.field === 7) h.bucket.push(...doubles(f.bytes!));
+    else throw new Error(`unexpected HistogramProto field ${f.field}`);
+  }
+  return h;
+}
+
+/** Decodes an Event into plain values: wall_time, step, file_version, and scalar and histogram summaries. */
 function readEvent(bytes: Uint8Array) {
-  const event = { wallTime: 0, step: 0n, fileVersion: '', scalars: [] as { tag: string; value: number }[] };
+  const event = {
+    wallTime: 0,
+    step: 0n,
+    fileVersion: '',
+    scalars: [] as { tag: string; value: number }[],
+    histograms: [] as HistogramValue[],
+  };
   for (const f of readFields(bytes)) {
     if (f.field === 1) event.wallTime = f.fixed64!.getFloat64(0, true);
     else if (f.field === 2) event.step = BigInt.asIntN(64, f.varint!);
@@ -71,10 +116,11 @@ function readEvent(bytes: Uint8Array) {
     else if (f.field === 5) {
       for (const value of readFields(f.bytes!)) {
         const inner = readFields(value.bytes!);
-        event.scalars.push({
-          tag: new TextDecoder().decode(inner.find((g) => g.field === 1)!.bytes),
-          value: inner.find((g) => g.field === 2)!.fixed32!.getFloat32(0, true),
-        });
+        const tag = new TextDecoder().decode(inner.find((g) => g.field === 1)!.bytes);
+        const histo = inner.find((g) => g.field === 5);
+        if (histo) event.histograms.push(readHistogram(tag, histo.bytes!));
+        else
+          event.scalars.push({ tag, value: inner.find((g) => g.field === 2)!.fixed32!.getFloat32(0, true) });
       }
     } else throw new Error(`unexpected Event field ${f.field}`);
   }
@@ -117,6 +163,7 @@ describe('SummaryWriter', () => {
       step: 0n,
       fileVersion: 'brain.Event:2',
       scalars: [],
+      histograms: [],
     });
     expect(events.slice(1)).toEqual([
       {
@@ -124,20 +171,29 @@ describe('SummaryWriter', () => {
         step: 0n,
         fileVersion: '',
         scalars: [{ tag: 'loss/train', value: Math.fround(0.1) }],
+        histograms: [],
       },
       {
         wallTime: 1700000002,
         step: 1234567n,
         fileVersion: '',
         scalars: [{ tag: 'lr', value: Math.fround(3e-4) }],
+        histograms: [],
       },
       {
         wallTime: 1700000003,
         step: 2n ** 40n,
         fileVersion: '',
         scalars: [{ tag: 'accuracy/välid', value: Number.NaN }],
+        histograms: [],
       },
-      { wallTime: 1700000004, step: -3n, fileVersion: '', scalars: [{ tag: 'negative step', value: -1.5 }] },
+      {
+        wallTime: 1700000004,
+        step: -3n,
+        fileVersion: '',
+        scalars: [{ tag: 'negative step', value: -1.5 }],
+        histograms: [],
+      },
     ]);
   });
 
@@ -186,11 +242,42 @@ describe('SummaryWriter', () => {
             step: BigInt(s.step),
             fileVersion: '',
             scalars: [{ tag: s.tag, value: Math.fround(s.value) }],
+            histograms: [],
           })),
         );
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('writes the HistogramProto of a known tensor, as add_histogram tags it, for an independent reader', async () => {
+    const x = tensor(new CpuBackend(), [0, 0.5, 1, 1.5, 2, 2, 3.75, 4, Number.NaN]);
+    const packed = histograms([x, x], 4);
+    const [weight, grad] = await readHistograms(packed);
+    const writer = new SummaryWriter(1);
+    writer.addHistogram('fc1.weight', weight, 50, 1700000005);
+    writer.addHistogram('fc1.weight.grad', { ...grad, lo: 2, hi: 2, counts: [7, 0, 0, 0] }, 50, 1700000005);
+    const [, w, g] = readRecords(writer.flush()).map(readEvent);
+    expect([w.step, w.wallTime, w.scalars]).toEqual([50n, 1700000005, []]);
+    expect(w.histograms).toEqual([
+      {
+        tag: 'fc1.weight',
+        min: 0,
+        max: 4,
+        num: 8,
+        sum: 14.75,
+        sumSquares: 0.25 + 1 + 2.25 + 4 + 4 + 3.75 ** 2 + 16,
+        // Right edges of [0, 1), [1, 2), [2, 3), [3, 4]; NaN has no bucket.
+        bucketLimit: [1, 2, 3, 4],
+        bucket: [2, 2, 2, 2],
+      },
+    ]);
+    // A constant tensor's range is a point: one bucket.
+    expect(g.histograms.map((h) => [h.tag, h.bucketLimit, h.bucket])).toEqual([
+      ['fc1.weight.grad', [2], [7]],
+    ]);
+    packed.dispose();
+    x.dispose();
   });
 
   it('frames an empty record', () => {

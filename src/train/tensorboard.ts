@@ -1,7 +1,9 @@
 /**
  * TensorBoard event files written without TensorFlow: Event protobufs encoded by hand inside
- * TFRecord framing, the bytes torch.utils.tensorboard.SummaryWriter produces for add_scalar.
+ * TFRecord framing, the bytes torch.utils.tensorboard.SummaryWriter produces for add_scalar and
+ * add_histogram.
  */
+import type { Histogram } from '../tensor/ops';
 
 /** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum TFRecord uses. */
 const CRC32C_TABLE = (() => {
@@ -38,7 +40,7 @@ export function tfRecord(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Appends protobuf wire-format fields; just what Event, Summary and Summary.Value need. */
+/** Appends protobuf wire-format fields; just what Event, Summary, Summary.Value and HistogramProto need. */
 class ProtoWriter {
   private bytes: number[] = [];
 
@@ -84,6 +86,17 @@ class ProtoWriter {
     this.varint(BigInt(value.length));
     this.bytes.push(...value);
     return this;
+  }
+
+  /** A packed repeated double; an empty one is left out, as proto3 leaves it. */
+  packedDoubles(field: number, values: number[]): this {
+    if (!values.length) return this;
+    const buf = new Uint8Array(8 * values.length);
+    const view = new DataView(buf.buffer);
+    values.forEach((v, i) => {
+      view.setFloat64(8 * i, v, true);
+    });
+    return this.bytesField(field, buf);
   }
 
   string(field: number, value: string): this {
@@ -147,9 +160,38 @@ export class SummaryWriter {
   /** Records one scalar (stored as a float32 simple_value, as PyTorch does) at a global step. */
   addScalar(tag: string, value: number, step: number, wallTime = now()): void {
     if (!Number.isSafeInteger(step)) throw new Error(`step must be an integer, got ${step}`);
-    const tagged = new ProtoWriter().string(1, tag).float(2, value).finish();
-    const summary = new ProtoWriter().bytesField(1, tagged).finish();
-    this.push(encodeEvent(wallTime, step, (w) => w.bytesField(5, summary)));
+    this.pushValue(step, wallTime, new ProtoWriter().string(1, tag).float(2, value));
+  }
+
+  /**
+   * Records a histogram (a HistogramProto, TensorBoard's Histograms and Distributions tabs) at a
+   * global step: each bin's right edge as its bucket_limit, the last being the maximum, as
+   * PyTorch's add_histogram writes them; a constant tensor is one bucket. NaN and infinities have
+   * no bucket in the format: they are left out, as are finite values outside a given range.
+   */
+  addHistogram(tag: string, hist: Histogram, step: number, wallTime = now()): void {
+    if (!Number.isSafeInteger(step)) throw new Error(`step must be an integer, got ${step}`);
+    const { lo, hi, counts } = hist;
+    const num = counts.reduce((a, b) => a + b, 0);
+    const width = (hi - lo) / counts.length;
+    const [limits, buckets] =
+      num === 0
+        ? [[], []]
+        : hi === lo
+          ? [[hi], [num]]
+          : [counts.map((_, i) => (i === counts.length - 1 ? hi : lo + (i + 1) * width)), counts];
+    const proto = new ProtoWriter();
+    // proto3 leaves out zeros; NaN extremes (no finite value) are left out too.
+    const field = (n: number, v: number) => {
+      if (v !== 0 && !Number.isNaN(v)) proto.double(n, v);
+    };
+    field(1, hist.min);
+    field(2, hist.max);
+    field(3, num);
+    field(4, hist.sum);
+    field(5, hist.sumSquares);
+    proto.packedDoubles(6, limits).packedDoubles(7, buckets);
+    this.pushValue(step, wallTime, new ProtoWriter().string(1, tag).bytesField(5, proto.finish()));
   }
 
   /** The event-file bytes recorded since the last flush (the first flush includes the file header). */
@@ -163,6 +205,12 @@ export class SummaryWriter {
     this.pending = [];
     this.size = 0;
     return out;
+  }
+
+  /** Records an Event whose summary holds one Summary.Value. */
+  private pushValue(step: number, wallTime: number, value: ProtoWriter): void {
+    const summary = new ProtoWriter().bytesField(1, value.finish()).finish();
+    this.push(encodeEvent(wallTime, step, (w) => w.bytesField(5, summary)));
   }
 
   private push(event: Uint8Array): void {
