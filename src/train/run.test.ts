@@ -14,7 +14,7 @@ import { WebGPUBackend } from '../tensor/webgpu';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
 import { type RunData, tensorData } from './data';
 import { RunError } from './errors';
-import { Run } from './run';
+import { type HistogramItem, Run } from './run';
 import { DivergenceError } from './trainer';
 
 const SPEC: ModelSpec = {
@@ -105,5 +105,52 @@ describe.each([
     const after = backend.memory();
     expect(after.bytesInUse).toBe(start);
     if (backend instanceof WebGPUBackend) expect(after.bytesPooled).toBeLessThanOrEqual(backend.poolBytes);
+  });
+});
+
+describe.each([
+  ['cpu', async () => new CpuBackend() as Backend],
+  ['webgpu', webgpuBackend as () => Promise<Backend>],
+])('histograms on %s', (_, makeBackend) => {
+  it('every N steps: each parameter and gradient tagged as add_histogram, gradient health as scalars', async () => {
+    const backend = await makeBackend();
+    setDefaultBackend(backend);
+    const config = { ...CONFIG, epochs: 2 };
+    // A first run leaves what a backend keeps for good; the second must leave nothing more.
+    const warm = Run.create(SPEC, config, data(backend));
+    await warm.fit({}, { histogramsEvery: 3 });
+    warm.dispose();
+    await backend.sync();
+    const start = backend.memory().bytesInUse;
+    const reports: HistogramItem[][] = [];
+    const run = Run.create(SPEC, config, data(backend));
+    // 4 steps an epoch, 8 in all: histograms at steps 3 and 6.
+    await run.fit({ histograms: (items) => void reports.push(items) }, { histogramsEvery: 3 });
+    expect(reports.map((r) => r[0].step)).toEqual([3, 6]);
+    const names = ['fc1.weight', 'fc1.bias', 'bn.weight', 'bn.bias', 'fc2.weight', 'fc2.bias'];
+    const sizes = Object.fromEntries([...run.model.namedParameters()].map(([k, p]) => [k, p.size]));
+    for (const items of reports) {
+      expect(items.map((i) => i.tag)).toEqual(names.flatMap((n) => [n, `${n}.grad`]));
+      for (const { tag, hist } of items) {
+        const total = hist.counts.reduce((a, b) => a + b, 0) + hist.nan + hist.posInf + hist.negInf;
+        expect(total).toBe(sizes[tag.replace(/\.grad$/, '')]);
+      }
+    }
+    const health = run.history.filter((s) => /^(grad_norm|update_ratio)\//.test(s.tag));
+    expect(health.map((s) => `${s.tag}@${s.step}`)).toEqual(
+      [3, 6].flatMap((step) => names.flatMap((n) => [`grad_norm/${n}@${step}`, `update_ratio/${n}@${step}`])),
+    );
+    // The norm is the gradient histogram's root sum of squares; every weight moved at each step.
+    const fc1 = reports[0].find((i) => i.tag === 'fc1.weight.grad')!.hist;
+    expect(health[0].value).toBeCloseTo(Math.sqrt(fc1.sumSquares), 6);
+    for (const s of health) expect(s.value).toBeGreaterThan(0);
+    run.dispose();
+    await backend.sync();
+    expect(backend.memory().bytesInUse).toBe(start);
+    const refused = Run.create(SPEC, CONFIG, data(backend));
+    await expect(refused.fit({}, { histogramsEvery: 0 })).rejects.toThrow(
+      /histogramsEvery must be a whole number >= 1/,
+    );
+    refused.dispose();
   });
 });

@@ -11,6 +11,7 @@ import { buildModel, CrossEntropyLoss, type SpecModel } from '../nn';
 import { dataFitError, type ModelSpec, specError } from '../nn/spec';
 import type { Optimizer } from '../optim/optimizer';
 import { defaultGenerator, manualSeed } from '../tensor/default';
+import type { Histogram } from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import { numel } from '../tensor/tensor';
 import {
@@ -25,7 +26,13 @@ import { checkConfig, createOptimizer, createSchedule, type Schedule, type Train
 import type { RunData } from './data';
 import { RunError } from './errors';
 import { type EvalResult, evaluate } from './evaluate';
-import { DivergenceError, type EpochTrainResult, type TrainControl, Trainer } from './trainer';
+import {
+  DivergenceError,
+  type EpochTrainResult,
+  type HistogramReport,
+  type TrainControl,
+  Trainer,
+} from './trainer';
 
 /** Validation batch size: large, since nothing is kept for a backward pass. */
 const VAL_BATCH = 500;
@@ -52,6 +59,20 @@ export interface RunHooks {
   epoch?(report: EpochReport): void | Promise<void>;
   /** Checkpoint bytes to keep; awaited, so a failed write stops the run before more work. */
   checkpoint?(bytes: Uint8Array, reason: CheckpointReason): void | Promise<void>;
+  /**
+   * Every histogramsEvery steps, each parameter's and its gradient's histogram, tagged as
+   * PyTorch's add_histogram users tag them (fc1.weight, fc1.weight.grad); wallTime in ms.
+   */
+  histograms?(items: HistogramItem[]): void;
+}
+
+/** One tagged histogram at a step. */
+export interface HistogramItem {
+  tag: string;
+  step: number;
+  /** Milliseconds since the Unix epoch, as Scalar's. */
+  wallTime: number;
+  hist: Histogram;
 }
 
 /** How fit trains: pause and stop, and how often to checkpoint. */
@@ -60,6 +81,12 @@ export interface FitOptions extends TrainControl {
   checkpointEvery?: number;
   /** Misclassified validation samples to keep per epoch (the page shows them). Default 0. */
   keepMisclassified?: number;
+  /**
+   * Every N optimizer steps, histograms of each parameter and gradient (the histograms hook) and
+   * the gradient health scalars grad_norm/<name> and update_ratio/<name> (||Δw|| / ||w|| across
+   * the step). Counted on the device inside the step, read back without stalling it. Default off.
+   */
+  histogramsEvery?: number;
 }
 
 /** Refuses a model that cannot take the data's samples or does not score each of its classes. */
@@ -192,6 +219,13 @@ export class Run {
     if (this.dataReleased) throw new Error('this run has released its data: it cannot train again');
     const every = opts.checkpointEvery ?? 1;
     const { trainer } = this;
+    const histogramsEvery = opts.histogramsEvery;
+    if (histogramsEvery !== undefined && !(Number.isInteger(histogramsEvery) && histogramsEvery >= 1)) {
+      throw new RunError('config', `histogramsEvery must be a whole number >= 1, got ${histogramsEvery}`);
+    }
+    if (histogramsEvery) {
+      trainer.histograms = { every: histogramsEvery, onRead: (r) => this.logHistograms(hooks, r) };
+    }
     trainer.onStep = (m) => {
       this.lastLoss = m.loss;
       this.log(hooks, [
@@ -234,7 +268,28 @@ export class Run {
       return 'finished';
     } finally {
       trainer.onStep = undefined;
+      trainer.histograms = undefined;
     }
+  }
+
+  /** A histogram report as TensorBoard's tags: histograms to the hook, gradient health as scalars. */
+  private logHistograms(hooks: RunHooks, r: HistogramReport): void {
+    const [step, wallTime] = [r.step, r.wallTime * 1000];
+    const items: HistogramItem[] = [];
+    const scalars: Scalar[] = [];
+    for (const p of r.params) {
+      items.push({ tag: p.name, step, wallTime, hist: p.weight });
+      if (!p.grad) continue;
+      items.push({ tag: `${p.name}.grad`, step, wallTime, hist: p.grad });
+      const norm = Math.sqrt(p.grad.sumSquares);
+      const ratio = Math.sqrt(p.update.sumSquares) / Math.sqrt(p.weight.sumSquares);
+      scalars.push(
+        { tag: `grad_norm/${p.name}`, value: norm, step, wallTime },
+        { tag: `update_ratio/${p.name}`, value: ratio, step, wallTime },
+      );
+    }
+    hooks.histograms?.(items);
+    this.log(hooks, scalars);
   }
 
   private log(hooks: RunHooks, scalars: Scalar[]): void {

@@ -2,12 +2,14 @@
  * The training loop of the guide, shared by the CLI, the worker and tests: per batch forward,
  * loss, backward, clipping, optimizer step and zeroGrad, encoded together and submitted a few steps
  * at a time; the loss is accumulated on the device and read back every `logEvery` steps, one window behind, so the
- * GPU never waits for the CPU.
+ * GPU never waits for the CPU. Histograms of the parameters, when asked for, are counted inside a
+ * step's submission and read back the same way.
  */
 import type { DataLoader } from '../data/dataloader';
 import type { CrossEntropyLoss } from '../nn/loss';
 import type { Module } from '../nn/module';
 import { clipGradNorm_, clipGradValue_, type Optimizer } from '../optim';
+import type { Histogram } from '../tensor/ops';
 import * as ops from '../tensor/ops';
 import { type Tensor, tidy } from '../tensor/tensor';
 import type { Schedule, TrainConfig } from './config';
@@ -43,6 +45,43 @@ export interface StepMetric {
   wallTime: number;
 }
 
+/** Bins of the parameters' histograms: TensorBoard draws 30, the page can show finer. */
+const HISTOGRAM_BINS = 64;
+
+/** One parameter's histograms at a step: its weights (after the step), gradient and update. */
+export interface ParamHistograms {
+  /** The state-dict key, e.g. fc1.weight. */
+  name: string;
+  weight: Histogram;
+  /** null when the parameter had no gradient this step. */
+  grad: Histogram | null;
+  /** Of the step's change to the weights (after minus before). */
+  update: Histogram;
+}
+
+/** What the trainer reads back every `every` steps when Trainer.histograms is set. */
+export interface HistogramReport {
+  step: number;
+  /** Seconds since the Unix epoch, when the step was recorded. */
+  wallTime: number;
+  params: ParamHistograms[];
+}
+
+/** Histograms every `every` optimizer steps, handed to onRead once read back. */
+export interface HistogramProbe {
+  every: number;
+  onRead(report: HistogramReport): void;
+}
+
+/** Histograms counted at a step, not yet read back. */
+interface Counted {
+  packed: Tensor;
+  /** Per parameter, whether it had a gradient (else its grad slot counted the weights). */
+  hasGrad: boolean[];
+  step: number;
+  wallTime: number;
+}
+
 /** Lets a caller pause or stop between steps. */
 export interface TrainControl {
   /** Checked before every step; true ends the epoch early. */
@@ -74,6 +113,8 @@ export class Trainer {
   /** Epochs completed. */
   epoch = 0;
   onStep?: (m: StepMetric) => void;
+  /** Counts histograms of every parameter every N steps, without a readback in the step. */
+  histograms?: HistogramProbe;
 
   constructor(
     readonly model: Module,
@@ -102,6 +143,7 @@ export class Trainer {
     let stopped = false;
     let host = 0;
     let pending: Promise<void> | null = null;
+    let histogramsRead: Promise<void> | null = null;
     const start = performance.now();
     this.model.train();
     // Losses add up on the device: per step into the window, per window into the epoch's sum.
@@ -120,12 +162,17 @@ export class Trainer {
     try {
       let mark = performance.now();
       for (const [x, y] of this.loader) {
+        const probe = this.histograms && (this.globalStep + 1) % this.histograms.every === 0;
+        let counted: Counted | null = null;
         tidy(() => {
           const loss = this.lossFn.forward(this.model.forward(x), y);
           loss.backward();
           if (this.config.clipNorm !== null) clipGradNorm_(params, this.config.clipNorm).dispose();
           if (this.config.clipValue !== null) clipGradValue_(params, this.config.clipValue);
+          const before = probe ? params.map((p) => ops.clone(p)) : null;
           this.optimizer.step();
+          // After the step (the gradient it applied is still there), before zeroGrad.
+          if (before) counted = this.countHistograms(before);
           this.optimizer.zeroGrad();
           window = add(window, loss);
         });
@@ -136,6 +183,11 @@ export class Trainer {
         if (this.schedule?.every === 'batch') this.schedule.scheduler.step();
         if (steps > 0) host += performance.now() - mark;
         this.globalStep++;
+        if (counted) {
+          // Read while the next steps train; wait for the previous read only.
+          await histogramsRead;
+          histogramsRead = this.readHistograms(counted);
+        }
         steps++;
         windowSteps++;
         samples += x.shape[0];
@@ -163,6 +215,8 @@ export class Trainer {
       }
       await pending;
       pending = null;
+      await histogramsRead;
+      histogramsRead = null;
       const trainLoss = steps ? (await epochSum.item()) / steps : Number.NaN;
       if (steps && !Number.isFinite(trainLoss)) throw new DivergenceError(this.globalStep, trainLoss);
       if (!stopped) this.epoch++;
@@ -170,9 +224,42 @@ export class Trainer {
       return { trainLoss, steps, samples, seconds, hostSeconds: host / 1000, stopped };
     } finally {
       await pending?.catch(() => {});
+      await histogramsRead?.catch(() => {});
       window.dispose();
       epochSum.dispose();
     }
+  }
+
+  /**
+   * Histograms of each parameter's weights, gradient and update (the weights minus `before`, their
+   * copy from before the step), in one tensor: three per parameter, in parameter order.
+   */
+  private countHistograms(before: Tensor[]): Counted {
+    const named = [...this.model.namedParameters()];
+    const xs = named.flatMap(([, p], i) => [p, p.grad ?? p, ops.binary('sub', p, before[i])]);
+    return {
+      packed: ops.histograms(xs, HISTOGRAM_BINS).keep(),
+      hasGrad: named.map(([, p]) => p.grad !== null),
+      step: this.globalStep + 1,
+      wallTime: Date.now() / 1000,
+    };
+  }
+
+  /** Reads counted histograms back and hands them to the probe. */
+  private async readHistograms(c: Counted): Promise<void> {
+    let h: Histogram[];
+    try {
+      h = await ops.readHistograms(c.packed);
+    } finally {
+      c.packed.dispose();
+    }
+    const params = [...this.model.namedParameters()].map(([name], i) => ({
+      name,
+      weight: h[3 * i],
+      grad: c.hasGrad[i] ? h[3 * i + 1] : null,
+      update: h[3 * i + 2],
+    }));
+    this.histograms?.onRead({ step: c.step, wallTime: c.wallTime, params });
   }
 
   /** Steps an epoch-based scheduler at the end of an epoch (ReduceLROnPlateau on the validation loss). */
