@@ -381,6 +381,18 @@ const CASES: [string, () => string[], RegExp, number][] = [
     2,
   ],
   [
+    'histograms without a log directory',
+    () => [...QUICK, '--histograms-every', '50'],
+    /--histograms-every writes to the TensorBoard event file: give --logdir DIR too/,
+    2,
+  ],
+  [
+    'a zero histogram interval',
+    () => [...QUICK, '--histograms-every', '0', '--logdir', file('tb')],
+    /--histograms-every must be a whole number >= 1, got "0"/,
+    2,
+  ],
+  [
     'an unknown dataset',
     () => ['--backend', 'cpu', '--dataset', 'cifar'],
     /--dataset must be mnist, synthetic or idx, got "cifar"/,

@@ -93,6 +93,7 @@ const OPTIONS = {
   dropout: { type: 'string' },
   'label-smoothing': { type: 'string' },
   'log-every': { type: 'string' },
+  'histograms-every': { type: 'string' },
   profile: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -170,6 +171,8 @@ Output (every path is checked before the first step)
                           after every epoch, or every N with --checkpoint-every N (and after the last)
   --resume FILE           continue the run of a checkpoint exactly, with its settings; --epochs counts epochs in all
   --logdir DIR            TensorBoard event file: Loss/train, learning_rate, Loss/val, Accuracy/val
+  --histograms-every N    also every N steps (needs --logdir): each parameter's and gradient's histogram
+                          (fc1.weight, fc1.weight.grad), grad_norm/<name> and update_ratio/<name>
   --export-pytorch DIR    write DIR/train.py: this model and configuration as a PyTorch program
   --backend webgpu|cpu  --json  --profile (time every GPU kernel and print the top ones at the end)
 
@@ -484,6 +487,14 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   if (!(Number.isInteger(checkpointEvery) && checkpointEvery >= 1)) {
     throw new UsageError(`--checkpoint-every must be a whole number >= 1, got "${v['checkpoint-every']}"`);
   }
+  const histogramsEvery =
+    v['histograms-every'] === undefined ? undefined : num('histograms-every', v['histograms-every']);
+  if (histogramsEvery !== undefined && !(Number.isInteger(histogramsEvery) && histogramsEvery >= 1)) {
+    throw new UsageError(`--histograms-every must be a whole number >= 1, got "${v['histograms-every']}"`);
+  }
+  if (histogramsEvery !== undefined && !v.logdir) {
+    throw new UsageError('--histograms-every writes to the TensorBoard event file: give --logdir DIR too');
+  }
   if (v.save) await checkWritable('save', v.save, 'file');
   if (v.checkpoint) await checkWritable('checkpoint', v.checkpoint, 'file');
   if (v.logdir) await checkWritable('logdir', v.logdir, 'dir');
@@ -515,7 +526,10 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
     : { spec: modelSpec(v, inputShape), config };
   const run = openRun(source, prepare);
   try {
-    return { run, stopped: await trainRun(run, v, io, init, checkpointEvery, resume !== null) };
+    return {
+      run,
+      stopped: await trainRun(run, v, io, init, { checkpointEvery, histogramsEvery }, resume !== null),
+    };
   } finally {
     if (backend instanceof WebGPUBackend) await saveTuning(backend.tuner.adapterKey, backend.tuner.chosen);
   }
@@ -536,7 +550,7 @@ async function trainRun(
   v: Values,
   io: CliIo,
   init: ReturnType<typeof modelStateFromFile> | null,
-  checkpointEvery: number,
+  every: { checkpointEvery: number; histogramsEvery?: number },
   resumed: boolean,
 ): Promise<boolean> {
   const log = (s: string) => io.stderr(s);
@@ -599,6 +613,9 @@ async function trainRun(
           );
         }
       },
+      histograms: (items) => {
+        for (const h of items) tb?.writer.addHistogram(h.tag, h.hist, h.step, h.wallTime / 1000);
+      },
       checkpoint: v.checkpoint
         ? async (bytes) => {
             await writeAtomic('checkpoint', v.checkpoint as string, bytes);
@@ -608,7 +625,8 @@ async function trainRun(
         : undefined,
     },
     {
-      checkpointEvery: v.checkpoint ? checkpointEvery : 0,
+      checkpointEvery: v.checkpoint ? every.checkpointEvery : 0,
+      histogramsEvery: every.histogramsEvery,
       shouldStop: io.stopRequested,
       // At each logging point, let the event loop run: a Ctrl-C is seen only between tasks.
       waitWhilePaused: () => new Promise((r) => setImmediate(r)),
