@@ -61,11 +61,27 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
     opts.profile,
   );
   if (profile) profiles.push({ model: 'SimpleNN', kernels: profile });
+  const withHistograms = await benchKilnTraining(
+    backendOn(gpu),
+    data.raw,
+    data.count,
+    'simplenn',
+    opts.epochs,
+    false,
+    HISTOGRAMS_EVERY,
+  );
   const rows: BenchRow[] = [
     {
       name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
       kiln: samplesPerSec,
       tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.count, 'simplenn', opts.epochs) : null,
+      higherIsBetter: true,
+    },
+    {
+      // The same training, counting every parameter's histograms: the cost of --histograms-every.
+      name: `SimpleNN train, histograms every ${HISTOGRAMS_EVERY} steps (samples/s)`,
+      kiln: withHistograms.samplesPerSec,
+      tfjs: null,
       higherIsBetter: true,
     },
     {
@@ -115,6 +131,9 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
   return { rows, profiles };
 }
 
+/** The histogram interval whose overhead the suite reports (issue 17's goal: under 5%). */
+const HISTOGRAMS_EVERY = 50;
+
 /** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */
 export type BenchModel = 'simplenn' | 'cnn';
 
@@ -125,7 +144,8 @@ function backendOn(gpu: Gpu): WebGPUBackend {
 
 /**
  * Samples per second of Kiln training a preset on the first `count` images with the trainer the
- * CLI uses (best epoch of `epochs`), and the host time per step.
+ * CLI uses (best epoch of `epochs`), and the host time per step; with `histogramsEvery`, counting
+ * every parameter's histograms that often, read back as Run.fit does.
  */
 export async function benchKilnTraining(
   backend: WebGPUBackend,
@@ -134,6 +154,7 @@ export async function benchKilnTraining(
   preset: BenchModel,
   epochs: number,
   profile = false,
+  histogramsEvery?: number,
 ): Promise<{ samplesPerSec: number; hostMicros: number; profile: KernelTime[] | null }> {
   setDefaultBackend(backend);
   manualSeed(0);
@@ -157,6 +178,7 @@ export async function benchKilnTraining(
     { ...DEFAULT_CONFIG, logEvery: 100 },
     null,
   );
+  if (histogramsEvery) trainer.histograms = { every: histogramsEvery, onRead: () => {} };
   let best = 0;
   let hostMicros = Number.POSITIVE_INFINITY;
   // The first epoch also compiles every pipeline; count the best of the rest when there are any.
