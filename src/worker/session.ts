@@ -188,18 +188,20 @@ export class Session {
   /** Holds `live` under its id, freeing whatever the id held before. */
   private hold(live: LiveRun): void {
     const old = this.runs.get(live.id);
-    if (old && old !== live) {
-      old.stopped = true;
-      old.dispose();
-    }
     this.runs.set(live.id, live);
+    if (old && old !== live) this.release(old);
   }
 
-  /** Frees a run the page no longer shows (a training one is stopped first, then freed as it ends). */
+  /** Frees a run the page no longer shows. */
   private disposeRun(runId: string): void {
     const live = this.runs.get(runId);
     if (!live) return;
     this.runs.delete(runId);
+    this.release(live);
+  }
+
+  /** Frees a run no longer held: now, or, if it trains, once its loop has stopped (see train). */
+  private release(live: LiveRun): void {
     if (live.training) {
       live.stopped = true;
       this.setPaused(live, false);
