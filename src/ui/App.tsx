@@ -12,11 +12,48 @@ import { NoticeBar } from './NoticeBar';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
 import { UpdateBanner } from './pwa';
 import { RunsPanel } from './runs/RunsPanel';
-import { useKiln } from './store';
+import { type KilnState, useKiln } from './store';
+import { hashSetup, SETUP_KEY } from './store/setup';
 import { TrainingPanel } from './training/TrainingPanel';
+
+/** localStorage, or null where the browser refuses it (a sandboxed frame, some private modes). */
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens the setup a link carries, else the one kept in this browser, then keeps every change to
+ * the model or settings there. The link's hash is dropped once read, so a reload keeps later edits.
+ */
+function useKeptSetup() {
+  useEffect(() => {
+    const store = storage();
+    const linked = hashSetup(window.location.hash);
+    if (linked !== null)
+      window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    useKiln.getState().restoreSetup(linked, store?.getItem(SETUP_KEY) ?? null);
+    const keep = (s: KilnState) => {
+      try {
+        store?.setItem(SETUP_KEY, JSON.stringify(s.currentSetup()));
+      } catch {
+        // A full or refused storage only costs the next visit its settings.
+      }
+    };
+    // Kept at once too: a remount (React's strict mode) reads back the link's setup, not an older one.
+    keep(useKiln.getState());
+    return useKiln.subscribe((s, prev) => {
+      if (s.spec !== prev.spec || s.config !== prev.config) keep(s);
+    });
+  }, []);
+}
 
 /** The application root: it probes WebGPU, then starts the worker on the backend the probe allows. */
 export function App() {
+  useKeptSetup();
   const setGpuProbe = useKiln((s) => s.setGpuProbe);
   const startWorker = useKiln((s) => s.startWorker);
   useEffect(() => {

@@ -13,7 +13,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { type ChartRow, chartRows, rowKeys } from './chartData';
+import { type ChartRow, chartRows, evenTicks, pointCounts, rowKeys } from './chartData';
 import { formatValue, formatX, X_AXIS_LABELS } from './format';
 import type { ChartRun, XAxisKind } from './types';
 
@@ -47,17 +47,6 @@ function sameChart(a: ScalarChartProps, b: ScalarChartProps): boolean {
   });
 }
 
-/**
- * Five evenly spaced x ticks. Given explicitly with interval 0, recharts does not measure tick
- * labels in the DOM to thin them out: those forced layouts made every redraw a long task.
- */
-function evenTicks(rows: readonly ChartRow[]): number[] {
-  if (rows.length === 0) return [];
-  const [lo, hi] = [rows[0].x, rows[rows.length - 1].x];
-  if (hi === lo) return [lo];
-  return Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
-}
-
 /** A chart of one tag across runs. */
 export const ScalarChart = memo(function ScalarChart({
   tag,
@@ -71,7 +60,9 @@ export const ScalarChart = memo(function ScalarChart({
     () => chartRows(shown, tag, smoothing, xAxis, logScale),
     [shown, tag, smoothing, xAxis, logScale],
   );
-  const xTicks = useMemo(() => evenTicks(rows), [rows]);
+  // Steps are whole numbers: their ticks are too (never 191.75).
+  const xTicks = useMemo(() => evenTicks(rows, xAxis === 'step'), [rows, xAxis]);
+  const counts = useMemo(() => pointCounts(rows, shown.length), [rows, shown]);
   // A constant series (a fixed learning rate, a single validation point) gets a band of half a
   // decade's step around its value: recharts' automatic axis would run through 0 into negatives.
   const yDomain = useMemo(() => {
@@ -145,7 +136,8 @@ export const ScalarChart = memo(function ScalarChart({
                   dataKey={keys.smooth}
                   stroke={run.color}
                   strokeWidth={2}
-                  dot={false}
+                  // A run with one point (a one-epoch validation) has no line to draw: a dot shows it.
+                  dot={counts[i] === 1 ? { r: 3, fill: run.color, strokeWidth: 0 } : false}
                   activeDot={{ r: 3 }}
                   connectNulls
                   isAnimationActive={false}

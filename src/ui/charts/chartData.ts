@@ -41,3 +41,21 @@ export function chartRows(
   });
   return [...rows.values()].sort((a, b) => a.x - b.x);
 }
+
+/**
+ * Five evenly spaced x ticks, rounded to whole numbers (without repeats) when `integer`. Given
+ * explicitly with interval 0, recharts does not measure tick labels in the DOM to thin them out:
+ * those forced layouts made every redraw a long task.
+ */
+export function evenTicks(rows: readonly ChartRow[], integer: boolean): number[] {
+  if (rows.length === 0) return [];
+  const [lo, hi] = [rows[0].x, rows[rows.length - 1].x];
+  if (hi === lo) return [lo];
+  const ticks = Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
+  return integer ? [...new Set(ticks.map(Math.round))] : ticks;
+}
+
+/** How many points each of the first `runs` run slots has in `rows`. */
+export function pointCounts(rows: readonly ChartRow[], runs: number): number[] {
+  return Array.from({ length: runs }, (_, i) => rows.filter((r) => r[rowKeys(i).raw] !== undefined).length);
+}

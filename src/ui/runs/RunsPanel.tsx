@@ -10,6 +10,7 @@ import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { eventFile, tagCsv } from './exportScalars';
 import { ResumeHelp } from './ResumeHelp';
+import { RunConfig } from './RunConfig';
 
 /** The runs panel. */
 export function RunsPanel() {
@@ -45,6 +46,7 @@ export function RunsPanel() {
           Could not load the checkpoint: {uploadError}. Nothing stored was changed.
         </p>
       )}
+      <UndoDelete />
       {runs.length === 0 ? (
         <p className="muted">Runs are kept in this browser, with their metrics and latest checkpoint.</p>
       ) : (
@@ -55,6 +57,22 @@ export function RunsPanel() {
         </ul>
       )}
     </section>
+  );
+}
+
+/** After a delete, a line that says so with Undo, until the next delete or the undo. */
+function UndoDelete() {
+  const deleted = useKiln((s) => s.deletedRun);
+  const undoDelete = useKiln((s) => s.undoDelete);
+  if (!deleted) return null;
+  return (
+    <p className="note undo-delete" role="status">
+      Deleted {deleted.run.name}
+      {deleted.checkpoint ? ' and its checkpoint' : ''}.
+      <button type="button" onClick={() => void undoDelete()}>
+        Undo
+      </button>
+    </p>
   );
 }
 
@@ -164,6 +182,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
         </button>
       </div>
       {active && <ResumeHelp run={run} />}
+      {active && <RunConfig run={run} />}
     </li>
   );
 }

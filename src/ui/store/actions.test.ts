@@ -7,6 +7,7 @@ import { link } from '../link';
 import { RunDb } from '../runs/runDb';
 import { useKiln } from './index';
 import { whyNotResumable } from './runActions';
+import { encodeSetup } from './setup';
 
 withFreshIndexedDB();
 
@@ -159,6 +160,53 @@ describe('the store actions', () => {
     await useKiln.getState().deleteRun(id);
     expect(sent.at(-1)).toEqual({ type: 'disposeRun', runId: id });
     expect(useKiln.getState().runs).toEqual([]);
+  });
+
+  it('undoes a delete: the run, its state and its checkpoint come back, and the worker is not asked to hold it', async () => {
+    const first = useKiln.getState().trainRun();
+    const id = useKiln.getState().trainRun();
+    receive(epochEnd(id, 1));
+    await useKiln.getState().storeCheckpoint(id, Uint8Array.of(7), { epoch: 1, step: 10 });
+    await useKiln.getState().deleteRun(id);
+    expect(useKiln.getState().runs.map((r) => r.id)).toEqual([first]);
+    expect(await (await RunDb.open()).checkpoint(id)).toBeUndefined();
+    await useKiln.getState().undoDelete();
+    expect(useKiln.getState().runs.map((r) => r.id)).toEqual([first, id]);
+    expect(run(id)).toMatchObject({ state: 'stopped', epoch: 1, hasCheckpoint: true, checkpointEpoch: 1 });
+    expect(useKiln.getState()).toMatchObject({ activeRunId: id, deletedRun: null });
+    const db = await RunDb.open();
+    expect(await db.checkpoint(id)).toEqual(Uint8Array.of(7));
+    expect((await db.list()).map((r) => r.id)).toContain(id);
+    expect(link.holds(id)).toBe(false);
+  });
+
+  it('opens a linked setup over the saved one; a bad link leaves the saved one with a notice', () => {
+    const s = useKiln.getState();
+    const saved = JSON.stringify({ model: PRESETS.lenet, config: { ...DEFAULT_CONFIG, epochs: 5 } });
+    const linked = encodeSetup({ model: PRESETS.cnn, config: { ...DEFAULT_CONFIG, lr: 0.05 } });
+    s.restoreSetup(linked, saved);
+    expect(useKiln.getState()).toMatchObject({ presetKey: 'cnn', edited: false, config: { lr: 0.05 } });
+    s.restoreSetup('not-a-setup', saved);
+    expect(useKiln.getState()).toMatchObject({ presetKey: 'lenet', config: { epochs: 5 } });
+    expect(useKiln.getState().notice?.title).toBe("This link's setup could not be opened");
+  });
+
+  it('keeps the defaults when the saved setup cannot be read', () => {
+    useKiln.getState().restoreSetup(null, '{"model": {"name": "x"}}');
+    expect(useKiln.getState()).toMatchObject({ spec: initial.spec, config: initial.config, notice: null });
+  });
+
+  it("loads a run's model and settings into the builder and form", () => {
+    const s = useKiln.getState();
+    s.loadPreset('lenet');
+    s.setOptimizer('sgd');
+    s.setConfig({ momentum: 0.9, epochs: 2 });
+    const id = s.trainRun();
+    s.loadPreset('simplenn');
+    s.setConfig({ epochs: 9 });
+    s.loadRunSettings(id);
+    expect(useKiln.getState().spec).toEqual(PRESETS.lenet);
+    expect(useKiln.getState().config).toEqual(run(id)?.config);
   });
 
   it("switches optimizer with torch.optim's defaults, clearing momentum and Nesterov where it has none", () => {

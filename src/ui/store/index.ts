@@ -9,11 +9,13 @@ import { createGpuSlice, type GpuSlice } from './gpuSlice';
 import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
+import { createSetupActions, type SetupActions } from './setupActions';
 import { createWorkerActions, type WorkerActions } from './workerActions';
 
 /**
  * Everything the UI holds (GPU probe, model builder, runs, chart settings, the worker's session),
- * and the actions that reach the worker (runs, checkpoints, the worker and its dataset).
+ * the actions that reach the worker (runs, checkpoints, the worker and its dataset), and opening
+ * a setup (model and settings) from a link or this browser.
  */
 export type KilnState = GpuSlice &
   BuilderSlice &
@@ -22,6 +24,7 @@ export type KilnState = GpuSlice &
   SessionSlice &
   RunActions &
   CheckpointActions &
+  SetupActions &
   WorkerActions;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
@@ -33,6 +36,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createSessionSlice(...a),
   ...createRunActions(...a),
   ...createCheckpointActions(...a),
+  ...createSetupActions(...a),
   ...createWorkerActions(...a),
 }));
 

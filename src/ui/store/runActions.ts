@@ -7,7 +7,7 @@ import type { StateCreator } from 'zustand';
 import { link } from '../link';
 import type { KilnState } from './index';
 import { guardWrite, saveRun } from './persist';
-import type { RunRecord } from './runsSlice';
+import { interrupted, type RunRecord } from './runsSlice';
 import type { DatasetInfo } from './sessionSlice';
 
 /** The run actions. */
@@ -23,8 +23,13 @@ export interface RunActions {
   resumeRun: (id: string) => Promise<void>;
   /** Stops a run after its current step; the worker then stores a checkpoint there for resuming. */
   stopRun: (id: string) => void;
-  /** Deletes a run and its checkpoint, and frees what the worker holds for it. */
+  /**
+   * Deletes a run and its checkpoint, and frees what the worker holds for it; both are kept in
+   * memory as `deletedRun` until the next delete, for undoDelete.
+   */
   deleteRun: (id: string) => Promise<void>;
+  /** Puts the last deleted run and its checkpoint back, stopped where it was (resumable from its checkpoint). */
+  undoDelete: () => Promise<void>;
   /** Puts a run's model in the builder and its settings in the form, to start a new run with them. */
   loadRunSettings: (id: string) => void;
 }
@@ -55,7 +60,7 @@ export function whyNotResumable(
 }
 
 /** Creates the run actions. */
-export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (_set, get) => ({
+export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (set, get) => ({
   trainRun: () => {
     const s = get();
     const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -93,6 +98,8 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (_s
   stopRun: (id) => link.send({ type: 'stop', runId: id }),
   deleteRun: async (id) => {
     const s = get();
+    const run = s.runs.find((r) => r.id === id);
+    if (!run) return;
     link.send({ type: 'disposeRun', runId: id });
     link.setHeld(id, false);
     s.removeRun(id);
@@ -100,12 +107,27 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (_s
       const rest = get().runs;
       s.setActiveRun(rest.length ? rest[rest.length - 1].id : null);
     }
+    const checkpoint = (await (await link.db())?.checkpoint(id)) ?? null;
+    set({ deletedRun: { run, checkpoint } });
     await guardWrite(get, (db) => db.delete(id));
+  },
+  undoDelete: async () => {
+    const deleted = get().deletedRun;
+    if (!deleted) return;
+    set({ deletedRun: null });
+    // The worker freed the run's model: what it was training goes back as stopped, at its checkpoint.
+    const { checkpoint } = deleted;
+    const run = { ...interrupted(deleted.run), hasCheckpoint: checkpoint !== null };
+    get().restoreRuns([run]);
+    get().setActiveRun(run.id);
+    await guardWrite(get, async (db) => {
+      await db.put(run);
+      if (checkpoint) await db.putCheckpoint(run.id, checkpoint);
+    });
   },
   loadRunSettings: (id) => {
     const run = get().runs.find((r) => r.id === id);
     if (!run) return;
-    get().loadSpec(run.model);
-    get().setConfig(run.config);
+    get().applySetup({ model: run.model, config: run.config });
   },
 });

@@ -61,12 +61,29 @@ export interface RunRecord extends ChartRun {
   createdAt: number;
 }
 
+/** A run just deleted, with its stored checkpoint, so that Undo can put both back. */
+export interface DeletedRun {
+  run: RunRecord;
+  checkpoint: Uint8Array | null;
+}
+
+/**
+ * `run` as a later visit finds it: one that was training when it was left (the page closed, the run
+ * deleted) was interrupted, and can resume from its checkpoint.
+ */
+export function interrupted(run: RunRecord): RunRecord {
+  const live = run.state === 'running' || run.state === 'paused' || run.state === 'queued';
+  return live ? { ...run, state: 'stopped' } : run;
+}
+
 /** The runs slice; runs are kept in creation order. */
 export interface RunsSlice {
   runs: RunRecord[];
+  /** The last run deleted, until another is deleted or it is put back. */
+  deletedRun: DeletedRun | null;
   /** Registers a run the page is about to send to the worker. */
   addRun: (run: Pick<RunRecord, 'id' | 'model' | 'config' | 'dataset'> & Partial<RunRecord>) => void;
-  /** Puts back runs stored by an earlier visit. */
+  /** Puts back runs stored by an earlier visit (or deleted), each in its place by creation time. */
   restoreRuns: (runs: RunRecord[]) => void;
   /** Folds one of the worker's run reports into the matching run; other messages are ignored. */
   applyRunMessage: (msg: FromWorker) => void;
@@ -173,6 +190,7 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set,
     set(({ runs }) => ({ runs: runs.map((r) => (r.id === id ? f(r) : r)) }));
   return {
     runs: [],
+    deletedRun: null,
     addRun: (run) =>
       set(({ runs }) => ({
         runs: [
@@ -196,7 +214,15 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set,
         ],
       })),
     restoreRuns: (stored) =>
-      set(({ runs }) => ({ runs: [...stored.filter((s) => !runs.some((r) => r.id === s.id)), ...runs] })),
+      set(({ runs }) => {
+        const out = [...runs];
+        for (const run of stored) {
+          if (out.some((r) => r.id === run.id)) continue;
+          const later = out.findIndex((r) => r.createdAt > run.createdAt);
+          out.splice(later < 0 ? out.length : later, 0, run);
+        }
+        return { runs: out };
+      }),
     applyRunMessage: (msg) => {
       if (isRunMessage(msg)) update(msg.runId, (r) => fold(r, msg));
     },

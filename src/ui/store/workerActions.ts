@@ -10,7 +10,7 @@ import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';
 import type { KilnState } from './index';
 import { saveRun } from './persist';
-import type { RunRecord } from './runsSlice';
+import { interrupted } from './runsSlice';
 
 /** The worker actions. */
 export interface WorkerActions {
@@ -48,10 +48,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
 
   const restoreRuns = async () => {
     const runs = (await (await link.db())?.list()) ?? [];
-    // A run that was training when the page closed was interrupted: it can resume from its checkpoint.
-    const interrupted = (r: RunRecord) =>
-      r.state === 'running' || r.state === 'paused' || r.state === 'queued';
-    get().restoreRuns(runs.map((r) => (interrupted(r) ? { ...r, state: 'stopped' } : r)));
+    get().restoreRuns(runs.map(interrupted));
     if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
   };
 

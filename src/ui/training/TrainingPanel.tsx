@@ -14,6 +14,7 @@ import { ResumeHelp } from '../runs/ResumeHelp';
 import { useKiln, useTrainableSpec } from '../store';
 import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
+import { CopyLink } from './CopyLink';
 import { RunProgress } from './RunProgress';
 import { SCHEDULER_LABELS, schedulerParams } from './schedulers';
 
@@ -196,6 +197,7 @@ export function TrainingPanel() {
         <ConfigField field="logEvery" label="Log every (steps)" integer />
       </div>
       <TrainActions active={active} why={why} training={training} paused={paused} />
+      <CopyLink />
       {problems.length > 0 && (
         <ul className="train-problems">
           {problems.map((p) => (

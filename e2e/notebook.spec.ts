@@ -1,0 +1,93 @@
+/**
+ * The playground as a lab notebook: the model and settings survive a reload, a link opens the same
+ * setup in a fresh browser (and a damaged one says so), and a run is a record whose settings load
+ * back into the form, and whose delete can be undone, checkpoint and all.
+ */
+import { expect, type Page, test } from '@playwright/test';
+
+const SHOTS = 'e2e/screenshots';
+
+async function fill(page: Page, fields: Record<string, string>) {
+  const panel = page.getByRole('region', { name: 'Training' });
+  for (const [label, value] of Object.entries(fields))
+    await panel.getByLabel(label, { exact: true }).fill(value);
+}
+
+async function expectSetup(page: Page, preset: string, fields: Record<string, string>) {
+  await expect(page.getByRole('region', { name: 'Model' }).getByLabel('Preset')).toHaveValue(preset);
+  const panel = page.getByRole('region', { name: 'Training' });
+  for (const [label, value] of Object.entries(fields))
+    await expect(panel.getByLabel(label, { exact: true })).toHaveValue(value);
+}
+
+test('a reload keeps the model and settings; a link opens them in a fresh browser; a bad link says so', async ({
+  page,
+  browser,
+}) => {
+  await page.goto('/');
+  await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'LeNet-5' });
+  await fill(page, { Epochs: '2', 'Learning rate': '0.01', Seed: '42' });
+  await page.reload();
+  await expectSetup(page, 'lenet', { Epochs: '2', 'Learning rate': '0.01', Seed: '42' });
+
+  const training = page.getByRole('region', { name: 'Training' });
+  await training.getByRole('button', { name: 'Copy link' }).click();
+  const link = await training.locator('.copy-link input').inputValue();
+  expect(link).toMatch(/#setup=[\w-]+$/);
+
+  // Another browser (no storage of this one's) opens the link: same model, same settings.
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await other.goto(link);
+  await expectSetup(other, 'lenet', { Epochs: '2', 'Learning rate': '0.01', Seed: '42' });
+  await expect(other).not.toHaveURL(/#setup/);
+  await fresh.close();
+
+  const damaged = await browser.newContext();
+  const bad = await damaged.newPage();
+  await bad.goto('/#setup=bm90IGEgc2V0dXA');
+  await expect(bad.getByRole('alert')).toContainText("This link's setup could not be opened");
+  await expectSetup(bad, 'simplenn', { Epochs: '3', Seed: '0' });
+  await damaged.close();
+});
+
+test("a run's settings are a table that loads back into the form; a delete can be undone", async ({
+  page,
+}) => {
+  await page.goto('/');
+  await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
+    timeout: 120_000,
+  });
+  await fill(page, { 'Limit training samples': '600', Epochs: '1', 'Batch size': '50', Seed: '7' });
+  const training = page.getByRole('region', { name: 'Training' });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(training.locator('.run-progress .state')).toHaveText('Finished', { timeout: 120_000 });
+
+  const runs = page.getByRole('region', { name: 'Runs' });
+  const table = runs.getByRole('table', { name: 'Settings of SimpleNN #1' });
+  await expect(table.getByRole('row', { name: /Seed/ })).toContainText('7');
+  await expect(table.getByRole('row', { name: /Batch size/ })).toContainText('50');
+  await expect(table.getByRole('row', { name: /Dataset/ })).toContainText('mnist');
+  await expect(table.getByRole('row', { name: /Model/ })).toContainText('101,770 parameters');
+  await expect(table.getByRole('row')).toHaveCount(21);
+
+  await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'LeNet-5' });
+  await fill(page, { Epochs: '4', Seed: '1' });
+  await runs.getByRole('button', { name: 'Load these settings' }).click();
+  await expectSetup(page, 'simplenn', { Epochs: '1', Seed: '7', 'Batch size': '50' });
+
+  await runs.getByRole('button', { name: 'Delete SimpleNN #1' }).click();
+  await expect(runs.locator('.run-item')).toHaveCount(0);
+  await expect(runs.getByRole('status')).toContainText('Deleted SimpleNN #1 and its checkpoint.');
+  await runs.getByRole('button', { name: 'Undo' }).click();
+  await expect(runs.locator('.run-item .state')).toHaveText('finished');
+  await expect(runs.getByRole('status')).toHaveCount(0);
+  // Put back in storage too, checkpoint and all.
+  await page.reload();
+  await expect(runs.locator('.run-item .state')).toHaveText('finished');
+  await expect(runs.getByRole('button', { name: 'Download checkpoint' })).toBeEnabled();
+
+  await page.screenshot({ path: `${SHOTS}/notebook-1440.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${SHOTS}/notebook-390.png`, fullPage: true });
+});

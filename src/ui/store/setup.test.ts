@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { PRESETS } from '../../nn/spec';
+import { DEFAULT_CONFIG } from '../../train/config';
+import { decodeSetup, encodeSetup, hashSetup, readSetup, setupLink } from './setup';
+
+const setup = {
+  model: { ...PRESETS.lenet, name: 'LeNet-5 · édité' },
+  config: {
+    ...DEFAULT_CONFIG,
+    optimizer: 'sgd' as const,
+    momentum: 0.9,
+    scheduler: { name: 'step' as const, stepSize: 2, gamma: 0.5 },
+  },
+};
+
+describe('setups in links and storage', () => {
+  it('comes back from a link exactly as it went in, names in any script', () => {
+    const link = setupLink('http://localhost/kiln/', setup);
+    expect(link).toMatch(/^http:\/\/localhost\/kiln\/#setup=[A-Za-z0-9_-]+$/);
+    const text = hashSetup(new URL(link).hash);
+    expect(text).toBe(encodeSetup(setup));
+    expect(decodeSetup(text ?? '')).toEqual(setup);
+    expect(hashSetup('#other=1')).toBeNull();
+  });
+
+  it('fills settings an older link lacks with the defaults', () => {
+    expect(readSetup({ model: PRESETS.simplenn, config: { epochs: 7 } }).config).toEqual({
+      ...DEFAULT_CONFIG,
+      epochs: 7,
+    });
+  });
+
+  it('refuses a damaged or wrong setup with one sentence saying why', () => {
+    const bad =
+      (model: unknown, config: unknown = {}) =>
+      () =>
+        readSetup({ model, config });
+    expect(() => decodeSetup('%%%')).toThrow('it is damaged');
+    expect(() => decodeSetup(btoa('{"model":'))).toThrow('it is damaged');
+    expect(() => readSetup(null)).toThrow('it holds no model and settings');
+    expect(bad(null)).toThrow('the model is not a JSON object');
+    expect(bad({ ...PRESETS.simplenn, inputShape: [0] })).toThrow('input shape');
+    expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'Transformer' }] })).toThrow(
+      'layer 0 is not one of Linear',
+    );
+    expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'ReLU', name: 'x = 1\nimport os' }] })).toThrow(
+      "layer 0's name is not an identifier",
+    );
+    expect(bad({ ...PRESETS.simplenn, layers: [] })).toThrow('the model has no layers');
+    expect(bad(PRESETS.simplenn, { lr: -1 })).toThrow('the learning rate must be a finite number > 0');
+    expect(bad(PRESETS.simplenn, { wings: 2 })).toThrow('unknown setting wings');
+  });
+});
