@@ -69,7 +69,8 @@ test("a run's settings are a table that loads back into the form; a delete can b
   await expect(table.getByRole('row', { name: /Batch size/ })).toContainText('50');
   await expect(table.getByRole('row', { name: /Dataset/ })).toContainText('mnist');
   await expect(table.getByRole('row', { name: /Model/ })).toContainText('101,770 parameters');
-  await expect(table.getByRole('row')).toHaveCount(21);
+  await expect(table.getByRole('row', { name: /Layers/ })).toContainText('Linear(784, 128)');
+  await expect(table.getByRole('row')).toHaveCount(22);
 
   await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'LeNet-5' });
   await fill(page, { Epochs: '4', Seed: '1' });
@@ -86,6 +87,23 @@ test("a run's settings are a table that loads back into the form; a delete can b
   await page.reload();
   await expect(runs.locator('.run-item .state')).toHaveText('finished');
   await expect(runs.getByRole('button', { name: 'Download checkpoint' })).toBeEnabled();
+
+  // A second, two-epoch run: the first's single validation point is still drawn beside its line.
+  await fill(page, { Epochs: '2', 'Learning rate': '0.002' });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(training.locator('.run-progress .state')).toHaveText('Finished', { timeout: 120_000 });
+  await expect(page.locator('figure[aria-label="Accuracy/val chart"] .recharts-line-dot')).toHaveCount(1);
+  const ticks = page.locator(
+    'figure[aria-label="Loss/train chart"] .recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value',
+  );
+  await expect(ticks.first()).toBeVisible();
+  for (const t of await ticks.allTextContents()) expect(t).toMatch(/^\d+$/);
+
+  // The two runs' records side by side: the settings that differ are marked.
+  await runs.getByLabel('Compare with').selectOption({ label: 'SimpleNN #1' });
+  await expect(runs.getByText('2 settings differ')).toBeVisible();
+  const compared = runs.getByRole('table', { name: 'Settings of SimpleNN #2' });
+  await expect(compared.locator('tr.differs th')).toHaveText(['Epochs', 'Learning rate']);
 
   await page.screenshot({ path: `${SHOTS}/notebook-1440.png`, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -1,83 +1,65 @@
 /**
- * A run as a reproducible record: its model, dataset and every training setting in one table, and
+ * A run as a reproducible record: its model, dataset and every training setting in one table, side
+ * by side with another run's when one is chosen to compare (the rows that differ marked), and
  * "Load these settings" to put the model in the builder and the settings in the form.
  */
-import { countParameters, type LayerSpec } from '../../nn/spec';
-import { DEFAULT_CONFIG, type TrainConfig } from '../../train/config';
-import { count } from '../format';
+import { useId, useMemo, useState } from 'react';
 import { useKiln } from '../store';
 import type { RunRecord } from '../store/runsSlice';
+import { recordRows } from './runRecord';
 
-/** Each setting's name in the table; typed over every field, so a new one cannot be left out. */
-const LABELS: Record<keyof TrainConfig, string> = {
-  epochs: 'Epochs',
-  batchSize: 'Batch size',
-  lr: 'Learning rate',
-  optimizer: 'Optimizer',
-  momentum: 'Momentum',
-  nesterov: 'Nesterov',
-  weightDecay: 'Weight decay',
-  betas: 'Betas',
-  seed: 'Seed',
-  shuffle: 'Shuffle',
-  scheduler: 'LR scheduler',
-  clipNorm: 'Clip grad norm',
-  clipValue: 'Clip grad value',
-  labelSmoothing: 'Label smoothing',
-  limit: 'Limit training samples',
-  valSplit: 'Validation split',
-  logEvery: 'Log every (steps)',
-  mean: 'Normalisation mean',
-  std: 'Normalisation std',
-};
-
-/** A setting's value as the table shows it. */
-function settingText(key: keyof TrainConfig, c: TrainConfig): string {
-  const v = c[key];
-  if (v === null) return key === 'limit' ? 'all' : 'off';
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (Array.isArray(v)) return v.join(', ');
-  if (typeof v === 'object') {
-    const { name, ...params } = v;
-    const args = Object.entries(params).map(([k, x]) => `${k}=${Array.isArray(x) ? `[${x}]` : x}`);
-    return args.length ? `${name} (${args.join(', ')})` : name;
-  }
-  return String(v);
-}
-
-/** A layer as PyTorch would print its constructor: Linear(784, 128). */
-function layerText(layer: LayerSpec): string {
-  const { type, name: _, ...args } = layer;
-  const values = Object.values(args);
-  return values.length ? `${type}(${values.join(', ')})` : type;
-}
-
-/** The run's record, with the button that loads it back. */
+/** The run's record, the run to compare it with, and the button that loads it back. */
 export function RunConfig({ run }: { run: RunRecord }) {
+  const id = useId();
   const loadRunSettings = useKiln((s) => s.loadRunSettings);
-  const { model, config } = run;
+  const runs = useKiln((s) => s.runs);
+  const [otherId, setOtherId] = useState('');
+  const other = runs.find((r) => r.id === otherId && r.id !== run.id) ?? null;
+  const rows = useMemo(() => recordRows(run), [run]);
+  const otherRows = useMemo(() => (other ? recordRows(other) : null), [other]);
+  const differ = otherRows ? rows.filter((r, i) => r.text !== otherRows[i].text).length : 0;
   return (
     <div className="run-config">
+      {runs.length > 1 && (
+        <div className="field run-compare">
+          <label htmlFor={id}>Compare with</label>
+          <select id={id} value={other?.id ?? ''} onChange={(e) => setOtherId(e.target.value)}>
+            <option value="">no other run</option>
+            {runs
+              .filter((r) => r.id !== run.id)
+              .map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name}
+                </option>
+              ))}
+          </select>
+          {other && (
+            <span className="muted">{differ === 1 ? '1 setting differs' : `${differ} settings differ`}</span>
+          )}
+        </div>
+      )}
       <table aria-label={`Settings of ${run.name}`}>
-        <tbody>
-          <tr>
-            <th scope="row">Model</th>
-            <td>
-              {model.name} · input [{model.inputShape.join(', ')}] · {count(countParameters(model))}{' '}
-              parameters
-              <div className="muted run-layers">{model.layers.map(layerText).join(' → ')}</div>
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">Dataset</th>
-            <td>{run.dataset || 'unknown'}</td>
-          </tr>
-          {(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).map((key) => (
-            <tr key={key}>
-              <th scope="row">{LABELS[key]}</th>
-              <td className="num">{settingText(key, config)}</td>
+        {other && (
+          <thead>
+            <tr>
+              <th scope="col">Setting</th>
+              <th scope="col">{run.name}</th>
+              <th scope="col">{other.name}</th>
             </tr>
-          ))}
+          </thead>
+        )}
+        <tbody>
+          {rows.map((row, i) => {
+            const theirs = otherRows?.[i].text;
+            const differs = theirs !== undefined && theirs !== row.text;
+            return (
+              <tr key={row.label} className={differs ? 'differs' : undefined}>
+                <th scope="row">{row.label}</th>
+                <td>{row.text}</td>
+                {theirs !== undefined && <td>{theirs}</td>}
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       <button

@@ -38,6 +38,7 @@ export function CopyLink() {
           </label>
           <input
             id={id}
+            className="copy-link-url"
             type="text"
             readOnly
             value={current.link}

@@ -1,0 +1,75 @@
+/**
+ * A run as a reproducible record, in words: its model, layers, dataset and every training setting
+ * as rows of a table, and which of them differ between two runs.
+ */
+import { countParameters, type LayerSpec } from '../../nn/spec';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../train/config';
+import { count } from '../format';
+import type { RunRecord } from '../store/runsSlice';
+
+/** One row of a run's record: what it is and its value as shown. */
+export interface RecordRow {
+  label: string;
+  text: string;
+}
+
+/** Each setting's name in the table; typed over every field, so a new one cannot be left out. */
+const LABELS: Record<keyof TrainConfig, string> = {
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  lr: 'Learning rate',
+  optimizer: 'Optimizer',
+  momentum: 'Momentum',
+  nesterov: 'Nesterov',
+  weightDecay: 'Weight decay',
+  betas: 'Betas',
+  seed: 'Seed',
+  shuffle: 'Shuffle',
+  scheduler: 'LR scheduler',
+  clipNorm: 'Clip grad norm',
+  clipValue: 'Clip grad value',
+  labelSmoothing: 'Label smoothing',
+  limit: 'Limit training samples',
+  valSplit: 'Validation split',
+  logEvery: 'Log every (steps)',
+  mean: 'Normalisation mean',
+  std: 'Normalisation std',
+};
+
+/** A setting's value as the table shows it. */
+function settingText(key: keyof TrainConfig, c: TrainConfig): string {
+  const v = c[key];
+  if (v === null) return key === 'limit' ? 'all' : 'off';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (Array.isArray(v)) return v.join(', ');
+  if (typeof v === 'object') {
+    const { name, ...params } = v;
+    const args = Object.entries(params).map(([k, x]) => `${k}=${Array.isArray(x) ? `[${x}]` : x}`);
+    return args.length ? `${name} (${args.join(', ')})` : name;
+  }
+  return String(v);
+}
+
+/** A layer as PyTorch prints its constructor's arguments: Linear(784, 128). */
+function layerText(layer: LayerSpec): string {
+  const { type, name: _, ...args } = layer;
+  const values = Object.values(args);
+  return values.length ? `${type}(${values.join(', ')})` : type;
+}
+
+/** The rows of `run`'s record: model, layers, dataset, then every TrainConfig field in the schema's order. */
+export function recordRows(run: Pick<RunRecord, 'model' | 'config' | 'dataset'>): RecordRow[] {
+  const { model, config } = run;
+  return [
+    {
+      label: 'Model',
+      text: `${model.name} · input [${model.inputShape.join(', ')}] · ${count(countParameters(model))} parameters`,
+    },
+    { label: 'Layers', text: model.layers.map(layerText).join(' → ') },
+    { label: 'Dataset', text: run.dataset || 'unknown' },
+    ...(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).map((key) => ({
+      label: LABELS[key],
+      text: settingText(key, config),
+    })),
+  ];
+}
