@@ -24,7 +24,10 @@ test('a reload keeps the model and settings; a link opens them in a fresh browse
   page,
   browser,
 }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto('/');
+  // The run bar keeps the first action in view without scrolling.
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeInViewport();
   await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'LeNet-5' });
   await fill(page, { Epochs: '2', 'Learning rate': '0.01', Seed: '42' });
   await page.reload();
@@ -105,7 +108,11 @@ test("a run's settings are a table that loads back into the form; a delete can b
   const compared = runs.getByRole('table', { name: 'Settings of SimpleNN #2' });
   await expect(compared.locator('tr.differs th')).toHaveText(['Epochs', 'Learning rate']);
 
-  await page.screenshot({ path: `${SHOTS}/notebook-1440.png`, fullPage: true });
+  // What a user sees on opening: the page's top, with the run bar at the window's foot.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${SHOTS}/notebook-1440.png` });
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: `${SHOTS}/notebook-390.png`, fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect(training.getByRole('button', { name: 'Train', exact: true })).toBeInViewport();
+  await page.screenshot({ path: `${SHOTS}/notebook-390.png` });
 });

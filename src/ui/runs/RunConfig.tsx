@@ -38,7 +38,7 @@ export function RunConfig({ run }: { run: RunRecord }) {
           )}
         </div>
       )}
-      <table aria-label={`Settings of ${run.name}`}>
+      <table aria-label={`Settings of ${run.name}`} className={other ? 'compared' : undefined}>
         {other && (
           <thead>
             <tr>

@@ -4,7 +4,7 @@
  * problem with the settings (train/config.ts's validator, the one the worker and the CLI use) is
  * listed and marked on its field.
  */
-import { useId, useMemo } from 'react';
+import { type ReactNode, useId, useLayoutEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { type ConfigProblem, configProblems, SCHEDULERS, type SchedulerName } from '../../train/config';
 import type { OptimizerName, SchedulerConfig, TrainConfig } from '../../worker/protocol';
@@ -196,7 +196,11 @@ export function TrainingPanel() {
         <ConfigField field="labelSmoothing" label="Label smoothing" />
         <ConfigField field="logEvery" label="Log every (steps)" integer />
       </div>
-      <TrainActions active={active} why={why} training={training} paused={paused} />
+      <RunBar>
+        <TrainActions active={active} why={why} training={training} paused={paused} />
+        <RunProgress run={active} />
+      </RunBar>
+      <ResumeWith active={active} />
       <CopyLink />
       {problems.length > 0 && (
         <ul className="train-problems">
@@ -206,7 +210,6 @@ export function TrainingPanel() {
         </ul>
       )}
       {active && <ResumeHelp run={active} />}
-      <RunProgress run={active} />
     </section>
   );
 }
@@ -234,50 +237,81 @@ function TrainActions({
     })),
   );
   const notResumable = active ? whyNotResumable(active, { dataset, workerBackend }) : 'no run is shown';
-  const continues = active && !notResumable && active.state !== 'paused';
   return (
-    <>
-      <div className="train-actions">
-        <button
-          type="button"
-          className="primary"
-          disabled={why !== null || training || paused}
-          onClick={() => trainRun()}
-        >
-          Train
-        </button>
-        <button
-          type="button"
-          disabled={active?.state !== 'running'}
-          onClick={() => active && pauseRun(active.id)}
-        >
-          Pause
-        </button>
-        <button
-          type="button"
-          disabled={notResumable !== null}
-          title={notResumable ?? undefined}
-          onClick={() => active && void resumeRun(active.id)}
-        >
-          Resume
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={!active || !(training || paused)}
-          onClick={() => active && stopRun(active.id)}
-        >
-          Stop
-        </button>
-        {why && <span className="muted train-why">{why}</span>}
-      </div>
-      {continues && (
-        <p className="muted resume-with">
-          Resume continues {active.name} from epoch {active.checkpointEpoch ?? active.epoch} with its own
-          settings: {configSummary(active.config)}, {active.config.epochs} epochs.
-        </p>
-      )}
-    </>
+    <div className="train-actions">
+      <button
+        type="button"
+        className="primary"
+        disabled={why !== null || training || paused}
+        onClick={() => trainRun()}
+      >
+        Train
+      </button>
+      <button
+        type="button"
+        disabled={active?.state !== 'running'}
+        onClick={() => active && pauseRun(active.id)}
+      >
+        Pause
+      </button>
+      <button
+        type="button"
+        disabled={notResumable !== null}
+        title={notResumable ?? undefined}
+        onClick={() => active && void resumeRun(active.id)}
+      >
+        Resume
+      </button>
+      <button
+        type="button"
+        className="danger"
+        disabled={!active || !(training || paused)}
+        onClick={() => active && stopRun(active.id)}
+      >
+        Stop
+      </button>
+      {why && <span className="muted train-why">{why}</span>}
+    </div>
+  );
+}
+
+/** What Resume would do with the shown run: go on from its checkpoint with its own settings. */
+function ResumeWith({ active }: { active: RunRecord | null }) {
+  const continues = useKiln(
+    (s) => active !== null && active.state !== 'paused' && !whyNotResumable(active, s),
+  );
+  if (!active || !continues) return null;
+  return (
+    <p className="muted resume-with">
+      Resume continues {active.name} from epoch {active.checkpointEpoch ?? active.epoch} with its own
+      settings: {configSummary(active.config)}, {active.config.epochs} epochs.
+    </p>
+  );
+}
+
+/**
+ * The run bar: Train, Pause, Resume, Stop and the shown run's progress, fixed at the foot of the
+ * window so the first action and the run's state are always in view. It stays in the Training
+ * section's markup; its height is published as --run-bar-height, so the page (and the update
+ * banner) leave it room.
+ */
+function RunBar({ children }: { children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const bar = ref.current;
+    if (!bar) return;
+    const root = document.documentElement.style;
+    const observer = new ResizeObserver(() => root.setProperty('--run-bar-height', `${bar.offsetHeight}px`));
+    observer.observe(bar);
+    return () => {
+      observer.disconnect();
+      root.removeProperty('--run-bar-height');
+    };
+  }, []);
+  return (
+    <div ref={ref} className="run-bar">
+      {children}
+    </div>
   );
 }
 
