@@ -60,6 +60,7 @@ test('a dataset added from IDX files is stored and trains', async ({ page }) => 
     timeout: 120_000,
   });
   await expect(data.getByRole('cell', { name: 'my-dataset-train' })).toBeVisible();
+  await expect(data.getByText('Added from files')).toBeVisible();
   const training = page.getByRole('region', { name: 'Training' });
   await training.getByLabel('Epochs', { exact: true }).fill('1');
   await training.getByLabel('Limit training samples', { exact: true }).fill('3000');

@@ -23,7 +23,7 @@ export function DataPanel() {
         <h2 id={`${id}-title`}>Data</h2>
         {info && status !== 'loading' && (
           <span className={info.fromCache ? 'pill ok' : 'pill'}>
-            {info.fromCache ? 'Loaded from cache' : 'Downloaded'}
+            {dataset.fromFiles ? 'Added from files' : info.fromCache ? 'Loaded from cache' : 'Downloaded'}
           </span>
         )}
       </div>

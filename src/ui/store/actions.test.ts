@@ -209,6 +209,23 @@ describe('the store actions', () => {
     expect(useKiln.getState().config).toEqual(run(id)?.config);
   });
 
+  it('gives a small dataset a tenth for validation, and MNIST its own split back unless the user changed it', async () => {
+    receive({ type: 'datasetReady', ...info });
+    expect(useKiln.getState().config.valSplit).toBe(5000);
+    await useKiln.getState().addUserDataset([new File(['label,p0\n1,0\n'], 'digits.csv')]);
+    receive({ type: 'datasetReady', ...info, name: 'digits', trainSize: 3000 });
+    expect(useKiln.getState().config.valSplit).toBe(300);
+    expect(useKiln.getState().dataset.fromFiles).toBe(true);
+    useKiln.getState().loadMnist();
+    receive({ type: 'datasetReady', ...info });
+    expect(useKiln.getState().config.valSplit).toBe(5000);
+    expect(useKiln.getState().dataset.fromFiles).toBe(false);
+    receive({ type: 'datasetReady', ...info, name: 'digits', trainSize: 3000 });
+    useKiln.getState().setConfig({ valSplit: 500 });
+    receive({ type: 'datasetReady', ...info });
+    expect(useKiln.getState().config.valSplit).toBe(500);
+  });
+
   it("switches optimizer with torch.optim's defaults, clearing momentum and Nesterov where it has none", () => {
     const s = useKiln.getState();
     s.setOptimizer('sgd');

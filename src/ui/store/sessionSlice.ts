@@ -22,6 +22,8 @@ export interface DatasetState {
   loadingFiles: boolean;
   progress: Record<string, FileProgress>;
   info: DatasetInfo | null;
+  /** Whether the loaded dataset came from the user's files (not downloaded or cached by Kiln). */
+  fromFiles: boolean;
   error: string | null;
 }
 
@@ -68,7 +70,15 @@ export interface SessionSlice {
 /** Creates the session slice. */
 export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> = (set, get) => ({
   workerBackend: null,
-  dataset: { status: 'idle', loading: null, loadingFiles: false, progress: {}, info: null, error: null },
+  dataset: {
+    status: 'idle',
+    loading: null,
+    loadingFiles: false,
+    progress: {},
+    info: null,
+    fromFiles: false,
+    error: null,
+  },
   config: PAGE_DEFAULT_CONFIG,
   activeRunId: null,
   notice: null,
@@ -80,7 +90,16 @@ export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> =
   datasetProgress: (file, p) =>
     set(({ dataset }) => ({ dataset: { ...dataset, progress: { ...dataset.progress, [file]: p } } })),
   datasetReady: (info) => {
-    set(({ dataset }) => ({ dataset: { ...dataset, status: 'ready', loading: null, info, error: null } }));
+    set(({ dataset }) => ({
+      dataset: {
+        ...dataset,
+        status: 'ready',
+        loading: null,
+        info,
+        fromFiles: dataset.loadingFiles,
+        error: null,
+      },
+    }));
     get().clearDataErrors();
   },
   // A failed load keeps the dataset already loaded: the worker still holds it and can train on it.

@@ -32,6 +32,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
   /** Run reports waiting for the next flush: the page redraws a few times a second, not per report. */
   let queue: FromWorker[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The validation split a small dataset made smaller (from) and what it set (to), until data that afford it load. */
+  let shrunkSplit: { from: number; to: number } | null = null;
 
   const flush = () => {
     if (flushTimer !== null) clearTimeout(flushTimer);
@@ -64,9 +66,17 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         s.datasetReady(info);
         for (const id of resumeAfterBoot) void s.resumeRun(id);
         resumeAfterBoot.clear();
-        // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000.
-        if (s.config.valSplit >= info.trainSize)
-          s.setConfig({ valSplit: Math.max(1, Math.round(info.trainSize / 10)) });
+        // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000;
+        // the split it replaced comes back with data that afford it, unless the user changed it since.
+        if (s.config.valSplit >= info.trainSize) {
+          const to = Math.max(1, Math.round(info.trainSize / 10));
+          shrunkSplit = { from: shrunkSplit?.from ?? s.config.valSplit, to };
+          s.setConfig({ valSplit: to });
+        } else if (shrunkSplit) {
+          if (s.config.valSplit === shrunkSplit.to && shrunkSplit.from < info.trainSize)
+            s.setConfig({ valSplit: shrunkSplit.from });
+          shrunkSplit = null;
+        }
         return;
       }
       case 'metrics':
