@@ -114,5 +114,15 @@ test("a run's settings are a table that loads back into the form; a delete can b
   await page.setViewportSize({ width: 390, height: 844 });
   await page.evaluate(() => window.scrollTo(0, 0));
   await expect(training.getByRole('button', { name: 'Train', exact: true })).toBeInViewport();
+  // Nothing reaches past the page's right edge on a phone (charts, the runs' header, the records);
+  // polled, as the charts follow the new width a frame or two later.
+  const overflowing = () =>
+    page.evaluate(() => {
+      const right = document.querySelector('.workspace')?.getBoundingClientRect().right ?? 0;
+      return [...document.querySelectorAll('.workspace *')]
+        .filter((el) => el.getBoundingClientRect().right > right + 0.5)
+        .map((el) => `${el.tagName} ${el.getAttribute('class') ?? ''}`);
+    });
+  await expect.poll(overflowing).toEqual([]);
   await page.screenshot({ path: `${SHOTS}/notebook-390.png` });
 });
