@@ -11,6 +11,7 @@ import type { RunRecord } from '../store/runsSlice';
 import { eventFile, tagCsv } from './exportScalars';
 import { ResumeHelp } from './ResumeHelp';
 import { RunConfig } from './RunConfig';
+import { RunsTable } from './RunsTable';
 
 /** The runs panel. */
 export function RunsPanel() {
@@ -47,6 +48,7 @@ export function RunsPanel() {
         </p>
       )}
       <UndoDelete />
+      <RunsTable />
       {runs.length === 0 ? (
         <p className="muted">Runs are kept in this browser, with their metrics and latest checkpoint.</p>
       ) : (

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../../nn/spec';
 import { DEFAULT_CONFIG } from '../../train/config';
-import { recordRows } from './runRecord';
+import type { RunRecord } from '../store/runsSlice';
+import { RUN_COLUMNS, recordRows, sortRuns } from './runRecord';
 
 describe("a run's record", () => {
   it('names the model, its layers, the dataset and every setting, and shows where two runs differ', () => {
@@ -24,5 +25,40 @@ describe("a run's record", () => {
       ['Clip grad norm', 'off', '1'],
     ]);
     expect(a.find((r) => r.label === 'Limit training samples')?.text).toBe('all');
+  });
+});
+
+describe('the runs table', () => {
+  const run = (name: string, valAcc: number | null, lr: number) =>
+    ({
+      name,
+      model: PRESETS.simplenn,
+      dataset: 'mnist',
+      config: { ...DEFAULT_CONFIG, lr },
+      epoch: 1,
+      lastEpoch: valAcc === null ? null : { epoch: 1, valAcc, valLoss: 1 - valAcc },
+    }) as RunRecord;
+  const column = (key: string) => RUN_COLUMNS.find((c) => c.key === key) ?? RUN_COLUMNS[0];
+  const runs = [run('a', 0.9, 0.01), run('b', null, 0.001), run('c', 0.95, 0.1)];
+
+  it('sorts by a metric either way, runs without one last', () => {
+    expect(sortRuns(runs, column('valAcc'), true).map((r) => r.name)).toEqual(['c', 'a', 'b']);
+    expect(sortRuns(runs, column('valAcc'), false).map((r) => r.name)).toEqual(['a', 'c', 'b']);
+    expect(sortRuns(runs, column('lr'), false).map((r) => r.name)).toEqual(['b', 'a', 'c']);
+  });
+
+  it('shows metrics as the page does', () => {
+    expect(RUN_COLUMNS.map((c) => c.text(runs[0]))).toEqual([
+      'a',
+      'SimpleNN',
+      'mnist',
+      'adam',
+      '0.01',
+      '64',
+      '1/3',
+      '90.00%',
+      '0.1000',
+    ]);
+    expect(column('valAcc').text(runs[1])).toBe('—');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { countParameters, type LayerSpec } from '../../nn/spec';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/config';
-import { count } from '../format';
+import { count, percent } from '../format';
 import type { RunRecord } from '../store/runsSlice';
 
 /** One row of a run's record: what it is and its value as shown. */
@@ -72,4 +72,52 @@ export function recordRows(run: Pick<RunRecord, 'model' | 'config' | 'dataset'>)
       text: settingText(key, config),
     })),
   ];
+}
+
+/** A column of the runs table: its heading, the value it sorts by (null sorts last) and its text. */
+export interface RunColumn {
+  key: string;
+  label: string;
+  value: (r: RunRecord) => string | number | null;
+  text: (r: RunRecord) => string;
+}
+
+/** The runs table's columns, TensorBoard's hparams view in short: setup, progress and final metrics. */
+export const RUN_COLUMNS: RunColumn[] = (
+  [
+    { key: 'name', label: 'Run', value: (r) => r.name },
+    { key: 'model', label: 'Model', value: (r) => r.model.name },
+    { key: 'dataset', label: 'Dataset', value: (r) => r.dataset || null },
+    { key: 'optimizer', label: 'Optimizer', value: (r) => r.config.optimizer },
+    { key: 'lr', label: 'LR', value: (r) => r.config.lr },
+    { key: 'batchSize', label: 'Batch', value: (r) => r.config.batchSize },
+    {
+      key: 'epochs',
+      label: 'Epochs',
+      value: (r) => r.epoch,
+      text: (r) => `${r.epoch}/${r.config.epochs}`,
+    },
+    {
+      key: 'valAcc',
+      label: 'Val acc',
+      value: (r) => r.lastEpoch?.valAcc ?? null,
+      text: (r) => (r.lastEpoch ? percent(r.lastEpoch.valAcc) : '—'),
+    },
+    {
+      key: 'valLoss',
+      label: 'Val loss',
+      value: (r) => r.lastEpoch?.valLoss ?? null,
+      text: (r) => (r.lastEpoch ? r.lastEpoch.valLoss.toFixed(4) : '—'),
+    },
+  ] satisfies (Omit<RunColumn, 'text'> & Partial<RunColumn>)[]
+).map((c) => ({ text: (r: RunRecord) => String(c.value(r) ?? '—'), ...c }));
+
+/** `runs` sorted by a column, ascending or descending; runs without a value come last either way. */
+export function sortRuns(runs: readonly RunRecord[], column: RunColumn, descending: boolean): RunRecord[] {
+  return [...runs].sort((a, b) => {
+    const [x, y] = [column.value(a), column.value(b)];
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return descending ? -order : order;
+  });
 }
