@@ -126,8 +126,12 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await expect(runs.getByRole('listitem')).toHaveCount(2);
   await expect(evaluation.getByText('baseline-checkpoint')).toBeVisible();
   await page.reload();
+  // The run's own row (from two runs on, the runs table names it too).
   await expect(
-    page.getByRole('region', { name: 'Runs' }).getByRole('button', { name: 'baseline', exact: true }),
+    page
+      .getByRole('region', { name: 'Runs' })
+      .getByRole('listitem')
+      .getByRole('button', { name: 'baseline', exact: true }),
   ).toBeVisible();
 });
 
