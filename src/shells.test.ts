@@ -5,12 +5,12 @@
  * losses and weights. Both on the cpu backend, in one process.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { trainCli } from './cli/train';
-import { mnistDataDir } from './data/node';
+import { mnistHead } from './data/testing';
 import { parseSpec } from './nn/spec';
 import { parseCheckpoint } from './train/checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './train/config';
@@ -19,23 +19,11 @@ import { Session } from './worker/session';
 
 const MODEL = 'flatten,linear:32,relu,dropout:0.2,linear:10';
 
-/** The first `count` samples of an MNIST IDX file, as a file of its own (header counts fixed). */
-function idxHead(name: string, count: number): Uint8Array {
-  const bytes = new Uint8Array(readFileSync(join(mnistDataDir(), name)));
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  const dims = bytes[3];
-  const sample = dims === 3 ? view.getUint32(8) * view.getUint32(12) : 1;
-  const header = 4 + 4 * dims;
-  const out = bytes.slice(0, header + count * sample);
-  new DataView(out.buffer).setUint32(4, count);
-  return out;
-}
-
 it('the CLI and the worker train the same settings to bit-identical losses and weights', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-shells-'));
   const files = [
-    { name: 'train-images-idx3-ubyte', bytes: idxHead('train-images-idx3-ubyte', 600) },
-    { name: 'train-labels-idx1-ubyte', bytes: idxHead('train-labels-idx1-ubyte', 600) },
+    { name: 'train-images-idx3-ubyte', bytes: mnistHead('train-images-idx3-ubyte', 600) },
+    { name: 'train-labels-idx1-ubyte', bytes: mnistHead('train-labels-idx1-ubyte', 600) },
   ];
   for (const f of files) writeFileSync(join(dir, f.name), f.bytes);
 

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mnistDataDir } from '../data/node';
+import { mnistHead } from '../data/testing';
 import { decodeSafetensors, encodeSafetensors } from '../train/safetensors';
 import { cliMain } from './train';
 
@@ -17,19 +17,6 @@ const dir = mkdtempSync(join(tmpdir(), 'kiln-bad-'));
 const data = join(dir, 'data');
 const odd = join(dir, 'odd-labels');
 const file = (name: string) => join(dir, name);
-
-/** The first `count` samples of an MNIST IDX file (header count fixed), optionally relabelled. */
-function idxHead(name: string, count: number, label?: number): Uint8Array {
-  const bytes = new Uint8Array(readFileSync(join(mnistDataDir(), name)));
-  const dims = bytes[3];
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  const sample = dims === 3 ? view.getUint32(8) * view.getUint32(12) : 1;
-  const header = 4 + 4 * dims;
-  const out = bytes.slice(0, header + count * sample);
-  new DataView(out.buffer).setUint32(4, count);
-  if (label !== undefined) out[header] = label;
-  return out;
-}
 
 const DATA = ['--backend', 'cpu', '--dataset', 'idx', '--data-dir', data, '--val-split', '100'];
 const QUICK = [...DATA, '--epochs', '1', '--batch-size', '100'];
@@ -77,8 +64,11 @@ beforeAll(async () => {
     ['train-images-idx3-ubyte', 600],
     ['train-labels-idx1-ubyte', 600],
   ] as const) {
-    writeFileSync(join(data, name), idxHead(name, n));
-    writeFileSync(join(odd, name), idxHead(name, n, name.includes('labels') ? 10 : undefined));
+    writeFileSync(join(data, name), mnistHead(name, n));
+    const copy = mnistHead(name, n);
+    // The first label becomes 10: an eleventh class SimpleNN cannot score.
+    if (name.includes('labels')) copy[8] = 10;
+    writeFileSync(join(odd, name), copy);
   }
   writeFileSync(file('a-file'), 'not a directory');
   // A real checkpoint of a finished one-epoch run, and edited copies of it.

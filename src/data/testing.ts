@@ -1,4 +1,7 @@
-/** Helpers shared by the data layer's tests: building small files in the formats under test. */
+/** Helpers shared by the tests: building small files in the formats under test. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mnistDataDir } from './node';
 
 /** Builds an unsigned-byte IDX file with the given shape and data. */
 export function makeIdx(shape: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {
@@ -30,4 +33,16 @@ export function streamedResponse(
     },
   });
   return new Response(body, { headers: { 'Content-Length': String(bytes.length), ...headers } });
+}
+
+/** The first `count` records of one of MNIST's IDX files, as a file of its own (its count rewritten). */
+export function mnistHead(name: string, count: number): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(join(mnistDataDir(), name)));
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const rank = bytes[3];
+  let record = 1;
+  for (let i = 1; i < rank; i++) record *= view.getUint32(4 + 4 * i);
+  const out = bytes.slice(0, 4 + 4 * rank + count * record);
+  new DataView(out.buffer).setUint32(4, count);
+  return out;
 }

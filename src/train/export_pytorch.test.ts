@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TensorDataset } from '../data/dataset';
-import { loadMnistFromDir, mnistDataDir } from '../data/node';
+import { loadMnistFromDir } from '../data/node';
+import { mnistHead } from '../data/testing';
 import { buildModel, type Module, PRESETS } from '../nn';
 import type { ModelSpec } from '../nn/spec';
 import { CpuBackend } from '../tensor/cpu';
@@ -169,18 +170,6 @@ describe.each([
   });
 });
 
-/** The first n records of an MNIST IDX file (header with the count rewritten). */
-function idxHead(name: string, n: number): Uint8Array {
-  const bytes = new Uint8Array(readFileSync(join(mnistDataDir(), name)));
-  const view = new DataView(bytes.buffer);
-  const rank = bytes[3];
-  let record = 1;
-  for (let i = 1; i < rank; i++) record *= view.getUint32(4 + 4 * i);
-  const out = bytes.slice(0, 4 + 4 * rank + n * record);
-  new DataView(out.buffer).setUint32(4, n);
-  return out;
-}
-
 describe('the exported train.py on MNIST IDX files', () => {
   const dataDir = join(dir, 'mnist');
   const out = join(dir, 'py');
@@ -192,12 +181,15 @@ describe('the exported train.py on MNIST IDX files', () => {
     // Plain and gzipped files together, as the script accepts either.
     writeFileSync(
       join(dataDir, 'train-images-idx3-ubyte.gz'),
-      gzipSync(idxHead('train-images-idx3-ubyte', 256)),
+      gzipSync(mnistHead('train-images-idx3-ubyte', 256)),
     );
-    writeFileSync(join(dataDir, 'train-labels-idx1-ubyte'), idxHead('train-labels-idx1-ubyte', 256));
-    writeFileSync(join(dataDir, 't10k-images-idx3-ubyte'), idxHead('t10k-images-idx3-ubyte', 100));
+    writeFileSync(join(dataDir, 'train-labels-idx1-ubyte'), mnistHead('train-labels-idx1-ubyte', 256));
+    writeFileSync(join(dataDir, 't10k-images-idx3-ubyte'), mnistHead('t10k-images-idx3-ubyte', 100));
     // Gzipped under the plain name: both readers tell gzip by its content.
-    writeFileSync(join(dataDir, 't10k-labels-idx1-ubyte'), gzipSync(idxHead('t10k-labels-idx1-ubyte', 100)));
+    writeFileSync(
+      join(dataDir, 't10k-labels-idx1-ubyte'),
+      gzipSync(mnistHead('t10k-labels-idx1-ubyte', 100)),
+    );
     writeFileSync(join(out, 'train.py'), exportPytorch(PRESETS.simplenn, config));
     setDefaultBackend(backend);
     const mnist = await loadMnistFromDir(dataDir);

@@ -3,25 +3,13 @@
  * or, while it trains, as soon as its loop stops; a run replaced under the same id is freed too.
  */
 import 'fake-indexeddb/auto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { mnistDataDir } from '../data/node';
+import { mnistHead } from '../data/testing';
 import { parseSpec } from '../nn/spec';
 import { getDefaultBackend } from '../tensor/default';
 import { DEFAULT_CONFIG } from '../train/config';
 import type { FromWorker } from './protocol';
 import { Session } from './session';
-
-/** The first `count` samples of an MNIST IDX file, as a file of its own. */
-function idxHead(name: string, count: number): Uint8Array {
-  const bytes = new Uint8Array(readFileSync(join(mnistDataDir(), name)));
-  const header = 4 + 4 * bytes[3];
-  const sample = bytes[3] === 3 ? 28 * 28 : 1;
-  const out = bytes.slice(0, header + count * sample);
-  new DataView(out.buffer).setUint32(4, count);
-  return out;
-}
 
 it('frees deleted and replaced runs, a training one once it has stopped', async () => {
   const posts: FromWorker[] = [];
@@ -33,7 +21,7 @@ it('frees deleted and replaced runs, a training one once it has stopped', async 
   await session.handle({ type: 'init', backend: 'cpu' });
   const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
     name,
-    bytes: idxHead(name, 300),
+    bytes: mnistHead(name, 300),
   }));
   await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
   const model = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
