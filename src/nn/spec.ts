@@ -112,6 +112,14 @@ export function layerName(layer: LayerSpec, index: number): string {
   return layer.name ?? String(index);
 }
 
+/**
+ * Values in a valid spec's state dict (parameters and buffers): what a file for it must carry, so a
+ * file's spec is checked against its tensors before a model is built from it.
+ */
+export function countStateValues(spec: ModelSpec): number {
+  return inferShapes(spec).reduce((s, x) => s + x.params + x.buffers, 0);
+}
+
 /** Total trainable parameters of a valid spec. */
 export function countParameters(spec: ModelSpec): number {
   return inferShapes(spec).reduce((s, x) => s + x.params, 0);

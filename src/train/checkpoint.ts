@@ -14,7 +14,7 @@
 
 import type { LoaderPosition } from '../data/dataloader';
 import type { HostTensor } from '../nn';
-import { inferShapes, type ModelSpec, specError } from '../nn/spec';
+import { countStateValues, type ModelSpec, specError } from '../nn/spec';
 import type { OptimizerStateDict } from '../optim/optimizer';
 import type { GeneratorState } from '../tensor/random';
 import { ConfigError, resolveConfig, type TrainConfig } from './config';
@@ -179,11 +179,6 @@ function checkMeta(m: unknown): CheckpointMeta {
   return { ...(m as unknown as CheckpointMeta), config };
 }
 
-/** Elements the spec's model holds (parameters and buffers): what its state dict must carry. */
-function specElements(spec: ModelSpec): number {
-  return inferShapes(spec).reduce((n, l) => n + l.params + l.buffers, 0);
-}
-
 /** The JSON part of a checkpoint, checked; bytes that are not a full checkpoint throw. */
 function readMeta(file: ReturnType<typeof decodeSafetensors>): CheckpointMeta {
   const json = file.metadata[CHECKPOINT_KEY];
@@ -204,7 +199,7 @@ function readMeta(file: ReturnType<typeof decodeSafetensors>): CheckpointMeta {
   const carried = Object.entries(file.tensors)
     .filter(([k]) => k.startsWith(MODEL_PREFIX))
     .reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0);
-  const described = specElements(meta.spec);
+  const described = countStateValues(meta.spec);
   if (described !== carried) {
     throw new CheckpointError(
       `checkpoint metadata: the model spec describes ${described} values, the file holds ${carried}`,

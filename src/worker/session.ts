@@ -14,7 +14,7 @@ import type { NamedBytes } from '../data/types';
 import { acquireGpu } from '../gpu/device';
 import { buildModel, type HostTensor } from '../nn';
 import { type Module, StateDictError } from '../nn/module';
-import { inferShapes, type ModelSpec, specError } from '../nn/spec';
+import { countStateValues, type ModelSpec, specError } from '../nn/spec';
 import { QuotaError } from '../storage/indexeddb';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
@@ -454,7 +454,7 @@ function stateDictSpec(json: string | undefined): ModelSpec | undefined {
 
 /** Refuses a state dict whose values could not fill the spec's model, before the model is built. */
 function checkStateFitsSpec(state: Map<string, HostTensor>, spec: ModelSpec): void {
-  const described = inferShapes(spec).reduce((n, l) => n + l.params + l.buffers, 0);
+  const described = countStateValues(spec);
   const carried = [...state.values()].reduce((n, t) => n + t.data.length, 0);
   if (described !== carried) {
     throw new StateDictError(
