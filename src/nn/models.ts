@@ -32,10 +32,10 @@ export class SpecModel extends Sequential {
     for (let i = 0; i < layers.length; i++) {
       const [layer, next] = [layers[i], layers[i + 1]];
       if (layer instanceof Linear && next instanceof ReLU) {
-        y = F.linearRelu(y, layer.weight, layer.bias);
+        y = next.runForwardHooks(F.linearRelu(y, layer.weight, layer.bias));
         i++;
       } else if (layer instanceof BatchNorm && next instanceof ReLU) {
-        y = layer.forwardRelu(y);
+        y = next.runForwardHooks(layer.forwardRelu(y));
         i++;
       } else {
         y = layer.forward(y);

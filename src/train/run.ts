@@ -84,7 +84,8 @@ export interface FitOptions extends TrainControl {
   /**
    * Every N optimizer steps, histograms of each parameter and gradient (the histograms hook) and
    * the gradient health scalars grad_norm/<name> and update_ratio/<name> (||Δw|| / ||w|| across
-   * the step). Counted on the device inside the step, read back without stalling it. Default off.
+   * the step), and dead_relu/<module> (the fraction of a ReLU's units at 0 for the whole batch).
+   * Counted on the device inside the step, read back without stalling it. Default off.
    */
   histogramsEvery?: number;
 }
@@ -288,6 +289,8 @@ export class Run {
         { tag: `update_ratio/${p.name}`, value: ratio, step, wallTime },
       );
     }
+    for (const d of r.deadRelus)
+      scalars.push({ tag: `dead_relu/${d.name}`, value: d.dead / d.units, step, wallTime });
     hooks.histograms?.(items);
     this.log(hooks, scalars);
   }

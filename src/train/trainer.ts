@@ -6,6 +6,7 @@
  * step's submission and read back the same way.
  */
 import type { DataLoader } from '../data/dataloader';
+import { ReLU } from '../nn/activation';
 import type { CrossEntropyLoss } from '../nn/loss';
 import type { Module } from '../nn/module';
 import { clipGradNorm_, clipGradValue_, type Optimizer } from '../optim';
@@ -59,12 +60,22 @@ export interface ParamHistograms {
   update: Histogram;
 }
 
+/** Of one ReLU module at a probed step: units (features, or channels) that output 0 for every sample. */
+export interface DeadRelu {
+  /** The module's name in the model, as PyTorch's named_modules() gives it (relu, 2). */
+  name: string;
+  dead: number;
+  units: number;
+}
+
 /** What the trainer reads back every `every` steps when Trainer.histograms is set. */
 export interface HistogramReport {
   step: number;
   /** Seconds since the Unix epoch, when the step was recorded. */
   wallTime: number;
   params: ParamHistograms[];
+  /** Every ReLU module's dead units in the step's forward pass, in model order. */
+  deadRelus: DeadRelu[];
 }
 
 /** Histograms every `every` optimizer steps, handed to onRead once read back. */
@@ -78,6 +89,8 @@ interface Counted {
   packed: Tensor;
   /** Per parameter, whether it had a gradient (else its grad slot counted the weights). */
   hasGrad: boolean[];
+  /** The ReLU modules whose dead-unit indicators follow the parameters' slots, in order. */
+  relus: string[];
   step: number;
   wallTime: number;
 }
@@ -165,14 +178,16 @@ export class Trainer {
         const probe = this.histograms && (this.globalStep + 1) % this.histograms.every === 0;
         let counted: Counted | null = null;
         tidy(() => {
+          const relus = probe ? this.watchRelus() : null;
           const loss = this.lossFn.forward(this.model.forward(x), y);
+          relus?.remove();
           loss.backward();
           if (this.config.clipNorm !== null) clipGradNorm_(params, this.config.clipNorm).dispose();
           if (this.config.clipValue !== null) clipGradValue_(params, this.config.clipValue);
           const before = probe ? params.map((p) => ops.clone(p)) : null;
           this.optimizer.step();
           // After the step (the gradient it applied is still there), before zeroGrad.
-          if (before) counted = this.countHistograms(before);
+          if (before) counted = this.countHistograms(before, relus?.seen ?? []);
           this.optimizer.zeroGrad();
           window = add(window, loss);
         });
@@ -234,12 +249,15 @@ export class Trainer {
    * Histograms of each parameter's weights, gradient and update (the weights minus `before`, their
    * copy from before the step), in one tensor: three per parameter, in parameter order.
    */
-  private countHistograms(before: Tensor[]): Counted {
+  private countHistograms(before: Tensor[], relus: WatchedRelu[]): Counted {
     const named = [...this.model.namedParameters()];
     const xs = named.flatMap(([, p], i) => [p, p.grad ?? p, ops.binary('sub', p, before[i])]);
+    // Each dead-unit indicator's histogram sums its dead units: read back with the rest, in one go.
+    xs.push(...relus.map((r) => r.dead));
     return {
       packed: ops.histograms(xs, HISTOGRAM_BINS).keep(),
       hasGrad: named.map(([, p]) => p.grad !== null),
+      relus: relus.map((r) => r.name),
       step: this.globalStep + 1,
       wallTime: Date.now() / 1000,
     };
@@ -259,7 +277,23 @@ export class Trainer {
       grad: c.hasGrad[i] ? h[3 * i + 1] : null,
       update: h[3 * i + 2],
     }));
-    this.histograms?.onRead({ step: c.step, wallTime: c.wallTime, params });
+    const deadRelus = c.relus.map((name, j) => {
+      const { sum, counts } = h[3 * params.length + j];
+      return { name, dead: sum, units: counts.reduce((a, b) => a + b, 0) };
+    });
+    this.histograms?.onRead({ step: c.step, wallTime: c.wallTime, params, deadRelus });
+  }
+
+  /**
+   * Hooks every ReLU module for one forward pass (remove() unhooks them): each output seen gives
+   * its dead-unit indicator, computed on the device in the step's own submission.
+   */
+  private watchRelus(): { seen: WatchedRelu[]; remove(): void } {
+    const seen: WatchedRelu[] = [];
+    const handles = namedRelus(this.model).map(([name, relu]) =>
+      relu.registerForwardHook((_, y) => seen.push({ name, dead: deadUnits(y) })),
+    );
+    return { seen, remove: () => handles.forEach((h) => h.remove()) };
   }
 
   /** Steps an epoch-based scheduler at the end of an epoch (ReduceLROnPlateau on the validation loss). */
@@ -267,4 +301,30 @@ export class Trainer {
     if (this.schedule?.every === 'epoch') this.schedule.scheduler.step();
     else if (this.schedule?.every === 'plateau') this.schedule.scheduler.step(valLoss);
   }
+}
+
+/** A ReLU output's dead-unit indicator, by the module's name. */
+interface WatchedRelu {
+  name: string;
+  dead: Tensor;
+}
+
+/** The model's ReLU modules with their dotted names, in model order (PyTorch's named_modules(), filtered). */
+function namedRelus(m: Module, prefix = ''): [string, ReLU][] {
+  return [...m.namedChildren()].flatMap(([k, c]): [string, ReLU][] =>
+    c instanceof ReLU ? [[`${prefix}${k}`, c]] : namedRelus(c, `${prefix}${k}.`),
+  );
+}
+
+/**
+ * 1 for each unit of a ReLU output (dim 1: a feature, or a channel at every position) that is 0
+ * for every sample of the batch, else 0.
+ */
+function deadUnits(y: Tensor): Tensor {
+  const peak = ops.reduce(
+    'max',
+    y,
+    [...Array(y.ndim).keys()].filter((d) => d !== 1),
+  );
+  return ops.binary('eq', peak, ops.full(y.backend, [], 0));
 }
