@@ -1,0 +1,131 @@
+/**
+ * A look inside a held model for one image: each layer's output (its feature maps) and the weights
+ * that read the image directly (the first Conv2d's filters, or for a model without convolutions the
+ * first Linear's rows as images). Plain typed arrays come out, for the page to draw.
+ */
+import { noGrad } from '../autograd';
+import { Conv2d } from '../nn/conv';
+import { Linear } from '../nn/linear';
+import type { Module } from '../nn/module';
+import type { ModelSpec } from '../nn/spec';
+import type { Backend } from '../tensor/backend';
+import * as ops from '../tensor/ops';
+import { type Tensor, tidy } from '../tensor/tensor';
+
+/** Channels of a layer's output sent at most: enough to see what a layer does, small to post. */
+export const MAX_CHANNELS = 32;
+/** Filters (or Linear rows) sent at most. */
+export const MAX_FILTERS = 128;
+
+/** One layer's output for the image; a [C, H, W] output keeps only its first `values.length / (H * W)` channels. */
+export interface LayerOutput {
+  /** Its attribute name, as in PyTorch's state dict (`conv1`, `fc1`, or `0`, `1`… in a Sequential). */
+  name: string;
+  /** Its class name (Conv2d, ReLU…), from the spec: a minifier renames the classes themselves. */
+  type: string;
+  /** The whole per-sample output shape, without the batch dimension. */
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Weights drawn as images: `shape` is [filters, channels, height, width]. */
+export interface WeightImages {
+  /** The state-dict key they come from (`conv1.weight`). */
+  name: string;
+  /** The parameter's own shape (e.g. [128, 784] for a Linear, [16, 1, 3, 3] for a Conv2d). */
+  weightShape: number[];
+  /** How the values are laid out as images: [filters sent, channels, height, width]. */
+  shape: number[];
+  values: Float32Array;
+}
+
+/** What a model does with one image. */
+export interface Inspection {
+  weights: WeightImages | null;
+  layers: LayerOutput[];
+}
+
+/** What inspect needs of a held run: its model, spec and the input normalisation it trained with. */
+export interface Inspectable {
+  spec: ModelSpec;
+  model: Module;
+  mean: number;
+  std: number;
+}
+
+/**
+ * Runs `pixels` (in [0, 1], the spec's input shape) through the model layer by layer in eval mode,
+ * without gradients, and reads back every layer's output and the first weights; no tensor outlives
+ * the call.
+ */
+export async function inspect(backend: Backend, run: Inspectable, pixels: Float32Array): Promise<Inspection> {
+  const { model, spec } = run;
+  const children = [...model.namedChildren()];
+  const normalized = pixels.map((v) => (v - run.mean) / run.std);
+  const wasTraining = model.training;
+  const outputs = noGrad(() =>
+    tidy(() => {
+      model.eval();
+      try {
+        let y = ops.tensor(backend, normalized, [1, ...spec.inputShape]);
+        // Unfused, unlike SpecModel.forward: each layer's own output is what is shown.
+        return children.map(([, layer]) => {
+          y = layer.forward(y);
+          return y;
+        });
+      } finally {
+        model.train(wasTraining);
+      }
+    }),
+  );
+  try {
+    const [values, weights] = await Promise.all([
+      Promise.all(outputs.map((t) => t.data())),
+      firstWeights(children, spec.inputShape),
+    ]);
+    const layers = children.map(([name], i): LayerOutput => {
+      const shape = outputs[i].shape.slice(1);
+      const plane = shape.length === 3 ? shape[1] * shape[2] : values[i].length;
+      const kept = shape.length === 3 ? Math.min(shape[0], MAX_CHANNELS) * plane : plane;
+      return {
+        name,
+        type: spec.layers[i].type,
+        shape,
+        values: Float32Array.from(values[i].subarray(0, kept)),
+      };
+    });
+    return { weights, layers };
+  } finally {
+    for (const t of outputs) t.dispose();
+  }
+}
+
+/** The first Conv2d's filters, else the first Linear's rows when they read the whole input image. */
+async function firstWeights(
+  children: [string, Module][],
+  inputShape: number[],
+): Promise<WeightImages | null> {
+  const conv = children.find(([, m]) => m instanceof Conv2d);
+  if (conv) {
+    const w = (conv[1] as Conv2d).weight;
+    return weightImages(`${conv[0]}.weight`, w, w.shape.slice(1));
+  }
+  const fc = children.find(([, m]) => m instanceof Linear);
+  const [c, h, w] = inputShape;
+  if (!fc || inputShape.length !== 3) return null;
+  const weight = (fc[1] as Linear).weight;
+  return weight.shape[1] === c * h * w ? weightImages(`${fc[0]}.weight`, weight, [c, h, w]) : null;
+}
+
+/** Reads a weight back as at most MAX_FILTERS images of `imageShape` ([channels, height, width]). */
+async function weightImages(name: string, weight: Tensor, imageShape: number[]): Promise<WeightImages> {
+  const all = (await weight.data()) as Float32Array;
+  const filters = Math.min(weight.shape[0], MAX_FILTERS);
+  const size = imageShape.reduce((a, b) => a * b, 1);
+  return {
+    name,
+    weightShape: [...weight.shape],
+    shape: [filters, ...imageShape],
+    values: all.slice(0, filters * size),
+  };
+}
