@@ -40,6 +40,7 @@ import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
 import { openRun, type Run, type RunSource } from '../train/run';
 import { stateDictToSafetensors } from '../train/state_dict';
+import { pacedYield } from '../train/trainer';
 import { eventFileName, SummaryWriter } from '../train/tensorboard';
 import { loadTuning, saveTuning } from './tuning_cache';
 
@@ -628,8 +629,8 @@ async function trainRun(
       checkpointEvery: v.checkpoint ? every.checkpointEvery : 0,
       histogramsEvery: every.histogramsEvery,
       shouldStop: io.stopRequested,
-      // At each logging point, let the event loop run: a Ctrl-C is seen only between tasks.
-      waitWhilePaused: () => new Promise((r) => setImmediate(r)),
+      // Let the event loop run now and then: a Ctrl-C is seen only between tasks.
+      waitWhilePaused: pacedYield(),
     },
   );
   await tb?.flush();

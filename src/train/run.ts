@@ -51,8 +51,16 @@ export interface EpochReport {
 /** Why a checkpoint is being written: an epoch ended, the run finished, or it was stopped. */
 export type CheckpointReason = 'epoch' | 'stopped';
 
+/**
+ * What a run is doing: compiling (its first step, which builds and tunes the GPU pipelines),
+ * training, validating, or writing a checkpoint.
+ */
+export type RunPhase = 'compiling' | 'training' | 'validating' | 'checkpointing';
+
 /** What a shell does with a run's progress; every hook is optional. */
 export interface RunHooks {
+  /** The run enters a phase (called again for the same phase at each epoch's start). */
+  phase?(phase: RunPhase): void;
   /** Scalars as they are logged (TensorBoard's tags): the training loss and learning rate every logEvery steps, the validation loss and accuracy every epoch. */
   scalars?(scalars: Scalar[]): void;
   /** A finished epoch (after validation and the scheduler's step). */
@@ -234,16 +242,26 @@ export class Run {
         { tag: 'learning_rate', value: m.lr, step: m.step, wallTime: m.wallTime * 1000 },
       ]);
     };
+    const save = async (reason: CheckpointReason) => {
+      hooks.phase?.('checkpointing');
+      await hooks.checkpoint?.(await this.checkpoint(), reason);
+    };
+    // The first step of this process compiles the pipelines; later epochs only tune new shapes.
+    let compiled = false;
+    trainer.onFirstStep = () => {
+      compiled = true;
+      hooks.phase?.('training');
+    };
     try {
       while (trainer.epoch < this.config.epochs) {
         const lr = trainer.lr;
+        hooks.phase?.(compiled ? 'training' : 'compiling');
         const train = await trainer.trainEpoch(opts);
-        // An epoch shorter than the logging interval never reached a pause point: give one here.
-        await opts.waitWhilePaused?.();
         if (train.stopped) {
-          await hooks.checkpoint?.(await this.checkpoint(), 'stopped');
+          await save('stopped');
           return 'stopped';
         }
+        hooks.phase?.('validating');
         const val = await evaluate(
           this.model,
           this.valLoader,
@@ -261,14 +279,14 @@ export class Run {
         await hooks.epoch?.({ epoch: trainer.epoch, step, train, val, lr });
         const last = trainer.epoch === this.config.epochs;
         const stop = !last && (opts.shouldStop?.() ?? false);
-        if (last || stop || (every > 0 && trainer.epoch % every === 0)) {
-          await hooks.checkpoint?.(await this.checkpoint(), stop ? 'stopped' : 'epoch');
-        }
+        if (last || stop || (every > 0 && trainer.epoch % every === 0))
+          await save(stop ? 'stopped' : 'epoch');
         if (stop) return 'stopped';
       }
       return 'finished';
     } finally {
       trainer.onStep = undefined;
+      trainer.onFirstStep = undefined;
       trainer.histograms = undefined;
     }
   }

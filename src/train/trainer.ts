@@ -99,8 +99,47 @@ interface Counted {
 export interface TrainControl {
   /** Checked before every step; true ends the epoch early. */
   shouldStop?(): boolean;
-  /** Awaited at each logging point; resolves when training may go on. */
+  /**
+   * Awaited after every step (so a pause acts within one step); resolves when training may go on.
+   * It is also where a shell lets its messages or signals in: see `pacedYield`.
+   */
   waitWhilePaused?(): Promise<void>;
+}
+
+/** Resolvers waiting for the next macrotask, and the channel that runs them (made on first use). */
+const macrotaskWaiters: (() => void)[] = [];
+let macrotaskChannel: MessageChannel | null = null;
+
+/** Resolves after the event loop has run once (a MessageChannel message: no timer clamping). */
+function nextMacrotask(): Promise<void> {
+  if (!macrotaskChannel) {
+    macrotaskChannel = new MessageChannel();
+    macrotaskChannel.port1.onmessage = () => {
+      for (const resolve of macrotaskWaiters.splice(0)) resolve();
+    };
+    // An idle channel must not keep Node's event loop alive.
+    (macrotaskChannel.port1 as { unref?: () => void }).unref?.();
+  }
+  const port = macrotaskChannel.port2;
+  return new Promise((resolve) => {
+    macrotaskWaiters.push(resolve);
+    port.postMessage(null);
+  });
+}
+
+/**
+ * A `waitWhilePaused` helper for shells: lets the event loop run (messages, signals) at most every
+ * `intervalMs`, so a pause or stop is seen within one step when steps are slow and within
+ * `intervalMs` when they are fast, without paying a macrotask per step on a fast GPU.
+ */
+export function pacedYield(intervalMs = 16): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    const now = performance.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    await nextMacrotask();
+  };
 }
 
 /** What one epoch of training measured. */
@@ -126,6 +165,8 @@ export class Trainer {
   /** Epochs completed. */
   epoch = 0;
   onStep?: (m: StepMetric) => void;
+  /** Called once an epoch's first step is recorded and tuned (compiling its pipelines is then done). */
+  onFirstStep?: () => void;
   /** Counts histograms of every parameter every N steps, without a readback in the step. */
   histograms?: HistogramProbe;
 
@@ -192,8 +233,10 @@ export class Trainer {
           window = add(window, loss);
         });
         // The first step brings every shape of the epoch: let the autotuner time them now.
-        if (steps === 0) await backend.tune();
-        else if (steps % STEPS_PER_SUBMIT === 0) backend.flush();
+        if (steps === 0) {
+          await backend.tune();
+          this.onFirstStep?.();
+        } else if (steps % STEPS_PER_SUBMIT === 0) backend.flush();
         const lr = this.lr;
         if (this.schedule?.every === 'batch') this.schedule.scheduler.step();
         if (steps > 0) host += performance.now() - mark;
@@ -213,8 +256,8 @@ export class Trainer {
           pending = emit(window, windowSteps, this.globalStep, lr);
           window = zero();
           windowSteps = 0;
-          await control.waitWhilePaused?.();
         }
+        await control.waitWhilePaused?.();
         mark = performance.now();
         // Checked after a batch is trained, so the loader's position counts exactly the batches done.
         if (control.shouldStop?.() && this.loader.position().batch < this.loader.length) {

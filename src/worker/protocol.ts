@@ -9,11 +9,13 @@ import type { ModelSpec } from '../nn/spec';
 import type { Scalar } from '../train/checkpoint';
 import type { ConfigProblem, TrainConfig } from '../train/config';
 import type { ErrorKind } from '../train/errors';
+import type { RunPhase } from '../train/run';
 
 export type { AdapterSummary, TrainingLimit } from '../gpu/device';
 export { TRAINING_LIMITS } from '../gpu/device';
 export type { Scalar } from '../train/checkpoint';
 export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
+export type { RunPhase } from '../train/run';
 
 /** Which engine the worker runs the model on; both run the same `train/` code. */
 export type Backend = 'webgpu' | 'cpu';
@@ -114,11 +116,15 @@ export type FromWorker =
       type: 'status';
       runId: string;
       state: RunState;
+      /** What a running run is doing (null unless running). */
+      phase: RunPhase | null;
       epoch: number;
       step: number;
       stepsPerEpoch: number;
       epochs: number;
       samplesPerSec: number;
+      /** Seconds one validation pass takes: the last one timed, else an estimate (null before any figure). */
+      valSeconds: number | null;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
   /**

@@ -58,3 +58,68 @@ it('frees deleted and replaced runs, a training one once it has stopped', async 
   expect(posts.filter((m) => m.type === 'error')).toEqual([]);
   session.dispose();
 });
+
+it('pauses and stops after the step in hand, saying what the run is doing meanwhile', async () => {
+  const posts: FromWorker[] = [];
+  /** Called with each status as it is posted, from inside the training loop. */
+  let onStatus: (m: Extract<FromWorker, { type: 'status' }>) => void = () => {};
+  const session = new Session((m) => {
+    posts.push(m);
+    if (m.type === 'status') onStatus(m);
+  });
+  await session.handle({ type: 'init', backend: 'cpu' });
+  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
+    name,
+    bytes: mnistHead(name, 300),
+  }));
+  await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
+  const model = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
+  // Logging every 10 steps: a pause that waited for a logging point would act at step 10.
+  const config = { ...DEFAULT_CONFIG, epochs: 2, batchSize: 25, valSplit: 50, logEvery: 10 };
+  const statuses = (runId: string) =>
+    posts.flatMap((m) => (m.type === 'status' && m.runId === runId ? [m] : []));
+
+  // Paused as its first step is taken: it waits right after that step, then resumes to the end.
+  onStatus = (m) => {
+    if (m.phase === 'training') {
+      onStatus = (p) => {
+        if (p.state === 'paused') setTimeout(() => void session.handle({ type: 'resume', runId: 'p' }), 0);
+      };
+      void session.handle({ type: 'pause', runId: 'p' });
+    }
+  };
+  await session.handle({ type: 'train', runId: 'p', model, config });
+  const p = statuses('p');
+  expect(p.find((m) => m.state === 'paused')?.step).toBe(1);
+  expect(p.map((m) => m.phase).filter((x, i, all) => x !== all[i - 1])).toEqual([
+    'compiling',
+    'training',
+    null,
+    'training',
+    'validating',
+    'checkpointing',
+    'training',
+    'validating',
+    'checkpointing',
+    null,
+  ]);
+  expect(p.at(-1)).toMatchObject({ state: 'finished', step: 20, epoch: 2 });
+  expect(p.at(-1)?.valSeconds).toBeGreaterThan(0);
+
+  // Stopped at its first step: it stops after that step, with a checkpoint of it.
+  onStatus = (m) => {
+    if (m.phase === 'training') {
+      onStatus = () => {};
+      void session.handle({ type: 'stop', runId: 's' });
+    }
+  };
+  await session.handle({ type: 'train', runId: 's', model, config });
+  expect(statuses('s').at(-1)).toMatchObject({ state: 'stopped', step: 1 });
+  expect(
+    posts
+      .filter((m) => m.type === 'checkpoint' && m.runId === 's')
+      .map((m) => m.type === 'checkpoint' && m.step),
+  ).toEqual([1]);
+  expect(posts.filter((m) => m.type === 'error')).toEqual([]);
+  session.dispose();
+});

@@ -19,9 +19,10 @@ import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
 import { errorKind } from '../train/errors';
-import { type EpochReport, openRun, type Run } from '../train/run';
+import { type EpochReport, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
+import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
 import type { DatasetSource, FromWorker, ToWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
@@ -197,21 +198,35 @@ export class Session {
     let lastMark = { time: performance.now(), step: run.globalStep };
     /** True while the loop waits in waitWhilePaused. */
     let waiting = false;
+    let phase: RunPhase = 'compiling';
+    /** The last validation's duration in seconds, and when the current one began (ms). */
+    let valSeconds: number | null = null;
+    let valStart = 0;
     const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
       this.post({
         type: 'status',
         runId,
         state,
+        phase: state === 'running' ? phase : null,
         epoch: run.epoch,
         step: run.globalStep,
         stepsPerEpoch: run.stepsPerEpoch,
         epochs,
         samplesPerSec,
+        valSeconds: valSeconds ?? validationEstimate(run.data.val.length, samplesPerSec),
       });
+    const yieldNow = pacedYield();
     try {
       status('running');
       const outcome = await run.fit(
         {
+          phase: (next) => {
+            if (phase === 'validating') valSeconds = (performance.now() - valStart) / 1000;
+            if (next === 'validating') valStart = performance.now();
+            if (next === phase) return;
+            phase = next;
+            status('running');
+          },
           scalars: (scalars) => {
             const { step } = scalars[0];
             if (scalars[0].tag === 'Loss/train') {
@@ -248,8 +263,8 @@ export class Session {
           keepMisclassified: 32,
           shouldStop: () => live.stopped,
           waitWhilePaused: async () => {
-            // Yield to the event loop so pause/stop messages are seen, then wait while paused.
-            await new Promise((r) => setTimeout(r, 0));
+            // Let pause/stop messages in (at most every 16 ms), then wait while paused.
+            await yieldNow();
             if (live.paused && !live.stopped) {
               waiting = true;
               status('paused');
@@ -412,4 +427,12 @@ function checkStateFitsSpec(state: Map<string, HostTensor>, spec: ModelSpec): vo
       `the file holds ${carried} values, the model ${spec.name} has ${described}: it is not this model's state dict`,
     );
   }
+}
+
+/**
+ * Seconds a validation pass should take before one has been timed: a forward pass costs about a
+ * third of a training step (no backward, no update), so val samples at 3x the training rate.
+ */
+function validationEstimate(valSamples: number, samplesPerSec: number): number | null {
+  return samplesPerSec > 0 ? valSamples / (3 * samplesPerSec) : null;
 }
