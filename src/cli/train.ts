@@ -40,8 +40,8 @@ import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
 import { openRun, type Run, type RunSource } from '../train/run';
 import { stateDictToSafetensors } from '../train/state_dict';
-import { pacedYield } from '../train/trainer';
 import { eventFileName, SummaryWriter } from '../train/tensorboard';
+import { pacedYield } from '../train/trainer';
 import { loadTuning, saveTuning } from './tuning_cache';
 
 /** A user mistake: printed as one line, exit code 2, no stack trace. */
