@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SyntheticDataset } from '../data/dataset';
 import { idxFileIn, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
+import { sampleShape } from '../data/types';
 import { adapterName } from '../gpu/device';
 import { acquireNodeGpu } from '../gpu/node';
 import { PRESETS, parseSpec } from '../nn';
@@ -520,8 +521,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
       throw e instanceof ConfigError ? flagged(e) : e;
     }
   };
-  const inputShape =
-    loaded === 'synthetic' ? [20] : [loaded.train.channels, loaded.train.rows, loaded.train.cols];
+  const inputShape = loaded === 'synthetic' ? [20] : sampleShape(loaded.train);
   const source: RunSource = resume
     ? { checkpoint: resume, epochs: config.epochs }
     : { spec: modelSpec(v, inputShape), config };

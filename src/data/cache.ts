@@ -1,6 +1,6 @@
 import { type DBSchema, type IDBPDatabase, openDatabase, write } from '../storage/indexeddb';
 import { DatasetError } from './errors';
-import type { ImageDataset, RawDataset, TabularDataset } from './types';
+import { type ImageDataset, type RawDataset, sampleShape, type TabularDataset } from './types';
 
 /**
  * A store of loaded datasets in IndexedDB, so a page reload (or the next visit) trains without
@@ -178,7 +178,7 @@ function describeDataset(d: RawDataset, source: string, namespace: DatasetNamesp
     namespace,
     name: d.name,
     kind: d.kind,
-    shape: d.kind === 'image' ? [d.channels, d.rows, d.cols] : [d.numFeatures],
+    shape: sampleShape(d),
     count: d.count,
     numClasses: d.numClasses,
     byteSize: samples.byteLength + d.labels.byteLength,

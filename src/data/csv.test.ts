@@ -30,6 +30,28 @@ describe('parseCsv', () => {
     expect(Array.from(ds.features)).toEqual([10, 20, 30, 40]);
   });
 
+  it('reads an Iris-like table: float features, the class last, with or without a header', () => {
+    const rows = '5.1,3.5,1.4,0.2,0\n7.0,3.2,4.7,1.4,1\n6.3,3.3,6.0,2.5,2\n';
+    const bare = parseCsv(rows, 'iris.csv', { name: 'iris' });
+    expect(bare).toMatchObject({ count: 3, numFeatures: 4, numClasses: 3 });
+    expect(Array.from(bare.labels)).toEqual([0, 1, 2]);
+    expect(Array.from(bare.features.subarray(0, 4))).toEqual([5.1, 3.5, 1.4, 0.2].map(Math.fround));
+    const named = parseCsv(`sepal_length,sepal_width,petal_length,petal_width,Target\n${rows}`, 'iris.csv', {
+      name: 'iris',
+    });
+    expect(Array.from(named.labels)).toEqual([0, 1, 2]);
+    expect(named.features).toEqual(bare.features);
+    // Both ends whole numbers: the first column stays the label, as in Kaggle's MNIST.
+    expect(Array.from(parseCsv('1,0.5,2\n0,0.25,1\n', 'w', { name: 'w' }).labels)).toEqual([1, 0]);
+  });
+
+  it('names a bad row by the line a text editor shows (the header counted) and the cell as written', () => {
+    const text = 'a,b,c,label\n1,2,3,0\n\n4,5,abc,1\n';
+    expect(refusal(() => parseCsv(text, 't.csv', { name: 't' }))).toBe(
+      "t.csv: line 4, column 3 ('c'): 'abc' is not a number",
+    );
+  });
+
   it('takes the label column by index or by name, with quoted headers, tabs and a BOM', () => {
     expect(Array.from(parseCsv('5,6,1\n7,8,0', 'c', { name: 'c', labelColumn: 2 }).labels)).toEqual([1, 0]);
     const ds = parseCsv('\uFEFF"a"\t"y"\n1\t3\n', 'd', { name: 'd', labelColumn: 'y', numClasses: 10 });
@@ -148,5 +170,7 @@ describe('tabularToImages', () => {
     expect(refusal(() => tabularToImages(parseCsv('0,1,2,300,4\n', 'c', { name: 'c' })))).toMatch(
       /^c: cannot be read as images: .*300/,
     );
+    const small = parseCsv('0,1,2,3,4\n1,5,6,7,8\n', 'd', { name: 'd' });
+    expect(whyNotImages(small)).toMatch(/4 features are too few for an image/);
   });
 });

@@ -23,13 +23,17 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** A plain decimal number: digits with an optional sign, point and exponent. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** Header names taken for the label column when none is given (any case). */
+const LABEL_NAMES = ['label', 'target', 'class', 'y'];
+
 /** How to read a CSV file. */
 export interface CsvOptions {
   /** The dataset's name (a cache key, and what the UI shows). */
   name: string;
   /**
-   * The label column, by header name or 0-based index. By default the column named `label`
-   * (any case) when there is a header, otherwise the first column.
+   * The label column, by header name or 0-based index. By default the column named `label`,
+   * `target`, `class` or `y` (any case); else the first column, or the last when only the last
+   * holds whole numbers in every row (features first, as scikit-learn writes its tables).
    */
   labelColumn?: string | number;
   /**
@@ -79,7 +83,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
   const header = hasHeader ? first : undefined;
   const body = hasHeader ? rows.slice(1) : rows;
   const width = first.length;
-  const labelAt = labelIndex(options.labelColumn, header, width, file);
+  const labelAt = labelIndex(options.labelColumn, header, body, width, file);
   if (width < 2)
     throw new DatasetError(file, `has ${width} column; it needs a label column and at least one feature`);
   if (body.length === 0) throw new DatasetError(file, 'has a header but no data rows');
@@ -130,9 +134,13 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
   return { kind: 'tabular', name: options.name, features, labels, count, numFeatures, numClasses };
 }
 
+/** The fewest pixels a row of CSV is read as an image with (8 x 8, scikit-learn's digits); fewer make a table. */
+const MIN_IMAGE_PIXELS = 64;
+
 /**
  * Says why a tabular dataset cannot be read as square greyscale images (the features must be
- * integers 0..255, their count a square, the labels below 256), or returns null when it can.
+ * integers 0..255, their count a square of at least 64, the labels below 256), or returns null
+ * when it can. A table it refuses is trained on as a table (rows of features).
  */
 export function whyNotImages(ds: TabularDataset): string | null {
   const side = Math.round(Math.sqrt(ds.numFeatures));
@@ -143,6 +151,8 @@ export function whyNotImages(ds: TabularDataset): string | null {
     const row = Math.floor(i / ds.numFeatures);
     return `feature ${i % ds.numFeatures} of row ${row} is ${ds.features[i]}, not a pixel value 0..255`;
   }
+  if (ds.numFeatures < MIN_IMAGE_PIXELS)
+    return `${ds.numFeatures} features are too few for an image (${MIN_IMAGE_PIXELS} pixels at least)`;
   return null;
 }
 
@@ -170,6 +180,7 @@ export function tabularToImages(ds: TabularDataset): ImageDataset {
 function labelIndex(
   column: string | number | undefined,
   header: string[] | undefined,
+  rows: { cells: string[] }[],
   width: number,
   file: string,
 ) {
@@ -196,8 +207,11 @@ function labelIndex(
       );
     return i;
   }
-  const named = header ? header.findIndex((h) => h.toLowerCase() === 'label') : -1;
-  return Math.max(named, 0);
+  const named = header ? header.findIndex((h) => LABEL_NAMES.includes(h.toLowerCase())) : -1;
+  if (named >= 0) return named;
+  // Unnamed: the first column (Kaggle's MNIST), else the last (scikit-learn's tables) when only it holds class indices.
+  const classes = (c: number) => rows.every(({ cells }) => /^\d+$/.test(cells[c] ?? ''));
+  return !classes(0) && classes(width - 1) ? width - 1 : 0;
 }
 
 function guessDelimiter(line: string): string {
@@ -224,7 +238,7 @@ function isHeader(
   const c = cells.findIndex((cell) => !DECIMAL.test(cell));
   if (c < 0) return false;
   const namesLabel = (cell: string) =>
-    typeof labelColumn === 'string' ? cell === labelColumn : cell.toLowerCase() === 'label';
+    typeof labelColumn === 'string' ? cell === labelColumn : LABEL_NAMES.includes(cell.toLowerCase());
   if (cells.every((cell) => !DECIMAL.test(cell)) || cells.some(namesLabel)) return true;
   const what = cells[c] === '' ? 'the cell is empty' : `'${shown(cells[c])}' is not a number`;
   throw new DatasetError(

@@ -46,3 +46,27 @@ export function mnistHead(name: string, count: number): Uint8Array {
   new DataView(out.buffer).setUint32(4, count);
   return out;
 }
+
+/**
+ * An Iris-like CSV: a header, `count` rows of 4 float features (2 decimals) and the class (0..2)
+ * last, the classes apart by about 2 standard deviations per feature, so an MLP separates them well.
+ * Seeded, so every call with the same arguments gives the same text.
+ */
+export function irisLikeCsv(count: number, seed = 1): string {
+  let s = seed >>> 0;
+  // xorshift32: enough randomness for test data, the same on every machine.
+  const uniform = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+  const lines = ['sepal_length,sepal_width,petal_length,petal_width,species'];
+  for (let r = 0; r < count; r++) {
+    const c = r % 3;
+    const centre = [5 + 0.9 * c, 3.4 - 0.4 * c, 1.5 + 2 * c, 0.3 + 0.8 * c];
+    const row = centre.map((m) => (m + (uniform() - 0.5) * 0.8).toFixed(2));
+    lines.push([...row, c].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -45,3 +45,8 @@ export interface NamedBytes {
   name: string;
   bytes: Uint8Array;
 }
+
+/** One sample's shape: [channels, rows, cols] for images (PyTorch's C, H, W), [numFeatures] for tables. */
+export function sampleShape(d: RawDataset): number[] {
+  return d.kind === 'image' ? [d.channels, d.rows, d.cols] : [d.numFeatures];
+}

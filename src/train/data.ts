@@ -1,22 +1,30 @@
 /**
  * The data a run trains and validates on, prepared once from a loaded dataset and the config the
- * same way in the CLI and the worker: normalised on the device, a seeded validation split or the
- * test set, the first `limit` training samples; and a fingerprint of the training samples, so a
- * checkpoint resumes on the data it trained on and no other.
+ * same way in the CLI and the worker: a seeded validation split or the test set, the first `limit`
+ * training samples; images normalised on the device, tables standardised per feature with the
+ * training samples' mean and std; and a fingerprint of the training samples, so a checkpoint
+ * resumes on the data it trained on and no other.
  */
-import { type Dataset, ImageDataset, Subset, type TensorDataset } from '../data/dataset';
+import { type Dataset, ImageDataset, Subset, TensorDataset } from '../data/dataset';
 import { trainValidationSplit } from '../data/split';
 import { Compose, Normalize, ToTensor } from '../data/transforms';
-import type { ImageDataset as RawImages } from '../data/types';
+import {
+  type RawDataset,
+  type ImageDataset as RawImages,
+  sampleShape,
+  type TabularDataset,
+} from '../data/types';
 import type { Backend } from '../tensor/backend';
+import * as ops from '../tensor/ops';
 import { checkConfig, type TrainConfig } from './config';
 
-/** A loaded dataset as the CLI and the page's worker hold it: bytes in memory, not yet on a device. */
+/** A loaded dataset as the CLI and the page's worker hold it: in memory, not yet on a device. */
 export interface LoadedData {
   /** Its name, as the user knows it ('mnist', 'fashion-mnist', a file's stem). */
   name: string;
-  train: RawImages;
-  test?: RawImages;
+  train: RawDataset;
+  /** A held-out test set of the same kind and sample shape as `train`. */
+  test?: RawDataset;
 }
 
 /** The training and validation sets of a run, on its backend. */
@@ -26,11 +34,11 @@ export interface RunData {
   train: Dataset;
   val: Dataset;
   numClasses: number;
-  /** One sample's shape, e.g. [1, 28, 28]. */
+  /** One sample's shape, e.g. [1, 28, 28], or [4] for a table of 4 features. */
   inputShape: number[];
   /** Of the training samples in order: equal fingerprints, equal data. */
   fingerprint: string;
-  /** The bytes of the validation sample at `position`, to show it; null for data made on a device. */
+  /** The bytes of the validation image at `position`, to show it; null for tables and data made on a device. */
   valPixels(position: number): Uint8Array | null;
   /** Frees the device copies (once; later calls do nothing). */
   dispose(): void;
@@ -42,50 +50,40 @@ export interface RunData {
  */
 export function prepareData(backend: Backend, data: LoadedData, config: TrainConfig): RunData {
   checkConfig(config, { trainSize: data.train.count, hasTestSet: data.test !== undefined });
-  const transform = new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]);
-  const train = new ImageDataset(backend, data.train, transform);
-  let trainSet: Dataset = train;
-  let val: Dataset;
-  let test: ImageDataset | null = null;
+  const raw = data.train;
+  // Equal shapes mean equal kinds too: images are [C, H, W], tables [features].
+  if (data.test && sampleShape(data.test).join() !== sampleShape(raw).join())
+    throw new Error(
+      `the test set's samples are [${sampleShape(data.test)}], the training set's [${sampleShape(raw)}]`,
+    );
+  // Indices into data.train; null for the whole set in order (train) or the test set (val).
   let trainIndices: Int32Array | null = null;
   let valIndices: Int32Array | null = null;
   if (config.valSplit > 0) {
-    const split = trainValidationSplit(train.length, config.valSplit, config.seed);
+    const split = trainValidationSplit(raw.count, config.valSplit, config.seed);
     trainIndices = split.train;
     valIndices = split.validation;
-    trainSet = new Subset(train, split.train);
-    val = new Subset(train, split.validation);
-  } else {
-    test = new ImageDataset(backend, data.test as RawImages, transform);
-    val = test;
   }
-  if (config.limit !== null && config.limit < trainSet.length) {
+  const trainLength = trainIndices?.length ?? raw.count;
+  if (config.limit !== null && config.limit < trainLength) {
     const n = config.limit;
     trainIndices = trainIndices ? trainIndices.subarray(0, n) : Int32Array.from({ length: n }, (_, i) => i);
-    trainSet = new Subset(train, trainIndices);
   }
-  const raw = data.train;
-  const size = raw.rows * raw.cols * raw.channels;
-  const fp = new Fingerprint();
-  fp.add(Int32Array.of(raw.channels, raw.rows, raw.cols, trainSet.length));
-  if (trainIndices) {
-    for (const i of trainIndices) {
-      fp.add(raw.images.subarray(i * size, (i + 1) * size));
-      fp.add(raw.labels.subarray(i, i + 1));
-    }
-  } else {
-    fp.add(raw.images);
-    fp.add(raw.labels);
-  }
+  const { train, test } =
+    raw.kind === 'image'
+      ? imageSets(backend, raw, data.test as RawImages | undefined, config)
+      : tableSets(backend, raw, data.test as TabularDataset | undefined, trainIndices);
   return {
     name: data.name,
-    train: trainSet,
-    val,
+    train: trainIndices ? new Subset(train, trainIndices) : train,
+    val: valIndices ? new Subset(train, valIndices) : (test as Dataset),
     numClasses: raw.numClasses,
-    inputShape: [raw.channels, raw.rows, raw.cols],
-    fingerprint: fp.digest(),
+    inputShape: sampleShape(raw),
+    fingerprint: fingerprint(raw, trainIndices),
     valPixels(position) {
-      const source = valIndices ? raw : (data.test as RawImages);
+      const source = valIndices ? raw : data.test;
+      if (source?.kind !== 'image') return null;
+      const size = source.rows * source.cols * source.channels;
       const i = valIndices ? valIndices[position] : position;
       return source.images.slice(i * size, (i + 1) * size);
     },
@@ -94,6 +92,83 @@ export function prepareData(backend: Backend, data: LoadedData, config: TrainCon
       test?.dispose();
     }),
   };
+}
+
+/** Byte images on the device, normalised there with the config's mean and std as batches are gathered. */
+function imageSets(
+  backend: Backend,
+  train: RawImages,
+  test: RawImages | undefined,
+  config: TrainConfig,
+): { train: ImageDataset; test?: ImageDataset } {
+  const transform = new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]);
+  return {
+    train: new ImageDataset(backend, train, transform),
+    test: test && new ImageDataset(backend, test, transform),
+  };
+}
+
+/**
+ * A table on the device, every feature standardised with the mean and std of the samples the run
+ * trains on (`trainIndices`, else all), as scikit-learn's StandardScaler fitted on the training
+ * split: validation and test rows are scaled with the same figures and never inform them.
+ */
+function tableSets(
+  backend: Backend,
+  train: TabularDataset,
+  test: TabularDataset | undefined,
+  trainIndices: Int32Array | null,
+): { train: TensorDataset; test?: TensorDataset } {
+  const { mean, std } = featureStats(train, trainIndices);
+  const onDevice = (t: TabularDataset) => {
+    const features = t.features.map((v, i) => (v - mean[i % t.numFeatures]) / std[i % t.numFeatures]);
+    const labels = t.labels;
+    return new TensorDataset(
+      ops.tensor(backend, features, [t.count, t.numFeatures]),
+      ops.tensor(backend, labels, [t.count], 'int32'),
+      train.numClasses,
+      { features, labels },
+    );
+  };
+  return { train: onDevice(train), test: test && onDevice(test) };
+}
+
+/**
+ * Each feature's mean and (population) standard deviation over the rows `indices` (else all); a
+ * feature constant there gets std 1, so it scales to 0 rather than to NaN.
+ */
+export function featureStats(
+  t: TabularDataset,
+  indices: Int32Array | null,
+): { mean: Float64Array; std: Float64Array } {
+  const f = t.numFeatures;
+  const rows = indices ?? Int32Array.from({ length: t.count }, (_, i) => i);
+  const mean = new Float64Array(f);
+  const std = new Float64Array(f);
+  for (const r of rows) for (let j = 0; j < f; j++) mean[j] += t.features[r * f + j];
+  for (let j = 0; j < f; j++) mean[j] /= rows.length;
+  for (const r of rows) for (let j = 0; j < f; j++) std[j] += (t.features[r * f + j] - mean[j]) ** 2;
+  for (let j = 0; j < f; j++) std[j] = Math.sqrt(std[j] / rows.length) || 1;
+  return { mean, std };
+}
+
+/** The fingerprint of the training samples `indices` of `raw` (else all of them, in order). */
+function fingerprint(raw: RawDataset, indices: Int32Array | null): string {
+  const shape = sampleShape(raw);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const samples = raw.kind === 'image' ? raw.images : raw.features;
+  const fp = new Fingerprint();
+  fp.add(Int32Array.of(...shape, indices?.length ?? raw.count));
+  if (indices) {
+    for (const i of indices) {
+      fp.add(samples.subarray(i * size, (i + 1) * size));
+      fp.add(raw.labels.subarray(i, i + 1));
+    }
+  } else {
+    fp.add(samples);
+    fp.add(raw.labels);
+  }
+  return fp.digest();
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
- * How the worker gets a dataset from where the page says it is (the app's own MNIST, or files the
- * user picked), keeps a user's files in this browser's cache, and describes it back to the page.
+ * How the worker gets a dataset from where the page says it is (the app's own MNIST, files the user
+ * picked, or those files' dataset cached on an earlier visit), keeps a user's dataset in this
+ * browser's cache, and describes it back to the page.
  */
 import { DatasetCache } from '../data/cache';
 import { tabularToImages, whyNotImages } from '../data/csv';
 import { DatasetError } from '../data/errors';
 import { loadMnist } from '../data/mnist';
 import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
-import type { NamedBytes } from '../data/types';
+import { type NamedBytes, sampleShape } from '../data/types';
 import { QuotaError } from '../storage/indexeddb';
 import type { LoadedData } from '../train/data';
 import type { DatasetSource, FromWorker, MessageOf } from './protocol';
@@ -33,12 +34,17 @@ export async function loadDatasetSource(
     fromCache = m.fromCache;
     if (m.cacheError) post({ type: 'error', kind: 'quota', message: m.cacheError.message });
     loaded = { name: 'mnist', train: m.train, test: m.test };
+  } else if (source.kind === 'cached') {
+    loaded = await cachedDataset(source.name);
+    fromCache = true;
   } else {
     loaded = await userDataset(source.name, source.files);
     // The data are loaded either way: a cache that cannot keep them costs only the next visit.
     const cache = await DatasetCache.open();
     try {
       await cache.putAll([loaded.train, ...(loaded.test ? [loaded.test] : [])], 'upload');
+      // A test set kept from earlier files of the same name is not these files' test set.
+      if (!loaded.test) await cache.delete(testName(loaded.name));
     } catch (e) {
       if (!(e instanceof QuotaError)) throw e;
       post({ type: 'error', kind: 'quota', message: e.message });
@@ -47,33 +53,58 @@ export async function loadDatasetSource(
     }
   }
   const { train, test } = loaded;
-  const n = train.rows * train.cols;
-  const samples = Array.from({ length: Math.min(32, train.count) }, (_, i) => ({
-    pixels: train.images.slice(i * n, (i + 1) * n),
-    label: train.labels[i],
-  }));
+  const shown = Math.min(32, train.count);
   const ready: MessageOf<FromWorker, 'datasetReady'> = {
     type: 'datasetReady',
     name: loaded.name,
     trainSize: train.count,
     testSize: test?.count ?? 0,
-    inputShape: [train.channels, train.rows, train.cols],
+    inputShape: sampleShape(train),
     numClasses: train.numClasses,
     fromCache,
-    samples,
+    samples: [],
   };
+  if (train.kind === 'image') {
+    const n = train.rows * train.cols;
+    ready.samples = Array.from({ length: shown }, (_, i) => ({
+      pixels: train.images.slice(i * n, (i + 1) * n),
+      label: train.labels[i],
+    }));
+  } else {
+    const f = train.numFeatures;
+    ready.rows = Array.from({ length: shown }, (_, i) => ({
+      features: Array.from(train.features.subarray(i * f, (i + 1) * f)),
+      label: train.labels[i],
+    }));
+  }
   return { loaded, ready };
 }
 
-/** Builds an image dataset from a user's files: an IDX pair (+ optional test pair) or one CSV. */
+/** The cache names of a user's dataset: `<name>-train` and, when it has one, `<name>-test`. */
+const trainName = (name: string) => `${name}-train`;
+const testName = (name: string) => `${name}-test`;
+
+/** A dataset made from the user's files on an earlier visit, read back from this browser's cache. */
+async function cachedDataset(name: string): Promise<LoadedData> {
+  const cache = await DatasetCache.open();
+  try {
+    const [train, test] = await Promise.all([cache.get(trainName(name)), cache.get(testName(name))]);
+    if (!train) throw new DatasetError(name, 'is no longer cached in this browser: add its files again');
+    return { name, train, test };
+  } finally {
+    cache.close();
+  }
+}
+
+/**
+ * Builds a dataset from a user's files: an IDX pair (+ optional test pair), or one CSV, read as
+ * images when its rows are pixels (MNIST as CSV) and as a table of features otherwise.
+ */
 async function userDataset(name: string, files: NamedBytes[]): Promise<LoadedData> {
   const base = (f: NamedBytes) => f.name.toLowerCase().replace(/\.gz$/, '');
   if (files.length === 1 && base(files[0]).endsWith('.csv')) {
-    const table = await csvDataset(files[0], { name });
-    const why = whyNotImages(table);
-    if (why) throw new DatasetError(files[0].name, why);
-    const train = tabularToImages(table);
-    return { name, train };
+    const table = await csvDataset(files[0], { name: trainName(name) });
+    return { name, train: whyNotImages(table) === null ? tabularToImages(table) : table };
   }
   const find = (test: boolean, labels: boolean) =>
     files.find((f) => {

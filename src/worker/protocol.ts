@@ -23,10 +23,14 @@ export type Backend = 'webgpu' | 'cpu';
 /** The datasets shipped with the app (copied into the build, served from its own origin). */
 export type BuiltinDataset = 'mnist';
 
-/** Where a dataset comes from: one of the app's own, or files the user picked (IDX or CSV). */
+/**
+ * Where a dataset comes from: one of the app's own, files the user picked (IDX or CSV), or a
+ * dataset made from the user's files before, read back by its name from this browser's cache.
+ */
 export type DatasetSource =
   | { kind: 'builtin'; id: BuiltinDataset }
-  | { kind: 'files'; name: string; files: NamedBytes[] };
+  | { kind: 'files'; name: string; files: NamedBytes[] }
+  | { kind: 'cached'; name: string };
 
 /** What the worker is doing with a run. */
 export type RunState = 'queued' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
@@ -52,6 +56,12 @@ export interface CheckpointSummary {
 /** A few training images for the data panel: raw bytes (rows x cols) and labels. */
 export interface SampleImage {
   pixels: Uint8Array;
+  label: number;
+}
+
+/** A few rows of a table for the data panel: the features as in the file, and the label. */
+export interface SampleRow {
+  features: number[];
   label: number;
 }
 
@@ -98,7 +108,10 @@ export type FromWorker =
       inputShape: number[];
       numClasses: number;
       fromCache: boolean;
+      /** The first images of image data (none for a table). */
       samples: SampleImage[];
+      /** The first rows of tabular data (absent for images). */
+      rows?: SampleRow[];
     }
   | { type: 'metrics'; runId: string; step: number; epoch: number; scalars: Scalar[] }
   | {

@@ -291,9 +291,10 @@ export class Session {
   private reportEpoch(runId: string, run: Run, report: EpochReport): void {
     const { val } = report;
     const raw = run.data;
-    const misclassified = val.misclassified.map((m) => {
-      const pixels = raw.valPixels(m.position) ?? new Uint8Array(0);
-      return { pixels, label: m.label, predicted: m.predicted };
+    // Only images are shown: a table's rows have no picture.
+    const misclassified = val.misclassified.flatMap((m) => {
+      const pixels = raw.valPixels(m.position);
+      return pixels ? [{ pixels, label: m.label, predicted: m.predicted }] : [];
     });
     this.post({
       type: 'epochEnd',
