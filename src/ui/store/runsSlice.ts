@@ -5,6 +5,7 @@ import type {
   FromWorker,
   MessageOf,
   Misclassified,
+  RunPhase,
   RunState,
   Scalar,
   TrainConfig,
@@ -49,6 +50,10 @@ export interface RunRecord extends ChartRun {
   /** Known once the worker has split the dataset; 0 before. */
   stepsPerEpoch: number;
   samplesPerSec: number;
+  /** What a running run is doing (absent in records of older visits). */
+  phase?: RunPhase | null;
+  /** Seconds one of its validation passes takes (timed or estimated by the worker). */
+  valSeconds?: number | null;
   lastEpoch: EpochReport | null;
   error: { kind: WorkerErrorKind; message: string } | null;
   /** The run holds only a model's weights (an uploaded state dict): it can be evaluated, not resumed. */
@@ -150,6 +155,8 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
         epoch: msg.epoch,
         stepsPerEpoch: msg.stepsPerEpoch,
         samplesPerSec: msg.samplesPerSec,
+        phase: msg.phase,
+        valSeconds: msg.valSeconds,
         error: msg.state === 'running' ? null : run.error,
       };
     case 'metrics':

@@ -1,6 +1,9 @@
 /** The shown run's progress: a bar over all its steps, with epoch, step, throughput and time left. */
+
+import type { RunPhase } from '../../worker/protocol';
 import { duration } from '../format';
 import type { RunRecord } from '../store/runsSlice';
+import { progress } from './progress';
 
 const STATE_TEXT: Record<RunRecord['state'], string> = {
   queued: 'Starting',
@@ -11,6 +14,22 @@ const STATE_TEXT: Record<RunRecord['state'], string> = {
   failed: 'Failed',
 };
 
+/** A running run's phase in words: the first step compiles for seconds, validation can take as long. */
+const PHASE_TEXT: Record<RunPhase, string> = {
+  compiling: 'Compiling',
+  training: 'Training',
+  validating: 'Validating',
+  checkpointing: 'Saving checkpoint',
+};
+
+/** Why a phase takes its time, for the state's tooltip. */
+const PHASE_HINT: Record<RunPhase, string> = {
+  compiling: 'Building and tuning the GPU kernels on the first step',
+  training: 'Training steps',
+  validating: 'Evaluating on the validation set',
+  checkpointing: 'Saving a checkpoint of the run in this browser',
+};
+
 /** Props: the run to show, or null before any. */
 export interface RunProgressProps {
   run: RunRecord | null;
@@ -19,39 +38,37 @@ export interface RunProgressProps {
 /** A fixed-height progress block, so starting a run never shifts the layout. */
 export function RunProgress({ run }: RunProgressProps) {
   const epochs = run?.config.epochs ?? 0;
-  const totalSteps = run && run.stepsPerEpoch > 0 ? run.stepsPerEpoch * epochs : 0;
-  const fraction = totalSteps > 0 && run ? Math.min(1, run.step / totalSteps) : 0;
-  const stepsPerSec = run && run.samplesPerSec > 0 ? run.samplesPerSec / run.config.batchSize : 0;
-  const left =
-    run?.state === 'running' && stepsPerSec > 0 ? (totalSteps - run.step) / stepsPerSec : Number.NaN;
-  const stepInEpoch =
-    run && run.stepsPerEpoch > 0 ? run.step - Math.min(run.epoch, epochs - 1) * run.stepsPerEpoch : 0;
+  const figures = run ? progress(run) : null;
+  const phase = run?.state === 'running' ? run.phase : null;
   return (
     <div className="run-progress" aria-live="polite">
       <div className="run-progress-head">
         <span>
           {run ? (
             <>
-              <span className={`state state-${run.state}`}>{STATE_TEXT[run.state]}</span> {run.name}
+              <span className={`state state-${run.state}`} title={phase ? PHASE_HINT[phase] : undefined}>
+                {phase ? PHASE_TEXT[phase] : STATE_TEXT[run.state]}
+              </span>{' '}
+              {run.name}
             </>
           ) : (
             <span className="muted">No run yet: press Train to start one.</span>
           )}
         </span>
-        <span className="num muted">{run && totalSteps > 0 ? `${(fraction * 100).toFixed(0)}%` : ''}</span>
+        <span className="num muted">
+          {run && run.stepsPerEpoch > 0 && figures ? `${(figures.fraction * 100).toFixed(0)}%` : ''}
+        </span>
       </div>
-      <progress aria-label="Training progress" max={1} value={fraction} />
+      <progress aria-label="Training progress" max={1} value={figures?.fraction ?? 0} />
       <dl className="run-stats">
         <div>
           <dt>Epoch</dt>
-          <dd className="num">
-            {run ? `${Math.min(run.epoch + (run.state === 'running' ? 1 : 0), epochs)} / ${epochs}` : '—'}
-          </dd>
+          <dd className="num">{figures ? `${figures.epoch} / ${epochs}` : '—'}</dd>
         </div>
         <div>
           <dt>Step</dt>
           <dd className="num">
-            {run && run.stepsPerEpoch > 0 ? `${Math.max(0, stepInEpoch)} / ${run.stepsPerEpoch}` : '—'}
+            {run && figures && run.stepsPerEpoch > 0 ? `${figures.stepInEpoch} / ${run.stepsPerEpoch}` : '—'}
           </dd>
         </div>
         <div>
@@ -62,7 +79,7 @@ export function RunProgress({ run }: RunProgressProps) {
         </div>
         <div>
           <dt>Time left</dt>
-          <dd className="num">{duration(left)}</dd>
+          <dd className="num">{duration(figures?.secondsLeft ?? Number.NaN)}</dd>
         </div>
       </dl>
     </div>
