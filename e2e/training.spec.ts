@@ -135,20 +135,31 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   ).toBeVisible();
 });
 
-test('a run pauses, resumes and stops', async ({ page }) => {
+test('a run pauses, resumes and stops within a step, saying what it is doing', async ({ page }) => {
   await page.goto('/');
   await waitForMnist(page);
+  // Logging every 1000 steps, more than the epoch has: a pause that waited for a logging point
+  // would act only at the epoch's end.
   const training = await configure(page, {
     'Limit training samples': '20000',
     Epochs: '1',
-    'Log every (steps)': '5',
+    'Log every (steps)': '1000',
   });
   await training.getByRole('button', { name: 'Train', exact: true }).click();
   const state = training.locator('.run-progress .state');
+  // The first step compiles the kernels, then it trains.
   await expect(state).toHaveText('Training', { timeout: 60_000 });
-  await expect(training.getByText(/^\d+ \/ \d+$/).first()).toBeVisible();
   await training.getByRole('button', { name: 'Pause' }).click();
   await expect(state).toHaveText('Paused', { timeout: 30_000 });
+  const stepText = training.locator('.run-stats div', { hasText: 'Step' }).locator('dd');
+  const epochText = training.locator('.run-stats div', { hasText: 'Epoch' }).locator('dd');
+  const [taken, perEpoch] = (await stepText.innerText()).split(' / ').map(Number);
+  expect(taken).toBeGreaterThan(0);
+  expect(taken).toBeLessThan(perEpoch);
+  // Paused in its first epoch, not "epoch 0", and it stays where it paused.
+  await expect(epochText).toHaveText('1 / 1');
+  await page.waitForTimeout(1500);
+  await expect(stepText).toHaveText(`${taken} / ${perEpoch}`);
   // No epoch has been evaluated yet: no headline (it once read "Validation accuracy NaN%").
   await expect(
     page.getByRole('region', { name: 'Evaluation' }).getByText(/Validation accuracy/),
@@ -158,6 +169,9 @@ test('a run pauses, resumes and stops', async ({ page }) => {
   await expect(state).toHaveText('Training', { timeout: 30_000 });
   await training.getByRole('button', { name: 'Stop' }).click();
   await expect(state).toHaveText('Stopped', { timeout: 30_000 });
+  const [stoppedAt] = (await stepText.innerText()).split(' / ').map(Number);
+  expect(stoppedAt).toBeLessThan(perEpoch);
+  await expect(epochText).toHaveText('1 / 1');
 });
 
 test('a diverging loss stops the run and suggests a lower learning rate', async ({ page }) => {

@@ -4,7 +4,7 @@
  */
 import { useId, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { inferShapes, LAYER_TYPES, type LayerSpec, PRESETS } from '../../nn/spec';
+import { inferShapes, LAYER_TYPES, type LayerSpec, layerName, type ModelSpec, PRESETS } from '../../nn/spec';
 import { formatBytes } from '../gpuInfo';
 import { useKiln, useTrainableSpec } from '../store';
 import { LayerRow } from './LayerRow';
@@ -101,17 +101,34 @@ export function BuilderPanel() {
           Add layer
         </button>
       </div>
-      <ModelSummary infos={infos} error={error} />
+      <ModelSummary spec={spec} infos={infos} error={error} />
     </section>
   );
 }
 
-function ModelSummary({ infos, error }: { infos: ReturnType<typeof inferShapes>; error: string | null }) {
+function ModelSummary({
+  spec,
+  infos,
+  error,
+}: {
+  spec: ModelSpec;
+  infos: ReturnType<typeof inferShapes>;
+  error: string | null;
+}) {
   const params = infos.reduce((s, x) => s + x.params, 0);
   const mem = estimateMemory(infos);
   const out = infos.at(-1)?.outShape;
+  const invalid = infos.findIndex((x) => x.error);
+  const name = (i: number) => layerName(spec.layers[i], i);
   return (
     <div className="model-summary">
+      {invalid >= 0 && (
+        <p className="muted partial-totals">
+          {invalid === 0
+            ? `No totals yet: the first layer, ${name(0)}, is invalid.`
+            : `Totals of the layers up to ${name(invalid - 1)}; ${name(invalid)} is invalid.`}
+        </p>
+      )}
       <dl className="kv">
         <div>
           <dt>Parameters</dt>

@@ -25,4 +25,15 @@ describe('estimateMemory', () => {
     expect(m.weights).toBe(16 * 4); // gamma and beta
     expect(m.buffers).toBe(17 * 4); // running_mean, running_var, num_batches_tracked
   });
+
+  it('counts the valid layers before an invalid one', () => {
+    const spec = structuredClone(PRESETS.simplenn);
+    const fc2 = spec.layers[3];
+    if (fc2.type !== 'Linear') throw new Error('SimpleNN changed');
+    fc2.outFeatures = 0;
+    const m = estimateMemory(inferShapes(spec));
+    // fc1 alone: 100,480 parameters; Flatten 784 + fc1 128 + ReLU 128 outputs.
+    expect(m.weights).toBe(100_480 * 4);
+    expect(m.activationsPerSample).toBe(1_040 * 4);
+  });
 });

@@ -17,8 +17,13 @@ export interface MemoryEstimate {
   activationsPerSample: number;
 }
 
-/** Estimates float32 training memory for Adam from shape inference's per-layer results. */
-export function estimateMemory(infos: readonly LayerInfo[]): MemoryEstimate {
+/**
+ * Estimates float32 training memory for Adam from shape inference's per-layer results: of the
+ * valid layers before the first invalid one (the rest have no shape to count yet).
+ */
+export function estimateMemory(all: readonly LayerInfo[]): MemoryEstimate {
+  const invalid = all.findIndex((x) => x.error);
+  const infos = invalid < 0 ? all : all.slice(0, invalid);
   const params = infos.reduce((s, x) => s + x.params, 0);
   const buffers = infos.reduce((s, x) => s + x.buffers, 0) * F32;
   const activationsPerSample = infos.reduce((s, x) => s + x.outShape.reduce((a, b) => a * b, 1), 0) * F32;
