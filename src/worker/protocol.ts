@@ -70,6 +70,24 @@ export interface Misclassified extends SampleImage {
   predicted: number;
 }
 
+/**
+ * A histogram as the worker posts it: ops' Histogram (bins over [lo, hi], NaN and infinities
+ * apart), tagged as TensorBoard tags it (fc1.weight, fc1.weight.grad), its counts transferable.
+ */
+export interface HistogramSample {
+  tag: string;
+  lo: number;
+  hi: number;
+  counts: Uint32Array;
+  nan: number;
+  posInf: number;
+  negInf: number;
+  min: number;
+  max: number;
+  sum: number;
+  sumSquares: number;
+}
+
 /** Commands from the page to the worker. */
 export type ToWorker =
   | { type: 'init'; backend: Backend }
@@ -140,6 +158,8 @@ export type FromWorker =
       valSeconds: number | null;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
+  /** Every parameter's and gradient's histogram at a probed step (wallTime in ms). */
+  | { type: 'histograms'; runId: string; step: number; wallTime: number; items: HistogramSample[] }
   /**
    * importCheckpoint succeeded: the run now predicts with the checkpoint's weights and this spec;
    * `run` describes the run of a full checkpoint (absent for a plain state dict).
@@ -172,6 +192,8 @@ export function transferables(msg: ToWorker | FromWorker): Transferable[] {
       return [msg.bytes.buffer];
     case 'loadDataset':
       return msg.source.kind === 'files' ? msg.source.files.map((f) => f.bytes.buffer) : [];
+    case 'histograms':
+      return msg.items.map((h) => h.counts.buffer);
     default:
       return [];
   }

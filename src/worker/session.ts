@@ -19,7 +19,7 @@ import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
 import { errorKind } from '../train/errors';
-import { type EpochReport, openRun, type Run, type RunPhase } from '../train/run';
+import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
@@ -245,6 +245,7 @@ export class Session {
               await saveTuning(this.backend.tuner.adapterKey, this.backend.tuner.chosen);
             }
           },
+          histograms: (items) => this.postHistograms(runId, items),
           checkpoint: (bytes) => {
             const fileName = `${runId}-epoch${run.epoch}-step${run.globalStep}.safetensors`;
             this.post({
@@ -261,6 +262,7 @@ export class Session {
         {
           checkpointEvery: 1,
           keepMisclassified: 32,
+          histogramsEvery: pageHistogramsEvery(run.stepsPerEpoch),
           shouldStop: () => live.stopped,
           waitWhilePaused: async () => {
             // Let pause/stop messages in (at most every 16 ms), then wait while paused.
@@ -285,6 +287,14 @@ export class Session {
       run.releaseData();
       if (this.runs.get(runId) !== live) live.dispose();
     }
+  }
+
+  /** Posts a probe's histograms, their counts as arrays the message hands over without copying. */
+  private postHistograms(runId: string, items: HistogramItem[]): void {
+    if (!items.length) return;
+    const { step, wallTime } = items[0];
+    const samples = items.map(({ tag, hist }) => ({ ...hist, tag, counts: Uint32Array.from(hist.counts) }));
+    this.post({ type: 'histograms', runId, step, wallTime, items: samples });
   }
 
   /** Posts an epoch's evaluation, with the misclassified images. */
@@ -397,6 +407,14 @@ export class Session {
       : undefined;
     this.post({ type: 'checkpointLoaded', runId, model: spec, run });
   }
+}
+
+/**
+ * How often the page's runs count histograms: every 50 steps (the interval whose cost `npm run
+ * bench` reports), more often in short epochs (down to every 10) so a small run still shows a few.
+ */
+export function pageHistogramsEvery(stepsPerEpoch: number): number {
+  return Math.min(50, Math.max(10, Math.ceil(stepsPerEpoch / 10)));
 }
 
 /** The model spec a state dict names in its metadata (as Kiln writes it), checked; undefined when none. */

@@ -6,6 +6,7 @@ import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
+import { createInsideSlice, type InsideSlice } from './insideSlice';
 import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
@@ -25,7 +26,8 @@ export type KilnState = GpuSlice &
   RunActions &
   CheckpointActions &
   SetupActions &
-  WorkerActions;
+  WorkerActions &
+  InsideSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -38,6 +40,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createCheckpointActions(...a),
   ...createSetupActions(...a),
   ...createWorkerActions(...a),
+  ...createInsideSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */

@@ -90,6 +90,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         } else flushTimer ??= setTimeout(flush, FLUSH_MS);
         return;
       }
+      case 'histograms':
+        return s.addHistograms(msg);
       case 'checkpoint': {
         flush();
         if (msg.kind === 'auto')

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { type HealthPoint, healthNames, healthWarnings, layerOf } from './gradientHealth';
+
+/** A series of values at steps 10, 20, ... */
+const pts = (...values: number[]): HealthPoint[] => values.map((value, i) => ({ step: 10 * (i + 1), value }));
+
+/** A healthy layer's scalars, with `patch` over them. */
+function series(patch: Record<string, HealthPoint[]> = {}): Record<string, HealthPoint[]> {
+  return {
+    'Loss/train': pts(2, 1, 0.5),
+    'grad_norm/fc1.weight': pts(1, 0.8, 0.6),
+    'update_ratio/fc1.weight': pts(2e-3, 1e-3, 1e-3),
+    'grad_norm/fc1.bias': pts(0.1, 0.1, 0.1),
+    'update_ratio/fc1.bias': pts(Number.POSITIVE_INFINITY, 0.5, 0.3),
+    'dead_relu/relu': pts(0.02, 0.05, 0.03),
+    ...patch,
+  };
+}
+
+describe('healthWarnings', () => {
+  it('says nothing of a healthy run, nor of a bias that started at zero', () => {
+    expect(healthWarnings(series())).toEqual([]);
+    expect(healthNames(series(), 'grad_norm/')).toEqual(['fc1.weight', 'fc1.bias']);
+    expect(layerOf('features.0.weight')).toBe('features.0');
+  });
+
+  it('names an exploding layer: a non-finite norm, a norm grown 1000-fold, or updates over a tenth of the weights twice', () => {
+    const patches: Record<string, HealthPoint[]>[] = [
+      { 'grad_norm/fc1.weight': pts(1, Number.NaN) },
+      { 'grad_norm/fc1.weight': pts(1, 30, 1500) },
+      { 'update_ratio/fc1.weight': pts(1e-3, 0.2, 0.5) },
+    ];
+    for (const patch of patches) {
+      const [w, ...rest] = healthWarnings(series(patch));
+      expect(rest).toEqual([]);
+      expect(w.kind).toBe('exploding');
+      expect(w.layer).toBe('fc1');
+      expect(w.message).toMatch(
+        /^fc1: gradients are exploding \(fc1\.weight: .*\)\. Try a lower learning rate, gradient clipping/,
+      );
+    }
+    // One read over a tenth is not yet a warning.
+    expect(healthWarnings(series({ 'update_ratio/fc1.weight': pts(1e-3, 1e-3, 0.5) }))).toEqual([]);
+  });
+
+  it('names a layer whose gradients vanished for three reads in a row', () => {
+    const gone = healthWarnings(series({ 'grad_norm/fc1.bias': pts(1e-8, 1e-9, 0) }));
+    expect(gone.map((w) => [w.kind, w.layer])).toEqual([['vanishing', 'fc1']]);
+    expect(gone[0].message).toMatch(
+      /fc1\.bias: its gradient norm has been under 1\.0e-7 for 3 reads.*Kaiming/,
+    );
+    const still = healthWarnings(series({ 'update_ratio/fc1.weight': pts(1e-7, 1e-7, 1e-8) }));
+    expect(still.map((w) => w.kind)).toEqual(['vanishing']);
+    expect(healthWarnings(series({ 'grad_norm/fc1.weight': pts(1, 1e-8, 1e-8) }))).toEqual([]);
+  });
+
+  it('gives one warning per layer, exploding first, and names a ReLU with half its units dead', () => {
+    const both = series({
+      'grad_norm/fc1.weight': pts(1, Number.POSITIVE_INFINITY),
+      'grad_norm/fc1.bias': pts(0, 0, 0),
+      'dead_relu/relu': pts(0.4, 0.6, 0.75),
+    });
+    const warnings = healthWarnings(both);
+    expect(warnings.map((w) => [w.kind, w.layer])).toEqual([
+      ['exploding', 'fc1'],
+      ['dead', 'relu'],
+    ]);
+    expect(warnings[1].message).toMatch(/^relu: 75% of this ReLU's units output 0 for every sample/);
+  });
+});

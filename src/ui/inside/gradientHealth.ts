@@ -1,0 +1,137 @@
+/**
+ * Gradient health from the scalars a run logs with its histograms (grad_norm/<param>,
+ * update_ratio/<param>, dead_relu/<module>): the rules that turn them into a plain warning naming
+ * the layer and what to try.
+ */
+
+/** A logged value at a step (a ChartPoint needs no more here). */
+export interface HealthPoint {
+  step: number;
+  value: number;
+}
+
+/** The rule of thumb for the update-to-weight ratio per step: around 1e-3 is healthy. */
+export const HEALTHY_UPDATE_RATIO = 1e-3;
+
+/** Below these for VANISH_READS reads in a row, a layer's gradients are taken to have vanished. */
+export const VANISHING_GRAD_NORM = 1e-7;
+export const VANISHING_UPDATE_RATIO = 1e-6;
+const VANISH_READS = 3;
+
+/** Updates above this fraction of the weights for EXPLODE_READS reads in a row: exploding. */
+export const EXPLODING_UPDATE_RATIO = 0.1;
+const EXPLODE_READS = 2;
+/** A gradient norm this many times its first read: it grew by orders of magnitude. */
+const EXPLODING_GROWTH = 1e3;
+
+/** A ReLU module with at least this fraction of its units dead for DEAD_READS reads. */
+export const DEAD_FRACTION = 0.5;
+const DEAD_READS = 2;
+
+/** The kind of each health tag, and the prefix before the parameter or module name. */
+export const HEALTH_TAGS = {
+  gradNorm: 'grad_norm/',
+  updateRatio: 'update_ratio/',
+  deadRelu: 'dead_relu/',
+} as const;
+
+/** A problem in one layer, said plainly, with what to try. */
+export interface HealthWarning {
+  kind: 'exploding' | 'vanishing' | 'dead';
+  /** The layer (fc1), or the ReLU module, it is about. */
+  layer: string;
+  message: string;
+}
+
+/** The layer a parameter belongs to: fc1.weight -> fc1. */
+export function layerOf(param: string): string {
+  const dot = param.lastIndexOf('.');
+  return dot < 0 ? param : param.slice(0, dot);
+}
+
+/** The names (parameters or modules) a run logged under a health tag prefix, in first-logged order. */
+export function healthNames(series: Record<string, readonly HealthPoint[]>, prefix: string): string[] {
+  return Object.keys(series)
+    .filter((t) => t.startsWith(prefix))
+    .map((t) => t.slice(prefix.length));
+}
+
+const last = (pts: readonly HealthPoint[] | undefined, n: number) =>
+  pts && pts.length >= n ? pts.slice(-n).map((p) => p.value) : null;
+
+const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : String(v));
+
+const EXPLODING_ADVICE =
+  'Try a lower learning rate, gradient clipping (a clip norm of 1), or a smaller initialisation.';
+const VANISHING_ADVICE =
+  'Try a higher learning rate, Kaiming (He) initialisation for ReLU layers, BatchNorm, or ReLU in place of sigmoid or tanh.';
+
+/** Why a parameter's gradients look exploding, or null. */
+function exploding(
+  norms: readonly HealthPoint[] | undefined,
+  ratios: readonly HealthPoint[] | undefined,
+  weight: boolean,
+) {
+  const latest = norms?.at(-1)?.value;
+  if (latest !== undefined && !Number.isFinite(latest)) return `its gradient norm is ${latest}`;
+  const first = norms?.[0]?.value;
+  if (latest !== undefined && first && latest >= EXPLODING_GROWTH * first)
+    return `its gradient norm grew from ${fmt(first)} to ${fmt(latest)}`;
+  // A bias may start at 0, where any update is a large fraction of it: ratios judge weights only.
+  const r = weight ? last(ratios, EXPLODE_READS) : null;
+  if (r?.every((v) => v > EXPLODING_UPDATE_RATIO))
+    return `each step changes its weights by ${fmt(r[r.length - 1])} of their size (healthy is about ${fmt(HEALTHY_UPDATE_RATIO)})`;
+  return null;
+}
+
+/** Why a parameter's gradients look vanished, or null. */
+function vanishing(
+  norms: readonly HealthPoint[] | undefined,
+  ratios: readonly HealthPoint[] | undefined,
+  weight: boolean,
+) {
+  const n = last(norms, VANISH_READS);
+  if (n?.every((v) => v < VANISHING_GRAD_NORM))
+    return `its gradient norm has been under ${fmt(VANISHING_GRAD_NORM)} for ${VANISH_READS} reads (${fmt(n[n.length - 1])})`;
+  const r = weight ? last(ratios, VANISH_READS) : null;
+  if (r?.every((v) => v < VANISHING_UPDATE_RATIO))
+    return `each step has changed its weights by under ${fmt(VANISHING_UPDATE_RATIO)} of their size for ${VANISH_READS} reads`;
+  return null;
+}
+
+/**
+ * The warnings a run's health scalars call for, at most one per layer, exploding first:
+ * gradients that exploded (a non-finite norm, a norm 1000 times its first read, or updates over a
+ * tenth of the weights for 2 reads), vanished (a norm under 1e-7, or updates under 1e-6 of the
+ * weights, for 3 reads), and ReLU modules with half their units dead for 2 reads.
+ */
+export function healthWarnings(series: Record<string, readonly HealthPoint[]>): HealthWarning[] {
+  const out: HealthWarning[] = [];
+  const params = healthNames(series, HEALTH_TAGS.gradNorm);
+  for (const kind of ['exploding', 'vanishing'] as const) {
+    for (const p of params) {
+      const norms = series[HEALTH_TAGS.gradNorm + p];
+      const ratios = series[HEALTH_TAGS.updateRatio + p];
+      const weight = p.endsWith('.weight');
+      const why = kind === 'exploding' ? exploding(norms, ratios, weight) : vanishing(norms, ratios, weight);
+      const layer = layerOf(p);
+      // One warning per layer: its weight's, else its bias's; exploding before vanishing.
+      if (why && !out.some((o) => o.layer === layer))
+        out.push({
+          kind,
+          layer,
+          message: `${layer}: gradients are ${kind} (${p}: ${why}). ${kind === 'exploding' ? EXPLODING_ADVICE : VANISHING_ADVICE}`,
+        });
+    }
+  }
+  for (const m of healthNames(series, HEALTH_TAGS.deadRelu)) {
+    const d = last(series[HEALTH_TAGS.deadRelu + m], DEAD_READS);
+    if (d?.every((v) => v >= DEAD_FRACTION))
+      out.push({
+        kind: 'dead',
+        layer: m,
+        message: `${m}: ${Math.round(100 * d[d.length - 1])}% of this ReLU's units output 0 for every sample of a batch (dead). Try a lower learning rate, LeakyReLU, or another initialisation.`,
+      });
+  }
+  return out;
+}
