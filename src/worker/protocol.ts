@@ -9,12 +9,14 @@ import type { ModelSpec } from '../nn/spec';
 import type { Scalar } from '../train/checkpoint';
 import type { ConfigProblem, TrainConfig } from '../train/config';
 import type { ErrorKind } from '../train/errors';
+import type { Inspection } from './inspect';
 import type { RunPhase } from '../train/run';
 
 export type { AdapterSummary, TrainingLimit } from '../gpu/device';
 export { TRAINING_LIMITS } from '../gpu/device';
 export type { Scalar } from '../train/checkpoint';
 export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
+export type { Inspection, LayerOutput, WeightImages } from './inspect';
 export type { RunPhase } from '../train/run';
 
 /** Which engine the worker runs the model on; both run the same `train/` code. */
@@ -104,6 +106,8 @@ export type ToWorker =
   | { type: 'stop'; runId: string }
   /** Classify one image: `pixels` in [0, 1], row-major, the dataset's input shape. */
   | { type: 'predict'; requestId: number; runId: string; pixels: Float32Array }
+  /** Each layer's output for one image (`pixels` as for predict) and the first layer's weights. */
+  | { type: 'inspect'; requestId: number; runId: string; pixels: Float32Array }
   /** A full checkpoint (to resume) or the model's state dict (.safetensors, for PyTorch). */
   | { type: 'exportCheckpoint'; runId: string; kind: 'checkpoint' | 'model' }
   /**
@@ -158,6 +162,7 @@ export type FromWorker =
       valSeconds: number | null;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
+  | ({ type: 'inspection'; requestId: number } & Inspection)
   /** Every parameter's and gradient's histogram at a probed step (wallTime in ms). */
   | { type: 'histograms'; runId: string; step: number; wallTime: number; items: HistogramSample[] }
   /**
@@ -186,7 +191,10 @@ export type MessageOf<M extends { type: string }, T extends M['type']> = Extract
 export function transferables(msg: ToWorker | FromWorker): Transferable[] {
   switch (msg.type) {
     case 'predict':
+    case 'inspect':
       return [msg.pixels.buffer];
+    case 'inspection':
+      return [...msg.layers.map((l) => l.values.buffer), ...(msg.weights ? [msg.weights.values.buffer] : [])];
     case 'importCheckpoint':
     case 'checkpoint':
       return [msg.bytes.buffer];

@@ -24,6 +24,7 @@ import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
+import { inspect } from './inspect';
 import type { DatasetSource, FromWorker, ToWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
 
@@ -79,6 +80,8 @@ export class Session {
           return this.disposeRun(msg.runId);
         case 'predict':
           return await this.predict(msg.requestId, msg.runId, msg.pixels);
+        case 'inspect':
+          return await this.inspect(msg.requestId, msg.runId, msg.pixels);
         case 'exportCheckpoint':
           return await this.exportCheckpoint(msg.runId, msg.kind);
         case 'importCheckpoint':
@@ -337,6 +340,12 @@ export class Session {
     const values = Array.from(await probs.data());
     probs.dispose();
     this.post({ type: 'prediction', requestId, probabilities: values });
+  }
+
+  private async inspect(requestId: number, runId: string, pixels: Float32Array): Promise<void> {
+    const live = this.runs.get(runId);
+    if (!live) throw new Error(`no run ${runId} to inspect`);
+    this.post({ type: 'inspection', requestId, ...(await inspect(this.requireBackend(), live, pixels)) });
   }
 
   private async exportCheckpoint(runId: string, kind: 'checkpoint' | 'model'): Promise<void> {

@@ -1,7 +1,23 @@
-/** What the IndexedDB dataset cache holds, how much room it takes, and a way to clear it. */
+/**
+ * What the IndexedDB dataset cache holds, how much room it takes, a way to clear it, and a Use
+ * button that trains on a cached dataset again (the user's, without picking the files again).
+ */
 import { useCallback, useEffect, useState } from 'react';
 import { type CachedDatasetInfo, DatasetCache, type StorageEstimate } from '../../data/cache';
+import { MNIST_NAMES } from '../../data/mnist';
 import { bytes, count } from '../format';
+import { useKiln } from '../store';
+import { type DatasetChoice, MNIST_CHOICE } from '../store/setup';
+
+/**
+ * The dataset a cached record is chosen as: MNIST for its training set, a user's dataset for its
+ * `<name>-train` record; null for a test set (it comes with its training set) and anything else.
+ */
+export function choiceOf(d: CachedDatasetInfo): DatasetChoice | null {
+  if (d.namespace === 'builtin') return d.name === MNIST_NAMES.train ? MNIST_CHOICE : null;
+  const name = d.name.match(/^(.+)-train$/)?.[1];
+  return name ? { kind: 'cached', name } : null;
+}
 
 /** Props: a value that changes whenever the cache may have changed (a dataset finished loading). */
 export interface CacheListProps {
@@ -45,6 +61,11 @@ export function CacheList({ version }: CacheListProps) {
     await refresh();
   };
   const total = items?.reduce((a, d) => a + d.byteSize, 0) ?? 0;
+  const chosen = useKiln((s) => s.datasetChoice);
+  const busy = useKiln((s) => s.dataset.status === 'loading');
+  const loadMnist = useKiln((s) => s.loadMnist);
+  const loadCachedDataset = useKiln((s) => s.loadCachedDataset);
+  const use = (c: DatasetChoice) => (c.kind === 'cached' ? loadCachedDataset(c.name) : loadMnist());
   return (
     <div className="cache">
       <div className="cache-head">
@@ -64,6 +85,9 @@ export function CacheList({ version }: CacheListProps) {
               <th>Shape</th>
               <th>Classes</th>
               <th className="num">Size</th>
+              <th>
+                <span className="visually-hidden">Use</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -76,6 +100,9 @@ export function CacheList({ version }: CacheListProps) {
                 <td className="num">{d.shape.join('×')}</td>
                 <td className="num">{d.numClasses}</td>
                 <td className="num">{bytes(d.byteSize)}</td>
+                <td>
+                  <UseButton choice={choiceOf(d)} chosen={chosen} busy={busy} onUse={use} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -91,10 +118,33 @@ export function CacheList({ version }: CacheListProps) {
                 )}
               </td>
               <td className="num">{bytes(total)}</td>
+              <td />
             </tr>
           </tfoot>
         </table>
       )}
     </div>
+  );
+}
+
+/** Use (load) a record's dataset; "In use" for the one loaded; nothing for a record that is not chosen alone. */
+function UseButton({
+  choice,
+  chosen,
+  busy,
+  onUse,
+}: {
+  choice: DatasetChoice | null;
+  chosen: DatasetChoice;
+  busy: boolean;
+  onUse: (c: DatasetChoice) => void;
+}) {
+  if (!choice) return null;
+  const name = choice.kind === 'cached' ? choice.name : 'MNIST';
+  if (JSON.stringify(choice) === JSON.stringify(chosen)) return <span className="muted">In use</span>;
+  return (
+    <button type="button" disabled={busy} onClick={() => onUse(choice)} aria-label={`Use ${name}`}>
+      Use
+    </button>
   );
 }

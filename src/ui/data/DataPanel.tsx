@@ -1,8 +1,9 @@
 /**
- * The data panel: MNIST's download (or cache hit), sample images with labels, the sizes and the
- * validation split, the dataset cache, and the user's own IDX or CSV files.
+ * The data panel: MNIST's download (or cache hit), sample images with labels (or a table's first
+ * rows), the sizes and the validation split, the dataset cache, and the user's own IDX or CSV files.
  */
 import { useId, useState } from 'react';
+import type { SampleRow } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { count } from '../format';
 import { useKiln } from '../store';
@@ -57,7 +58,9 @@ export function DataPanel() {
             </div>
             <div>
               <dt>Input</dt>
-              <dd className="num">{info.inputShape.join('×')}</dd>
+              <dd className="num">
+                {info.inputShape.length === 1 ? `${info.inputShape[0]} features` : info.inputShape.join('×')}
+              </dd>
             </div>
             <div>
               <dt>Classes</dt>
@@ -79,6 +82,7 @@ export function DataPanel() {
                 : 'Validates on the test set'}
             </p>
           </div>
+          {info.rows && <SampleRows rows={info.rows} />}
           <div className="samples">
             {info.samples.slice(0, 24).map((s, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the dataset's fixed sample list, replaced whole.
@@ -99,6 +103,52 @@ export function DataPanel() {
       <UserDataset current={info?.name ?? null} busy={status === 'loading'} />
       <CacheList version={info} />
     </section>
+  );
+}
+
+/** The most feature columns the first-rows table shows; wider tables end in an ellipsis column. */
+const SHOWN_FEATURES = 8;
+
+/** A table's first rows as in the file (before standardising), features then the label. */
+function SampleRows({ rows }: { rows: SampleRow[] }) {
+  const width = rows[0]?.features.length ?? 0;
+  const shown = Math.min(width, SHOWN_FEATURES);
+  const more = width > shown;
+  return (
+    <div className="sample-rows">
+      <table className="cache-table" aria-label="First rows">
+        <thead>
+          <tr>
+            {Array.from({ length: shown }, (_, j) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: columns by position.
+              <th key={j} className="num">
+                x{j + 1}
+              </th>
+            ))}
+            {more && <th className="num">…</th>}
+            <th className="num">label</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.slice(0, 6).map((r, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: the dataset's fixed first rows, replaced whole.
+            <tr key={i}>
+              {r.features.slice(0, shown).map((v, j) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: columns by position.
+                <td key={j} className="num">
+                  {Number(v.toPrecision(4))}
+                </td>
+              ))}
+              {more && <td className="num">…</td>}
+              <td className="num">{r.label}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted legend-text">
+        First rows as in the file; each feature is standardised with the training split's mean and std.
+      </p>
+    </div>
   );
 }
 

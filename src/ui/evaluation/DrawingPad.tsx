@@ -23,6 +23,7 @@ export function DrawingPad({ runId, numClasses }: DrawingPadProps) {
   const [probs, setProbs] = useState<number[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const predict = useKiln((s) => s.predict);
+  const setDrawnDigit = useKiln((s) => s.setDrawnDigit);
   // Throttle state: whether a predict is in flight, and whether another drawing change came meanwhile.
   const busy = useRef(false);
   const again = useRef(false);
@@ -46,6 +47,8 @@ export function DrawingPad({ runId, numClasses }: DrawingPadProps) {
     busy.current = true;
     lastSent.current = performance.now();
     const pixels = toMnist(greyFromRgba(ctx.getImageData(0, 0, SIZE, SIZE).data, SIZE, SIZE));
+    // The filters panel shows this digit too (a copy: predict hands the pixels' buffer to the worker).
+    setDrawnDigit(pixels.slice());
     const p = await predict(runId, pixels);
     busy.current = false;
     if (p) {
@@ -56,7 +59,7 @@ export function DrawingPad({ runId, numClasses }: DrawingPadProps) {
       again.current = false;
       setTimeout(() => void classify(), Math.max(0, THROTTLE_MS - (performance.now() - lastSent.current)));
     }
-  }, [runId, predict]);
+  }, [runId, predict, setDrawnDigit]);
 
   const throttled = () => {
     if (performance.now() - lastSent.current >= THROTTLE_MS) void classify();

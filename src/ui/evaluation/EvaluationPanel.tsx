@@ -19,6 +19,8 @@ export function EvaluationPanel() {
   const info = useKiln((s) => s.dataset.info);
   // The report changes once per epoch; its tables and images render in a deferred, sliced pass.
   const ev = useDeferredValue(run?.lastEpoch ?? null);
+  // A table's rows have no picture: no misclassified images and no drawing pad for them.
+  const images = info === null || info.inputShape.length === 3;
   const rows = info?.inputShape[1] ?? 28;
   const cols = info?.inputShape[2] ?? 28;
   const numClasses = ev?.perClassAcc.length ?? info?.numClasses ?? 10;
@@ -39,14 +41,18 @@ export function EvaluationPanel() {
       )}
       {/* Mounted empty from the start, so the first epoch's results update it rather than build it
           mid-training (a long main-thread task) and nothing below jumps. */}
-      <EpochResults ev={ev ?? blank} rows={rows} cols={cols} />
-      <h3>Draw a digit</h3>
-      <DrawingPad
-        runId={
-          run && (run.hasCheckpoint || run.state === 'running' || run.state === 'paused') ? run.id : null
-        }
-        numClasses={numClasses}
-      />
+      <EpochResults ev={ev ?? blank} rows={rows} cols={cols} images={images} />
+      {images && (
+        <>
+          <h3>Draw a digit</h3>
+          <DrawingPad
+            runId={
+              run && (run.hasCheckpoint || run.state === 'running' || run.state === 'paused') ? run.id : null
+            }
+            numClasses={numClasses}
+          />
+        </>
+      )}
     </section>
   );
 }
@@ -75,10 +81,12 @@ const EpochResults = memo(function EpochResults({
   ev,
   rows,
   cols,
+  images,
 }: {
   ev: EpochReport;
   rows: number;
   cols: number;
+  images: boolean;
 }) {
   return (
     <>
@@ -96,26 +104,30 @@ const EpochResults = memo(function EpochResults({
         <div>
           <h3>Per-class accuracy (%)</h3>
           <PerClassAccuracy accuracy={ev.perClassAcc} />
-          <h3>Misclassified ({ev.epoch === 0 ? 'none yet' : `${ev.misclassified.length} shown`})</h3>
-          <div className="misclassified">
-            {ev.misclassified.map((m, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: slots by position, so each epoch redraws the same canvases.
-              <figure key={i} className="sample wrong">
-                <DigitImage
-                  pixels={m.pixels}
-                  rows={rows}
-                  cols={cols}
-                  size={44}
-                  label={m.label < 0 ? 'Not evaluated yet' : `Predicted ${m.predicted}, true ${m.label}`}
-                />
-                <figcaption className="num">
-                  <span className="pred">{m.label < 0 ? '–' : m.predicted}</span>
-                  <span className="muted"> / {m.label < 0 ? '–' : m.label}</span>
-                </figcaption>
-              </figure>
-            ))}
-          </div>
-          <p className="muted legend-text">Each image shows predicted / true label.</p>
+          {images && (
+            <>
+              <h3>Misclassified ({ev.epoch === 0 ? 'none yet' : `${ev.misclassified.length} shown`})</h3>
+              <div className="misclassified">
+                {ev.misclassified.map((m, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: slots by position, so each epoch redraws the same canvases.
+                  <figure key={i} className="sample wrong">
+                    <DigitImage
+                      pixels={m.pixels}
+                      rows={rows}
+                      cols={cols}
+                      size={44}
+                      label={m.label < 0 ? 'Not evaluated yet' : `Predicted ${m.predicted}, true ${m.label}`}
+                    />
+                    <figcaption className="num">
+                      <span className="pred">{m.label < 0 ? '–' : m.predicted}</span>
+                      <span className="muted"> / {m.label < 0 ? '–' : m.label}</span>
+                    </figcaption>
+                  </figure>
+                ))}
+              </div>
+              <p className="muted legend-text">Each image shows predicted / true label.</p>
+            </>
+          )}
         </div>
       </div>
     </>

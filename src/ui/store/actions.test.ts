@@ -226,6 +226,43 @@ describe('the store actions', () => {
     expect(useKiln.getState().config.valSplit).toBe(500);
   });
 
+  it('keeps the chosen dataset with the setup, fits the MLP to a table, and loads the choice again on reload', async () => {
+    const iris = { ...info, name: 'iris', trainSize: 300, testSize: 0, inputShape: [4], numClasses: 3 };
+    await useKiln.getState().addUserDataset([new File(['a,b,c,d,y\n1,2,3,4,0\n'], 'iris.csv')]);
+    receive({ type: 'datasetReady', ...iris, fromCache: false, rows: [] });
+    const s = useKiln.getState();
+    expect(s.dataset.fromFiles).toBe(true);
+    expect(s.spec.inputShape).toEqual([4]);
+    expect(s.spec.layers.at(-1)).toMatchObject({ outFeatures: 3 });
+    const saved = JSON.stringify(s.currentSetup());
+    expect(JSON.parse(saved).dataset).toEqual({ kind: 'cached', name: 'iris' });
+
+    // A reload: the kept setup is read before the worker starts, which then loads the kept dataset.
+    useKiln.setState(initial, true);
+    sent = [];
+    useKiln.getState().restoreSetup(null, saved);
+    useKiln.getState().startWorker('cpu');
+    expect(sent).toContainEqual({ type: 'loadDataset', source: { kind: 'cached', name: 'iris' } });
+    // Gone from the cache since: one notice, and MNIST in its place.
+    receive({ type: 'error', kind: 'dataset', message: 'iris: is no longer cached in this browser' });
+    expect(useKiln.getState().notice?.message).toMatch(
+      /^iris: is no longer cached.*MNIST is loaded in its place/,
+    );
+    expect(sent.at(-1)).toEqual({ type: 'loadDataset', source: { kind: 'builtin', id: 'mnist' } });
+    receive({ type: 'datasetReady', ...info });
+    expect(useKiln.getState().currentSetup().dataset).toEqual({ kind: 'builtin', id: 'mnist' });
+    expect(useKiln.getState().spec).toEqual(PRESETS.simplenn);
+
+    // Chosen again from the cache: still the user's files, and a preset picked now fits the table.
+    useKiln.getState().loadCachedDataset('iris');
+    expect(sent.at(-1)).toEqual({ type: 'loadDataset', source: { kind: 'cached', name: 'iris' } });
+    receive({ type: 'datasetReady', ...iris, fromCache: true, rows: [] });
+    expect(useKiln.getState().dataset.fromFiles).toBe(true);
+    useKiln.getState().loadPreset('mlp');
+    expect(useKiln.getState().spec.inputShape).toEqual([4]);
+    expect(useKiln.getState().edited).toBe(false);
+  });
+
   it("switches optimizer with torch.optim's defaults, clearing momentum and Nesterov where it has none", () => {
     const s = useKiln.getState();
     s.setOptimizer('sgd');

@@ -2,6 +2,7 @@
 import type { StateCreator } from 'zustand';
 import { inferShapes, type LayerSpec, type ModelSpec, PRESETS } from '../../nn/spec';
 import { defaultLayer } from '../builder/layerDefaults';
+import { fitToData } from '../data/fitModel';
 import type { KilnState } from './index';
 
 /** The preset the builder opens with: the PyTorch guide's SimpleNN. */
@@ -30,7 +31,7 @@ export interface BuilderSlice {
 const copyPreset = (key: string): ModelSpec => structuredClone(PRESETS[key]);
 
 /** Creates the builder slice. */
-export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> = (set) => {
+export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> = (set, get) => {
   const edit = (f: (layers: LayerSpec[], spec: ModelSpec) => LayerSpec[]) =>
     set(({ spec }) => ({ spec: { ...spec, layers: f([...spec.layers], spec) }, edited: true }));
   return {
@@ -38,7 +39,9 @@ export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> =
     presetKey: INITIAL_PRESET,
     edited: false,
     loadPreset: (key) => {
-      if (key in PRESETS) set({ spec: copyPreset(key), presetKey: key, edited: false });
+      // A preset is written for MNIST: an MLP's input and output follow the loaded data.
+      if (key in PRESETS)
+        set({ spec: fitToData(copyPreset(key), get().dataset.info), presetKey: key, edited: false });
     },
     loadSpec: (spec) => {
       const key = Object.keys(PRESETS).find((k) => PRESETS[k].name === spec.name);

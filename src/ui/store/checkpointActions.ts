@@ -30,6 +30,8 @@ export interface CheckpointActions {
   storeCheckpoint: (id: string, bytes: Uint8Array, at: { epoch: number; step: number }) => Promise<void>;
   /** A run's class probabilities for one image ([0, 1] pixels), or null if it has no weights to use. */
   predict: (id: string, pixels: Float32Array) => Promise<number[] | null>;
+  /** Makes sure the worker holds a run's model (loading its stored checkpoint); false if it has none. */
+  loadWeights: (id: string) => Promise<boolean>;
 }
 
 /** The run an uploaded file describes: a full checkpoint's own settings and history. */
@@ -158,6 +160,11 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
       } catch {
         return null;
       }
+    },
+
+    loadWeights: async (id) => {
+      const run = get().runs.find((r) => r.id === id);
+      return run ? ensureLoaded(run) : false;
     },
   };
 };

@@ -7,6 +7,7 @@ import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
 import { createInsideSlice, type InsideSlice } from './insideSlice';
+import { createInspectSlice, type InspectSlice } from './inspectSlice';
 import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
@@ -27,6 +28,7 @@ export type KilnState = GpuSlice &
   CheckpointActions &
   SetupActions &
   WorkerActions &
+  InspectSlice &
   InsideSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
@@ -40,6 +42,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createCheckpointActions(...a),
   ...createSetupActions(...a),
   ...createWorkerActions(...a),
+  ...createInspectSlice(...a),
   ...createInsideSlice(...a),
 }));
 

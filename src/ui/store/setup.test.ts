@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../../nn/spec';
 import { DEFAULT_CONFIG } from '../../train/config';
-import { decodeSetup, encodeSetup, hashSetup, readSetup, setupLink } from './setup';
+import { decodeSetup, encodeSetup, hashSetup, readDatasetChoice, readSetup, setupLink } from './setup';
 
 const setup = {
   model: { ...PRESETS.lenet, name: 'LeNet-5 · édité' },
@@ -49,5 +49,19 @@ describe('setups in links and storage', () => {
     expect(bad({ ...PRESETS.simplenn, layers: [] })).toThrow('the model has no layers');
     expect(bad(PRESETS.simplenn, { lr: -1 })).toThrow('the learning rate must be a finite number > 0');
     expect(bad(PRESETS.simplenn, { wings: 2 })).toThrow('unknown setting wings');
+  });
+
+  it('reads the kept dataset choice, MNIST or a cached dataset by name, and nothing else', () => {
+    const choice = (dataset: unknown) => readDatasetChoice({ ...setup, dataset });
+    expect(choice({ kind: 'builtin', id: 'mnist' })).toEqual({ kind: 'builtin', id: 'mnist' });
+    expect(choice({ kind: 'cached', name: 'iris' })).toEqual({ kind: 'cached', name: 'iris' });
+    expect(readDatasetChoice(setup)).toBeNull();
+    for (const bad of [
+      { kind: 'builtin', id: 'cifar' },
+      { kind: 'cached', name: '' },
+      { kind: 'files' },
+      'iris',
+    ])
+      expect(choice(bad)).toBeNull();
   });
 });

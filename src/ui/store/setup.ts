@@ -1,16 +1,25 @@
 /**
  * A setup: the builder's model and the form's training settings, the part of a run that can be
- * written down and shared (never its weights). It is kept in localStorage across reloads and
- * carried in a link's hash; both are read back as untrusted text, checked by the same validators
+ * written down and shared (never its weights). It is kept in localStorage across reloads, with the
+ * chosen dataset, and carried in a link's hash; both are read back as untrusted text, checked by the same validators
  * the worker uses (specError, resolveConfig), and refused whole with one sentence when wrong.
  */
 import { LAYER_TYPES, type ModelSpec, specError } from '../../nn/spec';
 import { resolveConfig, type TrainConfig } from '../../train/config';
+import type { DatasetSource } from '../../worker/protocol';
+
+/** The dataset the page trains on, as it can be chosen again: MNIST, or a user's dataset cached in this browser. */
+export type DatasetChoice = Exclude<DatasetSource, { kind: 'files' }>;
+
+/** MNIST, the page's dataset until the user chooses another. */
+export const MNIST_CHOICE: DatasetChoice = { kind: 'builtin', id: 'mnist' };
 
 /** A model and the settings to train it with. */
 export interface Setup {
   model: ModelSpec;
   config: TrainConfig;
+  /** The chosen dataset, kept in this browser with the rest (a link carries none: the data stay here). */
+  dataset?: DatasetChoice;
 }
 
 /** The localStorage key the page's setup is kept under. */
@@ -49,6 +58,16 @@ export function readSetup(raw: unknown): Setup {
   const problem = modelProblem(raw.model);
   if (problem) throw new Error(problem);
   return { model: raw.model as unknown as ModelSpec, config: resolveConfig(raw.config) };
+}
+
+/** The dataset choice a kept setup holds, or null when it holds none (an older setup) or a wrong one. */
+export function readDatasetChoice(raw: unknown): DatasetChoice | null {
+  const d = isObject(raw) ? raw.dataset : undefined;
+  if (!isObject(d)) return null;
+  if (d.kind === 'builtin' && d.id === 'mnist') return MNIST_CHOICE;
+  if (d.kind === 'cached' && typeof d.name === 'string' && /^[^\n\r]{1,200}$/.test(d.name))
+    return { kind: 'cached', name: d.name };
+  return null;
 }
 
 /** `setup` as URL-safe base64 of its JSON. */

@@ -4,7 +4,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { KilnState } from './index';
-import { decodeSetup, readSetup, type Setup } from './setup';
+import { decodeSetup, readDatasetChoice, readSetup, type Setup } from './setup';
 
 /** The setup actions. */
 export interface SetupActions {
@@ -15,18 +15,27 @@ export interface SetupActions {
   /**
    * Opens the page's setup: a link's (its hash's `setup`, encoded) first, else the one kept in this
    * browser (`saved`, JSON). A bad link is named in a notice; a bad saved setup is dropped quietly.
+   * The dataset chosen is always this browser's (`saved`), to load when the worker starts.
    */
   restoreSetup: (linked: string | null, saved: string | null) => void;
 }
 
 /** Creates the setup actions. */
 export const createSetupActions: StateCreator<KilnState, [], [], SetupActions> = (set, get) => ({
-  currentSetup: () => ({ model: get().spec, config: get().config }),
+  currentSetup: () => ({ model: get().spec, config: get().config, dataset: get().datasetChoice }),
   applySetup: ({ model, config }) => {
     get().loadSpec(model);
     set({ config });
   },
   restoreSetup: (linked, saved) => {
+    let kept: unknown = null;
+    try {
+      kept = saved === null ? null : JSON.parse(saved);
+    } catch {
+      // Not JSON: nothing kept to read.
+    }
+    const dataset = readDatasetChoice(kept);
+    if (dataset) set({ datasetChoice: dataset });
     if (linked !== null) {
       try {
         return get().applySetup(decodeSetup(linked));
@@ -38,9 +47,9 @@ export const createSetupActions: StateCreator<KilnState, [], [], SetupActions> =
         });
       }
     }
-    if (saved === null) return;
+    if (kept === null) return;
     try {
-      get().applySetup(readSetup(JSON.parse(saved)));
+      get().applySetup(readSetup(kept));
     } catch {
       // A setup kept by an older version, or edited by hand: the defaults stand.
     }

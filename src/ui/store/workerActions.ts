@@ -1,23 +1,32 @@
 /**
- * The worker's side of the store: starting the worker, choosing the dataset it holds, and routing
- * each of its reports to the one store action that folds it in.
+ * The worker's side of the store: starting the worker, choosing the dataset it holds (and keeping
+ * that choice), and routing each of its reports to the one store action that folds it in.
  */
 
 import type { StateCreator } from 'zustand';
 import { MAX_INFLATED_BYTES } from '../../data/gzip';
 import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
+import { fitToData } from '../data/fitModel';
 import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';
 import type { KilnState } from './index';
 import { saveRun } from './persist';
 import { interrupted } from './runsSlice';
+import { type DatasetChoice, MNIST_CHOICE } from './setup';
 
 /** The worker actions. */
 export interface WorkerActions {
-  /** Starts the worker on `backend`, loads MNIST and restores stored runs. Idempotent. */
+  /**
+   * The dataset last loaded (a user's files as their cached dataset), kept with the setup: the
+   * worker loads it when it starts, so a reload trains on the same data.
+   */
+  datasetChoice: DatasetChoice;
+  /** Starts the worker on `backend`, loads the chosen dataset and restores stored runs. Idempotent. */
   startWorker: (backend: Backend) => void;
   /** Loads the built-in MNIST (again, after the user's dataset or after clearing the cache). */
   loadMnist: () => void;
+  /** Loads a dataset made from the user's files earlier, from this browser's cache, by its name. */
+  loadCachedDataset: (name: string) => void;
   /** Reads the user's files and asks the worker to parse and cache them as a dataset. */
   addUserDataset: (files: File[]) => Promise<void>;
 }
@@ -26,7 +35,7 @@ export interface WorkerActions {
 const FLUSH_MS = 500;
 
 /** Creates the worker actions. */
-export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions> = (_set, get) => {
+export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions> = (set, get) => {
   /** Runs to resume from their checkpoints once a fresh worker (after a lost device) has the data. */
   const resumeAfterBoot = new Set<string>();
   /** Run reports waiting for the next flush: the page redraws a few times a second, not per report. */
@@ -34,6 +43,10 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** The validation split a small dataset made smaller (from) and what it set (to), until data that afford it load. */
   let shrunkSplit: { from: number; to: number } | null = null;
+  /** What the dataset being loaded is chosen as, once it is ready. */
+  let loading: DatasetChoice = MNIST_CHOICE;
+  /** Whether that is the kept choice of an earlier visit, which falls back to MNIST if it cannot load. */
+  let restoring = false;
 
   const flush = () => {
     if (flushTimer !== null) clearTimeout(flushTimer);
@@ -45,7 +58,11 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
 
   const boot = (backend: Backend) => {
     link.start(backend, receive);
-    get().loadMnist();
+    const choice = get().datasetChoice;
+    if (choice.kind === 'cached') {
+      get().loadCachedDataset(choice.name);
+      restoring = true;
+    } else get().loadMnist();
   };
 
   const restoreRuns = async () => {
@@ -63,7 +80,10 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         return s.datasetProgress(msg.file, { loadedBytes: msg.loadedBytes, totalBytes: msg.totalBytes });
       case 'datasetReady': {
         const { type: _, ...info } = msg;
+        restoring = false;
         s.datasetReady(info);
+        // The builder has no input-shape field: an MLP follows the data (a CNN is left to refuse a table).
+        set({ datasetChoice: loading, spec: fitToData(s.spec, info) });
         for (const id of resumeAfterBoot) void s.resumeRun(id);
         resumeAfterBoot.clear();
         // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000;
@@ -141,6 +161,15 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
       // A dataset that cannot be cached loads on all the same (datasetReady follows): only later visits pay.
       return;
     }
+    if (s.dataset.status === 'loading' && restoring) {
+      restoring = false;
+      s.setNotice({
+        kind: 'warn',
+        title: 'The dataset you last chose could not be loaded again',
+        message: `${msg.message}. MNIST is loaded in its place.`,
+      });
+      return get().loadMnist();
+    }
     if (s.dataset.status === 'loading') return s.datasetFailed(msg.message);
     if (msg.kind === 'no-webgpu' && link.backend === 'webgpu') {
       // The probe saw an adapter but the worker could not get one: fall back rather than strand the page.
@@ -155,14 +184,23 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
   };
 
   return {
+    datasetChoice: MNIST_CHOICE,
     startWorker: (backend) => {
       if (link.started) return;
       boot(backend);
       void restoreRuns();
     },
     loadMnist: () => {
+      loading = MNIST_CHOICE;
       get().startDatasetLoad('mnist', false);
-      link.send({ type: 'loadDataset', source: { kind: 'builtin', id: 'mnist' } });
+      link.send({ type: 'loadDataset', source: MNIST_CHOICE });
+    },
+    loadCachedDataset: (name) => {
+      loading = { kind: 'cached', name };
+      restoring = false;
+      // Still the user's files, only read back from the cache.
+      get().startDatasetLoad(name, true);
+      link.send({ type: 'loadDataset', source: loading });
     },
     addUserDataset: async (files) => {
       const name = datasetName(files);
@@ -176,6 +214,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
       const named = await Promise.all(
         files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
       );
+      loading = { kind: 'cached', name };
+      restoring = false;
       get().startDatasetLoad(name, true);
       link.send({ type: 'loadDataset', source: { kind: 'files', name, files: named } });
     },
