@@ -8,6 +8,8 @@ import { DataPanel } from './data/DataPanel';
 import { EvaluationPanel } from './evaluation/EvaluationPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
+import { GradientHealthPanel } from './inside/GradientHealthPanel';
+import { HistogramsPanel } from './inside/HistogramsPanel';
 import { NoticeBar } from './NoticeBar';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
 import { UpdateBanner } from './pwa';
@@ -83,6 +85,8 @@ export function App() {
           <div className="column">
             <MetricsSection />
             <EvaluationPanel />
+            <HistogramsPanel />
+            <GradientHealthPanel />
             <RunsPanel />
           </div>
         </div>

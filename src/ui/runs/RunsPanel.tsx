@@ -202,6 +202,7 @@ function ExportScalars({ run, stem }: { run: RunRecord; stem: string }) {
 
 function ExportLinks({ run, stem }: { run: RunRecord; stem: string }) {
   const [links, setLinks] = useState<{ label: string; href: string; name: string }[]>([]);
+  const histograms = useKiln((s) => s.histograms[run.id]);
   useEffect(() => {
     const csv = Object.keys(run.series)
       .sort()
@@ -210,7 +211,7 @@ function ExportLinks({ run, stem }: { run: RunRecord; stem: string }) {
         href: URL.createObjectURL(new Blob([tagCsv(run, tag)], { type: 'text/csv' })),
         name: `${stem}-${tag.replace(/\//g, '_')}.csv`,
       }));
-    const events = eventFile(run);
+    const events = eventFile(run, histograms);
     const made = [
       ...csv,
       {
@@ -223,7 +224,7 @@ function ExportLinks({ run, stem }: { run: RunRecord; stem: string }) {
     return () => {
       for (const l of made) URL.revokeObjectURL(l.href);
     };
-  }, [run, stem]);
+  }, [run, stem, histograms]);
   return (
     <div className="export-links">
       {links.map((l) => (

@@ -1,7 +1,8 @@
-/** A run's logged scalars in the two formats people take elsewhere: TensorBoard's CSV and event file. */
+/** A run's logged scalars (and histograms) in the formats people take elsewhere: TensorBoard's CSV and event file. */
 import { scalarsToCsv } from '../../train/csv';
 import { eventFileName, SummaryWriter } from '../../train/tensorboard';
 import type { ChartRun } from '../charts/types';
+import type { RunHistograms } from '../store/insideSlice';
 
 /** One tag's points as TensorBoard's "Download CSV" writes them (wall time in seconds). */
 export function tagCsv(run: ChartRun, tag: string): string {
@@ -10,12 +11,34 @@ export function tagCsv(run: ChartRun, tag: string): string {
   );
 }
 
-/** Every tag of a run as one TensorBoard event file, events in wall-time order as a writer would emit them. */
-export function eventFile(run: ChartRun): { name: string; bytes: Uint8Array } {
-  const points = Object.entries(run.series).flatMap(([tag, pts]) => pts.map((p) => ({ tag, ...p })));
-  points.sort((a, b) => a.wallTime - b.wallTime || a.step - b.step);
-  const start = (points[0]?.wallTime ?? Date.now()) / 1000;
+/**
+ * Every tag of a run as one TensorBoard event file, events in wall-time order as a writer would
+ * emit them: the scalars, and the histograms the page holds (HistogramProto, TensorBoard's
+ * Histograms and Distributions tabs) under their tags, e.g. fc1.weight and fc1.weight.grad.
+ */
+export function eventFile(
+  run: ChartRun,
+  histograms: RunHistograms = {},
+): { name: string; bytes: Uint8Array } {
+  type Event = { wallTime: number; step: number; write: (w: SummaryWriter) => void };
+  const events: Event[] = [
+    ...Object.entries(run.series).flatMap(([tag, pts]) =>
+      pts.map((p) => ({
+        ...p,
+        write: (w: SummaryWriter) => w.addScalar(tag, p.value, p.step, p.wallTime / 1000),
+      })),
+    ),
+    ...Object.entries(histograms).flatMap(([tag, pts]) =>
+      pts.map((p) => ({
+        ...p,
+        write: (w: SummaryWriter) =>
+          w.addHistogram(tag, { ...p, counts: Array.from(p.counts) }, p.step, p.wallTime / 1000),
+      })),
+    ),
+  ];
+  events.sort((a, b) => a.wallTime - b.wallTime || a.step - b.step);
+  const start = (events[0]?.wallTime ?? Date.now()) / 1000;
   const writer = new SummaryWriter(start);
-  for (const p of points) writer.addScalar(p.tag, p.value, p.step, p.wallTime / 1000);
+  for (const e of events) e.write(writer);
   return { name: eventFileName('kiln', start), bytes: writer.flush() };
 }

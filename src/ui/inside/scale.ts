@@ -1,0 +1,38 @@
+/** Axes for the inside views' small SVG charts: linear or log10 scales and their ticks. */
+
+/** Maps a value to a pixel, and back to where its ticks go. */
+export interface Scale {
+  (v: number): number;
+  ticks: number[];
+}
+
+/**
+ * A y or x scale from [lo, hi] onto [from, to] pixels. Linear: five even ticks. Log: the powers of
+ * ten inside the range (the range widened to whole decades), values <= 0 clamped to its floor.
+ */
+export function makeScale(lo: number, hi: number, from: number, to: number, log = false): Scale {
+  if (log) {
+    const a = Math.floor(Math.log10(lo));
+    const b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+    const f = (v: number) => from + ((Math.log10(Math.max(v, 10 ** a)) - a) / (b - a)) * (to - from);
+    return Object.assign(f, { ticks: Array.from({ length: b - a + 1 }, (_, i) => Number(`1e${a + i}`)) });
+  }
+  const [l, h] = lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+  const f = (v: number) => from + ((v - l) / (h - l)) * (to - from);
+  return Object.assign(f, { ticks: Array.from({ length: 5 }, (_, i) => l + ((h - l) * i) / 4) });
+}
+
+/** The finite, and for a log scale positive, extremes of values ([1, 10] or [0, 1] when none). */
+export function extent(values: readonly number[], log = false): [number, number] {
+  const ok = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
+  if (!ok.length) return log ? [1, 10] : [0, 1];
+  return [Math.min(...ok), Math.max(...ok)];
+}
+
+/** A tick label: powers of ten as 1e-3, other values to three significant figures. */
+export function tickLabel(v: number, log: boolean): string {
+  if (log) return `1e${Math.round(Math.log10(v))}`;
+  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-2)
+    ? v.toExponential(1)
+    : String(Number(v.toPrecision(3)));
+}
