@@ -109,7 +109,7 @@ function show(rows: BenchRow[]): void {
       cell(r.name),
       cell(r.kiln.toFixed(1)),
       cell(r.tfjs === null ? '—' : r.tfjs.toFixed(1)),
-      cell(r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '—'),
+      cell(r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : (r.note ?? '—')),
     );
     body.append(tr);
   }

@@ -52,7 +52,7 @@ for (const r of rows) {
   const ratio = r.tfjs ? r.kiln / r.tfjs : null;
   console.log(
     values.json
-      ? JSON.stringify({ bench: r.name, kiln: r.kiln, tfjs: r.tfjs, ratio, adapter })
+      ? JSON.stringify({ bench: r.name, kiln: r.kiln, tfjs: r.tfjs, ratio, note: r.note, adapter })
       : formatRow(r),
   );
 }

@@ -25,6 +25,8 @@ export interface BenchRow {
   kiln: number;
   tfjs: number | null;
   higherIsBetter: boolean;
+  /** A figure the row is read with, where it has no TF.js counterpart (an overhead). */
+  note?: string;
 }
 
 /** MNIST's first `count` training images (SimpleNN), and the first `cnnCount` for the CNN. */
@@ -83,6 +85,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       kiln: withHistograms.samplesPerSec,
       tfjs: null,
       higherIsBetter: true,
+      note: overhead(samplesPerSec, withHistograms.samplesPerSec),
     },
     {
       // What the CPU spends per step whatever the GPU: on a fast GPU, it bounds the epoch.
@@ -136,6 +139,11 @@ const HISTOGRAMS_EVERY = 50;
 
 /** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */
 export type BenchModel = 'simplenn' | 'cnn';
+
+/** What the histograms cost, as the share of samples/s lost against the plain run (negative: noise). */
+export function overhead(plain: number, withHistograms: number): string {
+  return `${((100 * (plain - withHistograms)) / plain).toFixed(1)}% slower than without`;
+}
 
 /** A fresh Kiln backend on the suite's device. */
 function backendOn(gpu: Gpu): WebGPUBackend {
@@ -382,5 +390,6 @@ async function benchTfjsConv(tf: Tfjs, c: ConvShape): Promise<number> {
 export function formatRow(r: BenchRow): string {
   const ratio = r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '-';
   const tfjs = r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10);
-  return `${r.name.padEnd(62)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}`;
+  const note = r.note ? `   (${r.note})` : '';
+  return `${r.name.padEnd(62)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${note}`;
 }

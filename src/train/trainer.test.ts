@@ -58,6 +58,14 @@ describe('Trainer', () => {
     expect(losses).toHaveLength(4);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[3]).toBeLessThan(losses[0]);
+    // Histograms (and the dead-ReLU probe) every 16 steps add one read per probe, nothing per step.
+    const reports: HistogramReport[] = [];
+    trainer.histograms = { every: 16, onRead: (r) => reports.push(r) };
+    const withProbe = backend.submissions;
+    await trainer.trainEpoch();
+    expect(backend.submissions - withProbe).toBeLessThanOrEqual(64 / 8 + 3 + 4);
+    expect(reports.map((r) => r.step)).toEqual([144, 160, 176, 192]);
+    expect(reports[0].deadRelus.map((d) => [d.name, d.units])).toEqual([['relu', 128]]);
     dataset.dispose();
   });
 });
