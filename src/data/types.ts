@@ -29,6 +29,8 @@ export interface TabularDataset {
   count: number;
   numFeatures: number;
   numClasses: number;
+  /** The features' names (a CSV's header, without the label's), when the file has them. */
+  columns?: string[];
 }
 
 /** Any dataset the data layer can load, store and hand on. */

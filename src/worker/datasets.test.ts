@@ -33,6 +33,7 @@ describe('loadDatasetSource', () => {
     );
     expect(ready).toMatchObject({ name: 'iris', trainSize: 30, testSize: 0, inputShape: [4], numClasses: 3 });
     expect(ready.samples).toEqual([]);
+    expect(ready.columns).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
     // The file's second data row (line 3), as written: the page shows the data before standardising.
     const cells = text.split('\n')[2].split(',').map(Number);
     expect(ready.rows?.[1]).toEqual({ features: cells.slice(0, 4).map(Math.fround), label: cells[4] });

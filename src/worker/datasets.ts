@@ -72,6 +72,7 @@ export async function loadDatasetSource(
     }));
   } else {
     const f = train.numFeatures;
+    if (train.columns) ready.columns = train.columns;
     ready.rows = Array.from({ length: shown }, (_, i) => ({
       features: Array.from(train.features.subarray(i * f, (i + 1) * f)),
       label: train.labels[i],

@@ -134,6 +134,8 @@ export type FromWorker =
       samples: SampleImage[];
       /** The first rows of tabular data (absent for images). */
       rows?: SampleRow[];
+      /** A table's feature names, when its file has a header. */
+      columns?: string[];
     }
   | { type: 'metrics'; runId: string; step: number; epoch: number; scalars: Scalar[] }
   | {

@@ -82,7 +82,7 @@ export function DataPanel() {
                 : 'Validates on the test set'}
             </p>
           </div>
-          {info.rows && <SampleRows rows={info.rows} />}
+          {info.rows && <SampleRows rows={info.rows} columns={info.columns} />}
           <div className="samples">
             {info.samples.slice(0, 24).map((s, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the dataset's fixed sample list, replaced whole.
@@ -110,7 +110,7 @@ export function DataPanel() {
 const SHOWN_FEATURES = 8;
 
 /** A table's first rows as in the file (before standardising), features then the label. */
-function SampleRows({ rows }: { rows: SampleRow[] }) {
+function SampleRows({ rows, columns }: { rows: SampleRow[]; columns?: string[] }) {
   const width = rows[0]?.features.length ?? 0;
   const shown = Math.min(width, SHOWN_FEATURES);
   const more = width > shown;
@@ -122,7 +122,7 @@ function SampleRows({ rows }: { rows: SampleRow[] }) {
             {Array.from({ length: shown }, (_, j) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: columns by position.
               <th key={j} className="num">
-                x{j + 1}
+                {columns?.[j] ?? `x${j + 1}`}
               </th>
             ))}
             {more && <th className="num">…</th>}
@@ -162,7 +162,8 @@ function UserDataset({ current, busy }: { current: string | null; busy: boolean 
       <h3>Your own data</h3>
       <div className="field">
         <label htmlFor={id}>
-          Add dataset: an IDX images + labels pair (.gz or not), or one CSV with a label column
+          Add dataset: an IDX images + labels pair (.gz or not), or one CSV of pixel rows or of numeric
+          features, with a label column
         </label>
         <input
           key={key}
