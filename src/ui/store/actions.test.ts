@@ -241,6 +241,7 @@ describe('the store actions', () => {
     useKiln.setState(initial, true);
     sent = [];
     useKiln.getState().restoreSetup(null, saved);
+    expect(useKiln.getState()).toMatchObject({ presetKey: 'simplenn', edited: false });
     useKiln.getState().startWorker('cpu');
     expect(sent).toContainEqual({ type: 'loadDataset', source: { kind: 'cached', name: 'iris' } });
     // Gone from the cache since: one notice, and MNIST in its place.

@@ -45,7 +45,9 @@ export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> =
     },
     loadSpec: (spec) => {
       const key = Object.keys(PRESETS).find((k) => PRESETS[k].name === spec.name);
-      const edited = !key || JSON.stringify(PRESETS[key]) !== JSON.stringify(spec);
+      // A preset fitted to other data (an MLP's input and output widths) is still that preset.
+      const shape = { inputShape: spec.inputShape, numClasses: inferShapes(spec).at(-1)?.outShape[0] ?? 0 };
+      const edited = !key || JSON.stringify(fitToData(PRESETS[key], shape)) !== JSON.stringify(spec);
       set({ spec: structuredClone(spec), presetKey: key ?? INITIAL_PRESET, edited });
     },
     addLayer: (type) =>
