@@ -38,7 +38,7 @@ describe('loadDatasetSource', () => {
     const cells = text.split('\n')[2].split(',').map(Number);
     expect(ready.rows?.[1]).toEqual({ features: cells.slice(0, 4).map(Math.fround), label: cells[4] });
     const cache = await DatasetCache.open();
-    expect((await cache.list()).map((d) => d.key)).toContain('user/iris-train');
+    expect((await cache.list()).find((d) => d.key === 'user/iris-train')?.source).toBe('iris.csv');
     cache.close();
 
     const again = await loadDatasetSource({ kind: 'cached', name: 'iris' }, () => {});

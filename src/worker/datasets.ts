@@ -42,7 +42,8 @@ export async function loadDatasetSource(
     // The data are loaded either way: a cache that cannot keep them costs only the next visit.
     const cache = await DatasetCache.open();
     try {
-      await cache.putAll([loaded.train, ...(loaded.test ? [loaded.test] : [])], 'upload');
+      const fileNames = source.files.map((f) => f.name).join(', ');
+      await cache.putAll([loaded.train, ...(loaded.test ? [loaded.test] : [])], fileNames);
       // A test set kept from earlier files of the same name is not these files' test set.
       if (!loaded.test) await cache.delete(testName(loaded.name));
     } catch (e) {

@@ -93,7 +93,7 @@ export function CacheList({ version }: CacheListProps) {
           <tbody>
             {items.map((d) => (
               <tr key={d.key}>
-                <td title={`${d.namespace === 'user' ? 'From your files' : 'Built in'}: ${d.source}`}>
+                <td title={`${d.namespace === 'user' ? 'Added from files' : 'Built in'}: ${d.source}`}>
                   {d.name}
                 </td>
                 <td className="num">{count(d.count)}</td>
