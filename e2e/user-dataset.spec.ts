@@ -75,6 +75,8 @@ test('a dataset added from IDX files is stored and trains', async ({ page }) => 
 test('a tabular CSV trains an MLP, stays chosen across a reload, and is chosen again from the cache', async ({
   page,
 }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
   const data = page.getByRole('region', { name: 'Data' });
   await expect(data.getByText('mnist-train')).toBeVisible({ timeout: 120_000 });
@@ -135,4 +137,7 @@ test('a tabular CSV trains an MLP, stays chosen across a reload, and is chosen a
   // Centred in the window, clear of the sticky header and the run bar at the foot.
   await data.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await data.screenshot({ path: 'docs/data-tabular.png' });
+  // Nothing on the page broke on a table (no error notice, no uncaught error).
+  await expect(page.getByText('The training worker reported an error')).toHaveCount(0);
+  expect(errors).toEqual([]);
 });
