@@ -72,7 +72,7 @@ test('a dataset added from IDX files is stored and trains', async ({ page }) => 
   expect(Number((await acc.textContent())?.match(/([\d.]+)%/)?.[1])).toBeGreaterThan(50);
 });
 
-test('a tabular CSV trains an MLP, stays chosen across a reload, and is chosen again from the cache', async ({
+test('a tabular CSV trains an MLP, stays chosen across a reload, is chosen again from the cache, and gives way to MNIST once gone', async ({
   page,
 }) => {
   const errors: string[] = [];
@@ -140,4 +140,14 @@ test('a tabular CSV trains an MLP, stays chosen across a reload, and is chosen a
   // Nothing on the page broke on a table (no error notice, no uncaught error).
   await expect(page.getByText('The training worker reported an error')).toHaveCount(0);
   expect(errors).toEqual([]);
+
+  // Gone from the cache: the next visit says so once and loads MNIST in its place.
+  await data.getByRole('button', { name: 'Clear cache' }).click();
+  await expect(data.getByText('Nothing cached')).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('alert').filter({ hasText: 'could not be loaded again' })).toContainText(
+    'iris: is no longer cached in this browser',
+  );
+  await expect(facts.getByText('mnist', { exact: true })).toBeVisible({ timeout: 120_000 });
+  await expect(model.getByText(/input \[1, 28, 28\]/)).toBeVisible();
 });
