@@ -112,18 +112,21 @@ let macrotaskChannel: MessageChannel | null = null;
 
 /** Resolves after the event loop has run once (a MessageChannel message: no timer clamping). */
 function nextMacrotask(): Promise<void> {
+  // Node's ports have ref/unref: an idle channel must not keep the process alive, a waiting one must.
+  type NodePort = MessagePort & { ref?: () => void; unref?: () => void };
   if (!macrotaskChannel) {
     macrotaskChannel = new MessageChannel();
-    macrotaskChannel.port1.onmessage = () => {
+    const port = macrotaskChannel.port1 as NodePort;
+    port.onmessage = () => {
+      port.unref?.();
       for (const resolve of macrotaskWaiters.splice(0)) resolve();
     };
-    // An idle channel must not keep Node's event loop alive.
-    (macrotaskChannel.port1 as { unref?: () => void }).unref?.();
   }
-  const port = macrotaskChannel.port2;
+  const channel = macrotaskChannel;
   return new Promise((resolve) => {
     macrotaskWaiters.push(resolve);
-    port.postMessage(null);
+    (channel.port1 as NodePort).ref?.();
+    channel.port2.postMessage(null);
   });
 }
 
