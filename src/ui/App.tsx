@@ -116,27 +116,20 @@ function MetricsSection() {
   // Charts redraw in a deferred render that React splits into short slices, so a burst of metrics
   // never blocks the main thread long enough to make the page stutter.
   const runs = useDeferredValue(useKiln((s) => s.runs));
-  const { smoothing, xAxis, logScale, setSmoothing, setXAxis, setLogScale, setRunVisible } = useKiln(
+  const settings = useKiln(
     useShallow((s) => ({
       smoothing: s.smoothing,
       xAxis: s.xAxis,
       logScale: s.logScale,
-      setSmoothing: s.setSmoothing,
-      setXAxis: s.setXAxis,
-      setLogScale: s.setLogScale,
-      setRunVisible: s.setRunVisible,
+      ignoreOutliers: s.ignoreOutliers,
+      runFilter: s.runFilter,
+      onSmoothing: s.setSmoothing,
+      onXAxis: s.setXAxis,
+      onLogScale: s.setLogScale,
+      onIgnoreOutliers: s.setIgnoreOutliers,
+      onRunFilter: s.setRunFilter,
+      onToggleRun: s.setRunVisible,
     })),
   );
-  return (
-    <Scalars
-      runs={runs}
-      smoothing={smoothing}
-      xAxis={xAxis}
-      logScale={logScale}
-      onSmoothing={setSmoothing}
-      onXAxis={setXAxis}
-      onLogScale={setLogScale}
-      onToggleRun={setRunVisible}
-    />
-  );
+  return <Scalars runs={runs} {...settings} />;
 }

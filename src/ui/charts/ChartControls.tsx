@@ -1,4 +1,7 @@
-/** TensorBoard's chart settings: smoothing, what the x-axis measures, and a log-scale y-axis. */
+/**
+ * TensorBoard's chart settings: smoothing, what the x-axis measures, a log-scale y-axis, and a y-axis
+ * that ignores outliers.
+ */
 import { useId } from 'react';
 import { X_AXIS_LABELS } from './format';
 import type { XAxisKind } from './types';
@@ -8,9 +11,11 @@ export interface ChartControlsProps {
   smoothing: number;
   xAxis: XAxisKind;
   logScale: boolean;
+  ignoreOutliers: boolean;
   onSmoothing: (w: number) => void;
   onXAxis: (kind: XAxisKind) => void;
   onLogScale: (on: boolean) => void;
+  onIgnoreOutliers: (on: boolean) => void;
 }
 
 /** The settings row above the charts. */
@@ -51,6 +56,14 @@ export function ChartControls(p: ChartControlsProps) {
       <label className="control">
         <input type="checkbox" checked={p.logScale} onChange={(e) => p.onLogScale(e.target.checked)} />
         Log scale (y)
+      </label>
+      <label className="control" title="The y-axis spans the 5th to 95th percentile of the values in view">
+        <input
+          type="checkbox"
+          checked={p.ignoreOutliers}
+          onChange={(e) => p.onIgnoreOutliers(e.target.checked)}
+        />
+        Ignore outliers in chart scaling
       </label>
     </div>
   );

@@ -1,17 +1,31 @@
-/** The run selector shared by all charts: a colour key with a checkbox to show or hide each run. */
+/**
+ * The run selector shared by all charts: TensorBoard's "filter runs" box, then a colour key with a
+ * checkbox to show or hide each run the filter keeps.
+ */
 import type { ChartRun } from './types';
 
-/** Props: the runs and what to do when one is toggled. */
+/** Props: the runs the filter keeps, how many there are in all, the filter, and the setters. */
 export interface RunLegendProps {
   runs: readonly ChartRun[];
+  total: number;
+  filter: string;
+  onFilter: (pattern: string) => void;
   onToggle: (id: string, visible: boolean) => void;
 }
 
-/** A list of runs, each a labelled checkbox with its colour. */
-export function RunLegend({ runs, onToggle }: RunLegendProps) {
+/** The filter box and a list of runs, each a labelled checkbox with its colour. */
+export function RunLegend({ runs, total, filter, onFilter, onToggle }: RunLegendProps) {
   return (
     <fieldset className="run-legend">
       <legend>Runs</legend>
+      <input
+        type="search"
+        className="run-filter"
+        aria-label="Filter runs"
+        placeholder="Filter runs (regex)"
+        value={filter}
+        onChange={(e) => onFilter(e.target.value)}
+      />
       {runs.map((run) => (
         <label key={run.id} className="run-toggle">
           <input type="checkbox" checked={run.visible} onChange={(e) => onToggle(run.id, e.target.checked)} />
@@ -19,6 +33,11 @@ export function RunLegend({ runs, onToggle }: RunLegendProps) {
           {run.name}
         </label>
       ))}
+      {runs.length < total && (
+        <span className="muted">
+          {runs.length ? `${runs.length} of ${total} runs match` : 'No run matches the filter'}
+        </span>
+      )}
     </fieldset>
   );
 }

@@ -1,8 +1,8 @@
 /**
  * One TensorBoard-style scalar chart: every shown run's series for a tag, the raw values faint behind
- * the smoothed line, with a hover read-out of step, smoothed and raw values.
+ * the smoothed line, with a hover read-out of step, smoothed and raw values, zoomed by dragging.
  */
-import { memo, useMemo } from 'react';
+import { memo, useMemo, useState } from 'react';
 import {
   CartesianGrid,
   Line,
@@ -13,9 +13,12 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { type ChartRow, chartRows, evenTicks, pointCounts, rowKeys } from './chartData';
-import { formatValue, formatX, X_AXIS_LABELS } from './format';
+import { yAxisRange } from './axes';
+import { type ChartRow, chartRows, pointCounts, rowKeys, valuesInRange, xExtent } from './chartData';
+import { formatTick, formatValue, formatX, X_AXIS_LABELS } from './format';
+import { niceTicks } from './ticks';
 import type { ChartRun, XAxisKind } from './types';
+import { ZoomSurface } from './ZoomSurface';
 
 /** Props: the runs (hidden ones are skipped), the tag to draw and the shared chart settings. */
 export interface ScalarChartProps {
@@ -24,6 +27,7 @@ export interface ScalarChartProps {
   smoothing: number;
   xAxis: XAxisKind;
   logScale: boolean;
+  ignoreOutliers: boolean;
 }
 
 /**
@@ -32,7 +36,13 @@ export interface ScalarChartProps {
  * the tags that changed, keeping each main-thread task short.
  */
 function sameChart(a: ScalarChartProps, b: ScalarChartProps): boolean {
-  if (a.tag !== b.tag || a.smoothing !== b.smoothing || a.xAxis !== b.xAxis || a.logScale !== b.logScale)
+  if (
+    a.tag !== b.tag ||
+    a.smoothing !== b.smoothing ||
+    a.xAxis !== b.xAxis ||
+    a.logScale !== b.logScale ||
+    a.ignoreOutliers !== b.ignoreOutliers
+  )
     return false;
   if (a.runs.length !== b.runs.length) return false;
   return a.runs.every((r, i) => {
@@ -47,41 +57,66 @@ function sameChart(a: ScalarChartProps, b: ScalarChartProps): boolean {
   });
 }
 
-/** A chart of one tag across runs. */
+const MARGIN = { top: 8, right: 16, bottom: 4, left: 0 };
+const Y_AXIS_WIDTH = 56;
+/** Where the plot lies in the chart's box, for drag-to-zoom to turn pixels into x. */
+const PLOT_INSETS = { left: MARGIN.left + Y_AXIS_WIDTH, right: MARGIN.right };
+/** At most this many x ticks: their labels ("12,345", "1m 05s") stay apart on a phone's chart. */
+const X_TICKS = 5;
+/** The read-out is no wider than the plot, so it is never cut at the chart's right edge. */
+const READOUT_STYLE = { maxWidth: `calc(100% - ${PLOT_INSETS.left + PLOT_INSETS.right}px)`, zIndex: 1 };
+
+/** A chart of one tag across runs, zoomed by dragging across it. */
 export const ScalarChart = memo(function ScalarChart({
   tag,
   runs,
   smoothing,
   xAxis,
   logScale,
+  ignoreOutliers,
 }: ScalarChartProps) {
   const shown = useMemo(() => runs.filter((r) => r.visible), [runs]);
   const rows = useMemo(
     () => chartRows(shown, tag, smoothing, xAxis, logScale),
     [shown, tag, smoothing, xAxis, logScale],
   );
-  // Steps are whole numbers: their ticks are too (never 191.75).
-  const xTicks = useMemo(() => evenTicks(rows, xAxis === 'step'), [rows, xAxis]);
   const counts = useMemo(() => pointCounts(rows, shown.length), [rows, shown]);
-  // A constant series (a fixed learning rate, a single validation point) gets a band of half a
-  // decade's step around its value: recharts' automatic axis would run through 0 into negatives.
-  const yDomain = useMemo(() => {
-    const values = rows.flatMap((r) =>
-      Object.entries(r)
-        .filter(([k]) => k !== 'x' && !k.startsWith('step'))
-        .map(([, v]) => v as number),
-    );
-    const [lo, hi] = [Math.min(...values), Math.max(...values)];
-    if (!values.length || lo !== hi || lo === 0)
-      return { domain: ['auto', 'auto'] as const, ticks: undefined };
-    const half = 10 ** Math.floor(Math.log10(Math.abs(lo))) / 2;
-    // The value itself is the middle tick, so the axis reads it exactly.
-    return { domain: [lo - half, hi + half] as const, ticks: [lo - half, lo, hi + half] };
-  }, [rows]);
+  // Zoom belongs to this chart and to its x-axis kind: a range of steps means nothing in seconds.
+  const [zoom, setZoom] = useState<{ kind: XAxisKind; range: [number, number] } | null>(null);
+  const extent = useMemo(() => xExtent(rows), [rows]);
+  const xDomain = zoom?.kind === xAxis ? zoom.range : extent;
+  // Steps are whole numbers: their ticks are too (never 191.75), zoomed or not.
+  const xTicks = useMemo(
+    () => (xDomain ? niceTicks(xDomain[0], xDomain[1], X_TICKS, xAxis === 'step') : []),
+    [xDomain, xAxis],
+  );
+  // The y-axis spans the values in view: zoomed, it follows the visible stretch of the curves.
+  const yAxis = useMemo(
+    () => (xDomain ? yAxisRange(valuesInRange(rows, xDomain), logScale, ignoreOutliers) : null),
+    [rows, xDomain, logScale, ignoreOutliers],
+  );
+  const zoomed = zoom?.kind === xAxis;
   return (
     <figure className="scalar-chart" aria-label={`${tag} chart`}>
-      <figcaption>{tag}</figcaption>
-      <div className="scalar-chart-plot">
+      <figcaption>
+        <span>{tag}</span>
+        <button
+          type="button"
+          className="chart-reset"
+          disabled={!zoomed}
+          onClick={() => setZoom(null)}
+          title="Drag across a chart to zoom in; double-click it to zoom back out"
+        >
+          Reset zoom
+        </button>
+      </figcaption>
+      <ZoomSurface
+        insets={PLOT_INSETS}
+        domain={xDomain}
+        integer={xAxis === 'step'}
+        onZoom={(range) => setZoom({ kind: xAxis, range })}
+        onReset={() => setZoom(null)}
+      >
         {/* The plot stays mounted while empty, so the first values update it instead of building it. */}
         {rows.length === 0 && (
           <p className="chart-empty muted">
@@ -89,12 +124,14 @@ export const ScalarChart = memo(function ScalarChart({
           </p>
         )}
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
+          <LineChart data={rows} margin={MARGIN}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
             <XAxis
               dataKey="x"
               type="number"
-              domain={['dataMin', 'dataMax']}
+              domain={xDomain && xDomain[1] > xDomain[0] ? xDomain : ['dataMin', 'dataMax']}
+              // Zoomed, the lines run on past the plot's edges: clipped there, not squeezed in.
+              allowDataOverflow
               ticks={xTicks}
               interval={0}
               tickFormatter={(x: number) => formatX(x, xAxis)}
@@ -103,19 +140,22 @@ export const ScalarChart = memo(function ScalarChart({
             />
             <YAxis
               interval={0}
-              tickCount={5}
               type="number"
               scale={logScale ? 'log' : 'linear'}
-              domain={logScale ? ['auto', 'auto'] : [...yDomain.domain]}
-              ticks={logScale ? undefined : yDomain.ticks}
-              allowDataOverflow={logScale}
-              tickFormatter={formatValue}
+              domain={yAxis ? yAxis.domain : ['auto', 'auto']}
+              ticks={yAxis?.ticks}
+              // Outliers left out of the range are cut at the plot's edge rather than widening it.
+              allowDataOverflow
+              tickFormatter={formatTick}
               stroke="var(--muted)"
               fontSize={11}
-              width={56}
+              width={Y_AXIS_WIDTH}
             />
             <Tooltip
               content={(p: TooltipContentProps) => <ReadOut {...p} runs={shown} xAxis={xAxis} />}
+              // Kept inside the plot (flipped left or up at its edges), never clipped by the chart's box.
+              allowEscapeViewBox={{ x: false, y: false }}
+              wrapperStyle={READOUT_STYLE}
               isAnimationActive={false}
             />
             {shown.map((run, i) => {
@@ -146,7 +186,7 @@ export const ScalarChart = memo(function ScalarChart({
             })}
           </LineChart>
         </ResponsiveContainer>
-      </div>
+      </ZoomSurface>
     </figure>
   );
 }, sameChart);
@@ -159,16 +199,20 @@ function ReadOut({
 }: TooltipContentProps & { runs: readonly ChartRun[]; xAxis: XAxisKind }) {
   const row = payload?.[0]?.payload as ChartRow | undefined;
   if (!active || !row) return null;
+  // Off the step axis, runs reach the same x at different steps: each row says its own.
+  const perRunStep = xAxis !== 'step';
   return (
     <div className="chart-readout">
       <table>
         <thead>
           <tr>
-            <th>Run</th>
+            {/* Where the pointer is, in the corner the run names head. */}
+            <th>
+              {X_AXIS_LABELS[xAxis]} <span className="num">{formatX(row.x, xAxis)}</span>
+            </th>
             <th>Smoothed</th>
             <th>Value</th>
-            <th>Step</th>
-            {xAxis !== 'step' && <th>{X_AXIS_LABELS[xAxis]}</th>}
+            {perRunStep && <th>Step</th>}
           </tr>
         </thead>
         <tbody>
@@ -178,12 +222,12 @@ function ReadOut({
             return (
               <tr key={run.id}>
                 <td>
-                  <span className="swatch" style={{ background: run.color }} /> {run.name}
+                  <span className="swatch" style={{ background: run.color }} />{' '}
+                  <span className="readout-name">{run.name}</span>
                 </td>
                 <td className="num">{formatValue(row[keys.smooth])}</td>
                 <td className="num">{formatValue(row[keys.raw])}</td>
-                <td className="num">{row[keys.step]}</td>
-                {xAxis !== 'step' && <td className="num">{formatX(row.x, xAxis)}</td>}
+                {perRunStep && <td className="num">{row[keys.step]}</td>}
               </tr>
             );
           })}

@@ -1,20 +1,26 @@
 /** The metrics panel: chart settings, the run selector, and one chart per logged tag, TensorBoard-style. */
 
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ChartControls } from './ChartControls';
 import { RunLegend } from './RunLegend';
+import { runMatcher } from './runFilter';
 import { ScalarChart, type ScalarChartProps } from './ScalarChart';
 import type { ChartRun, XAxisKind } from './types';
 
-/** Props: the runs to draw, the shared settings and their setters. */
+/** Props: the runs to draw, the shared settings, the run filter and their setters. */
 export interface ScalarsPanelProps {
   runs: readonly ChartRun[];
   smoothing: number;
   xAxis: XAxisKind;
   logScale: boolean;
+  ignoreOutliers: boolean;
+  /** TensorBoard's "filter runs": a case-insensitive regular expression (or text) run names must match. */
+  runFilter: string;
   onSmoothing: (w: number) => void;
   onXAxis: (kind: XAxisKind) => void;
   onLogScale: (on: boolean) => void;
+  onIgnoreOutliers: (on: boolean) => void;
+  onRunFilter: (pattern: string) => void;
   onToggleRun: (id: string, visible: boolean) => void;
 }
 
@@ -43,8 +49,13 @@ function StaggeredChart({ order, runs, ...rest }: ScalarChartProps & { order: nu
 }
 
 /** The scalars dashboard. */
-export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelProps) {
+export function ScalarsPanel({ runs, runFilter, onRunFilter, onToggleRun, ...settings }: ScalarsPanelProps) {
+  // Every run's tags, not only the kept runs': typing a filter does not add or drop charts.
   const tags = allTags(runs);
+  const kept = useMemo(() => {
+    const matches = runMatcher(runFilter);
+    return runs.filter((run) => matches(run.name));
+  }, [runs, runFilter]);
   return (
     <section className="card scalars" aria-labelledby="scalars-title">
       <h2 id="scalars-title">Scalars</h2>
@@ -55,7 +66,13 @@ export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelPro
           tag, updating as the worker reports them.
         </p>
       ) : (
-        <RunLegend runs={runs} onToggle={onToggleRun} />
+        <RunLegend
+          runs={kept}
+          total={runs.length}
+          filter={runFilter}
+          onFilter={onRunFilter}
+          onToggle={onToggleRun}
+        />
       )}
       <div className="chart-grid">
         {tags.map((tag, i) => (
@@ -63,10 +80,11 @@ export function ScalarsPanel({ runs, onToggleRun, ...settings }: ScalarsPanelPro
             key={tag}
             order={i}
             tag={tag}
-            runs={runs}
+            runs={kept}
             smoothing={settings.smoothing}
             xAxis={settings.xAxis}
             logScale={settings.logScale}
+            ignoreOutliers={settings.ignoreOutliers}
           />
         ))}
       </div>

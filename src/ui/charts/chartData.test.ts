@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartRows, evenTicks, pointCounts } from './chartData';
+import { chartRows, pointCounts, valuesInRange, xExtent } from './chartData';
 import type { ChartRun } from './types';
 
 const run = (id: string, steps: number[]): ChartRun => ({
@@ -16,11 +16,19 @@ describe('chart rows', () => {
     expect(pointCounts(rows, 2)).toEqual([3, 1]);
   });
 
-  it('gives whole-number step ticks, without repeats, and leaves epoch ticks fractional', () => {
-    const rows = chartRows([run('a', [1, 768])], 'Loss/val', 0, 'step', false);
-    expect(evenTicks(rows, true)).toEqual([1, 193, 385, 576, 768]);
-    const narrow = chartRows([run('b', [1, 3])], 'Loss/val', 0, 'step', false);
-    expect(evenTicks(narrow, true)).toEqual([1, 2, 3]);
-    expect(evenTicks(rows, false)[1]).toBeCloseTo(192.75);
+  it('covers the x range of every run', () => {
+    const rows = chartRows([run('a', [5, 20]), run('b', [1, 8])], 'Loss/val', 0, 'step', false);
+    expect(xExtent(rows)).toEqual([1, 20]);
+    expect(xExtent([])).toBeNull();
+  });
+
+  it('gives the raw and smoothed values in an x range, for the y-axis to span', () => {
+    const rows = chartRows([run('a', [1, 2, 4]), run('b', [2, 10])], 'Loss/val', 0.5, 'step', false);
+    const values = valuesInRange(rows, [2, 4]);
+    // Raw 1/2 and 1/4 of a, 1/2 of b, each with its smoothed value; step 1 and 10 lie outside.
+    expect(values).toHaveLength(6);
+    expect(values).toContain(0.25);
+    expect(values).not.toContain(1);
+    expect(values).not.toContain(0.1);
   });
 });

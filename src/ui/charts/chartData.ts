@@ -42,17 +42,23 @@ export function chartRows(
   return [...rows.values()].sort((a, b) => a.x - b.x);
 }
 
+/** The x range the rows cover (they are sorted by x), or null when there are none. */
+export function xExtent(rows: readonly ChartRow[]): [number, number] | null {
+  return rows.length ? [rows[0].x, rows[rows.length - 1].x] : null;
+}
+
 /**
- * Five evenly spaced x ticks, rounded to whole numbers (without repeats) when `integer`. Given
- * explicitly with interval 0, recharts does not measure tick labels in the DOM to thin them out:
- * those forced layouts made every redraw a long task.
+ * The raw and smoothed values of the rows whose x lies in [lo, hi]: what the y-axis spans, so a
+ * zoomed chart's y-axis follows the data in view.
  */
-export function evenTicks(rows: readonly ChartRow[], integer: boolean): number[] {
-  if (rows.length === 0) return [];
-  const [lo, hi] = [rows[0].x, rows[rows.length - 1].x];
-  if (hi === lo) return [lo];
-  const ticks = Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
-  return integer ? [...new Set(ticks.map(Math.round))] : ticks;
+export function valuesInRange(rows: readonly ChartRow[], [lo, hi]: readonly [number, number]): number[] {
+  const values: number[] = [];
+  for (const row of rows) {
+    if (row.x < lo || row.x > hi) continue;
+    for (const [key, v] of Object.entries(row))
+      if ((key.startsWith('raw') || key.startsWith('smooth')) && Number.isFinite(v)) values.push(v);
+  }
+  return values;
 }
 
 /** How many points each of the first `runs` run slots has in `rows`. */

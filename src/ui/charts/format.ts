@@ -9,6 +9,16 @@ export function formatValue(v: number): string {
   return Number(v.toPrecision(4)).toString();
 }
 
+/**
+ * An axis tick: ticks are round numbers already, so up to six significant digits (1000.5 stays
+ * apart from 1000), and tiny or huge ones in short exponent form (1e-4, 2.5e-5, 1e+6).
+ */
+export function formatTick(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return Number(v.toPrecision(3)).toExponential();
+  return Number(v.toPrecision(6)).toString();
+}
+
 /** Seconds as TensorBoard's relative time reads: 42s, 3m 05s, 1h 12m. */
 export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
@@ -21,7 +31,8 @@ export function formatDuration(seconds: number): string {
 export function formatX(x: number, kind: XAxisKind): string {
   if (kind === 'relative') return formatDuration(x);
   if (kind === 'epoch') return Number(x.toFixed(2)).toString();
-  return x >= 10_000 ? `${Number((x / 1000).toPrecision(3))}k` : String(x);
+  // Whole steps in full, grouped (12,345): zoomed in, neighbouring ticks differ in the last digits.
+  return x.toLocaleString('en-US');
 }
 
 /** The axis's name, as shown under the chart and in the read-out. */

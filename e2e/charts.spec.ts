@@ -1,0 +1,163 @@
+/**
+ * The scalar charts explored as TensorBoard's are: drag across a chart to zoom (whole-step ticks,
+ * the read-out inside the chart), Reset zoom or double-click to zoom out, filter runs by name, an
+ * outlier-robust y-axis; and on a phone the chart panel stays inside the page.
+ */
+import { expect, type Locator, type Page, test } from '@playwright/test';
+
+const SHOTS = 'e2e/screenshots';
+
+/** Trains a short SimpleNN run with these settings and waits for it to finish. */
+async function train(page: Page, fields: Record<string, string>) {
+  const panel = page.getByRole('region', { name: 'Training' });
+  for (const [label, value] of Object.entries(fields))
+    await panel.getByLabel(label, { exact: true }).fill(value);
+  await panel.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(panel.locator('.run-progress .state')).toHaveText('Finished', { timeout: 120_000 });
+}
+
+/** An axis's tick labels as numbers ("12,345" reads 12345). */
+async function ticks(chart: Locator, axis: 'x' | 'y'): Promise<number[]> {
+  const labels = chart.locator(`.recharts-${axis}Axis-tick-labels .recharts-cartesian-axis-tick-value`);
+  await expect(labels.first()).toBeVisible();
+  return (await labels.allTextContents()).map((t) => Number(t.replaceAll(',', '')));
+}
+
+/** The y-axis labels with their heights: they move when the axis's range changes. */
+const yLabels = (chart: Locator) =>
+  chart
+    .locator('.recharts-yAxis-tick-labels text')
+    .evaluateAll((els) => els.map((el) => `${el.textContent}@${el.getAttribute('y')}`));
+
+/** The distinct stroke colours of these SVG shapes. */
+const colours = (shapes: Locator) =>
+  shapes.evaluateAll((els) => [...new Set(els.map((el) => el.getAttribute('stroke')))]);
+
+/** Drags across the plot of `chart` from one fraction of its width to another. */
+async function drag(page: Page, chart: Locator, from: number, to: number) {
+  const box = await chart.locator('.scalar-chart-plot').boundingBox();
+  if (!box) throw new Error('the chart has no box');
+  // The plot lies right of the 56 px y-axis and left of a 16 px margin.
+  const [left, width] = [box.x + 56, box.width - 72];
+  const y = box.y + box.height * 0.4;
+  await page.mouse.move(left + width * from, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(left + width * (from + ((to - from) * i) / 8), y);
+  await page.mouse.up();
+}
+
+test('charts zoom by dragging and reset, filter runs, and scale without outliers', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
+    timeout: 120_000,
+  });
+  // Two short runs of 60 steps, each logging its loss every 2 steps.
+  const settings = {
+    'Limit training samples': '1200',
+    Epochs: '1',
+    'Batch size': '20',
+    'Log every (steps)': '2',
+  };
+  await train(page, { ...settings, 'Learning rate': '0.001' });
+  await train(page, { ...settings, 'Learning rate': '0.01' });
+
+  const scalars = page.getByRole('region', { name: 'Scalars' });
+  const chart = scalars.locator('figure[aria-label="Loss/train chart"]');
+  await chart.scrollIntoViewIfNeeded();
+  const reset = chart.getByRole('button', { name: 'Reset zoom' });
+  await expect(reset).toBeDisabled();
+  const full = await ticks(chart, 'x');
+  expect(full.length).toBeGreaterThanOrEqual(2);
+
+  // Drag across the middle: the x-axis narrows to the selection, its ticks still whole steps, and
+  // no axis text is selected by the drag.
+  await drag(page, chart, 0.25, 0.6);
+  await expect(reset).toBeEnabled();
+  const zoomed = await ticks(chart, 'x');
+  for (const t of [...full, ...zoomed]) expect(Number.isInteger(t)).toBe(true);
+  expect(zoomed[1] - zoomed[0]).toBeLessThan(full[1] - full[0]);
+  expect(Math.max(...zoomed) - Math.min(...zoomed)).toBeLessThan(Math.max(...full) - Math.min(...full));
+  expect(await page.evaluate(() => String(window.getSelection()))).toBe('');
+
+  // The read-out near the plot's bottom-right corner stays inside the chart.
+  await chart.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  const plot = await chart.locator('.scalar-chart-plot').boundingBox();
+  if (!plot) throw new Error('the chart has no box');
+  await page.mouse.move(plot.x + plot.width - 24, plot.y + plot.height - 40);
+  const readout = chart.locator('.chart-readout');
+  await expect(readout).toBeVisible();
+  await expect
+    .poll(async () => {
+      const box = await readout.boundingBox();
+      return (
+        !!box &&
+        box.x >= plot.x &&
+        box.y >= plot.y &&
+        box.x + box.width <= plot.x + plot.width + 0.5 &&
+        box.y + box.height <= plot.y + plot.height + 0.5
+      );
+    })
+    .toBe(true);
+  await chart.screenshot({ path: `${SHOTS}/charts-zoomed.png` });
+
+  await reset.click();
+  await expect(reset).toBeDisabled();
+  expect(await ticks(chart, 'x')).toEqual(full);
+  // A double-click zooms back out too.
+  await drag(page, chart, 0.1, 0.5);
+  await expect(reset).toBeEnabled();
+  await chart.locator('.scalar-chart-plot').dblclick();
+  await expect(reset).toBeDisabled();
+  expect(await ticks(chart, 'x')).toEqual(full);
+
+  // The run filter hides the runs it does not match from every chart, and brings them back.
+  const lines = chart.locator('.recharts-line');
+  await expect(lines).toHaveCount(4);
+  expect(await colours(chart.locator('.recharts-line-curve'))).toHaveLength(2);
+  const filter = scalars.getByLabel('Filter runs');
+  await filter.fill('#2');
+  await expect(lines).toHaveCount(2);
+  // Run #2's colour alone is left, on the loss lines and on the one-epoch validation dots alike.
+  const kept = await colours(chart.locator('.recharts-line-curve'));
+  expect(kept).toHaveLength(1);
+  // (Each chart takes the change a little after the one before it.)
+  await expect
+    .poll(() => colours(scalars.locator('figure[aria-label="Loss/val chart"] .recharts-line-dot')))
+    .toEqual(kept);
+  await expect(scalars.locator('.run-toggle')).toHaveText(['SimpleNN #2']);
+  await expect(scalars.getByText('1 of 2 runs match')).toBeVisible();
+  await filter.fill('simplenn #[12]$');
+  await expect(lines).toHaveCount(4);
+  await filter.fill('');
+  await expect(scalars.locator('.run-toggle')).toHaveCount(2);
+
+  // Ignoring outliers narrows the y-axis to the bulk of the values: its labels move.
+  const before = await yLabels(chart);
+  await scalars.getByLabel('Ignore outliers in chart scaling').check();
+  await expect.poll(() => yLabels(chart)).not.toEqual(before);
+  await scalars.getByLabel('Ignore outliers in chart scaling').uncheck();
+  await expect.poll(() => yLabels(chart)).toEqual(before);
+
+  // On a phone the chart panel lies inside the window, and nothing in it reaches past the panel's
+  // right edge, where it would be cut off (polled: the charts follow the new width a frame later).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await chart.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  const overflowing = () =>
+    scalars.evaluate((panel) => {
+      const right = Math.min(390, panel.getBoundingClientRect().right) + 0.5;
+      // Inside a chart, only its box and its labels: a zoomed line runs on past the plot, clipped.
+      return [panel, ...panel.querySelectorAll('*')]
+        .filter((el) => el instanceof HTMLElement || el.tagName === 'svg' || el.tagName === 'text')
+        .filter((el) => el.getBoundingClientRect().right > right)
+        .map((el) => `${el.tagName} ${el.getAttribute('class') ?? ''} ${el.textContent?.slice(0, 20)}`);
+    });
+  await expect.poll(overflowing).toEqual([]);
+  await drag(page, chart, 0.3, 0.7);
+  await expect(reset).toBeEnabled();
+  const small = await chart.locator('.scalar-chart-plot').boundingBox();
+  if (!small) throw new Error('the chart has no box');
+  await page.mouse.move(small.x + small.width * 0.6, small.y + small.height * 0.5);
+  await expect(readout).toBeVisible();
+  expect(await overflowing()).toEqual([]);
+  await page.screenshot({ path: `${SHOTS}/charts-390.png` });
+});

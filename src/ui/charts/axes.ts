@@ -1,0 +1,54 @@
+/**
+ * The y-axis of a scalar chart: its range from the values in view (all of them, or TensorBoard's
+ * "ignore outliers" percentiles), with ticks, on a linear or log scale.
+ */
+import { logTicks, niceTicks } from './ticks';
+
+/** A numeric axis: its ends and its ticks. */
+export interface AxisRange {
+  domain: [number, number];
+  ticks: number[];
+}
+
+/** At most this many y ticks: a 200 px plot keeps ~30 px between labels. */
+const Y_TICKS = 6;
+
+/** Each end of the axis lies this fraction of the range beyond the data, as TensorBoard pads. */
+const MARGIN = 0.05;
+
+/** The central share of values an outlier-robust axis spans: the 5th to the 95th percentile. */
+const ROBUST_QUANTILES = [0.05, 0.95] as const;
+
+/** The q-quantile of sorted values, interpolated linearly between neighbours. */
+export function quantile(sorted: readonly number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const i = Math.floor(at);
+  return i + 1 < sorted.length ? sorted[i] + (sorted[i + 1] - sorted[i]) * (at - i) : sorted[i];
+}
+
+/**
+ * The y-axis for `values` (finite; positive on a log scale), or null when there are none. `robust`
+ * spans the 5th-95th percentiles, so one diverging step does not flatten the rest of the curve.
+ * A constant series gets a band around its value, with the value itself as the middle tick.
+ */
+export function yAxisRange(values: readonly number[], log: boolean, robust: boolean): AxisRange | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const [lo, hi] = robust
+    ? ROBUST_QUANTILES.map((q) => quantile(sorted, q))
+    : [sorted[0], sorted[sorted.length - 1]];
+  if (lo === hi) {
+    if (log) return { domain: [lo / 2, lo * 2], ticks: [lo / 2, lo, lo * 2] };
+    // Half a decade's step either side (0.1 gives 0.05-0.15): recharts' own axis ran through 0.
+    const half = lo === 0 ? 1 : 10 ** Math.floor(Math.log10(Math.abs(lo))) / 2;
+    return { domain: [lo - half, lo + half], ticks: [lo - half, lo, lo + half] };
+  }
+  if (log) {
+    const pad = (hi / lo) ** MARGIN;
+    const domain: [number, number] = [lo / pad, hi * pad];
+    return { domain, ticks: logTicks(...domain, Y_TICKS) };
+  }
+  const pad = (hi - lo) * MARGIN;
+  const domain: [number, number] = [lo - pad, hi + pad];
+  return { domain, ticks: niceTicks(...domain, Y_TICKS, false) };
+}

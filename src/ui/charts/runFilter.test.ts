@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { runMatcher } from './runFilter';
+
+const names = ['SimpleNN #1', 'SimpleNN #2', 'LeNet-5 #3', 'lenet-5 sgd'];
+const keep = (pattern: string) => names.filter(runMatcher(pattern));
+
+describe('runMatcher', () => {
+  it('keeps every run for an empty pattern', () => {
+    expect(keep('')).toEqual(names);
+    expect(keep('  ')).toEqual(names);
+  });
+
+  it('matches a substring, ignoring case', () => {
+    expect(keep('LENET')).toEqual(['LeNet-5 #3', 'lenet-5 sgd']);
+    expect(keep('#2')).toEqual(['SimpleNN #2']);
+  });
+
+  it('matches a regular expression', () => {
+    expect(keep('#[13]$')).toEqual(['SimpleNN #1', 'LeNet-5 #3']);
+    expect(keep('^simple|sgd')).toEqual(['SimpleNN #1', 'SimpleNN #2', 'lenet-5 sgd']);
+  });
+
+  it('matches an invalid regular expression as text', () => {
+    expect(keep('nn #(')).toEqual([]);
+    expect(keep('5 (')).toEqual([]);
+    expect(['a (b)'].filter(runMatcher('a ('))).toEqual(['a (b)']);
+  });
+});
