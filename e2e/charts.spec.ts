@@ -138,6 +138,18 @@ test('charts zoom by dragging and reset, filter runs, and scale without outliers
   await scalars.getByLabel('Ignore outliers in chart scaling').uncheck();
   await expect.poll(() => yLabels(chart)).toEqual(before);
 
+  // On a log scale the y labels are round (1-2-5 steps or powers of ten) and well apart.
+  await scalars.getByLabel('Log scale (y)').check();
+  await expect
+    .poll(async () => (await ticks(chart, 'y')).map((t) => t.toExponential().split('e')[0]))
+    .toEqual(expect.arrayContaining(['1']));
+  for (const t of await ticks(chart, 'y')) expect(['1', '2', '5']).toContain(t.toExponential().split('e')[0]);
+  const heights = await chart
+    .locator('.recharts-yAxis-tick-labels text')
+    .evaluateAll((els) => els.map((el) => Number(el.getAttribute('y'))).sort((a, b) => a - b));
+  for (let i = 1; i < heights.length; i++) expect(heights[i] - heights[i - 1]).toBeGreaterThan(14);
+  await scalars.getByLabel('Log scale (y)').uncheck();
+
   // On a phone the chart panel lies inside the window, and nothing in it reaches past the panel's
   // right edge, where it would be cut off (polled: the charts follow the new width a frame later).
   await page.setViewportSize({ width: 390, height: 844 });
