@@ -2,18 +2,21 @@
  * inspect() on the cpu reference: each layer's output is what the layers up to it compute (checked
  * against the functional ops and the model's own fused forward), named and shaped as PyTorch names
  * them, capped at MAX_CHANNELS; the weights are the first Conv2d's filters or, for an MLP, the first
- * Linear's rows as images; and no tensor outlives the call.
+ * Linear's rows as images; and no tensor outlives the call. The session answers it for an uploaded model.
  */
 import { expect, it } from 'vitest';
 import { F } from '../autograd';
 import { buildModel } from '../nn';
 import type { Conv2d } from '../nn/conv';
-import type { ModelSpec } from '../nn/spec';
+import { type ModelSpec, parseSpec } from '../nn/spec';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { assertClose, randnValues } from '../tensor/testing';
+import { stateDictToSafetensors } from '../train/state_dict';
 import { inspect, MAX_CHANNELS } from './inspect';
+import { type FromWorker, transferables } from './protocol';
+import { Session } from './session';
 
 const backend = new CpuBackend();
 setDefaultBackend(backend);
@@ -116,4 +119,29 @@ it("shows an MLP's first Linear rows as images of the input, when they read the 
   expect(weights?.weightShape).toEqual([7, 30]);
   expect(weights?.shape).toEqual([7, 1, 6, 5]);
   expect(weights?.values).toEqual(await model.stateDict().get('fc1.weight')?.data());
+});
+
+it("answers the session's inspect for an uploaded model, as it does for a trained run", async () => {
+  const posts: FromWorker[] = [];
+  const session = new Session((m) => posts.push(m));
+  await session.handle({ type: 'init', backend: 'cpu' });
+  const spec = parseSpec('flatten,linear:6,relu,linear:3', [1, 4, 4], 'uploaded');
+  const model = buildModel(spec);
+  const bytes = stateDictToSafetensors(await model.stateDictData(), { spec: JSON.stringify(spec) });
+  await session.handle({ type: 'importCheckpoint', runId: 'u', bytes });
+  await session.handle({ type: 'inspect', requestId: 9, runId: 'u', pixels: image(16) });
+  const reply = posts.at(-1);
+  if (reply?.type !== 'inspection') throw new Error(`no inspection: ${JSON.stringify(reply)}`);
+  expect(reply.requestId).toBe(9);
+  expect(reply.layers.map((l) => `${l.name} ${l.type} [${l.shape}]`)).toEqual([
+    '0 Flatten [16]',
+    '1 Linear [6]',
+    '2 ReLU [6]',
+    '3 Linear [3]',
+  ]);
+  expect(reply.weights?.shape).toEqual([6, 1, 4, 4]);
+  // Every array it posts has its own buffer, so all of them can be transferred.
+  const buffers = transferables(reply);
+  expect(new Set(buffers).size).toBe(5);
+  session.dispose();
 });

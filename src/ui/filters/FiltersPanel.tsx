@@ -45,6 +45,11 @@ export function FiltersPanel() {
       </div>
       {!usable && <p className="muted">Train a model (or pick a run) to see its filters and feature maps.</p>}
       {problem && <p className="note warn">{problem}</p>}
+      {result && (
+        <p className="muted legend-text">
+          Blue negative, white 0, red positive; each image is scaled to its own largest |value|.
+        </p>
+      )}
       {result?.weights && <Weights weights={result.weights} />}
       {usable && result && !result.weights && (
         <p className="muted">
@@ -103,11 +108,6 @@ export function FiltersPanel() {
         ))}
       </fieldset>
       {result && <FeatureMaps layers={result.layers} />}
-      {result && (
-        <p className="muted legend-text">
-          Blue negative, white 0, red positive; each image is scaled to its own largest |value|.
-        </p>
-      )}
     </section>
   );
 }
@@ -230,12 +230,15 @@ function Weights({ weights }: { weights: WeightImages }) {
 function FeatureMaps({ layers }: { layers: LayerOutput[] }) {
   return (
     <div className="feature-maps">
-      {layers.map((l) => {
+      {layers.map((l, i) => {
         const maps = l.shape.length === 3;
         const tile = maps ? { tileH: l.shape[1], tileW: l.shape[2] } : vectorTile(l.values.length);
         const count = maps ? l.values.length / (l.shape[1] * l.shape[2]) : 1;
         const shown = maps && count < l.shape[0] ? ` · first ${count} channels` : '';
         const label = `${l.name} (${l.type}) output [${l.shape.join(', ')}]${shown}`;
+        // Flatten and eval-mode Dropout pass the values on unchanged: a second drawing would only repeat them.
+        const same = i > 0 && SAME_VALUES[l.type];
+        const last = i === layers.length - 1 && !maps;
         return (
           <figure key={l.name} className="feature-map">
             <figcaption>
@@ -243,11 +246,30 @@ function FeatureMaps({ layers }: { layers: LayerOutput[] }) {
               <span className="num muted">
                 [{l.shape.join(', ')}]{shown}
               </span>
+              {same && (
+                <span className="muted"> · {`same values as layer ${layers[i - 1].name}, ${same}`}</span>
+              )}
+              {last && <span className="muted"> · largest at index {argmax(l.values)}</span>}
             </figcaption>
-            <TileGrid values={l.values} count={count} {...tile} maxWidth={maps ? 520 : 320} label={label} />
+            {!same && (
+              <TileGrid values={l.values} count={count} {...tile} maxWidth={maps ? 520 : 320} label={label} />
+            )}
           </figure>
         );
       })}
     </div>
   );
+}
+
+/** Layers whose output is their input's values, and how they pass them on. */
+const SAME_VALUES: Record<string, string> = {
+  Flatten: 'flattened',
+  Dropout: 'as Dropout is off in eval mode',
+};
+
+/** The index of the largest value (the predicted class, for the last layer's scores). */
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
 }
