@@ -77,51 +77,53 @@ export function CacheList({ version }: CacheListProps) {
       {error && <p className="note error">{error}</p>}
       {items && items.length === 0 && <p className="muted">Nothing cached: the next load downloads again.</p>}
       {items && items.length > 0 && (
-        <table className="cache-table" aria-label="Cached datasets">
-          <thead>
-            <tr>
-              <th>Dataset</th>
-              <th>Samples</th>
-              <th>Shape</th>
-              <th>Classes</th>
-              <th className="num">Size</th>
-              <th>
-                <span className="visually-hidden">Use</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((d) => (
-              <tr key={d.key}>
-                <td title={`${d.namespace === 'user' ? 'Added from files' : 'Built in'}: ${d.source}`}>
-                  {d.name}
-                </td>
-                <td className="num">{count(d.count)}</td>
-                <td className="num">{d.shape.join('×')}</td>
-                <td className="num">{d.numClasses}</td>
-                <td className="num">{bytes(d.byteSize)}</td>
-                <td>
-                  <UseButton choice={choiceOf(d)} chosen={chosen} busy={busy} onUse={use} />
-                </td>
+        <div className="table-scroll">
+          <table className="cache-table" aria-label="Cached datasets">
+            <thead>
+              <tr>
+                <th>Dataset</th>
+                <th>Samples</th>
+                <th>Shape</th>
+                <th>Classes</th>
+                <th className="num">Size</th>
+                <th>
+                  <span className="visually-hidden">Use</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <td colSpan={4}>
-                Total
-                {estimate?.quota !== undefined && (
-                  <span className="muted">
-                    {' '}
-                    · site storage {bytes(estimate.usage ?? 0)} of {bytes(estimate.quota)}
-                  </span>
-                )}
-              </td>
-              <td className="num">{bytes(total)}</td>
-              <td />
-            </tr>
-          </tfoot>
-        </table>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.key}>
+                  <td title={`${d.namespace === 'user' ? 'Added from files' : 'Built in'}: ${d.source}`}>
+                    {d.name}
+                  </td>
+                  <td className="num">{count(d.count)}</td>
+                  <td className="num">{d.shape.join('×')}</td>
+                  <td className="num">{d.numClasses}</td>
+                  <td className="num">{bytes(d.byteSize)}</td>
+                  <td>
+                    <UseButton choice={choiceOf(d)} chosen={chosen} busy={busy} onUse={use} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot>
+              <tr>
+                <td colSpan={4}>
+                  Total
+                  {estimate?.quota !== undefined && (
+                    <span className="muted">
+                      {' '}
+                      · site storage {bytes(estimate.usage ?? 0)} of {bytes(estimate.quota)}
+                    </span>
+                  )}
+                </td>
+                <td className="num">{bytes(total)}</td>
+                <td />
+              </tr>
+            </tfoot>
+          </table>
+        </div>
       )}
     </div>
   );

@@ -115,7 +115,7 @@ function SampleRows({ rows, columns }: { rows: SampleRow[]; columns?: string[] }
   const shown = Math.min(width, SHOWN_FEATURES);
   const more = width > shown;
   return (
-    <div className="sample-rows">
+    <div className="sample-rows table-scroll">
       <table className="cache-table" aria-label="First rows">
         <thead>
           <tr>

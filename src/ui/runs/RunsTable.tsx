@@ -16,7 +16,7 @@ export function RunsTable() {
   const column = RUN_COLUMNS.find((c) => c.key === sort.key) ?? RUN_COLUMNS[0];
   const sorted = sortRuns(runs, column, sort.descending);
   return (
-    <div className="runs-table-wrap">
+    <div className="table-scroll runs-table-wrap">
       <table className="runs-table" aria-label="Runs compared">
         <thead>
           <tr>

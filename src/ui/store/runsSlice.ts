@@ -11,21 +11,10 @@ import type {
   TrainConfig,
   WorkerErrorKind,
 } from '../../worker/protocol';
+import { RUN_COLORS } from '../charts/palette';
 import type { ChartPoint, ChartRun } from '../charts/types';
 import type { KilnState } from './index';
 import { saveRun } from './persist';
-
-/** TensorBoard-like run colours, distinct in both themes, assigned in order of creation. */
-export const RUN_COLORS = [
-  '#ff7043',
-  '#0077bb',
-  '#009988',
-  '#ee3377',
-  '#33bbee',
-  '#cc3311',
-  '#aa4499',
-  '#bbbbbb',
-];
 
 /** The last validation pass of a run. */
 export interface EpochReport {
