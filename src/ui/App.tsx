@@ -6,6 +6,7 @@ import { BuilderPanel } from './builder/BuilderPanel';
 import { ScalarsPanel } from './charts/ScalarsPanel';
 import { DataPanel } from './data/DataPanel';
 import { EvaluationPanel } from './evaluation/EvaluationPanel';
+import { FiltersPanel } from './filters/FiltersPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
 import { GradientHealthPanel } from './inside/GradientHealthPanel';
@@ -87,6 +88,7 @@ export function App() {
             <EvaluationPanel />
             <HistogramsPanel />
             <GradientHealthPanel />
+            <FiltersPanel />
             <RunsPanel />
           </div>
         </div>

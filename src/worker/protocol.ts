@@ -9,15 +9,15 @@ import type { ModelSpec } from '../nn/spec';
 import type { Scalar } from '../train/checkpoint';
 import type { ConfigProblem, TrainConfig } from '../train/config';
 import type { ErrorKind } from '../train/errors';
-import type { Inspection } from './inspect';
 import type { RunPhase } from '../train/run';
+import type { Inspection } from './inspect';
 
 export type { AdapterSummary, TrainingLimit } from '../gpu/device';
 export { TRAINING_LIMITS } from '../gpu/device';
 export type { Scalar } from '../train/checkpoint';
 export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
-export type { Inspection, LayerOutput, WeightImages } from './inspect';
 export type { RunPhase } from '../train/run';
+export type { Inspection, LayerOutput, WeightImages } from './inspect';
 
 /** Which engine the worker runs the model on; both run the same `train/` code. */
 export type Backend = 'webgpu' | 'cpu';
@@ -164,9 +164,9 @@ export type FromWorker =
       valSeconds: number | null;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
-  | ({ type: 'inspection'; requestId: number } & Inspection)
   /** Every parameter's and gradient's histogram at a probed step (wallTime in ms). */
   | { type: 'histograms'; runId: string; step: number; wallTime: number; items: HistogramSample[] }
+  | ({ type: 'inspection'; requestId: number } & Inspection)
   /**
    * importCheckpoint succeeded: the run now predicts with the checkpoint's weights and this spec;
    * `run` describes the run of a full checkpoint (absent for a plain state dict).

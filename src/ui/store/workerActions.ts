@@ -126,6 +126,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         return onError(msg);
       // Answers to requests (predictions, loaded checkpoints) go to whoever asked, through link.request.
       case 'prediction':
+      case 'inspection':
       case 'checkpointLoaded':
         return;
     }
