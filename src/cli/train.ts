@@ -11,8 +11,9 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { csvData } from '../data/csv';
 import { SyntheticDataset } from '../data/dataset';
-import { idxFileIn, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
+import { idxFileIn, loadCsvFile, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
 import { sampleShape } from '../data/types';
 import { adapterName } from '../gpu/device';
 import { acquireNodeGpu } from '../gpu/node';
@@ -74,6 +75,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   dataset: { type: 'string' },
   'data-dir': { type: 'string' },
+  csv: { type: 'string' },
   'train-images': { type: 'string' },
   'train-labels': { type: 'string' },
   'test-images': { type: 'string' },
@@ -164,8 +166,10 @@ Training (PyTorch's defaults)
   --log-every N           read the training loss back every N steps (default ${DEFAULT_CONFIG.logEvery})
 
 Data
-  --dataset mnist|synthetic|idx  --data-dir DIR
-  --train-images F --train-labels F --test-images F --test-labels F
+  --dataset mnist|synthetic|idx|csv  --data-dir DIR
+  --train-images F --train-labels F --test-images F --test-labels F   (idx)
+  --csv FILE              (csv) a label column and numeric features: pixel rows train as images,
+                          other tables as features standardised on the training split (give --val-split)
 
 Output (every path is checked before the first step)
   --save FILE             the final state dict, for model.load_state_dict(safetensors.torch.load_file(FILE))
@@ -320,12 +324,27 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
 /** The dataset the flags name, read into memory (synthetic data are made per config instead). */
 async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
   const dataset = v.dataset ?? 'mnist';
+  // A file flag of another dataset kind would be ignored: the run would train on other data.
+  const fileFlags = {
+    csv: ['csv'],
+    idx: ['train-images', 'train-labels', 'test-images', 'test-labels'],
+  } as const;
+  for (const [kind, flags] of Object.entries(fileFlags)) {
+    const given = flags.find((f) => v[f] !== undefined);
+    if (given && dataset !== kind) throw new UsageError(`--${given} needs --dataset ${kind}`);
+  }
   if (dataset === 'synthetic') return 'synthetic';
   if (dataset === 'mnist') {
     const m = await loadMnistFromDir(v['data-dir'] ?? mnistDataDir());
     return { name: 'mnist', train: m.train, test: m.test };
   }
-  if (dataset !== 'idx') throw new UsageError(`--dataset must be mnist, synthetic or idx, got "${dataset}"`);
+  if (dataset === 'csv') {
+    if (!v.csv) throw new UsageError('--dataset csv needs --csv FILE');
+    const table = await loadCsvFile(v.csv);
+    return { name: table.name, train: csvData(table) };
+  }
+  if (dataset !== 'idx')
+    throw new UsageError(`--dataset must be mnist, synthetic, idx or csv, got "${dataset}"`);
   const dir = v['data-dir'];
   // Files named by option, else found in --data-dir under MNIST's names (.gz or not).
   const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) =>

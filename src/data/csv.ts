@@ -1,7 +1,7 @@
 import { DatasetError, shown } from './errors';
 import { gunzip, isGzip } from './gzip';
 import { checkLabels } from './idx';
-import type { ImageDataset, TabularDataset } from './types';
+import type { ImageDataset, RawDataset, TabularDataset } from './types';
 
 /**
  * CSV files of labelled numeric rows (Kaggle's MNIST-as-CSV, a spreadsheet export). Cells are
@@ -164,6 +164,11 @@ export function whyNotImages(ds: TabularDataset): string | null {
   if (ds.numFeatures < MIN_IMAGE_PIXELS)
     return `${ds.numFeatures} features are too few for an image (${MIN_IMAGE_PIXELS} pixels at least)`;
   return null;
+}
+
+/** A CSV's rows as the data a run trains on: images when they are pixels (MNIST as CSV), else the table. */
+export function csvData(ds: TabularDataset): RawDataset {
+  return whyNotImages(ds) === null ? tabularToImages(ds) : ds;
 }
 
 /**

@@ -4,7 +4,7 @@
  * browser's cache, and describes it back to the page.
  */
 import { DatasetCache } from '../data/cache';
-import { tabularToImages, whyNotImages } from '../data/csv';
+import { csvData } from '../data/csv';
 import { DatasetError } from '../data/errors';
 import { loadMnist } from '../data/mnist';
 import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
@@ -106,7 +106,7 @@ async function userDataset(name: string, files: NamedBytes[]): Promise<LoadedDat
   const base = (f: NamedBytes) => f.name.toLowerCase().replace(/\.gz$/, '');
   if (files.length === 1 && base(files[0]).endsWith('.csv')) {
     const table = await csvDataset(files[0], { name: trainName(name) });
-    return { name, train: whyNotImages(table) === null ? tabularToImages(table) : table };
+    return { name, train: csvData(table) };
   }
   const find = (test: boolean, labels: boolean) =>
     files.find((f) => {
