@@ -100,6 +100,9 @@ it(`keeps the first ${MAX_CHANNELS} channels of a wide layer, and says its whole
   expect(layers[0].shape).toEqual([40, 2, 2]);
   expect(layers[0].values.length).toBe(MAX_CHANNELS * 4);
   expect(layers[1].values.length).toBe(160);
+  await expect(
+    inspect(backend, { spec, model: buildModel(spec), mean: 0, std: 1 }, image(9)),
+  ).rejects.toThrow('the image has 9 values, the model takes inputs of shape [1,4,4]');
 });
 
 it("shows an MLP's first Linear rows as images of the input, when they read the whole image", async () => {

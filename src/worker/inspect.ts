@@ -60,6 +60,11 @@ export interface Inspectable {
  */
 export async function inspect(backend: Backend, run: Inspectable, pixels: Float32Array): Promise<Inspection> {
   const { model, spec } = run;
+  const size = spec.inputShape.reduce((a, b) => a * b, 1);
+  if (pixels.length !== size)
+    throw new Error(
+      `the image has ${pixels.length} values, the model takes inputs of shape [${spec.inputShape}]`,
+    );
   const children = [...model.namedChildren()];
   const normalized = pixels.map((v) => (v - run.mean) / run.std);
   const wasTraining = model.training;

@@ -32,10 +32,17 @@ export function FiltersPanel() {
   const samples = useMemo(() => info?.samples.slice(0, SAMPLES) ?? [], [info]);
   const wrong = useMemo(() => lastEpoch?.misclassified.slice(0, MISCLASSIFIED) ?? [], [lastEpoch]);
   const pixels = useMemo(() => imagePixels(source, drawn, samples, wrong), [source, drawn, samples, wrong]);
-  const usable = run && (run.hasCheckpoint || run.state === 'running' || run.state === 'paused') ? run : null;
+  const inputShape = run?.model.inputShape ?? [];
+  // A table's rows are not images, and an image of another size (another dataset) is no input for this model.
+  const imageModel = inputShape.length === 3;
+  const fits = pixels?.length === inputShape.reduce((a, b) => a * b, 1);
+  const usable =
+    run && imageModel && (run.hasCheckpoint || run.state === 'running' || run.state === 'paused')
+      ? run
+      : null;
   // Weights change once per epoch (and when a run is picked or starts): that and the image are what ask again.
   const version = usable ? `${usable.id}:${lastEpoch?.epoch ?? 0}:${usable.state}` : null;
-  const { result, problem } = useInspection(usable?.id ?? null, version, pixels, inspect);
+  const { result, problem } = useInspection(usable?.id ?? null, version, fits ? pixels : null, inspect);
 
   return (
     <section className="card filters" aria-labelledby={`${id}-title`}>
@@ -43,7 +50,16 @@ export function FiltersPanel() {
         <h2 id={`${id}-title`}>Filters and activations</h2>
         {run && <span className="muted">{run.name}</span>}
       </div>
-      {!usable && <p className="muted">Train a model (or pick a run) to see its filters and feature maps.</p>}
+      {!run && <p className="muted">Train a model (or pick a run) to see its filters and feature maps.</p>}
+      {run && imageModel && !usable && (
+        <p className="muted">This run has no weights yet: its filters show once it trains.</p>
+      )}
+      {run && !imageModel && (
+        <p className="muted">This model takes inputs of shape [{inputShape.join(', ')}], not images.</p>
+      )}
+      {usable && pixels && !fits && (
+        <p className="muted">This image is not the model's input shape [{inputShape.join(', ')}].</p>
+      )}
       {problem && <p className="note warn">{problem}</p>}
       {result && (
         <p className="muted legend-text">
