@@ -124,9 +124,9 @@ describe.each([
     const start = backend.memory().bytesInUse;
     const reports: HistogramItem[][] = [];
     const run = Run.create(SPEC, config, data(backend));
-    // 4 steps an epoch, 8 in all: histograms at steps 3 and 6.
+    // 4 steps an epoch, 8 in all: histograms at the first step (a baseline), then at 3 and 6.
     await run.fit({ histograms: (items) => void reports.push(items) }, { histogramsEvery: 3 });
-    expect(reports.map((r) => r[0].step)).toEqual([3, 6]);
+    expect(reports.map((r) => r[0].step)).toEqual([1, 3, 6]);
     const names = ['fc1.weight', 'fc1.bias', 'bn.weight', 'bn.bias', 'fc2.weight', 'fc2.bias'];
     const sizes = Object.fromEntries([...run.model.namedParameters()].map(([k, p]) => [k, p.size]));
     for (const items of reports) {
@@ -138,7 +138,7 @@ describe.each([
     }
     const health = run.history.filter((s) => /^(grad_norm|update_ratio)\//.test(s.tag));
     expect(health.map((s) => `${s.tag}@${s.step}`)).toEqual(
-      [3, 6].flatMap((step) => names.flatMap((n) => [`grad_norm/${n}@${step}`, `update_ratio/${n}@${step}`])),
+      [1, 3, 6].flatMap((step) => names.flatMap((n) => [`grad_norm/${n}@${step}`, `update_ratio/${n}@${step}`])),
     );
     // The norm is the gradient histogram's root sum of squares; every weight moved at each step.
     const fc1 = reports[0].find((i) => i.tag === 'fc1.weight.grad')!.hist;

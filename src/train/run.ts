@@ -68,8 +68,9 @@ export interface RunHooks {
   /** Checkpoint bytes to keep; awaited, so a failed write stops the run before more work. */
   checkpoint?(bytes: Uint8Array, reason: CheckpointReason): void | Promise<void>;
   /**
-   * Every histogramsEvery steps, each parameter's and its gradient's histogram, tagged as
-   * PyTorch's add_histogram users tag them (fc1.weight, fc1.weight.grad); wallTime in ms.
+   * At the first step and every histogramsEvery steps, each parameter's and its gradient's
+   * histogram, tagged as PyTorch's add_histogram users tag them (fc1.weight, fc1.weight.grad);
+   * wallTime in ms.
    */
   histograms?(items: HistogramItem[]): void;
 }
@@ -90,9 +91,10 @@ export interface FitOptions extends TrainControl {
   /** Misclassified validation samples to keep per epoch (the page shows them). Default 0. */
   keepMisclassified?: number;
   /**
-   * Every N optimizer steps, histograms of each parameter and gradient (the histograms hook) and
-   * the gradient health scalars grad_norm/<name> and update_ratio/<name> (||Δw|| / ||w|| across
-   * the step), and dead_relu/<module> (the fraction of a ReLU's units at 0 for the whole batch).
+   * At the first step (a baseline) and every N optimizer steps, histograms of each parameter and
+   * gradient (the histograms hook) and the gradient health scalars grad_norm/<name> and
+   * update_ratio/<name> (||Δw|| / ||w|| across the step; a non-finite gradient's norm is NaN or
+   * Infinity), and dead_relu/<module> (the fraction of a ReLU's units at 0 for the whole batch).
    * Counted on the device inside the step, read back without stalling it. Default off.
    */
   histogramsEvery?: number;
@@ -300,7 +302,9 @@ export class Run {
       items.push({ tag: p.name, step, wallTime, hist: p.weight });
       if (!p.grad) continue;
       items.push({ tag: `${p.name}.grad`, step, wallTime, hist: p.grad });
-      const norm = Math.sqrt(p.grad.sumSquares);
+      // NaN or infinities in the gradient make its norm so, as torch.nn.utils.clip_grad_norm_ reports it.
+      const { nan, posInf, negInf, sumSquares } = p.grad;
+      const norm = nan ? Number.NaN : posInf + negInf ? Number.POSITIVE_INFINITY : Math.sqrt(sumSquares);
       const ratio = Math.sqrt(p.update.sumSquares) / Math.sqrt(p.weight.sumSquares);
       scalars.push(
         { tag: `grad_norm/${p.name}`, value: norm, step, wallTime },

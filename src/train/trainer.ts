@@ -219,7 +219,9 @@ export class Trainer {
     try {
       let mark = performance.now();
       for (const [x, y] of this.loader) {
-        const probe = this.histograms && (this.globalStep + 1) % this.histograms.every === 0;
+        // The run's first step too: the baseline that later gradient norms are compared with.
+        const probe =
+          this.histograms && (this.globalStep === 0 || (this.globalStep + 1) % this.histograms.every === 0);
         let counted: Counted | null = null;
         tidy(() => {
           const relus = probe ? this.watchRelus() : null;
