@@ -385,7 +385,7 @@ const CASES: [string, () => string[], RegExp, number][] = [
   [
     'an unknown dataset',
     () => ['--backend', 'cpu', '--dataset', 'cifar'],
-    /--dataset must be mnist, synthetic or idx, got "cifar"/,
+    /--dataset must be mnist, synthetic, idx or csv, got "cifar"/,
     2,
   ],
   [

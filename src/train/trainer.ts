@@ -110,23 +110,23 @@ export interface TrainControl {
 const macrotaskWaiters: (() => void)[] = [];
 let macrotaskChannel: MessageChannel | null = null;
 
-/** Resolves after the event loop has run once (a MessageChannel message: no timer clamping). */
+/**
+ * Resolves after the event loop has had a turn: setImmediate in Node (a MessagePort there can be
+ * drained in one go, starving signal handlers), a MessageChannel message in a browser's worker
+ * (setTimeout would be clamped to 4 ms).
+ */
 function nextMacrotask(): Promise<void> {
-  // Node's ports have ref/unref: an idle channel must not keep the process alive, a waiting one must.
-  type NodePort = MessagePort & { ref?: () => void; unref?: () => void };
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
   if (!macrotaskChannel) {
     macrotaskChannel = new MessageChannel();
-    const port = macrotaskChannel.port1 as NodePort;
-    port.onmessage = () => {
-      port.unref?.();
+    macrotaskChannel.port1.onmessage = () => {
       for (const resolve of macrotaskWaiters.splice(0)) resolve();
     };
   }
-  const channel = macrotaskChannel;
+  const port = macrotaskChannel.port2;
   return new Promise((resolve) => {
     macrotaskWaiters.push(resolve);
-    (channel.port1 as NodePort).ref?.();
-    channel.port2.postMessage(null);
+    port.postMessage(null);
   });
 }
 
