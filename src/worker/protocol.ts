@@ -6,6 +6,7 @@
 import type { NamedBytes } from '../data/types';
 import type { AdapterSummary } from '../gpu/device';
 import type { ModelSpec } from '../nn/spec';
+import type { Histogram } from '../tensor/ops';
 import type { Scalar } from '../train/checkpoint';
 import type { ConfigProblem, TrainConfig } from '../train/config';
 import type { ErrorKind } from '../train/errors';
@@ -76,18 +77,9 @@ export interface Misclassified extends SampleImage {
  * A histogram as the worker posts it: ops' Histogram (bins over [lo, hi], NaN and infinities
  * apart), tagged as TensorBoard tags it (fc1.weight, fc1.weight.grad), its counts transferable.
  */
-export interface HistogramSample {
+export interface HistogramSample extends Omit<Histogram, 'counts'> {
   tag: string;
-  lo: number;
-  hi: number;
   counts: Uint32Array;
-  nan: number;
-  posInf: number;
-  negInf: number;
-  min: number;
-  max: number;
-  sum: number;
-  sumSquares: number;
 }
 
 /** Commands from the page to the worker. */

@@ -1,6 +1,7 @@
 /**
  * The worker gives its memory back at the scope of a tab: a run the page deletes is freed, at once
  * or, while it trains, as soon as its loop stops; a run replaced under the same id is freed too.
+ * Histograms reach the page in one compact message per probe.
  */
 import 'fake-indexeddb/auto';
 import { expect, it } from 'vitest';
@@ -8,8 +9,8 @@ import { mnistHead } from '../data/testing';
 import { parseSpec } from '../nn/spec';
 import { getDefaultBackend } from '../tensor/default';
 import { DEFAULT_CONFIG } from '../train/config';
-import type { FromWorker } from './protocol';
-import { Session } from './session';
+import { type FromWorker, transferables } from './protocol';
+import { pageHistogramsEvery, Session } from './session';
 
 it('frees deleted and replaced runs, a training one once it has stopped', async () => {
   const posts: FromWorker[] = [];
@@ -122,4 +123,36 @@ it('pauses and stops after the step in hand, saying what the run is doing meanwh
   ).toEqual([1]);
   expect(posts.filter((m) => m.type === 'error')).toEqual([]);
   session.dispose();
+});
+
+it("posts a run's histograms compactly, with transferable counts, and its health scalars as metrics", async () => {
+  const posts: FromWorker[] = [];
+  const session = new Session((m) => void posts.push(m));
+  await session.handle({ type: 'init', backend: 'cpu' });
+  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
+    name,
+    bytes: mnistHead(name, 300),
+  }));
+  await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
+  const model = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
+  // 250 samples in batches of 64: 4 steps, so histograms only at the first (the baseline).
+  const config = { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50, logEvery: 2 };
+  await session.handle({ type: 'train', runId: 'h', model, config });
+  const [msg, ...more] = posts.filter((m) => m.type === 'histograms');
+  expect(more).toEqual([]);
+  if (msg?.type !== 'histograms') throw new Error('no histograms');
+  expect([msg.runId, msg.step]).toEqual(['h', 1]);
+  expect(msg.items.map((h) => h.tag)).toEqual(
+    ['1.weight', '1.bias', '3.weight', '3.bias'].flatMap((n) => [n, `${n}.grad`]),
+  );
+  for (const h of msg.items) expect(h.counts).toBeInstanceOf(Uint32Array);
+  expect(transferables(msg)).toEqual(msg.items.map((h) => h.counts.buffer));
+  const health = posts.flatMap((m) => (m.type === 'metrics' ? m.scalars : [])).filter((s) => s.step === 1);
+  expect(health.map((s) => s.tag)).toContain('dead_relu/2');
+  expect(health.map((s) => s.tag)).toContain('update_ratio/1.weight');
+  session.dispose();
+});
+
+it('counts histograms every 50 steps, more often in short epochs', () => {
+  expect([4, 94, 300, 860].map(pageHistogramsEvery)).toEqual([10, 10, 30, 50]);
 });

@@ -12,7 +12,8 @@ import {
   percentiles,
   valueRange,
 } from './histogramMath';
-import { extent, makeScale, tickLabel } from './scale';
+import { StepTicks, YGrid } from './LineChart';
+import { extent, makeScale, tickAnchor, tickLabel } from './scale';
 import './inside.css';
 
 const [W, H] = [360, 220];
@@ -93,7 +94,13 @@ function OffsetHistograms({ tag, points }: ViewProps) {
           ))}
         </g>
         {x.ticks.map((t) => (
-          <text key={t} className="tick" x={x(t)} y={H - 6} textAnchor="middle">
+          <text
+            key={t}
+            className="tick"
+            x={x(t)}
+            y={H - 6}
+            textAnchor={tickAnchor(x(t), M.left, W - M.right)}
+          >
             {tickLabel(t, false)}
           </text>
         ))}
@@ -126,19 +133,8 @@ function Distributions({ tag, points }: ViewProps) {
     <figure className="inside-chart" aria-label={`Distributions of ${tag}`}>
       <figcaption>Distributions · {tag}</figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Percentiles of ${tag} over steps`}>
-        {y.ticks.map((t) => (
-          <g key={t} className="tick">
-            <line x1={44} x2={W - 8} y1={y(t)} y2={y(t)} />
-            <text x={40} y={y(t)} dy="0.32em" textAnchor="end">
-              {tickLabel(t, false)}
-            </text>
-          </g>
-        ))}
-        {x.ticks.map((t) => (
-          <text key={t} className="tick" x={x(t)} y={H - 6} textAnchor="middle">
-            {Math.round(t)}
-          </text>
-        ))}
+        <YGrid y={y} left={44} right={W - 8} />
+        <StepTicks x={x} at={H - 6} />
         {[0, 1, 2, 3].map((i) => (
           <path key={i} className="dist-band" d={band(i)} />
         ))}

@@ -1,5 +1,5 @@
 /** A small SVG line chart over steps, linear or log y, with an optional reference line: the health charts. */
-import { extent, makeScale, tickLabel } from './scale';
+import { extent, makeScale, type Scale, tickAnchor, tickLabel } from './scale';
 
 /** One named line. */
 export interface ChartLine {
@@ -34,19 +34,8 @@ export function LineChart({ title, lines, log = false, yDomain, reference }: Lin
     <figure className="inside-chart" aria-label={`${title} chart`}>
       <figcaption>{title}</figcaption>
       <svg viewBox={`0 0 ${CHART_W} ${CHART_H}`} role="img" aria-label={title}>
-        {y.ticks.map((t) => (
-          <g key={t} className="tick">
-            <line x1={M.left} x2={CHART_W - M.right} y1={y(t)} y2={y(t)} />
-            <text x={M.left - 4} y={y(t)} dy="0.32em" textAnchor="end">
-              {tickLabel(t, log)}
-            </text>
-          </g>
-        ))}
-        {x.ticks.map((t) => (
-          <text key={t} className="tick" x={x(t)} y={CHART_H - 6} textAnchor="middle">
-            {Math.round(t)}
-          </text>
-        ))}
+        <YGrid y={y} left={M.left} right={CHART_W - M.right} log={log} />
+        <StepTicks x={x} at={CHART_H - 6} />
         {reference && (
           <g className="reference">
             <line x1={M.left} x2={CHART_W - M.right} y1={y(reference.value)} y2={y(reference.value)} />
@@ -87,4 +76,37 @@ export function LineChart({ title, lines, log = false, yDomain, reference }: Lin
       </ul>
     </figure>
   );
+}
+
+/** Grid lines across the chart, from `left` to `right`, at a y scale's ticks, labelled on the left. */
+export function YGrid({
+  y,
+  left,
+  right,
+  log = false,
+}: {
+  y: Scale;
+  left: number;
+  right: number;
+  log?: boolean;
+}) {
+  return y.ticks.map((t) => (
+    <g key={t} className="tick">
+      <line x1={left} x2={right} y1={y(t)} y2={y(t)} />
+      <text x={left - 4} y={y(t)} dy="0.32em" textAnchor="end">
+        {tickLabel(t, log)}
+      </text>
+    </g>
+  ));
+}
+
+/** The whole-step ticks of an x scale, labelled along the chart's foot at height `at`. */
+export function StepTicks({ x, at }: { x: Scale; at: number }) {
+  const steps = x.ticks.filter(Number.isInteger);
+  const [from, to] = x.range;
+  return steps.map((t) => (
+    <text key={t} className="tick" x={x(t)} y={at} textAnchor={tickAnchor(x(t), from, to)}>
+      {t}
+    </text>
+  ));
 }

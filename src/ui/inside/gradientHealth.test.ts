@@ -24,23 +24,45 @@ describe('healthWarnings', () => {
     expect(layerOf('features.0.weight')).toBe('features.0');
   });
 
-  it('names an exploding layer: a non-finite norm, a norm grown 1000-fold, or updates over a tenth of the weights twice', () => {
-    const patches: Record<string, HealthPoint[]>[] = [
-      { 'grad_norm/fc1.weight': pts(1, Number.NaN) },
-      { 'grad_norm/fc1.weight': pts(1, 30, 1500) },
-      { 'update_ratio/fc1.weight': pts(1e-3, 0.2, 0.5) },
+  it('names a layer whose gradients exploded: a non-finite norm, a norm grown 100-fold, or updates over a tenth of the weights twice', () => {
+    const patches: [Record<string, HealthPoint[]>, RegExp][] = [
+      [{ 'grad_norm/fc1.weight': pts(1, Number.NaN) }, /at step 20 its gradient norm was NaN/],
+      [
+        { 'grad_norm/fc1.weight': pts(1, 30, 150) },
+        /at step 30 its gradient norm reached 1\.5e\+2, 1\.5e\+2 times its first/,
+      ],
+      [
+        { 'update_ratio/fc1.weight': pts(1e-3, 0.2, 0.5) },
+        /at step 30 each step changed its weights by 5\.0e-1 of their size/,
+      ],
     ];
-    for (const patch of patches) {
+    for (const [patch, why] of patches) {
       const [w, ...rest] = healthWarnings(series(patch));
       expect(rest).toEqual([]);
-      expect(w.kind).toBe('exploding');
-      expect(w.layer).toBe('fc1');
+      expect([w.kind, w.layer]).toEqual(['exploding', 'fc1']);
       expect(w.message).toMatch(
-        /^fc1: gradients are exploding \(fc1\.weight: .*\)\. Try a lower learning rate, gradient clipping/,
+        /^fc1: gradients exploded \(fc1\.weight: .*\)\. Try a lower learning rate, gradient clipping/,
       );
+      expect(w.message).toMatch(why);
     }
-    // One read over a tenth is not yet a warning.
+    // One read over a tenth is not yet a warning; nor is a norm grown 50-fold.
     expect(healthWarnings(series({ 'update_ratio/fc1.weight': pts(1e-3, 1e-3, 0.5) }))).toEqual([]);
+    expect(healthWarnings(series({ 'grad_norm/fc1.weight': pts(1, 50) }))).toEqual([]);
+  });
+
+  it('keeps an explosion in view once the layer has died of it, beside what followed', () => {
+    const warnings = healthWarnings(
+      series({
+        'grad_norm/fc1.weight': pts(1, 2e4, 0, 0, 0),
+        'dead_relu/relu': pts(0.02, 0.9, 1, 1, 1),
+      }),
+    );
+    expect(warnings.map((w) => [w.kind, w.layer])).toEqual([
+      ['exploding', 'fc1'],
+      ['vanishing', 'fc1'],
+      ['dead', 'relu'],
+    ]);
+    expect(warnings[0].message).toMatch(/at step 20 its gradient norm reached 2\.0e\+4/);
   });
 
   it('names a layer whose gradients vanished for three reads in a row', () => {
@@ -54,10 +76,10 @@ describe('healthWarnings', () => {
     expect(healthWarnings(series({ 'grad_norm/fc1.weight': pts(1, 1e-8, 1e-8) }))).toEqual([]);
   });
 
-  it('gives one warning per layer, exploding first, and names a ReLU with half its units dead', () => {
+  it('gives one warning per layer and kind, and names a ReLU with half its units dead', () => {
     const both = series({
       'grad_norm/fc1.weight': pts(1, Number.POSITIVE_INFINITY),
-      'grad_norm/fc1.bias': pts(0, 0, 0),
+      'grad_norm/fc1.bias': pts(Number.NaN, 1, 1),
       'dead_relu/relu': pts(0.4, 0.6, 0.75),
     });
     const warnings = healthWarnings(both);
@@ -65,6 +87,7 @@ describe('healthWarnings', () => {
       ['exploding', 'fc1'],
       ['dead', 'relu'],
     ]);
+    expect(warnings[0].message).toContain('fc1.weight: at step 20 its gradient norm was Infinity');
     expect(warnings[1].message).toMatch(/^relu: 75% of this ReLU's units output 0 for every sample/);
   });
 });

@@ -21,8 +21,8 @@ const VANISH_READS = 3;
 /** Updates above this fraction of the weights for EXPLODE_READS reads in a row: exploding. */
 export const EXPLODING_UPDATE_RATIO = 0.1;
 const EXPLODE_READS = 2;
-/** A gradient norm this many times its first read: it grew by orders of magnitude. */
-const EXPLODING_GROWTH = 1e3;
+/** A gradient norm this many times its first read (the run's first step): two orders of magnitude. */
+const EXPLODING_GROWTH = 100;
 
 /** A ReLU module with at least this fraction of its units dead for DEAD_READS reads. */
 export const DEAD_FRACTION = 0.5;
@@ -66,21 +66,24 @@ const EXPLODING_ADVICE =
 const VANISHING_ADVICE =
   'Try a higher learning rate, Kaiming (He) initialisation for ReLU layers, BatchNorm, or ReLU in place of sigmoid or tanh.';
 
-/** Why a parameter's gradients look exploding, or null. */
-function exploding(
-  norms: readonly HealthPoint[] | undefined,
-  ratios: readonly HealthPoint[] | undefined,
-  weight: boolean,
-) {
-  const latest = norms?.at(-1)?.value;
-  if (latest !== undefined && !Number.isFinite(latest)) return `its gradient norm is ${latest}`;
-  const first = norms?.[0]?.value;
-  if (latest !== undefined && first && latest >= EXPLODING_GROWTH * first)
-    return `its gradient norm grew from ${fmt(first)} to ${fmt(latest)}`;
+/**
+ * When and why a parameter's gradients first exploded, or null: an explosion is kept in the
+ * warning after it, since what follows it (dead units, vanished gradients) hides its cause.
+ */
+function exploded(norms: readonly HealthPoint[] = [], ratios: readonly HealthPoint[] = [], weight: boolean) {
+  const first = norms[0]?.value;
+  for (const p of norms) {
+    if (!Number.isFinite(p.value)) return `at step ${p.step} its gradient norm was ${p.value}`;
+    if (first > 0 && p.value >= EXPLODING_GROWTH * first)
+      return `at step ${p.step} its gradient norm reached ${fmt(p.value)}, ${fmt(p.value / first)} times its first`;
+  }
   // A bias may start at 0, where any update is a large fraction of it: ratios judge weights only.
-  const r = weight ? last(ratios, EXPLODE_READS) : null;
-  if (r?.every((v) => v > EXPLODING_UPDATE_RATIO))
-    return `each step changes its weights by ${fmt(r[r.length - 1])} of their size (healthy is about ${fmt(HEALTHY_UPDATE_RATIO)})`;
+  if (!weight) return null;
+  for (let i = EXPLODE_READS - 1; i < ratios.length; i++) {
+    const run = ratios.slice(i + 1 - EXPLODE_READS, i + 1);
+    if (run.every((p) => p.value > EXPLODING_UPDATE_RATIO))
+      return `at step ${ratios[i].step} each step changed its weights by ${fmt(ratios[i].value)} of their size (healthy is about ${fmt(HEALTHY_UPDATE_RATIO)})`;
+  }
   return null;
 }
 
@@ -100,10 +103,11 @@ function vanishing(
 }
 
 /**
- * The warnings a run's health scalars call for, at most one per layer, exploding first:
- * gradients that exploded (a non-finite norm, a norm 1000 times its first read, or updates over a
- * tenth of the weights for 2 reads), vanished (a norm under 1e-7, or updates under 1e-6 of the
- * weights, for 3 reads), and ReLU modules with half their units dead for 2 reads.
+ * The warnings a run's health scalars call for, at most one per layer and kind: gradients that
+ * exploded at some read (a non-finite norm, a norm 100 times its first read, or updates over a
+ * tenth of the weights for 2 reads), gradients vanished now (a norm under 1e-7, or updates under
+ * 1e-6 of the weights, for the last 3 reads), and ReLU modules with half their units dead for
+ * the last 2 reads.
  */
 export function healthWarnings(series: Record<string, readonly HealthPoint[]>): HealthWarning[] {
   const out: HealthWarning[] = [];
@@ -113,14 +117,17 @@ export function healthWarnings(series: Record<string, readonly HealthPoint[]>): 
       const norms = series[HEALTH_TAGS.gradNorm + p];
       const ratios = series[HEALTH_TAGS.updateRatio + p];
       const weight = p.endsWith('.weight');
-      const why = kind === 'exploding' ? exploding(norms, ratios, weight) : vanishing(norms, ratios, weight);
+      const why = kind === 'exploding' ? exploded(norms, ratios, weight) : vanishing(norms, ratios, weight);
       const layer = layerOf(p);
-      // One warning per layer: its weight's, else its bias's; exploding before vanishing.
-      if (why && !out.some((o) => o.layer === layer))
+      // One warning of a kind per layer: its weight's, else its bias's.
+      if (why && !out.some((o) => o.kind === kind && o.layer === layer))
         out.push({
           kind,
           layer,
-          message: `${layer}: gradients are ${kind} (${p}: ${why}). ${kind === 'exploding' ? EXPLODING_ADVICE : VANISHING_ADVICE}`,
+          message:
+            kind === 'exploding'
+              ? `${layer}: gradients exploded (${p}: ${why}). ${EXPLODING_ADVICE}`
+              : `${layer}: gradients are vanishing (${p}: ${why}). ${VANISHING_ADVICE}`,
         });
     }
   }

@@ -4,22 +4,35 @@
 export interface Scale {
   (v: number): number;
   ticks: number[];
+  /** The pixels it maps onto, [from, to]. */
+  range: [number, number];
 }
 
 /**
- * A y or x scale from [lo, hi] onto [from, to] pixels. Linear: five even ticks. Log: the powers of
- * ten inside the range (the range widened to whole decades), values <= 0 clamped to its floor.
+ * A y or x scale from [lo, hi] onto [from, to] pixels. Linear: ticks at the multiples of a round
+ * step (1, 2 or 5 times a power of ten) inside the range, about five. Log: the powers of ten inside
+ * the range (the range widened to whole decades), values <= 0 clamped to its floor.
  */
 export function makeScale(lo: number, hi: number, from: number, to: number, log = false): Scale {
   if (log) {
     const a = Math.floor(Math.log10(lo));
     const b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
     const f = (v: number) => from + ((Math.log10(Math.max(v, 10 ** a)) - a) / (b - a)) * (to - from);
-    return Object.assign(f, { ticks: Array.from({ length: b - a + 1 }, (_, i) => Number(`1e${a + i}`)) });
+    return Object.assign(f, {
+      range: [from, to] as [number, number],
+      ticks: Array.from({ length: b - a + 1 }, (_, i) => Number(`1e${a + i}`)),
+    });
   }
   const [l, h] = lo === hi ? [lo - 1, hi + 1] : [lo, hi];
   const f = (v: number) => from + ((v - l) / (h - l)) * (to - from);
-  return Object.assign(f, { ticks: Array.from({ length: 5 }, (_, i) => l + ((h - l) * i) / 4) });
+  const raw = (h - l) / 4;
+  const decade = 10 ** Math.floor(Math.log10(raw));
+  // The round step nearest the raw one (on a log scale): 1, 2, 5 or 10 times its decade.
+  const step = decade * ([10, 5, 2].find((m) => raw / decade >= m / Math.SQRT2) ?? 1);
+  const ticks: number[] = [];
+  for (let k = Math.ceil(l / step); k * step <= h + step * 1e-9; k++)
+    ticks.push(Number((k * step).toPrecision(12)));
+  return Object.assign(f, { range: [from, to] as [number, number], ticks });
 }
 
 /** The finite, and for a log scale positive, extremes of values ([1, 10] or [0, 1] when none). */
@@ -35,4 +48,10 @@ export function tickLabel(v: number, log: boolean): string {
   return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-2)
     ? v.toExponential(1)
     : String(Number(v.toPrecision(3)));
+}
+
+/** Where a tick label at pixel `px` hangs: inwards within 16 px of an end of [from, to], so the edge never cuts it. */
+export function tickAnchor(px: number, from: number, to: number): 'start' | 'middle' | 'end' {
+  const [lo, hi] = from < to ? [from, to] : [to, from];
+  return px - lo < 16 ? 'start' : hi - px < 16 ? 'end' : 'middle';
 }
