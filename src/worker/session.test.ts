@@ -12,6 +12,19 @@ import { DEFAULT_CONFIG } from '../train/config';
 import { type FromWorker, transferables } from './protocol';
 import { pageHistogramsEvery, Session } from './session';
 
+/** A small MLP for MNIST's images. */
+const MLP = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
+
+/** Starts `session` on the cpu backend with MNIST's first 300 training images as its dataset. */
+async function loadMnist300(session: Session): Promise<void> {
+  await session.handle({ type: 'init', backend: 'cpu' });
+  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
+    name,
+    bytes: mnistHead(name, 300),
+  }));
+  await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
+}
+
 it('frees deleted and replaced runs, a training one once it has stopped', async () => {
   const posts: FromWorker[] = [];
   let onMetrics: (() => void) | null = null;
@@ -19,13 +32,8 @@ it('frees deleted and replaced runs, a training one once it has stopped', async 
     posts.push(m);
     if (m.type === 'metrics') onMetrics?.();
   });
-  await session.handle({ type: 'init', backend: 'cpu' });
-  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
-    name,
-    bytes: mnistHead(name, 300),
-  }));
-  await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
-  const model = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
+  await loadMnist300(session);
+  const model = MLP;
   const config = { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50, logEvery: 2 };
   const memory = () => getDefaultBackend().memory().bytesInUse;
 
@@ -68,13 +76,8 @@ it('pauses and stops after the step in hand, saying what the run is doing meanwh
     posts.push(m);
     if (m.type === 'status') onStatus(m);
   });
-  await session.handle({ type: 'init', backend: 'cpu' });
-  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
-    name,
-    bytes: mnistHead(name, 300),
-  }));
-  await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
-  const model = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
+  await loadMnist300(session);
+  const model = MLP;
   // Logging every 10 steps: a pause that waited for a logging point would act at step 10.
   const config = { ...DEFAULT_CONFIG, epochs: 2, batchSize: 25, valSplit: 50, logEvery: 10 };
   const statuses = (runId: string) =>
@@ -128,13 +131,8 @@ it('pauses and stops after the step in hand, saying what the run is doing meanwh
 it("posts a run's histograms compactly, with transferable counts, and its health scalars as metrics", async () => {
   const posts: FromWorker[] = [];
   const session = new Session((m) => void posts.push(m));
-  await session.handle({ type: 'init', backend: 'cpu' });
-  const files = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'].map((name) => ({
-    name,
-    bytes: mnistHead(name, 300),
-  }));
-  await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
-  const model = parseSpec('flatten,linear:16,relu,linear:10', [1, 28, 28]);
+  await loadMnist300(session);
+  const model = MLP;
   // 250 samples in batches of 64: 4 steps, so histograms only at the first (the baseline).
   const config = { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50, logEvery: 2 };
   await session.handle({ type: 'train', runId: 'h', model, config });
