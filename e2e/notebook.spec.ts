@@ -119,20 +119,26 @@ test("a run's settings are a table that loads back into the form; a delete can b
   await sortable.getByRole('button', { name: /Epochs/ }).click();
   await expect(sortable.locator('tbody tr').first()).toContainText('SimpleNN #1');
 
-  // What a user sees on opening: the page's top, with the run bar at the window's foot.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: `${SHOTS}/notebook-1440.png` });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await expect(training.getByRole('button', { name: 'Train', exact: true })).toBeInViewport();
+  // What a user sees on opening, at the three sizes the README shows: the page's top, with the
+  // run bar (the first action) at the window's foot.
+  for (const [width, height] of [
+    [1440, 900],
+    [1280, 720],
+    [390, 844],
+  ]) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await expect(training.getByRole('button', { name: 'Train', exact: true })).toBeInViewport();
+    await page.screenshot({ path: `docs/page-${width}x${height}.png` });
+  }
   // Nothing reaches past the page's right edge on a phone (charts, the runs' header, the records);
   // polled, as the charts follow the new width a frame or two later.
   const overflowing = () =>
     page.evaluate(() => {
       const right = document.querySelector('.workspace')?.getBoundingClientRect().right ?? 0;
-      // The runs table scrolls sideways in its own box: its cells may lie past the edge.
+      // Wide tables scroll sideways in their own box: their cells may lie past the edge.
       return [...document.querySelectorAll('.workspace *')]
-        .filter((el) => el.getBoundingClientRect().right > right + 0.5 && !el.closest('.runs-table-wrap'))
+        .filter((el) => el.getBoundingClientRect().right > right + 0.5 && !el.closest('.table-scroll'))
         .map((el) => `${el.tagName} ${el.getAttribute('class') ?? ''}`);
     });
   await expect.poll(overflowing).toEqual([]);

@@ -1,6 +1,7 @@
 /** The metrics panel: chart settings, the run selector, and one chart per logged tag, TensorBoard-style. */
 
 import { useEffect, useMemo, useState } from 'react';
+import { HEALTH_TAGS } from '../inside/gradientHealth';
 import { ChartControls } from './ChartControls';
 import { RunLegend } from './RunLegend';
 import { runMatcher } from './runFilter';
@@ -27,9 +28,17 @@ export interface ScalarsPanelProps {
 /** The tags every training run logs: their charts are there from the start, so nothing mounts mid-training. */
 const STANDARD_TAGS = ['Accuracy/val', 'Loss/train', 'Loss/val', 'learning_rate'];
 
-/** The standard tags and every other tag any run logged, sorted so e.g. Loss/train and Loss/val sit side by side. */
+/** Tags the Gradient health panel draws, per layer: charted once, there, not again here. */
+const HEALTH_PREFIXES = Object.values(HEALTH_TAGS);
+
+/**
+ * The standard tags and every other tag any run logged (but gradient health's), sorted so e.g.
+ * Loss/train and Loss/val sit side by side.
+ */
 function allTags(runs: readonly ChartRun[]): string[] {
-  return [...new Set([...STANDARD_TAGS, ...runs.flatMap((r) => Object.keys(r.series))])].sort();
+  const logged = runs.flatMap((r) => Object.keys(r.series));
+  const shown = logged.filter((tag) => !HEALTH_PREFIXES.some((p) => tag.startsWith(p)));
+  return [...new Set([...STANDARD_TAGS, ...shown])].sort();
 }
 
 /** How far apart the charts take new data, so each redraw is a main-thread task of its own. */
