@@ -140,9 +140,11 @@ const HISTOGRAMS_EVERY = 50;
 /** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */
 export type BenchModel = 'simplenn' | 'cnn';
 
-/** What the histograms cost, as the share of samples/s lost against the plain run (negative: noise). */
+/** What the histograms cost, as the share of samples/s lost against the plain run (faster is noise). */
 export function overhead(plain: number, withHistograms: number): string {
-  return `${((100 * (plain - withHistograms)) / plain).toFixed(1)}% slower than without`;
+  const lost = (100 * (plain - withHistograms)) / plain;
+  const share = Math.abs(lost).toFixed(1);
+  return lost >= 0 ? `${share}% slower than without` : `${share}% faster than without: noise`;
 }
 
 /** A fresh Kiln backend on the suite's device. */
