@@ -86,10 +86,11 @@ export function App() {
           <div className="column">
             <MetricsSection />
             <EvaluationPanel />
+            <RunsPanel />
+            {/* Inside the network: the views an engineer opens when a run goes wrong. */}
             <HistogramsPanel />
             <GradientHealthPanel />
             <FiltersPanel />
-            <RunsPanel />
           </div>
         </div>
       </main>
