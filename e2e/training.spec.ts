@@ -153,7 +153,7 @@ test('a run pauses, resumes and stops within a step, saying what it is doing', a
   await expect(state).toHaveText('Paused', { timeout: 30_000 });
   const stepText = training.locator('.run-stats div', { hasText: 'Step' }).locator('dd');
   const epochText = training.locator('.run-stats div', { hasText: 'Epoch' }).locator('dd');
-  const [taken, perEpoch] = (await stepText.innerText()).split(' / ').map(Number);
+  const [taken, perEpoch] = ((await stepText.textContent()) ?? '').split(' / ').map(Number);
   expect(taken).toBeGreaterThan(0);
   expect(taken).toBeLessThan(perEpoch);
   // Paused in its first epoch, not "epoch 0", and it stays where it paused.
@@ -169,7 +169,7 @@ test('a run pauses, resumes and stops within a step, saying what it is doing', a
   await expect(state).toHaveText('Training', { timeout: 30_000 });
   await training.getByRole('button', { name: 'Stop' }).click();
   await expect(state).toHaveText('Stopped', { timeout: 30_000 });
-  const [stoppedAt] = (await stepText.innerText()).split(' / ').map(Number);
+  const [stoppedAt] = ((await stepText.textContent()) ?? '').split(' / ').map(Number);
   expect(stoppedAt).toBeLessThan(perEpoch);
   await expect(epochText).toHaveText('1 / 1');
 });

@@ -138,7 +138,9 @@ describe.each([
     }
     const health = run.history.filter((s) => /^(grad_norm|update_ratio)\//.test(s.tag));
     expect(health.map((s) => `${s.tag}@${s.step}`)).toEqual(
-      [1, 3, 6].flatMap((step) => names.flatMap((n) => [`grad_norm/${n}@${step}`, `update_ratio/${n}@${step}`])),
+      [1, 3, 6].flatMap((step) =>
+        names.flatMap((n) => [`grad_norm/${n}@${step}`, `update_ratio/${n}@${step}`]),
+      ),
     );
     // The norm is the gradient histogram's root sum of squares; every weight moved at each step.
     const fc1 = reports[0].find((i) => i.tag === 'fc1.weight.grad')!.hist;

@@ -339,9 +339,16 @@ export class Trainer {
   private watchRelus(): { seen: WatchedRelu[]; remove(): void } {
     const seen: WatchedRelu[] = [];
     const handles = namedRelus(this.model).map(([name, relu]) =>
-      relu.registerForwardHook((_, y) => seen.push({ name, dead: deadUnits(y) })),
+      relu.registerForwardHook((_, y) => {
+        seen.push({ name, dead: deadUnits(y) });
+      }),
     );
-    return { seen, remove: () => handles.forEach((h) => h.remove()) };
+    return {
+      seen,
+      remove: () => {
+        for (const h of handles) h.remove();
+      },
+    };
   }
 
   /** Steps an epoch-based scheduler at the end of an epoch (ReduceLROnPlateau on the validation loss). */
