@@ -29,7 +29,8 @@ export function quantile(sorted: readonly number[], q: number): number {
 /**
  * The y-axis for `values` (finite; positive on a log scale), or null when there are none. `robust`
  * spans the 5th-95th percentiles, so one diverging step does not flatten the rest of the curve.
- * A constant series gets a band around its value, with the value itself as the middle tick.
+ * A constant series (one point) gets a band centred on its value, with round ticks across it (the
+ * value itself as a tick read 0.391634, too long for the axis).
  */
 export function yAxisRange(values: readonly number[], log: boolean, robust: boolean): AxisRange | null {
   if (values.length === 0) return null;
@@ -38,10 +39,10 @@ export function yAxisRange(values: readonly number[], log: boolean, robust: bool
     ? ROBUST_QUANTILES.map((q) => quantile(sorted, q))
     : [sorted[0], sorted[sorted.length - 1]];
   if (lo === hi) {
-    if (log) return { domain: [lo / 2, lo * 2], ticks: [lo / 2, lo, lo * 2] };
+    if (log) return { domain: [lo / 2, lo * 2], ticks: logTicks(lo / 2, lo * 2, Y_TICKS) };
     // Half a decade's step either side (0.1 gives 0.05-0.15): recharts' own axis ran through 0.
     const half = lo === 0 ? 1 : 10 ** Math.floor(Math.log10(Math.abs(lo))) / 2;
-    return { domain: [lo - half, lo + half], ticks: [lo - half, lo, lo + half] };
+    return { domain: [lo - half, lo + half], ticks: niceTicks(lo - half, lo + half, Y_TICKS, false) };
   }
   if (log) {
     const pad = (hi / lo) ** MARGIN;
