@@ -74,6 +74,12 @@ export class Profiler {
     };
   }
 
+  /** Frees the query set and its resolve buffer (reads already submitted land first). */
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolve.destroy();
+  }
+
   /** Per-label totals, largest first, once every submitted read has landed. */
   async report(): Promise<KernelTime[]> {
     await Promise.all(this.pending);

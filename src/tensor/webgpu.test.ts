@@ -90,3 +90,26 @@ describe('webgpu backend memory', () => {
     live.dispose();
   });
 });
+
+describe('webgpu backend profiling', () => {
+  test('times each kernel by label, and dispose frees its query set', async () => {
+    const b = await freshBackend({});
+    if (!b.device.features.has('timestamp-query'))
+      return expect(() => b.startProfiling()).toThrow(/timestamp-query/);
+    b.startProfiling();
+    const x = ops.full(b, [1000], 1);
+    ops.unary('affine', x, 2, 1).dispose();
+    ops.unary('affine', x, 2, 1).dispose();
+    x.dispose();
+    const kernels = await b.profile();
+    // Labels are the kernel and its constants: one fill, then the two affine maps as one entry.
+    expect(kernels.map((k) => [k.label.split(' ')[0], k.calls]).sort()).toEqual([
+      ['fill', 1],
+      ['unary', 2],
+    ]);
+    // Durations only: timestamps may be quantised to 0 on some adapters.
+    expect(kernels.every((k) => Number.isFinite(k.ns) && k.ns >= 0)).toBe(true);
+    b.dispose();
+    expect(() => b.startProfiling()).toThrow(/disposed/);
+  });
+});

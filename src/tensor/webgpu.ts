@@ -409,6 +409,7 @@ export class WebGPUBackend implements Backend {
 
   /** Starts timing every dispatch (needs the adapter's timestamp-query feature). */
   startProfiling(): void {
+    this.check();
     this.profiler ??= new Profiler(this.device);
   }
 
@@ -473,6 +474,8 @@ export class WebGPUBackend implements Backend {
     this.uniforms.clear();
     for (const b of this.retiring) b.destroy();
     this.arena.buffer.destroy();
+    this.profiler?.destroy();
+    this.profiler = null;
     this.buffers.clear();
     this.free_.clear();
     this.idle.clear();
