@@ -10,9 +10,9 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TensorDataset } from '../data/dataset';
 import { loadMnistFromDir } from '../data/node';
-import { mnistHead } from '../data/testing';
+import { irisLikeCsv, mnistHead } from '../data/testing';
 import { buildModel, type Module, PRESETS } from '../nn';
-import type { ModelSpec } from '../nn/spec';
+import { type ModelSpec, parseSpec } from '../nn/spec';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
@@ -261,5 +261,53 @@ describe('the exported train.py on MNIST IDX files', () => {
     const line = stdout.split('\n').find((l) => l.includes('"world_size"'));
     expect(line).toBeDefined();
     expect(JSON.parse(line!.slice(line!.indexOf('{')))).toMatchObject({ epoch: 2, world_size: 2 });
+  });
+});
+
+describe('a run on a CSV table, exported', () => {
+  const spec = parseSpec('linear:16,relu,linear:3', [4], 'Iris MLP');
+  const config: TrainConfig = { ...DEFAULT_CONFIG, lr: 0.01, valSplit: 60, epochs: 10, batchSize: 16 };
+  const trainPy = join(dir, 'iris_train.py');
+  const csv = join(dir, 'iris.csv');
+  beforeAll(() => {
+    writeFileSync(trainPy, exportPytorch(spec, config));
+    writeFileSync(csv, irisLikeCsv(300));
+  });
+
+  it('trains from --csv, each feature standardised with the training rows alone', () => {
+    const lines = python([trainPy, '--csv', csv, '--checkpoint', join(dir, 'iris.pt')])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(10);
+    // Three classes: chance is a third.
+    expect(lines.at(-1).val_acc).toBeGreaterThan(0.85);
+    // The script's own loader: training features at mean 0 and (population) std 1, Kiln's rule; the
+    // held-out rows scaled with the training rows' figures (their spread not exactly 1).
+    const stats = python([
+      '-c',
+      `import importlib.util, json, torch
+spec = importlib.util.spec_from_file_location("train", ${JSON.stringify(trainPy)})
+train = importlib.util.module_from_spec(spec); spec.loader.exec_module(train)
+tr, va = train.load_datasets(None, ${JSON.stringify(csv)}, None)
+x = torch.stack([tr[i][0] for i in range(len(tr))]).double()
+v = torch.stack([va[i][0] for i in range(len(va))]).double()
+print(json.dumps([len(tr), len(va), x.mean(0).tolist(), x.std(0, unbiased=False).tolist(), v.std(0, unbiased=False).tolist()]))`,
+    ]);
+    const [trainRows, valRows, mean, std, valStd] = JSON.parse(stats);
+    expect([trainRows, valRows]).toEqual([240, 60]);
+    for (const m of mean) expect(Math.abs(m)).toBeLessThan(1e-5);
+    for (const s of std) expect(s).toBeCloseTo(1, 5);
+    expect(valStd.some((s: number) => Math.abs(s - 1) > 1e-3)).toBe(true);
+  });
+
+  it('names a bad cell by its line and column, as written, in one line', () => {
+    const bad = join(dir, 'iris-bad.csv');
+    const rows = irisLikeCsv(20).split('\n');
+    rows[3] = rows[3].replace(/^[^,]*,[^,]*/, (m) => `${m.split(',')[0]},abc`);
+    writeFileSync(bad, rows.join('\n'));
+    expect(() => python([trainPy, '--csv', bad])).toThrow(
+      /error: .*iris-bad\.csv: line 4, column 2 \('sepal_width'\): 'abc' is not a number\n/,
+    );
   });
 });

@@ -217,12 +217,15 @@ const TRAIN_PY_HEADER = (name: string) => `#!/usr/bin/env python3
 normalisation, loss, optimizer, scheduler and clipping.
 
     python3 train.py --data-dir DIR --epochs N [--resume kiln.safetensors|checkpoint.pt]
+    python3 train.py --csv FILE --epochs N   # a CSV: pixel rows, or a table of numeric features
     torchrun --nproc_per_node=2 train.py --data-dir DIR --epochs N   # DistributedDataParallel
     (Debian's torch 1.13 on Python 3.11 needs torchrun ... --redirects 1 --tee 1: its launcher
     cannot parse the default "0" there.)
 
 DIR holds the MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
-t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or .gz. --resume takes a Kiln state
+t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or .gz. A CSV is read as Kiln reads
+it: rows of pixels as images, any other table's features standardised with the training rows'
+mean and std. --resume takes a Kiln state
 dict or full checkpoint (safetensors) or a checkpoint this script saved (.pt), whatever the file's
 name: the content tells them apart. Needs only torch.
 """

@@ -46,27 +46,121 @@ def read_idx(path):
     return torch.frombuffer(body, dtype=torch.uint8).reshape(dims)
 
 
-def image_dataset(images_path, labels_path):
-    mean, std = CONFIG["mean"], CONFIG["std"]
-    x = read_idx(images_path).to(torch.float32).div(255).sub(mean).div(std).reshape(-1, *INPUT_SHAPE)
-    return TensorDataset(x, read_idx(labels_path).to(torch.int64))
+def read_images(images_path, labels_path):
+    """An IDX pair as (pixels in [0, 255] as float32, int64 labels)."""
+    return read_idx(images_path).to(torch.float32), read_idx(labels_path).to(torch.int64)
 
 
-def load_datasets(data_dir, limit):
-    train = image_dataset(find_idx(data_dir, "train_images"), find_idx(data_dir, "train_labels"))
+# ---- Data: one CSV file (--csv), read by Kiln's rules (src/data/csv.ts) ----
+
+DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+LABEL_NAMES = ("label", "target", "class", "y")
+MIN_IMAGE_PIXELS = 64  # fewer features make a table, not an image (scikit-learn's digits are 8x8)
+
+
+def read_csv(path):
+    """(features as float32, int64 labels, whether the rows are pixels) of a CSV, plain or gzipped.
+
+    As Kiln reads it: blank lines skipped, the delimiter guessed from the first line, that line a
+    header when it holds no number or names the label column; the label column named label, target,
+    class or y, else the first, or the last when only the last holds whole numbers; a bad cell named
+    by its 1-based line and column, as written.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    try:
+        text = data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        sys.exit(f"error: {path}: is not a text file (it is not valid UTF-8), so it cannot be CSV")
+    lines = [(n + 1, line) for n, line in enumerate(text.split("\n")) if line.strip()]
+    if not lines:
+        sys.exit(f"error: {path}: is empty: no rows")
+    first = lines[0][1]
+    delimiter = next((d for d in (",", "\t", ";") if d in first), ",")
+    rows = [(n, [unquote(c) for c in line.split(delimiter)]) for n, line in lines]
+    head = rows[0][1]
+    names_label = [c.lower() in LABEL_NAMES for c in head]
+    numbers = [bool(DECIMAL.match(c)) for c in head]
+    if not all(numbers) and any(numbers) and not any(names_label):
+        c = numbers.index(False)
+        sys.exit(f"error: {path}: line {rows[0][0]}, column {c + 1}: '{head[c]}' is not a number, "
+                 "and the line is no header either: fix the cell, or name every column in the header")
+    header = head if not all(numbers) else None
+    body = rows[1:] if header else rows
+    width = len(head)
+    if width < 2 or not body:
+        sys.exit(f"error: {path}: needs a label column, at least one feature and one data row")
+    if header and any(names_label):
+        label_at = names_label.index(True)
+    else:
+        whole = lambda c: all(re.fullmatch(r"\d+", cells[c] if c < len(cells) else "") for _, cells in body)
+        label_at = width - 1 if not whole(0) and whole(width - 1) else 0
+    named = lambda c: f" ('{header[c]}')" if header else ""
+    features, labels = [], []
+    for n, cells in body:
+        if len(cells) != width:
+            sys.exit(f"error: {path}: line {n} has {len(cells)} cells, expected {width} (as on line {rows[0][0]})")
+        for c, cell in enumerate(cells):
+            if c == label_at and not (DECIMAL.match(cell) and float(cell).is_integer() and float(cell) >= 0):
+                sys.exit(f"error: {path}: line {n}, column {c + 1}{named(c)}: label '{cell}' is not a non-negative integer")
+            if c != label_at and not DECIMAL.match(cell):
+                what = "the cell is empty" if cell == "" else f"'{cell}' is not a number"
+                sys.exit(f"error: {path}: line {n}, column {c + 1}{named(c)}: {what}")
+        labels.append(int(float(cells[label_at])))
+        features.append([float(x) for c, x in enumerate(cells) if c != label_at])
+    x = torch.tensor(features, dtype=torch.float32)
+    side = math.isqrt(x.shape[1])
+    pixels = (side * side == x.shape[1] and x.shape[1] >= MIN_IMAGE_PIXELS and max(labels) < 256
+              and bool(((x >= 0) & (x <= 255) & (x == x.round())).all()))
+    return x, torch.tensor(labels, dtype=torch.int64), pixels
+
+
+def unquote(cell):
+    t = cell.strip()
+    return t[1:-1].strip() if len(t) >= 2 and t[0] == t[-1] == '"' else t
+
+
+def load_datasets(data_dir, csv_path, limit):
+    """The training and validation sets as Kiln makes them: the seeded hold-out (or the test set),
+    the first --limit training samples; pixels as ToTensor() + Normalize(mean, std), a table's
+    features standardised with the mean and (population) std of the training rows alone."""
+    if csv_path:
+        x, y, pixels = read_csv(csv_path)
+        test = None
+    else:
+        x, y = read_images(find_idx(data_dir, "train_images"), find_idx(data_dir, "train_labels"))
+        pixels = True
+        images, labels = find_idx(data_dir, "test_images", False), find_idx(data_dir, "test_labels", False)
+        test = read_images(images, labels) if images and labels else None
     split = CONFIG["valSplit"]
+    rows = list(range(len(y)))
+    val_rows = None
     if split > 0:
         # Kiln draws its hold-out with its own generator: the sizes agree, the samples differ.
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(CONFIG["seed"])).tolist()
-        val, train = Subset(train, order[:split]), Subset(train, order[split:])
-    else:
-        images, labels = find_idx(data_dir, "test_images", False), find_idx(data_dir, "test_labels", False)
-        if images is None or labels is None:
-            sys.exit(f"error: {data_dir} has no t10k test files; export with a validation split instead")
-        val = image_dataset(images, labels)
+        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(CONFIG["seed"])).tolist()
+        val_rows, rows = order[:split], order[split:]
+    elif test is None:
+        where = csv_path or f"{data_dir} has no t10k test files"
+        sys.exit(f"error: {where}: no test set to validate on; export with a validation split instead")
     if limit is not None:
-        train = Subset(train, range(min(limit, len(train))))
-    return train, val
+        rows = rows[:limit]
+
+    def standardised(v):
+        if pixels:
+            return v.div(255).sub(CONFIG["mean"]).div(CONFIG["std"]).reshape(-1, *INPUT_SHAPE)
+        return v.sub(mean).div(std).reshape(-1, *INPUT_SHAPE)
+
+    if not pixels:
+        train_x = x[rows].double()
+        mean = train_x.mean(0)
+        std = train_x.std(0, unbiased=False)
+        std[std == 0] = 1  # a constant feature stays as it is, centred
+        mean, std = mean.float(), std.float()
+    full = TensorDataset(standardised(x), y)
+    val = Subset(full, val_rows) if val_rows is not None else TensorDataset(standardised(test[0]), test[1])
+    return Subset(full, rows), val
 
 
 # ---- Files: safetensors (Kiln's format) with a few lines of our own when the package is absent ----
@@ -208,7 +302,9 @@ def evaluate(model, loader, criterion, device):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files (plain or .gz)")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--data-dir", help="folder with the MNIST IDX files (plain or .gz)")
+    data.add_argument("--csv", help="one CSV file (plain or .gz): a label column and numeric features")
     parser.add_argument("--epochs", type=int, default=CONFIG["epochs"], help="epochs in all, resumed ones included")
     parser.add_argument("--resume", help="a Kiln safetensors state dict or checkpoint, or a .pt from this script (any name)")
     parser.add_argument("--checkpoint", default="checkpoint.pt", help="where to save the checkpoint after each epoch")
@@ -230,7 +326,7 @@ def main():
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(CONFIG["seed"])
 
-    train_set, val_set = load_datasets(args.data_dir, args.limit)
+    train_set, val_set = load_datasets(args.data_dir, args.csv, args.limit)
     sampler = None
     if distributed:
         sampler = torch.utils.data.distributed.DistributedSampler(
