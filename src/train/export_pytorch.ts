@@ -172,7 +172,7 @@ function clipLines(c: TrainConfig): string {
 
 /**
  * The whole train.py for a model and configuration. Run it as
- * `python3 train.py --data-dir D --epochs N [--resume FILE]`, or under
+ * `python3 train.py --data-dir D|--csv F --epochs N [--resume FILE]`, or under
  * `torchrun --nproc_per_node=N train.py ...` for DistributedDataParallel.
  */
 export function exportPytorch(spec: ModelSpec, config: TrainConfig): string {
