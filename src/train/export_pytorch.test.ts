@@ -2,12 +2,13 @@
  * The way back to PyTorch, checked with the real thing: Debian's torch through /usr/bin/python3.
  * These fail (never skip) when torch is missing; CI installs python3-torch.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../data/csv';
 import { TensorDataset } from '../data/dataset';
 import { loadMnistFromDir } from '../data/node';
 import { irisLikeCsv, mnistHead } from '../data/testing';
@@ -19,7 +20,7 @@ import * as ops from '../tensor/ops';
 import { assertClose, randnValues } from '../tensor/testing';
 import { modelStateFromFile } from './checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
-import { prepareData, tensorData } from './data';
+import { featureStats, prepareData, tensorData } from './data';
 import { exportPytorch } from './export_pytorch';
 import { Run } from './run';
 import { decodeSafetensors } from './safetensors';
@@ -268,13 +269,23 @@ describe('a run on a CSV table, exported', () => {
   const spec = parseSpec('linear:16,relu,linear:3', [4], 'Iris MLP');
   const config: TrainConfig = { ...DEFAULT_CONFIG, lr: 0.01, valSplit: 60, epochs: 10, batchSize: 16 };
   const trainPy = join(dir, 'iris_train.py');
-  const csv = join(dir, 'iris.csv');
+  const csv = join(dir, 'iris.csv.gz');
   beforeAll(() => {
     writeFileSync(trainPy, exportPytorch(spec, config));
-    writeFileSync(csv, irisLikeCsv(300));
+    writeFileSync(csv, gzipSync(irisLikeCsv(300)));
   });
 
-  it('trains from --csv, each feature standardised with the training rows alone', () => {
+  /** A CSV with a constant second column, 'bias': five features. */
+  const withBias = (text: string) =>
+    text.replace(/^([^,\n]*),/gm, (_, first: string, at: number) => `${first},${at === 0 ? 'bias' : '2.5'},`);
+
+  /** Python that imports an exported train.py as the module \`train\`, to call its loader. */
+  const importing = (path: string) => `import importlib.util, json
+spec = importlib.util.spec_from_file_location("train", ${JSON.stringify(path)})
+train = importlib.util.module_from_spec(spec); spec.loader.exec_module(train)
+`;
+
+  it('trains from --csv (gzipped here) above 85% validation accuracy', () => {
     const lines = python([trainPy, '--csv', csv, '--checkpoint', join(dir, 'iris.pt')])
       .trim()
       .split('\n')
@@ -282,32 +293,72 @@ describe('a run on a CSV table, exported', () => {
     expect(lines).toHaveLength(10);
     // Three classes: chance is a third.
     expect(lines.at(-1).val_acc).toBeGreaterThan(0.85);
-    // The script's own loader: training features at mean 0 and (population) std 1, Kiln's rule; the
-    // held-out rows scaled with the training rows' figures (their spread not exactly 1).
-    const stats = python([
-      '-c',
-      `import importlib.util, json, torch
-spec = importlib.util.spec_from_file_location("train", ${JSON.stringify(trainPy)})
-train = importlib.util.module_from_spec(spec); spec.loader.exec_module(train)
-tr, va = train.load_datasets(None, ${JSON.stringify(csv)}, None)
-x = torch.stack([tr[i][0] for i in range(len(tr))]).double()
-v = torch.stack([va[i][0] for i in range(len(va))]).double()
-print(json.dumps([len(tr), len(va), x.mean(0).tolist(), x.std(0, unbiased=False).tolist(), v.std(0, unbiased=False).tolist()]))`,
-    ]);
-    const [trainRows, valRows, mean, std, valStd] = JSON.parse(stats);
-    expect([trainRows, valRows]).toEqual([240, 60]);
-    for (const m of mean) expect(Math.abs(m)).toBeLessThan(1e-5);
-    for (const s of std) expect(s).toBeCloseTo(1, 5);
-    expect(valStd.some((s: number) => Math.abs(s - 1) > 1e-3)).toBe(true);
   });
 
-  it('names a bad cell by its line and column, as written, in one line', () => {
-    const bad = join(dir, 'iris-bad.csv');
+  it("standardises each feature with Kiln's featureStats of the training rows, held-out rows too", () => {
+    // A constant column (std 0, which Kiln scales by 1) among the features, and a --limit.
+    const text = withBias(irisLikeCsv(100));
+    const file = join(dir, 'bias.csv');
+    const script = join(dir, 'bias_train.py');
+    writeFileSync(file, text);
+    writeFileSync(script, exportPytorch(parseSpec('linear:3', [5]), { ...config, valSplit: 20 }));
+    const out = python([
+      '-c',
+      `${importing(script)}tr, va = train.load_datasets(None, ${JSON.stringify(file)}, 50)
+print(json.dumps([tr.indices, va.indices, tr.dataset.tensors[0].flatten().tolist()]))`,
+    ]);
+    const [trainRows, valRows, standardised] = JSON.parse(out) as number[][];
+    expect([trainRows.length, valRows.length]).toEqual([50, 20]);
+    // Kiln's statistics on the rows the script trained on: every row, held out or not, scaled by them.
+    const table = parseCsv(text, file, { name: 'bias' });
+    const { mean, std } = featureStats(table, Int32Array.from(trainRows));
+    expect(std[1]).toBe(1);
+    const expected = table.features.map((v, i) => (v - mean[i % 5]) / std[i % 5]);
+    assertClose(standardised, expected, 1e-6, 1e-6);
+  });
+
+  it("names a bad cell in one line, in Kiln's own words", () => {
     const rows = irisLikeCsv(20).split('\n');
-    rows[3] = rows[3].replace(/^[^,]*,[^,]*/, (m) => `${m.split(',')[0]},abc`);
-    writeFileSync(bad, rows.join('\n'));
-    expect(() => python([trainPy, '--csv', bad])).toThrow(
-      /error: .*iris-bad\.csv: line 4, column 2 \('sepal_width'\): 'abc' is not a number\n/,
+    const withCell = (cell: string) =>
+      rows.map((row, i) => (i === 3 ? row.replace(/,[^,]*/, `,${cell}`) : row)).join('\n');
+    const kilnSays = (text: string, file: string) => {
+      try {
+        parseCsv(text, file, { name: 'bad' });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('Kiln read the file');
+    };
+    // The script itself, once: a single `error:` line on stderr and a failing exit.
+    const bad = join(dir, 'iris-bad.csv');
+    writeFileSync(bad, withCell('abc'));
+    const run = spawnSync(PYTHON, [trainPy, '--csv', bad], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`error: ${kilnSays(withCell('abc'), bad)}\n`);
+    expect(run.stderr).toContain("line 4, column 2 ('sepal_width'): 'abc' is not a number");
+    // Other bad cells through the loader (one Python start): an empty cell, an overflow, a control
+    // character; and a file whose samples do not fit the model.
+    const cases = ['', '1e39', 'a\u0007b'].map((cell, i) => {
+      const file = join(dir, `iris-bad${i}.csv`);
+      writeFileSync(file, withCell(cell));
+      return { file, kiln: `error: ${kilnSays(withCell(cell), file)}` };
+    });
+    const wide = join(dir, 'iris-wide.csv');
+    writeFileSync(wide, withBias(irisLikeCsv(20)));
+    const messages = JSON.parse(
+      python([
+        '-c',
+        `${importing(trainPy)}def fails(path):
+    try:
+        train.load_datasets(None, path, None)
+    except SystemExit as e:
+        return str(e)
+print(json.dumps([fails(p) for p in ${JSON.stringify([...cases.map((c) => c.file), wide])}]))`,
+      ]),
     );
+    expect(messages).toEqual([
+      ...cases.map((c) => c.kiln),
+      `error: ${wide}: its samples are [5], the model takes [4]`,
+    ]);
   });
 });

@@ -223,11 +223,13 @@ normalisation, loss, optimizer, scheduler and clipping.
     cannot parse the default "0" there.)
 
 DIR holds the MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
-t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or .gz. A CSV is read as Kiln reads
-it: rows of pixels as images, any other table's features standardised with the training rows'
-mean and std. --resume takes a Kiln state
-dict or full checkpoint (safetensors) or a checkpoint this script saved (.pt), whatever the file's
-name: the content tells them apart. Needs only torch.
+t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each plain or .gz. FILE (plain or .gz) is read
+as Kiln reads it: a header line when one is there; the label column named label, target, class or
+y, else the first column (the last when only it holds class indices); rows of pixels (a square
+count of at least 64, integers 0..255) as images, any other table's features standardised with the
+mean and std of the training rows. --resume takes a Kiln state dict or full checkpoint
+(safetensors) or a checkpoint this script saved (.pt), whatever the file's name: the content tells
+them apart. Needs only torch.
 """
 import argparse
 import gzip

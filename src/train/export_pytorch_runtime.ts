@@ -53,18 +53,35 @@ def read_images(images_path, labels_path):
 
 # ---- Data: one CSV file (--csv), read by Kiln's rules (src/data/csv.ts) ----
 
-DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# ASCII digits only, as JavaScript's \d: Python's float() would also take other scripts' digits.
+DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 LABEL_NAMES = ("label", "target", "class", "y")
 MIN_IMAGE_PIXELS = 64  # fewer features make a table, not an image (scikit-learn's digits are 8x8)
+FLOAT32_MAX = 3.4028234663852886e38  # a bigger cell would silently become inf
+
+
+def shown(text, most=40):
+    """A cell as a message shows it, as Kiln does: cut short, control characters escaped, so a
+    damaged file cannot make the message unreadable."""
+    cut = text[:most] + "…" if len(text) > most else text
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", lambda m: f"\\u{ord(m[0]):04x}", cut)
+
+
+def unquote(cell):
+    t = cell.strip()
+    return t[1:-1].strip() if len(t) >= 2 and t[0] == t[-1] == '"' else t
 
 
 def read_csv(path):
-    """(features as float32, int64 labels, whether the rows are pixels) of a CSV, plain or gzipped.
+    """(features as float32, int64 labels, whether the rows are pixels) of a CSV, plain or gzipped;
+    pixel rows come as [N, side, side].
 
-    As Kiln reads it: blank lines skipped, the delimiter guessed from the first line, that line a
+    As Kiln reads it: blank lines skipped; cells split on the delimiter (a comma, else a tab or
+    semicolon as the first line shows), trimmed and unquoted (like Kiln, a quoted delimiter is not
+    honoured, so the csv module's quoting would read some files differently); the first line a
     header when it holds no number or names the label column; the label column named label, target,
-    class or y, else the first, or the last when only the last holds whole numbers; a bad cell named
-    by its 1-based line and column, as written.
+    class or y (any case), else the first, or the last when only the last holds whole numbers; a
+    bad cell named by its 1-based line and column, as written.
     """
     with open(path, "rb") as f:
         data = f.read()
@@ -81,12 +98,15 @@ def read_csv(path):
     delimiter = next((d for d in (",", "\t", ";") if d in first), ",")
     rows = [(n, [unquote(c) for c in line.split(delimiter)]) for n, line in lines]
     head = rows[0][1]
+    not_number = lambda cell: "the cell is empty" if cell == "" else f"'{shown(cell)}' is not a number"
+    numbers = [bool(DECIMAL.fullmatch(c)) for c in head]
     names_label = [c.lower() in LABEL_NAMES for c in head]
-    numbers = [bool(DECIMAL.match(c)) for c in head]
     if not all(numbers) and any(numbers) and not any(names_label):
+        # Names and numbers mixed: more likely a data row with a bad cell than a header.
         c = numbers.index(False)
-        sys.exit(f"error: {path}: line {rows[0][0]}, column {c + 1}: '{head[c]}' is not a number, "
-                 "and the line is no header either: fix the cell, or name every column in the header")
+        sys.exit(f"error: {path}: line {rows[0][0]}, column {c + 1}: {not_number(head[c])}, and the line is no "
+                 "header either (it holds numbers, and no column named 'label'): fix the cell, or name every "
+                 "column in the header")
     header = head if not all(numbers) else None
     body = rows[1:] if header else rows
     width = len(head)
@@ -95,31 +115,30 @@ def read_csv(path):
     if header and any(names_label):
         label_at = names_label.index(True)
     else:
-        whole = lambda c: all(re.fullmatch(r"\d+", cells[c] if c < len(cells) else "") for _, cells in body)
+        whole = lambda c: all(re.fullmatch(r"[0-9]+", cells[c] if c < len(cells) else "") for _, cells in body)
         label_at = width - 1 if not whole(0) and whole(width - 1) else 0
-    named = lambda c: f" ('{header[c]}')" if header else ""
+
+    def bad(n, c, what):
+        named = f" ('{shown(header[c])}')" if header else ""
+        sys.exit(f"error: {path}: line {n}, column {c + 1}{named}: {what}")
+
     features, labels = [], []
     for n, cells in body:
         if len(cells) != width:
             sys.exit(f"error: {path}: line {n} has {len(cells)} cells, expected {width} (as on line {rows[0][0]})")
         for c, cell in enumerate(cells):
-            if c == label_at and not (DECIMAL.match(cell) and float(cell).is_integer() and float(cell) >= 0):
-                sys.exit(f"error: {path}: line {n}, column {c + 1}{named(c)}: label '{cell}' is not a non-negative integer")
-            if c != label_at and not DECIMAL.match(cell):
-                what = "the cell is empty" if cell == "" else f"'{cell}' is not a number"
-                sys.exit(f"error: {path}: line {n}, column {c + 1}{named(c)}: {what}")
+            value = float(cell) if DECIMAL.fullmatch(cell) else math.nan
+            if c == label_at and not (value.is_integer() and value >= 0):
+                bad(n, c, f"label '{shown(cell)}' is not a non-negative integer")
+            if c != label_at and not abs(value) <= FLOAT32_MAX:
+                bad(n, c, not_number(cell) if math.isnan(value) else f"'{shown(cell)}' is too large for a float32")
         labels.append(int(float(cells[label_at])))
         features.append([float(x) for c, x in enumerate(cells) if c != label_at])
     x = torch.tensor(features, dtype=torch.float32)
     side = math.isqrt(x.shape[1])
     pixels = (side * side == x.shape[1] and x.shape[1] >= MIN_IMAGE_PIXELS and max(labels) < 256
               and bool(((x >= 0) & (x <= 255) & (x == x.round())).all()))
-    return x, torch.tensor(labels, dtype=torch.int64), pixels
-
-
-def unquote(cell):
-    t = cell.strip()
-    return t[1:-1].strip() if len(t) >= 2 and t[0] == t[-1] == '"' else t
+    return (x.reshape(-1, side, side) if pixels else x), torch.tensor(labels, dtype=torch.int64), pixels
 
 
 def load_datasets(data_dir, csv_path, limit):
@@ -134,6 +153,10 @@ def load_datasets(data_dir, csv_path, limit):
         pixels = True
         images, labels = find_idx(data_dir, "test_images", False), find_idx(data_dir, "test_labels", False)
         test = read_images(images, labels) if images and labels else None
+    # A reshape would take samples of the wrong size silently when the counts happen to divide.
+    shape = ([1] if pixels else []) + list(x.shape[1:])
+    if shape != list(INPUT_SHAPE):
+        sys.exit(f"error: {csv_path or data_dir}: its samples are {shape}, the model takes {list(INPUT_SHAPE)}")
     split = CONFIG["valSplit"]
     rows = list(range(len(y)))
     val_rows = None
@@ -147,17 +170,15 @@ def load_datasets(data_dir, csv_path, limit):
     if limit is not None:
         rows = rows[:limit]
 
-    def standardised(v):
-        if pixels:
-            return v.div(255).sub(CONFIG["mean"]).div(CONFIG["std"]).reshape(-1, *INPUT_SHAPE)
-        return v.sub(mean).div(std).reshape(-1, *INPUT_SHAPE)
-
-    if not pixels:
+    if pixels:
+        standardised = lambda v: v.div(255).sub(CONFIG["mean"]).div(CONFIG["std"]).reshape(-1, *INPUT_SHAPE)
+    else:
+        # Kiln's featureStats: float64, population std, and std 1 for a feature constant over the
+        # training rows (it then scales to 0, not NaN); applied in float64 too, then stored as float32.
         train_x = x[rows].double()
-        mean = train_x.mean(0)
-        std = train_x.std(0, unbiased=False)
-        std[std == 0] = 1  # a constant feature stays as it is, centred
-        mean, std = mean.float(), std.float()
+        mean, std = train_x.mean(0), train_x.std(0, unbiased=False)
+        std[std == 0] = 1
+        standardised = lambda v: v.double().sub(mean).div(std).float()
     full = TensorDataset(standardised(x), y)
     val = Subset(full, val_rows) if val_rows is not None else TensorDataset(standardised(test[0]), test[1])
     return Subset(full, rows), val
