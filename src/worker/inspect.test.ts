@@ -43,7 +43,7 @@ it('gives each layer its output for the image, as the layers up to it compute it
   const run = { spec: CNN, model, mean: 0.1307, std: 0.3081 };
   const pixels = image(64);
   const { layers, weights } = await inspect(backend, run, pixels.slice());
-  // Measured on a second call: the first conv makes the backend's own placeholder buffer, once.
+  // Measured on a second call: the first conv allocates the backend's stand-in binding (ops.unusedBinding), kept for good.
   const before = backend.memory().bytesInUse;
   await inspect(backend, run, pixels.slice());
   expect(backend.memory().bytesInUse).toBe(before);
