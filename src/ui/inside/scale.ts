@@ -1,4 +1,5 @@
 /** Axes for the inside views' small SVG charts: linear or log10 scales and their ticks. */
+import { niceTicks } from '../charts/ticks';
 
 /** Maps a value to a pixel, and back to where its ticks go. */
 export interface Scale {
@@ -10,7 +11,7 @@ export interface Scale {
 
 /**
  * A y or x scale from [lo, hi] onto [from, to] pixels. Linear: ticks at the multiples of a round
- * step (1, 2 or 5 times a power of ten) inside the range, about five. Log: the powers of ten inside
+ * step (1, 2 or 5 times a power of ten) inside the range, at most five (the scalar charts' rule). Log: the powers of ten inside
  * the range (the range widened to whole decades), values <= 0 clamped to its floor.
  */
 export function makeScale(lo: number, hi: number, from: number, to: number, log = false): Scale {
@@ -25,14 +26,7 @@ export function makeScale(lo: number, hi: number, from: number, to: number, log 
   }
   const [l, h] = lo === hi ? [lo - 1, hi + 1] : [lo, hi];
   const f = (v: number) => from + ((v - l) / (h - l)) * (to - from);
-  const raw = (h - l) / 4;
-  const decade = 10 ** Math.floor(Math.log10(raw));
-  // The round step nearest the raw one (on a log scale): 1, 2, 5 or 10 times its decade.
-  const step = decade * ([10, 5, 2].find((m) => raw / decade >= m / Math.SQRT2) ?? 1);
-  const ticks: number[] = [];
-  for (let k = Math.ceil(l / step); k * step <= h + step * 1e-9; k++)
-    ticks.push(Number((k * step).toPrecision(12)));
-  return Object.assign(f, { range: [from, to] as [number, number], ticks });
+  return Object.assign(f, { range: [from, to] as [number, number], ticks: niceTicks(l, h, 5, false) });
 }
 
 /** The finite, and for a log scale positive, extremes of values ([1, 10] or [0, 1] when none). */
