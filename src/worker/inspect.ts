@@ -10,7 +10,7 @@ import type { Module } from '../nn/module';
 import type { ModelSpec } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
-import { type Tensor, tidy } from '../tensor/tensor';
+import { type Tensor, type Tidyable, tidy } from '../tensor/tensor';
 
 /** Channels of a layer's output sent at most: enough to see what a layer does, small to post. */
 export const MAX_CHANNELS = 32;
@@ -54,35 +54,50 @@ export interface Inspectable {
 }
 
 /**
+ * `pixels` (in [0, 1], row-major, the spec's input shape) as a batch of one, normalised as the run
+ * trained; an image of another size is refused in one line.
+ */
+export function imageInput(backend: Backend, run: Inspectable, pixels: Float32Array): Tensor {
+  const size = run.spec.inputShape.reduce((a, b) => a * b, 1);
+  if (pixels.length !== size)
+    throw new Error(
+      `the image has ${pixels.length} values, the model takes inputs of shape [${run.spec.inputShape}]`,
+    );
+  const normalized = pixels.map((v) => (v - run.mean) / run.std);
+  return ops.tensor(backend, normalized, [1, ...run.spec.inputShape]);
+}
+
+/** Runs `f` with `model` in eval mode, without gradients, inside tidy; the model's mode is restored. */
+export function evaluating<T extends Tidyable>(model: Module, f: () => T): T {
+  const wasTraining = model.training;
+  return noGrad(() =>
+    tidy(() => {
+      model.eval();
+      try {
+        return f();
+      } finally {
+        model.train(wasTraining);
+      }
+    }),
+  );
+}
+
+/**
  * Runs `pixels` (in [0, 1], the spec's input shape) through the model layer by layer in eval mode,
  * without gradients, and reads back every layer's output and the first weights; no tensor outlives
  * the call.
  */
 export async function inspect(backend: Backend, run: Inspectable, pixels: Float32Array): Promise<Inspection> {
   const { model, spec } = run;
-  const size = spec.inputShape.reduce((a, b) => a * b, 1);
-  if (pixels.length !== size)
-    throw new Error(
-      `the image has ${pixels.length} values, the model takes inputs of shape [${spec.inputShape}]`,
-    );
   const children = [...model.namedChildren()];
-  const normalized = pixels.map((v) => (v - run.mean) / run.std);
-  const wasTraining = model.training;
-  const outputs = noGrad(() =>
-    tidy(() => {
-      model.eval();
-      try {
-        let y = ops.tensor(backend, normalized, [1, ...spec.inputShape]);
-        // Unfused, unlike SpecModel.forward: each layer's own output is what is shown.
-        return children.map(([, layer]) => {
-          y = layer.forward(y);
-          return y;
-        });
-      } finally {
-        model.train(wasTraining);
-      }
-    }),
-  );
+  const outputs = evaluating(model, () => {
+    let y = imageInput(backend, run, pixels);
+    // Unfused, unlike SpecModel.forward: each layer's own output is what is shown.
+    return children.map(([, layer]) => {
+      y = layer.forward(y);
+      return y;
+    });
+  });
   try {
     const [values, weights] = await Promise.all([
       Promise.all(outputs.map((t) => t.data())),

@@ -4,7 +4,7 @@
  * out through `post`, so the same session runs in a Web Worker and in tests.
  */
 
-import { F, noGrad } from '../autograd';
+import { F } from '../autograd';
 import { acquireGpu } from '../gpu/device';
 import { buildModel, type HostTensor } from '../nn';
 import { type Module, StateDictError } from '../nn/module';
@@ -12,8 +12,6 @@ import { countStateValues, type ModelSpec, specError } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
-import * as ops from '../tensor/ops';
-import { tidy } from '../tensor/tensor';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
@@ -24,7 +22,7 @@ import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
-import { inspect } from './inspect';
+import { evaluating, imageInput, inspect } from './inspect';
 import type { DatasetSource, FromWorker, ToWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
 
@@ -326,16 +324,8 @@ export class Session {
     const live = this.runs.get(runId);
     if (!live) throw new Error(`no run ${runId} to predict with`);
     const backend = this.requireBackend();
-    const normalized = pixels.map((v) => (v - live.mean) / live.std);
-    const probs = noGrad(() =>
-      tidy(() => {
-        const wasTraining = live.model.training;
-        live.model.eval();
-        const x = ops.tensor(backend, normalized, [1, ...live.spec.inputShape]);
-        const out = F.softmax(live.model.forward(x));
-        live.model.train(wasTraining);
-        return out;
-      }),
+    const probs = evaluating(live.model, () =>
+      F.softmax(live.model.forward(imageInput(backend, live, pixels))),
     );
     const values = Array.from(await probs.data());
     probs.dispose();
