@@ -154,3 +154,33 @@ it("posts a run's histograms compactly, with transferable counts, and its health
 it('counts histograms every 50 steps, more often in short epochs', () => {
   expect([4, 94, 300, 860].map(pageHistogramsEvery)).toEqual([10, 10, 30, 50]);
 });
+
+it('predicts with a trained run, and refuses an image of another size in one line', async () => {
+  const posts: FromWorker[] = [];
+  const session = new Session((m) => void posts.push(m));
+  await loadMnist300(session);
+  await session.handle({
+    type: 'train',
+    runId: 'p',
+    model: MLP,
+    config: { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50 },
+  });
+  await session.handle({
+    type: 'predict',
+    requestId: 7,
+    runId: 'p',
+    pixels: new Float32Array(784).fill(0.5),
+  });
+  const prediction = posts.at(-1);
+  if (prediction?.type !== 'prediction') throw new Error('no prediction');
+  expect(prediction.requestId).toBe(7);
+  expect(prediction.probabilities).toHaveLength(10);
+  expect(prediction.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  await session.handle({ type: 'predict', requestId: 8, runId: 'p', pixels: new Float32Array(100) });
+  expect(posts.at(-1)).toMatchObject({
+    type: 'error',
+    runId: 'p',
+    message: 'the image has 100 values, the model takes inputs of shape [1,28,28]',
+  });
+  session.dispose();
+});
