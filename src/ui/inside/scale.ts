@@ -11,8 +11,8 @@ export interface Scale {
 
 /**
  * A y or x scale from [lo, hi] onto [from, to] pixels. Linear: ticks at the multiples of a round
- * step (1, 2 or 5 times a power of ten) inside the range, at most five (the scalar charts' rule). Log: the powers of ten inside
- * the range (the range widened to whole decades), values <= 0 clamped to its floor.
+ * step (1, 2 or 5 times a power of ten) inside the range, at most five (the scalar charts' rule).
+ * Log: the powers of ten inside the range (widened to whole decades), values <= 0 at its floor.
  */
 export function makeScale(lo: number, hi: number, from: number, to: number, log = false): Scale {
   if (log) {
