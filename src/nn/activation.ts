@@ -29,9 +29,12 @@ export class ReLU extends Module {
   }
 }
 
+/** PyTorch's default negative_slope of LeakyReLU. */
+export const LEAKY_RELU_SLOPE = 0.01;
+
 /** x for x > 0, negativeSlope * x otherwise (default 0.01). */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  constructor(readonly negativeSlope = LEAKY_RELU_SLOPE) {
     super();
   }
 

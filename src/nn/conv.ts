@@ -3,6 +3,9 @@ import type { Tensor } from '../tensor/tensor';
 import { defaultWeightAndBias } from './init';
 import { Module, Parameter } from './module';
 
+/** PyTorch's defaults of Conv2d's stride and padding. */
+export const CONV_DEFAULTS = { stride: 1, padding: 0 } as const;
+
 /** Options of Conv2d (square kernels). */
 export interface Conv2dOptions {
   stride?: number;
@@ -24,8 +27,8 @@ export class Conv2d extends Module {
     opts: Conv2dOptions = {},
   ) {
     super();
-    this.stride = opts.stride ?? 1;
-    this.padding = opts.padding ?? 0;
+    this.stride = opts.stride ?? CONV_DEFAULTS.stride;
+    this.padding = opts.padding ?? CONV_DEFAULTS.padding;
     const init = defaultWeightAndBias(
       this.backend,
       [outChannels, inChannels, kernelSize, kernelSize],

@@ -3,9 +3,12 @@ import { defaultGenerator } from '../tensor/default';
 import type { Tensor } from '../tensor/tensor';
 import { Module } from './module';
 
+/** PyTorch's default drop probability. */
+export const DROPOUT_P = 0.5;
+
 /** Inverted dropout: zeroes elements with probability p in training, identity in eval. */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  constructor(readonly p = DROPOUT_P) {
     super();
     if (!(p >= 0 && p < 1)) throw new Error(`dropout probability has to be in [0, 1), got ${p}`);
   }

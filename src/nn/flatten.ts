@@ -2,9 +2,20 @@ import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
 import { Module } from './module';
 
-/** Flattens every dim after the batch dim, like nn.Flatten(). */
+/** PyTorch's defaults of nn.Flatten: every dim after the batch dim. */
+export const FLATTEN_DEFAULTS = { startDim: 1, endDim: -1 } as const;
+
+/** Flattens dims startDim..endDim (negative from the end) into one, like nn.Flatten. */
 export class Flatten extends Module {
+  constructor(
+    readonly startDim: number = FLATTEN_DEFAULTS.startDim,
+    readonly endDim: number = FLATTEN_DEFAULTS.endDim,
+  ) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
-    return F.flatten(x, 1);
+    const [s, e] = [this.startDim, this.endDim].map((d) => (d < 0 ? d + x.ndim : d));
+    return F.view(x, [...x.shape.slice(0, s), -1, ...x.shape.slice(e + 1)]);
   }
 }

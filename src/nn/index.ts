@@ -4,6 +4,7 @@ export * from './container';
 export * from './conv';
 export * from './dropout';
 export * from './flatten';
+export * from './layers';
 export * from './linear';
 export * from './loss';
 export * from './models';

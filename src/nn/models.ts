@@ -1,31 +1,27 @@
-/** Models built from specs (nn/spec.ts): the presets, the UI's builder and the CLI's --model. */
+/** Models built from specs (nn/spec.ts, a tree of registry layers): the presets, the builder's and --model's. */
 import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
-import { GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from './activation';
+import { ReLU } from './activation';
 import { Sequential } from './container';
-import { Conv2d } from './conv';
-import { Dropout } from './dropout';
-import { Flatten } from './flatten';
+import { layerDef } from './layers';
 import { Linear } from './linear';
 import type { Module } from './module';
-import { BatchNorm, BatchNorm1d, BatchNorm2d } from './norm';
-import { AvgPool2d, MaxPool2d } from './pool';
-import { type LayerSpec, layerName, type ModelSpec, PRESETS, specError } from './spec';
+import { BatchNorm } from './norm';
+import {
+  isBlock,
+  type LayerSpec,
+  layerName,
+  type ModelSpec,
+  PRESETS,
+  resolveFields,
+  specError,
+} from './spec';
 
-/** A Sequential built from a spec; its class name in messages is the spec's name. */
-export class SpecModel extends Sequential {
-  constructor(readonly spec: ModelSpec) {
-    const error = specError(spec);
-    if (error) throw new Error(`invalid model ${spec.name}: ${error}`);
-    super(...spec.layers.map((l, i): [string, Module] => [layerName(l, i), buildLayer(l)]));
-  }
-
-  /** The spec's name (SimpleNN, LeNet5...), which survives minification. */
-  override get typeName(): string {
-    return this.spec.name;
-  }
-
-  /** Runs the layers in order, fusing a ReLU into the Linear or BatchNorm before it. */
+/**
+ * A Sequential of spec-built layers that fuses a ReLU into the Linear or BatchNorm before it (one
+ * kernel instead of two, the same numbers); forward hooks on the ReLU still see its output.
+ */
+export class LayerStack extends Sequential {
   override forward(x: Tensor): Tensor {
     const layers = this.children;
     let y = x;
@@ -45,41 +41,50 @@ export class SpecModel extends Sequential {
   }
 }
 
-/** One layer from its spec. */
-export function buildLayer(l: LayerSpec): Module {
-  switch (l.type) {
-    case 'Linear':
-      return new Linear(l.inFeatures, l.outFeatures, { bias: l.bias });
-    case 'Conv2d':
-      return new Conv2d(l.inChannels, l.outChannels, l.kernelSize, {
-        stride: l.stride,
-        padding: l.padding,
-        bias: l.bias,
-      });
-    case 'MaxPool2d':
-      return new MaxPool2d(l.kernelSize, { stride: l.stride, padding: l.padding });
-    case 'AvgPool2d':
-      return new AvgPool2d(l.kernelSize, { stride: l.stride, padding: l.padding });
-    case 'BatchNorm1d':
-      return new BatchNorm1d(l.numFeatures, { eps: l.eps, momentum: l.momentum });
-    case 'BatchNorm2d':
-      return new BatchNorm2d(l.numFeatures, { eps: l.eps, momentum: l.momentum });
-    case 'Dropout':
-      return new Dropout(l.p);
-    case 'Flatten':
-      return new Flatten();
-    case 'ReLU':
-      return new ReLU();
-    case 'LeakyReLU':
-      return new LeakyReLU(l.negativeSlope);
-    case 'GELU':
-      return new GELU();
-    case 'Tanh':
-      return new Tanh();
-    case 'Sigmoid':
-      return new Sigmoid();
+/** A residual connection: x + f(x), f its layers in order (what a transformer block adds twice). */
+export class Residual extends LayerStack {
+  override forward(x: Tensor): Tensor {
+    return F.add(x, super.forward(x));
   }
 }
+
+/** The model of a spec: its tree of modules; its class name in messages is the spec's name. */
+export class SpecModel extends LayerStack {
+  constructor(readonly spec: ModelSpec) {
+    const error = specError(spec);
+    if (error) throw new Error(`invalid model ${spec.name}: ${error}`);
+    super(...children(spec.layers));
+  }
+
+  /** The spec's name (SimpleNN, LeNet5...), which survives minification. */
+  override get typeName(): string {
+    return this.spec.name;
+  }
+}
+
+/** One node of the tree as a module: a registry layer, or a container of them. */
+export function buildLayer(l: LayerSpec): Module {
+  if (isBlock(l)) {
+    if (l.type === 'Repeat') {
+      const copies = Array.from({ length: l.times ?? 1 }, (_, i): [string, Module] => [
+        String(i),
+        new LayerStack(...children(l.layers)),
+      ]);
+      return new LayerStack(...copies);
+    }
+    return l.type === 'Residual'
+      ? new Residual(...children(l.layers))
+      : new LayerStack(...children(l.layers));
+  }
+  const def = layerDef(l.type);
+  if (!def) throw new Error(`"${l.type}" is not a layer`);
+  const fields = resolveFields(def, l);
+  if (typeof fields === 'string') throw new Error(`${l.type}: ${fields}`);
+  return def.build(fields);
+}
+
+const children = (layers: readonly LayerSpec[]): [string, Module][] =>
+  layers.map((l, i) => [layerName(l, i), buildLayer(l)]);
 
 /** Builds a model from a spec. */
 export function buildModel(spec: ModelSpec): SpecModel {

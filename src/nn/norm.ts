@@ -4,6 +4,9 @@ import type { Tensor } from '../tensor/tensor';
 import { constant } from './init';
 import { type HostTensor, Module, Parameter } from './module';
 
+/** PyTorch's defaults of the BatchNorm layers. */
+export const BATCH_NORM_DEFAULTS = { eps: 1e-5, momentum: 0.1 } as const;
+
 /** Options of the BatchNorm layers (PyTorch's defaults). */
 export interface BatchNormOptions {
   eps?: number;
@@ -29,8 +32,8 @@ export abstract class BatchNorm extends Module {
     opts: BatchNormOptions = {},
   ) {
     super();
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum ?? 0.1;
+    this.eps = opts.eps ?? BATCH_NORM_DEFAULTS.eps;
+    this.momentum = opts.momentum ?? BATCH_NORM_DEFAULTS.momentum;
     if (opts.affine !== false) {
       this.weight = new Parameter(constant(this.backend, [numFeatures], 1));
       this.bias = new Parameter(constant(this.backend, [numFeatures], 0));

@@ -2,6 +2,9 @@ import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
 import { Module } from './module';
 
+/** PyTorch's default padding of the pooling layers. */
+export const POOL_PADDING = 0;
+
 /** Options of the pooling layers; stride defaults to the kernel size, as in PyTorch. */
 export interface PoolOptions {
   stride?: number;
@@ -10,11 +13,14 @@ export interface PoolOptions {
 
 /** What both pooling layers hold: a square window and its stride and padding. */
 abstract class Pool2d extends Module {
+  readonly opts: PoolOptions;
+
   constructor(
     readonly kernelSize: number,
-    readonly opts: PoolOptions = {},
+    opts: PoolOptions = {},
   ) {
     super();
+    this.opts = { stride: opts.stride ?? kernelSize, padding: opts.padding ?? POOL_PADDING };
   }
 }
 

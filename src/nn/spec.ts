@@ -1,115 +1,299 @@
 /**
- * A model described as data: an ordered stack of layers with PyTorch's class names and constructor
- * arguments. The UI's builder edits it, the CLI parses it from a string, `buildModel` turns it into
- * a Module, and the PyTorch exporter writes it out as a class. Shape inference is pure, so the UI
- * can show shapes and errors without touching a tensor.
+ * A model described as data: a tree of modules as PyTorch has them. Leaves are layers of the
+ * registry (layers.ts), keyed by PyTorch's class name with its constructor arguments; containers
+ * are a Sequential, a residual block `x + f(x)` and a block repeated N times (numbered state-dict
+ * prefixes `h.0.`, `h.1.`). The builder edits it, the CLI parses it from a string, `buildModel`
+ * turns it into a Module, and the PyTorch exporter writes it out. Shape inference is pure, so the
+ * page shows shapes, parameter counts and errors without touching a tensor.
  */
+import { type FieldDef, type Fields, LAYERS, type LayerDef, layerDef } from './layers';
 
-/** One layer, keyed by its PyTorch class name; `name` is its attribute (state-dict prefix). */
-export type LayerSpec = { name?: string } & (
-  | { type: 'Linear'; inFeatures: number; outFeatures: number; bias?: boolean }
-  | {
-      type: 'Conv2d';
-      inChannels: number;
-      outChannels: number;
-      kernelSize: number;
-      stride?: number;
-      padding?: number;
-      bias?: boolean;
-    }
-  | { type: 'MaxPool2d' | 'AvgPool2d'; kernelSize: number; stride?: number; padding?: number }
-  | { type: 'BatchNorm1d' | 'BatchNorm2d'; numFeatures: number; eps?: number; momentum?: number }
-  | { type: 'Dropout'; p: number }
-  | { type: 'LeakyReLU'; negativeSlope?: number }
-  | { type: 'Flatten' | 'ReLU' | 'GELU' | 'Tanh' | 'Sigmoid' }
-);
+/** One layer of the registry: its class name, its attribute name and its constructor arguments. */
+export interface LeafSpec {
+  type: string;
+  /** The attribute name (state-dict prefix); its index in the container when absent. */
+  name?: string;
+  [field: string]: number | boolean | string | undefined;
+}
 
-/** The layer class names, in the order the builder offers them. */
-export const LAYER_TYPES = [
-  'Linear',
-  'Conv2d',
-  'MaxPool2d',
-  'AvgPool2d',
-  'BatchNorm1d',
-  'BatchNorm2d',
-  'Dropout',
-  'Flatten',
-  'ReLU',
-  'LeakyReLU',
-  'GELU',
-  'Tanh',
-  'Sigmoid',
-] as const satisfies readonly LayerSpec['type'][];
-
-/** A whole model: a name, the shape of one input sample (e.g. [1, 28, 28]) and its layers. */
-export interface ModelSpec {
-  name: string;
-  inputShape: number[];
+/** A container of layers: run in order, added to its input, or repeated `times` times. */
+export interface BlockSpec {
+  type: 'Sequential' | 'Residual' | 'Repeat';
+  name?: string;
+  /** Repeat's number of copies. */
+  times?: number;
   layers: LayerSpec[];
 }
 
-/** What shape inference says about one layer. */
+/** A node of the model tree. */
+export type LayerSpec = LeafSpec | BlockSpec;
+
+/** The container types, with what each does, in the order the builder offers them. */
+export const BLOCKS: readonly { type: BlockSpec['type']; doc: string }[] = [
+  { type: 'Residual', doc: 'x + f(x): its layers, added to its input' },
+  { type: 'Repeat', doc: 'its layers as one block, repeated N times (keys name.0., name.1., ...)' },
+  { type: 'Sequential', doc: 'its layers in order, as one named module' },
+];
+
+/** Every type a spec may name: the registry's layers and the containers. */
+export const LAYER_TYPES: readonly string[] = [...LAYERS.map((d) => d.type), ...BLOCKS.map((b) => b.type)];
+
+/** Whether a node is a container. */
+export function isBlock(l: LayerSpec): l is BlockSpec {
+  return l.type === 'Sequential' || l.type === 'Residual' || l.type === 'Repeat';
+}
+
+/** A whole model: a name, one input sample's shape (e.g. [1, 28, 28], or [T] token ids) and its layers. */
+export interface ModelSpec {
+  name: string;
+  inputShape: number[];
+  /** 'int32' for token ids; float32 (pixels, features) when absent. */
+  inputDtype?: 'int32';
+  layers: LayerSpec[];
+}
+
+/** What shape inference says about one node. */
 export interface LayerInfo {
   /** Per-sample output shape (no batch dimension); the input shape when the layer is invalid. */
   outShape: number[];
-  /** Trainable parameter count. */
+  /** Trainable parameter count (a container's: all of its copies'). */
   params: number;
   /** Non-trainable state held in the state dict (BatchNorm's running statistics). */
   buffers: number;
-  /** Why this layer cannot follow the one before it. */
+  /** Values per sample kept for the backward pass: a layer's output, a container's layers' outputs. */
+  activations: number;
+  /** Why this node cannot take its input. */
   error?: string;
+  /** A container's children (for Repeat: one copy's). */
+  children?: LayerInfo[];
 }
 
-/** Per-layer output shapes, parameter counts and errors; layers after the first error are left unchecked. */
-export function inferShapes(spec: ModelSpec): LayerInfo[] {
-  const infos: LayerInfo[] = [];
-  let shape = spec.inputShape;
-  let broken = false;
-  for (const layer of spec.layers) {
-    if (broken) {
-      infos.push({ outShape: shape, params: 0, buffers: 0, error: 'after an invalid layer' });
-      continue;
-    }
-    const info = inferLayer(layer, shape);
-    infos.push(info);
-    if (info.error) broken = true;
-    else shape = info.outShape;
-  }
-  return infos;
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const shown = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** The attribute name of a node: its own, or its index as in nn.Sequential. */
+export function layerName(layer: LayerSpec, index: number): string {
+  return layer.name ?? String(index);
 }
 
-/** The first error in a spec as one line naming the layer, or null when the stack is valid. */
-export function specError(spec: ModelSpec): string | null {
-  if (spec.layers.length === 0) return 'the model has no layers';
-  const infos = inferShapes(spec);
-  const i = infos.findIndex((x) => x.error);
-  if (i >= 0)
-    return `layer ${i} (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}): ${infos[i].error}`;
-  const out = infos[infos.length - 1].outShape;
-  if (out.length !== 1) return `the model must end in a flat output of class scores, not [${out.join(', ')}]`;
+// Names a module attribute cannot take in the exported PyTorch (nn.Module's own attributes, and
+// Python's keywords): the script would then not compile, or would call the layer instead of a method.
+const RESERVED = new Set(
+  `False None True and as assert async await break class continue def del elif else except finally
+  for from global if import in is lambda nonlocal not or pass raise return try while with yield case
+  match type T_destination add_module apply bfloat16 buffers call_super_init children compile cpu
+  cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+  get_submodule half ipu load_state_dict modules mtia named_buffers named_children named_modules
+  named_parameters parameters register_backward_hook register_buffer register_forward_hook
+  register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
+  register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+  register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_
+  set_extra_state set_submodule share_memory smart_apply state_dict to to_empty train training
+  xpu zero_grad`.split(/\s+/),
+);
+
+/** Why a node's name cannot be a PyTorch attribute, or null when it can. */
+export function nameError(name: string): string | null {
+  if (/^\d+$/.test(name)) return null;
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
+    return `name "${name.slice(0, 40)}" must be a Python identifier (a letter, then letters, digits or _) or an index`;
+  if (name.length > 64) return `name "${name.slice(0, 40)}..." is longer than 64 characters`;
+  if (RESERVED.has(name))
+    return `name "${name}" is reserved in PyTorch (a keyword or an nn.Module attribute)`;
   return null;
 }
 
+function fieldError(f: FieldDef, v: unknown): string | null {
+  if (v === undefined) return f.default === undefined && f.none === undefined ? `${f.py} is required` : null;
+  if (f.kind === 'bool') return typeof v === 'boolean' ? null : `${f.py} must be true or false`;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return `${f.py} must be a number`;
+  if (f.kind === 'int' && !Number.isInteger(v)) return `${f.py} must be an integer, got ${v}`;
+  const low = f.min !== undefined && (f.minExclusive ? v <= f.min : v < f.min);
+  const high = f.max !== undefined && (f.maxExclusive ? v >= f.max : v > f.max);
+  if (low || high) {
+    const lo = f.min === undefined ? '' : `${f.minExclusive ? '>' : '>='} ${f.min}`;
+    const hi = f.max === undefined ? '' : `${f.maxExclusive ? '<' : '<='} ${f.max}`;
+    return `${f.py} must be ${[lo, hi].filter(Boolean).join(' and ')}, got ${v}`;
+  }
+  return null;
+}
+
+/** A leaf's fields with PyTorch's defaults filled in, or the first field that is wrong. */
+export function resolveFields(def: LayerDef, l: LeafSpec): Fields | string {
+  const out: Fields = {};
+  for (const f of def.fields) {
+    const error = fieldError(f, l[f.key]);
+    if (error) return error;
+    out[f.key] = (l[f.key] as number | boolean | undefined) ?? f.default;
+  }
+  return out;
+}
+
+interface Flow {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+function inferLeaf(l: LeafSpec, at: Flow): [LayerInfo, Flow] {
+  const fail = (error: string): [LayerInfo, Flow] => [
+    { outShape: at.shape, params: 0, buffers: 0, activations: 0, error },
+    at,
+  ];
+  const def = layerDef(l.type);
+  if (!def) return fail(`"${l.type}" is not a layer`);
+  const fields = resolveFields(def, l);
+  if (typeof fields === 'string') return fail(fields);
+  if ((def.input ?? 'float32') !== at.dtype) {
+    return fail(
+      at.dtype === 'int32'
+        ? `takes float inputs, but gets token ids (int32): start with an Embedding`
+        : 'takes token ids (int32), but gets floats: put it first, on a token input',
+    );
+  }
+  const r = def.infer(fields, at.shape);
+  if (typeof r === 'string') return fail(r);
+  const info = { outShape: r.out, params: r.params ?? 0, buffers: r.buffers ?? 0, activations: prod(r.out) };
+  return [info, { shape: r.out, dtype: 'float32' }];
+}
+
+function inferBlock(b: BlockSpec, at: Flow): [LayerInfo, Flow] {
+  const { infos, out } = inferList(b.layers, at);
+  const sum = (key: 'params' | 'buffers' | 'activations') => infos.reduce((s, x) => s + x[key], 0);
+  const times = b.type === 'Repeat' ? (b.times ?? 0) : 1;
+  const info: LayerInfo = {
+    outShape: out.shape,
+    params: sum('params') * times,
+    buffers: sum('buffers') * times,
+    activations: sum('activations') * times,
+    children: infos,
+  };
+  const fail = (error: string): [LayerInfo, Flow] => [{ ...info, outShape: at.shape, error }, at];
+  if (b.type === 'Repeat' && !(Number.isInteger(b.times) && times >= 1 && times <= 1000))
+    return fail('times must be an integer from 1 to 1000');
+  if (b.layers.length === 0) return fail('the block has no layers');
+  const bad = infos.findIndex((x) => x.error);
+  if (bad >= 0) return fail(`its layer ${layerName(b.layers[bad], bad)} is invalid`);
+  const same = out.shape.join() === at.shape.join() && out.dtype === at.dtype;
+  if (b.type === 'Residual' && !same)
+    return fail(
+      `its output ${shown(out.shape)} must have its input's shape ${shown(at.shape)} to be added to it`,
+    );
+  if (b.type === 'Repeat' && times > 1 && !same)
+    return fail(
+      `its output ${shown(out.shape)} must have its input's shape ${shown(at.shape)} to feed the next copy`,
+    );
+  // The residual sum is one more output kept for backward.
+  if (b.type === 'Residual') info.activations += prod(out.shape);
+  return [info, out];
+}
+
+function inferList(layers: readonly LayerSpec[], input: Flow): { infos: LayerInfo[]; out: Flow } {
+  const infos: LayerInfo[] = [];
+  let at = input;
+  let broken = false;
+  const names = new Set<string>();
+  for (const [i, layer] of layers.entries()) {
+    if (broken) {
+      infos.push({
+        outShape: at.shape,
+        params: 0,
+        buffers: 0,
+        activations: 0,
+        error: 'after an invalid layer',
+      });
+      continue;
+    }
+    const name = layerName(layer, i);
+    const clash = names.has(name) ? `name "${name}" is used twice in one container` : nameError(name);
+    names.add(name);
+    const [info, next] = clash
+      ? [{ outShape: at.shape, params: 0, buffers: 0, activations: 0, error: clash }, at]
+      : isBlock(layer)
+        ? inferBlock(layer, at)
+        : inferLeaf(layer, at);
+    infos.push(info);
+    if (info.error) broken = true;
+    else at = next;
+  }
+  return { infos, out: at };
+}
+
+/** Per-node output shapes, parameter counts and errors; nodes after the first error are left unchecked. */
+export function inferShapes(spec: ModelSpec): LayerInfo[] {
+  return inferList(spec.layers, { shape: spec.inputShape, dtype: spec.inputDtype ?? 'float32' }).infos;
+}
+
+/** The first error in a spec as one line naming the node by its path, or null when the model is valid. */
+export function specError(spec: ModelSpec): string | null {
+  if (spec.layers.length === 0) return 'the model has no layers';
+  const walk = (layers: readonly LayerSpec[], infos: LayerInfo[], path: string): string | null => {
+    const i = infos.findIndex((x) => x.error);
+    if (i < 0) return null;
+    const layer = layers[i];
+    const at = `${path}${layerName(layer, i)}`;
+    const inner =
+      isBlock(layer) && infos[i].children ? walk(layer.layers, infos[i].children!, `${at}.`) : null;
+    return inner ?? `layer ${at} (${layer.type}): ${infos[i].error}`;
+  };
+  return walk(spec.layers, inferShapes(spec), '');
+}
+
+/** The model's per-sample output shape, when it is valid. */
+export function outputShape(spec: ModelSpec): number[] | undefined {
+  const infos = inferShapes(spec);
+  return infos.some((x) => x.error) ? undefined : (infos.at(-1)?.outShape ?? spec.inputShape);
+}
+
+/** A node's place in the tree: its index in each container on the way down. */
+export type LayerPath = readonly number[];
+
 /**
- * Why a valid spec cannot train on data of this sample shape and class count (its input is another
- * shape, or its output is not one score per class, naming the last layer), or null when it can.
+ * The shape the node at `path` receives (a path one past a container's last child: what a layer
+ * appended there would receive), as far as the layers before it are valid.
  */
-export function dataFitError(
-  spec: ModelSpec,
-  data: { inputShape: number[]; numClasses: number },
-): string | null {
+export function inputShapeAt(spec: ModelSpec, path: LayerPath): number[] {
+  let layers: readonly LayerSpec[] = spec.layers;
+  let infos = inferShapes(spec);
+  let shape = spec.inputShape;
+  for (const [depth, index] of path.entries()) {
+    if (index > 0) shape = infos[index - 1]?.outShape ?? shape;
+    const node = layers[index];
+    if (depth === path.length - 1 || !node || !isBlock(node)) break;
+    layers = node.layers;
+    infos = infos[index]?.children ?? [];
+  }
+  return shape;
+}
+
+/** What a dataset asks of a model: its samples' shape and type, and its labels'. */
+export interface DataFit {
+  inputShape: number[];
+  inputDtype?: 'int32';
+  numClasses: number;
+  /** A label per position (a token per position: [T]); one per sample ([]) when absent. */
+  labelShape?: number[];
+}
+
+/**
+ * Why a valid spec cannot train on this data (its input is another shape or type, or its output is
+ * not one score per class for each label, naming the last layer), or null when it can.
+ */
+export function dataFitError(spec: ModelSpec, data: DataFit): string | null {
   if (spec.inputShape.join() !== data.inputShape.join()) {
     return `the model takes inputs of shape [${spec.inputShape}], the dataset's samples are [${data.inputShape}]`;
   }
-  const width = inferShapes(spec).at(-1)?.outShape[0];
-  if (width === data.numClasses) return null;
+  if ((spec.inputDtype ?? 'float32') !== (data.inputDtype ?? 'float32')) {
+    const what = (d?: string) => (d === 'int32' ? 'token ids' : 'float values');
+    return `the model takes ${what(spec.inputDtype)}, the dataset's samples are ${what(data.inputDtype)}`;
+  }
+  const want = [...(data.labelShape ?? []), data.numClasses];
+  const out = outputShape(spec) ?? [];
+  if (out.join() === want.join()) return null;
   const i = spec.layers.length - 1;
-  return `the model's last layer (${layerName(spec.layers[i], i)}: ${spec.layers[i].type}) gives ${width} outputs, the dataset has ${data.numClasses} classes: make it ${data.numClasses} wide`;
-}
-
-/** The attribute name of a layer: its own, or its index as in nn.Sequential. */
-export function layerName(layer: LayerSpec, index: number): string {
-  return layer.name ?? String(index);
+  const last = `${layerName(spec.layers[i], i)}: ${spec.layers[i].type}`;
+  if (out.length === want.length && out.slice(0, -1).join() === want.slice(0, -1).join())
+    return `the model's last layer (${last}) gives ${out.at(-1)} outputs, the dataset has ${data.numClasses} classes: make it ${data.numClasses} wide`;
+  return `the model's last layer (${last}) gives outputs of shape ${shown(out)}, the dataset needs ${shown(want)} (a score per class${want.length > 1 ? ' at each position' : ''})`;
 }
 
 /**
@@ -123,78 +307,6 @@ export function countStateValues(spec: ModelSpec): number {
 /** Total trainable parameters of a valid spec. */
 export function countParameters(spec: ModelSpec): number {
   return inferShapes(spec).reduce((s, x) => s + x.params, 0);
-}
-
-const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
-const positiveInt = (x: number) => Number.isInteger(x) && x > 0;
-
-function inferLayer(layer: LayerSpec, shape: number[]): LayerInfo {
-  const ok = (outShape: number[], params = 0, buffers = 0): LayerInfo => ({ outShape, params, buffers });
-  const fail = (error: string): LayerInfo => ({ outShape: shape, params: 0, buffers: 0, error });
-  switch (layer.type) {
-    case 'Linear': {
-      if (!positiveInt(layer.inFeatures) || !positiveInt(layer.outFeatures))
-        return fail('in_features and out_features must be positive integers');
-      if (shape.length !== 1)
-        return fail(
-          `expects a flat input of ${layer.inFeatures} features, got [${shape.join(', ')}]: add a Flatten`,
-        );
-      if (shape[0] !== layer.inFeatures)
-        return fail(`in_features is ${layer.inFeatures} but the input has ${shape[0]} features`);
-      const bias = layer.bias !== false;
-      return ok([layer.outFeatures], layer.inFeatures * layer.outFeatures + (bias ? layer.outFeatures : 0));
-    }
-    case 'Conv2d': {
-      const { inChannels, outChannels, kernelSize: k } = layer;
-      const stride = layer.stride ?? 1;
-      const padding = layer.padding ?? 0;
-      if (
-        ![inChannels, outChannels, k, stride].every(positiveInt) ||
-        !(Number.isInteger(padding) && padding >= 0)
-      )
-        return fail('channels, kernel size and stride must be positive integers, padding non-negative');
-      if (shape.length !== 3) return fail(`expects a [C, H, W] input, got [${shape.join(', ')}]`);
-      if (shape[0] !== inChannels)
-        return fail(`in_channels is ${inChannels} but the input has ${shape[0]} channels`);
-      const [h, w] = [shape[1], shape[2]].map((d) => Math.floor((d + 2 * padding - k) / stride) + 1);
-      if (h < 1 || w < 1) return fail(`kernel ${k} is larger than the padded input ${shape[1]}x${shape[2]}`);
-      const bias = layer.bias !== false;
-      return ok([outChannels, h, w], outChannels * inChannels * k * k + (bias ? outChannels : 0));
-    }
-    case 'MaxPool2d':
-    case 'AvgPool2d': {
-      const k = layer.kernelSize;
-      const stride = layer.stride ?? k;
-      const padding = layer.padding ?? 0;
-      if (![k, stride].every(positiveInt) || !(Number.isInteger(padding) && padding >= 0))
-        return fail('kernel size and stride must be positive integers, padding non-negative');
-      if (shape.length !== 3) return fail(`expects a [C, H, W] input, got [${shape.join(', ')}]`);
-      if (2 * padding > k) return fail('padding must be at most half the kernel size');
-      const [h, w] = [shape[1], shape[2]].map((d) => Math.floor((d + 2 * padding - k) / stride) + 1);
-      if (h < 1 || w < 1) return fail(`kernel ${k} is larger than the input ${shape[1]}x${shape[2]}`);
-      return ok([shape[0], h, w]);
-    }
-    case 'BatchNorm1d':
-    case 'BatchNorm2d': {
-      const want = layer.type === 'BatchNorm1d' ? 1 : 3;
-      if (shape.length !== want)
-        return fail(`expects a ${want === 1 ? '[features]' : '[C, H, W]'} input, got [${shape.join(', ')}]`);
-      if (shape[0] !== layer.numFeatures)
-        return fail(`num_features is ${layer.numFeatures} but the input has ${shape[0]}`);
-      return ok(shape, 2 * layer.numFeatures, 2 * layer.numFeatures + 1);
-    }
-    case 'Dropout':
-      if (!(layer.p >= 0 && layer.p < 1)) return fail('p must be in [0, 1)');
-      return ok(shape);
-    case 'Flatten':
-      return ok([prod(shape)]);
-    case 'LeakyReLU':
-    case 'ReLU':
-    case 'GELU':
-    case 'Tanh':
-    case 'Sigmoid':
-      return ok(shape);
-  }
 }
 
 const MNIST_SHAPE = [1, 28, 28];
@@ -266,96 +378,135 @@ export const PRESETS: Record<string, ModelSpec> = {
   },
 };
 
-/** The layer-list grammar of parseSpec, as the CLI's --help shows it. */
-export const SPEC_GRAMMAR = `layers, comma-separated (input sizes are inferred from the shapes):
-  linear:OUT                       Linear
-  conv:OUT:K[:STRIDE[:PADDING]]    Conv2d (stride 1, padding 0 by default)
-  maxpool:K[:STRIDE[:PADDING]]     MaxPool2d (stride K by default); avgpool likewise
-  bn                               BatchNorm1d or BatchNorm2d, to fit the input
-  dropout[:P]                      Dropout (p 0.5 by default)
-  flatten  relu  leakyrelu[:SLOPE]  gelu  tanh  sigmoid`;
+const BLOCK_TOKENS: Record<string, BlockSpec['type']> = {
+  residual: 'Residual',
+  repeat: 'Repeat',
+  seq: 'Sequential',
+};
+
+/** How a layer's token is written: its positional arguments, optional ones in brackets. */
+function usage(def: LayerDef): string {
+  const args = def.cli.args.map((k) => def.fields.find((f) => f.key === k)!);
+  const required = args.filter((f) => f.default === undefined && f.none === undefined);
+  const optional = args.slice(required.length);
+  const upper = (f: FieldDef) => `:${f.py.toUpperCase()}`;
+  const tail = optional.reduceRight((s, f) => `[${upper(f)}${s}]`, '');
+  return `${def.cli.tokens[0]}${required.map(upper).join('')}${tail}`;
+}
+
+/** The layer grammar of parseSpec, as the CLI's --help shows it, generated from the registry. */
+export const SPEC_GRAMMAR = [
+  'layers, comma-separated; sizes that follow from the input (in_features, in_channels,',
+  "num_features...) are inferred; NAME=layer names a layer (its state-dict prefix); PyTorch's defaults",
+  'fill the arguments left out:',
+  ...LAYERS.filter((d, i) => LAYERS.findIndex((e) => e.cli.tokens[0] === d.cli.tokens[0]) === i).map((d) => {
+    const same = LAYERS.filter((e) => e.cli.tokens[0] === d.cli.tokens[0]).map((e) => e.type);
+    return `  ${usage(d).padEnd(36)} ${same.join(' or ')}: ${d.doc}`;
+  }),
+  'blocks, which nest:',
+  '  residual(LAYERS)                     x + f(x): LAYERS added to their input',
+  '  repeat:N(LAYERS)                     LAYERS as one block, N copies in a row (keys NAME.0., NAME.1., ...)',
+  '  seq(LAYERS)                          LAYERS as one module (give it a NAME)',
+].join('\n');
 
 /**
- * Parses a layer list such as `flatten,linear:128,relu,dropout:0.2,linear:10` or
- * `conv:32:3:1:1,bn,relu,maxpool:2,flatten,linear:10` (the CLI's --model), in SPEC_GRAMMAR.
+ * Parses a layer list such as `flatten,fc1=linear:128,relu,dropout:0.2,linear:10`, or with blocks
+ * `flatten:1:2,linear:64,h=repeat:2(residual(layernorm,attn:4),residual(layernorm,linear:256,gelu,linear:64)),flatten,linear:10`
+ * (the CLI's --model), in SPEC_GRAMMAR. Sizes that follow from the input are taken from the shapes.
  */
-export function parseSpec(text: string, inputShape: number[], name = 'custom'): ModelSpec {
-  const layers: LayerSpec[] = [];
-  let shape = inputShape;
-  for (const [i, token] of text
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)
-    .entries()) {
-    const [kind, ...rawArgs] = token.split(':');
-    const args = rawArgs.map(Number);
-    if (args.some((a) => Number.isNaN(a)))
-      throw new Error(`layer ${i} "${token}": arguments must be numbers`);
-    const need = (n: number, usage: string) => {
-      if (args.length < n) throw new Error(`layer ${i} "${token}": expected ${usage}`);
-    };
-    let layer: LayerSpec;
-    switch (kind.toLowerCase()) {
-      case 'linear':
-        need(1, 'linear:OUT_FEATURES');
-        layer = {
-          type: 'Linear',
-          inFeatures: shape.length === 1 ? shape[0] : prod(shape),
-          outFeatures: args[0],
-        };
-        break;
-      case 'conv':
-      case 'conv2d':
-        need(2, 'conv:OUT_CHANNELS:KERNEL[:STRIDE[:PADDING]]');
-        layer = {
-          type: 'Conv2d',
-          inChannels: shape[0],
-          outChannels: args[0],
-          kernelSize: args[1],
-          stride: args[2] ?? 1,
-          padding: args[3] ?? 0,
-        };
-        break;
-      case 'maxpool':
-      case 'avgpool':
-        need(1, `${kind}:KERNEL[:STRIDE[:PADDING]]`);
-        layer = {
-          type: kind.toLowerCase() === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d',
-          kernelSize: args[0],
-          stride: args[1] ?? args[0],
-          padding: args[2] ?? 0,
-        };
-        break;
-      case 'bn':
-      case 'batchnorm':
-        layer = { type: shape.length === 3 ? 'BatchNorm2d' : 'BatchNorm1d', numFeatures: shape[0] };
-        break;
-      case 'dropout':
-        layer = { type: 'Dropout', p: args[0] ?? 0.5 };
-        break;
-      case 'leakyrelu':
-        layer = { type: 'LeakyReLU', negativeSlope: args[0] ?? 0.01 };
-        break;
-      default: {
-        const simple = {
-          flatten: 'Flatten',
-          relu: 'ReLU',
-          gelu: 'GELU',
-          tanh: 'Tanh',
-          sigmoid: 'Sigmoid',
-        } as const;
-        const type = simple[kind.toLowerCase() as keyof typeof simple];
-        if (!type)
-          throw new Error(
-            `layer ${i}: unknown layer "${kind}" (known: linear, conv, maxpool, avgpool, bn, dropout, flatten, relu, leakyrelu, gelu, tanh, sigmoid)`,
-          );
-        layer = { type };
+export function parseSpec(
+  text: string,
+  inputShape: number[],
+  name = 'custom',
+  inputDtype?: 'int32',
+): ModelSpec {
+  let pos = 0;
+  const fail = (message: string): never => {
+    throw new Error(message);
+  };
+  // Reads nodes until `)` or the end into `into`, each checked against the flow of shapes so far.
+  const list = (into: LayerSpec[], at: Flow, path: string, depth: number): Flow => {
+    while (pos < text.length && text[pos] !== ')') {
+      const start = pos;
+      while (pos < text.length && !',()'.includes(text[pos])) pos++;
+      const head = text.slice(start, pos).trim();
+      if (!head && text[pos] === ',') {
+        pos++;
+        continue;
       }
+      const where = `layer ${path}${into.length} "${head}"`;
+      const [, given, token] = head.match(/^(?:([^=]*)=)?(.*)$/)!;
+      const [kind, ...rawArgs] = token.trim().split(':');
+      const block = BLOCK_TOKENS[kind.toLowerCase()];
+      let node: LayerSpec;
+      if (block) {
+        if (text[pos] !== '(') fail(`${where}: expected ${kind}(LAYERS)`);
+        if (depth >= 16) fail(`${where}: blocks nest deeper than 16`);
+        pos++;
+        const times = Number(rawArgs[0]);
+        if (block === 'Repeat' && !(Number.isInteger(times) && times >= 1))
+          fail(`${where}: expected repeat:N(LAYERS) with N a positive integer`);
+        node = { type: block, ...(block === 'Repeat' ? { times } : {}), layers: [] };
+        if (given?.trim()) node.name = given.trim();
+        list(node.layers, at, `${path}${layerName(node, into.length)}.`, depth + 1);
+        if (text[pos] !== ')') fail(`${where}: a "(" is not closed`);
+        pos++;
+      } else {
+        if (text[pos] === '(') fail(`${where}: only residual, repeat and seq take (LAYERS)`);
+        if (!kind) fail(`${where}: empty layer`);
+        node = leafFromToken(kind, rawArgs, at.shape, where);
+        if (given?.trim()) node.name = given.trim();
+      }
+      const [info, next] = isBlock(node) ? inferBlock(node, at) : inferLeaf(node, at);
+      const clash = into.some((l, i) => layerName(l, i) === layerName(node, into.length));
+      const error = clash
+        ? `name "${layerName(node, into.length)}" is used twice in one container`
+        : (nameError(layerName(node, into.length)) ?? info.error);
+      if (error) fail(`${where}: ${error}`);
+      into.push(node);
+      at = next;
+      if (text[pos] === ',') pos++;
     }
-    layers.push(layer);
-    const info = inferShapes({ name, inputShape, layers }).at(-1)!;
-    if (info.error) throw new Error(`layer ${i} "${token}": ${info.error}`);
-    shape = info.outShape;
+    return at;
+  };
+  const spec: ModelSpec = { name, inputShape, ...(inputDtype ? { inputDtype } : {}), layers: [] };
+  list(spec.layers, { shape: inputShape, dtype: inputDtype ?? 'float32' }, '', 0);
+  if (pos < text.length) fail(`unexpected ")" at character ${pos + 1}`);
+  const error = specError(spec);
+  if (error) fail(error);
+  return spec;
+}
+
+function leafFromToken(kind: string, rawArgs: string[], shape: number[], where: string): LeafSpec {
+  const k = kind.toLowerCase();
+  const defs = LAYERS.filter((d) => d.cli.tokens.includes(k));
+  const def = defs.find((d) => !d.cli.when || d.cli.when(shape)) ?? defs[0];
+  if (!def) {
+    const known = [...new Set(LAYERS.map((d) => d.cli.tokens[0])), ...Object.keys(BLOCK_TOKENS)];
+    throw new Error(`${where}: unknown layer "${kind}" (known: ${known.join(', ')})`);
   }
-  return { name, inputShape, layers };
+  const args = rawArgs.map(Number);
+  if (args.some((a) => Number.isNaN(a)) || rawArgs.some((a) => a.trim() === ''))
+    throw new Error(`${where}: arguments must be numbers`);
+  if (args.length > def.cli.args.length) throw new Error(`${where}: expected ${usage(def)}`);
+  const leaf: LeafSpec = { type: def.type, ...def.fit?.(shape) };
+  for (const [i, key] of def.cli.args.entries()) {
+    const f = def.fields.find((x) => x.key === key)!;
+    if (i < args.length) leaf[key] = args[i];
+    else if (f.default === undefined && f.none === undefined)
+      throw new Error(`${where}: expected ${usage(def)}`);
+  }
+  return leaf;
+}
+
+/** A new node of `type` that takes `inShape` where it can: fitted fields, PyTorch's defaults, examples. */
+export function newLayer(type: string, inShape: number[]): LayerSpec {
+  if (type === 'Residual' || type === 'Sequential') return { type, layers: [] };
+  if (type === 'Repeat') return { type, times: 2, layers: [] };
+  const def = layerDef(type);
+  if (!def) throw new Error(`"${type}" is not a layer`);
+  const leaf: LeafSpec = { type };
+  for (const f of def.fields) if (f.default === undefined && f.example !== undefined) leaf[f.key] = f.example;
+  Object.assign(leaf, def.fit?.(inShape));
+  return leaf;
 }

@@ -5,7 +5,8 @@
  * dict or a full checkpoint) with its own few lines when the safetensors package is absent, and
  * runs single-process or under torchrun with DistributedDataParallel.
  */
-import { type LayerSpec, layerName, type ModelSpec } from '../nn/spec';
+import { type FieldDef, layerDef } from '../nn/layers';
+import { isBlock, type LayerSpec, layerName, type ModelSpec, resolveFields } from '../nn/spec';
 import type { TrainConfig } from './config';
 import { TRAIN_PY_RUNTIME } from './export_pytorch_runtime';
 
@@ -33,32 +34,66 @@ export function pyClassName(name: string): string {
   return /^[A-Za-z]/.test(joined) ? joined : `Model${joined}`;
 }
 
-/** The torch.nn constructor call for one layer, with PyTorch's argument names. */
-export function torchLayer(l: LayerSpec): string {
-  const bias = (b: boolean | undefined) => (b === false ? ', bias=False' : '');
-  switch (l.type) {
-    case 'Linear':
-      return `nn.Linear(${l.inFeatures}, ${l.outFeatures}${bias(l.bias)})`;
-    case 'Conv2d':
-      return `nn.Conv2d(${l.inChannels}, ${l.outChannels}, kernel_size=${l.kernelSize}, stride=${l.stride ?? 1}, padding=${l.padding ?? 0}${bias(l.bias)})`;
-    case 'MaxPool2d':
-    case 'AvgPool2d':
-      return `nn.${l.type}(kernel_size=${l.kernelSize}, stride=${l.stride ?? l.kernelSize}, padding=${l.padding ?? 0})`;
-    case 'BatchNorm1d':
-    case 'BatchNorm2d':
-      return `nn.${l.type}(${l.numFeatures}, eps=${pyLiteral(l.eps ?? 1e-5)}, momentum=${pyLiteral(l.momentum ?? 0.1)})`;
-    case 'Dropout':
-      return `nn.Dropout(p=${pyLiteral(l.p)})`;
-    case 'LeakyReLU':
-      return `nn.LeakyReLU(negative_slope=${pyLiteral(l.negativeSlope ?? 0.01)})`;
-    case 'Flatten':
-    case 'ReLU':
-    case 'GELU':
-    case 'Tanh':
-    case 'Sigmoid':
-      return `nn.${l.type}()`;
+/** A field's value as a Python literal: ints as written, floats and booleans via pyLiteral. */
+const pyField = (v: number | boolean | undefined) => pyLiteral(v);
+
+/**
+ * The torch.nn constructor call for one node, with PyTorch's argument names: required arguments
+ * in order, the others as keywords where they differ from PyTorch's default. Containers nest as
+ * nn.Sequential of an OrderedDict (so keys are the spec's names), indented by `indent`.
+ */
+export function torchLayer(l: LayerSpec, indent = ''): string {
+  if (isBlock(l)) {
+    const inner = [
+      'OrderedDict([',
+      ...l.layers.map(
+        (c, i) => `${indent}    (${pyLiteral(layerName(c, i))}, ${torchLayer(c, `${indent}    `)}),`,
+      ),
+      `${indent}])`,
+    ].join('\n');
+    if (l.type === 'Repeat')
+      return `nn.Sequential(*[nn.Sequential(${inner}) for _ in range(${l.times ?? 1})])`;
+    return `${l.type === 'Residual' ? 'Residual' : 'nn.Sequential'}(${inner})`;
   }
+  const def = layerDef(l.type);
+  const fields = def && resolveFields(def, l);
+  if (!def || typeof fields !== 'object')
+    throw new Error(`cannot export layer ${l.type}: ${fields ?? 'unknown type'}`);
+  if (def.torch) return def.torch(fields);
+  const optional = (f: FieldDef) => f.default !== undefined || f.none !== undefined;
+  const args = [
+    ...def.fields.filter((f) => !optional(f)).map((f) => pyField(fields[f.key])),
+    ...def.fields
+      .filter((f) => optional(f) && fields[f.key] !== undefined && fields[f.key] !== f.default)
+      .map((f) => `${f.py}=${pyField(fields[f.key])}`),
+  ];
+  return `nn.${def.type}(${args.join(', ')})`;
 }
+
+/** The Python classes a spec's layers need beyond torch.nn (Residual, and layers the registry defines). */
+export function torchClasses(spec: ModelSpec): string {
+  const found = new Set<string>();
+  const visit = (layers: readonly LayerSpec[]) => {
+    for (const l of layers) {
+      if (isBlock(l)) {
+        if (l.type === 'Residual') found.add(RESIDUAL_CLASS);
+        visit(l.layers);
+      } else {
+        const classes = layerDef(l.type)?.pyClasses;
+        if (classes) found.add(classes);
+      }
+    }
+  };
+  visit(spec.layers);
+  return [...found].map((c) => `${c}\n\n`).join('\n');
+}
+
+const RESIDUAL_CLASS = `class Residual(nn.Sequential):
+    """x + f(x): its layers in order, added to their input (Kiln's residual block)."""
+
+    def forward(self, x):
+        return x + super().forward(x)
+`;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -70,7 +105,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function torchModelClass(spec: ModelSpec): string {
   const cls = pyClassName(spec.name);
   const names = spec.layers.map(layerName);
-  const doc = `    """${spec.name.replace(/"""/g, '')}: input [N, ${spec.inputShape.join(', ')}], exported from Kiln."""`;
+  // The name is the user's: it reaches the script only through pyLiteral, never spliced into a docstring.
+  const doc = `    ${pyLiteral(`${spec.name}: input [N, ${spec.inputShape.join(', ')}], exported from Kiln.`)}`;
   if (names.every((n) => IDENTIFIER.test(n))) {
     return [
       `class ${cls}(nn.Module):`,
@@ -78,7 +114,7 @@ export function torchModelClass(spec: ModelSpec): string {
       '',
       '    def __init__(self):',
       '        super().__init__()',
-      ...spec.layers.map((l, i) => `        self.${names[i]} = ${torchLayer(l)}`),
+      ...spec.layers.map((l, i) => `        self.${names[i]} = ${torchLayer(l, '        ')}`),
       '',
       '    def forward(self, x):',
       ...names.map((n) => `        x = self.${n}(x)`),
@@ -91,7 +127,7 @@ export function torchModelClass(spec: ModelSpec): string {
     '',
     '    def __init__(self):',
     '        super().__init__(OrderedDict([',
-    ...spec.layers.map((l, i) => `            (${JSON.stringify(names[i])}, ${torchLayer(l)}),`),
+    ...spec.layers.map((l, i) => `            (${pyLiteral(names[i])}, ${torchLayer(l, '            ')}),`),
     '        ]))',
   ].join('\n');
 }
@@ -179,11 +215,12 @@ export function exportPytorch(spec: ModelSpec, config: TrainConfig): string {
   const sched = torchScheduler(config);
   const cls = pyClassName(spec.name);
   const setup = `
-# ---- The run Kiln exported: model ${JSON.stringify(spec.name)} ----
+# ---- The run Kiln exported: model ${pyLiteral(spec.name)} ----
 
-${torchModelClass(spec)}
+${torchClasses(spec)}${torchModelClass(spec)}
 
 
+MODEL_NAME = ${pyLiteral(spec.name)}
 CONFIG = ${pyLiteral(config)}
 MODEL_SPEC = ${pyLiteral(spec)}
 INPUT_SHAPE = ${pyLiteral(spec.inputShape)}
@@ -209,11 +246,11 @@ def make_criterion():
 def clip_gradients(params):
 ${clipLines(config)}
 `;
-  return `${TRAIN_PY_HEADER(spec.name)}${setup}${TRAIN_PY_RUNTIME}`;
+  return `${TRAIN_PY_HEADER}${setup}${TRAIN_PY_RUNTIME}`;
 }
 
-const TRAIN_PY_HEADER = (name: string) => `#!/usr/bin/env python3
-"""Training ${name.replace(/"""/g, '')} in PyTorch, exported from Kiln with the same model, data
+const TRAIN_PY_HEADER = `#!/usr/bin/env python3
+"""Training a model in PyTorch (MODEL_NAME below), exported from Kiln with the same model, data
 normalisation, loss, optimizer, scheduler and clipping.
 
     python3 train.py --data-dir DIR --epochs N [--resume kiln.safetensors|checkpoint.pt]

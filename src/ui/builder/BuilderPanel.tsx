@@ -4,7 +4,18 @@
  */
 import { useId, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { inferShapes, LAYER_TYPES, type LayerSpec, layerName, type ModelSpec, PRESETS } from '../../nn/spec';
+import { LAYERS } from '../../nn/layers';
+import {
+  BLOCKS,
+  inferShapes,
+  isBlock,
+  type LayerInfo,
+  type LayerPath,
+  type LayerSpec,
+  layerName,
+  type ModelSpec,
+  PRESETS,
+} from '../../nn/spec';
 import { formatBytes } from '../gpuInfo';
 import { useKiln, useTrainableSpec } from '../store';
 import { LayerRow } from './LayerRow';
@@ -25,19 +36,58 @@ export function BuilderPanel() {
       updateLayer: s.updateLayer,
     })),
   );
-  const [newType, setNewType] = useState<LayerSpec['type']>('Linear');
   const infos = useMemo(() => inferShapes(spec), [spec]);
-  const firstError = infos.findIndex((x) => x.error);
 
   // Keep keyboard focus on the layer that moved, so repeated presses keep moving the same layer.
-  const move = (index: number, delta: -1 | 1) => {
-    moveLayer(index, delta);
+  const move = (path: LayerPath, delta: -1 | 1) => {
+    moveLayer(path, delta);
     requestAnimationFrame(() => {
-      const to = index + delta;
+      const to = [...path.slice(0, -1), path[path.length - 1] + delta].join('.');
       const same = document.querySelector<HTMLButtonElement>(`[data-move="${to}:${delta}"]`);
       const other = document.querySelector<HTMLButtonElement>(`[data-move="${to}:${-delta}"]`);
       (same && !same.disabled ? same : other)?.focus();
     });
+  };
+
+  // One container's nodes, each a row; a block's row holds its own list and "add layer".
+  const list = (
+    layers: readonly LayerSpec[],
+    nodeInfos: readonly LayerInfo[],
+    parent: LayerPath,
+    unchecked: boolean,
+  ) => {
+    const firstError = nodeInfos.findIndex((x) => x.error);
+    return (
+      <ol className="layer-stack">
+        {layers.map((layer, i) => {
+          const path = [...parent, i];
+          const below = unchecked || (firstError >= 0 && i > firstError);
+          const info = nodeInfos[i] ?? { outShape: [], params: 0, buffers: 0, activations: 0 };
+          return (
+            <LayerRow
+              // Index keys: a layer has no identity beyond its slot, and moves swap contents between slots.
+              // biome-ignore lint/suspicious/noArrayIndexKey: see above
+              key={i}
+              path={path}
+              count={layers.length}
+              layer={layer}
+              info={info}
+              unchecked={below}
+              onChange={(l) => updateLayer(path, l)}
+              onRemove={() => removeLayer(path)}
+              onMove={(d) => move(path, d)}
+            >
+              {isBlock(layer) && (
+                <>
+                  {list(layer.layers, info.children ?? [], path, below)}
+                  <AddLayer parent={path} label={`Add to ${layerName(layer, i)}`} onAdd={addLayer} />
+                </>
+              )}
+            </LayerRow>
+          );
+        })}
+      </ol>
+    );
   };
 
   return (
@@ -64,45 +114,54 @@ export function BuilderPanel() {
           </button>
         )}
         <span className="muted input-shape">
-          input [{spec.inputShape.join(', ')}]{edited && ' · edited'}
+          input [{spec.inputShape.join(', ')}]{spec.inputDtype === 'int32' && ' token ids'}
+          {edited && ' · edited'}
         </span>
       </div>
-      <ol className="layer-stack">
-        {spec.layers.map((layer, i) => (
-          <LayerRow
-            // Index keys: a layer has no identity beyond its slot, and moves swap contents between slots.
-            // biome-ignore lint/suspicious/noArrayIndexKey: see above
-            key={i}
-            index={i}
-            count={spec.layers.length}
-            layer={layer}
-            info={infos[i]}
-            unchecked={firstError >= 0 && i > firstError}
-            onChange={(l) => updateLayer(i, l)}
-            onRemove={() => removeLayer(i)}
-            onMove={(d) => move(i, d)}
-          />
-        ))}
-      </ol>
-      <div className="add-layer">
-        <div className="field">
-          <label htmlFor={`${id}-type`}>Layer type</label>
-          <select
-            id={`${id}-type`}
-            value={newType}
-            onChange={(e) => setNewType(e.target.value as LayerSpec['type'])}
-          >
-            {LAYER_TYPES.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </div>
-        <button type="button" onClick={() => addLayer(newType)}>
-          Add layer
-        </button>
-      </div>
+      {list(spec.layers, infos, [], false)}
+      <AddLayer parent={[]} label="Add layer" onAdd={addLayer} />
       <ModelSummary spec={spec} infos={infos} error={error} />
     </section>
+  );
+}
+
+/** A layer type menu and a button that appends one to the model or to a block. */
+function AddLayer({
+  parent,
+  label,
+  onAdd,
+}: {
+  parent: LayerPath;
+  label: string;
+  onAdd: (type: string, parent: LayerPath) => void;
+}) {
+  const id = useId();
+  const [type, setType] = useState('Linear');
+  return (
+    <div className="add-layer">
+      <div className="field">
+        <label htmlFor={`${id}-type`}>Layer type</label>
+        <select id={`${id}-type`} value={type} onChange={(e) => setType(e.target.value)}>
+          <optgroup label="Layers">
+            {LAYERS.map((d) => (
+              <option key={d.type} value={d.type} title={d.doc}>
+                {d.type}
+              </option>
+            ))}
+          </optgroup>
+          <optgroup label="Blocks">
+            {BLOCKS.map((b) => (
+              <option key={b.type} value={b.type} title={b.doc}>
+                {b.type}
+              </option>
+            ))}
+          </optgroup>
+        </select>
+      </div>
+      <button type="button" onClick={() => onAdd(type, parent)}>
+        {label}
+      </button>
+    </div>
   );
 }
 
@@ -159,7 +218,11 @@ function ModelSummary({
         </p>
       ) : (
         <p className="note ok" role="status">
-          Ready to train: outputs {out?.[0]} class scores.
+          Ready to train: outputs{' '}
+          {out && out.length > 1
+            ? `[${out.join(', ')}]: ${out.at(-1)} class scores per position`
+            : `${out?.[0]} class scores`}
+          .
         </p>
       )}
     </div>

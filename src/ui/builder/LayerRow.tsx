@@ -1,15 +1,21 @@
-/** One layer of the stack: its class, attribute name, arguments, output shape, parameters and any error. */
-import { useId } from 'react';
-import type { LayerInfo, LayerSpec } from '../../nn/spec';
-import { fieldValue, LAYER_FIELDS, withField } from './layerFields';
+/**
+ * One node of the model tree: its class, attribute name, arguments, output shape, parameters and
+ * any error; a block (Residual, Repeat, Sequential) also shows its layers, folded or unfolded.
+ */
+import { type ReactNode, useId, useState } from 'react';
+import { isBlock, type LayerInfo, type LayerPath, type LayerSpec } from '../../nn/spec';
+import { fieldValue, layerFields, withField } from './layerFields';
 import { NumberField } from './NumberField';
 
-/** Props: the layer, what inference says about it, its place in the stack and the edit callbacks. */
+/** Props: the node, what inference says about it, its place in the tree and the edit callbacks. */
 export interface LayerRowProps {
-  index: number;
+  /** Where the node is: its index in each container on the way down. */
+  path: LayerPath;
   count: number;
   layer: LayerSpec;
   info: LayerInfo;
+  /** A block's children, rendered by the panel (rows and the block's own "add layer"). */
+  children?: ReactNode;
   /** Below the first invalid layer: shapes there are unknown, so its error is not this layer's fault. */
   unchecked: boolean;
   onChange: (layer: LayerSpec) => void;
@@ -19,25 +25,46 @@ export interface LayerRowProps {
 
 /** A list item editing one layer. */
 export function LayerRow({
-  index,
+  path,
   count,
   layer,
   info,
+  children,
   unchecked,
   onChange,
   onRemove,
   onMove,
 }: LayerRowProps) {
   const id = useId();
-  const title = `${index} ${layer.type}`;
+  const [open, setOpen] = useState(true);
+  const index = path[path.length - 1];
+  const where = path.join('.');
+  const title = `${where} ${layer.type}`;
+  const block = isBlock(layer);
   return (
     <li
-      className={unchecked ? 'layer unchecked' : info.error ? 'layer invalid' : 'layer'}
+      className={`${unchecked ? 'layer unchecked' : info.error ? 'layer invalid' : 'layer'}${block ? ' block' : ''}`}
       aria-label={`Layer ${title}`}
     >
       <div className="layer-head">
-        <span className="layer-index num">{index}</span>
-        <span className="layer-type">{layer.type}</span>
+        {block && (
+          <button
+            type="button"
+            className="fold"
+            aria-expanded={open}
+            aria-label={`${open ? 'Fold' : 'Unfold'} ${title}`}
+            title={open ? 'Fold' : 'Unfold'}
+            onClick={() => setOpen(!open)}
+          >
+            {open ? '▾' : '▸'}
+          </button>
+        )}
+        <span className="layer-index num">{where}</span>
+        <span className="layer-type">
+          {layer.type}
+          {block && layer.type === 'Repeat' && ` ×${layer.times}`}
+          {block && !open && <span className="muted"> ({layer.layers.length} layers)</span>}
+        </span>
         <span className="layer-out num" title="Output shape per sample">
           {unchecked || info.error ? '→ ?' : `→ [${info.outShape.join(', ')}]`}
         </span>
@@ -47,7 +74,7 @@ export function LayerRow({
         <div className="layer-actions">
           <button
             type="button"
-            data-move={`${index}:-1`}
+            data-move={`${where}:-1`}
             onClick={() => onMove(-1)}
             disabled={index === 0}
             aria-label={`Move layer ${title} up`}
@@ -57,7 +84,7 @@ export function LayerRow({
           </button>
           <button
             type="button"
-            data-move={`${index}:1`}
+            data-move={`${where}:1`}
             onClick={() => onMove(1)}
             disabled={index === count - 1}
             aria-label={`Move layer ${title} down`}
@@ -88,29 +115,39 @@ export function LayerRow({
             onChange={(e) => onChange({ ...layer, name: e.target.value.trim() || undefined })}
           />
         </div>
-        {LAYER_FIELDS[layer.type].map((f) =>
-          f.kind === 'bool' ? (
-            <label key={f.key} className="field field-bool">
-              <input
-                type="checkbox"
-                checked={fieldValue(layer, f.key) !== false}
-                onChange={(e) => onChange(withField(layer, f.key, e.target.checked ? undefined : false))}
-              />
-              {f.label}
-            </label>
-          ) : (
-            <NumberField
-              key={f.key}
-              label={f.label}
-              value={fieldValue(layer, f.key) as number | undefined}
-              integer={f.kind === 'int'}
-              defaultText={f.defaultText}
-              onChange={(v) => onChange(withField(layer, f.key, v))}
-            />
-          ),
+        {block && layer.type === 'Repeat' && (
+          <NumberField
+            label="times"
+            value={layer.times}
+            integer
+            onChange={(v) => onChange({ ...layer, times: v })}
+          />
         )}
+        {!block &&
+          layerFields(layer.type).map((f) =>
+            f.kind === 'bool' ? (
+              <label key={f.key} className="field field-bool">
+                <input
+                  type="checkbox"
+                  checked={fieldValue(layer, f.key) !== false}
+                  onChange={(e) => onChange(withField(layer, f.key, e.target.checked ? undefined : false))}
+                />
+                {f.label}
+              </label>
+            ) : (
+              <NumberField
+                key={f.key}
+                label={f.label}
+                value={fieldValue(layer, f.key) as number | undefined}
+                integer={f.kind === 'int'}
+                defaultText={f.defaultText}
+                onChange={(v) => onChange(withField(layer, f.key, v))}
+              />
+            ),
+          )}
       </div>
       {info.error && !unchecked && <p className="layer-error">{info.error}</p>}
+      {block && open && children}
     </li>
   );
 }

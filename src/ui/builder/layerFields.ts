@@ -1,5 +1,6 @@
-/** The constructor arguments the builder lets the user edit, per layer class, labelled with PyTorch's names. */
-import type { LayerSpec } from '../../nn/spec';
+/** The constructor arguments the builder lets the user edit, from the layer registry, labelled with PyTorch's names. */
+import { layerDef } from '../../nn/layers';
+import type { LeafSpec } from '../../nn/spec';
 
 /** One editable constructor argument. */
 export interface LayerField {
@@ -12,64 +13,25 @@ export interface LayerField {
   defaultText?: string;
 }
 
-const int = (key: string, label: string, defaultText?: string): LayerField => ({
-  key,
-  label,
-  kind: 'int',
-  defaultText,
-});
-const float = (key: string, label: string, defaultText?: string): LayerField => ({
-  key,
-  label,
-  kind: 'float',
-  defaultText,
-});
-const bias: LayerField = { key: 'bias', label: 'bias', kind: 'bool', defaultText: 'true' };
-// PyTorch's pooling stride defaults to None, meaning kernel_size.
-const pool = [
-  int('kernelSize', 'kernel_size'),
-  int('stride', 'stride', 'None'),
-  int('padding', 'padding', '0'),
-];
-const norm = [
-  int('numFeatures', 'num_features'),
-  float('eps', 'eps', '1e-5'),
-  float('momentum', 'momentum', '0.1'),
-];
-
-/** Each layer class's editable arguments, in PyTorch's constructor order. */
-export const LAYER_FIELDS: Record<LayerSpec['type'], LayerField[]> = {
-  Linear: [int('inFeatures', 'in_features'), int('outFeatures', 'out_features'), bias],
-  Conv2d: [
-    int('inChannels', 'in_channels'),
-    int('outChannels', 'out_channels'),
-    int('kernelSize', 'kernel_size'),
-    int('stride', 'stride', '1'),
-    int('padding', 'padding', '0'),
-    bias,
-  ],
-  MaxPool2d: pool,
-  AvgPool2d: pool,
-  BatchNorm1d: norm,
-  BatchNorm2d: norm,
-  Dropout: [float('p', 'p')],
-  LeakyReLU: [float('negativeSlope', 'negative_slope', '0.01')],
-  Flatten: [],
-  ReLU: [],
-  GELU: [],
-  Tanh: [],
-  Sigmoid: [],
-};
+/** A layer class's editable arguments, in PyTorch's constructor order. */
+export function layerFields(type: string): LayerField[] {
+  return (layerDef(type)?.fields ?? []).map((f) => ({
+    key: f.key,
+    label: f.py,
+    kind: f.kind,
+    defaultText: f.default !== undefined ? String(f.default) : f.none !== undefined ? 'None' : undefined,
+  }));
+}
 
 /** The layer with one argument changed; `undefined` restores PyTorch's default. */
-export function withField(layer: LayerSpec, key: string, value: number | boolean | undefined): LayerSpec {
-  const next: Record<string, unknown> = { ...layer };
+export function withField(layer: LeafSpec, key: string, value: number | boolean | undefined): LeafSpec {
+  const next: LeafSpec = { ...layer };
   if (value === undefined) delete next[key];
   else next[key] = value;
-  return next as LayerSpec;
+  return next;
 }
 
 /** A layer argument's current value, if set. */
-export function fieldValue(layer: LayerSpec, key: string): number | boolean | undefined {
-  return (layer as Record<string, unknown>)[key] as number | boolean | undefined;
+export function fieldValue(layer: LeafSpec, key: string): number | boolean | undefined {
+  return layer[key] as number | boolean | undefined;
 }

@@ -26,7 +26,7 @@ export function estimateMemory(all: readonly LayerInfo[]): MemoryEstimate {
   const infos = invalid < 0 ? all : all.slice(0, invalid);
   const params = infos.reduce((s, x) => s + x.params, 0);
   const buffers = infos.reduce((s, x) => s + x.buffers, 0) * F32;
-  const activationsPerSample = infos.reduce((s, x) => s + x.outShape.reduce((a, b) => a * b, 1), 0) * F32;
+  const activationsPerSample = infos.reduce((s, x) => s + x.activations, 0) * F32;
   const weights = params * F32;
   return {
     weights,

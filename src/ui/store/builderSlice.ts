@@ -1,14 +1,22 @@
-/** The model being built: a ModelSpec edited through small named actions. */
+/** The model being built: a ModelSpec (a tree of layers and blocks) edited through small named actions. */
 import type { StateCreator } from 'zustand';
-import { inferShapes, type LayerSpec, type ModelSpec, PRESETS } from '../../nn/spec';
-import { defaultLayer } from '../builder/layerDefaults';
+import {
+  inferShapes,
+  inputShapeAt,
+  isBlock,
+  type LayerPath,
+  type LayerSpec,
+  type ModelSpec,
+  newLayer,
+  PRESETS,
+} from '../../nn/spec';
 import { fitToData } from '../data/fitModel';
 import type { KilnState } from './index';
 
 /** The preset the builder opens with: the PyTorch guide's SimpleNN. */
 export const INITIAL_PRESET = 'simplenn';
 
-/** The builder slice. */
+/** The builder slice. Layers are addressed by their path in the tree ([2] top level, [2, 0] inside block 2). */
 export interface BuilderSlice {
   spec: ModelSpec;
   /** The preset the stack started from. */
@@ -18,22 +26,39 @@ export interface BuilderSlice {
   loadPreset: (key: string) => void;
   /** Puts a run's model in the builder, to train it anew or edit it. */
   loadSpec: (spec: ModelSpec) => void;
-  /** Appends a layer sized for the current output shape. */
-  addLayer: (type: LayerSpec['type']) => void;
-  removeLayer: (index: number) => void;
-  /** Swaps a layer with its neighbour; `delta` is -1 (up) or +1 (down). */
-  moveLayer: (index: number, delta: -1 | 1) => void;
-  /** Replaces a layer's parameters. */
-  updateLayer: (index: number, layer: LayerSpec) => void;
+  /** Appends a layer or block, sized for the shape it receives, to the model or to the block at `parent`. */
+  addLayer: (type: string, parent?: LayerPath) => void;
+  removeLayer: (path: LayerPath) => void;
+  /** Swaps a node with its neighbour in its container; `delta` is -1 (up) or +1 (down). */
+  moveLayer: (path: LayerPath, delta: -1 | 1) => void;
+  /** Replaces a node (a block keeps the layers it is given). */
+  updateLayer: (path: LayerPath, layer: LayerSpec) => void;
 }
 
 // Presets are shared constants: the builder edits deep copies so the originals stay pristine.
 const copyPreset = (key: string): ModelSpec => structuredClone(PRESETS[key]);
 
+/** The layers with the container at `parent` changed by `f` (copies along the path, the rest shared). */
+function editAt(
+  layers: LayerSpec[],
+  parent: LayerPath,
+  f: (siblings: LayerSpec[]) => LayerSpec[],
+): LayerSpec[] {
+  if (parent.length === 0) return f([...layers]);
+  const [head, ...rest] = parent;
+  return layers.map((l, i) => (i === head && isBlock(l) ? { ...l, layers: editAt(l.layers, rest, f) } : l));
+}
+
 /** Creates the builder slice. */
 export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> = (set, get) => {
-  const edit = (f: (layers: LayerSpec[], spec: ModelSpec) => LayerSpec[]) =>
-    set(({ spec }) => ({ spec: { ...spec, layers: f([...spec.layers], spec) }, edited: true }));
+  const edit = (path: LayerPath, f: (siblings: LayerSpec[], index: number, spec: ModelSpec) => LayerSpec[]) =>
+    set(({ spec }) => ({
+      spec: {
+        ...spec,
+        layers: editAt(spec.layers, path.slice(0, -1), (s) => f(s, path[path.length - 1], spec)),
+      },
+      edited: true,
+    }));
   return {
     spec: copyPreset(INITIAL_PRESET),
     presetKey: INITIAL_PRESET,
@@ -50,20 +75,23 @@ export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> =
       const edited = !key || JSON.stringify(fitToData(PRESETS[key], shape)) !== JSON.stringify(spec);
       set({ spec: structuredClone(spec), presetKey: key ?? INITIAL_PRESET, edited });
     },
-    addLayer: (type) =>
-      edit((layers, spec) => {
-        const infos = inferShapes(spec);
-        const inShape = infos.length ? infos[infos.length - 1].outShape : spec.inputShape;
-        return [...layers, defaultLayer(type, inShape)];
+    addLayer: (type, parent = []) =>
+      set(({ spec }) => {
+        const siblings = parent.reduce<LayerSpec[]>((ls, i) => {
+          const node = ls[i];
+          return node && isBlock(node) ? node.layers : [];
+        }, spec.layers);
+        const layer = newLayer(type, inputShapeAt(spec, [...parent, siblings.length]));
+        return { spec: { ...spec, layers: editAt(spec.layers, parent, (s) => [...s, layer]) }, edited: true };
       }),
-    removeLayer: (index) => edit((layers) => layers.filter((_, i) => i !== index)),
-    moveLayer: (index, delta) =>
-      edit((layers) => {
+    removeLayer: (path) => edit(path, (s, index) => s.filter((_, i) => i !== index)),
+    moveLayer: (path, delta) =>
+      edit(path, (s, index) => {
         const j = index + delta;
-        if (j < 0 || j >= layers.length) return layers;
-        [layers[index], layers[j]] = [layers[j], layers[index]];
-        return layers;
+        if (j < 0 || j >= s.length) return s;
+        [s[index], s[j]] = [s[j], s[index]];
+        return s;
       }),
-    updateLayer: (index, layer) => edit((layers) => layers.map((l, i) => (i === index ? layer : l))),
+    updateLayer: (path, layer) => edit(path, (s, index) => s.map((l, i) => (i === index ? layer : l))),
   };
 };

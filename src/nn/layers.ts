@@ -1,0 +1,249 @@
+/**
+ * The layer registry: one entry per layer type holding, once, everything Kiln knows about it: its
+ * fields with PyTorch's names and defaults, its shape inference, the module it builds, its line in
+ * the exported PyTorch script, its token in the CLI's --model grammar and what the builder needs
+ * to add one. The spec tree (spec.ts), the model builder (models.ts), the exporter, the CLI and
+ * the page's builder all read this table, so adding a layer is: its kernels (if new), its gradient
+ * rule, its module, its entry here, its tests.
+ */
+import { GELU, LEAKY_RELU_SLOPE, LeakyReLU, ReLU, Sigmoid, Tanh } from './activation';
+import { CONV_DEFAULTS, Conv2d } from './conv';
+import { DROPOUT_P, Dropout } from './dropout';
+import { FLATTEN_DEFAULTS, Flatten } from './flatten';
+import { Linear } from './linear';
+import type { Module } from './module';
+import { BATCH_NORM_DEFAULTS, BatchNorm1d, BatchNorm2d } from './norm';
+import { AvgPool2d, MaxPool2d, POOL_PADDING } from './pool';
+
+/** One constructor argument of a layer, named as in PyTorch. */
+export interface FieldDef {
+  /** The property on the spec (camelCase). */
+  key: string;
+  /** PyTorch's keyword (snake_case): what a PyTorch user recognises, in labels and the export. */
+  py: string;
+  kind: 'int' | 'float' | 'bool';
+  /** PyTorch's default; a field without one is required (or, with `none`, defaults to None). */
+  default?: number | boolean;
+  /** What PyTorch's None means for this field (pooling's stride: the kernel size). */
+  none?: string;
+  /** Smallest allowed value, and whether it is excluded. */
+  min?: number;
+  minExclusive?: boolean;
+  /** Largest allowed value, and whether it is excluded. */
+  max?: number;
+  maxExclusive?: boolean;
+  /** The value a layer added in the builder starts with, for a required field not fitted to its input. */
+  example?: number;
+}
+
+/** A layer's fields after PyTorch's defaults were filled in. */
+export type Fields = Record<string, number | boolean | undefined>;
+
+/** What a layer makes of its per-sample input shape: the output and its parameter and buffer counts. */
+export interface Inferred {
+  out: number[];
+  params?: number;
+  buffers?: number;
+}
+
+/** Everything about one layer type. */
+export interface LayerDef {
+  /** PyTorch's class name, the spec's `type`. */
+  type: string;
+  /** One line for the builder's menu and --help. */
+  doc: string;
+  /** Constructor arguments in PyTorch's order. */
+  fields: FieldDef[];
+  /** The input's element type: token ids (int32) for embeddings, floats for everything else. */
+  input?: 'int32';
+  /** The output shape for a per-sample input shape, or why this layer cannot take it. */
+  infer(l: Fields, shape: number[]): Inferred | string;
+  /** The module. */
+  build(l: Fields): Module;
+  /** The torch.nn constructor call (generated from the fields unless the layer needs its own). */
+  torch?(l: Fields): string;
+  /** Python class definitions the exported script needs for this layer (a layer torch.nn lacks). */
+  pyClasses?: string;
+  /** The --model grammar: tokens, positional arguments (field keys), and which input it applies to. */
+  cli: { tokens: string[]; args: string[]; when?: (shape: number[]) => boolean };
+  /** Fields that follow from the input shape (Linear's in_features): the CLI and the builder fill them. */
+  fit?(shape: number[]): Fields;
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const int = (key: string, py: string, more: Partial<FieldDef> = {}): FieldDef => ({
+  key,
+  py,
+  kind: 'int',
+  min: 1,
+  ...more,
+});
+const float = (key: string, py: string, more: Partial<FieldDef> = {}): FieldDef => ({
+  key,
+  py,
+  kind: 'float',
+  ...more,
+});
+const bias: FieldDef = { key: 'bias', py: 'bias', kind: 'bool', default: true };
+const n = (l: Fields, key: string) => l[key] as number;
+const shown = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** An output the same shape as the input: activations, dropout. */
+const sameShape = (_l: Fields, shape: number[]): Inferred => ({ out: shape });
+
+function activation(type: string, doc: string, make: () => Module, token: string): LayerDef {
+  return { type, doc, fields: [], infer: sameShape, build: make, cli: { tokens: [token], args: [] } };
+}
+
+/** A square window's output size, or null when the window does not fit. */
+function windowOut(size: number, k: number, stride: number, padding: number): number | null {
+  const out = Math.floor((size + 2 * padding - k) / stride) + 1;
+  return out >= 1 ? out : null;
+}
+
+const pool = (type: 'MaxPool2d' | 'AvgPool2d', make: typeof MaxPool2d): LayerDef => ({
+  type,
+  doc: `2-D ${type === 'MaxPool2d' ? 'max' : 'average'} pooling over [C, H, W]`,
+  fields: [
+    int('kernelSize', 'kernel_size', { example: 2 }),
+    int('stride', 'stride', { none: 'kernel_size' }),
+    int('padding', 'padding', { default: POOL_PADDING, min: 0 }),
+  ],
+  infer(l, shape) {
+    const k = n(l, 'kernelSize');
+    const [stride, padding] = [n(l, 'stride') ?? k, n(l, 'padding')];
+    if (shape.length !== 3) return `expects a [C, H, W] input, got ${shown(shape)}`;
+    if (2 * padding > k) return 'padding must be at most half the kernel size';
+    const [h, w] = [shape[1], shape[2]].map((d) => windowOut(d, k, stride, padding));
+    if (h === null || w === null) return `kernel ${k} is larger than the input ${shape[1]}x${shape[2]}`;
+    return { out: [shape[0], h, w] };
+  },
+  build: (l) =>
+    new make(n(l, 'kernelSize'), { stride: n(l, 'stride') ?? undefined, padding: n(l, 'padding') }),
+  cli: { tokens: [type === 'MaxPool2d' ? 'maxpool' : 'avgpool'], args: ['kernelSize', 'stride', 'padding'] },
+});
+
+const batchNorm = (rank: 1 | 3): LayerDef => ({
+  type: rank === 1 ? 'BatchNorm1d' : 'BatchNorm2d',
+  doc: `batch normalisation over ${rank === 1 ? '[features]' : '[C, H, W] channels'}`,
+  fields: [
+    int('numFeatures', 'num_features'),
+    float('eps', 'eps', { default: BATCH_NORM_DEFAULTS.eps, min: 0, minExclusive: true }),
+    float('momentum', 'momentum', { default: BATCH_NORM_DEFAULTS.momentum, min: 0, max: 1 }),
+  ],
+  infer(l, shape) {
+    if (shape.length !== rank)
+      return `expects a ${rank === 1 ? '[features]' : '[C, H, W]'} input, got ${shown(shape)}`;
+    const f = n(l, 'numFeatures');
+    if (shape[0] !== f) return `num_features is ${f} but the input has ${shape[0]}`;
+    return { out: shape, params: 2 * f, buffers: 2 * f + 1 };
+  },
+  build: (l) => {
+    const opts = { eps: n(l, 'eps'), momentum: n(l, 'momentum') };
+    return rank === 1
+      ? new BatchNorm1d(n(l, 'numFeatures'), opts)
+      : new BatchNorm2d(n(l, 'numFeatures'), opts);
+  },
+  cli: { tokens: ['bn', 'batchnorm'], args: [], when: (shape) => (shape.length === 3) === (rank === 3) },
+  fit: (shape) => ({ numFeatures: shape[0] }),
+});
+
+/** Every layer type, in the order the builder offers them. */
+export const LAYERS: readonly LayerDef[] = [
+  {
+    type: 'Linear',
+    doc: 'y = x W^T + b over the last dimension',
+    fields: [int('inFeatures', 'in_features'), int('outFeatures', 'out_features', { example: 128 }), bias],
+    infer(l, shape) {
+      const [i, o] = [n(l, 'inFeatures'), n(l, 'outFeatures')];
+      if (shape.length === 0) return 'expects an input with a feature dimension, got a scalar';
+      const last = shape[shape.length - 1];
+      if (last !== i) {
+        const flat = shape.length > 1 && prod(shape) === i ? ': add a Flatten' : '';
+        return `in_features is ${i} but the input ${shown(shape)} has ${last} features in its last dimension${flat}`;
+      }
+      return { out: [...shape.slice(0, -1), o], params: i * o + (l.bias ? o : 0) };
+    },
+    build: (l) => new Linear(n(l, 'inFeatures'), n(l, 'outFeatures'), { bias: l.bias as boolean }),
+    cli: { tokens: ['linear'], args: ['outFeatures'] },
+    fit: (shape) => ({ inFeatures: shape[shape.length - 1] ?? 1 }),
+  },
+  {
+    type: 'Conv2d',
+    doc: '2-D convolution over [C, H, W]',
+    fields: [
+      int('inChannels', 'in_channels'),
+      int('outChannels', 'out_channels', { example: 16 }),
+      int('kernelSize', 'kernel_size', { example: 3 }),
+      int('stride', 'stride', { default: CONV_DEFAULTS.stride }),
+      int('padding', 'padding', { default: CONV_DEFAULTS.padding, min: 0, example: 1 }),
+      bias,
+    ],
+    infer(l, shape) {
+      const [ci, co, k] = [n(l, 'inChannels'), n(l, 'outChannels'), n(l, 'kernelSize')];
+      if (shape.length !== 3) return `expects a [C, H, W] input, got ${shown(shape)}`;
+      if (shape[0] !== ci) return `in_channels is ${ci} but the input has ${shape[0]} channels`;
+      const [h, w] = [shape[1], shape[2]].map((d) => windowOut(d, k, n(l, 'stride'), n(l, 'padding')));
+      if (h === null || w === null)
+        return `kernel ${k} is larger than the padded input ${shape[1]}x${shape[2]}`;
+      return { out: [co, h, w], params: co * ci * k * k + (l.bias ? co : 0) };
+    },
+    build: (l) =>
+      new Conv2d(n(l, 'inChannels'), n(l, 'outChannels'), n(l, 'kernelSize'), {
+        stride: n(l, 'stride'),
+        padding: n(l, 'padding'),
+        bias: l.bias as boolean,
+      }),
+    cli: { tokens: ['conv', 'conv2d'], args: ['outChannels', 'kernelSize', 'stride', 'padding'] },
+    fit: (shape) => ({ inChannels: shape[0] ?? 1 }),
+  },
+  pool('MaxPool2d', MaxPool2d),
+  pool('AvgPool2d', AvgPool2d),
+  batchNorm(1),
+  batchNorm(3),
+  {
+    type: 'Dropout',
+    doc: 'zeroes inputs with probability p in training',
+    fields: [float('p', 'p', { default: DROPOUT_P, min: 0, max: 1, maxExclusive: true })],
+    infer: sameShape,
+    build: (l) => new Dropout(n(l, 'p')),
+    cli: { tokens: ['dropout'], args: ['p'] },
+  },
+  {
+    type: 'Flatten',
+    doc: 'flattens dims start_dim..end_dim into one',
+    fields: [
+      int('startDim', 'start_dim', { default: FLATTEN_DEFAULTS.startDim }),
+      int('endDim', 'end_dim', { default: FLATTEN_DEFAULTS.endDim, min: undefined }),
+    ],
+    infer(l, shape) {
+      // Dims count from the batch dim as in PyTorch: a sample's dim i is the batch's dim i + 1.
+      const rank = shape.length + 1;
+      const [s, e] = [n(l, 'startDim'), n(l, 'endDim')].map((d) => (d < 0 ? d + rank : d));
+      if (s < 1 || e < s || e >= rank)
+        return `start_dim ${n(l, 'startDim')} and end_dim ${n(l, 'endDim')} must span dims 1..${rank - 1} of [N, ${shape.join(', ')}] in order`;
+      return { out: [...shape.slice(0, s - 1), prod(shape.slice(s - 1, e)), ...shape.slice(e)] };
+    },
+    build: (l) => new Flatten(n(l, 'startDim'), n(l, 'endDim')),
+    cli: { tokens: ['flatten'], args: ['startDim', 'endDim'] },
+  },
+  activation('ReLU', 'max(x, 0)', () => new ReLU(), 'relu'),
+  {
+    type: 'LeakyReLU',
+    doc: 'x, or negative_slope * x below 0',
+    fields: [float('negativeSlope', 'negative_slope', { default: LEAKY_RELU_SLOPE })],
+    infer: sameShape,
+    build: (l) => new LeakyReLU(n(l, 'negativeSlope')),
+    cli: { tokens: ['leakyrelu'], args: ['negativeSlope'] },
+  },
+  activation('GELU', 'Gaussian error linear unit (erf form)', () => new GELU(), 'gelu'),
+  activation('Tanh', 'hyperbolic tangent', () => new Tanh(), 'tanh'),
+  activation('Sigmoid', 'logistic sigmoid', () => new Sigmoid(), 'sigmoid'),
+];
+
+const BY_TYPE = new Map(LAYERS.map((d) => [d.type, d]));
+
+/** The registry entry of a layer type, or undefined for an unknown one. */
+export function layerDef(type: string): LayerDef | undefined {
+  return BY_TYPE.get(type);
+}
