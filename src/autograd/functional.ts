@@ -2,7 +2,6 @@
  * Differentiable ops: each runs the raw op and, when gradients are on and an input needs one,
  * records a node whose gradient rule (autograd/rules.ts) has the same name.
  */
-
 import { defaultGenerator } from '../tensor/default';
 import type { BinaryOp, UnaryOp } from '../tensor/kernels';
 import * as ops from '../tensor/ops';
