@@ -22,6 +22,9 @@ struct Params {
 
 override OP: u32 = 0;
 override CONTIGUOUS: bool = false;
+// `unary` writes element i through strideB from offsetB instead of at i: the scatter that is the
+// gradient of a strided read (an as_strided view's copy), into an output zeroed beforehand.
+override SCATTER: bool = false;
 
 fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
   return v[d / 4u][d % 4u];
@@ -144,7 +147,9 @@ fn unary(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (i >= p.n) { return; }
   var x: f32;
   if (CONTIGUOUS) { x = a[p.offsetA + i]; } else { x = a[p.offsetA + source(i, p.strideA)]; }
-  if (OP == UNARY_DROPOUT) { out[i] = dropout_op(x, i); } else { out[i] = unary_op(x); }
+  var y: f32;
+  if (OP == UNARY_DROPOUT) { y = dropout_op(x, i); } else { y = unary_op(x); }
+  if (SCATTER) { out[p.offsetB + source(i, p.strideB)] = y; } else { out[i] = y; }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -54,6 +54,45 @@ fn log_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   for (var j = lid; j < p.cols; j += WG) { out[base + j] = g[base + j] - exp(x[base + j]) * s; }
 }
 
+// Attention's softmax over [rows, cols] with cols == T, each [T, T] block of rows one head's
+// scores: scale, causal mask and softmax in one launch. Row t of a block attends to columns
+// 0..t; the rest are written as exact zeros, never read, so no mask is materialised and the
+// first row (one column) cannot divide by zero.
+@compute @workgroup_size(WG)
+fn causal_softmax(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
+  let row = workgroup_index(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let seen = row % p.cols + 1u;
+  var m = -3.4028234663852886e38;
+  for (var j = lid; j < seen; j += WG) { m = max(m, x[base + j] * p.scale); }
+  m = workgroup_reduce(m, at, WG, true);
+  var s = 0.0;
+  for (var j = lid; j < seen; j += WG) { s += exp(x[base + j] * p.scale - m); }
+  s = workgroup_reduce(s, at, WG, false);
+  for (var j = lid; j < p.cols; j += WG) {
+    out[base + j] = select(0.0, exp(x[base + j] * p.scale - m) / s, j < seen);
+  }
+}
+
+// Its gradient from the output y (in x) and upstream g, the scale folded in:
+// scale * y * (g - sum(g * y)) over the causal part of the row, exact zeros past it.
+@compute @workgroup_size(WG)
+fn causal_softmax_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let lid = at.lid;
+  let row = workgroup_index(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let seen = row % p.cols + 1u;
+  var s = 0.0;
+  for (var j = lid; j < seen; j += WG) { s += g[base + j] * x[base + j]; }
+  s = workgroup_reduce(s, at, WG, false);
+  for (var j = lid; j < p.cols; j += WG) {
+    out[base + j] = select(0.0, p.scale * x[base + j] * (g[base + j] - s), j < seen);
+  }
+}
+
 // p.scale times the sum of the rows' losses, with label smoothing e: each row's loss is
 // -(1 - e) * logp[y] - e / C * sum(logp). One workgroup, each invocation taking whole rows, so the
 // loss of a batch is one launch rather than a per-row kernel and a reduction.

@@ -2,6 +2,7 @@
  * Differentiable ops: each runs the raw op and, when gradients are on and an input needs one,
  * records a node whose gradient rule (autograd/rules.ts) has the same name.
  */
+import { defaultGenerator } from '../tensor/default';
 import type { BinaryOp, UnaryOp } from '../tensor/kernels';
 import * as ops from '../tensor/ops';
 import { type GradNode, Tensor } from '../tensor/tensor';
@@ -81,6 +82,23 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
 /** Reorders dimensions (a contiguous copy). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return record(ops.permute(x, dims), 'permute', [x], { dims: [...dims] });
+}
+
+/**
+ * The view of x with `shape`, `strides` and `offset` (in elements), copied contiguous: torch's
+ * as_strided(x, shape, strides, offset).contiguous() in one launch, for views whose elements are
+ * distinct (refused otherwise).
+ */
+export function asStrided(
+  x: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset = 0,
+): Tensor {
+  return record(ops.asStrided(x, shape, strides, offset), 'asStrided', [x], {
+    strides: [...strides],
+    offset,
+  });
 }
 
 /** Swaps two dimensions. */
@@ -177,6 +195,56 @@ export function logSoftmax(x: Tensor): Tensor {
 /** Softmax over the last dim. */
 export function softmax(x: Tensor): Tensor {
   return exp(logSoftmax(x));
+}
+
+/**
+ * softmax(x * scale) over the last dim of square scores [..., T, T] with a causal mask: row t
+ * attends to columns 0..t, the others come out as exact zeros. One kernel forward and one
+ * backward, no mask tensor.
+ */
+export function causalSoftmax(x: Tensor, scale = 1): Tensor {
+  return record(ops.causalSoftmax(x, scale), 'causalSoftmax', [x], { scale });
+}
+
+/** Options of scaledDotProductAttention, PyTorch's names. */
+export interface AttentionOptions {
+  /** Mask so that query t attends to keys 0..t (square scores: as many queries as keys). */
+  isCausal?: boolean;
+  /** Dropout on the attention weights; the caller passes 0 in eval, as nanoGPT does. */
+  dropoutP?: number;
+  /** Multiplies the scores; 1/sqrt(E) by default. */
+  scale?: number;
+  /** The dropout mask's seed; drawn from the global generator when absent. */
+  seed?: number;
+}
+
+/**
+ * softmax(q k^T * scale) v over the last two dims, like F.scaled_dot_product_attention without
+ * attn_mask: q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. Leading dims are
+ * flattened into one batch of matmuls. Launches forward: the scores' matmul, the softmax (one
+ * causal kernel; two plus a scale without isCausal), dropout when dropoutP > 0, the output's matmul.
+ */
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: AttentionOptions = {},
+): Tensor {
+  const [L, E] = q.shape.slice(-2);
+  const [S, Ev] = v.shape.slice(-2);
+  const lead = q.shape.slice(0, -2);
+  if (q.ndim < 2 || k.ndim !== q.ndim || v.ndim !== q.ndim || k.shape[k.ndim - 1] !== E) {
+    throw new Error(
+      `scaled_dot_product_attention expects q [..., L, E], k [..., S, E], v [..., S, Ev], got [${q.shape}], [${k.shape}], [${v.shape}]`,
+    );
+  }
+  const batch = lead.reduce((a, d) => a * d, 1);
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  const scores = matmul(view(q, [batch, L, E]), view(k, [batch, S, E]), { transB: true });
+  let att = opts.isCausal ? causalSoftmax(scores, scale) : softmax(mul(scores, scale));
+  const p = opts.dropoutP ?? 0;
+  if (p > 0) att = dropout(att, p, opts.seed ?? defaultGenerator.nextU32());
+  return view(matmul(att, view(v, [batch, S, Ev])), [...lead, L, Ev]);
 }
 
 /** Options of the classification losses. */

@@ -265,6 +265,47 @@ describe('softmax family and losses', () => {
   });
 });
 
+describe('attention', () => {
+  test('causalSoftmax, scaled, on awkward sizes', async () => {
+    for (const shape of [
+      [1, 1],
+      [2, 5, 5],
+      [13, 13],
+    ]) {
+      await gradcheck(`causalSoftmax [${shape}]`, (b) => {
+        const x = leaf(b, normal(shape, 50, 2), shape);
+        return { leaves: [x], forward: () => F.causalSoftmax(x, 0.6) };
+      });
+    }
+  });
+
+  test('asStrided: heads read out of a fused projection, one of three', async () => {
+    const [B, T, H, hs] = [2, 3, 2, 3];
+    const C = H * hs;
+    await gradcheck('asStrided', (b) => {
+      const x = leaf(b, normal([B * T, 3 * C], 51), [B * T, 3 * C]);
+      return { leaves: [x], forward: () => F.asStrided(x, [B, H, T, hs], [T * 3 * C, hs, 3 * C, 1], C) };
+    });
+  });
+
+  for (const opts of [{ isCausal: true }, {}, { isCausal: true, dropoutP: 0.3, seed: 7 }]) {
+    test(`scaledDotProductAttention ${JSON.stringify(opts)}`, async () => {
+      const [q, k, v] = [
+        [2, 3, 5, 3],
+        [2, 3, 5, 3],
+        [2, 3, 5, 4],
+      ];
+      await gradcheck(`sdpa ${JSON.stringify(opts)}`, (b) => {
+        const leaves = [q, k, v].map((s, i) => leaf(b, normal(s, 52 + i), s));
+        return {
+          leaves,
+          forward: () => F.scaledDotProductAttention(leaves[0], leaves[1], leaves[2], opts),
+        };
+      });
+    });
+  }
+});
+
 describe('convolution, pooling, dropout', () => {
   test('conv2d: stride 2, padding 1, odd sizes, with and without bias', async () => {
     const geometries = [

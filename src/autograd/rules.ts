@@ -61,6 +61,9 @@ export const RULES: Record<string, Rule> = {
     const inverse = dims.map((_, i) => dims.indexOf(i));
     return [ops.permute(g, inverse)];
   },
+  asStrided: (g, n) => [
+    ops.asStridedBackward(g, x0(n).shape, saved<number[]>(n, 'strides'), saved<number>(n, 'offset')),
+  ],
   sum: (g, n) => [ops.broadcastTo(g.alias(saved<number[]>(n, 'keptShape')), x0(n).shape)],
   mean: (g, n) => {
     const full = ops.broadcastTo(g.alias(saved<number[]>(n, 'keptShape')), x0(n).shape);
@@ -105,6 +108,7 @@ export const RULES: Record<string, Rule> = {
   // ReLU's gradient (through the fused output), then Linear's.
   linearRelu: (g, n, out, into) => RULES.linear(ops.binary('reluGrad', g, out), n, out, into),
   logSoftmax: (g, _n, out) => [ops.logSoftmaxBackward(out, g)],
+  causalSoftmax: (g, n, out) => [ops.causalSoftmaxBackward(out, g, saved<number>(n, 'scale'))],
   crossEntropy: (g, n) => [
     ops.crossEntropyBackward(
       x0(n),

@@ -1,5 +1,6 @@
 /** nn: modules, layers, losses and models, with PyTorch's names. */
 export * from './activation';
+export * from './attention';
 export * from './container';
 export * from './conv';
 export * from './dropout';

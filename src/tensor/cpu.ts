@@ -328,9 +328,11 @@ const KERNELS: Record<KernelName, Kernel> = {
     const out = b.out.f32;
     const op = c.OP as number;
     const [alpha, beta, seed] = [n(p, 'alpha') ?? 0, n(p, 'beta') ?? 0, n(p, 'seed') ?? 0];
+    const offOut = n(p, 'offsetB') ?? 0;
     for (let i = 0; i < N; i++) {
       const src = c.CONTIGUOUS ? off + i : off + sourceIndex(i, shape, strides, rank);
-      out[i] = op === UNARY.intToFloat ? b.a.i32[src] : unaryOp(op, x[src], alpha, beta, i, seed);
+      const dst = c.SCATTER ? offOut + sourceIndex(i, shape, p.strideB as number[], rank) : i;
+      out[dst] = op === UNARY.intToFloat ? b.a.i32[src] : unaryOp(op, x[src], alpha, beta, i, seed);
     }
   },
   binary(b, p, c) {
@@ -369,6 +371,28 @@ const KERNELS: Record<KernelName, Kernel> = {
       let s = 0;
       for (let j = 0; j < cols; j++) s += g[r * cols + j];
       for (let j = 0; j < cols; j++) out[r * cols + j] = g[r * cols + j] - Math.exp(y[r * cols + j]) * s;
+    }
+  },
+  causalSoftmax(b, p) {
+    const [rows, cols, scale] = [n(p, 'rows'), n(p, 'cols'), f(n(p, 'scale'))];
+    const [x, out] = [b.x.f32, b.out.f32];
+    for (let r = 0; r < rows; r++) {
+      const [base, seen] = [r * cols, (r % cols) + 1];
+      let m = -Number.MAX_VALUE;
+      for (let j = 0; j < seen; j++) m = Math.max(m, f(x[base + j] * scale));
+      let s = 0;
+      for (let j = 0; j < seen; j++) s += Math.exp(f(x[base + j] * scale) - m);
+      for (let j = 0; j < cols; j++) out[base + j] = j < seen ? Math.exp(f(x[base + j] * scale) - m) / s : 0;
+    }
+  },
+  causalSoftmaxBackward(b, p) {
+    const [rows, cols, scale] = [n(p, 'rows'), n(p, 'cols'), n(p, 'scale')];
+    const [y, g, out] = [b.x.f32, b.g.f32, b.out.f32];
+    for (let r = 0; r < rows; r++) {
+      const [base, seen] = [r * cols, (r % cols) + 1];
+      let s = 0;
+      for (let j = 0; j < seen; j++) s += g[base + j] * y[base + j];
+      for (let j = 0; j < cols; j++) out[base + j] = j < seen ? scale * y[base + j] * (g[base + j] - s) : 0;
     }
   },
   crossEntropy(b, p) {

@@ -265,6 +265,14 @@ export const KERNELS = {
     params: SOFTMAX,
     grid: perRow('rows'),
   },
+  // Attention's scale + causal mask + softmax over [BH * T, T], and its gradient: a workgroup per row.
+  causalSoftmax: { family: 'softmax', entry: 'causal_softmax', params: SOFTMAX, grid: perRow('rows') },
+  causalSoftmaxBackward: {
+    family: 'softmax',
+    entry: 'causal_softmax_backward',
+    params: SOFTMAX,
+    grid: perRow('rows'),
+  },
   crossEntropy: { family: 'softmax', entry: 'cross_entropy', params: SOFTMAX, grid: () => [1, 1, 1] },
   crossEntropyBackward: {
     family: 'softmax',

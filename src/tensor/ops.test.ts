@@ -744,6 +744,103 @@ describe('logSoftmax and cross-entropy', () => {
   });
 });
 
+describe('causal softmax (attention) and strided copies', () => {
+  /** softmax(x * scale) of each row t of each [T, T] block over columns 0..t, zeros after: in double. */
+  function causalReference(x: ArrayLike<number>, T: number, scale: number): number[] {
+    const out: number[] = [];
+    for (let r = 0; r < x.length / T; r++) {
+      const row = Array.from({ length: (r % T) + 1 }, (_, j) => x[r * T + j] * scale);
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const s = e.reduce((a, c) => a + c, 0);
+      for (let j = 0; j < T; j++) out.push(j < row.length ? e[j] / s : 0);
+    }
+    return out;
+  }
+
+  // T = 67 takes a workgroup of 64 per row, the others a thread; 3 heads of rows in each launch.
+  for (const T of [1, 5, 13, 67]) {
+    test(`T = ${T}: forward and backward match cpu and a masked reference, masked entries exactly 0`, async () => {
+      const scale = 0.37;
+      const shape = [3, T, T];
+      const [x, g] = [randnValues(3 * T * T, 40, 3), randnValues(3 * T * T, 41)];
+      const [y, dx] = await compareBackends(
+        (b) => {
+          const out = ops.causalSoftmax(ops.tensor(b, x, shape), scale);
+          return [out, ops.causalSoftmaxBackward(out, ops.tensor(b, g, shape), scale)];
+        },
+        1e-5,
+        1e-6,
+        `causalSoftmax [${shape}]`,
+      );
+      const want = causalReference(x, T, scale);
+      assertClose(y, want, 1e-5, 1e-7, 'causalSoftmax vs reference');
+      const wantDx = want.map((v, i) => {
+        const r = Math.floor(i / T);
+        let dot = 0;
+        for (let j = 0; j < T; j++) dot += g[r * T + j] * want[r * T + j];
+        return scale * v * (g[i] - dot);
+      });
+      assertClose(dx, wantDx, 1e-4, 1e-6, 'causalSoftmaxBackward vs reference');
+      const masked = [...y.keys()].filter((i) => i % T > Math.floor(i / T) % T);
+      expect(masked.filter((i) => y[i] !== 0 || dx[i] !== 0)).toEqual([]);
+      if (T === 1) expect(Array.from(y)).toEqual([1, 1, 1]);
+    });
+  }
+
+  test('causalSoftmax is stable at large scores and refuses non-square ones', async () => {
+    const [y] = await compareBackends((b) =>
+      ops.causalSoftmax(ops.tensor(b, [5e4, 0, 1e5, 1e5 + 1], [2, 2])),
+    );
+    assertClose(y, [1, 0, 1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-6, 1e-7);
+    const [cpu] = await bothBackends();
+    expect(() => ops.causalSoftmax(ops.full(cpu, [2, 3], 0))).toThrow(
+      /square scores \[\.\.\., T, T\], got \[2,3\]/,
+    );
+  });
+
+  test('asStrided reads q, k, v out of a fused [B, T, 3, H, hs] and its backward scatters them back', async () => {
+    const [B, T, H, hs] = [2, 5, 3, 2];
+    const C = H * hs;
+    const strides = [T * 3 * C, hs, 3 * C, 1];
+    const x = randnValues(B * T * 3 * C, 42);
+    const at = (which: number) => (b: number, h: number, t: number, d: number) =>
+      x[((b * T + t) * 3 + which) * C + h * hs + d];
+    const results = await compareBackends(
+      (b) => {
+        const src = ops.tensor(b, x, [B * T, 3 * C]);
+        const views = [0, 1, 2].map((i) => ops.asStrided(src, [B, H, T, hs], strides, i * C));
+        return [...views, ops.asStridedBackward(views[1], [B * T, 3 * C], strides, C)];
+      },
+      0,
+      0,
+    );
+    for (const which of [0, 1, 2]) {
+      const want: number[] = [];
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          for (let t = 0; t < T; t++) for (let d = 0; d < hs; d++) want.push(at(which)(b, h, t, d));
+      assertClose(results[which], want, 0, 0, `view ${which}`);
+    }
+    // k's gradient: k's elements where they were read, zeros over q's and v's.
+    assertClose(
+      results[3],
+      Array.from(x, (v, i) => (Math.floor(i / C) % 3 === 1 ? v : 0)),
+      0,
+      0,
+    );
+  });
+
+  test('asStrided refuses views that read outside the tensor or an element twice', async () => {
+    const [cpu] = await bothBackends();
+    const x = ops.full(cpu, [4, 6], 0);
+    expect(() => ops.asStrided(x, [4, 3], [6, 1], 4)).toThrow(/reads outside it/);
+    expect(() => ops.asStrided(x, [3, 4], [2, 1], 0)).toThrow(/reads some elements twice/);
+    expect(() => ops.asStrided(x, [2, 3], [0, 1], 0)).toThrow(/reads some elements twice/);
+    expect(() => ops.asStrided(x, [2, 3], [12, 1], 3)).not.toThrow();
+  });
+});
+
 describe('gather', () => {
   test('gatherRows picks float and int rows by index from an offset', async () => {
     const [f, i] = await compareBackends(

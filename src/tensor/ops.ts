@@ -216,6 +216,76 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   );
 }
 
+/**
+ * Refuses a view of `x` (shape, strides, offset in elements) that reads past x's elements or reads
+ * any element twice: asStrided's gradient is a plain scatter, right only for distinct elements.
+ */
+function checkView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): void {
+  const what = `as_strided [${shape}] with strides [${strides}] and offset ${offset} of a tensor of ${x.size} elements`;
+  if (shape.length !== strides.length || !Number.isInteger(offset) || offset < 0)
+    throw new Error(`${what}: one stride per dim and a whole offset >= 0 are needed`);
+  if (numel(shape) === 0) return;
+  const last = shape.reduce((at, d, i) => at + (d - 1) * strides[i], offset);
+  if (strides.some((st) => st < 0) || last >= x.size) throw new Error(`${what} reads outside it`);
+  // Sufficient for distinct elements: each dim, by increasing stride, steps past the span of the ones before.
+  const dims = shape.map((d, i) => [d, strides[i]]).filter(([d]) => d > 1);
+  dims.sort((a, b) => a[1] - b[1]);
+  let span = 1;
+  for (const [d, st] of dims) {
+    if (st < span) throw new Error(`${what} reads some elements twice, which is not supported`);
+    span = st * d;
+  }
+}
+
+/**
+ * A contiguous copy of the view of x with `shape`, `strides` and `offset` (in elements), like
+ * torch.as_strided(x, shape, strides, offset).contiguous(): one launch. The view's elements are
+ * distinct (see checkView). Attention reads q, k and v out of the fused projection this way.
+ */
+export function asStrided(
+  x: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Tensor {
+  sameBackend(x);
+  checkView(x, shape, strides, offset);
+  return strided('copy', x, shape, [...strides], { offsetA: offset });
+}
+
+/**
+ * asStrided's gradient: zeros of `inputShape` with g (the view's shape) written through the view.
+ * Two launches, a fill and a scatter.
+ */
+export function asStridedBackward(
+  g: Tensor,
+  inputShape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Tensor {
+  const backend = sameBackend(g);
+  const out = full(backend, inputShape, 0);
+  checkView(out, g.shape, strides, offset);
+  backend.run({
+    kernel: 'unary',
+    buffers: { a: g.storage, out: out.storage },
+    params: {
+      n: g.size,
+      rank: g.ndim,
+      alpha: 0,
+      beta: 0,
+      seed: 0,
+      shape: pack(g.shape),
+      strideA: pack(contiguousStrides(g.shape)),
+      strideB: pack(strides),
+      offsetA: 0,
+      offsetB: offset,
+    },
+    constants: { OP: UNARY.copy, CONTIGUOUS: true, SCATTER: true },
+  });
+  return out;
+}
+
 /** A contiguous copy expanded to `shape` (broadcasting), like torch.expand(...).contiguous(). */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   sameBackend(x);
@@ -419,6 +489,45 @@ export function logSoftmaxBackward(y: Tensor, g: Tensor): Tensor {
     kernel: 'logSoftmaxBackward',
     buffers: { x: y.storage, g: g.storage, out: out.storage },
     params: { rows, cols, smoothing: 0, scale: 1 },
+    constants: rowThreads(cols),
+  });
+  return out;
+}
+
+/** [..., T, T] as the causal softmax kernels see it: rows and cols, or an error naming the shape. */
+function causalRows(x: Tensor): [number, number] {
+  const T = x.shape[x.ndim - 1];
+  if (x.ndim < 2 || x.shape[x.ndim - 2] !== T)
+    throw new Error(`causal softmax expects square scores [..., T, T], got [${x.shape}]`);
+  return rowsCols(x);
+}
+
+/**
+ * softmax(x * scale) over the last dim of square scores [..., T, T], row t over columns 0..t
+ * only: the rest are exact zeros (is_causal attention). One launch, no mask tensor.
+ */
+export function causalSoftmax(x: Tensor, scale = 1): Tensor {
+  const backend = sameBackend(x);
+  const [rows, cols] = causalRows(x);
+  const out = empty(backend, x.shape);
+  backend.run({
+    kernel: 'causalSoftmax',
+    buffers: { x: x.storage, out: out.storage },
+    params: { rows, cols, smoothing: 0, scale },
+    constants: rowThreads(cols),
+  });
+  return out;
+}
+
+/** Gradient of causalSoftmax(x, scale) with respect to x, given its output y and upstream g. */
+export function causalSoftmaxBackward(y: Tensor, g: Tensor, scale = 1): Tensor {
+  const backend = sameBackend(y, g);
+  const [rows, cols] = causalRows(y);
+  const out = empty(backend, y.shape);
+  backend.run({
+    kernel: 'causalSoftmaxBackward',
+    buffers: { x: y.storage, g: g.storage, out: out.storage },
+    params: { rows, cols, smoothing: 0, scale },
     constants: rowThreads(cols),
   });
   return out;
