@@ -7,6 +7,7 @@
  * rule, its module, its entry here, its tests.
  */
 import { GELU, LEAKY_RELU_SLOPE, LeakyReLU, ReLU, Sigmoid, Tanh } from './activation';
+import { CausalSelfAttention } from './attention';
 import { CONV_DEFAULTS, Conv2d } from './conv';
 import { DROPOUT_P, Dropout } from './dropout';
 import { FLATTEN_DEFAULTS, Flatten } from './flatten';
@@ -235,6 +236,56 @@ export const LAYERS: readonly LayerDef[] = [
     infer: sameShape,
     build: (l) => new LeakyReLU(n(l, 'negativeSlope')),
     cli: { tokens: ['leakyrelu'], args: ['negativeSlope'] },
+  },
+  {
+    type: 'CausalSelfAttention',
+    doc: "nanoGPT's masked multi-head self-attention over [T, C] (keys c_attn, c_proj)",
+    fields: [
+      int('embedDim', 'embed_dim'),
+      int('numHeads', 'num_heads', { example: 4 }),
+      float('dropout', 'dropout', { default: 0, min: 0, max: 1, maxExclusive: true }),
+      bias,
+    ],
+    infer(l, shape) {
+      const [c, h] = [n(l, 'embedDim'), n(l, 'numHeads')];
+      if (shape.length !== 2) return `expects a [T, C] input (a sequence of vectors), got ${shown(shape)}`;
+      if (shape[1] !== c) return `embed_dim is ${c} but the input has ${shape[1]} features`;
+      if (c % h !== 0) return `embed_dim ${c} must be divisible by num_heads ${h}`;
+      return { out: shape, params: 4 * c * c + (l.bias ? 4 * c : 0) };
+    },
+    build: (l) =>
+      new CausalSelfAttention(n(l, 'embedDim'), n(l, 'numHeads'), {
+        dropout: n(l, 'dropout'),
+        bias: l.bias as boolean,
+      }),
+    pyClasses: `class CausalSelfAttention(nn.Module):
+    """nanoGPT's causal self-attention: q, k, v from one projection (c_attn), position t attending
+    to 0..t, heads merged and projected (c_proj). Input [B, T, C] or [T, C]."""
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True):
+        super().__init__()
+        assert embed_dim % num_heads == 0
+        self.num_heads = num_heads
+        self.c_attn = nn.Linear(embed_dim, 3 * embed_dim, bias=bias)
+        self.c_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.attn_dropout = nn.Dropout(dropout)
+        self.resid_dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        shape = x.shape
+        T, C = shape[-2], shape[-1]
+        x = x.reshape(-1, T, C)
+        B, hs = x.shape[0], C // self.num_heads
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.num_heads, hs).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
+        causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+        att = self.attn_dropout(att.masked_fill(~causal, float("-inf")).softmax(dim=-1))
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        return self.resid_dropout(self.c_proj(y)).reshape(shape)
+`,
+    cli: { tokens: ['attn', 'attention'], args: ['numHeads', 'dropout'] },
+    fit: (shape) => ({ embedDim: shape[shape.length - 1] ?? 1 }),
   },
   activation('GELU', 'Gaussian error linear unit (erf form)', () => new GELU(), 'gelu'),
   activation('Tanh', 'hyperbolic tangent', () => new Tanh(), 'tanh'),

@@ -75,6 +75,13 @@ const MLP: ModelSpec = {
   ],
 };
 
+/** A tree: rows of the image as a sequence, a residual attention block and a repeated MLP block. */
+const TREE: ModelSpec = parseSpec(
+  'flatten:1:2,embed=linear:12,attn_res=residual(attn=attn:3),h=repeat:2(residual(linear:20,gelu,linear:12)),flatten,head=linear:3',
+  [1, 8, 8],
+  'Transformer rows',
+);
+
 const CONFIG: TrainConfig = {
   ...DEFAULT_CONFIG,
   epochs: 2,
@@ -110,6 +117,7 @@ const readLogits = (path: string) => decodeSafetensors(readBytes(path));
 describe.each([
   ['nn.Sequential export', CONV],
   ['attribute-style export', MLP],
+  ['tree export (residual, repeat, attention)', TREE],
 ])('%s', (_, spec) => {
   const trainPy = join(dir, `${spec.name.replace(/\W/g, '')}.py`);
   beforeAll(() => writeFileSync(trainPy, exportPytorch(spec, CONFIG)));

@@ -67,7 +67,8 @@ export function torchLayer(l: LayerSpec, indent = ''): string {
       .filter((f) => optional(f) && fields[f.key] !== undefined && fields[f.key] !== f.default)
       .map((f) => `${f.py}=${pyField(fields[f.key])}`),
   ];
-  return `nn.${def.type}(${args.join(', ')})`;
+  // A layer torch.nn lacks is a class of the script's own (its pyClasses).
+  return `${def.pyClasses ? '' : 'nn.'}${def.type}(${args.join(', ')})`;
 }
 
 /** The Python classes a spec's layers need beyond torch.nn (Residual, and layers the registry defines). */
