@@ -142,6 +142,18 @@ export const RULES: Record<string, Rule> = {
     );
     return [dx, weight ? dweight : null, bias ? dbias : null];
   },
+  layerNorm: (g, n, _out, into) => {
+    const [x, weight, bias] = n.inputs;
+    const { dx, dweight, dbias } = ops.layerNormBackward(
+      g,
+      x,
+      saved<Tensor>(n, 'stats'),
+      weight,
+      { input: x.requiresGrad, weight: !!weight?.requiresGrad, bias: !!bias?.requiresGrad },
+      { dweight: into(weight), dbias: into(bias) },
+    );
+    return [dx, dweight, dbias];
+  },
   maxPool2d: (g, n) => [
     ops.maxPool2dBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape, saved(n, 'geometry')),
   ],

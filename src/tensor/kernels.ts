@@ -232,6 +232,7 @@ const perHistogram = (p: KernelParams): [number, number, number] => [
   1,
 ];
 const NORM = { N: 'num', C: 'num', S: 'num', eps: 'num', momentum: 'num', momentumVar: 'num' } as const;
+const LAYER_NORM = { rows: 'num', cols: 'num', eps: 'num' } as const;
 
 /** Every kernel the engine launches. */
 export const KERNELS = {
@@ -314,6 +315,29 @@ export const KERNELS = {
   batchNormApply: { family: 'norm', entry: 'bn_apply', params: NORM, grid: perChunk },
   batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', params: NORM, grid: perRow('C') },
   batchNormBackward: { family: 'norm', entry: 'bn_backward', params: NORM, grid: perChunk },
+  // Layer norm: the forward and input-gradient kernels take a workgroup per row, the weight and
+  // bias gradients one per column.
+  layerNorm: {
+    family: 'norm',
+    entry: 'ln_forward',
+    params: LAYER_NORM,
+    uniform: 'ln_params',
+    grid: perRow('rows'),
+  },
+  layerNormBackward: {
+    family: 'norm',
+    entry: 'ln_backward',
+    params: LAYER_NORM,
+    uniform: 'ln_params',
+    grid: perRow('rows'),
+  },
+  layerNormBackwardParams: {
+    family: 'norm',
+    entry: 'ln_backward_params',
+    params: LAYER_NORM,
+    uniform: 'ln_params',
+    grid: perRow('cols'),
+  },
   histogramRange: { family: 'histogram', entry: 'hist_range', params: HISTOGRAM, grid: perHistogram },
   histogramCount: { family: 'histogram', entry: 'hist_count', params: HISTOGRAM, grid: perHistogram },
 } satisfies Record<string, KernelDef>;

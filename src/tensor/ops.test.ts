@@ -744,6 +744,69 @@ describe('logSoftmax and cross-entropy', () => {
   });
 });
 
+describe('layer norm', () => {
+  // Widths 1, odd, under and over the 32 of a thread per row, and over a 64-wide row's workgroup;
+  // 300 rows: more than a column's 256-invocation workgroup.
+  const shapes = [
+    [7, 13],
+    [3, 5, 37],
+    [4, 1],
+    [2, 300],
+    [300, 3],
+    [1, 33],
+  ];
+  // Every shape with weight and bias; one without the bias, and one without either.
+  const cases = [
+    ...shapes.map((s) => [s, { weight: true, bias: true }] as const),
+    [[3, 5, 37], { weight: true, bias: false }] as const,
+    [[7, 13], { weight: false, bias: false }] as const,
+  ];
+
+  test('forward and backward (input, weight, bias) match cpu', async () => {
+    for (const [s, a] of cases) {
+      const C = s[s.length - 1];
+      await compareBackends(
+        (b) => {
+          const x = randn(b, [...s], 40, 3);
+          const weight = a.weight ? randn(b, [C], 41) : undefined;
+          const bias = a.bias ? randn(b, [C], 42) : undefined;
+          const { out, stats } = ops.layerNorm(x, weight, bias, 1e-5);
+          const want = { input: true, weight: a.weight, bias: a.bias };
+          const grads = ops.layerNormBackward(randn(b, [...s], 43), x, stats, weight, want);
+          return [out, stats, grads.dx, grads.dweight, grads.dbias].filter((t): t is Tensor => t !== null);
+        },
+        1e-4,
+        1e-4,
+        `layerNorm [${s}] ${JSON.stringify(a)}`,
+      );
+    }
+  });
+
+  test('normalises each row to mean 0 and variance 1 / (1 + eps / var), as computed by hand', async () => {
+    // x = [1, 2, 3, 4]: mean 2.5, biased variance 1.25; [5, 5, 5, 5]: variance 0, so xhat = 0.
+    const rstd = 1 / Math.sqrt(1.25 + 1e-5);
+    const [y, stats] = await compareBackends((b) => {
+      const { out, stats } = ops.layerNorm(
+        ops.tensor(b, [1, 2, 3, 4, 5, 5, 5, 5], [2, 4]),
+        ops.tensor(b, [1, 2, -1, 0.5]),
+        ops.tensor(b, [0, 0.5, 1, -2]),
+        1e-5,
+      );
+      return [out, stats];
+    });
+    const xhat = [-1.5, -0.5, 0.5, 1.5].map((d) => d * rstd);
+    assertClose(y, [xhat[0], 2 * xhat[1] + 0.5, -xhat[2] + 1, 0.5 * xhat[3] - 2, 0, 0.5, 1, -2], 1e-5, 1e-6);
+    assertClose(stats, [2.5, 5, rstd, 1 / Math.sqrt(1e-5)], 1e-5);
+  });
+
+  test('a weight or bias of the wrong size is refused', async () => {
+    const [cpu] = await bothBackends();
+    expect(() => ops.layerNorm(ops.full(cpu, [2, 3], 1), ops.full(cpu, [4], 1), undefined, 1e-5)).toThrow(
+      /layer norm over 3 features got a weight of shape \[4\]/,
+    );
+  });
+});
+
 describe('gather', () => {
   test('gatherRows picks float and int rows by index from an offset', async () => {
     const [f, i] = await compareBackends(
