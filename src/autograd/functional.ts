@@ -193,6 +193,14 @@ export function layerNorm(
   return record(out, 'layerNorm', [x, weight, bias], { stats });
 }
 
+/**
+ * Rows of weight [num_embeddings, dim] picked by int32 indices of any shape, [..., dim], like
+ * torch.nn.functional.embedding. Its gradient sums into the picked rows, deterministically.
+ */
+export function embedding(input: Tensor, weight: Tensor): Tensor {
+  return record(ops.embedding(weight, input), 'embedding', [weight], { indices: input });
+}
+
 /** log_softmax over the last dim. */
 export function logSoftmax(x: Tensor): Tensor {
   return record(ops.logSoftmax(x), 'logSoftmax', [x]);

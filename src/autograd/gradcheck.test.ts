@@ -222,6 +222,16 @@ describe('layer norm', () => {
   });
 });
 
+describe('embedding', () => {
+  test('embedding with repeated indices, then a nonlinearity', async () => {
+    await gradcheck('embedding', (b) => {
+      const w = leaf(b, normal([5, 4], 33), [5, 4]);
+      const indices = ops.tensor(b, new Int32Array([4, 0, 4, 2, 4, 0]), [2, 3], 'int32');
+      return { leaves: [w], forward: () => F.tanh(F.embedding(indices, w)) };
+    });
+  });
+});
+
 describe('softmax family and losses', () => {
   const labels = (b: Backend, ys: number[]) => ops.tensor(b, Int32Array.from(ys));
 

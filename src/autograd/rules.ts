@@ -114,6 +114,9 @@ export const RULES: Record<string, Rule> = {
       saved<number>(n, 'scale'),
     ),
   ],
+  embedding: (g, n, _out, into) => [
+    ops.embeddingBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape[0], into(x0(n))),
+  ],
   conv2d: (g, n, _out, into) => {
     const [x, w] = [x0(n), x1(n)];
     const geom = saved<ops.Conv2dGeometry>(n, 'geometry');

@@ -3,6 +3,7 @@ export * from './activation';
 export * from './container';
 export * from './conv';
 export * from './dropout';
+export * from './embedding';
 export * from './flatten';
 export * from './linear';
 export * from './loss';

@@ -416,6 +416,27 @@ const KERNELS: Record<KernelName, Kernel> = {
     gatherLabelBytes(b, p, b.labelSrc);
   },
   gatherLabels: (b, p) => gatherLabelBytes(b, p, b.src),
+  embedding(b, p) {
+    const [count, rows, dim] = [n(p, 'count'), n(p, 'rows'), n(p, 'dim')];
+    for (let at = 0; at < count; at++) {
+      const row = b.index.i32[at];
+      if (!(row >= 0 && row < rows)) {
+        throw new Error(`embedding: index ${row} at position ${at} is out of range for ${rows} embeddings`);
+      }
+      b.out.u32.set(b.src.u32.subarray(row * dim, (row + 1) * dim), at * dim);
+    }
+  },
+  embeddingBackward(b, p) {
+    const [count, rows, dim] = [n(p, 'count'), n(p, 'rows'), n(p, 'dim')];
+    const [out, dy] = [b.outf.f32, b.dy.f32];
+    out.fill(0, 0, rows * dim);
+    // In position order, each sum rounded to float32 as it goes: the GPU kernel's bits.
+    for (let at = 0; at < count; at++) {
+      const row = b.index.i32[at];
+      if (!(row >= 0 && row < rows)) continue;
+      for (let c = 0; c < dim; c++) out[row * dim + c] += dy[at * dim + c];
+    }
+  },
   adam(b, p, c) {
     const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
     const [b1, b2, eps] = [f(n(p, 'beta1')), f(n(p, 'beta2')), f(n(p, 'eps'))];

@@ -175,6 +175,8 @@ const MATMUL = {
 } as const;
 const SOFTMAX = { rows: 'num', cols: 'num', smoothing: 'num', scale: 'num' } as const;
 const GATHER = { rows: 'num', rowSize: 'num', indexOffset: 'num', mean: 'num', stdev: 'num' } as const;
+/** count indices into a table of rows x dim. */
+const EMBEDDING = { count: 'num', rows: 'num', dim: 'num' } as const;
 const ADAM = {
   n: 'num',
   lr: 'num',
@@ -292,6 +294,21 @@ export const KERNELS = {
     grid: perElements(['rows', 'rowSize'], 4),
   },
   gatherLabels: { family: 'gather', entry: 'gather_labels', params: GATHER, grid: perElement('rows') },
+  // Embedding: an invocation per output element; backward, a workgroup per row of the table.
+  embedding: {
+    family: 'gather',
+    entry: 'embedding',
+    params: EMBEDDING,
+    uniform: 'emb_params',
+    grid: perElements(['count', 'dim']),
+  },
+  embeddingBackward: {
+    family: 'gather',
+    entry: 'embedding_backward',
+    params: EMBEDDING,
+    uniform: 'emb_params',
+    grid: perRow('rows'),
+  },
   // The optimizers update four elements per invocation.
   adam: { family: 'optim', entry: 'adam', params: ADAM, uniform: 'adam_params', grid: perElements(['n'], 4) },
   sgd: { family: 'optim', entry: 'sgd', params: SGD, uniform: 'sgd_params', grid: perElements(['n'], 4) },

@@ -484,6 +484,49 @@ export function gatherRows(src: Tensor, index: Tensor, offset: number, count: nu
   return out;
 }
 
+/** The embedding kernels' params, checking an int32 index tensor and a [rows, dim] table. */
+function embeddingParams(indices: Tensor, rows: number, dim: number): ParamsOf<'embedding'> {
+  if (indices.dtype !== 'int32') throw new Error(`embedding expects int32 indices, got ${indices.dtype}`);
+  return { count: indices.size, rows, dim };
+}
+
+/**
+ * Rows of weight [rows, dim] picked by int32 indices of any shape: [...indices.shape, dim]. An
+ * index out of range throws on the cpu backend and reads as zeros on the GPU (gather.wgsl).
+ */
+export function embedding(weight: Tensor, indices: Tensor): Tensor {
+  const backend = sameBackend(weight, indices);
+  if (weight.ndim !== 2 || weight.dtype !== 'float32') {
+    throw new Error(`embedding expects a float32 weight [num_embeddings, dim], got [${weight.shape}]`);
+  }
+  const [rows, dim] = weight.shape;
+  const params = embeddingParams(indices, rows, dim);
+  const out = empty(backend, [...indices.shape, dim]);
+  backend.run({
+    kernel: 'embedding',
+    buffers: { src: weight.storage, index: indices.storage, out: out.storage },
+    params,
+  });
+  return out;
+}
+
+/**
+ * The gradient of embedding() for its weight [rows, dim]: each row the sum of dy [..., dim] over
+ * the positions that picked it, in position order (the same bits on every run and backend).
+ */
+export function embeddingBackward(dy: Tensor, indices: Tensor, rows: number, into?: Tensor): Tensor {
+  const backend = sameBackend(dy, indices);
+  const dim = dy.shape[dy.ndim - 1];
+  const params = embeddingParams(indices, rows, dim);
+  const out = target(backend, [rows, dim], into);
+  backend.run({
+    kernel: 'embeddingBackward',
+    buffers: { index: indices.storage, dy: dy.storage, outf: out.storage },
+    params,
+  });
+  return out;
+}
+
 /**
  * A batch of a dataset stored as uint8 bytes (see bytes()): the `count` rows that `index` names
  * from `offset` on, images normalised as (x/255 - mean)/std, labels widened to int32. Rows of whole
