@@ -176,3 +176,106 @@ fn bn_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     chunk_next(&k);
   }
 }
+
+// Layer normalisation over the last dim, x viewed as [rows, cols] (PyTorch's nn.LayerNorm with an
+// int normalized_shape): a workgroup per row finds its mean and rstd = 1 / sqrt(var + eps) (biased
+// variance), saves them in stats as [mean (rows), rstd (rows)] for the backward pass, and writes
+// the normalised row. Backward, a workgroup per row gives dx and a workgroup per column dweight
+// and dbias, each a sum over the rows in a fixed order: WGSL has no float atomics, and a fixed
+// order gives the same bits on every run.
+
+struct LayerNormParams {
+  rows: u32,
+  cols: u32,
+  eps: f32,
+}
+
+// Binding 0 holds one struct per kernel (an entry point uses only its own).
+@group(0) @binding(0) var<uniform> ln_params: LayerNormParams;
+
+// Invocations per row: 64, or 1 for narrow rows (ops.ts's rowThreads, as in softmax.wgsl).
+override WG: u32 = 64u;
+// Whether the weight (elementwise_affine) and the bias exist; in ln_backward_params, whether
+// their gradients are wanted.
+override HAS_WEIGHT: bool = true;
+override HAS_BIAS: bool = true;
+
+@compute @workgroup_size(WG)
+fn ln_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let row = workgroup_index(wid, nwg);
+  if (row >= ln_params.rows) { return; }
+  let cols = ln_params.cols;
+  let base = row * cols;
+  var s = 0.0;
+  for (var j = at.lid; j < cols; j += WG) { s += x[base + j]; }
+  let mean = workgroup_reduce(s, at, WG, false) / f32(cols);
+  // Around the mean, in a second pass, for accuracy.
+  var q = 0.0;
+  for (var j = at.lid; j < cols; j += WG) {
+    let d = x[base + j] - mean;
+    q += d * d;
+  }
+  let rstd = 1.0 / sqrt(workgroup_reduce(q, at, WG, false) / f32(cols) + ln_params.eps);
+  for (var j = at.lid; j < cols; j += WG) {
+    var v = (x[base + j] - mean) * rstd;
+    if (HAS_WEIGHT) { v *= weight[j]; }
+    if (HAS_BIAS) { v += bias[j]; }
+    out[base + j] = v;
+  }
+  if (at.lid == 0u) {
+    stats[row] = mean;
+    stats[ln_params.rows + row] = rstd;
+  }
+}
+
+// The upstream gradient of xhat at element i of column j: dy * weight.
+fn ln_grad(i: u32, j: u32) -> f32 {
+  if (HAS_WEIGHT) { return dy[i] * weight[j]; }
+  return dy[i];
+}
+
+// dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)), gx = dy * weight, per row.
+@compute @workgroup_size(WG)
+fn ln_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let row = workgroup_index(wid, nwg);
+  if (row >= ln_params.rows) { return; }
+  let cols = ln_params.cols;
+  let base = row * cols;
+  let mean = stats[row];
+  let rstd = stats[ln_params.rows + row];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var j = at.lid; j < cols; j += WG) {
+    let g = ln_grad(base + j, j);
+    sg += g;
+    sgx += g * (x[base + j] - mean) * rstd;
+  }
+  let meanG = workgroup_reduce(sg, at, WG, false) / f32(cols);
+  let meanGX = workgroup_reduce(sgx, at, WG, false) / f32(cols);
+  for (var j = at.lid; j < cols; j += WG) {
+    let xhat = (x[base + j] - mean) * rstd;
+    out[base + j] = rstd * (ln_grad(base + j, j) - meanG - xhat * meanGX);
+  }
+}
+
+// Per column: dweight = sum(dy * xhat) and dbias = sum(dy) over the rows.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn ln_backward_params(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, at: Lanes) {
+  let c = workgroup_index(wid, nwg);
+  let cols = ln_params.cols;
+  if (c >= cols) { return; }
+  let rows = ln_params.rows;
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var r = at.lid; r < rows; r += WORKGROUP_SIZE) {
+    let i = r * cols + c;
+    sg += dy[i];
+    sgx += dy[i] * (x[i] - stats[r]) * stats[rows + r];
+  }
+  let db = workgroup_sum(sg, at);
+  let dw = workgroup_sum(sgx, at);
+  if (at.lid == 0u) {
+    if (HAS_WEIGHT) { dweight[c] = dw; }
+    if (HAS_BIAS) { dbias[c] = db; }
+  }
+}

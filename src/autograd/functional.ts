@@ -187,6 +187,38 @@ export function batchNorm(
   });
 }
 
+/**
+ * Layer normalisation over the last dim, like torch.nn.functional.layer_norm with an int
+ * normalized_shape (the last dim's size): (x - mean) / sqrt(var + eps) * weight + bias, the
+ * variance biased. One fused kernel forward; backward, one for the input and one for the weight
+ * and bias.
+ */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  weight?: Tensor,
+  bias?: Tensor,
+  eps = 1e-5,
+): Tensor {
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  if (shape.length !== 1) {
+    throw new Error(`layerNorm normalises over the last dim only, got normalized_shape [${shape}]`);
+  }
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== shape[0]) {
+    throw new Error(`layerNorm over [${shape}] got input of shape [${x.shape}]`);
+  }
+  const { out, stats } = ops.layerNorm(x, weight, bias, eps);
+  return record(out, 'layerNorm', [x, weight, bias], { stats });
+}
+
+/**
+ * Rows of weight [num_embeddings, dim] picked by int32 indices of any shape, [..., dim], like
+ * torch.nn.functional.embedding. Its gradient sums into the picked rows, deterministically.
+ */
+export function embedding(input: Tensor, weight: Tensor): Tensor {
+  return record(ops.embedding(weight, input), 'embedding', [weight], { indices: input });
+}
+
 /** log_softmax over the last dim. */
 export function logSoftmax(x: Tensor): Tensor {
   return record(ops.logSoftmax(x), 'logSoftmax', [x]);

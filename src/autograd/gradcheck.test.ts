@@ -195,6 +195,43 @@ describe('matmul and linear', () => {
   });
 });
 
+describe('layer norm', () => {
+  test('layerNorm over the last dim: with weight and bias, weight alone, neither', async () => {
+    for (const [shape, weight, bias] of [
+      [[3, 2, 7], true, true],
+      [[4, 5], true, false],
+      [[2, 33], false, false],
+    ] as const) {
+      const C = shape[shape.length - 1];
+      await gradcheck(
+        `layerNorm [${shape}] weight=${weight} bias=${bias}`,
+        (b) => {
+          const x = leaf(b, normal([...shape], 30, 2), [...shape]);
+          const w = leaf(b, positive([C], 31), [C]);
+          const bb = leaf(b, normal([C], 32), [C]);
+          const leaves = [x, ...(weight ? [w] : []), ...(bias ? [bb] : [])];
+          return {
+            leaves,
+            forward: () => F.layerNorm(x, C, weight ? w : undefined, bias ? bb : undefined),
+          };
+        },
+        { rtol: 3e-2, atol: 5e-3 },
+        { rtol: 1e-3, atol: 1e-4 },
+      );
+    }
+  });
+});
+
+describe('embedding', () => {
+  test('embedding with repeated indices, then a nonlinearity', async () => {
+    await gradcheck('embedding', (b) => {
+      const w = leaf(b, normal([5, 4], 33), [5, 4]);
+      const indices = ops.tensor(b, new Int32Array([4, 0, 4, 2, 4, 0]), [2, 3], 'int32');
+      return { leaves: [w], forward: () => F.tanh(F.embedding(indices, w)) };
+    });
+  });
+});
+
 describe('softmax family and losses', () => {
   const labels = (b: Backend, ys: number[]) => ops.tensor(b, Int32Array.from(ys));
 

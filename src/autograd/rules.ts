@@ -118,6 +118,9 @@ export const RULES: Record<string, Rule> = {
       saved<number>(n, 'scale'),
     ),
   ],
+  embedding: (g, n, _out, into) => [
+    ops.embeddingBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape[0], into(x0(n))),
+  ],
   conv2d: (g, n, _out, into) => {
     const [x, w] = [x0(n), x1(n)];
     const geom = saved<ops.Conv2dGeometry>(n, 'geometry');
@@ -145,6 +148,18 @@ export const RULES: Record<string, Rule> = {
       saved<boolean>(n, 'relu') ? out : undefined,
     );
     return [dx, weight ? dweight : null, bias ? dbias : null];
+  },
+  layerNorm: (g, n, _out, into) => {
+    const [x, weight, bias] = n.inputs;
+    const { dx, dweight, dbias } = ops.layerNormBackward(
+      g,
+      x,
+      saved<Tensor>(n, 'stats'),
+      weight,
+      { input: x.requiresGrad, weight: !!weight?.requiresGrad, bias: !!bias?.requiresGrad },
+      { dweight: into(weight), dbias: into(bias) },
+    );
+    return [dx, dweight, dbias];
   },
   maxPool2d: (g, n) => [
     ops.maxPool2dBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape, saved(n, 'geometry')),

@@ -4,6 +4,7 @@ export * from './attention';
 export * from './container';
 export * from './conv';
 export * from './dropout';
+export * from './embedding';
 export * from './flatten';
 export * from './layers';
 export * from './linear';

@@ -15,6 +15,13 @@ export function uniform(backend: Backend, shape: number[], bound: number): Tenso
   return tensor(backend, data, shape);
 }
 
+/** Normal values N(mean, std^2): torch.nn.init.normal_, nn.Embedding's default (0, 1). */
+export function normal(backend: Backend, shape: number[], mean = 0, std = 1): Tensor {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = mean + std * defaultGenerator.normal();
+  return tensor(backend, data, shape);
+}
+
 /** A constant-filled tensor. */
 export function constant(backend: Backend, shape: number[], value: number): Tensor {
   return tensor(backend, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);

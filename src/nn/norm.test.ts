@@ -1,7 +1,8 @@
 /**
- * BatchNorm and Dropout as modules: gradients in train and eval mode (finite differences on cpu,
- * webgpu against cpu), running statistics with unbiased variance and num_batches_tracked against
- * values computed by hand, and dropout's scaling, kept fraction, per-call masks and eval identity.
+ * BatchNorm, LayerNorm and Dropout as modules: gradients in train and eval mode (finite differences
+ * on cpu, webgpu against cpu), running statistics with unbiased variance and num_batches_tracked
+ * against values computed by hand, LayerNorm's state dict and per-position output, and dropout's
+ * scaling, kept fraction, per-call masks and eval identity.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { F } from '../autograd';
@@ -12,7 +13,7 @@ import * as ops from '../tensor/ops';
 import { tidy } from '../tensor/tensor';
 import { assertClose, bothBackends, readAll } from '../tensor/testing';
 import { Dropout } from './dropout';
-import { BatchNorm1d, BatchNorm2d } from './norm';
+import { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm';
 
 describe('BatchNorm', () => {
   const saved = getDefaultBackend();
@@ -157,6 +158,56 @@ describe('BatchNorm', () => {
     const bn = new BatchNorm1d(3);
     expect(() => bn.forward(ops.full(getDefaultBackend(), [1, 3], 0))).toThrow(
       /more than 1 value per channel/,
+    );
+  });
+});
+
+describe('LayerNorm', () => {
+  const saved = getDefaultBackend();
+  afterEach(() => setDefaultBackend(saved));
+
+  test('state-dict keys and shapes as torch: weight (ones) and bias (zeros), bias=False, elementwise_affine=False', async () => {
+    const sd = await new LayerNorm(5).stateDictData();
+    expect([...sd].map(([k, t]) => [k, t.shape])).toEqual([
+      ['weight', [5]],
+      ['bias', [5]],
+    ]);
+    expect(Array.from(sd.get('weight')!.data)).toEqual([1, 1, 1, 1, 1]);
+    expect(Array.from(sd.get('bias')!.data)).toEqual([0, 0, 0, 0, 0]);
+    expect([...new LayerNorm(5, { bias: false }).stateDict().keys()]).toEqual(['weight']);
+    expect([...new LayerNorm(5, { elementwiseAffine: false }).stateDict().keys()]).toEqual([]);
+  });
+
+  test('normalises every position of [B, T, C] with eps, and its gradients check', async () => {
+    const shape = [2, 3, 6];
+    const x = normal(shape, 50, 3);
+    const want = Array.from(x, (_, i) => {
+      const row = x.subarray(i - (i % 6), i - (i % 6) + 6);
+      const m = row.reduce((a, v) => a + v, 0) / 6;
+      const v = row.reduce((a, r) => a + (r - m) ** 2, 0) / 6;
+      return (x[i] - m) / Math.sqrt(v + 0.1);
+    });
+    for (const b of await bothBackends()) {
+      setDefaultBackend(b);
+      const ln = new LayerNorm(6, { eps: 0.1 });
+      setDefaultBackend(saved);
+      const [y] = await readAll(tidy(() => ln.forward(ops.tensor(b, x, shape))));
+      assertClose(y, want, 1e-5, 1e-6, `${b.name} output`);
+    }
+    await gradcheck('LayerNorm', (b) => {
+      setDefaultBackend(b);
+      const ln = new LayerNorm(6);
+      setDefaultBackend(saved);
+      b.write(ln.weight!.storage, positive([6], 51));
+      b.write(ln.bias!.storage, normal([6], 52));
+      const xl = leaf(b, x, shape);
+      return { leaves: [xl, ln.weight!, ln.bias!], forward: () => ln.forward(xl) };
+    });
+  });
+
+  test('an input whose last dim is not normalized_shape is refused in one line', () => {
+    expect(() => new LayerNorm(4).forward(ops.full(getDefaultBackend(), [2, 3], 0))).toThrow(
+      /layerNorm over \[4\] got input of shape \[2,3\]/,
     );
   });
 });

@@ -108,3 +108,37 @@ export class BatchNorm2d extends BatchNorm {
     super(numFeatures, 4, opts);
   }
 }
+
+/** Options of LayerNorm (PyTorch's names and defaults). */
+export interface LayerNormOptions {
+  eps?: number;
+  elementwiseAffine?: boolean;
+  bias?: boolean;
+}
+
+/**
+ * Layer normalisation over the last dim, like nn.LayerNorm(normalized_shape: int): each position
+ * normalised by its own mean and (biased) variance, the same in training and eval. State-dict
+ * keys: weight (ones) and bias (zeros), when elementwise_affine (and bias) are on.
+ */
+export class LayerNorm extends Module {
+  weight?: Parameter;
+  bias?: Parameter;
+  readonly eps: number;
+
+  constructor(
+    readonly normalizedShape: number,
+    opts: LayerNormOptions = {},
+  ) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    if (opts.elementwiseAffine !== false) {
+      this.weight = new Parameter(constant(this.backend, [normalizedShape], 1));
+      if (opts.bias !== false) this.bias = new Parameter(constant(this.backend, [normalizedShape], 0));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+}

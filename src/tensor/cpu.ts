@@ -261,6 +261,12 @@ function batchNormGrad(b: Buffers, c: Record<string, number | boolean>) {
   return (i: number) => (c.RELU && !(b.y.f32[i] > 0) ? 0 : b.dy.f32[i]);
 }
 
+/** Layer norm's view of x as [rows, cols], and its saved per-row mean and rstd. */
+function layerNormGeometry(b: Buffers, p: KernelParams) {
+  const [rows, cols] = [n(p, 'rows'), n(p, 'cols')];
+  return { rows, cols, mean: b.stats.f32, rstd: b.stats.f32.subarray(rows) };
+}
+
 /** histogram.wgsl's order key: unsigned integers that order as the floats do. */
 function orderKey(v: number, u32: Uint32Array, f32: Float32Array): number {
   f32[0] = v;
@@ -434,6 +440,27 @@ const KERNELS: Record<KernelName, Kernel> = {
     gatherLabelBytes(b, p, b.labelSrc);
   },
   gatherLabels: (b, p) => gatherLabelBytes(b, p, b.src),
+  embedding(b, p) {
+    const [count, rows, dim] = [n(p, 'count'), n(p, 'rows'), n(p, 'dim')];
+    for (let at = 0; at < count; at++) {
+      const row = b.index.i32[at];
+      if (!(row >= 0 && row < rows)) {
+        throw new Error(`embedding: index ${row} at position ${at} is out of range for ${rows} embeddings`);
+      }
+      b.out.u32.set(b.src.u32.subarray(row * dim, (row + 1) * dim), at * dim);
+    }
+  },
+  embeddingBackward(b, p) {
+    const [count, rows, dim] = [n(p, 'count'), n(p, 'rows'), n(p, 'dim')];
+    const [out, dy] = [b.outf.f32, b.dy.f32];
+    out.fill(0, 0, rows * dim);
+    // In position order, each sum rounded to float32 as it goes: the GPU kernel's bits.
+    for (let at = 0; at < count; at++) {
+      const row = b.index.i32[at];
+      if (!(row >= 0 && row < rows)) continue;
+      for (let c = 0; c < dim; c++) out[row * dim + c] += dy[at * dim + c];
+    }
+  },
   adam(b, p, c) {
     const [N, lr, wd] = [n(p, 'n'), f(n(p, 'lr')), f(n(p, 'weightDecay'))];
     const [b1, b2, eps] = [f(n(p, 'beta1')), f(n(p, 'beta2')), f(n(p, 'eps'))];
@@ -621,6 +648,55 @@ const KERNELS: Record<KernelName, Kernel> = {
       }
       b.dbias.f32[ch] = sg;
       b.dweight.f32[ch] = sgx;
+    }
+  },
+  layerNorm(b, p, c) {
+    const { rows, cols, mean, rstd } = layerNormGeometry(b, p);
+    const x = b.x.f32;
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[base + j];
+      const m = s / cols;
+      let q = 0;
+      for (let j = 0; j < cols; j++) q += (x[base + j] - m) ** 2;
+      mean[r] = m;
+      rstd[r] = 1 / Math.sqrt(q / cols + n(p, 'eps'));
+      for (let j = 0; j < cols; j++) {
+        const v = (x[base + j] - mean[r]) * rstd[r] * (c.HAS_WEIGHT ? b.weight.f32[j] : 1);
+        b.out.f32[base + j] = c.HAS_BIAS ? v + b.bias.f32[j] : v;
+      }
+    }
+  },
+  layerNormBackward(b, p, c) {
+    const { rows, cols, mean, rstd } = layerNormGeometry(b, p);
+    const [x, dy] = [b.x.f32, b.dy.f32];
+    const grad = (i: number, j: number) => (c.HAS_WEIGHT ? dy[i] * b.weight.f32[j] : dy[i]);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      let [sg, sgx] = [0, 0];
+      for (let j = 0; j < cols; j++) {
+        sg += grad(base + j, j);
+        sgx += grad(base + j, j) * (x[base + j] - mean[r]) * rstd[r];
+      }
+      for (let j = 0; j < cols; j++) {
+        const xhat = (x[base + j] - mean[r]) * rstd[r];
+        b.out.f32[base + j] = rstd[r] * (grad(base + j, j) - sg / cols - (xhat * sgx) / cols);
+      }
+    }
+  },
+  layerNormBackwardParams(b, p, c) {
+    const { rows, cols, mean, rstd } = layerNormGeometry(b, p);
+    const [x, dy] = [b.x.f32, b.dy.f32];
+    for (let j = 0; j < cols; j++) {
+      let [sg, sgx] = [0, 0];
+      for (let r = 0; r < rows; r++) {
+        const i = r * cols + j;
+        sg += dy[i];
+        sgx += dy[i] * (x[i] - mean[r]) * rstd[r];
+      }
+      if (c.HAS_WEIGHT) b.dweight.f32[j] = sgx;
+      if (c.HAS_BIAS) b.dbias.f32[j] = sg;
     }
   },
   histogramRange,

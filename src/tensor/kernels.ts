@@ -175,6 +175,8 @@ const MATMUL = {
 } as const;
 const SOFTMAX = { rows: 'num', cols: 'num', smoothing: 'num', scale: 'num' } as const;
 const GATHER = { rows: 'num', rowSize: 'num', indexOffset: 'num', mean: 'num', stdev: 'num' } as const;
+/** count indices into a table of rows x dim. */
+const EMBEDDING = { count: 'num', rows: 'num', dim: 'num' } as const;
 const ADAM = {
   n: 'num',
   lr: 'num',
@@ -232,6 +234,7 @@ const perHistogram = (p: KernelParams): [number, number, number] => [
   1,
 ];
 const NORM = { N: 'num', C: 'num', S: 'num', eps: 'num', momentum: 'num', momentumVar: 'num' } as const;
+const LAYER_NORM = { rows: 'num', cols: 'num', eps: 'num' } as const;
 
 /** Every kernel the engine launches. */
 export const KERNELS = {
@@ -299,6 +302,21 @@ export const KERNELS = {
     grid: perElements(['rows', 'rowSize'], 4),
   },
   gatherLabels: { family: 'gather', entry: 'gather_labels', params: GATHER, grid: perElement('rows') },
+  // Embedding: an invocation per output element; backward, a workgroup per row of the table.
+  embedding: {
+    family: 'gather',
+    entry: 'embedding',
+    params: EMBEDDING,
+    uniform: 'emb_params',
+    grid: perElements(['count', 'dim']),
+  },
+  embeddingBackward: {
+    family: 'gather',
+    entry: 'embedding_backward',
+    params: EMBEDDING,
+    uniform: 'emb_params',
+    grid: perRow('rows'),
+  },
   // The optimizers update four elements per invocation.
   adam: { family: 'optim', entry: 'adam', params: ADAM, uniform: 'adam_params', grid: perElements(['n'], 4) },
   sgd: { family: 'optim', entry: 'sgd', params: SGD, uniform: 'sgd_params', grid: perElements(['n'], 4) },
@@ -322,6 +340,29 @@ export const KERNELS = {
   batchNormApply: { family: 'norm', entry: 'bn_apply', params: NORM, grid: perChunk },
   batchNormBackwardSums: { family: 'norm', entry: 'bn_backward_sums', params: NORM, grid: perRow('C') },
   batchNormBackward: { family: 'norm', entry: 'bn_backward', params: NORM, grid: perChunk },
+  // Layer norm: the forward and input-gradient kernels take a workgroup per row, the weight and
+  // bias gradients one per column.
+  layerNorm: {
+    family: 'norm',
+    entry: 'ln_forward',
+    params: LAYER_NORM,
+    uniform: 'ln_params',
+    grid: perRow('rows'),
+  },
+  layerNormBackward: {
+    family: 'norm',
+    entry: 'ln_backward',
+    params: LAYER_NORM,
+    uniform: 'ln_params',
+    grid: perRow('rows'),
+  },
+  layerNormBackwardParams: {
+    family: 'norm',
+    entry: 'ln_backward_params',
+    params: LAYER_NORM,
+    uniform: 'ln_params',
+    grid: perRow('cols'),
+  },
   histogramRange: { family: 'histogram', entry: 'hist_range', params: HISTOGRAM, grid: perHistogram },
   histogramCount: { family: 'histogram', entry: 'hist_count', params: HISTOGRAM, grid: perHistogram },
 } satisfies Record<string, KernelDef>;

@@ -1,8 +1,9 @@
 /**
  * Workgroup reductions (shaders/lanes.wgsl and lanes_subgroups.wgsl) against the cpu backend:
  * every kernel that reduces across a workgroup (log-softmax, cross-entropy, batch norm's statistics
- * and backward sums), once on the tree in workgroup memory and once on subgroup operations where
- * this adapter has them, at sizes that leave workgroups and subgroups partly filled.
+ * and backward sums, layer norm's rows and columns), once on the tree in workgroup memory and once
+ * on subgroup operations where this adapter has them, at sizes that leave workgroups and subgroups
+ * partly filled.
  */
 import { expect, test } from 'vitest';
 import { acquireNodeGpu } from '../gpu/node';
@@ -49,6 +50,18 @@ function reductions(b: Backend): Tensor[] {
     const weight = randn(b, [C], 6);
     const { dx, dweight, dbias } = ops.batchNormBackward(randn(b, shape, 7), x, stats, weight, true, true);
     out.push(stats, mean, variance, dx!, dweight, dbias);
+  }
+  // Layer norm: rows of 300 and 37 (a workgroup each), and 300 rows per column's workgroup.
+  for (const shape of [
+    [3, 300],
+    [300, 37],
+  ]) {
+    const x = randn(b, shape, 8, 2);
+    const weight = randn(b, [shape[1]], 9);
+    const { out: y, stats } = ops.layerNorm(x, weight, randn(b, [shape[1]], 10), 1e-5);
+    const want = { input: true, weight: true, bias: true };
+    const { dx, dweight, dbias } = ops.layerNormBackward(randn(b, shape, 11), x, stats, weight, want);
+    out.push(y, stats, dx!, dweight!, dbias!);
   }
   return out;
 }

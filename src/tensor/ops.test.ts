@@ -8,7 +8,7 @@ import { MATMUL_VARIANTS, type MatmulVariantName } from './autotune';
 import type { Backend } from './backend';
 import { BINARY, type BinaryOp, type ReduceOp, UNARY, type UnaryOp } from './kernels';
 import * as ops from './ops';
-import type { Tensor } from './tensor';
+import { type Tensor, tidy } from './tensor';
 import {
   assertClose,
   bothBackends,
@@ -841,6 +841,69 @@ describe('causal softmax (attention) and strided copies', () => {
   });
 });
 
+describe('layer norm', () => {
+  // Widths 1, odd, under and over the 32 of a thread per row, and over a 64-wide row's workgroup;
+  // 300 rows: more than a column's 256-invocation workgroup.
+  const shapes = [
+    [7, 13],
+    [3, 5, 37],
+    [4, 1],
+    [2, 300],
+    [300, 3],
+    [1, 33],
+  ];
+  // Every shape with weight and bias; one without the bias, and one without either.
+  const cases = [
+    ...shapes.map((s) => [s, { weight: true, bias: true }] as const),
+    [[3, 5, 37], { weight: true, bias: false }] as const,
+    [[7, 13], { weight: false, bias: false }] as const,
+  ];
+
+  test('forward and backward (input, weight, bias) match cpu', async () => {
+    for (const [s, a] of cases) {
+      const C = s[s.length - 1];
+      await compareBackends(
+        (b) => {
+          const x = randn(b, [...s], 40, 3);
+          const weight = a.weight ? randn(b, [C], 41) : undefined;
+          const bias = a.bias ? randn(b, [C], 42) : undefined;
+          const { out, stats } = ops.layerNorm(x, weight, bias, 1e-5);
+          const want = { input: true, weight: a.weight, bias: a.bias };
+          const grads = ops.layerNormBackward(randn(b, [...s], 43), x, stats, weight, want);
+          return [out, stats, grads.dx, grads.dweight, grads.dbias].filter((t): t is Tensor => t !== null);
+        },
+        1e-4,
+        1e-4,
+        `layerNorm [${s}] ${JSON.stringify(a)}`,
+      );
+    }
+  });
+
+  test('normalises each row to mean 0 and variance 1 / (1 + eps / var), as computed by hand', async () => {
+    // x = [1, 2, 3, 4]: mean 2.5, biased variance 1.25; [5, 5, 5, 5]: variance 0, so xhat = 0.
+    const rstd = 1 / Math.sqrt(1.25 + 1e-5);
+    const [y, stats] = await compareBackends((b) => {
+      const { out, stats } = ops.layerNorm(
+        ops.tensor(b, [1, 2, 3, 4, 5, 5, 5, 5], [2, 4]),
+        ops.tensor(b, [1, 2, -1, 0.5]),
+        ops.tensor(b, [0, 0.5, 1, -2]),
+        1e-5,
+      );
+      return [out, stats];
+    });
+    const xhat = [-1.5, -0.5, 0.5, 1.5].map((d) => d * rstd);
+    assertClose(y, [xhat[0], 2 * xhat[1] + 0.5, -xhat[2] + 1, 0.5 * xhat[3] - 2, 0, 0.5, 1, -2], 1e-5, 1e-6);
+    assertClose(stats, [2.5, 5, rstd, 1 / Math.sqrt(1e-5)], 1e-5);
+  });
+
+  test('a weight or bias of the wrong size is refused', async () => {
+    const [cpu] = await bothBackends();
+    expect(() => ops.layerNorm(ops.full(cpu, [2, 3], 1), ops.full(cpu, [4], 1), undefined, 1e-5)).toThrow(
+      /layer norm over 3 features got a weight of shape \[4\]/,
+    );
+  });
+});
+
 describe('gather', () => {
   test('gatherRows picks float and int rows by index from an offset', async () => {
     const [f, i] = await compareBackends(
@@ -936,6 +999,97 @@ describe('gather', () => {
       0,
       0,
     );
+  });
+});
+
+describe('embedding', () => {
+  /** count seeded indices into [0, rows), drawn from the first `distinct` rows only: heavy repeats. */
+  const indicesFor = (b: Backend, shape: number[], rows: number, seed: number, distinct = rows) =>
+    ops.tensor(
+      b,
+      Int32Array.from(
+        randnValues(
+          shape.reduce((x, y) => x * y, 1),
+          seed,
+        ),
+        (v) => Math.floor(Math.abs(v) * 1000) % Math.min(rows, distinct),
+      ),
+      shape,
+      'int32',
+    );
+
+  // Tables of width 1, odd widths, 300 (over a workgroup); 600 positions (over a 256-position
+  // chunk), most of them on a few rows; more rows than positions.
+  const cases: [number[], number[], number][] = [
+    [[7, 13], [3, 5], 7],
+    [[65, 1], [2, 37], 3],
+    [[65, 300], [600], 4],
+    [[300, 3], [3, 5, 7], 300],
+  ];
+
+  test('lookup and backward match cpu to the bit', async () => {
+    for (const [table, shape, distinct] of cases) {
+      const [, , grad] = await compareBackends(
+        (b) => {
+          const weight = randn(b, table, 60);
+          const indices = indicesFor(b, shape, table[0], 61, distinct);
+          const out = ops.embedding(weight, indices);
+          return [
+            out,
+            ops.unary('intToFloat', indices),
+            ops.embeddingBackward(randn(b, [...out.shape], 62), indices, table[0]),
+          ];
+        },
+        0,
+        0,
+        `embedding [${table}] by [${shape}]`,
+      );
+      expect(grad.length).toBe(table[0] * table[1]);
+    }
+  });
+
+  test('lookup picks rows; backward sums each row over the positions that picked it', async () => {
+    const [out, grad] = await compareBackends((b) => {
+      const weight = ops.tensor(b, [0, 1, 10, 11, 20, 21], [3, 2]);
+      const indices = ops.tensor(b, new Int32Array([2, 0, 2, 2]), [2, 2], 'int32');
+      const dy = ops.tensor(b, [1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+      return [ops.embedding(weight, indices), ops.embeddingBackward(dy, indices, 3)];
+    });
+    expect(Array.from(out)).toEqual([20, 21, 0, 1, 20, 21, 20, 21]);
+    expect(Array.from(grad)).toEqual([3, 4, 0, 0, 1 + 5 + 7, 2 + 6 + 8]);
+  });
+
+  test('backward gives the same bits on every run, with heavily repeated indices', async () => {
+    const gpu = await webgpuBackend();
+    const runs: Float32Array[] = [];
+    for (let run = 0; run < 2; run++) {
+      // 2000 positions over 5 rows of 37: about 400 additions per element, in an order that a
+      // race would change from run to run.
+      const [g] = await readAll(
+        tidy(() => ops.embeddingBackward(randn(gpu, [2000, 37], 63, 10), indicesFor(gpu, [2000], 5, 64), 5)),
+      );
+      runs.push(g as Float32Array);
+    }
+    expect(new Uint32Array(runs[1].buffer)).toEqual(new Uint32Array(runs[0].buffer));
+  });
+
+  test('an index out of range throws on cpu and reads as zeros with no gradient on the GPU', async () => {
+    const [cpu, gpu] = await bothBackends();
+    expect(() =>
+      ops.embedding(ops.full(cpu, [4, 2], 1), ops.tensor(cpu, new Int32Array([1, 4]), [2], 'int32')),
+    ).toThrow(/index 4 at position 1 is out of range for 4 embeddings/);
+    const indices = ops.tensor(gpu, new Int32Array([1, 4, -1]), [3], 'int32');
+    const [out, grad] = await readAll([
+      ops.embedding(ops.full(gpu, [4, 2], 1), indices),
+      ops.embeddingBackward(ops.full(gpu, [3, 2], 1), indices, 4),
+    ]);
+    expect(Array.from(out)).toEqual([1, 1, 0, 0, 0, 0]);
+    expect(Array.from(grad)).toEqual([0, 0, 1, 1, 0, 0, 0, 0]);
+  });
+
+  test('float indices are refused', async () => {
+    const [cpu] = await bothBackends();
+    expect(() => ops.embedding(ops.full(cpu, [4, 2], 1), ops.full(cpu, [2], 0))).toThrow(/int32 indices/);
   });
 });
 

@@ -593,6 +593,49 @@ export function gatherRows(src: Tensor, index: Tensor, offset: number, count: nu
   return out;
 }
 
+/** The embedding kernels' params, checking an int32 index tensor and a [rows, dim] table. */
+function embeddingParams(indices: Tensor, rows: number, dim: number): ParamsOf<'embedding'> {
+  if (indices.dtype !== 'int32') throw new Error(`embedding expects int32 indices, got ${indices.dtype}`);
+  return { count: indices.size, rows, dim };
+}
+
+/**
+ * Rows of weight [rows, dim] picked by int32 indices of any shape: [...indices.shape, dim]. An
+ * index out of range throws on the cpu backend and reads as zeros on the GPU (gather.wgsl).
+ */
+export function embedding(weight: Tensor, indices: Tensor): Tensor {
+  const backend = sameBackend(weight, indices);
+  if (weight.ndim !== 2 || weight.dtype !== 'float32') {
+    throw new Error(`embedding expects a float32 weight [num_embeddings, dim], got [${weight.shape}]`);
+  }
+  const [rows, dim] = weight.shape;
+  const params = embeddingParams(indices, rows, dim);
+  const out = empty(backend, [...indices.shape, dim]);
+  backend.run({
+    kernel: 'embedding',
+    buffers: { src: weight.storage, index: indices.storage, out: out.storage },
+    params,
+  });
+  return out;
+}
+
+/**
+ * The gradient of embedding() for its weight [rows, dim]: each row the sum of dy [..., dim] over
+ * the positions that picked it, in position order (the same bits on every run and backend).
+ */
+export function embeddingBackward(dy: Tensor, indices: Tensor, rows: number, into?: Tensor): Tensor {
+  const backend = sameBackend(dy, indices);
+  const dim = dy.shape[dy.ndim - 1];
+  const params = embeddingParams(indices, rows, dim);
+  const out = target(backend, [rows, dim], into);
+  backend.run({
+    kernel: 'embeddingBackward',
+    buffers: { index: indices.storage, dy: dy.storage, outf: out.storage },
+    params,
+  });
+  return out;
+}
+
 /**
  * A batch of a dataset stored as uint8 bytes (see bytes()): the `count` rows that `index` names
  * from `offset` on, images normalised as (x/255 - mean)/std, labels widened to int32. Rows of whole
@@ -875,6 +918,100 @@ export function batchNormBackward(
       },
       params,
       constants: { TRAINING: training, AFFINE: weight !== undefined, RELU: relu !== undefined },
+    });
+  }
+  return { dx, dweight, dbias };
+}
+
+/** The layer norm kernels' params for x seen as [rows, cols], cols its last dim. */
+function layerNormParams(x: Tensor, eps = 0): ParamsOf<'layerNorm'> {
+  const [rows, cols] = rowsCols(x);
+  return { rows, cols, eps };
+}
+
+/**
+ * Layer normalisation of x over its last dim (biased variance), times weight and plus bias
+ * ([cols] each) where given: the output, and the per-row [mean, rstd] ([2, rows]) that
+ * layerNormBackward takes.
+ */
+export function layerNorm(
+  x: Tensor,
+  weight: Tensor | undefined,
+  bias: Tensor | undefined,
+  eps: number,
+): { out: Tensor; stats: Tensor } {
+  const backend = sameBackend(x);
+  const params = layerNormParams(x, eps);
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== params.cols)) {
+      throw new Error(`layer norm over ${params.cols} features got a ${name} of shape [${t.shape}]`);
+    }
+  }
+  const out = empty(backend, x.shape);
+  const stats = empty(backend, [2, params.rows]);
+  backend.run({
+    kernel: 'layerNorm',
+    buffers: {
+      x: x.storage,
+      weight: weight?.storage ?? unusedBinding(backend),
+      bias: bias?.storage ?? unusedBinding(backend),
+      out: out.storage,
+      stats: stats.storage,
+    },
+    params,
+    constants: { ...rowThreads(params.cols), HAS_WEIGHT: weight !== undefined, HAS_BIAS: bias !== undefined },
+  });
+  return { out, stats };
+}
+
+/**
+ * Layer norm's backward pass from layerNorm's stats: the input gradient and the weight and bias
+ * gradients (sum over rows of dy * xhat, and of dy), each computed only where `want` says (null
+ * otherwise), the last two into `into`'s tensors when given.
+ */
+export function layerNormBackward(
+  dy: Tensor,
+  x: Tensor,
+  stats: Tensor,
+  weight: Tensor | undefined,
+  want: { input: boolean; weight: boolean; bias: boolean },
+  into: { dweight?: Tensor; dbias?: Tensor } = {},
+): { dx: Tensor | null; dweight: Tensor | null; dbias: Tensor | null } {
+  const backend = sameBackend(dy, x, stats);
+  const params = layerNormParams(x);
+  let dx: Tensor | null = null;
+  if (want.input) {
+    dx = empty(backend, x.shape);
+    backend.run({
+      kernel: 'layerNormBackward',
+      buffers: {
+        dy: dy.storage,
+        x: x.storage,
+        stats: stats.storage,
+        weight: weight?.storage ?? unusedBinding(backend),
+        out: dx.storage,
+      },
+      params,
+      constants: { ...rowThreads(params.cols), HAS_WEIGHT: weight !== undefined },
+    });
+  }
+  const dweight = want.weight ? target(backend, [params.cols], into.dweight) : null;
+  const dbias = want.bias ? target(backend, [params.cols], into.dbias) : null;
+  if (dweight || dbias) {
+    backend.run({
+      kernel: 'layerNormBackwardParams',
+      buffers: {
+        dy: dy.storage,
+        x: x.storage,
+        stats: stats.storage,
+        dweight: dweight?.storage ?? unusedOutput(backend),
+        dbias: dbias?.storage ?? unusedOutput(backend),
+      },
+      params,
+      constants: { HAS_WEIGHT: dweight !== null, HAS_BIAS: dbias !== null },
     });
   }
   return { dx, dweight, dbias };
