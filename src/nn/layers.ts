@@ -10,10 +10,11 @@ import { GELU, LEAKY_RELU_SLOPE, LeakyReLU, ReLU, Sigmoid, Tanh } from './activa
 import { CausalSelfAttention } from './attention';
 import { CONV_DEFAULTS, Conv2d } from './conv';
 import { DROPOUT_P, Dropout } from './dropout';
+import { Embedding, PositionalEmbedding } from './embedding';
 import { FLATTEN_DEFAULTS, Flatten } from './flatten';
 import { Linear } from './linear';
 import type { Module } from './module';
-import { BATCH_NORM_DEFAULTS, BatchNorm1d, BatchNorm2d } from './norm';
+import { BATCH_NORM_DEFAULTS, BatchNorm1d, BatchNorm2d, LAYER_NORM_EPS, LayerNorm } from './norm';
 import { AvgPool2d, MaxPool2d, POOL_PADDING } from './pool';
 
 /** One constructor argument of a layer, named as in PyTorch. */
@@ -202,6 +203,66 @@ export const LAYERS: readonly LayerDef[] = [
   pool('AvgPool2d', AvgPool2d),
   batchNorm(1),
   batchNorm(3),
+  {
+    type: 'LayerNorm',
+    doc: 'layer normalisation over the last dimension',
+    fields: [
+      int('normalizedShape', 'normalized_shape'),
+      float('eps', 'eps', { default: LAYER_NORM_EPS, min: 0, minExclusive: true }),
+      { key: 'elementwiseAffine', py: 'elementwise_affine', kind: 'bool', default: true },
+      bias,
+    ],
+    infer(l, shape) {
+      const c = n(l, 'normalizedShape');
+      if (shape.at(-1) !== c)
+        return `normalized_shape is ${c} but the input ${shown(shape)} has ${shape.at(-1) ?? 'no'} features in its last dimension`;
+      return { out: shape, params: l.elementwiseAffine ? (l.bias ? 2 * c : c) : 0 };
+    },
+    build: (l) =>
+      new LayerNorm(n(l, 'normalizedShape'), {
+        eps: n(l, 'eps'),
+        elementwiseAffine: l.elementwiseAffine as boolean,
+        bias: l.bias as boolean,
+      }),
+    cli: { tokens: ['layernorm', 'ln'], args: [] },
+    fit: (shape) => ({ normalizedShape: shape[shape.length - 1] ?? 1 }),
+  },
+  {
+    type: 'Embedding',
+    doc: 'a learned vector per token id: [T] ids to [T, embedding_dim]',
+    fields: [
+      int('numEmbeddings', 'num_embeddings', { example: 256 }),
+      int('embeddingDim', 'embedding_dim', { example: 64 }),
+    ],
+    input: 'int32',
+    infer: (l, shape) => ({
+      out: [...shape, n(l, 'embeddingDim')],
+      params: n(l, 'numEmbeddings') * n(l, 'embeddingDim'),
+    }),
+    build: (l) => new Embedding(n(l, 'numEmbeddings'), n(l, 'embeddingDim')),
+    cli: { tokens: ['embedding'], args: ['numEmbeddings', 'embeddingDim'] },
+  },
+  {
+    type: 'PositionalEmbedding',
+    doc: "learned positions added to a [T, C] input (nanoGPT's wpe), num_embeddings = block size",
+    fields: [int('numEmbeddings', 'num_embeddings'), int('embeddingDim', 'embedding_dim')],
+    infer(l, shape) {
+      const [num, dim] = [n(l, 'numEmbeddings'), n(l, 'embeddingDim')];
+      if (shape.length !== 2) return `expects a [T, C] input (a sequence of vectors), got ${shown(shape)}`;
+      if (shape[1] !== dim) return `embedding_dim is ${dim} but the input has ${shape[1]} features`;
+      if (shape[0] > num) return `the input has ${shape[0]} positions, more than num_embeddings ${num}`;
+      return { out: shape, params: num * dim };
+    },
+    build: (l) => new PositionalEmbedding(n(l, 'numEmbeddings'), n(l, 'embeddingDim')),
+    pyClasses: `class PositionalEmbedding(nn.Embedding):
+    """Learned absolute positions (nanoGPT's wpe): x + weight[:T] for an input [..., T, C]."""
+
+    def forward(self, x):
+        return x + super().forward(torch.arange(x.shape[-2], device=x.device))
+`,
+    cli: { tokens: ['posembed'], args: ['numEmbeddings'] },
+    fit: (shape) => ({ numEmbeddings: shape[0] ?? 1, embeddingDim: shape[shape.length - 1] ?? 1 }),
+  },
   {
     type: 'Dropout',
     doc: 'zeroes inputs with probability p in training',

@@ -109,6 +109,9 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+/** PyTorch's default eps of LayerNorm. */
+export const LAYER_NORM_EPS = 1e-5;
+
 /** Options of LayerNorm (PyTorch's names and defaults). */
 export interface LayerNormOptions {
   eps?: number;
@@ -131,7 +134,7 @@ export class LayerNorm extends Module {
     opts: LayerNormOptions = {},
   ) {
     super();
-    this.eps = opts.eps ?? 1e-5;
+    this.eps = opts.eps ?? LAYER_NORM_EPS;
     if (opts.elementwiseAffine !== false) {
       this.weight = new Parameter(constant(this.backend, [normalizedShape], 1));
       if (opts.bias !== false) this.bias = new Parameter(constant(this.backend, [normalizedShape], 0));

@@ -378,6 +378,48 @@ export const PRESETS: Record<string, ModelSpec> = {
   },
 };
 
+/**
+ * A transformer over the image's 28 rows as a sequence of 28 tokens (a pre-LN block as nanoGPT's,
+ * repeated twice): what the layer tree, attention and LayerNorm are for, on data Kiln bundles.
+ */
+PRESETS.transformer = {
+  name: 'Transformer on image rows',
+  inputShape: MNIST_SHAPE,
+  layers: [
+    { type: 'Flatten', name: 'rows', startDim: 1, endDim: 2 },
+    { type: 'Linear', name: 'embed', inFeatures: 28, outFeatures: 64 },
+    { type: 'PositionalEmbedding', name: 'wpe', numEmbeddings: 28, embeddingDim: 64 },
+    {
+      type: 'Repeat',
+      name: 'h',
+      times: 2,
+      layers: [
+        {
+          type: 'Residual',
+          name: 'attn_block',
+          layers: [
+            { type: 'LayerNorm', name: 'ln_1', normalizedShape: 64 },
+            { type: 'CausalSelfAttention', name: 'attn', embedDim: 64, numHeads: 4 },
+          ],
+        },
+        {
+          type: 'Residual',
+          name: 'mlp_block',
+          layers: [
+            { type: 'LayerNorm', name: 'ln_2', normalizedShape: 64 },
+            { type: 'Linear', name: 'c_fc', inFeatures: 64, outFeatures: 256 },
+            { type: 'GELU', name: 'gelu' },
+            { type: 'Linear', name: 'c_proj', inFeatures: 256, outFeatures: 64 },
+          ],
+        },
+      ],
+    },
+    { type: 'LayerNorm', name: 'ln_f', normalizedShape: 64 },
+    { type: 'Flatten', name: 'flatten' },
+    { type: 'Linear', name: 'head', inFeatures: 1792, outFeatures: 10 },
+  ],
+};
+
 const BLOCK_TOKENS: Record<string, BlockSpec['type']> = {
   residual: 'Residual',
   repeat: 'Repeat',
@@ -387,7 +429,11 @@ const BLOCK_TOKENS: Record<string, BlockSpec['type']> = {
 /** How a layer's token is written: its positional arguments, optional ones in brackets. */
 function usage(def: LayerDef): string {
   const args = def.cli.args.map((k) => def.fields.find((f) => f.key === k)!);
-  const required = args.filter((f) => f.default === undefined && f.none === undefined);
+  // Fields the input's shape fills (PositionalEmbedding's block size) may be left out too.
+  const fitted = Object.keys(def.fit?.([1]) ?? {});
+  const required = args.filter(
+    (f) => f.default === undefined && f.none === undefined && !fitted.includes(f.key),
+  );
   const optional = args.slice(required.length);
   const upper = (f: FieldDef) => `:${f.py.toUpperCase()}`;
   const tail = optional.reduceRight((s, f) => `[${upper(f)}${s}]`, '');
@@ -401,7 +447,9 @@ export const SPEC_GRAMMAR = [
   'fill the arguments left out:',
   ...LAYERS.filter((d, i) => LAYERS.findIndex((e) => e.cli.tokens[0] === d.cli.tokens[0]) === i).map((d) => {
     const same = LAYERS.filter((e) => e.cli.tokens[0] === d.cli.tokens[0]).map((e) => e.type);
-    return `  ${usage(d).padEnd(36)} ${same.join(' or ')}: ${d.doc}`;
+    const head = `  ${usage(d)}`;
+    const text = `${same.join(' or ')}: ${d.doc}`;
+    return head.length < 39 ? `${head.padEnd(39)}${text}` : `${head}\n${''.padEnd(39)}${text}`;
   }),
   'blocks, which nest:',
   '  residual(LAYERS)                     x + f(x): LAYERS added to their input',
@@ -493,7 +541,7 @@ function leafFromToken(kind: string, rawArgs: string[], shape: number[], where: 
   for (const [i, key] of def.cli.args.entries()) {
     const f = def.fields.find((x) => x.key === key)!;
     if (i < args.length) leaf[key] = args[i];
-    else if (f.default === undefined && f.none === undefined)
+    else if (f.default === undefined && f.none === undefined && leaf[key] === undefined)
       throw new Error(`${where}: expected ${usage(def)}`);
   }
   return leaf;

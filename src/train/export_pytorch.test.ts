@@ -77,7 +77,7 @@ const MLP: ModelSpec = {
 
 /** A tree: rows of the image as a sequence, a residual attention block and a repeated MLP block. */
 const TREE: ModelSpec = parseSpec(
-  'flatten:1:2,embed=linear:12,attn_res=residual(attn=attn:3),h=repeat:2(residual(linear:20,gelu,linear:12)),flatten,head=linear:3',
+  'flatten:1:2,embed=linear:12,wpe=posembed:10,attn_res=residual(ln=layernorm,attn=attn:3),h=repeat:2(residual(layernorm,linear:20,gelu,linear:12)),ln_f=layernorm,flatten,head=linear:3',
   [1, 8, 8],
   'Transformer rows',
 );

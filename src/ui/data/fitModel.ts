@@ -21,7 +21,13 @@ export interface DataShape {
 export function fitToData(spec: ModelSpec, data: DataShape | null): ModelSpec {
   if (!data) return spec;
   const first = spec.layers.findIndex((l) => l.type !== 'Flatten');
-  if (spec.layers[first]?.type !== 'Linear') return spec;
+  // An MLP: plain Flattens (every dim) and then a Linear over all of the input's values.
+  const plain = spec.layers
+    .slice(0, first)
+    .every((l) => Object.keys(l).every((k) => k === 'type' || k === 'name'));
+  const head = spec.layers[first];
+  if (head?.type !== 'Linear' || !plain || head.inFeatures !== spec.inputShape.reduce((a, b) => a * b, 1))
+    return spec;
   const features = data.inputShape.reduce((a, b) => a * b, 1);
   const layers: LayerSpec[] = spec.layers.map((l, i) =>
     l.type === 'Linear' && i === first ? { ...l, inFeatures: features } : l,
