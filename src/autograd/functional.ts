@@ -143,13 +143,18 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   return record(ops.matmul(a, b, opts), 'matmul', [a, b], { opts });
 }
 
-/** x @ weight^T + bias in one kernel, like F.linear (weight [out, in]). */
+/** x @ weight^T + bias in one kernel over the last dim of x [..., in], like F.linear (weight [out, in]). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor, opts: { relu?: boolean } = {}): Tensor {
-  if (x.ndim !== 2) throw new Error(`linear expects input [N, in_features], got [${x.shape}]`);
-  if (x.shape[1] !== weight.shape[1]) {
+  const [out, inFeatures] = weight.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inFeatures) {
     throw new Error(
-      `linear: input has ${x.shape[1]} features but the weight expects ${weight.shape[1]} (weight [${weight.shape}])`,
+      `linear: input [${x.shape}] has ${x.shape[x.ndim - 1] ?? 0} features but the weight expects ${inFeatures} (weight [${weight.shape}])`,
     );
+  }
+  if (x.ndim !== 2) {
+    // Viewed as [N, in] for the same fused kernel and gradient rule, and back: views copy nothing.
+    const y = linear(view(x, [-1, inFeatures]), weight, bias, opts);
+    return view(y, [...x.shape.slice(0, -1), out]);
   }
   const relu = opts.relu ?? false;
   return record(ops.matmul(x, weight, { transB: true, bias, relu }), relu ? 'linearRelu' : 'linear', [
@@ -285,8 +290,26 @@ export interface LossOptions {
   labelSmoothing?: number;
 }
 
-/** Cross-entropy of logits [N, C] and int32 labels [N], fused and numerically stable, like F.cross_entropy. */
+/**
+ * Cross-entropy of logits [N, C] and int32 labels [N], fused and numerically stable, like
+ * F.cross_entropy; or of logits [..., C] (a sequence model's [B, T, C]) and labels [...], averaged
+ * over every position, as PyTorch gives for logits.view(-1, C) and labels.view(-1). The classes are
+ * the last dim there, not dim 1 as in PyTorch's own K-dimensional form.
+ */
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: LossOptions = {}): Tensor {
+  if (logits.ndim > 2) {
+    const lead = logits.shape.slice(0, -1);
+    if (
+      labels.dtype !== 'int32' ||
+      labels.ndim !== lead.length ||
+      lead.some((d, i) => d !== labels.shape[i])
+    ) {
+      throw new Error(
+        `cross-entropy of logits [${logits.shape}] expects int32 labels [${lead}], got ${labels.dtype} [${labels.shape}]`,
+      );
+    }
+    return crossEntropy(view(logits, [-1, logits.shape[logits.ndim - 1]]), labels.alias([-1]), opts);
+  }
   const smoothing = opts.labelSmoothing ?? 0;
   const scale = opts.reduction === 'sum' ? 1 : 1 / logits.shape[0];
   const loss = ops.crossEntropy(logits, labels, smoothing, scale);

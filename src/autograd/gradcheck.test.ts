@@ -180,6 +180,31 @@ describe('matmul and linear', () => {
     }
   });
 
+  test('linear over the last dim of [2, 3, 7] and of [7], fused with relu or not', async () => {
+    for (const shape of [[2, 3, 7], [7]]) {
+      for (const relu of [false, true]) {
+        // Seeds that keep every pre-activation over 0.3 from relu's kink.
+        await gradcheck(`linear [${shape}] relu=${relu}`, (b) => {
+          const x = leaf(b, normal(shape, 22), shape);
+          const w = leaf(b, normal([4, 7], 23), [4, 7]);
+          const bb = leaf(b, normal([4], 24), [4]);
+          return { leaves: [x, w, bb], forward: () => F.linear(x, w, bb, { relu }) };
+        });
+      }
+    }
+    for (const b of await bothBackends()) {
+      const x = ops.tensor(b, normal([2, 3, 7], 18), [2, 3, 7]);
+      const w = ops.tensor(b, normal([4, 7], 19), [4, 7]);
+      const y = F.linear(x, w);
+      expect(y.shape).toEqual([2, 3, 4]);
+      const [flat, lead] = await readAll([F.linear(x.alias([6, 7]), w), y]);
+      expect(Array.from(lead)).toEqual(Array.from(flat));
+      expect(() => F.linear(ops.full(b, [2, 3, 5], 0), w)).toThrow(
+        /linear: input \[2,3,5\] has 5 features but the weight expects 7/,
+      );
+    }
+  });
+
   test('linear fused with relu, with and without bias', async () => {
     for (const bias of [true, false]) {
       await gradcheck(`linearRelu bias=${bias}`, (b) => {
@@ -259,6 +284,28 @@ describe('softmax family and losses', () => {
         const y = labels(b, [0, 6, 3, 3, 1]);
         return { leaves: [x], forward: () => F.crossEntropy(x, y, opts) };
       });
+    }
+  });
+
+  test('crossEntropy of [B, T, C] logits averages over every position, as over view(-1, C)', async () => {
+    for (const opts of [{}, { reduction: 'sum' as const }, { labelSmoothing: 0.1 }]) {
+      await gradcheck(`crossEntropy [2, 3, 5] ${JSON.stringify(opts)}`, (b) => {
+        const x = leaf(b, normal([2, 3, 5], 26, 2), [2, 3, 5]);
+        const y = ops.tensor(b, new Int32Array([0, 4, 2, 2, 1, 3]), [2, 3], 'int32');
+        return { leaves: [x], forward: () => F.crossEntropy(x, y, opts) };
+      });
+    }
+    for (const b of await bothBackends()) {
+      const x = ops.tensor(b, normal([2, 3, 5], 26, 2), [2, 3, 5]);
+      const ys = [0, 4, 2, 2, 1, 3];
+      const [seq, flat] = await readAll([
+        F.crossEntropy(x, ops.tensor(b, Int32Array.from(ys), [2, 3], 'int32')),
+        F.crossEntropy(x.alias([6, 5]), labels(b, ys)),
+      ]);
+      expect(seq[0]).toBe(flat[0]);
+      expect(() => F.crossEntropy(x, labels(b, ys))).toThrow(
+        /cross-entropy of logits \[2,3,5\] expects int32 labels \[2,3\], got int32 \[6\]/,
+      );
     }
   });
 

@@ -8,7 +8,10 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
 }
 
-/** Cross-entropy of logits [N, C] and int32 class labels [N] (log-softmax and NLL fused). */
+/**
+ * Cross-entropy of logits [N, C] and int32 class labels [N] (log-softmax and NLL fused); logits
+ * [B, T, C] and labels [B, T] average over every position (F.crossEntropy).
+ */
 export class CrossEntropyLoss extends Module {
   constructor(readonly opts: CrossEntropyOptions = {}) {
     super();
