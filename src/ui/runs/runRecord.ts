@@ -2,7 +2,7 @@
  * A run as a reproducible record, in words: its model, layers, dataset and every training setting
  * as rows of a table, and which of them differ between two runs.
  */
-import { countParameters, type LayerSpec } from '../../nn/spec';
+import { countParameters, isBlock, type LayerSpec } from '../../nn/spec';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../train/config';
 import { count, percent } from '../format';
 import type { RunRecord } from '../store/runsSlice';
@@ -52,6 +52,10 @@ function settingText(key: keyof TrainConfig, c: TrainConfig): string {
 
 /** A layer as PyTorch prints its constructor's arguments: Linear(784, 128). */
 function layerText(layer: LayerSpec): string {
+  if (isBlock(layer)) {
+    const times = layer.type === 'Repeat' ? ` ×${layer.times}` : '';
+    return `${layer.type}${times}(${layer.layers.map(layerText).join(' → ')})`;
+  }
   const { type, name: _, ...args } = layer;
   const values = Object.values(args);
   return values.length ? `${type}(${values.join(', ')})` : type;
