@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PRESETS } from '../../nn/spec';
+import { PRESETS, specError } from '../../nn/spec';
 import { DEFAULT_CONFIG } from '../../train/config';
 import { decodeSetup, encodeSetup, hashSetup, readDatasetChoice, readSetup, setupLink } from './setup';
 
@@ -63,5 +65,16 @@ describe('setups in links and storage', () => {
       'iris',
     ])
       expect(choice(bad)).toBeNull();
+  });
+});
+
+describe('links made before the layer tree', () => {
+  it('open as they were: a link from Kiln at 2c298a2 (CNN preset with a LeakyReLU, SGD)', () => {
+    const text = readFileSync(join(import.meta.dirname, 'fixtures/setup-link-before-tree.txt'), 'utf8');
+    const old = decodeSetup(text);
+    expect(old.model.name).toBe('CNN with BatchNorm');
+    expect(old.model.layers.at(-2)).toEqual({ type: 'LeakyReLU', negativeSlope: 0.2 });
+    expect(old.config).toMatchObject({ optimizer: 'sgd', momentum: 0.9, lr: 0.003 });
+    expect(specError(old.model)).toBeNull();
   });
 });
