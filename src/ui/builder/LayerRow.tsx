@@ -47,19 +47,23 @@ export function LayerRow({
       aria-label={`Layer ${title}`}
     >
       <div className="layer-head">
-        {block && (
+        {block ? (
           <button
             type="button"
-            className="fold"
+            className="fold layer-index num"
             aria-expanded={open}
             aria-label={`${open ? 'Fold' : 'Unfold'} ${title}`}
             title={open ? 'Fold' : 'Unfold'}
             onClick={() => setOpen(!open)}
           >
             {open ? '▾' : '▸'}
+            {index}
           </button>
+        ) : (
+          <span className="layer-index num" title={where}>
+            {index}
+          </span>
         )}
-        <span className="layer-index num">{where}</span>
         <span className="layer-type">
           {layer.type}
           {block && layer.type === 'Repeat' && ` ×${layer.times}`}
