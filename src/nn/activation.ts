@@ -1,5 +1,6 @@
 import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
+import { LEAKY_RELU_SLOPE } from './defaults';
 import { Module } from './module';
 
 /** Called with a ReLU module's output on each forward while registered (PyTorch's forward hook). */
@@ -28,9 +29,6 @@ export class ReLU extends Module {
     return output;
   }
 }
-
-/** PyTorch's default negative_slope of LeakyReLU. */
-export const LEAKY_RELU_SLOPE = 0.01;
 
 /** x for x > 0, negativeSlope * x otherwise (default 0.01). */
 export class LeakyReLU extends Module {

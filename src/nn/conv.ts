@@ -1,10 +1,8 @@
 import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
+import { CONV_DEFAULTS } from './defaults';
 import { defaultWeightAndBias } from './init';
 import { Module, Parameter } from './module';
-
-/** PyTorch's defaults of Conv2d's stride and padding. */
-export const CONV_DEFAULTS = { stride: 1, padding: 0 } as const;
 
 /** Options of Conv2d (square kernels). */
 export interface Conv2dOptions {

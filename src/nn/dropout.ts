@@ -1,10 +1,8 @@
 import { F } from '../autograd';
 import { defaultGenerator } from '../tensor/default';
 import type { Tensor } from '../tensor/tensor';
+import { DROPOUT_P } from './defaults';
 import { Module } from './module';
-
-/** PyTorch's default drop probability. */
-export const DROPOUT_P = 0.5;
 
 /** Inverted dropout: zeroes elements with probability p in training, identity in eval. */
 export class Dropout extends Module {

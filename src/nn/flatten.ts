@@ -1,9 +1,7 @@
 import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
+import { FLATTEN_DEFAULTS } from './defaults';
 import { Module } from './module';
-
-/** PyTorch's defaults of nn.Flatten: every dim after the batch dim. */
-export const FLATTEN_DEFAULTS = { startDim: 1, endDim: -1 } as const;
 
 /** Flattens dims startDim..endDim (negative from the end) into one, like nn.Flatten. */
 export class Flatten extends Module {

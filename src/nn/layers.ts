@@ -6,16 +6,20 @@
  * the page's builder all read this table, so adding a layer is: its kernels (if new), its gradient
  * rule, its module, its entry here, its tests.
  */
-import { GELU, LEAKY_RELU_SLOPE, LeakyReLU, ReLU, Sigmoid, Tanh } from './activation';
-import { CausalSelfAttention } from './attention';
-import { CONV_DEFAULTS, Conv2d } from './conv';
-import { DROPOUT_P, Dropout } from './dropout';
-import { Embedding, PositionalEmbedding } from './embedding';
-import { FLATTEN_DEFAULTS, Flatten } from './flatten';
-import { Linear } from './linear';
+import {
+  BATCH_NORM_DEFAULTS,
+  CONV_DEFAULTS,
+  DROPOUT_P,
+  FLATTEN_DEFAULTS,
+  LAYER_NORM_EPS,
+  LEAKY_RELU_SLOPE,
+  POOL_PADDING,
+} from './defaults';
 import type { Module } from './module';
-import { BATCH_NORM_DEFAULTS, BatchNorm1d, BatchNorm2d, LAYER_NORM_EPS, LayerNorm } from './norm';
-import { AvgPool2d, MaxPool2d, POOL_PADDING } from './pool';
+import type * as modules from './modules';
+
+/** The layer classes an entry builds from (nn/modules.ts), handed in by models.ts. */
+export type Modules = typeof modules;
 
 /** One constructor argument of a layer, named as in PyTorch. */
 export interface FieldDef {
@@ -61,7 +65,7 @@ export interface LayerDef {
   /** The output shape for a per-sample input shape, or why this layer cannot take it. */
   infer(l: Fields, shape: number[]): Inferred | string;
   /** The module. */
-  build(l: Fields): Module;
+  build(l: Fields, nn: Modules): Module;
   /** The torch.nn constructor call (generated from the fields unless the layer needs its own). */
   torch?(l: Fields): string;
   /** Python class definitions the exported script needs for this layer (a layer torch.nn lacks). */
@@ -93,8 +97,15 @@ const shown = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 /** An output the same shape as the input: activations, dropout. */
 const sameShape = (_l: Fields, shape: number[]): Inferred => ({ out: shape });
 
-function activation(type: string, doc: string, make: () => Module, token: string): LayerDef {
-  return { type, doc, fields: [], infer: sameShape, build: make, cli: { tokens: [token], args: [] } };
+function activation(type: string, doc: string, make: (nn: Modules) => Module, token: string): LayerDef {
+  return {
+    type,
+    doc,
+    fields: [],
+    infer: sameShape,
+    build: (_l, nn) => make(nn),
+    cli: { tokens: [token], args: [] },
+  };
 }
 
 /** A square window's output size, or null when the window does not fit. */
@@ -103,7 +114,7 @@ function windowOut(size: number, k: number, stride: number, padding: number): nu
   return out >= 1 ? out : null;
 }
 
-const pool = (type: 'MaxPool2d' | 'AvgPool2d', make: typeof MaxPool2d): LayerDef => ({
+const pool = (type: 'MaxPool2d' | 'AvgPool2d'): LayerDef => ({
   type,
   doc: `2-D ${type === 'MaxPool2d' ? 'max' : 'average'} pooling over [C, H, W]`,
   fields: [
@@ -120,8 +131,8 @@ const pool = (type: 'MaxPool2d' | 'AvgPool2d', make: typeof MaxPool2d): LayerDef
     if (h === null || w === null) return `kernel ${k} is larger than the input ${shape[1]}x${shape[2]}`;
     return { out: [shape[0], h, w] };
   },
-  build: (l) =>
-    new make(n(l, 'kernelSize'), { stride: n(l, 'stride') ?? undefined, padding: n(l, 'padding') }),
+  build: (l, nn) =>
+    new nn[type](n(l, 'kernelSize'), { stride: n(l, 'stride') ?? undefined, padding: n(l, 'padding') }),
   cli: { tokens: [type === 'MaxPool2d' ? 'maxpool' : 'avgpool'], args: ['kernelSize', 'stride', 'padding'] },
 });
 
@@ -140,11 +151,11 @@ const batchNorm = (rank: 1 | 3): LayerDef => ({
     if (shape[0] !== f) return `num_features is ${f} but the input has ${shape[0]}`;
     return { out: shape, params: 2 * f, buffers: 2 * f + 1 };
   },
-  build: (l) => {
+  build: (l, nn) => {
     const opts = { eps: n(l, 'eps'), momentum: n(l, 'momentum') };
     return rank === 1
-      ? new BatchNorm1d(n(l, 'numFeatures'), opts)
-      : new BatchNorm2d(n(l, 'numFeatures'), opts);
+      ? new nn.BatchNorm1d(n(l, 'numFeatures'), opts)
+      : new nn.BatchNorm2d(n(l, 'numFeatures'), opts);
   },
   cli: { tokens: ['bn', 'batchnorm'], args: [], when: (shape) => (shape.length === 3) === (rank === 3) },
   fit: (shape) => ({ numFeatures: shape[0] }),
@@ -166,7 +177,7 @@ export const LAYERS: readonly LayerDef[] = [
       }
       return { out: [...shape.slice(0, -1), o], params: i * o + (l.bias ? o : 0) };
     },
-    build: (l) => new Linear(n(l, 'inFeatures'), n(l, 'outFeatures'), { bias: l.bias as boolean }),
+    build: (l, nn) => new nn.Linear(n(l, 'inFeatures'), n(l, 'outFeatures'), { bias: l.bias as boolean }),
     cli: { tokens: ['linear'], args: ['outFeatures'] },
     fit: (shape) => ({ inFeatures: shape[shape.length - 1] ?? 1 }),
   },
@@ -190,8 +201,8 @@ export const LAYERS: readonly LayerDef[] = [
         return `kernel ${k} is larger than the padded input ${shape[1]}x${shape[2]}`;
       return { out: [co, h, w], params: co * ci * k * k + (l.bias ? co : 0) };
     },
-    build: (l) =>
-      new Conv2d(n(l, 'inChannels'), n(l, 'outChannels'), n(l, 'kernelSize'), {
+    build: (l, nn) =>
+      new nn.Conv2d(n(l, 'inChannels'), n(l, 'outChannels'), n(l, 'kernelSize'), {
         stride: n(l, 'stride'),
         padding: n(l, 'padding'),
         bias: l.bias as boolean,
@@ -199,8 +210,8 @@ export const LAYERS: readonly LayerDef[] = [
     cli: { tokens: ['conv', 'conv2d'], args: ['outChannels', 'kernelSize', 'stride', 'padding'] },
     fit: (shape) => ({ inChannels: shape[0] ?? 1 }),
   },
-  pool('MaxPool2d', MaxPool2d),
-  pool('AvgPool2d', AvgPool2d),
+  pool('MaxPool2d'),
+  pool('AvgPool2d'),
   batchNorm(1),
   batchNorm(3),
   {
@@ -218,8 +229,8 @@ export const LAYERS: readonly LayerDef[] = [
         return `normalized_shape is ${c} but the input ${shown(shape)} has ${shape.at(-1) ?? 'no'} features in its last dimension`;
       return { out: shape, params: l.elementwiseAffine ? (l.bias ? 2 * c : c) : 0 };
     },
-    build: (l) =>
-      new LayerNorm(n(l, 'normalizedShape'), {
+    build: (l, nn) =>
+      new nn.LayerNorm(n(l, 'normalizedShape'), {
         eps: n(l, 'eps'),
         elementwiseAffine: l.elementwiseAffine as boolean,
         bias: l.bias as boolean,
@@ -239,7 +250,7 @@ export const LAYERS: readonly LayerDef[] = [
       out: [...shape, n(l, 'embeddingDim')],
       params: n(l, 'numEmbeddings') * n(l, 'embeddingDim'),
     }),
-    build: (l) => new Embedding(n(l, 'numEmbeddings'), n(l, 'embeddingDim')),
+    build: (l, nn) => new nn.Embedding(n(l, 'numEmbeddings'), n(l, 'embeddingDim')),
     cli: { tokens: ['embedding'], args: ['numEmbeddings', 'embeddingDim'] },
   },
   {
@@ -253,7 +264,7 @@ export const LAYERS: readonly LayerDef[] = [
       if (shape[0] > num) return `the input has ${shape[0]} positions, more than num_embeddings ${num}`;
       return { out: shape, params: num * dim };
     },
-    build: (l) => new PositionalEmbedding(n(l, 'numEmbeddings'), n(l, 'embeddingDim')),
+    build: (l, nn) => new nn.PositionalEmbedding(n(l, 'numEmbeddings'), n(l, 'embeddingDim')),
     pyClasses: `class PositionalEmbedding(nn.Embedding):
     """Learned absolute positions (nanoGPT's wpe): x + weight[:T] for an input [..., T, C]."""
 
@@ -268,7 +279,7 @@ export const LAYERS: readonly LayerDef[] = [
     doc: 'zeroes inputs with probability p in training',
     fields: [float('p', 'p', { default: DROPOUT_P, min: 0, max: 1, maxExclusive: true })],
     infer: sameShape,
-    build: (l) => new Dropout(n(l, 'p')),
+    build: (l, nn) => new nn.Dropout(n(l, 'p')),
     cli: { tokens: ['dropout'], args: ['p'] },
   },
   {
@@ -286,16 +297,16 @@ export const LAYERS: readonly LayerDef[] = [
         return `start_dim ${n(l, 'startDim')} and end_dim ${n(l, 'endDim')} must span dims 1..${rank - 1} of [N, ${shape.join(', ')}] in order`;
       return { out: [...shape.slice(0, s - 1), prod(shape.slice(s - 1, e)), ...shape.slice(e)] };
     },
-    build: (l) => new Flatten(n(l, 'startDim'), n(l, 'endDim')),
+    build: (l, nn) => new nn.Flatten(n(l, 'startDim'), n(l, 'endDim')),
     cli: { tokens: ['flatten'], args: ['startDim', 'endDim'] },
   },
-  activation('ReLU', 'max(x, 0)', () => new ReLU(), 'relu'),
+  activation('ReLU', 'max(x, 0)', (nn) => new nn.ReLU(), 'relu'),
   {
     type: 'LeakyReLU',
     doc: 'x, or negative_slope * x below 0',
     fields: [float('negativeSlope', 'negative_slope', { default: LEAKY_RELU_SLOPE })],
     infer: sameShape,
-    build: (l) => new LeakyReLU(n(l, 'negativeSlope')),
+    build: (l, nn) => new nn.LeakyReLU(n(l, 'negativeSlope')),
     cli: { tokens: ['leakyrelu'], args: ['negativeSlope'] },
   },
   {
@@ -314,8 +325,8 @@ export const LAYERS: readonly LayerDef[] = [
       if (c % h !== 0) return `embed_dim ${c} must be divisible by num_heads ${h}`;
       return { out: shape, params: 4 * c * c + (l.bias ? 4 * c : 0) };
     },
-    build: (l) =>
-      new CausalSelfAttention(n(l, 'embedDim'), n(l, 'numHeads'), {
+    build: (l, nn) =>
+      new nn.CausalSelfAttention(n(l, 'embedDim'), n(l, 'numHeads'), {
         dropout: n(l, 'dropout'),
         bias: l.bias as boolean,
       }),
@@ -348,9 +359,9 @@ export const LAYERS: readonly LayerDef[] = [
     cli: { tokens: ['attn', 'attention'], args: ['numHeads', 'dropout'] },
     fit: (shape) => ({ embedDim: shape[shape.length - 1] ?? 1 }),
   },
-  activation('GELU', 'Gaussian error linear unit (erf form)', () => new GELU(), 'gelu'),
-  activation('Tanh', 'hyperbolic tangent', () => new Tanh(), 'tanh'),
-  activation('Sigmoid', 'logistic sigmoid', () => new Sigmoid(), 'sigmoid'),
+  activation('GELU', 'Gaussian error linear unit (erf form)', (nn) => new nn.GELU(), 'gelu'),
+  activation('Tanh', 'hyperbolic tangent', (nn) => new nn.Tanh(), 'tanh'),
+  activation('Sigmoid', 'logistic sigmoid', (nn) => new nn.Sigmoid(), 'sigmoid'),
 ];
 
 const BY_TYPE = new Map(LAYERS.map((d) => [d.type, d]));

@@ -6,6 +6,7 @@ import { Sequential } from './container';
 import { layerDef } from './layers';
 import { Linear } from './linear';
 import type { Module } from './module';
+import * as modules from './modules';
 import { BatchNorm } from './norm';
 import {
   isBlock,
@@ -80,7 +81,7 @@ export function buildLayer(l: LayerSpec): Module {
   if (!def) throw new Error(`"${l.type}" is not a layer`);
   const fields = resolveFields(def, l);
   if (typeof fields === 'string') throw new Error(`${l.type}: ${fields}`);
-  return def.build(fields);
+  return def.build(fields, modules);
 }
 
 const children = (layers: readonly LayerSpec[]): [string, Module][] =>

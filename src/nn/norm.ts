@@ -1,11 +1,9 @@
 import { F } from '../autograd';
 import * as ops from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
+import { BATCH_NORM_DEFAULTS, LAYER_NORM_EPS } from './defaults';
 import { constant } from './init';
 import { type HostTensor, Module, Parameter } from './module';
-
-/** PyTorch's defaults of the BatchNorm layers. */
-export const BATCH_NORM_DEFAULTS = { eps: 1e-5, momentum: 0.1 } as const;
 
 /** Options of the BatchNorm layers (PyTorch's defaults). */
 export interface BatchNormOptions {
@@ -108,9 +106,6 @@ export class BatchNorm2d extends BatchNorm {
     super(numFeatures, 4, opts);
   }
 }
-
-/** PyTorch's default eps of LayerNorm. */
-export const LAYER_NORM_EPS = 1e-5;
 
 /** Options of LayerNorm (PyTorch's names and defaults). */
 export interface LayerNormOptions {

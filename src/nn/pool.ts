@@ -1,9 +1,7 @@
 import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
+import { POOL_PADDING } from './defaults';
 import { Module } from './module';
-
-/** PyTorch's default padding of the pooling layers. */
-export const POOL_PADDING = 0;
 
 /** Options of the pooling layers; stride defaults to the kernel size, as in PyTorch. */
 export interface PoolOptions {
