@@ -6,6 +6,7 @@ import {
   didYouMean,
   type Infer,
   instance,
+  json,
   lazy,
   map,
   nullable,
@@ -161,6 +162,22 @@ describe('values', () => {
     const even = map(number({ integer: true }), (n, refuse) => (n % 2 ? refuse('must be even') : n / 2));
     expect(read(even, 4)).toBe(2);
     expect(refusal(object({ n: even }), { n: 3 })).toBe('n: must be even');
+  });
+});
+
+describe('json', () => {
+  it('reads any JSON within limits into null-prototype objects', () => {
+    const value = read(json(), JSON.parse('{"a": [1, "x", null, true, {"b": {}}]}')) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.getPrototypeOf(value)).toBeNull();
+    expect(value).toEqual({ a: [1, 'x', null, true, { b: {} }] });
+    expect(refusal(json(3), { a: [1, 2, 3, 4] }, 'state')).toBe('state.a: must have at most 3 items, got 4');
+    expect(refusal(json(), JSON.parse('{"a": {"__proto__": {}}}'))).toBe(
+      'a.__proto__: "__proto__" is not allowed as a key',
+    );
+    expect(refusal(json(), { a: () => 0 })).toBe('a: must be an object, got a function');
   });
 });
 

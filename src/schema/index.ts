@@ -269,7 +269,7 @@ export function object<F extends Fields>(fields: F): ObjectSchema<F> {
   };
 }
 
-/** A map from keys (read by `key`) to values, at most `max` entries, read null-prototype. */
+/** A map from keys (checked by `key`) to values, at most `max` entries, read null-prototype. */
 export function record<V>(
   value: Schema<V>,
   max: number,
@@ -278,9 +278,11 @@ export function record<V>(
   return {
     read(v, path) {
       const [o, keys] = keysOf(v, path);
+      // Keys before the count, so that a misspelt key is named rather than counted.
+      for (const k of keys) key.read(k, child(path, k));
       if (keys.length > max) fail(path, `must have at most ${max} entries, got ${keys.length}`);
       const out: Record<string, V> = Object.create(null);
-      for (const k of keys) out[key.read(k, child(path, k))] = value.read(o[k], child(path, k));
+      for (const k of keys) out[k] = value.read(o[k], child(path, k));
       return out;
     },
   };
@@ -348,4 +350,28 @@ export function map<T, U>(
   f: (value: T, refuse: (problem: string) => never) => U,
 ): Schema<U> {
   return { read: (v, path) => f(schema.read(v, path), (problem) => fail(path, problem)) };
+}
+
+/** A JSON value, as `json()` reads it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * Any JSON value within limits (finite numbers, strings and lists of at most `max`, objects of at
+ * most `max` keys, read null-prototype, nesting at most 64 deep), for data whose own reader checks
+ * the values (a config's defaults and ranges, a scheduler's state).
+ */
+export function json(max = 10_000): Schema<Json> {
+  const text = string(max);
+  const finite = number();
+  const value: Schema<Json> = lazy(() => ({
+    read(v, path) {
+      if (v === null || typeof v === 'boolean') return v;
+      if (typeof v === 'number') return finite.read(v, path);
+      if (typeof v === 'string') return text.read(v, path);
+      return Array.isArray(v) ? list.read(v, path) : entries.read(v, path);
+    },
+  }));
+  const list = array(value, max);
+  const entries = record(value, max, text);
+  return value;
 }
