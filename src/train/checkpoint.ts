@@ -17,7 +17,6 @@ import type { HostTensor } from '../nn';
 import { countStateValues, type ModelSpec } from '../nn/spec';
 import { modelSpec } from '../nn/spec_read';
 import type { OptimizerStateDict } from '../optim/optimizer';
-import type { GeneratorState } from '../tensor/random';
 import {
   array,
   count,
@@ -33,6 +32,7 @@ import {
   SchemaError,
   string,
 } from '../schema';
+import type { GeneratorState } from '../tensor/random';
 import type { TrainConfig } from './config';
 import { trainConfig } from './config_read';
 import { decodeSafetensors, FORMAT_VERSION, type SafetensorsTensor } from './safetensors';
