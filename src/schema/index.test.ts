@@ -199,8 +199,8 @@ describe('recursion', () => {
   it('refuses nesting past its depth instead of exhausting the stack', () => {
     let deep: unknown = { type: 'ReLU' };
     for (let i = 0; i < 100_000; i++) deep = { type: 'Block', children: [deep] };
-    expect(refusal(node, deep)).toMatch(
-      /^(children\[0\]\.){32}children\[0\]: is nested too deeply \(at most 64 levels\)$/,
+    expect(refusal(node, deep)).toBe(
+      'children[0].children[0].children[0]...children[0].children[0].children[0]: is nested too deeply (at most 64 levels)',
     );
   });
 });

@@ -57,16 +57,21 @@ export function read<T>(schema: Schema<T>, value: unknown, root?: string): T {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
-/** The path as a user writes it: `layers[3].type`, `config["odd key"]`. */
+/**
+ * The path as a user writes it: `layers[3].type`, `config["odd key"]`; a deep one keeps its first
+ * and last steps around `...`, so the message stays one short line.
+ */
 export function pathText(path: Path): string {
-  let text = '';
+  const steps: string[] = [];
   for (let p = path; p; p = p.up) {
     const k = p.key;
-    if (typeof k === 'number') text = `[${k}]${text}`;
-    else if (!p.up) text = `${k}${text}`;
-    else text = IDENTIFIER.test(k) ? `.${k}${text}` : `[${show(k)}]${text}`;
+    if (typeof k === 'number') steps.push(`[${k}]`);
+    else if (!p.up) steps.push(k);
+    else steps.push(IDENTIFIER.test(k) && k.length <= 40 ? `.${k}` : `[${show(k)}]`);
   }
-  return text;
+  steps.reverse();
+  if (steps.length <= 12) return steps.join('');
+  return `${steps.slice(0, 6).join('')}...${steps.slice(-6).join('').replace(/^\./, '')}`;
 }
 
 function fail(path: Path, problem: string): never {
