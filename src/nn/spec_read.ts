@@ -1,61 +1,76 @@
 /**
  * The one reader of a model spec from untrusted JSON (a share link, a checkpoint's or a state
- * dict's metadata, a worker message): every field typed (a LeakyReLU slope is a number, a layer
- * name a Python identifier), then specError for what shapes decide. The layer registry replaces
- * the table of fields below; every reader goes through `modelSpec`, so that is the one change.
+ * dict's metadata, a worker message, a stored run): the tree's structure and every field's type
+ * come from the layer registry (a LeakyReLU slope is a number, an unknown layer or field is named
+ * with a suggestion), then specError decides what ranges and shapes decide, in its own words.
  */
-import { array, boolean, count, map, number, object, optional, type Schema, string, tagged } from '../schema';
-import { type ModelSpec, specError } from './spec';
+import {
+  array,
+  boolean,
+  type Fields,
+  lazy,
+  map,
+  number,
+  object,
+  oneOf,
+  optional,
+  type Schema,
+  string,
+  tagged,
+} from '../schema';
+import { type FieldDef, LAYERS } from './layers';
+import { BLOCKS, type LayerSpec, type ModelSpec, specError } from './spec';
 
-const size = number({ min: 1, integer: true });
-const pool = { kernelSize: size, stride: optional(size), padding: optional(count()) };
-const norm = {
-  numFeatures: size,
-  eps: optional(number({ above: 0 })),
-  momentum: optional(number({ min: 0, max: 1 })),
-};
-const plain = {};
+/** Most nodes one container may hold: far more than a browser trains, few enough to check at once. */
+export const MAX_LAYERS = 1000;
 
-// Layer names become attributes in the exported PyTorch script: only identifiers may pass.
-const name = optional(string(64, { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, what: 'a Python identifier' }));
-
-const layer = tagged(
-  'type',
-  {
-    Linear: { name, inFeatures: size, outFeatures: size, bias: optional(boolean()) },
-    Conv2d: {
-      name,
-      inChannels: size,
-      outChannels: size,
-      kernelSize: size,
-      stride: optional(size),
-      padding: optional(count()),
-      bias: optional(boolean()),
-    },
-    MaxPool2d: { name, ...pool },
-    AvgPool2d: { name, ...pool },
-    BatchNorm1d: { name, ...norm },
-    BatchNorm2d: { name, ...norm },
-    Dropout: { name, p: number({ min: 0, max: 1 }) },
-    Flatten: { name, ...plain },
-    ReLU: { name, ...plain },
-    LeakyReLU: { name, negativeSlope: optional(number()) },
-    GELU: { name, ...plain },
-    Tanh: { name, ...plain },
-    Sigmoid: { name, ...plain },
-  },
-  'a layer',
+// One line in every refusal: nameError (through specError) then rules out PyTorch's reserved names.
+const name = optional(
+  string(64, { pattern: /^([A-Za-z][A-Za-z0-9_]*|\d+)$/, what: 'a Python identifier or an index' }),
 );
 
-/** Most layers a spec may hold: far more than a browser trains, few enough to check at once. */
-export const MAX_LAYERS = 1000;
+/** A registry field's type; its range is the registry's to check (specError names it). */
+function field(f: FieldDef): Schema<unknown> {
+  const type: Schema<unknown> =
+    f.kind === 'bool' ? boolean() : number(f.kind === 'int' ? { integer: true } : {});
+  return f.default === undefined && f.none === undefined ? type : optional(type);
+}
+
+const node: Schema<LayerSpec> = lazy(
+  () =>
+    tagged(
+      'type',
+      {
+        ...Object.fromEntries(
+          LAYERS.map((def) => [
+            def.type,
+            { name, ...Object.fromEntries(def.fields.map((f) => [f.key, field(f)])) },
+          ]),
+        ),
+        ...Object.fromEntries(
+          BLOCKS.map(({ type }) => [
+            type,
+            {
+              name,
+              ...(type === 'Repeat' ? { times: number({ min: 1, max: 1000, integer: true }) } : {}),
+              layers: array(node, MAX_LAYERS),
+            },
+          ]),
+        ),
+      } as Record<string, Fields>,
+      'a layer',
+    ) as Schema<LayerSpec>,
+);
 
 /** A model spec read from untrusted JSON, typed field by field and valid as a whole (specError). */
 export const modelSpec: Schema<ModelSpec> = map(
   object({
     name: string(100, { pattern: /^[^\n\r]*$/, what: 'a one-line name' }),
-    inputShape: map(array(size, 8), (shape, refuse) => (shape.length ? shape : refuse('must not be empty'))),
-    layers: array(layer, MAX_LAYERS),
+    inputShape: map(array(number({ min: 1, integer: true }), 8), (shape, refuse) =>
+      shape.length ? shape : refuse('must not be empty'),
+    ),
+    inputDtype: optional(oneOf(['int32'])),
+    layers: array(node, MAX_LAYERS),
   }),
   (spec, refuse) => {
     const problem = specError(spec);

@@ -51,14 +51,20 @@ describe('setups in links and storage', () => {
       'model.layers[0].type: "Relu" is not a layer; did you mean ReLU?',
     );
     expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'ReLU', name: 'x = 1\nimport os' }] })).toThrow(
-      'model.layers[0].name: must be a Python identifier, got "x = 1\\nimport os"',
+      'model.layers[0].name: must be a Python identifier or an index, got "x = 1\\nimport os"',
     );
     expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'LeakyReLU', negativeSlope: 'abc' }] })).toThrow(
       'model.layers[0].negativeSlope: must be a finite number, got "abc"',
     );
     expect(
       bad({ ...PRESETS.simplenn, layers: [{ type: 'BatchNorm1d', numFeatures: 784, eps: -1 }] }),
-    ).toThrow('model.layers[0].eps: must be a positive number, got -1');
+    ).toThrow('model: layer 0 (BatchNorm1d): eps must be > 0, got -1');
+    expect(
+      bad({ ...PRESETS.simplenn, layers: [{ type: 'Residual', layers: [{ type: 'ReLU', slope: 1 }] }] }),
+    ).toThrow('model.layers[0].layers[0].slope: unknown field (the fields are type, name)');
+    expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'Repeat', times: '2', layers: [] }] })).toThrow(
+      'model.layers[0].times: must be an integer from 1 to 1000, got "2"',
+    );
     expect(bad({ ...PRESETS.simplenn, layers: [] })).toThrow('model: the model has no layers');
     expect(bad(PRESETS.simplenn, { lr: -1 })).toThrow(
       'config: the learning rate must be a finite number > 0',
