@@ -10,6 +10,7 @@ import { modelSpec } from '../nn/spec_read';
 import {
   array,
   count,
+  type Fields,
   instance,
   json,
   map,
@@ -199,43 +200,42 @@ const bytes = instance(Uint8Array, 'bytes (a Uint8Array)');
 const pixels = instance(Float32Array, 'pixels (a Float32Array)');
 const oneLine = string(200, { pattern: /^[^\n\r]+$/, what: 'a one-line name' });
 
+// Every command has its line: one added to ToWorker without one here does not compile.
+const commands = {
+  init: { backend: oneOf(['webgpu', 'cpu']) },
+  loadDataset: {
+    source: tagged(
+      'kind',
+      {
+        builtin: { id: oneOf(['mnist']) },
+        files: { name: oneLine, files: array(object({ name: string(1000), bytes }), 1000) },
+        cached: { name: oneLine },
+      },
+      'a dataset source',
+    ),
+  },
+  // The config's structure only: the session resolves it, so the form hears which fields failed.
+  train: {
+    runId,
+    model: modelSpec,
+    config: map(configJson, (c) => c as unknown as TrainConfig),
+    resume: optional(bytes),
+  },
+  disposeRun: { runId },
+  pause: { runId },
+  resume: { runId },
+  stop: { runId },
+  predict: { requestId: count(), runId, pixels },
+  inspect: { requestId: count(), runId, pixels },
+  exportCheckpoint: { runId, kind: oneOf(['checkpoint', 'model']) },
+  importCheckpoint: { runId, bytes, model: optional(json()) },
+} satisfies Record<ToWorker['type'], Fields>;
+
 /**
  * A command as the worker reads it: anything posted to it is untrusted until read here, so a
  * malformed one is refused in one line and never half-handled.
  */
-export const toWorker: Schema<ToWorker> = tagged(
-  'type',
-  {
-    init: { backend: oneOf(['webgpu', 'cpu']) },
-    loadDataset: {
-      source: tagged(
-        'kind',
-        {
-          builtin: { id: oneOf(['mnist']) },
-          files: { name: oneLine, files: array(object({ name: string(1000), bytes }), 1000) },
-          cached: { name: oneLine },
-        },
-        'a dataset source',
-      ),
-    },
-    // The config's structure only: the session resolves it, so the form hears which fields failed.
-    train: {
-      runId,
-      model: modelSpec,
-      config: map(configJson, (c) => c as unknown as TrainConfig),
-      resume: optional(bytes),
-    },
-    disposeRun: { runId },
-    pause: { runId },
-    resume: { runId },
-    stop: { runId },
-    predict: { requestId: count(), runId, pixels },
-    inspect: { requestId: count(), runId, pixels },
-    exportCheckpoint: { runId, kind: oneOf(['checkpoint', 'model']) },
-    importCheckpoint: { runId, bytes, model: optional(json()) },
-  },
-  'a worker command',
-);
+export const toWorker: Schema<ToWorker> = tagged('type', commands, 'a worker command');
 
 /** A message's variant by its `type`. */
 export type MessageOf<M extends { type: string }, T extends M['type']> = Extract<M, { type: T }>;
