@@ -22,7 +22,7 @@ import { type FieldDef, LAYERS } from './layers';
 import { BLOCKS, type LayerSpec, type ModelSpec, specError } from './spec';
 
 /** Most nodes one container may hold: far more than a browser trains, few enough to check at once. */
-export const MAX_LAYERS = 1000;
+const MAX_LAYERS = 1000;
 
 // One line in every refusal: nameError (through specError) then rules out PyTorch's reserved names.
 const name = optional(

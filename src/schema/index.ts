@@ -61,7 +61,7 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
  * The path as a user writes it: `layers[3].type`, `config["odd key"]`; a deep one keeps its first
  * and last steps around `...`, so the message stays one short line.
  */
-export function pathText(path: Path): string {
+function pathText(path: Path): string {
   const steps: string[] = [];
   for (let p = path; p; p = p.up) {
     const k = p.key;
