@@ -1,26 +1,28 @@
 /**
  * The layers of ../shared/docs/design.md, enforced: gpu <- tensor <- autograd <- nn, optim <- train
  * <- worker <- ui, with data feeding train, and storage (IndexedDB) under every layer that keeps
- * something. A file may import only from its own layer and the ones listed for it, so the layering
- * stays visible as the code grows. Static, type-only, side-effect and dynamic imports all count.
+ * something; schema (the one reader of untrusted JSON) under all. A file may import only from its
+ * own layer and the ones listed for it, so the layering stays visible as the code grows. Static,
+ * type-only, side-effect and dynamic imports all count.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
 const ALLOWED: Record<string, string[]> = {
-  storage: [],
-  gpu: [],
-  tensor: ['gpu'],
-  autograd: ['gpu', 'tensor'],
-  nn: ['gpu', 'tensor', 'autograd'],
-  optim: ['gpu', 'tensor', 'autograd', 'nn'],
-  data: ['storage', 'gpu', 'tensor'],
-  train: ['storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data'],
-  worker: ['storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
+  schema: [],
+  storage: ['schema'],
+  gpu: ['schema'],
+  tensor: ['schema', 'gpu'],
+  autograd: ['schema', 'gpu', 'tensor'],
+  nn: ['schema', 'gpu', 'tensor', 'autograd'],
+  optim: ['schema', 'gpu', 'tensor', 'autograd', 'nn'],
+  data: ['schema', 'storage', 'gpu', 'tensor'],
+  train: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data'],
+  worker: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
   // The page never holds a tensor: it may read plain types and pure helpers, not run the engine.
-  ui: ['storage', 'gpu', 'nn', 'optim', 'data', 'train', 'worker'],
-  cli: ['storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
+  ui: ['schema', 'storage', 'gpu', 'nn', 'optim', 'data', 'train', 'worker'],
+  cli: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
 };
 
 const SRC = resolve(__dirname);

@@ -186,6 +186,41 @@ describe('checkpoint files', () => {
     );
   });
 
+  it('refuses unknown keys, the keys that reach a prototype and wrong types, naming the field', async () => {
+    const { bytes } = await checkpointBytes();
+    const file = decodeSafetensors(bytes);
+    const json = file.metadata['kiln.checkpoint'];
+    const edited = (from: string | RegExp, to: string) => {
+      expect(json).toMatch(from);
+      return () =>
+        parseCheckpoint(encodeSafetensors(file.tensors, { 'kiln.checkpoint': json.replace(from, to) }));
+    };
+    const refusals: [string | RegExp, string, string][] = [
+      [
+        '"config":{',
+        '"config":{"__proto__":{"lr":5},',
+        'config.__proto__: "__proto__" is not allowed as a key',
+      ],
+      [
+        '"config":{',
+        '"config":{"constructor":1,',
+        'config.constructor: "constructor" is not allowed as a key',
+      ],
+      ['"config":{', '"config":{"lrr":1,', 'config.lrr: "lrr" is not a setting; did you mean lr?'],
+      ['"epoch":', '"epochs":1,"epoch":', 'epochs: unknown field; did you mean epoch?'],
+      [/"lr":[^,]*/, '"lr":"abc"', 'config: the learning rate must be a finite number > 0, got "abc"'],
+      [/"trainSamples":\d+/, '"trainSamples":"12"', 'trainSamples: must be a non-negative integer, got "12"'],
+      [/"spec":\{/, '"spec":{"__proto__":{},', 'spec.__proto__: "__proto__" is not allowed as a key'],
+      [
+        '"history":[',
+        '"history":[{"tag":"Loss/train","value":"1","step":0,"wallTime":0},',
+        'history[0].value: must be a finite number, got "1"',
+      ],
+    ];
+    for (const [from, to, message] of refusals)
+      expect(edited(from, to)).toThrow(new CheckpointError(`checkpoint metadata: ${message}`));
+  });
+
   it('refuses a newer format version, in the file or in the checkpoint JSON', async () => {
     const { bytes } = await checkpointBytes();
     const file = decodeSafetensors(bytes);
@@ -220,9 +255,11 @@ describe('checkpoint files', () => {
     expect(() => parseCheckpoint(encodeSafetensors(file.tensors, { 'kiln.checkpoint': '{' }))).toThrow(
       /not valid JSON/,
     );
-    expect(() => parseCheckpoint(withMeta({ ...meta, loader: { batch: -1 } }))).toThrow(/loader position/);
+    expect(() => parseCheckpoint(withMeta({ ...meta, loader: { batch: -1 } }))).toThrow(
+      'checkpoint metadata: loader.generator: missing',
+    );
     expect(() => parseCheckpoint(withMeta({ ...meta, spec: { ...SPEC, layers: [] } }))).toThrow(
-      /spec is invalid/,
+      'checkpoint metadata: spec: the model has no layers',
     );
     expect(() => parseCheckpoint(encodeSafetensors(file.tensors))).toThrow(
       /state dict, not a full checkpoint/,

@@ -14,10 +14,27 @@
 
 import type { LoaderPosition } from '../data/dataloader';
 import type { HostTensor } from '../nn';
-import { countStateValues, type ModelSpec, specError } from '../nn/spec';
+import { countStateValues, type ModelSpec } from '../nn/spec';
+import { modelSpec } from '../nn/spec_read';
 import type { OptimizerStateDict } from '../optim/optimizer';
+import {
+  array,
+  count,
+  json,
+  map,
+  nullable,
+  number,
+  object,
+  optional,
+  read,
+  record,
+  type Schema,
+  SchemaError,
+  string,
+} from '../schema';
 import type { GeneratorState } from '../tensor/random';
-import { ConfigError, resolveConfig, type TrainConfig } from './config';
+import type { TrainConfig } from './config';
+import { trainConfig } from './config_read';
 import { decodeSafetensors, FORMAT_VERSION, type SafetensorsTensor } from './safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from './state_dict';
 
@@ -108,75 +125,65 @@ export function encodeCheckpoint(
   return stateDictToSafetensors(tensors, { [CHECKPOINT_KEY]: JSON.stringify(full) });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isGeneratorState = (v: unknown): v is GeneratorState =>
-  isObject(v) &&
-  typeof v.state === 'string' &&
-  /^\d+$/.test(v.state) &&
-  (v.spare === null || typeof v.spare === 'number');
+/** Most scalars a checkpoint's history may hold (a long run logs a few hundred thousand). */
+export const MAX_HISTORY = 2_000_000;
 
-/** Checks the JSON's shape field by field, so a damaged file fails here and not halfway through a restore. */
+const generatorState = object({
+  state: string(20, { pattern: /^\d+$/, what: 'a 64-bit state in decimal' }),
+  spare: nullable(number()),
+});
+
+const scalar = object({ tag: string(200), value: number(), step: count(), wallTime: number() });
+
+const paramGroup = map(record(json(100_000), 64), (group, refuse) => {
+  const { params } = group;
+  if (!Array.isArray(params) || !params.every((i) => Number.isSafeInteger(i) && (i as number) >= 0))
+    refuse('params must be a list of parameter indices');
+  return group as OptimizerStateDict['param_groups'][number];
+});
+
+/** The checkpoint's JSON, field by field, so a damaged file fails here and not halfway through a restore. */
+const checkpointMeta: Schema<CheckpointMeta> = map(
+  object({
+    version: count(),
+    epoch: count(),
+    globalStep: count(),
+    loss: nullable(number()),
+    paramGroups: array(paramGroup, 64),
+    optimizerSteps: record(count(), 100_000, string(10, { pattern: /^\d+$/, what: 'a parameter index' })),
+    scheduler: nullable(json()),
+    generator: generatorState,
+    loader: object({ generator: generatorState, batch: count() }),
+    trainSamples: count(),
+    dataset: optional(object({ name: string(200), fingerprint: string(200) })),
+    config: trainConfig,
+    spec: modelSpec,
+    history: optional(array(scalar, MAX_HISTORY)),
+  }),
+  (meta, refuse) =>
+    meta.epoch > meta.config.epochs
+      ? refuse(`epoch ${meta.epoch} is past the run's ${meta.config.epochs} epochs`)
+      : meta,
+);
+
+/** Reads the JSON into CheckpointMeta, or refuses it in one line naming the field. */
 function checkMeta(m: unknown): CheckpointMeta {
-  const bad = (what: string) => new CheckpointError(`checkpoint metadata: ${what}`);
-  if (!isObject(m)) throw bad('not a JSON object');
-  if (!isCount(m.version)) throw bad('no format version');
-  if (m.version > FORMAT_VERSION) {
+  // The version first: a newer file may have fields this Kiln does not know.
+  const version =
+    typeof m === 'object' && m !== null && Object.hasOwn(m, 'version')
+      ? (m as { version: unknown }).version
+      : 0;
+  if (typeof version === 'number' && version > FORMAT_VERSION) {
     throw new CheckpointError(
-      `checkpoint format version ${m.version} is newer than this Kiln supports (${FORMAT_VERSION}); update Kiln to load it`,
+      `checkpoint format version ${version} is newer than this Kiln supports (${FORMAT_VERSION}); update Kiln to load it`,
     );
   }
-  if (!isCount(m.epoch) || !isCount(m.globalStep))
-    throw bad('epoch and globalStep must be non-negative integers');
-  if (m.loss !== null && typeof m.loss !== 'number') throw bad('loss must be a number or null');
-  if (!Array.isArray(m.paramGroups) || !m.paramGroups.every((g) => isObject(g) && Array.isArray(g.params))) {
-    throw bad('paramGroups must be a list of groups with params');
-  }
-  if (!isObject(m.optimizerSteps) || !Object.values(m.optimizerSteps).every(isCount)) {
-    throw bad('optimizerSteps must map parameter indices to step counts');
-  }
-  if (!isGeneratorState(m.generator)) throw bad('generator state is malformed');
-  if (!isObject(m.loader) || !isGeneratorState(m.loader.generator) || !isCount(m.loader.batch)) {
-    throw bad('loader position is malformed');
-  }
-  if (!isCount(m.trainSamples)) throw bad('trainSamples must be a count');
-  if (
-    m.dataset !== undefined &&
-    !(isObject(m.dataset) && typeof m.dataset.name === 'string' && typeof m.dataset.fingerprint === 'string')
-  ) {
-    throw bad('dataset must name the data and its fingerprint');
-  }
-  let config: TrainConfig;
   try {
-    config = resolveConfig(m.config);
+    return read(checkpointMeta, m);
   } catch (e) {
-    if (e instanceof ConfigError) throw bad(`config: ${e.message}`);
+    if (e instanceof SchemaError) throw new CheckpointError(`checkpoint metadata: ${e.message}`);
     throw e;
   }
-  if (m.epoch > config.epochs) throw bad(`epoch ${m.epoch} is past the run's ${config.epochs} epochs`);
-  if (!isObject(m.spec) || !Array.isArray(m.spec.layers) || !Array.isArray(m.spec.inputShape)) {
-    throw bad('model spec is malformed');
-  }
-  const specProblem = specError(m.spec as unknown as ModelSpec);
-  if (specProblem) throw bad(`model spec is invalid: ${specProblem}`);
-  if (
-    m.history !== undefined &&
-    !(
-      Array.isArray(m.history) &&
-      m.history.every(
-        (p) =>
-          isObject(p) &&
-          typeof p.tag === 'string' &&
-          typeof p.value === 'number' &&
-          isCount(p.step) &&
-          typeof p.wallTime === 'number',
-      )
-    )
-  ) {
-    throw bad('history must be a list of scalars');
-  }
-  return { ...(m as unknown as CheckpointMeta), config };
 }
 
 /** The JSON part of a checkpoint, checked; bytes that are not a full checkpoint throw. */

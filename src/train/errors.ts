@@ -5,6 +5,7 @@
 import { DatasetError } from '../data/errors';
 import { NoWebGPUError } from '../gpu/device';
 import { StateDictError } from '../nn/module';
+import { SchemaError } from '../schema';
 import { QuotaError } from '../storage/indexeddb';
 import { DeviceLostError } from '../tensor/webgpu';
 import { CheckpointError } from './checkpoint';
@@ -51,7 +52,12 @@ export function errorKind(e: unknown): ErrorKind {
   if (e instanceof NoWebGPUError) return 'no-webgpu';
   if (e instanceof DeviceLostError) return 'device-lost';
   if (e instanceof DatasetError) return 'dataset';
-  if (e instanceof SafetensorsError || e instanceof StateDictError || e instanceof CheckpointError)
+  if (
+    e instanceof SafetensorsError ||
+    e instanceof StateDictError ||
+    e instanceof CheckpointError ||
+    e instanceof SchemaError
+  )
     return 'bad-input';
   return 'internal';
 }

@@ -1,6 +1,8 @@
 /**
  * Every file format Kiln reads, fed damaged copies of valid files (bit flips, truncation, appended
- * garbage, edited headers) and arbitrary bytes. Each case must either read to a result consistent
+ * garbage, edited headers), arbitrary bytes, and a checkpoint's metadata JSON edited as a structure
+ * (a key dropped, an unknown or a prototype key added, a type changed, a value nested deep or
+ * repeated past every limit). Each case must either read to a result consistent
  * with its bytes (a flipped pixel is still a valid image) or be refused with the format's own error
  * and a one-line message: never a RangeError or TypeError, and a header that claims gigabytes is
  * refused before anything that size is allocated or inflated. Seeds are fixed, so the counts
@@ -18,8 +20,8 @@ import type { TabularDataset } from '../data/types';
 import type { ModelSpec } from '../nn/spec';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
-import { CheckpointError, parseCheckpoint } from './checkpoint';
-import { DEFAULT_CONFIG } from './config';
+import { CHECKPOINT_KEY, CheckpointError, MAX_HISTORY, parseCheckpoint } from './checkpoint';
+import { DEFAULT_CONFIG, resolveConfig } from './config';
 import { tensorData } from './data';
 import { Run } from './run';
 import {
@@ -336,5 +338,89 @@ describe('checkpoints', () => {
         ),
       15,
     );
+
+    // The metadata JSON mutated as a structure: every edit is refused in one line or read exactly.
+    const file = decodeSafetensors(valid);
+    const meta = JSON.parse(file.metadata[CHECKPOINT_KEY]);
+    await refusesSome(
+      mutation,
+      (m) => {
+        const text = JSON.stringify(mutate(meta, m));
+        const edited = JSON.parse(text);
+        return readOrRefuse(
+          'checkpoint metadata',
+          [CheckpointError],
+          () =>
+            parseCheckpoint(encodeSafetensors(file.tensors, { ...file.metadata, [CHECKPOINT_KEY]: text })),
+          (ckpt) => expect(ckpt.meta).toEqual({ ...edited, config: resolveConfig(edited.config) }),
+        );
+      },
+      16,
+    );
+    // A history past its limit is refused with the limit named, not read point by point.
+    const long = { ...meta, history: Array.from({ length: MAX_HISTORY + 1 }, () => meta.history?.[0] ?? 0) };
+    expect(() =>
+      parseCheckpoint(
+        encodeSafetensors(file.tensors, { ...file.metadata, [CHECKPOINT_KEY]: JSON.stringify(long) }),
+      ),
+    ).toThrow(`checkpoint metadata: history: must have at most ${MAX_HISTORY} items, got ${MAX_HISTORY + 1}`);
   });
 });
+
+/** One structural edit of a JSON document, at the `at`-th place (modulo the places there are). */
+const mutation = fc.record({
+  kind: fc.constantFrom('drop', 'unknown', 'reserved', 'retype', 'nest', 'huge'),
+  at: fc.nat(),
+  key: fc.string({ maxLength: 8 }),
+  reserved: fc.constantFrom('__proto__', 'constructor', 'prototype'),
+  value: fc.jsonValue({ maxDepth: 2 }),
+  depth: fc.integer({ min: 1, max: 2000 }),
+});
+
+type Container = Record<string, unknown> | unknown[];
+const isContainer = (v: unknown): v is Container => typeof v === 'object' && v !== null;
+
+/** Every value below `v`, as its container and key. */
+function places(v: unknown, out: [Container, string][] = []): [Container, string][] {
+  if (isContainer(v))
+    for (const [k, x] of Object.entries(v)) {
+      out.push([v, k]);
+      places(x, out);
+    }
+  return out;
+}
+
+/** A copy of `doc` with `m` applied. */
+function mutate(doc: unknown, m: typeof mutation extends fc.Arbitrary<infer M> ? M : never): unknown {
+  const root = structuredClone(doc);
+  const all = places(root);
+  const [parent, key] = all[m.at % all.length];
+  const objects = [root, ...all.map(([p, k]) => (p as Record<string, unknown>)[k])].filter(
+    (v): v is Record<string, unknown> => isContainer(v) && !Array.isArray(v),
+  );
+  const target = objects[m.at % objects.length];
+  const slot = parent as Record<string, unknown>;
+  switch (m.kind) {
+    case 'drop':
+      if (Array.isArray(parent)) parent.splice(Number(key), 1);
+      else delete slot[key];
+      break;
+    case 'unknown':
+      target[m.key] = m.value;
+      break;
+    case 'reserved':
+      // Defined, not assigned, so that "__proto__" is an own key of the JSON as a file would hold it.
+      Object.defineProperty(target, m.reserved, { value: m.value, enumerable: true, writable: true });
+      break;
+    case 'retype':
+      slot[key] = m.value;
+      break;
+    case 'nest':
+      for (let i = 0; i < m.depth; i++) slot[key] = i % 2 ? [slot[key]] : { [key]: slot[key] };
+      break;
+    case 'huge':
+      slot[key] = new Array(70_000).fill(isContainer(slot[key]) ? 0 : slot[key]);
+      break;
+  }
+  return root;
+}

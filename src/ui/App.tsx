@@ -13,6 +13,7 @@ import { GradientHealthPanel } from './inside/GradientHealthPanel';
 import { HistogramsPanel } from './inside/HistogramsPanel';
 import { NoticeBar } from './NoticeBar';
 import { NoWebGpuBanner } from './NoWebGpuBanner';
+import { PanelBoundary } from './PanelBoundary';
 import { UpdateBanner } from './pwa';
 import { RunsPanel } from './runs/RunsPanel';
 import { type KilnState, useKiln } from './store';
@@ -79,18 +80,36 @@ export function App() {
         <GpuSection />
         <div className="panels">
           <div className="column">
-            <BuilderPanel />
-            <TrainingPanel />
-            <DataPanel />
+            <PanelBoundary title="Model">
+              <BuilderPanel />
+            </PanelBoundary>
+            <PanelBoundary title="Training">
+              <TrainingPanel />
+            </PanelBoundary>
+            <PanelBoundary title="Data">
+              <DataPanel />
+            </PanelBoundary>
           </div>
           <div className="column">
-            <MetricsSection />
-            <EvaluationPanel />
-            <RunsPanel />
+            <PanelBoundary title="Scalars">
+              <MetricsSection />
+            </PanelBoundary>
+            <PanelBoundary title="Evaluation">
+              <EvaluationPanel />
+            </PanelBoundary>
+            <PanelBoundary title="Runs">
+              <RunsPanel />
+            </PanelBoundary>
             {/* Inside the network: the views an engineer opens when a run goes wrong. */}
-            <HistogramsPanel />
-            <GradientHealthPanel />
-            <FiltersPanel />
+            <PanelBoundary title="Histograms">
+              <HistogramsPanel />
+            </PanelBoundary>
+            <PanelBoundary title="Gradient health">
+              <GradientHealthPanel />
+            </PanelBoundary>
+            <PanelBoundary title="Filters">
+              <FiltersPanel />
+            </PanelBoundary>
           </div>
         </div>
       </main>

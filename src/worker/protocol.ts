@@ -6,9 +6,25 @@
 import type { NamedBytes } from '../data/types';
 import type { AdapterSummary } from '../gpu/device';
 import type { ModelSpec } from '../nn/spec';
+import { modelSpec } from '../nn/spec_read';
+import {
+  array,
+  count,
+  type Fields,
+  instance,
+  json,
+  map,
+  object,
+  oneOf,
+  optional,
+  type Schema,
+  string,
+  tagged,
+} from '../schema';
 import type { Histogram } from '../tensor/ops';
 import type { Scalar } from '../train/checkpoint';
 import type { ConfigProblem, TrainConfig } from '../train/config';
+import { configJson } from '../train/config_read';
 import type { ErrorKind } from '../train/errors';
 import type { RunPhase } from '../train/run';
 import type { Inspection } from './inspect';
@@ -105,9 +121,10 @@ export type ToWorker =
   /**
    * Loads a checkpoint's weights to evaluate and draw with. A run the worker does not hold (one
    * restored after a reload, or an upload) is built first from the file's `spec` metadata, else
-   * from `model`. Answered by `checkpointLoaded`, or an `error` with the run's id.
+   * from `model` (the builder's, which may be half edited: read only when it is needed).
+   * Answered by `checkpointLoaded`, or an `error` with the run's id.
    */
-  | { type: 'importCheckpoint'; runId: string; bytes: Uint8Array; model?: ModelSpec };
+  | { type: 'importCheckpoint'; runId: string; bytes: Uint8Array; model?: unknown };
 
 /** Reports from the worker to the page. */
 export type FromWorker =
@@ -177,6 +194,48 @@ export type FromWorker =
     }
   /** A failure; `problems` lists a config error's fields, for the form to mark them. */
   | { type: 'error'; kind: WorkerErrorKind; message: string; runId?: string; problems?: ConfigProblem[] };
+
+const runId = string(200);
+const bytes = instance(Uint8Array, 'bytes (a Uint8Array)');
+const pixels = instance(Float32Array, 'pixels (a Float32Array)');
+const oneLine = string(200, { pattern: /^[^\n\r]+$/, what: 'a one-line name' });
+
+// Every command has its line: one added to ToWorker without one here does not compile.
+const commands = {
+  init: { backend: oneOf(['webgpu', 'cpu']) },
+  loadDataset: {
+    source: tagged(
+      'kind',
+      {
+        builtin: { id: oneOf(['mnist']) },
+        files: { name: oneLine, files: array(object({ name: string(1000), bytes }), 1000) },
+        cached: { name: oneLine },
+      },
+      'a dataset source',
+    ),
+  },
+  // The config's structure only: the session resolves it, so the form hears which fields failed.
+  train: {
+    runId,
+    model: modelSpec,
+    config: map(configJson, (c) => c as unknown as TrainConfig),
+    resume: optional(bytes),
+  },
+  disposeRun: { runId },
+  pause: { runId },
+  resume: { runId },
+  stop: { runId },
+  predict: { requestId: count(), runId, pixels },
+  inspect: { requestId: count(), runId, pixels },
+  exportCheckpoint: { runId, kind: oneOf(['checkpoint', 'model']) },
+  importCheckpoint: { runId, bytes, model: optional(json()) },
+} satisfies Record<ToWorker['type'], Fields>;
+
+/**
+ * A command as the worker reads it: anything posted to it is untrusted until read here, so a
+ * malformed one is refused in one line and never half-handled.
+ */
+export const toWorker: Schema<ToWorker> = tagged('type', commands, 'a worker command');
 
 /** A message's variant by its `type`. */
 export type MessageOf<M extends { type: string }, T extends M['type']> = Extract<M, { type: T }>;

@@ -184,3 +184,47 @@ it('predicts with a trained run, and refuses an image of another size in one lin
   });
   session.dispose();
 });
+
+it('refuses a malformed message in one line, and a second run while one trains', async () => {
+  const posts: FromWorker[] = [];
+  let onMetrics: (() => Promise<void>) | null = null;
+  const session = new Session((m) => {
+    posts.push(m);
+    if (m.type === 'metrics' && onMetrics) {
+      const then = onMetrics;
+      onMetrics = null;
+      void then();
+    }
+  });
+  const errors = () => posts.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.message);
+  for (const bad of [
+    null,
+    { type: 'trian', runId: 'x' },
+    { type: 'stop' },
+    { type: 'stop', runId: 'x', force: true },
+    { type: 'predict', requestId: -1, runId: 'x', pixels: new Float32Array(1) },
+    JSON.parse('{"type": "pause", "runId": "x", "__proto__": {}}'),
+  ])
+    await session.handle(bad);
+  expect(errors()).toEqual([
+    'message: must be an object, got null',
+    'message.type: "trian" is not a worker command; did you mean train?',
+    'message.runId: missing',
+    'message.force: unknown field (the fields are type, runId)',
+    'message.requestId: must be a non-negative integer, got -1',
+    'message.__proto__: "__proto__" is not allowed as a key',
+  ]);
+  expect(posts.every((m) => m.type === 'error' && m.kind === 'bad-input')).toBe(true);
+
+  posts.length = 0;
+  await loadMnist300(session);
+  const config = { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50, logEvery: 2 };
+  onMetrics = async () => {
+    await session.handle({ type: 'train', runId: 'second', model: MLP, config });
+    void session.handle({ type: 'stop', runId: 'first' });
+  };
+  await session.handle({ type: 'train', runId: 'first', model: MLP, config });
+  expect(errors()).toEqual(['run first is training: stop it before starting another']);
+  expect(posts.some((m) => m.type === 'status' && m.runId === 'second')).toBe(false);
+  session.dispose();
+});

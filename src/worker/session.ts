@@ -8,7 +8,9 @@ import { F } from '../autograd';
 import { acquireGpu } from '../gpu/device';
 import { buildModel, type HostTensor } from '../nn';
 import { type Module, StateDictError } from '../nn/module';
-import { countStateValues, type ModelSpec, specError } from '../nn/spec';
+import { countStateValues, type ModelSpec } from '../nn/spec';
+import { modelSpec } from '../nn/spec_read';
+import { read, SchemaError } from '../schema';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
@@ -16,14 +18,14 @@ import { WebGPUBackend } from '../tensor/webgpu';
 import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
-import { errorKind } from '../train/errors';
+import { errorKind, RunError } from '../train/errors';
 import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
 import { evaluating, imageInput, inspect } from './inspect';
-import type { DatasetSource, FromWorker, ToWorker } from './protocol';
+import { type DatasetSource, type FromWorker, type ToWorker, toWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
 
 /** A run the worker holds: a trainable run, or a model loaded to evaluate and draw on. */
@@ -52,9 +54,14 @@ export class Session {
 
   constructor(private readonly post: (msg: FromWorker) => void) {}
 
-  /** Handles one command; failures become `error` reports, never unhandled rejections. */
-  async handle(msg: ToWorker): Promise<void> {
+  /**
+   * Handles one posted message, read through the protocol's schema first; failures (a malformed
+   * message included) become `error` reports, never unhandled rejections.
+   */
+  async handle(raw: unknown): Promise<void> {
+    let msg: ToWorker | undefined;
     try {
+      msg = read(toWorker, raw, 'message');
       switch (msg.type) {
         case 'init':
           return await this.init(msg.backend);
@@ -86,7 +93,7 @@ export class Session {
           return await this.importCheckpoint(msg.runId, msg.bytes, msg.model);
       }
     } catch (e) {
-      this.fail(e, 'runId' in msg ? msg.runId : undefined);
+      this.fail(e, msg && 'runId' in msg ? msg.runId : undefined);
     }
   }
 
@@ -176,6 +183,10 @@ export class Session {
     const backend = this.requireBackend();
     const loaded = this.data;
     if (!loaded) throw new Error('load a dataset before training');
+    // Two runs at once would interleave one global generator (dropout, shuffling): neither would
+    // be reproducible. The page's button is not the only sender.
+    const busy = [...this.runs.values()].find((r) => r.training);
+    if (busy) throw new RunError('config', `run ${busy.id} is training: stop it before starting another`);
     const config = resolveConfig(pageConfig);
     const source = resume ? { checkpoint: parseCheckpoint(resume), epochs: config.epochs } : { spec, config };
     const run = openRun(source, (c) => prepareData(backend, loaded, c));
@@ -361,12 +372,15 @@ export class Session {
    * normalisation, and describes its run to the page) or a state dict (whose spec is in its
    * metadata, or given by the page).
    */
-  private async importCheckpoint(runId: string, bytes: Uint8Array, fallback?: ModelSpec): Promise<void> {
+  private async importCheckpoint(runId: string, bytes: Uint8Array, fallback?: unknown): Promise<void> {
     this.requireBackend();
     const file = decodeSafetensors(bytes);
     const full = file.metadata[CHECKPOINT_KEY] !== undefined ? parseCheckpoint(bytes) : null;
     const spec =
-      full?.meta.spec ?? stateDictSpec(file.metadata.spec) ?? this.runs.get(runId)?.spec ?? fallback;
+      full?.meta.spec ??
+      stateDictSpec(file.metadata.spec) ??
+      this.runs.get(runId)?.spec ??
+      (fallback === undefined ? undefined : read(modelSpec, fallback, 'model'));
     if (!spec)
       throw new Error('the file does not say which model it holds, and no run is selected to load it into');
     const state = full ? full.model : safetensorsToStateDict(bytes);
@@ -419,21 +433,18 @@ export function pageHistogramsEvery(stepsPerEpoch: number): number {
 /** The model spec a state dict names in its metadata (as Kiln writes it), checked; undefined when none. */
 function stateDictSpec(json: string | undefined): ModelSpec | undefined {
   if (json === undefined) return undefined;
-  let spec: ModelSpec;
+  let raw: unknown;
   try {
-    spec = JSON.parse(json);
+    raw = JSON.parse(json);
   } catch {
     throw new StateDictError("the file's model spec metadata is damaged (not valid JSON)");
   }
-  const valid =
-    typeof spec === 'object' &&
-    spec !== null &&
-    typeof spec.name === 'string' &&
-    Array.isArray(spec.inputShape) &&
-    Array.isArray(spec.layers);
-  const problem = valid ? specError(spec) : 'it is not a model spec';
-  if (problem) throw new StateDictError(`the file's model spec is invalid: ${problem}`);
-  return spec;
+  try {
+    return read(modelSpec, raw);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new StateDictError(`the file's model spec is invalid: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Refuses a state dict whose values could not fill the spec's model, before the model is built. */

@@ -3,7 +3,7 @@
  * download its checkpoint, model or scalars, or upload a checkpoint as a new run.
  */
 import { useEffect, useId, useState } from 'react';
-import { fileStem } from '../download';
+import { downloadBytes, fileStem } from '../download';
 import { configSummary, percent } from '../format';
 import { useKiln } from '../store';
 import { whyNotResumable } from '../store/runActions';
@@ -12,6 +12,7 @@ import { eventFile, tagCsv } from './exportScalars';
 import { ResumeHelp } from './ResumeHelp';
 import { RunConfig } from './RunConfig';
 import { RunsTable } from './RunsTable';
+import { recordJson } from './storedRun';
 
 /** The runs panel. */
 export function RunsPanel() {
@@ -48,6 +49,7 @@ export function RunsPanel() {
         </p>
       )}
       <UndoDelete />
+      <UnreadableRuns />
       <RunsTable />
       {runs.length === 0 ? (
         <p className="muted">Runs are kept in this browser, with their metrics and latest checkpoint.</p>
@@ -75,6 +77,41 @@ function UndoDelete() {
         Undo
       </button>
     </p>
+  );
+}
+
+/** Stored records this page could not read: set aside, each with why, to download or delete. */
+function UnreadableRuns() {
+  const unreadable = useKiln((s) => s.unreadableRuns);
+  const remove = useKiln((s) => s.deleteUnreadableRun);
+  if (!unreadable.length) return null;
+  return (
+    <div className="note warn unreadable-runs" role="status">
+      {unreadable.length === 1 ? 'One stored run' : `${unreadable.length} stored runs`} could not be read
+      (damaged, or written by another version of Kiln); the others are loaded.
+      <ul>
+        {unreadable.map((u) => (
+          <li key={String(u.key)}>
+            <code>{String(u.key)}</code>: {u.problem}{' '}
+            <button
+              type="button"
+              onClick={() =>
+                downloadBytes(
+                  recordJson(u.value),
+                  `${fileStem(String(u.key))}-record.json`,
+                  'application/json',
+                )
+              }
+            >
+              Download
+            </button>{' '}
+            <button type="button" onClick={() => void remove(u.key)}>
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

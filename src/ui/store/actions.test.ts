@@ -176,7 +176,7 @@ describe('the store actions', () => {
     expect(useKiln.getState()).toMatchObject({ activeRunId: id, deletedRun: null });
     const db = await RunDb.open();
     expect(await db.checkpoint(id)).toEqual(Uint8Array.of(7));
-    expect((await db.list()).map((r) => r.id)).toContain(id);
+    expect((await db.list()).runs.map((r) => r.id)).toContain(id);
     expect(link.holds(id)).toBe(false);
   });
 

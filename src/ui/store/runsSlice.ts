@@ -13,8 +13,9 @@ import type {
 } from '../../worker/protocol';
 import { RUN_COLORS } from '../charts/palette';
 import type { ChartPoint, ChartRun } from '../charts/types';
+import type { UnreadableRun } from '../runs/runDb';
 import type { KilnState } from './index';
-import { saveRun } from './persist';
+import { guardWrite, saveRun } from './persist';
 
 /** The last validation pass of a run. */
 export interface EpochReport {
@@ -75,6 +76,11 @@ export interface RunsSlice {
   runs: RunRecord[];
   /** The last run deleted, until another is deleted or it is put back. */
   deletedRun: DeletedRun | null;
+  /** Stored records this page cannot read, set aside (listed with Download and Delete). */
+  unreadableRuns: UnreadableRun[];
+  setUnreadableRuns: (runs: UnreadableRun[]) => void;
+  /** Deletes an unreadable record from storage, and from the list once it is gone. */
+  deleteUnreadableRun: (key: IDBValidKey) => Promise<void>;
   /** Registers a run the page is about to send to the worker. */
   addRun: (run: Pick<RunRecord, 'id' | 'model' | 'config' | 'dataset'> & Partial<RunRecord>) => void;
   /** Puts back runs stored by an earlier visit (or deleted), each in its place by creation time. */
@@ -187,6 +193,12 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set,
   return {
     runs: [],
     deletedRun: null,
+    unreadableRuns: [],
+    setUnreadableRuns: (unreadableRuns) => set({ unreadableRuns }),
+    deleteUnreadableRun: async (key) => {
+      if (await guardWrite(get, (db) => db.delete(key)))
+        set(({ unreadableRuns }) => ({ unreadableRuns: unreadableRuns.filter((u) => u.key !== key) }));
+    },
     addRun: (run) =>
       set(({ runs }) => ({
         runs: [

@@ -40,17 +40,39 @@ describe('setups in links and storage', () => {
     expect(() => decodeSetup('%%%')).toThrow('it is damaged');
     expect(() => decodeSetup(btoa('{"model":'))).toThrow('it is damaged');
     expect(() => readSetup(null)).toThrow('it holds no model and settings');
-    expect(bad(null)).toThrow('the model is not a JSON object');
-    expect(bad({ ...PRESETS.simplenn, inputShape: [0] })).toThrow('input shape');
+    expect(bad(null)).toThrow('model: must be an object, got null');
+    expect(bad({ ...PRESETS.simplenn, inputShape: [0] })).toThrow(
+      'model.inputShape[0]: must be a positive integer, got 0',
+    );
     expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'Transformer' }] })).toThrow(
-      'layer 0 is not one of Linear',
+      'model.layers[0].type: "Transformer" is not a layer',
+    );
+    expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'Relu' }] })).toThrow(
+      'model.layers[0].type: "Relu" is not a layer; did you mean ReLU?',
     );
     expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'ReLU', name: 'x = 1\nimport os' }] })).toThrow(
-      "layer 0's name is not an identifier",
+      'model.layers[0].name: must be a Python identifier or an index, got "x = 1\\nimport os"',
     );
-    expect(bad({ ...PRESETS.simplenn, layers: [] })).toThrow('the model has no layers');
-    expect(bad(PRESETS.simplenn, { lr: -1 })).toThrow('the learning rate must be a finite number > 0');
-    expect(bad(PRESETS.simplenn, { wings: 2 })).toThrow('unknown setting wings');
+    expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'LeakyReLU', negativeSlope: 'abc' }] })).toThrow(
+      'model.layers[0].negativeSlope: must be a finite number, got "abc"',
+    );
+    expect(
+      bad({ ...PRESETS.simplenn, layers: [{ type: 'BatchNorm1d', numFeatures: 784, eps: -1 }] }),
+    ).toThrow('model: layer 0 (BatchNorm1d): eps must be > 0, got -1');
+    expect(
+      bad({ ...PRESETS.simplenn, layers: [{ type: 'Residual', layers: [{ type: 'ReLU', slope: 1 }] }] }),
+    ).toThrow('model.layers[0].layers[0].slope: unknown field (the fields are type, name)');
+    expect(bad({ ...PRESETS.simplenn, layers: [{ type: 'Repeat', times: '2', layers: [] }] })).toThrow(
+      'model.layers[0].times: must be an integer from 1 to 1000, got "2"',
+    );
+    expect(bad({ ...PRESETS.simplenn, layers: [] })).toThrow('model: the model has no layers');
+    expect(bad(PRESETS.simplenn, { lr: -1 })).toThrow(
+      'config: the learning rate must be a finite number > 0',
+    );
+    expect(bad(PRESETS.simplenn, JSON.parse('{"__proto__": {"lr": 1}}'))).toThrow(
+      'config.__proto__: "__proto__" is not allowed as a key',
+    );
+    expect(bad(PRESETS.simplenn, { wings: 2 })).toThrow('config.wings: "wings" is not a setting');
   });
 
   it('reads the kept dataset choice, MNIST or a cached dataset by name, and nothing else', () => {

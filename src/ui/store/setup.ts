@@ -1,11 +1,14 @@
 /**
  * A setup: the builder's model and the form's training settings, the part of a run that can be
  * written down and shared (never its weights). It is kept in localStorage across reloads, with the
- * chosen dataset, and carried in a link's hash; both are read back as untrusted text, checked by the same validators
- * the worker uses (specError, resolveConfig), and refused whole with one sentence when wrong.
+ * chosen dataset, and carried in a link's hash; both are read back as untrusted text through the
+ * schema every reader uses (modelSpec, trainConfig), and refused whole with one line when wrong.
  */
-import { LAYER_TYPES, type ModelSpec, specError } from '../../nn/spec';
-import { resolveConfig, type TrainConfig } from '../../train/config';
+import type { ModelSpec } from '../../nn/spec';
+import { modelSpec } from '../../nn/spec_read';
+import { object, oneOf, optional, read, type Schema, string, tagged } from '../../schema';
+import type { TrainConfig } from '../../train/config';
+import { trainConfig } from '../../train/config_read';
 import type { DatasetSource } from '../../worker/protocol';
 
 /** The dataset the page trains on, as it can be chosen again: MNIST, or a user's dataset cached in this browser. */
@@ -28,46 +31,33 @@ export const SETUP_KEY = 'kiln-setup';
 /** The hash parameter a link carries its setup in: `#setup=<base64url JSON>`. */
 const HASH_PARAM = 'setup';
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const datasetChoice: Schema<DatasetChoice> = tagged(
+  'kind',
+  {
+    builtin: { id: oneOf(['mnist']) },
+    cached: { name: string(200, { pattern: /^[^\n\r]+$/, what: 'a one-line name' }) },
+  },
+  'a kind of dataset this browser keeps',
+);
 
-// Layer names become attributes in the exported PyTorch script: only identifiers may pass.
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const setup = object({ model: modelSpec, config: trainConfig, dataset: optional(datasetChoice) });
 
-/** Why `raw` is not a model spec the builder can hold and train, or null when it is. */
-function modelProblem(raw: unknown): string | null {
-  if (!isObject(raw)) return 'the model is not a JSON object';
-  if (typeof raw.name !== 'string' || raw.name.length > 100 || /[\n\r]/.test(raw.name))
-    return 'the model has no one-line name';
-  const shape = raw.inputShape;
-  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0))
-    return 'the model has no input shape of positive whole numbers';
-  if (!Array.isArray(raw.layers)) return 'the model has no list of layers';
-  for (const [i, layer] of raw.layers.entries()) {
-    if (!isObject(layer) || !(LAYER_TYPES as readonly unknown[]).includes(layer.type))
-      return `layer ${i} is not one of ${LAYER_TYPES.join(', ')}`;
-    if (layer.name !== undefined && !(typeof layer.name === 'string' && IDENTIFIER.test(layer.name)))
-      return `layer ${i}'s name is not an identifier`;
-  }
-  return specError(raw as unknown as ModelSpec);
-}
-
-/** A setup from untrusted JSON; throws an Error saying what is wrong. */
+/** A setup from untrusted JSON; throws an Error saying, in one line, what is wrong and where. */
 export function readSetup(raw: unknown): Setup {
-  if (!isObject(raw)) throw new Error('it holds no model and settings');
-  const problem = modelProblem(raw.model);
-  if (problem) throw new Error(problem);
-  return { model: raw.model as unknown as ModelSpec, config: resolveConfig(raw.config) };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error('it holds no model and settings');
+  const { model, config } = read(setup, raw);
+  return { model, config };
 }
 
 /** The dataset choice a kept setup holds, or null when it holds none (an older setup) or a wrong one. */
 export function readDatasetChoice(raw: unknown): DatasetChoice | null {
-  const d = isObject(raw) ? raw.dataset : undefined;
-  if (!isObject(d)) return null;
-  if (d.kind === 'builtin' && d.id === 'mnist') return MNIST_CHOICE;
-  if (d.kind === 'cached' && typeof d.name === 'string' && /^[^\n\r]{1,200}$/.test(d.name))
-    return { kind: 'cached', name: d.name };
-  return null;
+  if (typeof raw !== 'object' || raw === null || !Object.hasOwn(raw, 'dataset')) return null;
+  try {
+    return read(datasetChoice, (raw as { dataset: unknown }).dataset);
+  } catch {
+    return null;
+  }
 }
 
 /** `setup` as URL-safe base64 of its JSON. */

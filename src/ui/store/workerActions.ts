@@ -66,7 +66,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
   };
 
   const restoreRuns = async () => {
-    const runs = (await (await link.db())?.list()) ?? [];
+    const { runs, unreadable } = (await (await link.db())?.list()) ?? { runs: [], unreadable: [] };
+    get().setUnreadableRuns(unreadable);
     get().restoreRuns(runs.map(interrupted));
     if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
   };

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { SchemaError } from '../../schema';
+import v1 from './fixtures/record-v1.json';
+import v2 from './fixtures/record-v2.json';
+import { RECORD_VERSION, readStoredRun, recordJson, storedRun } from './storedRun';
+
+/** The one-line reason a stored value is set aside. */
+function problem(value: unknown): string {
+  try {
+    readStoredRun(value);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SchemaError);
+    expect((e as Error).message).not.toContain('\n');
+    return (e as Error).message;
+  }
+  throw new Error('the record was read');
+}
+
+describe('stored run records', () => {
+  it('reads a version 1 record (no version field: written before records had one)', () => {
+    expect('version' in v1).toBe(false);
+    const run = readStoredRun(structuredClone(v1));
+    expect(run).toEqual(v1);
+    expect(Object.getPrototypeOf(run)).toBeNull();
+  });
+
+  it('reads a version 2 record, the version it is written in, without its version field', () => {
+    expect(RECORD_VERSION).toBe(2);
+    const { version, ...record } = v2;
+    expect(version).toBe(2);
+    expect(readStoredRun(structuredClone(v2))).toEqual(record);
+    expect(readStoredRun(storedRun(readStoredRun(structuredClone(v1))))).toEqual(v1);
+  });
+
+  it('keeps measured values that are not finite: an exploding loss, an empty class', () => {
+    const record = structuredClone(v1);
+    record.series['Loss/train'][1].value = Number.POSITIVE_INFINITY;
+    record.lastEpoch.perClassAcc[3] = Number.NaN;
+    const run = readStoredRun(record);
+    expect(run.series['Loss/train'][1].value).toBe(Number.POSITIVE_INFINITY);
+    expect(run.lastEpoch?.perClassAcc[3]).toBeNaN();
+  });
+
+  it('sets aside what an older version, a crash mid-write or an extension leaves, naming why', () => {
+    const edit = (f: (r: Record<string, unknown>) => void) => {
+      const r = structuredClone(v1) as unknown as Record<string, unknown>;
+      f(r);
+      return r;
+    };
+    expect(problem(null)).toBe('must be an object, got null');
+    expect(problem(edit((r) => (r.model = null)))).toBe('model: must be an object, got null');
+    expect(problem(edit((r) => delete r.createdAt))).toBe('createdAt: missing');
+    expect(problem(edit((r) => (r.series = 'Loss')))).toBe('series: must be an object, got "Loss"');
+    expect(problem(edit((r) => (r.series = { 'Loss/train': [{ step: 1 }] })))).toBe(
+      'series["Loss/train"][0].value: missing',
+    );
+    expect(problem(edit((r) => (r.state = 'Running')))).toBe(
+      'state: must be one of "queued", "running", "paused", "stopped", "finished", "failed", got "Running"; did you mean running?',
+    );
+    expect(problem(edit((r) => (r.extension = 1)))).toMatch(/^extension: unknown field$/);
+    expect(problem(JSON.parse(`{"__proto__": {}, ${JSON.stringify(v1).slice(1)}`))).toBe(
+      '__proto__: "__proto__" is not allowed as a key',
+    );
+    expect(problem(edit((r) => (r.version = 3)))).toBe(
+      'version: must be from 1 to 2 (a newer Kiln wrote it?), got 3',
+    );
+    expect(problem(edit((r) => (r.version = '2')))).toBe(
+      'version: must be from 1 to 2 (a newer Kiln wrote it?), got "2"',
+    );
+  });
+
+  it('downloads any stored value as text, bytes as numbers', () => {
+    expect(JSON.parse(recordJson({ pixels: Uint8Array.of(1, 2) }))).toEqual({ pixels: [1, 2] });
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(recordJson(cycle)).toBe('[object Object]');
+    expect(recordJson(undefined)).toBe('undefined');
+  });
+});
