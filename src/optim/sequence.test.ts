@@ -6,17 +6,17 @@
  */
 import { afterEach, expect, test } from 'vitest';
 import { gradcheck } from '../autograd/testing';
-import { Adam } from '../optim/adam';
+import { Embedding, PositionalEmbedding } from '../nn/embedding';
+import { Linear } from '../nn/linear';
+import { CrossEntropyLoss } from '../nn/loss';
+import { Module } from '../nn/module';
+import { LayerNorm } from '../nn/norm';
 import type { Backend } from '../tensor/backend';
 import { getDefaultBackend, manualSeed, setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { type Tensor, tidy } from '../tensor/tensor';
 import { bothBackends, readAll } from '../tensor/testing';
-import { Embedding, PositionalEmbedding } from './embedding';
-import { Linear } from './linear';
-import { CrossEntropyLoss } from './loss';
-import { Module } from './module';
-import { LayerNorm } from './norm';
+import { Adam } from './adam';
 
 const saved = getDefaultBackend();
 afterEach(() => setDefaultBackend(saved));
