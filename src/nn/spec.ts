@@ -96,8 +96,8 @@ const RESERVED = new Set(
 export function nameError(name: string): string | null {
   if (/^\d+$/.test(name)) return null;
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
-    return `name "${name.slice(0, 40)}" must be a Python identifier (a letter, then letters, digits or _) or an index`;
-  if (name.length > 64) return `name "${name.slice(0, 40)}..." is longer than 64 characters`;
+    return `name ${JSON.stringify(name.slice(0, 40))} must be a Python identifier (a letter, then letters, digits or _) or an index`;
+  if (name.length > 64) return `name ${JSON.stringify(name.slice(0, 40))}... is longer than 64 characters`;
   if (RESERVED.has(name))
     return `name "${name}" is reserved in PyTorch (a keyword or an nn.Module attribute)`;
   return null;
