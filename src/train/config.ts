@@ -440,6 +440,12 @@ export function labelOf(s: SettingBase): string {
   return s.unit ? `${s.label} (${s.unit})` : s.label;
 }
 
+/** A choice setting's values, each with the page's name for it, in the table's order. */
+export function choicesOf(s: SettingBase): [value: string, label: string][] {
+  const k = s.kind;
+  return k.type === 'choice' ? k.choices.map((c) => [c, k.labels[c]]) : [];
+}
+
 /**
  * A scheduler with PyTorch's defaults, and for the arguments PyTorch requires, values that fit a
  * run of `c.epochs` epochs at `c.lr`: StepLR every epoch, MultiStepLR at half way, ExponentialLR
