@@ -75,8 +75,8 @@ export const SETTING_OPTIONS: readonly CliOption[] = settings.flatMap(([field, s
     flag: s.flag,
     kind: optionKind(s),
     arg: argWord(s),
-    help: s.help,
-    default: defaultText(field),
+    // Said, not applied: an absent setting takes the config's default (a flag given is a change).
+    help: defaultText(field) === undefined ? s.help : `${s.help} (default ${defaultText(field)})`,
     newRunOnly: s.newRunOnly,
   };
   if (!s.scheduler) return [option];

@@ -36,7 +36,7 @@ export interface CliOption {
   arg?: string;
   /** Its help, one line, or several separated by newlines. */
   help: string;
-  /** The value used when the flag is absent, as --help shows it. */
+  /** The value taken when the flag is absent, written as a user would give it (--help shows it). */
   default?: string;
   /** Describes a new run: refused with --resume, which continues the checkpoint's own. */
   newRunOnly?: boolean;
@@ -60,9 +60,11 @@ type ValueOf<K extends OptionKind> = K extends { type: 'boolean' }
       ? number[]
       : string;
 
-/** The parsed values of a table declared `as const`, typed by each option's kind. */
+/** The parsed values of a table declared `as const`, typed by each option's kind; those with a default always there. */
 export type ValuesOf<T extends readonly CliOption[]> = {
-  [O in T[number] as O['flag']]?: ValueOf<O['kind']>;
+  [O in T[number] as O extends { default: string } ? O['flag'] : never]: ValueOf<O['kind']>;
+} & {
+  [O in T[number] as O extends { default: string } ? never : O['flag']]?: ValueOf<O['kind']>;
 };
 
 /** A number as a user writes one: plain decimal or exponent notation, finite (not 0x10, not 1e400). */
@@ -129,7 +131,7 @@ function byFlag(sections: readonly OptionSection[]): Map<string, CliOption> {
 
 /**
  * Parses `argv` against the table: unknown flags, positional words and missing values are refused
- * as node:util says them, then every given value is checked against its option's kind.
+ * as node:util says them, then every value, given or default, is checked against its option's kind.
  */
 export function parseOptions(sections: readonly OptionSection[], argv: readonly string[]): OptionValues {
   const options = byFlag(sections);
@@ -150,9 +152,9 @@ export function parseOptions(sections: readonly OptionSection[], argv: readonly 
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
   const out: OptionValues = {};
-  for (const [flag, text] of Object.entries(raw)) {
-    const o = options.get(flag) as CliOption;
-    out[flag] = typeof text === 'boolean' ? text : parseValue(o, text as string);
+  for (const [flag, o] of options) {
+    const text = raw[flag] ?? o.default;
+    if (text !== undefined) out[flag] = typeof text === 'boolean' ? text : parseValue(o, text);
   }
   return out;
 }

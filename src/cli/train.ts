@@ -54,10 +54,9 @@ const MODEL_OPTIONS = [
     flag: 'model',
     kind: { type: 'string' },
     arg: 'NAME|SPEC',
-    help: `a preset (${Object.keys(PRESETS).join(', ')}) or a layer list
+    help: `a preset (${Object.keys(PRESETS).join(', ')}) or a layer list (default ${DEFAULT_MODEL})
 e.g. "flatten,linear:128,relu,linear:10" or "conv:16:3:1:1,bn,relu,maxpool:2,flatten,linear:10"
 ${SPEC_GRAMMAR}`,
-    default: DEFAULT_MODEL,
     newRunOnly: true,
   },
   {
@@ -153,7 +152,7 @@ after every epoch, or every N with --checkpoint-every N (and after the last)`,
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
 ] as const satisfies readonly CliOption[];
 
-/** Every option, by --help's sections; none has a default here: an absent setting takes the config's. */
+/** Every option, by --help's sections. */
 const SECTIONS: readonly OptionSection[] = [
   { title: 'Model', options: MODEL_OPTIONS },
   { title: "Training (PyTorch's defaults)", options: SETTING_OPTIONS },
@@ -220,7 +219,7 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
 
 /** The dataset the flags name, read into memory (synthetic data are made per config instead). */
 async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
-  const dataset = v.dataset ?? 'mnist';
+  const dataset = v.dataset;
   // A file flag of another dataset kind would be ignored: the run would train on other data.
   const fileFlags = {
     csv: ['csv'],
@@ -374,7 +373,7 @@ export interface CliIo {
 
 /** Runs `npm run train` with `argv`; resolves with the run (for tests) and whether it was stopped. */
 export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | null; stopped: boolean }> {
-  const v: Values = parseOptions(SECTIONS, argv);
+  const v = parseOptions(SECTIONS, argv) as Values;
   if (v.help) {
     io.stdout(HELP);
     return { run: null, stopped: false };
@@ -399,7 +398,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   } catch (e) {
     throw e instanceof ConfigError ? flagged(e) : e;
   }
-  const checkpointEvery = v['checkpoint-every'] ?? 1;
+  const checkpointEvery = v['checkpoint-every'];
   const histogramsEvery = v['histograms-every'];
   if (histogramsEvery !== undefined && !v.logdir) {
     throw new UsageError('--histograms-every writes to the TensorBoard event file: give --logdir DIR too');
