@@ -4,11 +4,10 @@
  * validates, records and submits every launch but runs none: the epoch time an infinitely fast GPU
  * would give on this CPU, the floor under any real GPU's figure (a GPU's own time overlaps it).
  */
-import { parseArgs } from 'node:util';
-import { loadMnistFromDir, mnistDataDir } from '../src/data/node';
 import { acquireNullGpu } from '../src/gpu/node';
 import type { Storage } from '../src/tensor/backend';
 import { WebGPUBackend } from '../src/tensor/webgpu';
+import { benchHelp, benchMain, benchMnist, HOST_OPTIONS, hostArgs } from './options';
 import { type BenchModel, benchKilnTraining } from './suite';
 
 /**
@@ -21,30 +20,28 @@ class NullGpuBackend extends WebGPUBackend {
   }
 }
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    epochs: { type: 'string', default: '3' },
-    'data-dir': { type: 'string' },
-  },
+await benchMain(async () => {
+  const values = hostArgs(process.argv.slice(2));
+  if (values.help) {
+    console.log(benchHelp('Usage: npm run bench:host -- [options]', HOST_OPTIONS));
+    return;
+  }
+  const mnist = await benchMnist(values['data-dir']);
+  const gpu = await acquireNullGpu();
+  const count = mnist.train.count;
+  const names: Record<BenchModel, string> = { simplenn: 'SimpleNN', cnn: 'CNN preset' };
+  for (const preset of ['simplenn', 'cnn'] as const) {
+    const backend = new NullGpuBackend(gpu.device);
+    const r = await benchKilnTraining(backend, mnist.train, count, preset, values.epochs);
+    const epoch = count / r.samplesPerSec;
+    console.log(
+      values.json
+        ? JSON.stringify({
+            bench: `${preset} epoch on the null GPU`,
+            seconds: epoch,
+            hostMicrosPerStep: r.hostMicros,
+          })
+        : `${names[preset].padEnd(10)} ${count} samples, batch 64, no GPU work: epoch ${epoch.toFixed(3)} s, host ${r.hostMicros.toFixed(0)} us per step`,
+    );
+  }
 });
-
-const gpu = await acquireNullGpu();
-const mnist = await loadMnistFromDir(values['data-dir'] ?? process.env.MNIST_DIR ?? mnistDataDir());
-const count = mnist.train.count;
-const names: Record<BenchModel, string> = { simplenn: 'SimpleNN', cnn: 'CNN preset' };
-for (const preset of ['simplenn', 'cnn'] as const) {
-  const backend = new NullGpuBackend(gpu.device);
-  const r = await benchKilnTraining(backend, mnist.train, count, preset, Number(values.epochs));
-  const epoch = count / r.samplesPerSec;
-  console.log(
-    values.json
-      ? JSON.stringify({
-          bench: `${preset} epoch on the null GPU`,
-          seconds: epoch,
-          hostMicrosPerStep: r.hostMicros,
-        })
-      : `${names[preset].padEnd(10)} ${count} samples, batch 64, no GPU work: epoch ${epoch.toFixed(3)} s, host ${r.hostMicros.toFixed(0)} us per step`,
-  );
-}
-process.exit(0);

@@ -7,7 +7,7 @@
  */
 import { loadMnist } from '../src/data/mnist';
 import { acquireGpu, adapterName } from '../src/gpu/device';
-import { type BenchRow, runSuite } from './suite';
+import { type BenchRow, DEFAULT_MATMUL, matmulShapes, runSuite } from './suite';
 
 const params = new URLSearchParams(location.search);
 const status = document.getElementById('status') as HTMLElement;
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     { raw: mnist.train, count, cnnCount },
     {
       epochs: Number(params.get('epochs') ?? 2),
-      matmul: (params.get('matmul') ?? '64x784x128,64x128x10,256,1024').split(',').filter(Boolean),
+      matmul: matmulShapes(params.get('matmul') ?? DEFAULT_MATMUL) ?? [],
       tfjs: params.get('tfjs') !== '0',
       profile: false,
     },

@@ -19,6 +19,24 @@ import { WebGPUBackend } from '../src/tensor/webgpu';
 import { DEFAULT_CONFIG } from '../src/train/config';
 import { Trainer } from '../src/train/trainer';
 
+/** The matmul shapes benchmarked unless told otherwise: MNIST's two layers, then two squares. */
+export const DEFAULT_MATMUL = '64x784x128,64x128x10,256,1024';
+
+/**
+ * Matmul shapes as a user writes them, separated by commas: "MxKxN", or N for a square; null when
+ * one is not whole numbers >= 1. Empty text asks for none.
+ */
+export function matmulShapes(text: string): [number, number, number][] | null {
+  if (text === '') return [];
+  const shapes = text.split(',').map((shape) => {
+    const dims = /^\d+(x\d+x\d+)?$/.test(shape) ? shape.split('x').map(Number) : [];
+    return dims.length === 1 ? [dims[0], dims[0], dims[0]] : dims;
+  });
+  return shapes.every((d) => d.length === 3 && d.every((x) => Number.isSafeInteger(x) && x >= 1))
+    ? (shapes as [number, number, number][])
+    : null;
+}
+
 /** One benchmark figure for each library. */
 export interface BenchRow {
   name: string;
@@ -36,10 +54,10 @@ export interface BenchData {
   cnnCount: number;
 }
 
-/** What to run: epochs of training, matmul shapes ("MxKxN" or a square size), TF.js or not. */
+/** What to run: epochs of training, matmul shapes [M, K, N], TF.js or not. */
 export interface SuiteOptions {
   epochs: number;
-  matmul: string[];
+  matmul: [number, number, number][];
   tfjs: boolean;
   profile: boolean;
 }
@@ -112,10 +130,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       higherIsBetter: true,
     });
   }
-  for (const shape of opts.matmul) {
-    const [m, k, n] = shape.includes('x')
-      ? shape.split('x').map(Number)
-      : [Number(shape), Number(shape), Number(shape)];
+  for (const [m, k, n] of opts.matmul) {
     rows.push({
       name: `matmul ${m}x${k} @ ${k}x${n} (GFLOP/s)`,
       kiln: await benchKilnMatmul(gpu, m, k, n),

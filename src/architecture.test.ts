@@ -3,9 +3,10 @@
  * <- worker <- ui, with data feeding train, and storage (IndexedDB) under every layer that keeps
  * something; schema (the one reader of untrusted JSON) under all. A file may import only from its
  * own layer and the ones listed for it, so the layering stays visible as the code grows. Static,
- * type-only, side-effect and dynamic imports all count.
+ * type-only, side-effect and dynamic imports all count. Within that, the page loads no engine:
+ * what its code pulls in at load time runs no tensor.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
@@ -69,5 +70,98 @@ test('imports run only in the direction of the design', () => {
         violations.push(`${relative(SRC, file)} imports ${path} (${layer} -> ${target})`);
     }
   }
+  expect(violations).toEqual([]);
+});
+
+/**
+ * The imports of a source file that load the target when the file loads: `import`/`export ... from`
+ * and bare `import '...'`, but not `import type`, `export type`, an import whose every name is a
+ * `type`, nor `import()` (erased by the compiler, or split into its own chunk by the bundler).
+ */
+function staticValueImports(text: string): string[] {
+  const found = text.matchAll(
+    /\b(import|export)\s+(?:(type)\s+)?(?:([^'";]*?)\s*from\s*)?['"](\.[^'"]+)['"]/g,
+  );
+  return [...found].flatMap(([, , type, clause, path]) => {
+    const names = clause
+      ?.trim()
+      .match(/^\{([^}]*)\}$/)?.[1]
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+    const typesOnly =
+      type !== undefined ||
+      (names !== undefined && names.length > 0 && names.every((n) => n.startsWith('type ')));
+    return typesOnly ? [] : [path];
+  });
+}
+
+/** The source file an import names, or null for an asset (a shader's ?raw, a stylesheet). */
+function resolveImport(from: string, path: string): string | null {
+  const base = resolve(from, '..', path);
+  const found = [base, `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')].find(
+    (f) => existsSync(f) && statSync(f).isFile() && /\.tsx?$/.test(f),
+  );
+  return found ?? null;
+}
+
+test('static value imports are told from the erased and the split ones', () => {
+  const source = [
+    "import { a } from '../a';",
+    "import type { B } from './b';",
+    "import { type C, type D } from './cd';",
+    "import { type E, f } from './ef';",
+    "export { g } from '../g';",
+    "export type { H } from '../h';",
+    "import '../i.css';",
+    "const j = await import('../j');",
+    "import * as k from '../k';",
+    "import L, { m } from './lm';",
+  ].join('\n');
+  expect(staticValueImports(source)).toEqual(['../a', './ef', '../g', '../i.css', '../k', './lm']);
+});
+
+/**
+ * The engine: every module of tensor/, autograd/ and optim/, and every module that statically
+ * loads one of them (train/run, train/factories, the nn modules...), found by following imports.
+ * The layer registry (nn/layers.ts) is not one: its entries build from a namespace handed to them.
+ */
+function engineModules(all: string[]): Set<string> {
+  const engine = new Set(all.filter((f) => /^(tensor|autograd|optim)\//.test(relative(SRC, f))));
+  const imports = new Map(
+    all.map((f) => [
+      f,
+      staticValueImports(readFileSync(f, 'utf8')).flatMap((p) => resolveImport(f, p) ?? []),
+    ]),
+  );
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [f, targets] of imports) {
+      if (!engine.has(f) && targets.some((t) => engine.has(t))) {
+        engine.add(f);
+        grew = true;
+      }
+    }
+  }
+  return engine;
+}
+
+test("the page's store and components load no engine module", () => {
+  const all = files(SRC).filter((f) => !/\.test\.tsx?$/.test(f));
+  const engine = engineModules(all);
+  // The rule bites: the modules that build and run a model are engine modules; the registry the
+  // builder reads is not.
+  for (const f of ['train/run.ts', 'train/factories.ts', 'train/trainer.ts', 'nn/linear.ts', 'nn/models.ts'])
+    expect(engine.has(join(SRC, f)), f).toBe(true);
+  for (const f of ['nn/layers.ts', 'nn/spec.ts']) expect(engine.has(join(SRC, f)), f).toBe(false);
+  const violations = all
+    .filter((f) => relative(SRC, f).startsWith('ui/') && engine.has(f))
+    .map((f) => {
+      const via = staticValueImports(readFileSync(f, 'utf8')).find((p) => {
+        const t = resolveImport(f, p);
+        return t !== null && engine.has(t);
+      });
+      return `${relative(SRC, f)} loads the engine through ${via}`;
+    });
   expect(violations).toEqual([]);
 });

@@ -385,13 +385,13 @@ const CASES: [string, () => string[], RegExp, number][] = [
   [
     'an unknown dataset',
     () => ['--backend', 'cpu', '--dataset', 'cifar'],
-    /--dataset must be mnist, synthetic, idx or csv, got "cifar"/,
+    /--dataset must be one of mnist, synthetic, idx, csv, got "cifar"/,
     2,
   ],
   [
     'an unknown backend',
     () => [...QUICK, '--backend', 'cuda'],
-    /--backend must be webgpu or cpu, got "cuda"/,
+    /--backend must be one of webgpu, cpu, got "cuda"/,
     2,
   ],
   [
@@ -418,6 +418,26 @@ const CASES: [string, () => string[], RegExp, number][] = [
     /--dropout: model SimpleNN has no Dropout layer/,
     2,
   ],
+  // An empty path would silently mean "none": the run would train and write nothing.
+  ...(
+    [
+      ['save', 'file'],
+      ['checkpoint', 'file'],
+      ['resume', 'file'],
+      ['init', 'file'],
+      ['logdir', 'directory'],
+      ['export-pytorch', 'directory'],
+      ['data-dir', 'directory'],
+      ['csv', 'file'],
+      ['train-images', 'file'],
+    ] as const
+  ).map(([flag, what]): [string, () => string[], RegExp, number] => [
+    `an empty --${flag}`,
+    () => [...QUICK, `--${flag}`, ''],
+    new RegExp(`^error: --${flag} expects a ${what} path, got ""$`),
+    2,
+  ]),
+  ['an empty --save=', () => [...QUICK, '--save='], /--save expects a file path, got ""/, 2],
   ['an unknown flag', () => ['--no-such-flag'], /Unknown option '--no-such-flag' \(see --help\)/, 2],
   ['a positional argument', () => ['simplenn'], /Unexpected argument 'simplenn'.* \(see --help\)/, 2],
 ];

@@ -1,7 +1,8 @@
 /**
  * `npm run train -- [options]`: a thin shell around train/run.ts in Node, on the real GPU where
  * Dawn finds one, else a CPU Vulkan driver (lavapipe or SwiftShader), or the cpu backend with
- * --backend cpu. It turns flags into a config (train/config.ts holds the defaults and the checks),
+ * --backend cpu. It turns flags into a config (train/config.ts's settings table declares each flag,
+ * its default and its checks; options.ts parses the rest),
  * checks every file it will write before the first step, and prints a progress bar on a terminal
  * or one JSON object per epoch with --json. Ctrl-C stops after the current step, writes the
  * --checkpoint there, and exits 130.
@@ -10,7 +11,6 @@ import { access, appendFile, mkdir, readFile, rename, rm, stat, writeFile } from
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { csvData } from '../data/csv';
 import { SyntheticDataset } from '../data/dataset';
 import { idxFileIn, loadCsvFile, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
@@ -25,18 +25,7 @@ import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
-import {
-  ConfigError,
-  checkConfig,
-  DEFAULT_CONFIG,
-  defaultScheduler,
-  OPTIMIZER_DEFAULTS,
-  OPTIMIZERS,
-  type OptimizerName,
-  SCHEDULERS,
-  type SchedulerConfig,
-  type TrainConfig,
-} from '../train/config';
+import { ConfigError, checkConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData, type RunData, tensorData } from '../train/data';
 import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
@@ -44,244 +33,153 @@ import { openRun, type Run, type RunSource } from '../train/run';
 import { stateDictToSafetensors } from '../train/state_dict';
 import { eventFileName, SummaryWriter } from '../train/tensorboard';
 import { pacedYield } from '../train/trainer';
+import { configFromFlags, flagged, SETTING_OPTIONS } from './config_flags';
+import {
+  type CliOption,
+  helpText,
+  type OptionSection,
+  type OptionValues,
+  parseOptions,
+  UsageError,
+  type ValuesOf,
+} from './options';
 import { loadTuning, saveTuning } from './tuning_cache';
 
-/** A user mistake: printed as one line, exit code 2, no stack trace. */
-class UsageError extends Error {}
+/** The preset trained when --model is not given. */
+const DEFAULT_MODEL = 'simplenn';
 
-/** Every option; none has a default here: an absent flag takes the config's (PyTorch's) default. */
-const OPTIONS = {
-  model: { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  optimizer: { type: 'string' },
-  momentum: { type: 'string' },
-  nesterov: { type: 'boolean' },
-  'weight-decay': { type: 'string' },
-  betas: { type: 'string' },
-  seed: { type: 'string' },
-  'no-shuffle': { type: 'boolean' },
-  limit: { type: 'string' },
-  'val-split': { type: 'string' },
-  init: { type: 'string' },
-  save: { type: 'string' },
-  checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  resume: { type: 'string' },
-  logdir: { type: 'string' },
-  'export-pytorch': { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'boolean' },
-  dataset: { type: 'string' },
-  'data-dir': { type: 'string' },
-  csv: { type: 'string' },
-  'train-images': { type: 'string' },
-  'train-labels': { type: 'string' },
-  'test-images': { type: 'string' },
-  'test-labels': { type: 'string' },
-  scheduler: { type: 'string' },
-  'step-size': { type: 'string' },
-  gamma: { type: 'string' },
-  milestones: { type: 'string' },
-  't-max': { type: 'string' },
-  'eta-min': { type: 'string' },
-  'max-lr': { type: 'string' },
-  'pct-start': { type: 'string' },
-  factor: { type: 'string' },
-  patience: { type: 'string' },
-  'start-factor': { type: 'string' },
-  'total-iters': { type: 'string' },
-  'clip-norm': { type: 'string' },
-  'clip-value': { type: 'string' },
-  dropout: { type: 'string' },
-  'label-smoothing': { type: 'string' },
-  'log-every': { type: 'string' },
-  'histograms-every': { type: 'string' },
-  profile: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+/** The flags that are not settings of the run: what to train, on what, and where results go. */
+const MODEL_OPTIONS = [
+  {
+    flag: 'model',
+    kind: { type: 'string' },
+    arg: 'NAME|SPEC',
+    help: `a preset (${Object.keys(PRESETS).join(', ')}) or a layer list (default ${DEFAULT_MODEL})
+e.g. "flatten,linear:128,relu,linear:10" or "conv:16:3:1:1,bn,relu,maxpool:2,flatten,linear:10"
+${SPEC_GRAMMAR}`,
+    newRunOnly: true,
+  },
+  {
+    flag: 'dropout',
+    kind: { type: 'number' },
+    arg: 'P',
+    help: 'set p of every Dropout layer',
+    newRunOnly: true,
+  },
+  {
+    flag: 'init',
+    kind: { type: 'path', of: 'file' },
+    help: "start from a .safetensors state dict (PyTorch's too)",
+    newRunOnly: true,
+  },
+] as const satisfies readonly CliOption[];
 
-type Values = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string;
-};
+const DATA_OPTIONS = [
+  {
+    flag: 'dataset',
+    kind: { type: 'choice', choices: ['mnist', 'synthetic', 'idx', 'csv'] },
+    help: 'what to train on',
+    default: 'mnist',
+  },
+  { flag: 'data-dir', kind: { type: 'path', of: 'dir' }, help: "the folder of mnist's or idx's files" },
+  ...(['train-images', 'train-labels', 'test-images', 'test-labels'] as const).map(
+    (flag) =>
+      ({
+        flag,
+        kind: { type: 'path', of: 'file' },
+        help: `(idx) the ${flag.replace('-', ' ')} file`,
+      }) as const,
+  ),
+  {
+    flag: 'csv',
+    kind: { type: 'path', of: 'file' },
+    help: `(csv) a label column and numeric features: pixel rows train as images,
+other tables as features standardised on the training split (give --val-split)`,
+  },
+] as const satisfies readonly CliOption[];
 
-/** The config field each flag sets, so a config problem is reported under the flag the user typed. */
-const FLAG_OF: Record<string, keyof typeof OPTIONS> = {
-  epochs: 'epochs',
-  batchSize: 'batch-size',
-  lr: 'lr',
-  optimizer: 'optimizer',
-  momentum: 'momentum',
-  nesterov: 'nesterov',
-  weightDecay: 'weight-decay',
-  betas: 'betas',
-  seed: 'seed',
-  shuffle: 'no-shuffle',
-  scheduler: 'scheduler',
-  'scheduler.stepSize': 'step-size',
-  'scheduler.gamma': 'gamma',
-  'scheduler.milestones': 'milestones',
-  'scheduler.tMax': 't-max',
-  'scheduler.etaMin': 'eta-min',
-  'scheduler.maxLr': 'max-lr',
-  'scheduler.pctStart': 'pct-start',
-  'scheduler.factor': 'factor',
-  'scheduler.patience': 'patience',
-  'scheduler.startFactor': 'start-factor',
-  'scheduler.totalIters': 'total-iters',
-  clipNorm: 'clip-norm',
-  clipValue: 'clip-value',
-  labelSmoothing: 'label-smoothing',
-  limit: 'limit',
-  valSplit: 'val-split',
-  logEvery: 'log-every',
-};
+const OUTPUT_OPTIONS = [
+  {
+    flag: 'save',
+    kind: { type: 'path', of: 'file' },
+    help: 'the final state dict, for model.load_state_dict(safetensors.torch.load_file(FILE))',
+  },
+  {
+    flag: 'checkpoint',
+    kind: { type: 'path', of: 'file' },
+    help: `a full checkpoint (model, optimizer, scheduler, RNG, data position)
+after every epoch, or every N with --checkpoint-every N (and after the last)`,
+  },
+  {
+    flag: 'checkpoint-every',
+    kind: { type: 'count', min: 1 },
+    help: 'epochs between checkpoints',
+    default: '1',
+  },
+  {
+    flag: 'resume',
+    kind: { type: 'path', of: 'file' },
+    help: 'continue the run of a checkpoint exactly, with its settings; --epochs counts epochs in all',
+  },
+  {
+    flag: 'logdir',
+    kind: { type: 'path', of: 'dir' },
+    help: 'TensorBoard event file: Loss/train, learning_rate, Loss/val, Accuracy/val',
+  },
+  {
+    flag: 'histograms-every',
+    kind: { type: 'count', min: 1 },
+    help: `also every N steps (needs --logdir): each parameter's and gradient's histogram
+(fc1.weight, fc1.weight.grad), grad_norm/<name> and update_ratio/<name>`,
+  },
+  {
+    flag: 'export-pytorch',
+    kind: { type: 'path', of: 'dir' },
+    help: 'write DIR/train.py: this model and configuration as a PyTorch program',
+  },
+  {
+    flag: 'backend',
+    kind: { type: 'choice', choices: ['webgpu', 'cpu'] },
+    help: 'where to train',
+    default: 'webgpu',
+  },
+  { flag: 'json', kind: { type: 'boolean' }, help: 'one JSON object per epoch on stdout' },
+  {
+    flag: 'profile',
+    kind: { type: 'boolean' },
+    help: 'time every GPU kernel and print the top ones at the end',
+  },
+  { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
+] as const satisfies readonly CliOption[];
 
-/** Flags that describe a new run: a resumed run keeps its checkpoint's, so they are refused with --resume. */
-const NEW_RUN_ONLY = [...new Set(Object.values(FLAG_OF))]
-  .filter((f) => f !== 'epochs')
-  .concat(['model', 'init', 'dropout']);
+/** Every option, by --help's sections. */
+const SECTIONS: readonly OptionSection[] = [
+  { title: 'Model', options: MODEL_OPTIONS },
+  { title: "Training (PyTorch's defaults)", options: SETTING_OPTIONS },
+  { title: 'Data', options: DATA_OPTIONS },
+  { title: 'Output (every path is checked before the first step)', options: OUTPUT_OPTIONS },
+];
 
-const HELP = `Usage: npm run train -- [options]
+/** The parsed command line: the typed flags of this file's tables, the settings' by name. */
+type Values = ValuesOf<[...typeof MODEL_OPTIONS, ...typeof DATA_OPTIONS, ...typeof OUTPUT_OPTIONS]> &
+  OptionValues;
 
-Model
-  --model NAME|SPEC       a preset (${Object.keys(PRESETS).join(', ')}) or a layer list, e.g.
-                          "flatten,linear:128,relu,linear:10" or "conv:16:3:1:1,bn,relu,maxpool:2,flatten,linear:10"
-${SPEC_GRAMMAR.replace(/^/gm, '                          ')}
-  --dropout P             set p of every Dropout layer
-  --init FILE             start from a .safetensors state dict (PyTorch's too)
+/**
+ * Flags that describe a new run: a resumed run keeps its checkpoint's, so they are refused with
+ * --resume (named the settings' first, in the config's order).
+ */
+const NEW_RUN_ONLY = [...SETTING_OPTIONS, ...MODEL_OPTIONS, ...DATA_OPTIONS, ...OUTPUT_OPTIONS]
+  .filter((o: CliOption) => o.newRunOnly)
+  .map((o) => o.flag);
 
-Training (PyTorch's defaults)
-  --epochs N              epochs in all (default ${DEFAULT_CONFIG.epochs})       --batch-size N   (default ${DEFAULT_CONFIG.batchSize})
-  --optimizer NAME        ${OPTIMIZERS.join(' | ')} (default ${DEFAULT_CONFIG.optimizer})
-  --lr X                  learning rate (default: the optimizer's, 1e-3; 0.01 for rmsprop)
-  --momentum X  --nesterov  (sgd, rmsprop)    --betas B1,B2 (adam, adamw; default 0.9,0.999)
-  --weight-decay X        (default: the optimizer's, 0; 0.01 for adamw)
-  --scheduler NAME        ${SCHEDULERS.join(' | ')}
-                          with --step-size --gamma --milestones 2,4 --t-max --eta-min --factor --patience
-                          --start-factor --total-iters --max-lr --pct-start
-  --clip-norm X  --clip-value X  --label-smoothing X
-  --seed N  --no-shuffle  --limit N (first N training samples)  --val-split N (hold out N for validation)
-  --log-every N           read the training loss back every N steps (default ${DEFAULT_CONFIG.logEvery})
-
-Data
-  --dataset mnist|synthetic|idx|csv  --data-dir DIR
-  --train-images F --train-labels F --test-images F --test-labels F   (idx)
-  --csv FILE              (csv) a label column and numeric features: pixel rows train as images,
-                          other tables as features standardised on the training split (give --val-split)
-
-Output (every path is checked before the first step)
-  --save FILE             the final state dict, for model.load_state_dict(safetensors.torch.load_file(FILE))
-  --checkpoint FILE       a full checkpoint (model, optimizer, scheduler, RNG, data position)
-                          after every epoch, or every N with --checkpoint-every N (and after the last)
-  --resume FILE           continue the run of a checkpoint exactly, with its settings; --epochs counts epochs in all
-  --logdir DIR            TensorBoard event file: Loss/train, learning_rate, Loss/val, Accuracy/val
-  --histograms-every N    also every N steps (needs --logdir): each parameter's and gradient's histogram
-                          (fc1.weight, fc1.weight.grad), grad_norm/<name> and update_ratio/<name>
-  --export-pytorch DIR    write DIR/train.py: this model and configuration as a PyTorch program
-  --backend webgpu|cpu  --json  --profile (time every GPU kernel and print the top ones at the end)
-
-Ctrl-C stops after the current step and writes the --checkpoint there (exit code 130).`;
-
-/** A number as a user writes one: plain decimal or exponent notation, finite (not 0x10, not 1e400). */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-function num(flag: string, text: string): number {
-  const x = Number(text);
-  if (!NUMBER.test(text.trim()) || !Number.isFinite(x)) {
-    throw new UsageError(`--${flag} expects a number, got "${text}"`);
-  }
-  return x;
-}
-
-/** Command-line words with a negative number after a flag joined to it (`--lr -1` as `--lr=-1`). */
-function joinNegatives(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i].slice(2) as keyof typeof OPTIONS;
-    const next = argv[i + 1];
-    if (OPTIONS[flag]?.type === 'string' && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-      out.push(`${argv[i]}=${next}`);
-      i++;
-    } else out.push(argv[i]);
-  }
-  return out;
-}
-
-function parseValues(argv: string[]): Values {
-  try {
-    return parseArgs({ args: joinNegatives(argv), options: OPTIONS, strict: true, allowPositionals: false })
-      .values as Values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
-  }
-}
-
-/** The scheduler the flags ask for: PyTorch's defaults (train/config.ts), with each given flag over them. */
-function schedulerConfig(v: Values, base: Pick<TrainConfig, 'epochs' | 'lr'>): SchedulerConfig {
-  const name = (v.scheduler ?? 'none') as SchedulerConfig['name'];
-  if (!SCHEDULERS.includes(name)) {
-    throw new UsageError(`--scheduler must be one of ${SCHEDULERS.join(', ')}, got "${v.scheduler}"`);
-  }
-  const s = defaultScheduler(name, base) as SchedulerConfig & Record<string, unknown>;
-  const given = Object.entries(FLAG_OF).filter(
-    ([field, flag]) => field.startsWith('scheduler.') && v[flag] !== undefined,
-  );
-  for (const [field, flag] of given) {
-    const key = field.slice('scheduler.'.length);
-    if (!(key in s)) throw new UsageError(`--${flag} does not apply to --scheduler ${name}`);
-    s[key] =
-      key === 'milestones'
-        ? (v[flag] as string).split(',').map((m) => num(flag, m))
-        : num(flag, v[flag] as string);
-  }
-  return s;
-}
-
-/** A new run's config from the flags: the config's defaults, the optimizer's own, then each flag. */
-function configFromFlags(v: Values): TrainConfig {
-  const optimizer = (v.optimizer ?? DEFAULT_CONFIG.optimizer) as OptimizerName;
-  if (!OPTIMIZERS.includes(optimizer)) {
-    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${v.optimizer}"`);
-  }
-  const opt = (flag: keyof Values, fallback: number) =>
-    v[flag] === undefined ? fallback : num(flag, v[flag] as string);
-  const nullable = (flag: keyof Values) => (v[flag] === undefined ? null : num(flag, v[flag] as string));
-  const epochs = opt('epochs', DEFAULT_CONFIG.epochs);
-  const lr = opt('lr', OPTIMIZER_DEFAULTS[optimizer].lr);
-  const betas = v.betas?.split(',').map((b) => num('betas', b)) ?? DEFAULT_CONFIG.betas;
-  return {
-    ...DEFAULT_CONFIG,
-    epochs,
-    batchSize: opt('batch-size', DEFAULT_CONFIG.batchSize),
-    lr,
-    optimizer,
-    momentum: opt('momentum', DEFAULT_CONFIG.momentum),
-    nesterov: v.nesterov ?? false,
-    weightDecay: opt('weight-decay', OPTIMIZER_DEFAULTS[optimizer].weightDecay),
-    betas: betas as [number, number],
-    seed: opt('seed', DEFAULT_CONFIG.seed),
-    shuffle: !v['no-shuffle'],
-    scheduler: schedulerConfig(v, { epochs, lr }),
-    clipNorm: nullable('clip-norm'),
-    clipValue: nullable('clip-value'),
-    labelSmoothing: opt('label-smoothing', DEFAULT_CONFIG.labelSmoothing),
-    limit: nullable('limit'),
-    valSplit: opt('val-split', DEFAULT_CONFIG.valSplit),
-    logEvery: opt('log-every', DEFAULT_CONFIG.logEvery),
-  };
-}
-
-/** A config error's problems under the flags that set them, as one line. */
-function flagged(e: ConfigError): UsageError {
-  return new UsageError(
-    e.problems.map((p) => (FLAG_OF[p.field] ? `--${FLAG_OF[p.field]}: ${p.message}` : p.message)).join('; '),
-  );
-}
+const HELP = helpText(
+  'Usage: npm run train -- [options]',
+  SECTIONS,
+  'Ctrl-C stops after the current step and writes the --checkpoint there (exit code 130).',
+);
 
 function modelSpec(v: Values, inputShape: number[]): ModelSpec {
-  const name = v.model ?? 'simplenn';
+  const name = v.model ?? DEFAULT_MODEL;
   let spec: ModelSpec;
   try {
     spec = PRESETS[name.toLowerCase()]
@@ -293,7 +191,7 @@ function modelSpec(v: Values, inputShape: number[]): ModelSpec {
     );
   }
   if (v.dropout !== undefined) {
-    const p = num('dropout', v.dropout);
+    const p = v.dropout;
     const drops = spec.layers.filter((l) => l.type === 'Dropout');
     if (!drops.length) throw new UsageError(`--dropout: model ${spec.name} has no Dropout layer`);
     for (const l of drops) if (l.type === 'Dropout') l.p = p;
@@ -306,8 +204,6 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
     log('Backend: cpu (plain TypeScript, slow)');
     return new CpuBackend();
   }
-  if (name !== undefined && name !== 'webgpu')
-    throw new UsageError(`--backend must be webgpu or cpu, got "${name}"`);
   const gpu = await acquireNodeGpu().catch((e) => {
     throw new UsageError(
       `no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`,
@@ -323,7 +219,7 @@ async function pickBackend(name: string | undefined, log: (s: string) => void): 
 
 /** The dataset the flags name, read into memory (synthetic data are made per config instead). */
 async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
-  const dataset = v.dataset ?? 'mnist';
+  const dataset = v.dataset;
   // A file flag of another dataset kind would be ignored: the run would train on other data.
   const fileFlags = {
     csv: ['csv'],
@@ -343,8 +239,6 @@ async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
     const table = await loadCsvFile(v.csv);
     return { name: table.name, train: csvData(table) };
   }
-  if (dataset !== 'idx')
-    throw new UsageError(`--dataset must be mnist, synthetic, idx or csv, got "${dataset}"`);
   const dir = v['data-dir'];
   // Files named by option, else found in --data-dir under MNIST's names (.gz or not).
   const path = (opt: 'train-images' | 'train-labels' | 'test-images' | 'test-labels', file: string) =>
@@ -435,9 +329,10 @@ async function writeAtomic(flag: string, path: string, bytes: Uint8Array | strin
 
 /** The same file named twice as an output, or an output over the checkpoint being resumed. */
 function checkDistinctPaths(v: Values): void {
-  const named = (['resume', 'init', 'save', 'checkpoint'] as const)
-    .filter((f) => v[f] !== undefined)
-    .map((f) => [f, resolve(v[f] as string)] as const);
+  const named = (['resume', 'init', 'save', 'checkpoint'] as const).flatMap((f) => {
+    const path = v[f];
+    return path === undefined ? [] : [[f, resolve(path)] as const];
+  });
   for (const [i, [a, pa]] of named.entries()) {
     for (const [b, pb] of named.slice(i + 1)) {
       if (pa === pb && (b === 'save' || b === 'checkpoint')) {
@@ -478,7 +373,7 @@ export interface CliIo {
 
 /** Runs `npm run train` with `argv`; resolves with the run (for tests) and whether it was stopped. */
 export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | null; stopped: boolean }> {
-  const v = parseValues(argv);
+  const v = parseOptions(SECTIONS, argv) as Values;
   if (v.help) {
     io.stdout(HELP);
     return { run: null, stopped: false };
@@ -498,21 +393,13 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   let config: TrainConfig;
   try {
     config = resume ? resume.meta.config : configFromFlags(v);
-    if (resume && v.epochs !== undefined) config = { ...config, epochs: num('epochs', v.epochs) };
+    if (resume && v.epochs !== undefined) config = { ...config, epochs: v.epochs as number };
     checkConfig(config);
   } catch (e) {
     throw e instanceof ConfigError ? flagged(e) : e;
   }
-  const checkpointEvery =
-    v['checkpoint-every'] === undefined ? 1 : num('checkpoint-every', v['checkpoint-every']);
-  if (!(Number.isInteger(checkpointEvery) && checkpointEvery >= 1)) {
-    throw new UsageError(`--checkpoint-every must be a whole number >= 1, got "${v['checkpoint-every']}"`);
-  }
-  const histogramsEvery =
-    v['histograms-every'] === undefined ? undefined : num('histograms-every', v['histograms-every']);
-  if (histogramsEvery !== undefined && !(Number.isInteger(histogramsEvery) && histogramsEvery >= 1)) {
-    throw new UsageError(`--histograms-every must be a whole number >= 1, got "${v['histograms-every']}"`);
-  }
+  const checkpointEvery = v['checkpoint-every'];
+  const histogramsEvery = v['histograms-every'];
   if (histogramsEvery !== undefined && !v.logdir) {
     throw new UsageError('--histograms-every writes to the TensorBoard event file: give --logdir DIR too');
   }

@@ -1,25 +1,13 @@
 /**
  * A training run's configuration as plain data (what the CLI parses, the page's form edits, a
- * checkpoint stores and the PyTorch exporter writes out): its one schema, its one set of defaults
- * (PyTorch's), its one validator, and the factories that turn it into objects. The CLI, the worker
- * and the checkpoint loader all go through `resolveConfig`, so a value one of them refuses is
- * refused by all, with the same words.
+ * checkpoint stores and the PyTorch exporter writes out): its one schema, the settings table that
+ * declares every field once (its flag, label, help, default, kind and range, and whether a resumed
+ * run may change it), and its one validator. The CLI's flags and --help, the page's form and the
+ * run record are views of the table; the CLI, the worker and the checkpoint loader all go through
+ * `resolveConfig`/`checkConfig`, so a value one of them refuses is refused by all, with the same
+ * words. Pure data and checks: the page reads this file, so it imports nothing of the engine (the
+ * optimizers and schedulers a config names are built in factories.ts).
  */
-import type { Parameter } from '../nn/module';
-import {
-  Adam,
-  AdamW,
-  CosineAnnealingLR,
-  ExponentialLR,
-  LinearLR,
-  MultiStepLR,
-  OneCycleLR,
-  type Optimizer,
-  ReduceLROnPlateau,
-  RMSprop,
-  SGD,
-  StepLR,
-} from '../optim';
 
 /** The optimizers, by their PyTorch names in lower case. */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
@@ -61,6 +49,12 @@ export const SCHEDULERS: readonly SchedulerName[] = [
   'onecycle',
 ];
 
+/** Every scheduler parameter's name, across the schedulers. */
+export type SchedulerParamKey = Exclude<
+  SchedulerConfig extends infer S ? (S extends unknown ? keyof S : never) : never,
+  'name'
+>;
+
 /** Everything that decides how a run trains. */
 export interface TrainConfig {
   epochs: number;
@@ -90,29 +84,6 @@ export interface TrainConfig {
   std: number;
 }
 
-/** The guide's recipe: Adam, lr 1e-3, batch 64, MNIST's normalisation; PyTorch's defaults elsewhere. */
-export const DEFAULT_CONFIG: TrainConfig = {
-  epochs: 3,
-  batchSize: 64,
-  lr: 1e-3,
-  optimizer: 'adam',
-  momentum: 0,
-  nesterov: false,
-  weightDecay: 0,
-  betas: [0.9, 0.999],
-  seed: 0,
-  shuffle: true,
-  scheduler: { name: 'none' },
-  clipNorm: null,
-  clipValue: null,
-  labelSmoothing: 0,
-  limit: null,
-  valSplit: 0,
-  logEvery: 50,
-  mean: 0.1307,
-  std: 0.3081,
-};
-
 /** Each optimizer's own defaults in torch.optim (AdamW decays by 0.01, RMSprop's lr is 0.01). */
 export const OPTIMIZER_DEFAULTS: Record<OptimizerName, { lr: number; weightDecay: number }> = {
   sgd: { lr: 1e-3, weightDecay: 0 },
@@ -120,6 +91,360 @@ export const OPTIMIZER_DEFAULTS: Record<OptimizerName, { lr: number; weightDecay
   adamw: { lr: 1e-3, weightDecay: 1e-2 },
   rmsprop: { lr: 1e-2, weightDecay: 0 },
 };
+
+/** The guide's optimizer: the one every other default is fitted to. */
+const DEFAULT_OPTIMIZER: OptimizerName = 'adam';
+
+/** Bounds on a number; an open end excludes its bound. */
+export interface Range {
+  min?: number;
+  minOpen?: boolean;
+  max?: number;
+  maxOpen?: boolean;
+}
+
+/** What a setting holds, and the values it accepts. */
+export type SettingKind =
+  | ({ type: 'integer'; min: number } & Pick<Range, 'max'>)
+  | ({ type: 'number' } & Range)
+  | { type: 'boolean' }
+  /** One of `choices`, shown by the page under `labels`. */
+  | { type: 'choice'; choices: readonly string[]; labels: Readonly<Record<string, string>> }
+  /** Two numbers in a range (Adam's betas), each with its own field in the form. */
+  | ({ type: 'pair'; itemLabels: readonly [string, string] } & Range)
+  /** A list of increasing whole numbers >= 1 (MultiStepLR's milestones). */
+  | { type: 'milestones' };
+
+/** What every setting declares, in the settings table and in the scheduler's. */
+export interface SettingBase {
+  /** The CLI's flag, without its dashes; none where the CLI cannot set it. */
+  flag?: string;
+  /** The page's label: the form's field and the run record's row. */
+  label: string;
+  /** What the label counts, shown after it ("Log every (steps)"). */
+  unit?: string;
+  /** One line for --help and the form's tooltip. */
+  help: string;
+  kind: SettingKind;
+}
+
+/** One field of TrainConfig, declared once. */
+export interface Setting<V> extends SettingBase {
+  /** The field as the validator's sentences name it ("the learning rate must be ..."). */
+  noun: string;
+  /** A new run's value: PyTorch's default where it has one, else the guide's recipe. */
+  default: V;
+  /** Where the default is the optimizer's own (OPTIMIZER_DEFAULTS), --help says so. */
+  byOptimizer?: true;
+  /** What null means, where the field may be null ("off", "all"): the form's empty text. */
+  off?: string;
+  /** A boolean whose flag turns it off (--no-shuffle). */
+  negated?: true;
+  /** Decides how a run trains from its start: a resumed run keeps its checkpoint's. */
+  newRunOnly: boolean;
+  /** The scheduler's kind: its name is a choice, its parameters are SCHEDULER_PARAMS. */
+  scheduler?: true;
+}
+
+/** The settings table: every TrainConfig field, in the schema's order (the record's, the validator's). */
+export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[K]> } = {
+  epochs: {
+    flag: 'epochs',
+    label: 'Epochs',
+    noun: 'epochs',
+    help: 'epochs in all (with --resume, the run goes on to this many)',
+    kind: { type: 'integer', min: 1 },
+    default: 3,
+    newRunOnly: false,
+  },
+  batchSize: {
+    flag: 'batch-size',
+    label: 'Batch size',
+    noun: 'batch size',
+    help: "the DataLoader's batch_size",
+    kind: { type: 'integer', min: 1 },
+    default: 64,
+    newRunOnly: true,
+  },
+  lr: {
+    flag: 'lr',
+    label: 'Learning rate',
+    noun: 'the learning rate',
+    help: 'learning rate',
+    kind: { type: 'number', min: 0, minOpen: true },
+    default: OPTIMIZER_DEFAULTS[DEFAULT_OPTIMIZER].lr,
+    byOptimizer: true,
+    newRunOnly: true,
+  },
+  optimizer: {
+    flag: 'optimizer',
+    label: 'Optimizer',
+    noun: 'optimizer',
+    help: 'torch.optim class',
+    kind: {
+      type: 'choice',
+      choices: OPTIMIZERS,
+      labels: { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD', rmsprop: 'RMSprop' },
+    },
+    default: DEFAULT_OPTIMIZER,
+    newRunOnly: true,
+  },
+  momentum: {
+    flag: 'momentum',
+    label: 'Momentum',
+    noun: 'momentum',
+    help: 'momentum of sgd and rmsprop',
+    kind: { type: 'number', min: 0 },
+    default: 0,
+    newRunOnly: true,
+  },
+  nesterov: {
+    flag: 'nesterov',
+    label: 'Nesterov',
+    noun: 'nesterov',
+    help: "PyTorch's nesterov (sgd): needs a momentum above 0",
+    kind: { type: 'boolean' },
+    default: false,
+    newRunOnly: true,
+  },
+  weightDecay: {
+    flag: 'weight-decay',
+    label: 'Weight decay',
+    noun: 'weight decay',
+    help: 'weight decay (L2; decoupled for adamw)',
+    kind: { type: 'number', min: 0 },
+    default: OPTIMIZER_DEFAULTS[DEFAULT_OPTIMIZER].weightDecay,
+    byOptimizer: true,
+    newRunOnly: true,
+  },
+  betas: {
+    flag: 'betas',
+    label: 'Betas',
+    noun: 'betas',
+    help: "adam's and adamw's betas, as B1,B2",
+    kind: { type: 'pair', itemLabels: ['Beta 1', 'Beta 2'], min: 0, max: 1, maxOpen: true },
+    default: [0.9, 0.999],
+    newRunOnly: true,
+  },
+  seed: {
+    flag: 'seed',
+    label: 'Seed',
+    noun: 'the seed',
+    help: 'seeds the initial weights, the shuffling, dropout and the validation split',
+    kind: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER },
+    default: 0,
+    newRunOnly: true,
+  },
+  shuffle: {
+    flag: 'no-shuffle',
+    label: 'Shuffle',
+    noun: 'shuffle',
+    help: 'keep the training samples in their order (shuffle=False)',
+    kind: { type: 'boolean' },
+    default: true,
+    negated: true,
+    newRunOnly: true,
+  },
+  scheduler: {
+    flag: 'scheduler',
+    label: 'LR scheduler',
+    noun: 'scheduler',
+    help: 'torch.optim.lr_scheduler class, with the parameters below',
+    kind: {
+      type: 'choice',
+      choices: SCHEDULERS,
+      labels: {
+        none: 'None (constant)',
+        step: 'StepLR',
+        multistep: 'MultiStepLR',
+        exponential: 'ExponentialLR',
+        cosine: 'CosineAnnealingLR',
+        plateau: 'ReduceLROnPlateau',
+        linear: 'LinearLR',
+        onecycle: 'OneCycleLR',
+      },
+    },
+    default: { name: 'none' },
+    scheduler: true,
+    newRunOnly: true,
+  },
+  clipNorm: {
+    flag: 'clip-norm',
+    label: 'Clip grad norm',
+    noun: 'the gradient norm clip',
+    help: "clip_grad_norm_'s max_norm",
+    kind: { type: 'number', min: 0, minOpen: true },
+    default: null,
+    off: 'off',
+    newRunOnly: true,
+  },
+  clipValue: {
+    flag: 'clip-value',
+    label: 'Clip grad value',
+    noun: 'the gradient value clip',
+    help: "clip_grad_value_'s clip_value",
+    kind: { type: 'number', min: 0, minOpen: true },
+    default: null,
+    off: 'off',
+    newRunOnly: true,
+  },
+  labelSmoothing: {
+    flag: 'label-smoothing',
+    label: 'Label smoothing',
+    noun: 'label smoothing',
+    help: "CrossEntropyLoss's label_smoothing",
+    kind: { type: 'number', min: 0, max: 1 },
+    default: 0,
+    newRunOnly: true,
+  },
+  limit: {
+    flag: 'limit',
+    label: 'Limit training samples',
+    noun: 'the training-sample limit',
+    help: 'train on the first N training samples only',
+    kind: { type: 'integer', min: 1 },
+    default: null,
+    off: 'all',
+    newRunOnly: true,
+  },
+  valSplit: {
+    flag: 'val-split',
+    label: 'Validation split',
+    unit: 'samples',
+    noun: 'the validation split',
+    help: 'hold out N training samples (seeded) for validation; 0 validates on the test set',
+    kind: { type: 'integer', min: 0 },
+    default: 0,
+    newRunOnly: true,
+  },
+  logEvery: {
+    flag: 'log-every',
+    label: 'Log every',
+    unit: 'steps',
+    noun: 'log every',
+    help: 'read the training loss back every N steps',
+    kind: { type: 'integer', min: 1 },
+    default: 50,
+    newRunOnly: true,
+  },
+  mean: {
+    label: 'Normalisation mean',
+    noun: 'the normalisation mean',
+    help: "the inputs' mean, subtracted before training (MNIST's)",
+    kind: { type: 'number' },
+    default: 0.1307,
+    newRunOnly: true,
+  },
+  std: {
+    label: 'Normalisation std',
+    noun: 'the normalisation std',
+    help: "the inputs' standard deviation, divided by (MNIST's)",
+    kind: { type: 'number', min: 0, minOpen: true },
+    default: 0.3081,
+    newRunOnly: true,
+  },
+};
+
+/**
+ * Every scheduler parameter, declared once. Its default is defaultScheduler's, since some depend on
+ * the run (a cosine schedule spans its epochs); the flags with none are set only from the page.
+ */
+export const SCHEDULER_PARAMS: { readonly [K in SchedulerParamKey]: SettingBase } = {
+  stepSize: {
+    flag: 'step-size',
+    label: 'step_size',
+    unit: 'epochs',
+    help: 'epochs between decays',
+    kind: { type: 'integer', min: 1 },
+  },
+  gamma: {
+    flag: 'gamma',
+    label: 'gamma',
+    help: 'factor of each decay',
+    kind: { type: 'number', min: 0, minOpen: true },
+  },
+  milestones: {
+    flag: 'milestones',
+    label: 'milestones',
+    unit: 'epochs',
+    help: 'the epochs at which to decay, as 2,4',
+    kind: { type: 'milestones' },
+  },
+  tMax: {
+    flag: 't-max',
+    label: 'T_max',
+    unit: 'epochs',
+    help: 'epochs of one cosine half-period',
+    kind: { type: 'integer', min: 1 },
+  },
+  etaMin: {
+    flag: 'eta-min',
+    label: 'eta_min',
+    help: 'the lowest learning rate',
+    kind: { type: 'number', min: 0 },
+  },
+  mode: {
+    label: 'mode',
+    help: 'min for a loss, max for an accuracy',
+    kind: { type: 'choice', choices: ['min', 'max'], labels: { min: 'min', max: 'max' } },
+  },
+  factor: {
+    flag: 'factor',
+    label: 'factor',
+    help: 'factor of each decay on a plateau',
+    kind: { type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true },
+  },
+  patience: {
+    flag: 'patience',
+    label: 'patience',
+    help: 'epochs without improvement before a decay',
+    kind: { type: 'integer', min: 0 },
+  },
+  threshold: { label: 'threshold', help: 'the least change that counts', kind: { type: 'number', min: 0 } },
+  cooldown: { label: 'cooldown', help: 'epochs to wait after a decay', kind: { type: 'integer', min: 0 } },
+  minLr: { label: 'min_lr', help: 'the lowest learning rate', kind: { type: 'number', min: 0 } },
+  startFactor: {
+    flag: 'start-factor',
+    label: 'start_factor',
+    help: 'the first factor of the learning rate',
+    kind: { type: 'number', min: 0, minOpen: true, max: 1 },
+  },
+  endFactor: { label: 'end_factor', help: 'the last factor', kind: { type: 'number', min: 0, max: 1 } },
+  totalIters: {
+    flag: 'total-iters',
+    label: 'total_iters',
+    help: 'epochs from the first factor to the last',
+    kind: { type: 'integer', min: 1 },
+  },
+  maxLr: {
+    flag: 'max-lr',
+    label: 'max_lr',
+    help: 'the peak learning rate',
+    kind: { type: 'number', min: 0, minOpen: true },
+  },
+  pctStart: {
+    flag: 'pct-start',
+    label: 'pct_start',
+    help: 'the fraction of the run spent rising',
+    kind: { type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true },
+  },
+};
+
+/** The guide's recipe: Adam, lr 1e-3, batch 64, MNIST's normalisation; PyTorch's defaults elsewhere. */
+export const DEFAULT_CONFIG: TrainConfig = Object.fromEntries(
+  Object.entries(SETTINGS).map(([field, s]) => [field, s.default]),
+) as unknown as TrainConfig;
+
+/** A setting's label as the page shows it, its unit after it: "Log every (steps)". */
+export function labelOf(s: SettingBase): string {
+  return s.unit ? `${s.label} (${s.unit})` : s.label;
+}
+
+/** A choice setting's values, each with the page's name for it, in the table's order. */
+export function choicesOf(s: SettingBase): [value: string, label: string][] {
+  const k = s.kind;
+  return k.type === 'choice' ? k.choices.map((c) => [c, k.labels[c]]) : [];
+}
 
 /**
  * A scheduler with PyTorch's defaults, and for the arguments PyTorch requires, values that fit a
@@ -150,6 +475,11 @@ export function defaultScheduler(
   }
 }
 
+/** The parameters of a scheduler, in its own order (the form's, the record's). */
+export function schedulerParams(name: SchedulerName): SchedulerParamKey[] {
+  return Object.keys(defaultScheduler(name)).filter((k) => k !== 'name') as SchedulerParamKey[];
+}
+
 /** One thing wrong with a config: the field's path ('lr', 'scheduler.gamma') and a sentence. */
 export interface ConfigProblem {
   field: string;
@@ -168,11 +498,87 @@ export class ConfigError extends Error {
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** What the data says about a config, where it is known: the size of the training set. */
+/** What the data say about a config, where they are known: the size of the training set. */
 export interface DataFacts {
   trainSize: number;
   hasTestSet: boolean;
 }
+
+const interval = (r: Range) => `${r.minOpen ? '(' : '['}${r.min}, ${r.max}${r.maxOpen ? ')' : ']'}`;
+
+const inRange = (v: number, r: Range) =>
+  (r.min === undefined || (r.minOpen ? v > r.min : v >= r.min)) &&
+  (r.max === undefined || (r.maxOpen ? v < r.max : v <= r.max));
+
+/** Whether `v` is a value of `kind`; a choice's own list is checked by its caller's words. */
+function fits(kind: SettingKind, v: unknown): boolean {
+  switch (kind.type) {
+    case 'integer':
+      return isInt(v) && inRange(v, kind);
+    case 'number':
+      return isNum(v) && inRange(v, kind);
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'choice':
+      return kind.choices.includes(v as string);
+    case 'pair':
+      return Array.isArray(v) && v.length === 2 && v.every((x) => isNum(x) && inRange(x, kind));
+    case 'milestones':
+      return (
+        Array.isArray(v) &&
+        v.every((m) => Number.isInteger(m) && m >= 1) &&
+        v.every((m, i) => i === 0 || m > v[i - 1])
+      );
+  }
+}
+
+/** What a top-level setting must be, as its refusal says it ("a finite number > 0"). */
+function mustBe(kind: SettingKind): string {
+  switch (kind.type) {
+    case 'integer':
+      return kind.max === undefined
+        ? `be a whole number >= ${kind.min}`
+        : `be a whole number from ${kind.min} to ${kind.max}`;
+    case 'number':
+      if (kind.min !== undefined && kind.max !== undefined) return `lie in ${interval(kind)}`;
+      return kind.min === undefined
+        ? 'be a finite number'
+        : `be a finite number ${kind.minOpen ? '>' : '>='} ${kind.min}`;
+    case 'boolean':
+      return 'be true or false';
+    case 'choice':
+      return `be one of ${kind.choices.join(', ')}`;
+    case 'pair':
+      return `be two numbers in ${interval(kind)}`;
+    case 'milestones':
+      return 'be increasing whole epochs >= 1';
+  }
+}
+
+/** What a scheduler parameter must be, in the scheduler's sentences ("a number in (0, 1)"). */
+function paramMustBe(p: SettingBase): string {
+  const k = p.kind;
+  if (k.type === 'integer') return `a whole number${p.unit ? ` of ${p.unit}` : ''} >= ${k.min}`;
+  if (k.type === 'choice') return k.choices.join(' or ');
+  if (k.type !== 'number') return mustBe(k).slice('be '.length);
+  if (k.min !== undefined && k.max !== undefined) return `a number in ${interval(k)}`;
+  return `a number ${k.minOpen ? '>' : '>='} ${k.min}`;
+}
+
+/** The rules between fields, checked right after the field they are filed under. */
+const CROSS_RULES: Partial<Record<keyof TrainConfig, (c: TrainConfig) => string[]>> = {
+  momentum: (c) =>
+    c.optimizer === 'sgd' || c.optimizer === 'rmsprop' || c.momentum === 0
+      ? []
+      : [`momentum applies to sgd and rmsprop; ${c.optimizer} has none (its betas play that part)`],
+  nesterov: (c) =>
+    c.nesterov === true
+      ? [
+          ...(c.optimizer === 'sgd' ? [] : [`Nesterov momentum is SGD's; ${c.optimizer} has none`]),
+          ...(c.momentum <= 0 ? ['Nesterov momentum needs a momentum > 0'] : []),
+        ]
+      : [],
+};
 
 /**
  * Every problem with `c`, in the schema's order. With `data`, also the ones that depend on the
@@ -180,93 +586,30 @@ export interface DataFacts {
  */
 export function configProblems(c: TrainConfig, data?: DataFacts): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const need = (ok: boolean, field: string, message: string) => {
-    if (!ok) out.push({ field, message });
-  };
   const got = (v: unknown) =>
     `got ${typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v)}`;
-  const count = (field: keyof TrainConfig, what: string, min = 1) =>
-    need(
-      isInt(c[field]) && (c[field] as number) >= min,
-      field,
-      `${what} must be a whole number >= ${min}, ${got(c[field])}`,
-    );
-  count('epochs', 'epochs');
-  count('batchSize', 'batch size');
-  need(isNum(c.lr) && c.lr > 0, 'lr', `the learning rate must be a finite number > 0, ${got(c.lr)}`);
-  need(
-    OPTIMIZERS.includes(c.optimizer),
-    'optimizer',
-    `optimizer must be one of ${OPTIMIZERS.join(', ')}, ${got(c.optimizer)}`,
-  );
-  need(
-    isNum(c.momentum) && c.momentum >= 0,
-    'momentum',
-    `momentum must be a finite number >= 0, ${got(c.momentum)}`,
-  );
-  const usesMomentum = c.optimizer === 'sgd' || c.optimizer === 'rmsprop';
-  need(
-    usesMomentum || c.momentum === 0,
-    'momentum',
-    `momentum applies to sgd and rmsprop; ${c.optimizer} has none (its betas play that part)`,
-  );
-  need(typeof c.nesterov === 'boolean', 'nesterov', `nesterov must be true or false, ${got(c.nesterov)}`);
-  if (c.nesterov) {
-    need(c.optimizer === 'sgd', 'nesterov', `Nesterov momentum is SGD's; ${c.optimizer} has none`);
-    need(!(c.momentum <= 0), 'nesterov', 'Nesterov momentum needs a momentum > 0');
+  for (const [field, s] of Object.entries(SETTINGS) as [keyof TrainConfig, Setting<unknown>][]) {
+    const v = c[field];
+    if (s.scheduler) out.push(...schedulerProblems(c));
+    else if (!((v === null && s.off !== undefined) || fits(s.kind, v))) {
+      out.push({ field, message: `${s.noun} must ${mustBe(s.kind)}, ${got(v)}` });
+    }
+    for (const message of CROSS_RULES[field]?.(c) ?? []) out.push({ field, message });
   }
-  need(
-    isNum(c.weightDecay) && c.weightDecay >= 0,
-    'weightDecay',
-    `weight decay must be a finite number >= 0, ${got(c.weightDecay)}`,
-  );
-  need(
-    Array.isArray(c.betas) && c.betas.length === 2 && c.betas.every((b) => isNum(b) && b >= 0 && b < 1),
-    'betas',
-    `betas must be two numbers in [0, 1), ${got(c.betas)}`,
-  );
-  need(
-    isInt(c.seed) && c.seed >= 0,
-    'seed',
-    `the seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, ${got(c.seed)}`,
-  );
-  need(typeof c.shuffle === 'boolean', 'shuffle', `shuffle must be true or false, ${got(c.shuffle)}`);
-  out.push(...schedulerProblems(c));
-  need(
-    c.clipNorm === null || (isNum(c.clipNorm) && c.clipNorm > 0),
-    'clipNorm',
-    `the gradient norm clip must be a finite number > 0, ${got(c.clipNorm)}`,
-  );
-  need(
-    c.clipValue === null || (isNum(c.clipValue) && c.clipValue > 0),
-    'clipValue',
-    `the gradient value clip must be a finite number > 0, ${got(c.clipValue)}`,
-  );
-  need(
-    isNum(c.labelSmoothing) && c.labelSmoothing >= 0 && c.labelSmoothing <= 1,
-    'labelSmoothing',
-    `label smoothing must lie in [0, 1], ${got(c.labelSmoothing)}`,
-  );
-  need(
-    c.limit === null || (isInt(c.limit) && c.limit >= 1),
-    'limit',
-    `the training-sample limit must be a whole number >= 1, ${got(c.limit)}`,
-  );
-  count('valSplit', 'the validation split', 0);
-  count('logEvery', 'log every', 1);
-  need(isNum(c.mean), 'mean', `the normalisation mean must be a finite number, ${got(c.mean)}`);
-  need(isNum(c.std) && c.std > 0, 'std', `the normalisation std must be a finite number > 0, ${got(c.std)}`);
   if (data && isInt(c.valSplit)) {
-    need(
-      c.valSplit < data.trainSize,
-      'valSplit',
-      `the validation split (${c.valSplit}) leaves no training samples: the training set has ${data.trainSize}`,
-    );
-    need(
-      c.valSplit > 0 || data.hasTestSet,
-      'valSplit',
-      'this dataset has no test set: hold out part of the training set for validation (a validation split > 0)',
-    );
+    if (c.valSplit >= data.trainSize) {
+      out.push({
+        field: 'valSplit',
+        message: `the validation split (${c.valSplit}) leaves no training samples: the training set has ${data.trainSize}`,
+      });
+    }
+    if (!(c.valSplit > 0 || data.hasTestSet)) {
+      out.push({
+        field: 'valSplit',
+        message:
+          'this dataset has no test set: hold out part of the training set for validation (a validation split > 0)',
+      });
+    }
   }
   return out;
 }
@@ -277,68 +620,20 @@ function schedulerProblems(c: TrainConfig): ConfigProblem[] {
     return [{ field: 'scheduler', message: `scheduler must be one of ${SCHEDULERS.join(', ')}` }];
   }
   const out: ConfigProblem[] = [];
-  const expected = Object.keys(defaultScheduler(s.name));
+  const expected = schedulerParams(s.name);
   for (const k of Object.keys(s)) {
-    if (!expected.includes(k))
+    if (k !== 'name' && !expected.includes(k as SchedulerParamKey))
       out.push({ field: `scheduler.${k}`, message: `${s.name} has no parameter ${k}` });
   }
-  const rule = (k: string, ok: (v: number) => boolean, what: string) => {
-    const v = s[k];
-    if (!(isNum(v) && ok(v)))
-      out.push({
-        field: `scheduler.${k}`,
-        message: `${s.name}'s ${k} must be ${what}, got ${JSON.stringify(v)}`,
-      });
-  };
-  const positive = (v: number) => v > 0;
-  const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
-  switch (s.name) {
-    case 'none':
-      break;
-    case 'step':
-      rule('stepSize', whole(1), 'a whole number >= 1');
-      rule('gamma', positive, 'a number > 0');
-      break;
-    case 'multistep':
-      if (
-        !(
-          Array.isArray(s.milestones) &&
-          s.milestones.every(whole(1)) &&
-          s.milestones.every((m, i) => i === 0 || m > s.milestones[i - 1])
-        )
-      ) {
-        out.push({
-          field: 'scheduler.milestones',
-          message: 'multistep milestones must be increasing whole epochs >= 1',
-        });
-      }
-      rule('gamma', positive, 'a number > 0');
-      break;
-    case 'exponential':
-      rule('gamma', positive, 'a number > 0');
-      break;
-    case 'cosine':
-      rule('tMax', whole(1), 'a whole number of epochs >= 1');
-      rule('etaMin', (v) => v >= 0, 'a number >= 0');
-      break;
-    case 'plateau':
-      if (s.mode !== 'min' && s.mode !== 'max')
-        out.push({ field: 'scheduler.mode', message: "plateau's mode must be min or max" });
-      rule('factor', (v) => v > 0 && v < 1, 'a number in (0, 1)');
-      rule('patience', whole(0), 'a whole number >= 0');
-      rule('threshold', (v) => v >= 0, 'a number >= 0');
-      rule('cooldown', whole(0), 'a whole number >= 0');
-      rule('minLr', (v) => v >= 0, 'a number >= 0');
-      break;
-    case 'linear':
-      rule('startFactor', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-      rule('endFactor', (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-      rule('totalIters', whole(1), 'a whole number >= 1');
-      break;
-    case 'onecycle':
-      rule('maxLr', positive, 'a number > 0');
-      rule('pctStart', (v) => v > 0 && v < 1, 'a number in (0, 1)');
-      break;
+  for (const k of expected) {
+    const p = SCHEDULER_PARAMS[k];
+    if (fits(p.kind, s[k])) continue;
+    // A milestone list is judged whole: its values are not one number to quote back.
+    const message =
+      p.kind.type === 'milestones'
+        ? `${s.name} ${k} must be ${paramMustBe(p)}`
+        : `${s.name}'s ${k} must be ${paramMustBe(p)}${p.kind.type === 'choice' ? '' : `, got ${JSON.stringify(s[k])}`}`;
+    out.push({ field: `scheduler.${k}`, message });
   }
   return out;
 }
@@ -363,63 +658,4 @@ export function resolveConfig(raw: unknown): TrainConfig {
     throw new ConfigError(unknown.map((k) => ({ field: k, message: `unknown setting ${k}` })));
   }
   return checkConfig({ ...DEFAULT_CONFIG, ...(raw as Partial<TrainConfig>) });
-}
-
-/** The optimizer a config names. */
-export function createOptimizer(c: TrainConfig, params: Parameter[]): Optimizer {
-  switch (c.optimizer) {
-    case 'sgd':
-      return new SGD(params, {
-        lr: c.lr,
-        momentum: c.momentum,
-        nesterov: c.nesterov,
-        weightDecay: c.weightDecay,
-      });
-    case 'adam':
-      return new Adam(params, { lr: c.lr, betas: c.betas, weightDecay: c.weightDecay });
-    case 'adamw':
-      return new AdamW(params, { lr: c.lr, betas: c.betas, weightDecay: c.weightDecay });
-    case 'rmsprop':
-      return new RMSprop(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
-  }
-}
-
-/** A scheduler and when it steps: after each batch (OneCycleLR), each epoch, or each epoch on the validation loss. */
-export type Schedule =
-  | {
-      every: 'batch' | 'epoch';
-      scheduler: { step(): void; getLastLr(): number[]; stateDict(): unknown; loadStateDict(s: never): void };
-    }
-  | { every: 'plateau'; scheduler: ReduceLROnPlateau }
-  | null;
-
-/** The scheduler a config names, bound to an optimizer. */
-export function createSchedule(c: TrainConfig, optimizer: Optimizer, stepsPerEpoch: number): Schedule {
-  const s = c.scheduler;
-  switch (s.name) {
-    case 'none':
-      return null;
-    case 'step':
-      return { every: 'epoch', scheduler: new StepLR(optimizer, s) };
-    case 'multistep':
-      return { every: 'epoch', scheduler: new MultiStepLR(optimizer, s) };
-    case 'exponential':
-      return { every: 'epoch', scheduler: new ExponentialLR(optimizer, s) };
-    case 'cosine':
-      return { every: 'epoch', scheduler: new CosineAnnealingLR(optimizer, s) };
-    case 'linear':
-      return { every: 'epoch', scheduler: new LinearLR(optimizer, s) };
-    case 'plateau':
-      return { every: 'plateau', scheduler: new ReduceLROnPlateau(optimizer, s) };
-    case 'onecycle':
-      return {
-        every: 'batch',
-        scheduler: new OneCycleLR(optimizer, {
-          maxLr: s.maxLr,
-          pctStart: s.pctStart,
-          epochs: c.epochs,
-          stepsPerEpoch,
-        }),
-      };
-  }
 }

@@ -22,10 +22,11 @@ import {
   parseCheckpoint,
   type Scalar,
 } from './checkpoint';
-import { checkConfig, createOptimizer, createSchedule, type Schedule, type TrainConfig } from './config';
+import { checkConfig, type TrainConfig } from './config';
 import type { RunData } from './data';
 import { RunError } from './errors';
 import { type EvalResult, evaluate } from './evaluate';
+import { createOptimizer, createSchedule, type Schedule } from './factories';
 import {
   DivergenceError,
   type EpochTrainResult,

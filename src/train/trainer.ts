@@ -13,7 +13,8 @@ import { clipGradNorm_, clipGradValue_, type Optimizer } from '../optim';
 import type { Histogram } from '../tensor/ops';
 import * as ops from '../tensor/ops';
 import { type Tensor, tidy } from '../tensor/tensor';
-import type { Schedule, TrainConfig } from './config';
+import type { TrainConfig } from './config';
+import type { Schedule } from './factories';
 
 /**
  * Training steps encoded into one submission. Each submission has a fixed cost (about 30 us through

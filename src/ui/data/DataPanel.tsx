@@ -3,6 +3,7 @@
  * rows), the sizes and the validation split, the dataset cache, and the user's own IDX or CSV files.
  */
 import { useId, useState } from 'react';
+import { labelOf, SETTINGS } from '../../train/config';
 import type { SampleRow } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { count } from '../format';
@@ -69,7 +70,7 @@ export function DataPanel() {
           </dl>
           <div className="split-row">
             <NumberField
-              label="Validation split (samples)"
+              label={labelOf(SETTINGS.valSplit)}
               value={valSplit}
               integer
               onChange={(v) =>

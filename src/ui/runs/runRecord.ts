@@ -3,7 +3,7 @@
  * as rows of a table, and which of them differ between two runs.
  */
 import { countParameters, isBlock, type LayerSpec } from '../../nn/spec';
-import { DEFAULT_CONFIG, type TrainConfig } from '../../train/config';
+import { labelOf, SETTINGS, type TrainConfig } from '../../train/config';
 import { count, percent } from '../format';
 import type { RunRecord } from '../store/runsSlice';
 
@@ -13,33 +13,10 @@ export interface RecordRow {
   text: string;
 }
 
-/** Each setting's name in the table; typed over every field, so a new one cannot be left out. */
-const LABELS: Record<keyof TrainConfig, string> = {
-  epochs: 'Epochs',
-  batchSize: 'Batch size',
-  lr: 'Learning rate',
-  optimizer: 'Optimizer',
-  momentum: 'Momentum',
-  nesterov: 'Nesterov',
-  weightDecay: 'Weight decay',
-  betas: 'Betas',
-  seed: 'Seed',
-  shuffle: 'Shuffle',
-  scheduler: 'LR scheduler',
-  clipNorm: 'Clip grad norm',
-  clipValue: 'Clip grad value',
-  labelSmoothing: 'Label smoothing',
-  limit: 'Limit training samples',
-  valSplit: 'Validation split',
-  logEvery: 'Log every (steps)',
-  mean: 'Normalisation mean',
-  std: 'Normalisation std',
-};
-
 /** A setting's value as the table shows it. */
 function settingText(key: keyof TrainConfig, c: TrainConfig): string {
   const v = c[key];
-  if (v === null) return key === 'limit' ? 'all' : 'off';
+  if (v === null) return SETTINGS[key].off ?? 'off';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (Array.isArray(v)) return v.join(', ');
   if (typeof v === 'object') {
@@ -71,8 +48,8 @@ export function recordRows(run: Pick<RunRecord, 'model' | 'config' | 'dataset'>)
     },
     { label: 'Layers', text: model.layers.map(layerText).join(' → ') },
     { label: 'Dataset', text: run.dataset || 'unknown' },
-    ...(Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]).map((key) => ({
-      label: LABELS[key],
+    ...(Object.keys(SETTINGS) as (keyof TrainConfig)[]).map((key) => ({
+      label: labelOf(SETTINGS[key]),
       text: settingText(key, config),
     })),
   ];

@@ -6,7 +6,16 @@
  */
 import { type ReactNode, useId, useLayoutEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { type ConfigProblem, configProblems, SCHEDULERS, type SchedulerName } from '../../train/config';
+import {
+  type ConfigProblem,
+  choicesOf,
+  configProblems,
+  labelOf,
+  SCHEDULER_PARAMS,
+  type SchedulerName,
+  SETTINGS,
+  schedulerParams,
+} from '../../train/config';
 import type { OptimizerName, SchedulerConfig, TrainConfig } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { configSummary } from '../format';
@@ -16,14 +25,6 @@ import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { CopyLink } from './CopyLink';
 import { RunProgress } from './RunProgress';
-import { SCHEDULER_LABELS, schedulerParams } from './schedulers';
-
-const OPTIMIZER_LABELS: Record<OptimizerName, string> = {
-  sgd: 'SGD',
-  adam: 'Adam',
-  adamw: 'AdamW',
-  rmsprop: 'RMSprop',
-};
 
 /** Reads a required number field: NaN passes through so the validator names the field. */
 const req = (v: number | undefined) => v ?? Number.NaN;
@@ -47,32 +48,23 @@ function problemOf(problems: ConfigProblem[], field: string): string | undefined
   return mine.length ? mine.map((p) => p.message).join('; ') : undefined;
 }
 
-/** The training panel. */
 /** The config's fields that hold a number (or null for "off"). */
 type NumericField = {
   [K in keyof TrainConfig]: TrainConfig[K] extends number | null ? K : never;
 }[keyof TrainConfig];
 
-/** A number field of the config with its problem; `off` is the empty text of a field that may be null. */
-function ConfigField({
-  field,
-  label,
-  integer = false,
-  off,
-}: {
-  field: NumericField;
-  label: string;
-  integer?: boolean;
-  off?: string;
-}) {
+/** A number field of the config, labelled and bounded by the settings table, with its problem. */
+function ConfigField({ field }: { field: NumericField }) {
+  const setting = SETTINGS[field];
+  const off = setting.off;
   const value = useKiln((s) => s.config[field]);
   const setConfig = useKiln((s) => s.setConfig);
   const problem = problemOf(useConfigProblems(), field);
   return (
     <NumberField
-      label={label}
+      label={labelOf(setting)}
       value={value ?? undefined}
-      integer={integer}
+      integer={setting.kind.type === 'integer'}
       defaultText={off}
       problem={problem}
       onChange={(v) => setConfig({ [field]: off === undefined ? req(v) : opt(v) })}
@@ -80,6 +72,7 @@ function ConfigField({
   );
 }
 
+/** The training panel. */
 export function TrainingPanel() {
   const id = useId();
   const config = useKiln((s) => s.config);
@@ -104,28 +97,29 @@ export function TrainingPanel() {
           ? 'Fix the settings:'
           : null;
   const betas = problem('betas');
+  const betaLabels = SETTINGS.betas.kind.type === 'pair' ? SETTINGS.betas.kind.itemLabels : ['', ''];
   return (
     <section className="card training" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Training</h2>
       <div className="form-grid">
         <div className="field">
-          <label htmlFor={`${id}-opt`}>Optimizer</label>
+          <label htmlFor={`${id}-opt`}>{labelOf(SETTINGS.optimizer)}</label>
           <select
             id={`${id}-opt`}
             value={config.optimizer}
             onChange={(e) => setOptimizer(e.target.value as OptimizerName)}
           >
-            {Object.entries(OPTIMIZER_LABELS).map(([k, label]) => (
+            {choicesOf(SETTINGS.optimizer).map(([k, label]) => (
               <option key={k} value={k}>
                 {label}
               </option>
             ))}
           </select>
         </div>
-        <ConfigField field="lr" label="Learning rate" />
+        <ConfigField field="lr" />
         {config.optimizer === 'sgd' || config.optimizer === 'rmsprop' ? (
           <NumberField
-            label="Momentum"
+            label={labelOf(SETTINGS.momentum)}
             value={config.momentum}
             integer={false}
             problem={problem('momentum')}
@@ -135,14 +129,14 @@ export function TrainingPanel() {
         ) : (
           <>
             <NumberField
-              label="Beta 1"
+              label={betaLabels[0]}
               value={config.betas[0]}
               integer={false}
               problem={betas}
               onChange={(v) => setConfig({ betas: [req(v), config.betas[1]] })}
             />
             <NumberField
-              label="Beta 2"
+              label={betaLabels[1]}
               value={config.betas[1]}
               integer={false}
               problem={betas}
@@ -151,34 +145,34 @@ export function TrainingPanel() {
           </>
         )}
         {config.optimizer === 'sgd' && (
-          <label className="field field-bool" title="PyTorch's nesterov: needs a momentum above 0">
+          <label className="field field-bool" title={SETTINGS.nesterov.help}>
             <input
               type="checkbox"
               checked={config.nesterov}
               disabled={!(config.momentum > 0)}
               onChange={(e) => setConfig({ nesterov: e.target.checked })}
             />
-            Nesterov
+            {labelOf(SETTINGS.nesterov)}
           </label>
         )}
-        <ConfigField field="weightDecay" label="Weight decay" />
-        <ConfigField field="batchSize" label="Batch size" integer />
-        <ConfigField field="epochs" label="Epochs" integer />
-        <ConfigField field="limit" label="Limit training samples" integer off="all" />
-        <ConfigField field="seed" label="Seed" integer />
+        <ConfigField field="weightDecay" />
+        <ConfigField field="batchSize" />
+        <ConfigField field="epochs" />
+        <ConfigField field="limit" />
+        <ConfigField field="seed" />
       </div>
       <h3>Schedule</h3>
       <div className="form-grid">
         <div className="field">
-          <label htmlFor={`${id}-sched`}>LR scheduler</label>
+          <label htmlFor={`${id}-sched`}>{labelOf(SETTINGS.scheduler)}</label>
           <select
             id={`${id}-sched`}
             value={config.scheduler.name}
             onChange={(e) => setScheduler(e.target.value as SchedulerName)}
           >
-            {SCHEDULERS.map((k) => (
+            {choicesOf(SETTINGS.scheduler).map(([k, label]) => (
               <option key={k} value={k}>
-                {SCHEDULER_LABELS[k]}
+                {label}
               </option>
             ))}
           </select>
@@ -191,10 +185,10 @@ export function TrainingPanel() {
       </div>
       <h3>Regularisation</h3>
       <div className="form-grid">
-        <ConfigField field="clipNorm" label="Clip grad norm" off="off" />
-        <ConfigField field="clipValue" label="Clip grad value" off="off" />
-        <ConfigField field="labelSmoothing" label="Label smoothing" />
-        <ConfigField field="logEvery" label="Log every (steps)" integer />
+        <ConfigField field="clipNorm" />
+        <ConfigField field="clipValue" />
+        <ConfigField field="labelSmoothing" />
+        <ConfigField field="logEvery" />
       </div>
       <RunBar>
         <TrainActions active={active} why={why} training={training} paused={paused} />
@@ -315,6 +309,7 @@ function RunBar({ children }: { children: ReactNode }) {
   );
 }
 
+/** The chosen scheduler's parameters, each labelled as the settings table declares it. */
 function SchedulerFields({
   scheduler,
   problems,
@@ -324,53 +319,89 @@ function SchedulerFields({
   problems: ConfigProblem[];
   onChange: (s: SchedulerConfig) => void;
 }) {
-  const values = scheduler as unknown as Record<string, number>;
+  const values = scheduler as unknown as Record<string, unknown>;
+  const set = (key: string, v: unknown) => onChange({ ...scheduler, [key]: v } as SchedulerConfig);
   return (
     <>
-      {scheduler.name === 'multistep' && (
-        <MilestonesField
-          milestones={scheduler.milestones}
-          onChange={(milestones) => onChange({ ...scheduler, milestones })}
-        />
-      )}
-      {scheduler.name === 'plateau' && (
-        <div className="field">
-          <label htmlFor="plateau-mode">mode</label>
-          <select
-            id="plateau-mode"
-            value={scheduler.mode}
-            onChange={(e) => onChange({ ...scheduler, mode: e.target.value as 'min' | 'max' })}
-          >
-            <option value="min">min</option>
-            <option value="max">max</option>
-          </select>
-        </div>
-      )}
-      {schedulerParams(scheduler).map((p) => (
-        <NumberField
-          key={`${scheduler.name}-${p.key}`}
-          label={p.label}
-          value={values[p.key]}
-          integer={p.integer}
-          problem={problemOf(problems, `scheduler.${p.key}`)}
-          onChange={(v) => onChange({ ...scheduler, [p.key]: v ?? Number.NaN } as SchedulerConfig)}
-        />
-      ))}
+      {schedulerParams(scheduler.name).map((key) => {
+        const p = SCHEDULER_PARAMS[key];
+        const label = labelOf(p);
+        const problem = problemOf(problems, `scheduler.${key}`);
+        if (p.kind.type === 'milestones')
+          return (
+            <MilestonesField
+              key={`${scheduler.name}-${key}`}
+              label={label}
+              milestones={values[key] as number[]}
+              onChange={(m) => set(key, m)}
+            />
+          );
+        if (p.kind.type === 'choice')
+          return (
+            <ChoiceField
+              key={`${scheduler.name}-${key}`}
+              label={label}
+              value={values[key] as string}
+              choices={choicesOf(p)}
+              onChange={(v) => set(key, v)}
+            />
+          );
+        return (
+          <NumberField
+            key={`${scheduler.name}-${key}`}
+            label={label}
+            value={values[key] as number}
+            integer={p.kind.type === 'integer'}
+            problem={problem}
+            onChange={(v) => set(key, v ?? Number.NaN)}
+          />
+        );
+      })}
     </>
   );
 }
 
+/** A select of a choice parameter (ReduceLROnPlateau's mode). */
+function ChoiceField({
+  label,
+  value,
+  choices,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  choices: [string, string][];
+  onChange: (v: string) => void;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        {choices.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** MultiStepLR's milestones as the user types them, whole epochs separated by commas. */
 function MilestonesField({
+  label,
   milestones,
   onChange,
 }: {
+  label: string;
   milestones: number[];
   onChange: (m: number[]) => void;
 }) {
   const id = useId();
   return (
     <div className="field">
-      <label htmlFor={id}>milestones (epochs)</label>
+      <label htmlFor={id}>{label}</label>
       <input
         id={id}
         type="text"
