@@ -7,6 +7,7 @@
  * or one JSON object per epoch with --json. Ctrl-C stops after the current step, writes the
  * --checkpoint there, and exits 130.
  */
+import { realpathSync } from 'node:fs';
 import { access, appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -611,4 +612,7 @@ async function main(): Promise<void> {
   process.exit(code === 130 && last === 'SIGTERM' ? 143 : code);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) void main();
+// Run as a program, not imported by a test. Real paths on both sides: through a symlinked
+// node_modules (pnpm, a worktree's) the bundle's URL is its real path, argv[1] the link's.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(resolve(process.argv[1]))).href)
+  void main();
