@@ -50,6 +50,8 @@ export interface Inferred {
   out: number[];
   params?: number;
   buffers?: number;
+  /** Values kept for backward beyond the output (attention's q, k, v and weights), per sample. */
+  saved?: number;
 }
 
 /** Everything about one layer type. */
@@ -323,7 +325,10 @@ export const LAYERS: readonly LayerDef[] = [
       if (shape.length !== 2) return `expects a [T, C] input (a sequence of vectors), got ${shown(shape)}`;
       if (shape[1] !== c) return `embed_dim is ${c} but the input has ${shape[1]} features`;
       if (c % h !== 0) return `embed_dim ${c} must be divisible by num_heads ${h}`;
-      return { out: shape, params: 4 * c * c + (l.bias ? 4 * c : 0) };
+      const t = shape[0];
+      // c_attn's output and q, k, v read out of it (6TC), the scores and their softmax (2HT^2),
+      // the heads' output and its merge (2TC).
+      return { out: shape, params: 4 * c * c + (l.bias ? 4 * c : 0), saved: 8 * t * c + 2 * h * t * t };
     },
     build: (l, nn) =>
       new nn.CausalSelfAttention(n(l, 'embedDim'), n(l, 'numHeads'), {

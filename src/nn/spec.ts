@@ -152,7 +152,12 @@ function inferLeaf(l: LeafSpec, at: Flow): [LayerInfo, Flow] {
   }
   const r = def.infer(fields, at.shape);
   if (typeof r === 'string') return fail(r);
-  const info = { outShape: r.out, params: r.params ?? 0, buffers: r.buffers ?? 0, activations: prod(r.out) };
+  const info = {
+    outShape: r.out,
+    params: r.params ?? 0,
+    buffers: r.buffers ?? 0,
+    activations: prod(r.out) + (r.saved ?? 0),
+  };
   return [info, { shape: r.out, dtype: 'float32' }];
 }
 
