@@ -319,7 +319,7 @@ export class Run {
   }
 
   private log(hooks: RunHooks, scalars: Scalar[]): void {
-    this.history.push(...scalars);
+    for (const s of scalars) this.history.push(s);
     hooks.scalars?.(scalars);
   }
 
@@ -358,7 +358,8 @@ export class Run {
     trainer.epoch = ckpt.meta.epoch;
     trainer.globalStep = ckpt.meta.globalStep;
     this.lastLoss = ckpt.meta.loss;
-    this.history.push(...(ckpt.meta.history ?? []));
+    // One by one: spreading a long history into push() overflows the call stack.
+    for (const s of ckpt.meta.history ?? []) this.history.push(s);
   }
 
   /** Every way a checkpoint's tensors and counters do not fit this run, as PyTorch's strict load lists them. */
