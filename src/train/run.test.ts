@@ -15,7 +15,7 @@ import { DEFAULT_CONFIG, type TrainConfig } from './config';
 import { type RunData, tensorData } from './data';
 import { RunError } from './errors';
 import { type HistogramItem, Run } from './run';
-import { DivergenceError } from './trainer';
+import { DivergenceError, divergenceLimit } from './trainer';
 
 const SPEC: ModelSpec = {
   name: 'Tiny',
@@ -76,6 +76,31 @@ describe('Run.create refuses before building anything', () => {
     await expect(run.fit({ checkpoint: (_, why) => void saved.push(why) })).rejects.toThrow(DivergenceError);
     expect(saved).toEqual([]);
     run.dispose();
+  });
+
+  it('Adam at lr 1e10 is divergence though its loss stays finite, stopped before an epoch is kept', async () => {
+    const d = data(backend, 200);
+    const run = Run.create(SPEC, { ...CONFIG, optimizer: 'adam', lr: 1e10, epochs: 2, logEvery: 2 }, d);
+    const saved: string[] = [];
+    const failed = await run.fit({ checkpoint: (_, why) => void saved.push(why) }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(DivergenceError);
+    const { value, limit, message } = failed as DivergenceError;
+    expect(Number.isFinite(value)).toBe(true);
+    expect(value).toBeGreaterThan(limit ?? Number.POSITIVE_INFINITY);
+    expect(message).toMatch(
+      /^the training loss grew to \S+ at step 2, over 10 times its first value \(the limit is \S+\): training stopped, and the last checkpoint is kept\. Try a lower learning rate/,
+    );
+    expect(saved).toEqual([]);
+    run.dispose();
+  });
+
+  it('a sound run is not called divergent, nor one whose loss stays under ten times ln(classes)', async () => {
+    const d = data(backend, 200);
+    const run = Run.create(SPEC, { ...CONFIG, optimizer: 'adam', lr: 1e-2, epochs: 2, logEvery: 2 }, d);
+    await expect(run.fit()).resolves.toBe('finished');
+    run.dispose();
+    expect(divergenceLimit(0.01, 3)).toBeCloseTo(10 * Math.log(3));
+    expect(divergenceLimit(2.5, 10)).toBe(25);
   });
 });
 
