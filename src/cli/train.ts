@@ -8,7 +8,7 @@
  * --checkpoint there, and exits 130.
  */
 import { realpathSync } from 'node:fs';
-import { access, appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,6 +44,8 @@ import {
   UsageError,
   type ValuesOf,
 } from './options';
+import { asideName, probeWritable } from './paths';
+import { handleStopSignals } from './signals';
 import { loadTuning, saveTuning } from './tuning_cache';
 
 /** The preset trained when --model is not given. */
@@ -291,7 +293,7 @@ async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): 
   if (info) {
     if (kind === 'file' && info.isDirectory()) throw fail('it is a directory');
     if (kind === 'dir' && !info.isDirectory()) throw fail('it is a file, not a directory');
-    await access(path, 2).catch((e) => {
+    await probeWritable(kind === 'dir' ? path : dirname(resolve(path))).catch((e) => {
       throw fail(e.code);
     });
     return;
@@ -306,7 +308,7 @@ async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): 
     const found = await stat(dir).catch(() => null);
     if (found) {
       if (!found.isDirectory()) throw fail(`${dir} is a file, not a directory`);
-      await access(dir, 2).catch((e) => {
+      await probeWritable(dir).catch((e) => {
         throw fail(`${dir}: ${e.code}`);
       });
       return;
@@ -318,9 +320,9 @@ async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): 
 
 /** Writes next to the target and renames, so a crash mid-write never destroys the last good file. */
 async function writeAtomic(flag: string, path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp`;
+  const tmp = asideName(path, '.tmp');
   try {
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, bytes, { flag: 'wx' });
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
@@ -590,26 +592,14 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  let stops = 0;
-  let last = 'SIGINT' as NodeJS.Signals;
-  const onSignal = (signal: NodeJS.Signals) => {
-    last = signal;
-    // The first request stops after the current step, with a checkpoint; a second one at once.
-    if (++stops > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
-    process.stderr.write(
-      `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after this step (again to quit now)\n`,
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = handleStopSignals((line) => process.stderr.write(`\n${line}\n`));
   const code = await cliMain(process.argv.slice(2), {
     stdout: (s) => console.log(s),
     stderr: (s) => process.stderr.write(`${s}\n`),
     tty: process.stderr.isTTY === true,
-    stopRequested: () => stops > 0,
+    stopRequested: stop.requested,
   });
-  // Stopped by a signal: the shell's convention, 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
-  process.exit(code === 130 && last === 'SIGTERM' ? 143 : code);
+  process.exit(stop.exitCode(code));
 }
 
 // Run as a program, not imported by a test. Real paths on both sides: through a symlinked
