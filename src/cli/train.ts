@@ -384,7 +384,9 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   const log = (s: string) => io.stderr(s);
   // Everything the user typed is checked, and every output path, before any data or GPU work.
   checkDistinctPaths(v);
-  const resume = v.resume ? parseResume(v.resume, await readUserFile('resume', v.resume)) : null;
+  const resume = v.resume
+    ? parseUserFile('resume', v.resume, await readUserFile('resume', v.resume), parseCheckpoint)
+    : null;
   if (resume) {
     const clash = NEW_RUN_ONLY.filter((f) => v[f] !== undefined);
     if (clash.length) {
@@ -410,7 +412,9 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   if (v.checkpoint) await checkWritable('checkpoint', v.checkpoint, 'file');
   if (v.logdir) await checkWritable('logdir', v.logdir, 'dir');
   if (v['export-pytorch']) await checkWritable('export-pytorch', v['export-pytorch'], 'dir');
-  const init = v.init ? modelStateFromFile(await readUserFile('init', v.init)) : null;
+  const init = v.init
+    ? parseUserFile('init', v.init, await readUserFile('init', v.init), modelStateFromFile)
+    : null;
 
   const backend = await pickBackend(v.backend, log);
   setDefaultBackend(backend);
@@ -445,12 +449,15 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   }
 }
 
-/** A checkpoint parsed up front, so a bad one is refused before any work. */
-function parseResume(path: string, bytes: Uint8Array) {
+/**
+ * A file the user named, parsed up front so a damaged one is refused before any work, with the
+ * flag and the file named: the format's own message does not know which it was.
+ */
+function parseUserFile<T>(flag: string, path: string, bytes: Uint8Array, parse: (b: Uint8Array) => T): T {
   try {
-    return parseCheckpoint(bytes);
+    return parse(bytes);
   } catch (e) {
-    if (errorKind(e) === 'bad-input') throw new UsageError(`--resume ${path}: ${(e as Error).message}`);
+    if (errorKind(e) === 'bad-input') throw new UsageError(`--${flag} ${path}: ${(e as Error).message}`);
     throw e;
   }
 }

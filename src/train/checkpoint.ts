@@ -319,7 +319,30 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
       throw new CheckpointError(`unexpected tensor '${key}' in a checkpoint`);
     }
   }
+  checkFinite('model', model);
+  for (const [i, entry] of Object.entries(state))
+    checkFinite(
+      `optimizer state ${i}`,
+      Object.entries(entry).filter(
+        (e): e is [string, { shape: number[]; data: Float32Array }] => typeof e[1] === 'object',
+      ),
+    );
   return { meta, model, optimizer: { state, param_groups: meta.paramGroups } };
+}
+
+/**
+ * Refuses tensors holding NaN or an infinity, naming the first: trained from, they make the loss
+ * NaN at once, and the message would then blame the learning rate.
+ */
+function checkFinite(what: string, tensors: Iterable<[string, { data: ArrayLike<number> }]>): void {
+  for (const [name, t] of tensors) {
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i]))
+        throw new CheckpointError(
+          `${what} tensor ${name} holds ${t.data[i]} at index ${i}: its values are damaged`,
+        );
+    }
+  }
 }
 
 /** One tensor as the host state dict holds it: floats as float32, integer counters as int32. */
@@ -337,6 +360,8 @@ function hostTensor(key: string, t: SafetensorsTensor): HostTensor {
  */
 export function modelStateFromFile(bytes: Uint8Array): Map<string, HostTensor> {
   const file = decodeSafetensors(bytes);
-  if (file.metadata[CHECKPOINT_KEY] === undefined) return safetensorsToStateDict(bytes);
-  return parseCheckpoint(bytes).model;
+  if (file.metadata[CHECKPOINT_KEY] !== undefined) return parseCheckpoint(bytes).model;
+  const state = safetensorsToStateDict(bytes);
+  checkFinite('model', state);
+  return state;
 }
