@@ -99,7 +99,7 @@ describe('messages that name the problem', () => {
     [
       'a resumed checkpoint with a negative BatchNorm eps',
       () => resume('eps.safetensors'),
-      /^error: .*layer 1 \(BatchNorm1d\): eps must be a finite number > 0, got -1$/,
+      /^error: --resume \S+eps\.safetensors: .*layer 1 \(BatchNorm1d\): eps must be > 0, got -1$/,
     ],
   ])('%s is refused before training', async (_, argv, pattern) => {
     const r = await cli(...argv());

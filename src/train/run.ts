@@ -95,25 +95,9 @@ export interface FitOptions extends TrainControl {
   histogramsEvery?: number;
 }
 
-/**
- * Why a layer's numeric setting cannot train, or null: a BatchNorm eps that is not a finite number
- * > 0 divides by the square root of a negative or zero variance (NaN from the first step), and a
- * momentum outside [0, 1] makes its running statistics diverge. The spec's own check does not see them.
- */
-function layerValueProblem(spec: ModelSpec): string | null {
-  for (const [i, layer] of spec.layers.entries()) {
-    const named = `layer ${i} (${'name' in layer && layer.name ? `${layer.name}: ` : ''}${layer.type})`;
-    if ('eps' in layer && layer.eps !== undefined && !(Number.isFinite(layer.eps) && layer.eps > 0))
-      return `${named}: eps must be a finite number > 0, got ${layer.eps}`;
-    if ('momentum' in layer && layer.momentum !== undefined && !(layer.momentum >= 0 && layer.momentum <= 1))
-      return `${named}: momentum must be from 0 to 1, got ${layer.momentum}`;
-  }
-  return null;
-}
-
 /** Refuses a model that cannot take the data's samples or does not score each of its classes. */
 export function checkModelFitsData(spec: ModelSpec, data: Pick<RunData, 'inputShape' | 'numClasses'>): void {
-  const problem = specError(spec) ?? layerValueProblem(spec);
+  const problem = specError(spec);
   if (problem) throw new RunError('config', `the model ${spec.name} is invalid: ${problem}`);
   const misfit = dataFitError(spec, data);
   if (misfit) throw new RunError('config', misfit);

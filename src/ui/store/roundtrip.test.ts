@@ -31,7 +31,7 @@ describe('the page reads back what Kiln writes', () => {
     expect(Number.isNaN(series.learning_rate[3].value)).toBe(true);
   });
 
-  it('a share link gives back its setup, for any name and a 5,000-layer model', () => {
+  it('a share link gives back its setup, for any name and a model of the 1,000 layers a setup may have', () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'grapheme', maxLength: 100 }),
@@ -47,11 +47,11 @@ describe('the page reads back what Kiln writes', () => {
       name: 'Deep',
       inputShape: [4],
       layers: [
-        ...Array.from({ length: 5000 }, () => ({ type: 'ReLU' as const })),
+        ...Array.from({ length: 999 }, () => ({ type: 'ReLU' as const })),
         { type: 'Linear', name: 'fc', inFeatures: 4, outFeatures: 3 },
       ],
     };
-    expect(decodeSetup(encodeSetup({ model: deep, config: CONFIG })).model.layers.length).toBe(5001);
+    expect(decodeSetup(encodeSetup({ model: deep, config: CONFIG })).model.layers.length).toBe(1000);
   });
 
   it('refuses a setup too long for a link, naming the limit', () => {
