@@ -1,4 +1,7 @@
 import { defineConfig } from 'vitest/config';
+import SlowestTests from './scripts/slowest-tests.ts';
+
+const TIMEOUT = 120_000;
 
 export default defineConfig({
   test: {
@@ -7,7 +10,9 @@ export default defineConfig({
     // so GPU tests don't compete for the CPU Vulkan driver.
     pool: 'forks',
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: TIMEOUT,
+    hookTimeout: TIMEOUT,
+    // Every test should need a small fraction of its timeout on a quiet machine: the slowest are listed.
+    reporters: ['default', new SlowestTests(TIMEOUT)],
   },
 });

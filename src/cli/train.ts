@@ -8,7 +8,7 @@
  * --checkpoint there, and exits 130.
  */
 import { realpathSync } from 'node:fs';
-import { access, appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,6 +44,8 @@ import {
   UsageError,
   type ValuesOf,
 } from './options';
+import { asideName, probeWritable } from './paths';
+import { handleStopSignals } from './signals';
 import { loadTuning, saveTuning } from './tuning_cache';
 
 /** The preset trained when --model is not given. */
@@ -291,7 +293,7 @@ async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): 
   if (info) {
     if (kind === 'file' && info.isDirectory()) throw fail('it is a directory');
     if (kind === 'dir' && !info.isDirectory()) throw fail('it is a file, not a directory');
-    await access(path, 2).catch((e) => {
+    await probeWritable(kind === 'dir' ? path : dirname(resolve(path))).catch((e) => {
       throw fail(e.code);
     });
     return;
@@ -306,7 +308,7 @@ async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): 
     const found = await stat(dir).catch(() => null);
     if (found) {
       if (!found.isDirectory()) throw fail(`${dir} is a file, not a directory`);
-      await access(dir, 2).catch((e) => {
+      await probeWritable(dir).catch((e) => {
         throw fail(`${dir}: ${e.code}`);
       });
       return;
@@ -318,9 +320,9 @@ async function checkWritable(flag: string, path: string, kind: 'file' | 'dir'): 
 
 /** Writes next to the target and renames, so a crash mid-write never destroys the last good file. */
 async function writeAtomic(flag: string, path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp`;
+  const tmp = asideName(path, '.tmp');
   try {
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, bytes, { flag: 'wx' });
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
@@ -382,7 +384,9 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   const log = (s: string) => io.stderr(s);
   // Everything the user typed is checked, and every output path, before any data or GPU work.
   checkDistinctPaths(v);
-  const resume = v.resume ? parseResume(v.resume, await readUserFile('resume', v.resume)) : null;
+  const resume = v.resume
+    ? parseUserFile('resume', v.resume, await readUserFile('resume', v.resume), parseCheckpoint)
+    : null;
   if (resume) {
     const clash = NEW_RUN_ONLY.filter((f) => v[f] !== undefined);
     if (clash.length) {
@@ -408,7 +412,9 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   if (v.checkpoint) await checkWritable('checkpoint', v.checkpoint, 'file');
   if (v.logdir) await checkWritable('logdir', v.logdir, 'dir');
   if (v['export-pytorch']) await checkWritable('export-pytorch', v['export-pytorch'], 'dir');
-  const init = v.init ? modelStateFromFile(await readUserFile('init', v.init)) : null;
+  const init = v.init
+    ? parseUserFile('init', v.init, await readUserFile('init', v.init), modelStateFromFile)
+    : null;
 
   const backend = await pickBackend(v.backend, log);
   setDefaultBackend(backend);
@@ -443,12 +449,15 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   }
 }
 
-/** A checkpoint parsed up front, so a bad one is refused before any work. */
-function parseResume(path: string, bytes: Uint8Array) {
+/**
+ * A file the user named, parsed up front so a damaged one is refused before any work, with the
+ * flag and the file named: the format's own message does not know which it was.
+ */
+function parseUserFile<T>(flag: string, path: string, bytes: Uint8Array, parse: (b: Uint8Array) => T): T {
   try {
-    return parseCheckpoint(bytes);
+    return parse(bytes);
   } catch (e) {
-    if (errorKind(e) === 'bad-input') throw new UsageError(`--resume ${path}: ${(e as Error).message}`);
+    if (errorKind(e) === 'bad-input') throw new UsageError(`--${flag} ${path}: ${(e as Error).message}`);
     throw e;
   }
 }
@@ -590,26 +599,14 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  let stops = 0;
-  let last = 'SIGINT' as NodeJS.Signals;
-  const onSignal = (signal: NodeJS.Signals) => {
-    last = signal;
-    // The first request stops after the current step, with a checkpoint; a second one at once.
-    if (++stops > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
-    process.stderr.write(
-      `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after this step (again to quit now)\n`,
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = handleStopSignals((line) => process.stderr.write(`\n${line}\n`));
   const code = await cliMain(process.argv.slice(2), {
     stdout: (s) => console.log(s),
     stderr: (s) => process.stderr.write(`${s}\n`),
     tty: process.stderr.isTTY === true,
-    stopRequested: () => stops > 0,
+    stopRequested: stop.requested,
   });
-  // Stopped by a signal: the shell's convention, 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
-  process.exit(code === 130 && last === 'SIGTERM' ? 143 : code);
+  process.exit(stop.exitCode(code));
 }
 
 // Run as a program, not imported by a test. Real paths on both sides: through a symlinked

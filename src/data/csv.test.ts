@@ -142,6 +142,16 @@ describe('parseCsv: what is a number, what is a header', () => {
       'id.csv: label 60000 at line 3 would make 60001 classes, over the 1000 Kiln trains: is this the label column, and the file intact?',
     );
   });
+
+  it('refuses one stray label far above the others (999 among 0-2), naming its line', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `${i % 3},${i}`);
+    rows[16] = '999,16';
+    expect(refusal(() => parseCsv(`label,a\n${rows.join('\n')}\n`, 'iris.csv', { name: 'i' }))).toBe(
+      'iris.csv: label 999 at line 18 stands apart from the others (the next below it is 2): it would make 1000 classes, 996 of them never seen; fix that label, or number the classes 0..N-1',
+    );
+    // A small split missing a few of ten classes still loads as ten classes.
+    expect(parseCsv('label,a\n0,1\n5,2\n9,3\n', 'small.csv', { name: 's' }).numClasses).toBe(10);
+  });
 });
 
 describe('tabularToImages', () => {

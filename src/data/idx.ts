@@ -212,7 +212,34 @@ export function checkLabels(labels: ArrayLike<number>, file: string, check: Labe
     }
     if (label > max) max = label;
   }
+  if (numClasses === undefined) checkStray(labels, max, file, where);
   return numClasses ?? max + 1;
+}
+
+/**
+ * Refuses a largest label that stands far off the others (999 among 0-2: a typo, or a damaged
+ * line) instead of making a dataset of max + 1 classes that no model fits, with a message that
+ * blames the model. Far off: more unused class numbers below it than classes in use, and at least
+ * 10, so a small split missing a few of 0..9 still loads.
+ */
+function checkStray(
+  labels: ArrayLike<number>,
+  max: number,
+  file: string,
+  where: (i: number) => string,
+): void {
+  const seen = new Uint8Array(max + 1);
+  for (let i = 0; i < labels.length; i++) seen[labels[i]] = 1;
+  const used = seen.reduce((a, b) => a + b, 0);
+  const unused = max + 1 - used;
+  if (unused < 10 || unused <= used) return;
+  let below = max - 1;
+  while (below >= 0 && !seen[below]) below--;
+  const at = Array.prototype.findIndex.call(labels, (l: number) => l === max);
+  throw new DatasetError(
+    file,
+    `label ${max} at ${where(at)} stands apart from the others (the next below it is ${below}): it would make ${max + 1} classes, ${unused} of them never seen; fix that label, or number the classes 0..N-1`,
+  );
 }
 
 /** Says what a file that does not start with 00 00 looks like, so the message can name the mix-up. */

@@ -122,7 +122,48 @@ export function encodeCheckpoint(
     paramGroups: optimizer.param_groups,
     optimizerSteps,
   };
-  return stateDictToSafetensors(tensors, { [CHECKPOINT_KEY]: JSON.stringify(full) });
+  const json = JSON.stringify({ ...full, history: meta.history && writtenHistory(meta.history) });
+  return stateDictToSafetensors(tensors, { [CHECKPOINT_KEY]: json });
+}
+
+/**
+ * The words a history's non-finite values are written as: JSON has no NaN or infinities
+ * (JSON.stringify would write null), and a run that exploded or died logs exactly those.
+ */
+const NON_FINITE: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
+
+/**
+ * A history as the checkpoint's JSON holds it: one list per field, tags as indices into `tags`,
+ * non-finite values by name. A list of objects repeated every key and tag, so a million points
+ * passed the safetensors header's 100 MB limit; in columns they take about half.
+ */
+interface WrittenHistory {
+  tags: string[];
+  tag: number[];
+  step: number[];
+  value: (number | string)[];
+  wallTime: number[];
+}
+
+function writtenHistory(history: readonly Scalar[]): WrittenHistory {
+  const index = new Map<string, number>();
+  const out: WrittenHistory = { tags: [], tag: [], step: [], value: [], wallTime: [] };
+  for (const s of history) {
+    let i = index.get(s.tag);
+    if (i === undefined) {
+      i = out.tags.push(s.tag) - 1;
+      index.set(s.tag, i);
+    }
+    out.tag.push(i);
+    out.step.push(s.step);
+    out.value.push(Number.isFinite(s.value) ? s.value : String(s.value));
+    out.wallTime.push(s.wallTime);
+  }
+  return out;
 }
 
 /** Most scalars a checkpoint's history may hold (a long run logs a few hundred thousand). */
@@ -133,7 +174,48 @@ const generatorState = object({
   spare: nullable(number()),
 });
 
-const scalar = object({ tag: string(200), value: number(), step: count(), wallTime: number() });
+/** A history value: a finite number, or the name writtenHistory gives a non-finite one. */
+const historyValue: Schema<number> = map(json(9), (v, refuse) => {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v];
+  return refuse('must be a number, NaN, Infinity or -Infinity');
+});
+
+/** Earlier versions' history: a list of scalar objects. */
+const scalarList = array(
+  object({ tag: string(200), value: historyValue, step: count(), wallTime: number() }),
+  MAX_HISTORY,
+);
+
+/** writtenHistory's columns, back into scalars. */
+const historyColumns: Schema<Scalar[]> = map(
+  object({
+    tags: array(string(200), 10_000),
+    tag: array(count(), MAX_HISTORY),
+    step: array(count(), MAX_HISTORY),
+    value: array(historyValue, MAX_HISTORY),
+    wallTime: array(number(), MAX_HISTORY),
+  }),
+  ({ tags, tag, step, value, wallTime }, refuse) => {
+    const n = tag.length;
+    if (step.length !== n || value.length !== n || wallTime.length !== n)
+      refuse(
+        `has columns of ${[n, step.length, value.length, wallTime.length]} values: they must be of one length`,
+      );
+    // A loop, not a spread or a copy per point: a history may hold millions.
+    const out = new Array<Scalar>(n);
+    for (let i = 0; i < n; i++) {
+      if (tag[i] >= tags.length) refuse(`point ${i} names tag ${tag[i]} of ${tags.length}`);
+      out[i] = { tag: tags[tag[i]], value: value[i], step: step[i], wallTime: wallTime[i] };
+    }
+    return out;
+  },
+);
+
+/** A checkpoint's history in either form. */
+const history: Schema<Scalar[]> = {
+  read: (v, path) => (Array.isArray(v) ? scalarList.read(v, path) : historyColumns.read(v, path)),
+};
 
 const paramGroup = map(record(json(100_000), 64), (group, refuse) => {
   const { params } = group;
@@ -158,7 +240,7 @@ const checkpointMeta: Schema<CheckpointMeta> = map(
     dataset: optional(object({ name: string(200), fingerprint: string(200) })),
     config: trainConfig,
     spec: modelSpec,
-    history: optional(array(scalar, MAX_HISTORY)),
+    history: optional(history),
   }),
   (meta, refuse) =>
     meta.epoch > meta.config.epochs
@@ -237,7 +319,30 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
       throw new CheckpointError(`unexpected tensor '${key}' in a checkpoint`);
     }
   }
+  checkFinite('model', model);
+  for (const [i, entry] of Object.entries(state))
+    checkFinite(
+      `optimizer state ${i}`,
+      Object.entries(entry).filter(
+        (e): e is [string, { shape: number[]; data: Float32Array }] => typeof e[1] === 'object',
+      ),
+    );
   return { meta, model, optimizer: { state, param_groups: meta.paramGroups } };
+}
+
+/**
+ * Refuses tensors holding NaN or an infinity, naming the first: trained from, they make the loss
+ * NaN at once, and the message would then blame the learning rate.
+ */
+function checkFinite(what: string, tensors: Iterable<[string, { data: ArrayLike<number> }]>): void {
+  for (const [name, t] of tensors) {
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i]))
+        throw new CheckpointError(
+          `${what} tensor ${name} holds ${t.data[i]} at index ${i}: its values are damaged`,
+        );
+    }
+  }
 }
 
 /** One tensor as the host state dict holds it: floats as float32, integer counters as int32. */
@@ -255,6 +360,8 @@ function hostTensor(key: string, t: SafetensorsTensor): HostTensor {
  */
 export function modelStateFromFile(bytes: Uint8Array): Map<string, HostTensor> {
   const file = decodeSafetensors(bytes);
-  if (file.metadata[CHECKPOINT_KEY] === undefined) return safetensorsToStateDict(bytes);
-  return parseCheckpoint(bytes).model;
+  if (file.metadata[CHECKPOINT_KEY] !== undefined) return parseCheckpoint(bytes).model;
+  const state = safetensorsToStateDict(bytes);
+  checkFinite('model', state);
+  return state;
 }

@@ -25,7 +25,7 @@ export type ErrorKind =
   | 'data-mismatch'
   /** The browser refused to store more. */
   | 'quota'
-  /** The loss stopped being a finite number. */
+  /** The loss diverged: not finite, or many times its first value (trainer.ts divergenceLimit). */
   | 'nan-loss'
   | 'no-webgpu'
   | 'device-lost'

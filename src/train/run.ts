@@ -27,13 +27,7 @@ import type { RunData } from './data';
 import { RunError } from './errors';
 import { type EvalResult, evaluate } from './evaluate';
 import { createOptimizer, createSchedule, type Schedule } from './factories';
-import {
-  DivergenceError,
-  type EpochTrainResult,
-  type HistogramReport,
-  type TrainControl,
-  Trainer,
-} from './trainer';
+import { type EpochTrainResult, type HistogramReport, type TrainControl, Trainer } from './trainer';
 
 /** Validation batch size: large, since nothing is kept for a backward pass. */
 const VAL_BATCH = 500;
@@ -224,8 +218,9 @@ export class Run {
   /**
    * Trains the remaining epochs: each trains, validates, steps an epoch scheduler and checkpoints
    * (every `checkpointEvery` epochs and after the last). A stop request ends it after the current
-   * step with a checkpoint of exactly where it stopped. A loss that stops being finite, in training
-   * or validation, throws DivergenceError before anything of that epoch is kept.
+   * step with a checkpoint of exactly where it stopped. A loss that diverges (not finite, or over
+   * ten times its first: divergenceLimit), in training or validation, throws trainer.ts DivergenceError
+   * before anything of that epoch is kept.
    */
   async fit(hooks: RunHooks = {}, opts: FitOptions = {}): Promise<'finished' | 'stopped'> {
     if (this.dataReleased) throw new Error('this run has released its data: it cannot train again');
@@ -271,7 +266,8 @@ export class Run {
           this.data.numClasses,
           opts.keepMisclassified ?? 0,
         );
-        if (!Number.isFinite(val.loss)) throw new DivergenceError(trainer.globalStep, val.loss, 'validation');
+        if (trainer.diverged(val.loss))
+          throw trainer.divergenceError(trainer.globalStep, val.loss, 'validation');
         trainer.endEpoch(val.loss);
         const step = trainer.globalStep;
         const wallTime = Date.now();
@@ -319,7 +315,7 @@ export class Run {
   }
 
   private log(hooks: RunHooks, scalars: Scalar[]): void {
-    this.history.push(...scalars);
+    for (const s of scalars) this.history.push(s);
     hooks.scalars?.(scalars);
   }
 
@@ -358,7 +354,8 @@ export class Run {
     trainer.epoch = ckpt.meta.epoch;
     trainer.globalStep = ckpt.meta.globalStep;
     this.lastLoss = ckpt.meta.loss;
-    this.history.push(...(ckpt.meta.history ?? []));
+    // One by one: spreading a long history into push() overflows the call stack.
+    for (const s of ckpt.meta.history ?? []) this.history.push(s);
   }
 
   /** Every way a checkpoint's tensors and counters do not fit this run, as PyTorch's strict load lists them. */

@@ -116,6 +116,12 @@ export function encodeSafetensors(
   const header = Object.fromEntries(entries);
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil(json.length / 8) * 8;
+  // What readers refuse is not written: the file would be lost at its first load.
+  if (headerLength > MAX_HEADER_SIZE) {
+    throw new SafetensorsError(
+      `the header (tensor names and metadata) is ${headerLength} bytes, over safetensors' ${MAX_HEADER_SIZE}-byte limit`,
+    );
+  }
   const out = new Uint8Array(8 + headerLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
   out.set(json, 8);

@@ -17,9 +17,13 @@ describe('crc32c', () => {
     expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i))).toBe(0x113fdb5c);
   });
 
-  it('masks as TFRecord does', () => {
-    const crc = 0xe3069283;
-    expect(maskedCrc32c(ascii('123456789'))).toBe((((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0);
+  it('masks as TFRecord does: known masked values, not the formula again', () => {
+    // The length field of every event file's first record (24, as 8 little-endian bytes) is
+    // followed by a3 7f 4b 22 in files TensorFlow and PyTorch write: its masked CRC-32C.
+    expect(maskedCrc32c(Uint8Array.of(24, 0, 0, 0, 0, 0, 0, 0))).toBe(0x224b7fa3);
+    // Computed apart from Kiln, with a bitwise CRC-32C (polynomial 0x82F63B78) in Python.
+    expect(maskedCrc32c(ascii('123456789'))).toBe(0xc78ab0e5);
+    expect(maskedCrc32c(new Uint8Array(0))).toBe(0xa282ead8);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
- * Helpers shared by the tests: an event-file reader written independently of the writer under
+ * Helpers shared by the tests: long histories, an event-file reader written independently of the writer under
  * test (TFRecord framing with both CRCs checked, and a minimal protobuf wire-format decoder).
  */
 import { expect } from 'vitest';
+import type { Scalar } from './checkpoint';
 import { maskedCrc32c } from './tensorboard';
 
 /** Splits an event file into records, checking both masked CRCs of each as TensorBoard's reader does. */
@@ -125,3 +126,12 @@ export function readEvent(bytes: Uint8Array) {
   }
   return event;
 }
+
+/** A history of n points, NaN and the infinities at 7, 8 and 9. */
+export const longHistory = (n: number): Scalar[] =>
+  Array.from({ length: n }, (_, i) => ({
+    tag: i % 2 ? 'learning_rate' : 'Loss/train',
+    value: i === 7 ? Number.NaN : i === 8 ? Number.POSITIVE_INFINITY : i === 9 ? -Infinity : 1 / (i + 1),
+    step: i,
+    wallTime: 1.7e12 + i,
+  }));

@@ -23,7 +23,25 @@ import type { Schedule } from './factories';
  */
 const STEPS_PER_SUBMIT = 8;
 
-/** Raised when the training loss stops being a finite number. */
+/**
+ * How many times its reference a finite loss may grow before the run is called divergent (see
+ * divergenceLimit): past it, no learning rate schedule brings a run back, as at Adam's lr 1e10,
+ * where a loss of 2.3 becomes 5e23 and stays finite.
+ */
+export const DIVERGENCE_FACTOR = 10;
+
+/**
+ * The loss over which a run has diverged, as PyTorch users mean it: DIVERGENCE_FACTOR times the
+ * larger of its first loss (the first step this trainer took: a fresh run's initial loss, or a
+ * resumed run's loss where it resumed) and ln(classes), a uniform guess's cross-entropy. The
+ * floor keeps a run that starts near 0 (resumed or fine-tuned) free to wobble. A loss that is
+ * not finite has diverged whatever the limit.
+ */
+export function divergenceLimit(firstLoss: number, classes: number): number {
+  return DIVERGENCE_FACTOR * Math.max(firstLoss, Math.log(Math.max(classes, 2)));
+}
+
+/** Raised when the loss diverges: it stops being finite, or grows past divergenceLimit. */
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
   readonly kind = 'nan-loss';
@@ -31,9 +49,14 @@ export class DivergenceError extends Error {
     readonly step: number,
     readonly value: number,
     readonly phase: 'training' | 'validation' = 'training',
+    /** The limit a finite loss passed. */
+    readonly limit?: number,
   ) {
+    const how = Number.isFinite(value)
+      ? `grew to ${value.toPrecision(3)} at step ${step}, over ${DIVERGENCE_FACTOR} times its first value (the limit is ${limit?.toPrecision(3)})`
+      : `became ${value} at step ${step}`;
     super(
-      `the ${phase} loss became ${value} at step ${step}: training stopped, and the last checkpoint is kept. Try a lower learning rate, or gradient clipping.`,
+      `the ${phase} loss ${how}: training stopped, and the last checkpoint is kept. Try a lower learning rate, or gradient clipping.`,
     );
   }
 }
@@ -173,6 +196,8 @@ export class Trainer {
   onFirstStep?: () => void;
   /** Counts histograms of every parameter every N steps, without a readback in the step. */
   histograms?: HistogramProbe;
+  /** divergenceLimit for this trainer's run, once its first step is measured. */
+  private lossLimit: number | null = null;
 
   constructor(
     readonly model: Module,
@@ -182,6 +207,16 @@ export class Trainer {
     readonly config: TrainConfig,
     readonly schedule: Schedule,
   ) {}
+
+  /** Whether `loss` says the run diverged: not finite, or over divergenceLimit. */
+  diverged(loss: number): boolean {
+    return !Number.isFinite(loss) || (this.lossLimit !== null && loss > this.lossLimit);
+  }
+
+  /** The error for a diverged loss. */
+  divergenceError(step: number, loss: number, phase?: 'training' | 'validation'): DivergenceError {
+    return new DivergenceError(step, loss, phase, this.lossLimit ?? undefined);
+  }
 
   /** The current learning rate of the first param group. */
   get lr(): number {
@@ -214,7 +249,7 @@ export class Trainer {
       const total = await sum.item();
       sum.dispose();
       const loss = total / n;
-      if (!Number.isFinite(loss)) throw new DivergenceError(step, loss);
+      if (this.diverged(loss)) throw this.divergenceError(step, loss);
       this.onStep?.({ step, epoch: this.epoch + 1, loss, lr, wallTime: Date.now() / 1000 });
     };
     try {
@@ -224,9 +259,12 @@ export class Trainer {
         const probe =
           this.histograms && (this.globalStep === 0 || (this.globalStep + 1) % this.histograms.every === 0);
         let counted: Counted | null = null;
+        let classes = 0;
         tidy(() => {
           const relus = probe ? this.watchRelus() : null;
-          const loss = this.lossFn.forward(this.model.forward(x), y);
+          const out = this.model.forward(x);
+          classes = out.shape[out.shape.length - 1];
+          const loss = this.lossFn.forward(out, y);
           relus?.remove();
           loss.backward();
           if (this.config.clipNorm !== null) clipGradNorm_(params, this.config.clipNorm).dispose();
@@ -241,6 +279,8 @@ export class Trainer {
         // The first step brings every shape of the epoch: let the autotuner time them now.
         if (steps === 0) {
           await backend.tune();
+          // The window holds this one step's loss: read once, where the tuner has waited anyway.
+          if (this.lossLimit === null) this.lossLimit = divergenceLimit(await window.item(), classes);
           this.onFirstStep?.();
         } else if (steps % STEPS_PER_SUBMIT === 0) backend.flush();
         const lr = this.lr;
@@ -282,7 +322,7 @@ export class Trainer {
       await histogramsRead;
       histogramsRead = null;
       const trainLoss = steps ? (await epochSum.item()) / steps : Number.NaN;
-      if (steps && !Number.isFinite(trainLoss)) throw new DivergenceError(this.globalStep, trainLoss);
+      if (steps && this.diverged(trainLoss)) throw this.divergenceError(this.globalStep, trainLoss);
       if (!stopped) this.epoch++;
       const seconds = (performance.now() - start) / 1000;
       return { trainLoss, steps, samples, seconds, hostSeconds: host / 1000, stopped };

@@ -59,10 +59,31 @@ describe('healthWarnings', () => {
     );
     expect(warnings.map((w) => [w.kind, w.layer])).toEqual([
       ['exploding', 'fc1'],
-      ['vanishing', 'fc1'],
       ['dead', 'relu'],
     ]);
     expect(warnings[0].message).toMatch(/at step 20 its gradient norm reached 2\.0e\+4/);
+  });
+
+  it('calls an explosion that ends in dead units an explosion, never vanishing gradients to cure with a higher lr', () => {
+    // What Adam at lr 10 or 1e10 logs on a small MLP: the first step replaces the weights (a ratio
+    // of 0.999), every unit then outputs 0, and the gradients behind them are 0 from there on.
+    const warnings = healthWarnings(
+      series({
+        'grad_norm/fc1.weight': pts(0.22, 0, 0, 0),
+        'update_ratio/fc1.weight': pts(0.999, 1e-9, 1e-10, 1e-10),
+        'grad_norm/fc1.bias': pts(0.097, 0, 0, 0),
+        'update_ratio/fc1.bias': pts(0.999, 1e-9, 1e-10, 1e-10),
+        'dead_relu/relu': pts(0, 1, 1, 1),
+      }),
+    );
+    expect(warnings.map((w) => [w.kind, w.layer])).toEqual([
+      ['exploding', 'fc1'],
+      ['dead', 'relu'],
+    ]);
+    expect(warnings[0].message).toMatch(/at step 10 one step changed its weights by 1\.0e\+0 of their size/);
+    expect(warnings.map((w) => w.message).join(' ')).not.toMatch(/higher learning rate/);
+    // Adam at a high but workable lr moves a wide layer by about half its weights at first: no warning.
+    expect(healthWarnings(series({ 'update_ratio/fc1.weight': pts(0.5, 1e-3, 1e-3) }))).toEqual([]);
   });
 
   it('names a layer whose gradients vanished for three reads in a row', () => {

@@ -21,6 +21,13 @@ const VANISH_READS = 3;
 /** Updates above this fraction of the weights for EXPLODE_READS reads in a row: exploding. */
 export const EXPLODING_UPDATE_RATIO = 0.1;
 const EXPLODE_READS = 2;
+/**
+ * Updates at least this fraction of the weights in a single read: exploding at once. The ratio is
+ * ||Δw|| / ||w after the step||, so it nears 1 when a step replaces the weights with the update
+ * (Adam at lr 10 or 1e10: 0.999 at the first step, after which the units are dead and the
+ * gradients 0). Adam at a high but workable 1e-2 gives about 0.5 on a 784-input layer.
+ */
+export const REPLACING_UPDATE_RATIO = 0.9;
 /** A gradient norm this many times its first read (the run's first step): two orders of magnitude. */
 const EXPLODING_GROWTH = 100;
 
@@ -79,6 +86,9 @@ function exploded(norms: readonly HealthPoint[] = [], ratios: readonly HealthPoi
   }
   // A bias may start at 0, where any update is a large fraction of it: ratios judge weights only.
   if (!weight) return null;
+  const replaced = ratios.find((p) => p.value >= REPLACING_UPDATE_RATIO);
+  if (replaced)
+    return `at step ${replaced.step} one step changed its weights by ${fmt(replaced.value)} of their size: the update replaced them (healthy is about ${fmt(HEALTHY_UPDATE_RATIO)})`;
   for (let i = EXPLODE_READS - 1; i < ratios.length; i++) {
     const run = ratios.slice(i + 1 - EXPLODE_READS, i + 1);
     if (run.every((p) => p.value > EXPLODING_UPDATE_RATIO))
@@ -104,15 +114,18 @@ function vanishing(
 
 /**
  * The warnings a run's health scalars call for, at most one per layer and kind: gradients that
- * exploded at some read (a non-finite norm, a norm 100 times its first read, or updates over a
- * tenth of the weights for 2 reads), gradients vanished now (a norm under 1e-7, or updates under
- * 1e-6 of the weights, for the last 3 reads), and ReLU modules with half their units dead for
- * the last 2 reads.
+ * exploded at some read (a non-finite norm, a norm 100 times its first read, updates of 0.9 of the
+ * weights once or over a tenth of them for 2 reads), gradients vanished now (a norm under 1e-7,
+ * or updates under 1e-6 of the weights, for the last 3 reads) in a run where nothing exploded,
+ * and ReLU modules with half their units dead for the last 2 reads. After an explosion, vanished
+ * gradients are what its dead units leave: calling them vanishing would advise a higher learning
+ * rate, the opposite of the cure.
  */
 export function healthWarnings(series: Record<string, readonly HealthPoint[]>): HealthWarning[] {
   const out: HealthWarning[] = [];
   const params = healthNames(series, HEALTH_TAGS.gradNorm);
   for (const kind of ['exploding', 'vanishing'] as const) {
+    if (kind === 'vanishing' && out.length) break;
     for (const p of params) {
       const norms = series[HEALTH_TAGS.gradNorm + p];
       const ratios = series[HEALTH_TAGS.updateRatio + p];

@@ -75,8 +75,8 @@ export interface Slice {
 export function valueRange(points: readonly HistogramPoint[]): [number, number] {
   const finite = points.filter((p) => Number.isFinite(p.min) && Number.isFinite(p.max));
   if (!finite.length) return [-1, 1];
-  const lo = Math.min(...finite.map((p) => p.min));
-  const hi = Math.max(...finite.map((p) => p.max));
+  const lo = finite.reduce((a, p) => Math.min(a, p.min), Number.POSITIVE_INFINITY);
+  const hi = finite.reduce((a, p) => Math.max(a, p.max), Number.NEGATIVE_INFINITY);
   return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
 }
 
@@ -95,7 +95,7 @@ export function offsetSlices(
   if (!points.length) return [];
   const [lo, hi] = valueRange(points);
   const x = (v: number) => ((v - lo) / (hi - lo)) * width;
-  const tallest = Math.max(1, ...points.flatMap((p) => Array.from(p.counts)));
+  const tallest = points.reduce((a, p) => p.counts.reduce((b, c) => Math.max(b, c), a), 1);
   const first = points[0].step;
   const span = points[points.length - 1].step - first;
   const fmt = (v: number) => Number(v.toFixed(1));

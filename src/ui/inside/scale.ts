@@ -33,7 +33,8 @@ export function makeScale(lo: number, hi: number, from: number, to: number, log 
 export function extent(values: readonly number[], log = false): [number, number] {
   const ok = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
   if (!ok.length) return log ? [1, 10] : [0, 1];
-  return [Math.min(...ok), Math.max(...ok)];
+  // Folded, not spread into Math.min: a long run's series overflows the call stack.
+  return [ok.reduce((a, b) => Math.min(a, b)), ok.reduce((a, b) => Math.max(a, b))];
 }
 
 /** A tick label: powers of ten as 1e-3, other values to three significant figures. */

@@ -14,7 +14,7 @@ export function RunError({ error, lr }: RunErrorProps) {
   let advice: string | null = null;
   switch (kind) {
     case 'nan-loss':
-      title = 'The loss diverged (NaN or infinite), so training stopped.';
+      title = 'The loss diverged (NaN, infinite, or over ten times its first value), so training stopped.';
       advice = `Try a lower learning rate (e.g. ${(lr / 10).toPrecision(2)} instead of ${lr}), or clip the gradient norm.`;
       break;
     case 'device-lost':

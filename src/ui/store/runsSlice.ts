@@ -116,6 +116,9 @@ export function appendScalars(
   epoch: number,
 ): Record<string, ChartPoint[]> {
   const out = { ...series };
+  // Each touched series is copied once, then appended to: copying it per point made opening an
+  // uploaded checkpoint's long history quadratic.
+  const copied = new Set<string>();
   for (const s of scalars) {
     const point = {
       step: s.step,
@@ -123,7 +126,11 @@ export function appendScalars(
       wallTime: s.wallTime,
       epoch: stepsPerEpoch > 0 ? s.step / stepsPerEpoch : epoch,
     };
-    out[s.tag] = [...(out[s.tag] ?? []), point];
+    if (!copied.has(s.tag)) {
+      copied.add(s.tag);
+      out[s.tag] = out[s.tag] ? out[s.tag].slice() : [];
+    }
+    out[s.tag].push(point);
   }
   return out;
 }

@@ -60,17 +60,32 @@ export function readDatasetChoice(raw: unknown): DatasetChoice | null {
   }
 }
 
-/** `setup` as URL-safe base64 of its JSON. */
+/** The longest setup text a link carries: Chromium's limit on a whole URL (2 MiB), which no browser exceeds. */
+export const MAX_LINK_CHARS = 2 * 1024 * 1024;
+
+/** Why a setup text of `n` characters cannot travel in a link. */
+const tooLong = (n: number) =>
+  `it is ${n} characters, over the ${MAX_LINK_CHARS} a link can carry (browsers cut longer addresses)`;
+
+/** Bytes as a binary string, in chunks: spreading a large array into one call overflows the stack. */
+function binaryString(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
+  return out;
+}
+
+/** `setup` as URL-safe base64 of its JSON; throws an Error naming the limit when no link could carry it. */
 export function encodeSetup(setup: Setup): string {
   const bytes = new TextEncoder().encode(JSON.stringify(setup));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+  const text = btoa(binaryString(bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  if (text.length > MAX_LINK_CHARS) throw new Error(tooLong(text.length));
+  return text;
 }
 
 /** The setup in encodeSetup's text; throws an Error saying what is wrong. */
 export function decodeSetup(text: string): Setup {
+  if (text.length > MAX_LINK_CHARS) throw new Error(tooLong(text.length));
   let json: unknown;
   try {
     const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));

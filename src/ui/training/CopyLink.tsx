@@ -9,11 +9,19 @@ export function CopyLink() {
   const model = useKiln((s) => s.spec);
   const config = useKiln((s) => s.config);
   const [shown, setShown] = useState<{ link: string; copied: boolean; for: object[] } | null>(null);
+  const [refused, setRefused] = useState<{ why: string; for: object[] } | null>(null);
   // A link copied before the model or settings changed no longer describes them: it is hidden.
   const current = shown?.for[0] === model && shown.for[1] === config ? shown : null;
   const copy = async () => {
     const { origin, pathname, search } = window.location;
-    const link = setupLink(`${origin}${pathname}${search}`, { model, config });
+    let link: string;
+    try {
+      link = setupLink(`${origin}${pathname}${search}`, { model, config });
+    } catch (e) {
+      setRefused({ why: (e as Error).message, for: [model, config] });
+      return;
+    }
+    setRefused(null);
     let copied = true;
     try {
       await navigator.clipboard.writeText(link);
@@ -31,6 +39,11 @@ export function CopyLink() {
       >
         Copy link
       </button>
+      {refused?.for[0] === model && refused.for[1] === config && (
+        <span className="muted" role="alert">
+          No link: {refused.why}.
+        </span>
+      )}
       {current && (
         <>
           <label htmlFor={id} className="muted">
