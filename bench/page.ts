@@ -6,7 +6,10 @@
  * on `window.kilnBench` for automation.
  */
 import { loadMnist } from '../src/data/mnist';
-import { acquireGpu, adapterName } from '../src/gpu/device';
+import { acquireGpu, adapterName, type Gpu } from '../src/gpu/device';
+import { CpuBackend } from '../src/tensor/cpu';
+import { WebGPUBackend } from '../src/tensor/webgpu';
+import { type CheckRow, kernelCheck } from './check';
 import { type BenchRow, DEFAULT_MATMUL, matmulShapes, runSuite } from './suite';
 
 const params = new URLSearchParams(location.search);
@@ -116,8 +119,30 @@ function show(rows: BenchRow[]): void {
   table.hidden = false;
 }
 
+/** bench.html?check=1: Kiln's kernels against the cpu reference on this adapter, instead of timings. */
+async function check(gpu: Gpu): Promise<void> {
+  status.textContent = `Adapter: ${adapterName(gpu.summary)}. Checking Kiln's kernels…`;
+  const rows = await kernelCheck(
+    new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups }),
+    new CpuBackend(),
+  );
+  const head = table.tHead?.rows[0];
+  if (head)
+    head.replaceChildren(cell('Tensor'), cell("Largest difference (of the cpu's largest)"), cell('Agrees'));
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    tr.append(cell(r.name), cell(r.maxError.toExponential(2)), cell(r.ok ? 'yes' : 'NO'));
+    table.tBodies[0].append(tr);
+  }
+  table.hidden = false;
+  (window as unknown as { kilnCheck: CheckRow[] }).kilnCheck = rows;
+  const bad = rows.filter((r) => !r.ok).length;
+  status.textContent = `Adapter: ${adapterName(gpu.summary)}. Done: ${rows.length - bad} of ${rows.length} tensors agree with the cpu reference.`;
+}
+
 async function main(): Promise<void> {
   const gpu = await acquireGpu(navigator.gpu);
+  if (params.get('check') === '1') return check(gpu);
   status.textContent = `Adapter: ${adapterName(gpu.summary)}. Loading MNIST…`;
   const mnist = await loadMnist();
   const count = Math.min(Number(params.get('samples') ?? 6400), mnist.train.count);
