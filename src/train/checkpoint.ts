@@ -127,13 +127,15 @@ export function encodeCheckpoint(
 }
 
 /**
- * The words a history's non-finite values are written as: JSON has no NaN or infinities
- * (JSON.stringify would write null), and a run that exploded or died logs exactly those.
+ * The words a history's values JSON cannot hold are written as: JSON has no NaN or infinities
+ * (JSON.stringify would write null), and a run that exploded or died logs exactly those; -0
+ * (a loss of -0 from a label-smoothed rounding, a gradient norm) would come back as 0.
  */
 const NON_FINITE: Record<string, number> = {
   NaN: Number.NaN,
   Infinity: Number.POSITIVE_INFINITY,
   '-Infinity': Number.NEGATIVE_INFINITY,
+  '-0': -0,
 };
 
 /**
@@ -160,7 +162,13 @@ function writtenHistory(history: readonly Scalar[]): WrittenHistory {
     }
     out.tag.push(i);
     out.step.push(s.step);
-    out.value.push(Number.isFinite(s.value) ? s.value : String(s.value));
+    out.value.push(
+      Number.isFinite(s.value) && !Object.is(s.value, -0)
+        ? s.value
+        : Object.is(s.value, -0)
+          ? '-0'
+          : String(s.value),
+    );
     out.wallTime.push(s.wallTime);
   }
   return out;
@@ -178,7 +186,7 @@ const generatorState = object({
 const historyValue: Schema<number> = map(json(9), (v, refuse) => {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v];
-  return refuse('must be a number, NaN, Infinity or -Infinity');
+  return refuse('must be a number, NaN, Infinity, -Infinity or -0');
 });
 
 /** Earlier versions' history: a list of scalar objects. */
