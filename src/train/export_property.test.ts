@@ -33,16 +33,10 @@ import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
 import { randnValues } from '../tensor/testing';
-import {
-  checkConfig,
-  createOptimizer,
-  DEFAULT_CONFIG,
-  OPTIMIZERS,
-  type SchedulerConfig,
-  type TrainConfig,
-} from './config';
+import { checkConfig, DEFAULT_CONFIG, OPTIMIZERS, type SchedulerConfig, type TrainConfig } from './config';
 import { exportPytorch } from './export_pytorch';
 import { TRAIN_PY_RUNTIME } from './export_pytorch_runtime';
+import { createOptimizer } from './factories';
 import { stateDictToSafetensors } from './state_dict';
 
 const PYTHON = '/usr/bin/python3';
