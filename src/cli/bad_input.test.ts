@@ -71,6 +71,8 @@ beforeAll(async () => {
     writeFileSync(join(odd, name), copy);
   }
   writeFileSync(file('a-file'), 'not a directory');
+  mkdirSync(file('exported'));
+  writeFileSync(file('exported/train.py'), '# the user edited this export\n');
   // A real checkpoint of a finished one-epoch run, and edited copies of it.
   const made = await cli(...QUICK, '--checkpoint', file('run.safetensors'));
   expect(made.code, made.stderr.join('\n')).toBe(0);
@@ -281,6 +283,12 @@ const CASES: [string, () => string[], RegExp, number][] = [
     '--export-pytorch under a file',
     () => [...QUICK, '--export-pytorch', file('a-file/out')],
     /--export-pytorch: cannot write .* is a file, not a directory/,
+    2,
+  ],
+  [
+    '--export-pytorch over an existing train.py',
+    () => [...QUICK, '--export-pytorch', file('exported')],
+    /^error: --export-pytorch .*exported: .*exported\/train\.py already exists and would be replaced; move it or give another DIR$/,
     2,
   ],
   [

@@ -8,7 +8,7 @@
  * --checkpoint there, and exits 130.
  */
 import { realpathSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -411,7 +411,15 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   if (v.save) await checkWritable('save', v.save, 'file');
   if (v.checkpoint) await checkWritable('checkpoint', v.checkpoint, 'file');
   if (v.logdir) await checkWritable('logdir', v.logdir, 'dir');
-  if (v['export-pytorch']) await checkWritable('export-pytorch', v['export-pytorch'], 'dir');
+  if (v['export-pytorch']) {
+    await checkWritable('export-pytorch', v['export-pytorch'], 'dir');
+    // A train.py there may hold the user's edits: refused, as --save over the resumed checkpoint is.
+    const script = join(v['export-pytorch'], 'train.py');
+    if (await lstat(script).catch(() => null))
+      throw new UsageError(
+        `--export-pytorch ${v['export-pytorch']}: ${script} already exists and would be replaced; move it or give another DIR`,
+      );
+  }
   const init = v.init
     ? parseUserFile('init', v.init, await readUserFile('init', v.init), modelStateFromFile)
     : null;

@@ -237,6 +237,15 @@ export const LAYERS: readonly LayerDef[] = [
         elementwiseAffine: l.elementwiseAffine as boolean,
         bias: l.bias as boolean,
       }),
+    // torch.nn.LayerNorm takes bias= from PyTorch 2.1 only; the script's own runs on older ones too.
+    pyClasses: `class LayerNorm(nn.LayerNorm):
+    """nn.LayerNorm with PyTorch 2.1's bias argument on any version: bias=False keeps the weight alone."""
+
+    def __init__(self, normalized_shape, eps=1e-05, elementwise_affine=True, bias=True):
+        super().__init__(normalized_shape, eps=eps, elementwise_affine=elementwise_affine)
+        if elementwise_affine and not bias:
+            self.bias = None
+`,
     cli: { tokens: ['layernorm', 'ln'], args: [] },
     fit: (shape) => ({ normalizedShape: shape[shape.length - 1] ?? 1 }),
   },

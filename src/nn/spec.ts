@@ -76,8 +76,9 @@ export function layerName(layer: LayerSpec, index: number): string {
   return layer.name ?? String(index);
 }
 
-// Names a module attribute cannot take in the exported PyTorch (nn.Module's own attributes, and
-// Python's keywords): the script would then not compile, or would call the layer instead of a method.
+// Names a module attribute cannot take in the exported PyTorch (nn.Module's own attributes,
+// nn.Sequential's, which every container is, and Python's keywords): the script would then not
+// compile, would call the layer instead of a method, or nn.Sequential would refuse the child.
 const RESERVED = new Set(
   `False None True and as assert async await break class continue def del elif else except finally
   for from global if import in is lambda nonlocal not or pass raise return try while with yield case
@@ -89,19 +90,32 @@ const RESERVED = new Set(
   register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
   register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_
   set_extra_state set_submodule share_memory smart_apply state_dict to to_empty train training
-  xpu zero_grad`.split(/\s+/),
+  xpu zero_grad append extend insert pop`.split(/\s+/),
 );
+
+// A name or type from a spec as a message quotes it: cut short and JSON-escaped, so a newline or
+// NUL in a spec cannot break the message's one line.
+const quoted = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 
 /** Why a node's name cannot be a PyTorch attribute, or null when it can. */
 export function nameError(name: string): string | null {
   if (/^\d+$/.test(name)) return null;
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
-    return `name ${JSON.stringify(name.slice(0, 40))} must be a Python identifier (a letter, then letters, digits or _) or an index`;
-  if (name.length > 64) return `name ${JSON.stringify(name.slice(0, 40))}... is longer than 64 characters`;
+    return `name ${quoted(name)} must be a Python identifier (a letter, then letters, digits or _) or an index`;
+  if (name.length > 64) return `name ${quoted(name)} is longer than 64 characters`;
   if (RESERVED.has(name))
-    return `name "${name}" is reserved in PyTorch (a keyword or an nn.Module attribute)`;
+    return `name "${name}" is reserved in PyTorch (a keyword or an nn.Module or nn.Sequential attribute)`;
   return null;
 }
+
+/** A node's name as a message shows it: as it is, or quoted when it is not a valid name. */
+const shownName = (layer: LayerSpec, index: number) => {
+  const name = layerName(layer, index);
+  return nameError(name) ? quoted(name) : name;
+};
+
+/** A node's type as a message shows it: quoted when it is not one. */
+const shownType = (type: string) => (LAYER_TYPES.includes(type) ? type : quoted(type));
 
 function fieldError(f: FieldDef, v: unknown): string | null {
   if (v === undefined) return f.default === undefined && f.none === undefined ? `${f.py} is required` : null;
@@ -140,7 +154,7 @@ function inferLeaf(l: LeafSpec, at: Flow): [LayerInfo, Flow] {
     at,
   ];
   const def = layerDef(l.type);
-  if (!def) return fail(`"${l.type}" is not a layer`);
+  if (!def) return fail(`${quoted(l.type)} is not a layer`);
   const fields = resolveFields(def, l);
   if (typeof fields === 'string') return fail(fields);
   if ((def.input ?? 'float32') !== at.dtype) {
@@ -177,7 +191,7 @@ function inferBlock(b: BlockSpec, at: Flow): [LayerInfo, Flow] {
     return fail('times must be an integer from 1 to 1000');
   if (b.layers.length === 0) return fail('the block has no layers');
   const bad = infos.findIndex((x) => x.error);
-  if (bad >= 0) return fail(`its layer ${layerName(b.layers[bad], bad)} is invalid`);
+  if (bad >= 0) return fail(`its layer ${shownName(b.layers[bad], bad)} is invalid`);
   const same = out.shape.join() === at.shape.join() && out.dtype === at.dtype;
   if (b.type === 'Residual' && !same)
     return fail(
@@ -209,7 +223,7 @@ function inferList(layers: readonly LayerSpec[], input: Flow): { infos: LayerInf
       continue;
     }
     const name = layerName(layer, i);
-    const clash = names.has(name) ? `name "${name}" is used twice in one container` : nameError(name);
+    const clash = names.has(name) ? `name ${quoted(name)} is used twice in one container` : nameError(name);
     names.add(name);
     const [info, next] = clash
       ? [{ outShape: at.shape, params: 0, buffers: 0, activations: 0, error: clash }, at]
@@ -235,10 +249,10 @@ export function specError(spec: ModelSpec): string | null {
     const i = infos.findIndex((x) => x.error);
     if (i < 0) return null;
     const layer = layers[i];
-    const at = `${path}${layerName(layer, i)}`;
+    const at = `${path}${shownName(layer, i)}`;
     const inner =
       isBlock(layer) && infos[i].children ? walk(layer.layers, infos[i].children!, `${at}.`) : null;
-    return inner ?? `layer ${at} (${layer.type}): ${infos[i].error}`;
+    return inner ?? `layer ${at} (${shownType(layer.type)}): ${infos[i].error}`;
   };
   return walk(spec.layers, inferShapes(spec), '');
 }
@@ -487,7 +501,7 @@ export function parseSpec(
         pos++;
         continue;
       }
-      const where = `layer ${path}${into.length} "${head}"`;
+      const where = `layer ${path}${into.length} ${quoted(head)}`;
       const [, given, token] = head.match(/^(?:([^=]*)=)?(.*)$/)!;
       const [kind, ...rawArgs] = token.trim().split(':');
       const block = BLOCK_TOKENS[kind.toLowerCase()];
@@ -513,7 +527,7 @@ export function parseSpec(
       const [info, next] = isBlock(node) ? inferBlock(node, at) : inferLeaf(node, at);
       const clash = into.some((l, i) => layerName(l, i) === layerName(node, into.length));
       const error = clash
-        ? `name "${layerName(node, into.length)}" is used twice in one container`
+        ? `name ${quoted(layerName(node, into.length))} is used twice in one container`
         : (nameError(layerName(node, into.length)) ?? info.error);
       if (error) fail(`${where}: ${error}`);
       into.push(node);

@@ -5,7 +5,7 @@
  * dict or a full checkpoint) with its own few lines when the safetensors package is absent, and
  * runs single-process or under torchrun with DistributedDataParallel.
  */
-import { type FieldDef, layerDef } from '../nn/layers';
+import { type FieldDef, LAYERS, layerDef } from '../nn/layers';
 import { isBlock, type LayerSpec, layerName, type ModelSpec, resolveFields } from '../nn/spec';
 import type { TrainConfig } from './config';
 import { TRAIN_PY_RUNTIME } from './export_pytorch_runtime';
@@ -19,7 +19,9 @@ export function pyLiteral(v: unknown): string {
     if (!Number.isFinite(v)) return v > 0 ? "float('inf')" : "float('-inf')";
     return String(v);
   }
-  if (typeof v === 'string') return JSON.stringify(v);
+  // JSON's escapes are Python's too; a lone surrogate (a name cut inside an emoji) becomes U+FFFD
+  // as in any UTF-8 file, since Python cannot print it or hold it in a class's docstring.
+  if (typeof v === 'string') return JSON.stringify(v.replace(LONE_SURROGATE, '\uFFFD'));
   if (Array.isArray(v)) return `[${v.map(pyLiteral).join(', ')}]`;
   const entries = Object.entries(v as Record<string, unknown>).map(
     ([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`,
@@ -27,11 +29,32 @@ export function pyLiteral(v: unknown): string {
   return `{${entries.join(', ')}}`;
 }
 
-/** A Python class name from a model's display name ("LeNet-5" -> LeNet5). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A Python class name from a model's display name ("LeNet-5" -> LeNet5), with "Model" added when
+ * the script already uses the name (None, CONFIG, OrderedDict, Residual, Exception...): the class
+ * would shadow it.
+ */
 export function pyClassName(name: string): string {
   const words = name.match(/[A-Za-z0-9]+/g) ?? [];
   const joined = words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
-  return /^[A-Za-z]/.test(joined) ? joined : `Model${joined}`;
+  let cls = /^[A-Za-z]/.test(joined) ? joined : `Model${joined}`;
+  while (scriptNames().has(cls)) cls += 'Model';
+  return cls;
+}
+
+let names: Set<string> | undefined;
+
+// Every word of the script's fixed text (its imports, constants, helpers, classes, the builtins
+// it calls), and Python's capitalised keywords. Docstring words count too: a model named after
+// one merely gets the suffix. Built on first use, as TRAIN_PY_HEADER is defined below.
+function scriptNames(): Set<string> {
+  const fixed = [TRAIN_PY_HEADER, TRAIN_PY_RUNTIME, RESIDUAL_CLASS, ...LAYERS.map((d) => d.pyClasses ?? '')];
+  names ??= new Set(
+    [...fixed.join('\n').matchAll(/[A-Za-z_]\w*/g)].map((m) => m[0]).concat(['None', 'True', 'False']),
+  );
+  return names;
 }
 
 /** A field's value as a Python literal: ints as written, floats and booleans via pyLiteral. */
@@ -138,7 +161,7 @@ export function torchOptimizer(c: TrainConfig): string {
   const wd = `weight_decay=${pyLiteral(c.weightDecay)}`;
   switch (c.optimizer) {
     case 'sgd':
-      return `optim.SGD(params, lr=${pyLiteral(c.lr)}, momentum=${pyLiteral(c.momentum)}, ${wd})`;
+      return `optim.SGD(params, lr=${pyLiteral(c.lr)}, momentum=${pyLiteral(c.momentum)}, ${wd}${c.nesterov ? ', nesterov=True' : ''})`;
     case 'adam':
     case 'adamw':
       return `optim.${c.optimizer === 'adam' ? 'Adam' : 'AdamW'}(params, lr=${pyLiteral(c.lr)}, betas=(${c.betas.map(pyLiteral).join(', ')}), ${wd})`;

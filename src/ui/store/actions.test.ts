@@ -3,6 +3,7 @@ import { PRESETS } from '../../nn/spec';
 import { simulateFullDisk, withFreshIndexedDB } from '../../storage/testing';
 import { configProblems, DEFAULT_CONFIG } from '../../train/config';
 import type { FromWorker, ToWorker } from '../../worker/protocol';
+import { downloadBytes } from '../download';
 import { link } from '../link';
 import { RunDb } from '../runs/runDb';
 import { useKiln } from './index';
@@ -10,6 +11,8 @@ import { whyNotResumable } from './runActions';
 import { encodeSetup } from './setup';
 
 withFreshIndexedDB();
+// Node has no document to click a link in; the tests see what would be downloaded.
+vi.mock('../download', async (actual) => ({ ...(await actual()), downloadBytes: vi.fn() }));
 
 const initial = useKiln.getState();
 const model = PRESETS.simplenn;
@@ -153,6 +156,15 @@ describe('the store actions', () => {
     receive({ type: 'datasetReady', ...info });
     const again = run(id);
     expect(again && whyNotResumable(again, useKiln.getState())).toBeNull();
+  });
+
+  it("names a run's PyTorch script by the run", () => {
+    const id = useKiln.getState().trainRun();
+    useKiln.getState().renameRun(id, 'wide MLP / lr 0.1');
+    useKiln.getState().downloadPytorch(id);
+    const [text, name] = vi.mocked(downloadBytes).mock.calls.at(-1)!;
+    expect(name).toBe('train_wide_MLP_lr_0.1.py');
+    expect(text).toContain('def make_model():');
   });
 
   it('tells the worker to free a deleted run', async () => {

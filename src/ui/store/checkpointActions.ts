@@ -24,7 +24,7 @@ export interface CheckpointActions {
   uploadCheckpoint: (file: File) => Promise<string | null>;
   /** Downloads a run's full checkpoint or its model's state dict (.safetensors). */
   downloadCheckpoint: (id: string, kind: 'checkpoint' | 'model') => Promise<void>;
-  /** Downloads `train.py`: the PyTorch program for a run's model and configuration. */
+  /** Downloads `train_<run name>.py`: the PyTorch program for a run's model and configuration. */
   downloadPytorch: (id: string) => void;
   /** Stores a checkpoint the worker took, and only then notes where the run can resume from. */
   storeCheckpoint: (id: string, bytes: Uint8Array, at: { epoch: number; step: number }) => Promise<void>;
@@ -139,7 +139,13 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
 
     downloadPytorch: (id) => {
       const run = get().runs.find((r) => r.id === id);
-      if (run) downloadBytes(exportPytorch(run.model, run.config), 'train.py', 'text/x-python');
+      // Named by the run, so the scripts of several runs do not land as train (1).py, train (2).py.
+      if (run)
+        downloadBytes(
+          exportPytorch(run.model, run.config),
+          `train_${fileStem(run.name)}.py`,
+          'text/x-python',
+        );
     },
 
     storeCheckpoint: async (id, bytes, at) => {
