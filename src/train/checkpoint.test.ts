@@ -211,7 +211,11 @@ describe('checkpoint files', () => {
       [/"lr":[^,]*/, '"lr":"abc"', 'config: the learning rate must be a finite number > 0, got "abc"'],
       [/"trainSamples":\d+/, '"trainSamples":"12"', 'trainSamples: must be a non-negative integer, got "12"'],
       [/"spec":\{/, '"spec":{"__proto__":{},', 'spec.__proto__: "__proto__" is not allowed as a key'],
-      [/"value":\[[^,]*/, '"value":["1"', 'history.value[0]: must be a number, NaN, Infinity, -Infinity or -0'],
+      [
+        /"value":\[[^,]*/,
+        '"value":["1"',
+        'history.value[0]: must be a number, NaN, Infinity, -Infinity or -0',
+      ],
       [/"tag":\[\d+/, '"tag":[99', 'history: point 0 names tag 99 of 4'],
     ];
     for (const [from, to, message] of refusals)
