@@ -10,6 +10,7 @@ import { QuotaError } from '../storage/indexeddb';
 import { DeviceLostError } from '../tensor/webgpu';
 import { CheckpointError } from './checkpoint';
 import { ConfigError } from './config';
+import { SampleError } from './generate';
 import { SafetensorsError } from './safetensors';
 import { DivergenceError } from './trainer';
 
@@ -56,6 +57,7 @@ export function errorKind(e: unknown): ErrorKind {
     e instanceof SafetensorsError ||
     e instanceof StateDictError ||
     e instanceof CheckpointError ||
+    e instanceof SampleError ||
     e instanceof SchemaError
   )
     return 'bad-input';

@@ -3,14 +3,14 @@
  * that read the image directly (the first Conv2d's filters, or for a model without convolutions the
  * first Linear's rows as images). Plain typed arrays come out, for the page to draw.
  */
-import { noGrad } from '../autograd';
 import { Conv2d } from '../nn/conv';
 import { Linear } from '../nn/linear';
 import type { Module } from '../nn/module';
 import type { ModelSpec } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
-import { type Tensor, type Tidyable, tidy } from '../tensor/tensor';
+import type { Tensor } from '../tensor/tensor';
+import { evaluating } from '../train/evaluate';
 
 /** Channels of a layer's output sent at most: enough to see what a layer does, small to post. */
 export const MAX_CHANNELS = 32;
@@ -65,21 +65,6 @@ export function imageInput(backend: Backend, run: Inspectable, pixels: Float32Ar
     );
   const normalized = pixels.map((v) => (v - run.mean) / run.std);
   return ops.tensor(backend, normalized, [1, ...run.spec.inputShape]);
-}
-
-/** Runs `f` with `model` in eval mode, without gradients, inside tidy; the model's mode is restored. */
-export function evaluating<T extends Tidyable>(model: Module, f: () => T): T {
-  const wasTraining = model.training;
-  return noGrad(() =>
-    tidy(() => {
-      model.eval();
-      try {
-        return f();
-      } finally {
-        model.train(wasTraining);
-      }
-    }),
-  );
 }
 
 /**

@@ -19,12 +19,13 @@ import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
 import { errorKind, RunError } from '../train/errors';
+import { evaluating } from '../train/evaluate';
 import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
-import { evaluating, imageInput, inspect } from './inspect';
+import { imageInput, inspect } from './inspect';
 import { type DatasetSource, type FromWorker, type ToWorker, toWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
 
