@@ -77,9 +77,14 @@ async function trainTinyGpt(): Promise<Map<string, HostTensor>> {
  * its optimizer state left out; `vocab: null` leaves the vocabulary out too.
  */
 export async function tinyGptCheckpoint(vocab: string | null = TINY_VOCAB): Promise<Uint8Array> {
+  return checkpointOf(tinyGptSpec(), await tinyGptWeights(), vocab ?? undefined);
+}
+
+/** A full checkpoint of a model with these weights (optimizer state left out), 100 steps into a run. */
+export function checkpointOf(spec: ModelSpec, weights: Map<string, HostTensor>, vocab?: string): Uint8Array {
   const generator = defaultGenerator.getState();
   return encodeCheckpoint(
-    await tinyGptWeights(),
+    weights,
     { state: {}, param_groups: [] },
     {
       epoch: 0,
@@ -90,8 +95,8 @@ export async function tinyGptCheckpoint(vocab: string | null = TINY_VOCAB): Prom
       loader: { generator, batch: 0 },
       trainSamples: TINY_TEXT.length,
       config: DEFAULT_CONFIG,
-      spec: tinyGptSpec(),
-      ...(vocab === null ? {} : { vocab }),
+      spec,
+      ...(vocab === undefined ? {} : { vocab }),
     },
   );
 }
