@@ -71,7 +71,7 @@ describe('npm run generate', () => {
         ['--checkpoint', image],
         `--checkpoint ${image}: Tiny MLP is not a language model: it takes [1,2,2] float32 inputs`,
       ],
-      [['--checkpoint', bare], `--checkpoint ${bare}: the checkpoint of gpt carries no vocabulary`],
+      [['--checkpoint', bare], `--checkpoint ${bare}: gpt comes without its vocabulary`],
       [
         ['--checkpoint', gpt, '--prompt', 'hello, world'],
         `--prompt: the prompt's character "," at position 6 is not in the model's vocabulary`,

@@ -13,15 +13,13 @@ import { buildModel } from '../nn';
 import { setDefaultBackend } from '../tensor/default';
 import { parseCheckpoint } from '../train/checkpoint';
 import { errorKind } from '../train/errors';
+import { checkpointVocab, encode, generate } from '../train/generate';
 import {
-  checkpointVocab,
-  encode,
-  generate,
   SAMPLE_DEFAULTS,
   SampleError,
   type SampleOptions,
   sampleOptionsError,
-} from '../train/generate';
+} from '../train/sample_options';
 import {
   type CliOption,
   helpText,

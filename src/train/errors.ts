@@ -10,8 +10,8 @@ import { QuotaError } from '../storage/indexeddb';
 import { DeviceLostError } from '../tensor/webgpu';
 import { CheckpointError } from './checkpoint';
 import { ConfigError } from './config';
-import { SampleError } from './generate';
 import { SafetensorsError } from './safetensors';
+import { SampleError } from './sample_options';
 import { DivergenceError } from './trainer';
 
 /** What went wrong, as the page and the CLI tell it apart. */

@@ -16,17 +16,8 @@ import { Generator } from '../tensor/random';
 import { webgpuBackend } from '../tensor/testing';
 import type { WebGPUBackend } from '../tensor/webgpu';
 import { parseCheckpoint } from './checkpoint';
-import {
-  checkpointVocab,
-  encode,
-  generate,
-  languageModel,
-  SAMPLE_DEFAULTS,
-  SampleError,
-  type SampleOptions,
-  sampleNext,
-  sampleOptionsError,
-} from './generate';
+import { checkpointVocab, encode, generate, languageModel, sampleNext } from './generate';
+import { SAMPLE_DEFAULTS, SampleError, type SampleOptions, sampleOptionsError } from './sample_options';
 import { TINY_BLOCK, TINY_VOCAB, tinyGptCheckpoint, tinyGptSpec, tinyGptWeights } from './testing';
 
 const saved = getDefaultBackend();
@@ -94,7 +85,7 @@ describe('refusals, each one line', () => {
     expect(checkpointVocab(parseCheckpoint(await tinyGptCheckpoint()).meta)).toBe(TINY_VOCAB);
     const bare = parseCheckpoint(await tinyGptCheckpoint(null)).meta;
     expect(() => checkpointVocab(bare)).toThrow(
-      'the checkpoint of gpt carries no vocabulary to turn its token ids into text',
+      "gpt comes without its vocabulary (a text run's checkpoint carries one): its token ids cannot become text",
     );
     expect(() => checkpointVocab({ spec: PRESETS.simplenn, vocab: 'ab' })).toThrow(
       /SimpleNN is not a language model/,
