@@ -6,6 +6,8 @@
  * webgpu, tokens stream one by one, the GPU byte count is flat across calls, the model's mode and
  * the global generator are untouched.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, type HostTensor, PRESETS } from '../nn';
 import type { Module } from '../nn/module';
@@ -159,5 +161,17 @@ describe('a GPT trained for a few steps', () => {
       SampleError,
     );
     expect(gpu.memory().bytesInUse).toBe(before);
+  });
+});
+
+describe('the e2e fixture', () => {
+  const fixture = join(import.meta.dirname, 'fixtures/tiny-gpt.safetensors');
+  it("is the tiny GPT's checkpoint, vocabulary and all (KILN_WRITE_FIXTURES=1 writes it again)", async () => {
+    if (process.env.KILN_WRITE_FIXTURES) writeFileSync(fixture, await tinyGptCheckpoint());
+    const { meta, model } = parseCheckpoint(new Uint8Array(readFileSync(fixture)));
+    expect(meta.vocab).toBe(TINY_VOCAB);
+    expect(meta.spec).toEqual(tinyGptSpec());
+    const weights = await tinyGptWeights();
+    for (const [k, t] of weights) expect(Array.from(model.get(k)?.data ?? []), k).toEqual(Array.from(t.data));
   });
 });
