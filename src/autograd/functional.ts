@@ -253,6 +253,11 @@ export interface AttentionOptions {
   scale?: number;
   /** The dropout mask's seed; drawn from the global generator when absent. */
   seed?: number;
+  /**
+   * Handed the attention weights [batch, L, S] (leading dims flattened, before dropout): what
+   * PyTorch's SDPA cannot return, and what a view of the heads' patterns needs.
+   */
+  onWeights?: (weights: Tensor) => void;
 }
 
 /**
@@ -279,6 +284,7 @@ export function scaledDotProductAttention(
   const scale = opts.scale ?? 1 / Math.sqrt(E);
   const scores = matmul(view(q, [batch, L, E]), view(k, [batch, S, E]), { transB: true });
   let att = opts.isCausal ? causalSoftmax(scores, scale) : softmax(mul(scores, scale));
+  opts.onWeights?.(att);
   const p = opts.dropoutP ?? 0;
   if (p > 0) att = dropout(att, p, opts.seed ?? defaultGenerator.nextU32());
   return view(matmul(att, view(v, [batch, S, Ev])), [...lead, L, Ev]);

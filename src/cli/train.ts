@@ -8,7 +8,7 @@
  * --checkpoint there, and exits 130.
  */
 import { realpathSync } from 'node:fs';
-import { appendFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,13 +16,10 @@ import { csvData } from '../data/csv';
 import { SyntheticDataset } from '../data/dataset';
 import { idxFileIn, loadCsvFile, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
 import { sampleShape } from '../data/types';
-import { adapterName } from '../gpu/device';
-import { acquireNodeGpu } from '../gpu/node';
 import { PRESETS, parseSpec } from '../nn';
 import type { ModelSpec } from '../nn/spec';
 import { SPEC_GRAMMAR } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
-import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
@@ -45,8 +42,9 @@ import {
   type ValuesOf,
 } from './options';
 import { asideName, probeWritable } from './paths';
+import { parseUserFile, pickBackend, readUserFile } from './shell';
 import { handleStopSignals } from './signals';
-import { loadTuning, saveTuning } from './tuning_cache';
+import { saveTuning } from './tuning_cache';
 
 /** The preset trained when --model is not given. */
 const DEFAULT_MODEL = 'simplenn';
@@ -202,24 +200,6 @@ function modelSpec(v: Values, inputShape: number[]): ModelSpec {
   return spec;
 }
 
-async function pickBackend(name: string | undefined, log: (s: string) => void): Promise<Backend> {
-  if (name === 'cpu') {
-    log('Backend: cpu (plain TypeScript, slow)');
-    return new CpuBackend();
-  }
-  const gpu = await acquireNodeGpu().catch((e) => {
-    throw new UsageError(
-      `no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`,
-    );
-  });
-  log(
-    `Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`,
-  );
-  const backend = new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups });
-  backend.tuner.restore(await loadTuning(backend.tuner.adapterKey));
-  return backend;
-}
-
 /** The dataset the flags name, read into memory (synthetic data are made per config instead). */
 async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
   const dataset = v.dataset;
@@ -272,15 +252,6 @@ function syntheticData(backend: Backend, c: TrainConfig): RunData {
   const make = (numSamples: number, seed: number) =>
     new SyntheticDataset(backend, { numSamples, inputFeatures: 20, numClasses: 2, seed });
   return tensorData('synthetic', make(n, c.seed), make(200, c.seed + 1), `synthetic ${n} ${c.seed}`);
-}
-
-/** Reads a file the user named, or a one-line UsageError naming the option. */
-async function readUserFile(option: string, path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new UsageError(`--${option}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
 }
 
 /**
@@ -454,19 +425,6 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
     };
   } finally {
     if (backend instanceof WebGPUBackend) await saveTuning(backend.tuner.adapterKey, backend.tuner.chosen);
-  }
-}
-
-/**
- * A file the user named, parsed up front so a damaged one is refused before any work, with the
- * flag and the file named: the format's own message does not know which it was.
- */
-function parseUserFile<T>(flag: string, path: string, bytes: Uint8Array, parse: (b: Uint8Array) => T): T {
-  try {
-    return parse(bytes);
-  } catch (e) {
-    if (errorKind(e) === 'bad-input') throw new UsageError(`--${flag} ${path}: ${(e as Error).message}`);
-    throw e;
   }
 }
 

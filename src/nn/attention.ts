@@ -4,6 +4,9 @@ import { Dropout } from './dropout';
 import { Linear } from './linear';
 import { Module } from './module';
 
+/** Called with a CausalSelfAttention's softmax weights [B, H, T, T] (see registerWeightsHook). */
+export type AttentionWeightsHook = (module: CausalSelfAttention, weights: Tensor) => void;
+
 /** Options of CausalSelfAttention (nanoGPT's config fields). */
 export interface CausalSelfAttentionOptions {
   /** Dropout on the attention weights and on the output projection, in training. */
@@ -27,6 +30,8 @@ export class CausalSelfAttention extends Module {
   c_proj: Linear;
   resid_dropout: Dropout;
   readonly dropout: number;
+  /** Called with the attention weights of each eval-mode forward, while registered. */
+  private readonly weightsHooks = new Set<AttentionWeightsHook>();
 
   constructor(
     readonly embedDim: number,
@@ -43,6 +48,17 @@ export class CausalSelfAttention extends Module {
     this.resid_dropout = new Dropout(this.dropout);
   }
 
+  /**
+   * Calls `hook` with the softmax weights [B, H, T, T] (row t: how much position t reads from each
+   * position 0..t) of every eval-mode forward until the handle is removed, as a forward hook would
+   * see them if PyTorch's attention returned them. The weights are a tensor of the forward's own
+   * tidy scope: the hook reads or keeps them there. Training never calls it.
+   */
+  registerWeightsHook(hook: AttentionWeightsHook): { remove(): void } {
+    this.weightsHooks.add(hook);
+    return { remove: () => this.weightsHooks.delete(hook) };
+  }
+
   forward(x: Tensor): Tensor {
     const C = this.embedDim;
     if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 1] !== C) {
@@ -57,9 +73,16 @@ export class CausalSelfAttention extends Module {
     // nanoGPT's split(C, dim=2) then view(B, T, H, hs).transpose(1, 2).
     const strides = [T * 3 * C, hs, 3 * C, 1];
     const [q, k, v] = [0, 1, 2].map((i) => F.asStrided(qkv, [B, H, T, hs], strides, i * C));
+    const watched = this.weightsHooks.size > 0 && !this.training;
     const y = F.scaledDotProductAttention(q, k, v, {
       isCausal: true,
       dropoutP: this.training ? this.dropout : 0,
+      onWeights: watched
+        ? (w) => {
+            const weights = F.view(w, [B, H, T, T]);
+            for (const hook of this.weightsHooks) hook(this, weights);
+          }
+        : undefined,
     });
     const merged = F.permute(y, [0, 2, 1, 3]);
     const out = this.resid_dropout.forward(this.c_proj.forward(F.view(merged, [B * T, C])));

@@ -78,6 +78,12 @@ export abstract class Module {
     for (const [k, v] of Object.entries(this)) if (v instanceof Module && !this.modules_.has(k)) yield [k, v];
   }
 
+  /** This module (named '') and every descendant with its dotted name, as PyTorch's named_modules(). */
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k);
+  }
+
   /** This module's own parameters (not its children's). */
   private *ownParameters(): Generator<[string, Parameter]> {
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [k, v];

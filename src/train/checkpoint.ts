@@ -76,6 +76,8 @@ export interface CheckpointMeta {
   spec: ModelSpec;
   /** The run's logged scalars up to this point, so its charts go on where they stopped. */
   history?: Scalar[];
+  /** A text run's character vocabulary in id order (id i is vocab[i]); absent for images and tables. */
+  vocab?: string;
 }
 
 /** One logged value, as TensorBoard's add_scalar records it. */
@@ -174,6 +176,9 @@ function writtenHistory(history: readonly Scalar[]): WrittenHistory {
   return out;
 }
 
+/** Most characters a checkpoint's vocabulary may hold (a text's distinct UTF-16 units are at most 65,536). */
+const MAX_VOCAB = 65_536;
+
 /** Most scalars a checkpoint's history may hold (a long run logs a few hundred thousand). */
 export const MAX_HISTORY = 2_000_000;
 
@@ -249,6 +254,7 @@ const checkpointMeta: Schema<CheckpointMeta> = map(
     config: trainConfig,
     spec: modelSpec,
     history: optional(history),
+    vocab: optional(string(MAX_VOCAB)),
   }),
   (meta, refuse) =>
     meta.epoch > meta.config.epochs

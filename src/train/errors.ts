@@ -11,6 +11,7 @@ import { DeviceLostError } from '../tensor/webgpu';
 import { CheckpointError } from './checkpoint';
 import { ConfigError } from './config';
 import { SafetensorsError } from './safetensors';
+import { SampleError } from './sample_options';
 import { DivergenceError } from './trainer';
 
 /** What went wrong, as the page and the CLI tell it apart. */
@@ -56,6 +57,7 @@ export function errorKind(e: unknown): ErrorKind {
     e instanceof SafetensorsError ||
     e instanceof StateDictError ||
     e instanceof CheckpointError ||
+    e instanceof SampleError ||
     e instanceof SchemaError
   )
     return 'bad-input';

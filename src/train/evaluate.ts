@@ -7,7 +7,7 @@ import { F, noGrad } from '../autograd';
 import type { DataLoader } from '../data/dataloader';
 import type { Module } from '../nn/module';
 import * as ops from '../tensor/ops';
-import { type Tensor, tidy } from '../tensor/tensor';
+import { type Tensor, type Tidyable, tidy } from '../tensor/tensor';
 
 /** What a validation or test pass measured. */
 export interface EvalResult {
@@ -87,4 +87,19 @@ export async function evaluate(
     }
     model.train(wasTraining);
   }
+}
+
+/** Runs `f` with `model` in eval mode, without gradients, inside tidy; the model's mode is restored. */
+export function evaluating<T extends Tidyable>(model: Module, f: () => T): T {
+  const wasTraining = model.training;
+  return noGrad(() =>
+    tidy(() => {
+      model.eval();
+      try {
+        return f();
+      } finally {
+        model.train(wasTraining);
+      }
+    }),
+  );
 }

@@ -1,10 +1,105 @@
 /**
- * Helpers shared by the tests: long histories, an event-file reader written independently of the writer under
- * test (TFRecord framing with both CRCs checked, and a minimal protobuf wire-format decoder).
+ * Helpers shared by the tests: long histories, an event-file reader written independently of the
+ * writer under test (TFRecord framing with both CRCs checked, and a minimal protobuf wire-format
+ * decoder), and a tiny character-level GPT trained for a few steps, as weights or as a text run's
+ * checkpoint.
  */
 import { expect } from 'vitest';
-import type { Scalar } from './checkpoint';
+import { F } from '../autograd';
+import { buildModel, type HostTensor, type ModelSpec, parseSpec } from '../nn';
+import { Adam } from '../optim';
+import { CpuBackend } from '../tensor/cpu';
+import { defaultGenerator, getDefaultBackend, manualSeed, setDefaultBackend } from '../tensor/default';
+import * as ops from '../tensor/ops';
+import { Generator } from '../tensor/random';
+import { tidy } from '../tensor/tensor';
+import { encodeCheckpoint, type Scalar } from './checkpoint';
+import { DEFAULT_CONFIG } from './config';
+import { encode } from './generate';
 import { maskedCrc32c } from './tensorboard';
+
+/** The tiny GPT's vocabulary (id i is TINY_VOCAB[i]) and the text it learns. */
+export const TINY_VOCAB = '\n abdehilnorw';
+const TINY_TEXT = 'hello world\nhi here world\nhello bird\n'.repeat(8);
+/** The tiny GPT's block size. */
+export const TINY_BLOCK = 8;
+
+/** A one-block GPT over TINY_VOCAB (nanoGPT's names: wte, wpe, h.0..., ln_f, lm_head), 2 heads of 6. */
+export const tinyGptSpec = (vocab = TINY_VOCAB, blockSize = TINY_BLOCK): ModelSpec =>
+  parseSpec(
+    `wte=embedding:${vocab.length}:12,wpe=posembed,h=repeat:1(residual(ln_1=layernorm,attn=attn:2),residual(ln_2=layernorm,linear:48,gelu,linear:12)),ln_f=layernorm,lm_head=linear:${vocab.length}`,
+    [blockSize],
+    'gpt',
+    'int32',
+  );
+
+/**
+ * The tiny GPT's weights after 100 Adam steps (lr 1e-2, batches of 8 random windows) on cpu: it
+ * has learnt the text's words, so its samples are not noise. Trained once per test file (1-2 s);
+ * the default backend is left as it was.
+ */
+export function tinyGptWeights(): Promise<Map<string, HostTensor>> {
+  trained ??= trainTinyGpt();
+  return trained;
+}
+
+let trained: Promise<Map<string, HostTensor>> | undefined;
+
+async function trainTinyGpt(): Promise<Map<string, HostTensor>> {
+  const saved = getDefaultBackend();
+  const cpu = new CpuBackend();
+  setDefaultBackend(cpu);
+  try {
+    manualSeed(0);
+    const model = buildModel(tinyGptSpec());
+    const opt = new Adam(model.parameters(), { lr: 1e-2 });
+    const ids = encode(TINY_VOCAB, TINY_TEXT);
+    const g = new Generator(3);
+    const T = TINY_BLOCK;
+    for (let step = 0; step < 100; step++) {
+      const starts = Array.from({ length: 8 }, () => g.int(ids.length - T - 1));
+      const window = (shift: number) =>
+        ops.tensor(cpu, Int32Array.from(starts.flatMap((s) => ids.slice(s + shift, s + shift + T))), [8, T]);
+      tidy(() => {
+        F.crossEntropy(model.forward(window(0)), window(1)).backward();
+        opt.step();
+        opt.zeroGrad();
+      });
+    }
+    return await model.stateDictData();
+  } finally {
+    setDefaultBackend(saved);
+  }
+}
+
+/**
+ * A full checkpoint of the tiny GPT as a text run writes one (its vocabulary in the metadata),
+ * its optimizer state left out; `vocab: null` leaves the vocabulary out too.
+ */
+export async function tinyGptCheckpoint(vocab: string | null = TINY_VOCAB): Promise<Uint8Array> {
+  return checkpointOf(tinyGptSpec(), await tinyGptWeights(), vocab ?? undefined);
+}
+
+/** A full checkpoint of a model with these weights (optimizer state left out), 100 steps into a run. */
+export function checkpointOf(spec: ModelSpec, weights: Map<string, HostTensor>, vocab?: string): Uint8Array {
+  const generator = defaultGenerator.getState();
+  return encodeCheckpoint(
+    weights,
+    { state: {}, param_groups: [] },
+    {
+      epoch: 0,
+      globalStep: 100,
+      loss: null,
+      scheduler: null,
+      generator,
+      loader: { generator, batch: 0 },
+      trainSamples: TINY_TEXT.length,
+      config: DEFAULT_CONFIG,
+      spec,
+      ...(vocab === undefined ? {} : { vocab }),
+    },
+  );
+}
 
 /** Splits an event file into records, checking both masked CRCs of each as TensorBoard's reader does. */
 export function readRecords(bytes: Uint8Array): Uint8Array[] {

@@ -405,11 +405,9 @@ interface WatchedRelu {
   dead: Tensor;
 }
 
-/** The model's ReLU modules with their dotted names, in model order (PyTorch's named_modules(), filtered). */
-function namedRelus(m: Module, prefix = ''): [string, ReLU][] {
-  return [...m.namedChildren()].flatMap(([k, c]): [string, ReLU][] =>
-    c instanceof ReLU ? [[`${prefix}${k}`, c]] : namedRelus(c, `${prefix}${k}.`),
-  );
+/** The model's ReLU modules with their dotted names, in model order. */
+function namedRelus(m: Module): [string, ReLU][] {
+  return [...m.namedModules()].filter((e): e is [string, ReLU] => e[1] instanceof ReLU);
 }
 
 /**

@@ -18,6 +18,7 @@ import { UpdateBanner } from './pwa';
 import { RunsPanel } from './runs/RunsPanel';
 import { type KilnState, useKiln } from './store';
 import { hashSetup, SETUP_KEY } from './store/setup';
+import { TextPanel } from './text/TextPanel';
 import { TrainingPanel } from './training/TrainingPanel';
 
 /** localStorage, or null where the browser refuses it (a sandboxed frame, some private modes). */
@@ -109,6 +110,9 @@ export function App() {
             </PanelBoundary>
             <PanelBoundary title="Filters">
               <FiltersPanel />
+            </PanelBoundary>
+            <PanelBoundary title="Sample and attention">
+              <TextPanel />
             </PanelBoundary>
           </div>
         </div>

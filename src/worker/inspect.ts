@@ -1,16 +1,22 @@
 /**
  * A look inside a held model for one image: each layer's output (its feature maps) and the weights
  * that read the image directly (the first Conv2d's filters, or for a model without convolutions the
- * first Linear's rows as images). Plain typed arrays come out, for the page to draw.
+ * first Linear's rows as images); or, for a language model and a prompt, each attention head's
+ * pattern and the next-character probabilities at each position. Plain typed arrays come out, for
+ * the page to draw.
  */
-import { noGrad } from '../autograd';
+import { F } from '../autograd';
+import { CausalSelfAttention } from '../nn/attention';
 import { Conv2d } from '../nn/conv';
 import { Linear } from '../nn/linear';
 import type { Module } from '../nn/module';
 import type { ModelSpec } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
-import { type Tensor, type Tidyable, tidy } from '../tensor/tensor';
+import type { Tensor } from '../tensor/tensor';
+import { evaluating } from '../train/evaluate';
+import { encode, languageModel, modelBackend } from '../train/generate';
+import { SampleError } from '../train/sample_options';
 
 /** Channels of a layer's output sent at most: enough to see what a layer does, small to post. */
 export const MAX_CHANNELS = 32;
@@ -65,21 +71,6 @@ export function imageInput(backend: Backend, run: Inspectable, pixels: Float32Ar
     );
   const normalized = pixels.map((v) => (v - run.mean) / run.std);
   return ops.tensor(backend, normalized, [1, ...run.spec.inputShape]);
-}
-
-/** Runs `f` with `model` in eval mode, without gradients, inside tidy; the model's mode is restored. */
-export function evaluating<T extends Tidyable>(model: Module, f: () => T): T {
-  const wasTraining = model.training;
-  return noGrad(() =>
-    tidy(() => {
-      model.eval();
-      try {
-        return f();
-      } finally {
-        model.train(wasTraining);
-      }
-    }),
-  );
 }
 
 /**
@@ -148,4 +139,103 @@ async function weightImages(name: string, weight: Tensor, imageShape: number[]):
     shape: [filters, ...imageShape],
     values: all.slice(0, filters * size),
   };
+}
+
+/** Next characters shown per position: the likeliest ones, enough to see what the model weighs. */
+export const TOP_NEXT = 10;
+
+/** One CausalSelfAttention's weights for the prompt: row t is how much position t reads from each 0..t. */
+export interface AttentionPattern {
+  /** Its module's name in the state dict (`h.0.attn`). */
+  name: string;
+  heads: number;
+  /** Positions (the context's length): values is [heads, size, size], zeros above the diagonal. */
+  size: number;
+  values: Float32Array;
+}
+
+/** The likeliest characters after one position, best first, with their probabilities. */
+export interface NextChars {
+  /** The characters, one per probability (vocab units, as the vocabulary counts them). */
+  chars: string[];
+  probs: number[];
+}
+
+/** A look inside a language model for one prompt. */
+export interface TextInspection {
+  /** The characters the model read: the prompt's last block_size. */
+  context: string;
+  /** Each attention module's weights, in model order. */
+  attention: AttentionPattern[];
+  /**
+   * For each position of the context, the next character's likeliest values; a model that scores
+   * only the next character after a full window ([V] out) gives one entry, for the last position.
+   */
+  next: NextChars[];
+}
+
+/** What inspectText needs of a held run: its model and spec, and the vocabulary it reads. */
+export interface TextInspectable {
+  spec: ModelSpec;
+  model: Module;
+  vocab: string;
+}
+
+/**
+ * Runs the prompt's last block_size characters through a language model in eval mode, without
+ * gradients, and reads back every attention module's softmax weights (through its weights hook)
+ * and the next-character probabilities at each position; no tensor outlives the call.
+ */
+export async function inspectText(run: TextInspectable, prompt: string): Promise<TextInspection> {
+  const { model, spec, vocab } = run;
+  const lm = languageModel(spec, vocab);
+  const ids = encode(vocab, prompt).slice(-lm.blockSize);
+  if (ids.length === 0) throw new SampleError('prompt', 'the prompt is empty: give at least one character');
+  if (!lm.everyPosition && ids.length < lm.blockSize) {
+    throw new SampleError(
+      'prompt',
+      `${spec.name} reads exactly ${lm.blockSize} characters: the prompt has ${ids.length}`,
+    );
+  }
+  const backend = modelBackend(model);
+  const attention = [...model.namedModules()].filter(
+    (e): e is [string, CausalSelfAttention] => e[1] instanceof CausalSelfAttention,
+  );
+  const [probs, ...weights] = evaluating(model, () => {
+    const seen: Tensor[] = [];
+    const hooks = attention.map(([, m]) => m.registerWeightsHook((_, w) => seen.push(w)));
+    try {
+      const logits = model.forward(ops.tensor(backend, Int32Array.from(ids), [1, ids.length]));
+      return [F.softmax(logits), ...seen];
+    } finally {
+      for (const h of hooks) h.remove();
+    }
+  });
+  try {
+    const [p, ...w] = await Promise.all([probs, ...weights].map((t) => t.data() as Promise<Float32Array>));
+    const V = lm.vocabSize;
+    const next = Array.from({ length: p.length / V }, (_, t) =>
+      topNext(p.subarray(t * V, (t + 1) * V), vocab),
+    );
+    return {
+      context: ids.map((i) => vocab[i]).join(''),
+      attention: attention.map(([name, m], i) => ({
+        name,
+        heads: m.numHeads,
+        size: ids.length,
+        values: w[i],
+      })),
+      next,
+    };
+  } finally {
+    for (const t of [probs, ...weights]) t.dispose();
+  }
+}
+
+/** The TOP_NEXT likeliest characters of one probability row, best first. */
+function topNext(p: Float32Array, vocab: string): NextChars {
+  const order = Array.from(p.keys())
+    .sort((a, b) => p[b] - p[a])
+    .slice(0, TOP_NEXT);
+  return { chars: order.map((i) => vocab[i]), probs: order.map((i) => p[i]) };
 }

@@ -14,6 +14,8 @@ import {
   instance,
   json,
   map,
+  nullable,
+  number,
   object,
   oneOf,
   optional,
@@ -27,14 +29,23 @@ import type { ConfigProblem, TrainConfig } from '../train/config';
 import { configJson } from '../train/config_read';
 import type { ErrorKind } from '../train/errors';
 import type { RunPhase } from '../train/run';
-import type { Inspection } from './inspect';
+import { MAX_SAMPLE_CHARS, type SampleOptions } from '../train/sample_options';
+import type { Inspection, TextInspection } from './inspect';
 
 export type { AdapterSummary, TrainingLimit } from '../gpu/device';
 export { TRAINING_LIMITS } from '../gpu/device';
 export type { Scalar } from '../train/checkpoint';
 export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
 export type { RunPhase } from '../train/run';
-export type { Inspection, LayerOutput, WeightImages } from './inspect';
+export type { SampleOptions } from '../train/sample_options';
+export type {
+  AttentionPattern,
+  Inspection,
+  LayerOutput,
+  NextChars,
+  TextInspection,
+  WeightImages,
+} from './inspect';
 
 /** Which engine the worker runs the model on; both run the same `train/` code. */
 export type Backend = 'webgpu' | 'cpu';
@@ -116,6 +127,14 @@ export type ToWorker =
   | { type: 'predict'; requestId: number; runId: string; pixels: Float32Array }
   /** Each layer's output for one image (`pixels` as for predict) and the first layer's weights. */
   | { type: 'inspect'; requestId: number; runId: string; pixels: Float32Array }
+  /**
+   * Text from a language model's current weights (train/generate.ts's settings), streamed back as
+   * `sampleText` and closed by `sampleEnd`. A training run pauses between two steps while it is
+   * made, and its own generator is not drawn from.
+   */
+  | ({ type: 'sample'; requestId: number; runId: string } & SampleOptions)
+  /** A language model's attention patterns and next-character probabilities for a prompt. */
+  | { type: 'inspectText'; requestId: number; runId: string; prompt: string }
   /** A full checkpoint (to resume) or the model's state dict (.safetensors, for PyTorch). */
   | { type: 'exportCheckpoint'; runId: string; kind: 'checkpoint' | 'model' }
   /**
@@ -176,6 +195,15 @@ export type FromWorker =
   /** Every parameter's and gradient's histogram at a probed step (wallTime in ms). */
   | { type: 'histograms'; runId: string; step: number; wallTime: number; items: HistogramSample[] }
   | ({ type: 'inspection'; requestId: number } & Inspection)
+  /** The next characters of a sample, as they are generated. */
+  | { type: 'sampleText'; requestId: number; text: string }
+  /**
+   * A sample is complete, or was refused or failed (`error`, one line): answered here rather than
+   * as an `error` report, which would mark the run itself failed.
+   */
+  | { type: 'sampleEnd'; requestId: number; error: string | null }
+  /** inspectText's answer: the inspection, or why there is none (one line). */
+  | { type: 'textInspection'; requestId: number; inspection: TextInspection | null; error: string | null }
   /**
    * importCheckpoint succeeded: the run now predicts with the checkpoint's weights and this spec;
    * `run` describes the run of a full checkpoint (absent for a plain state dict).
@@ -227,6 +255,17 @@ const commands = {
   stop: { runId },
   predict: { requestId: count(), runId, pixels },
   inspect: { requestId: count(), runId, pixels },
+  // Sizes only here: generate() checks each setting's range, in one place for the CLI and the page.
+  sample: {
+    requestId: count(),
+    runId,
+    prompt: string(MAX_SAMPLE_CHARS),
+    tokens: count(),
+    temperature: number(),
+    topK: nullable(count()),
+    seed: count(),
+  },
+  inspectText: { requestId: count(), runId, prompt: string(MAX_SAMPLE_CHARS) },
   exportCheckpoint: { runId, kind: oneOf(['checkpoint', 'model']) },
   importCheckpoint: { runId, bytes, model: optional(json()) },
 } satisfies Record<ToWorker['type'], Fields>;
@@ -246,6 +285,8 @@ export function transferables(msg: ToWorker | FromWorker): Transferable[] {
     case 'predict':
     case 'inspect':
       return [msg.pixels.buffer];
+    case 'textInspection':
+      return msg.inspection?.attention.map((a) => a.values.buffer) ?? [];
     case 'inspection':
       return [...msg.layers.map((l) => l.values.buffer), ...(msg.weights ? [msg.weights.values.buffer] : [])];
     case 'importCheckpoint':

@@ -19,13 +19,15 @@ import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
 import { errorKind, RunError } from '../train/errors';
+import { evaluating } from '../train/evaluate';
+import { checkpointVocab, generate } from '../train/generate';
 import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
-import { evaluating, imageInput, inspect } from './inspect';
-import { type DatasetSource, type FromWorker, type ToWorker, toWorker } from './protocol';
+import { imageInput, inspect, inspectText } from './inspect';
+import { type DatasetSource, type FromWorker, type MessageOf, type ToWorker, toWorker } from './protocol';
 import { loadTuning, saveTuning } from './tuning';
 
 /** A run the worker holds: a trainable run, or a model loaded to evaluate and draw on. */
@@ -42,6 +44,15 @@ interface LiveRun {
   /** True while the run's fit() is going on. */
   training: boolean;
   resumeWaiters: (() => void)[];
+  /** A text run's vocabulary (id i is vocab[i]); absent for images and tables. */
+  vocab?: string;
+  /**
+   * Settles once the samples and text inspections using the model are done; a training loop
+   * waits on it between steps, so they read one step's weights and the run never sees them.
+   */
+  borrowed: Promise<void>;
+  /** How many of them are under way: a run released meanwhile is freed after the last. */
+  borrowers: number;
   /** Frees what the run holds on the device. */
   dispose(): void;
 }
@@ -87,6 +98,10 @@ export class Session {
           return await this.predict(msg.requestId, msg.runId, msg.pixels);
         case 'inspect':
           return await this.inspect(msg.requestId, msg.runId, msg.pixels);
+        case 'sample':
+          return await this.sample(msg);
+        case 'inspectText':
+          return await this.inspectText(msg.requestId, msg.runId, msg.prompt);
         case 'exportCheckpoint':
           return await this.exportCheckpoint(msg.runId, msg.kind);
         case 'importCheckpoint':
@@ -165,7 +180,26 @@ export class Session {
     if (live.training) {
       live.stopped = true;
       this.setPaused(live, false);
-    } else live.dispose();
+    } else if (live.borrowers > 0) void live.borrowed.then(() => live.dispose());
+    else live.dispose();
+  }
+
+  /**
+   * Runs `f` with a held run's model once the samples before it are done, the run's training loop
+   * (if any) waiting between two steps until it is over.
+   */
+  private async borrow<T>(live: LiveRun, f: () => Promise<T>): Promise<T> {
+    live.borrowers++;
+    const turn = live.borrowed.then(f);
+    live.borrowed = turn.then(
+      () => {},
+      () => {},
+    );
+    try {
+      return await turn;
+    } finally {
+      live.borrowers--;
+    }
   }
 
   /** Frees every run, and the backend's pooled memory. */
@@ -201,6 +235,9 @@ export class Session {
       stopped: false,
       training: true,
       resumeWaiters: [],
+      vocab: source.checkpoint?.meta.vocab,
+      borrowed: Promise.resolve(),
+      borrowers: 0,
       dispose: () => run.dispose(),
     };
     this.hold(live);
@@ -277,8 +314,13 @@ export class Session {
           histogramsEvery: pageHistogramsEvery(run.stepsPerEpoch),
           shouldStop: () => live.stopped,
           waitWhilePaused: async () => {
-            // Let pause/stop messages in (at most every 16 ms), then wait while paused.
+            // Let pause/stop messages in (at most every 16 ms), then wait while paused and while
+            // samples read the weights.
             await yieldNow();
+            for (let b = live.borrowed; ; b = live.borrowed) {
+              await b;
+              if (b === live.borrowed) break;
+            }
             if (live.paused && !live.stopped) {
               waiting = true;
               status('paused');
@@ -349,6 +391,42 @@ export class Session {
     this.post({ type: 'inspection', requestId, ...(await inspect(this.requireBackend(), live, pixels)) });
   }
 
+  /** Streams a sample of the run's current weights; any refusal or failure ends it with its line. */
+  private async sample(msg: MessageOf<ToWorker, 'sample'>): Promise<void> {
+    const { requestId, runId, ...options } = msg;
+    try {
+      const live = this.heldRun(runId, 'sample from');
+      const vocab = requireVocab(live);
+      await this.borrow(live, () =>
+        generate(live.model, live.spec, vocab, options, (text) =>
+          this.post({ type: 'sampleText', requestId, text }),
+        ),
+      );
+      this.post({ type: 'sampleEnd', requestId, error: null });
+    } catch (e) {
+      this.post({ type: 'sampleEnd', requestId, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** Answers a text inspection, or why there is none. */
+  private async inspectText(requestId: number, runId: string, prompt: string): Promise<void> {
+    try {
+      const live = this.heldRun(runId, 'inspect');
+      const vocab = requireVocab(live);
+      const inspection = await this.borrow(live, () => inspectText({ ...live, vocab }, prompt));
+      this.post({ type: 'textInspection', requestId, inspection, error: null });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.post({ type: 'textInspection', requestId, inspection: null, error });
+    }
+  }
+
+  private heldRun(runId: string, what: string): LiveRun {
+    const live = this.runs.get(runId);
+    if (!live) throw new Error(`no run ${runId} to ${what}`);
+    return live;
+  }
+
   private async exportCheckpoint(runId: string, kind: 'checkpoint' | 'model'): Promise<void> {
     const live = this.runs.get(runId);
     if (!live) throw new Error(`no run ${runId} to export`);
@@ -403,6 +481,9 @@ export class Session {
       stopped: true,
       training: false,
       resumeWaiters: [],
+      vocab: full?.meta.vocab,
+      borrowed: Promise.resolve(),
+      borrowers: 0,
       dispose: () => {
         for (const t of model.stateDict().values()) if (!t.isDisposed) t.dispose();
       },
@@ -420,6 +501,11 @@ export class Session {
       : undefined;
     this.post({ type: 'checkpointLoaded', runId, model: spec, run });
   }
+}
+
+/** A held run's vocabulary, or one line saying why it has none (an image model, or no vocabulary known). */
+function requireVocab(live: LiveRun): string {
+  return checkpointVocab({ spec: live.spec, vocab: live.vocab });
 }
 
 /**

@@ -12,6 +12,7 @@ import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
 import { createSetupActions, type SetupActions } from './setupActions';
+import { createTextSlice, type TextSlice } from './textSlice';
 import { createWorkerActions, type WorkerActions } from './workerActions';
 
 /**
@@ -29,7 +30,8 @@ export type KilnState = GpuSlice &
   SetupActions &
   WorkerActions &
   InspectSlice &
-  InsideSlice;
+  InsideSlice &
+  TextSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -44,6 +46,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createWorkerActions(...a),
   ...createInspectSlice(...a),
   ...createInsideSlice(...a),
+  ...createTextSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */

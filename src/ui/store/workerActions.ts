@@ -13,6 +13,7 @@ import type { KilnState } from './index';
 import { saveRun } from './persist';
 import { interrupted } from './runsSlice';
 import { type DatasetChoice, MNIST_CHOICE } from './setup';
+import { receiveSampleText } from './textSlice';
 
 /** The worker actions. */
 export interface WorkerActions {
@@ -125,10 +126,14 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
       }
       case 'error':
         return onError(msg);
+      case 'sampleText':
+        return receiveSampleText(msg);
       // Answers to requests (predictions, loaded checkpoints) go to whoever asked, through link.request.
       case 'prediction':
       case 'inspection':
       case 'checkpointLoaded':
+      case 'sampleEnd':
+      case 'textInspection':
         return;
     }
   };
