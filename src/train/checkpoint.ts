@@ -72,6 +72,8 @@ export interface CheckpointMeta {
   trainSamples: number;
   /** The dataset's name and a fingerprint of its training samples (absent in older files). */
   dataset?: { name: string; fingerprint: string };
+  /** A text run's vocabulary: its characters in id order (what generation decodes ids with). */
+  vocab?: string;
   config: TrainConfig;
   spec: ModelSpec;
   /** The run's logged scalars up to this point, so its charts go on where they stopped. */
@@ -174,6 +176,9 @@ function writtenHistory(history: readonly Scalar[]): WrittenHistory {
   return out;
 }
 
+/** Most characters a vocabulary may hold (every code point a text can have is far fewer in practice). */
+const MAX_VOCAB = 100_000;
+
 /** Most scalars a checkpoint's history may hold (a long run logs a few hundred thousand). */
 export const MAX_HISTORY = 2_000_000;
 
@@ -246,14 +251,20 @@ const checkpointMeta: Schema<CheckpointMeta> = map(
     loader: object({ generator: generatorState, batch: count() }),
     trainSamples: count(),
     dataset: optional(object({ name: string(200), fingerprint: string(200) })),
+    vocab: optional(string(MAX_VOCAB)),
     config: trainConfig,
     spec: modelSpec,
     history: optional(history),
   }),
-  (meta, refuse) =>
-    meta.epoch > meta.config.epochs
-      ? refuse(`epoch ${meta.epoch} is past the run's ${meta.config.epochs} epochs`)
-      : meta,
+  (meta, refuse) => {
+    const { steps, epochs } = meta.config;
+    // A run in steps counts evaluation intervals as its epochs: its steps bound it instead.
+    if (steps === null && meta.epoch > epochs)
+      refuse(`epoch ${meta.epoch} is past the run's ${epochs} epochs`);
+    if (steps !== null && meta.globalStep > steps)
+      refuse(`step ${meta.globalStep} is past the run's ${steps} steps`);
+    return meta;
+  },
 );
 
 /** Reads the JSON into CheckpointMeta, or refuses it in one line naming the field. */
