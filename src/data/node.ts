@@ -112,7 +112,7 @@ export async function loadTextFile(path = BUNDLED_TEXT.path): Promise<TextData> 
   const bytes = isGzip(file.bytes) ? await gunzip(file.bytes, file.name) : file.bytes;
   const name =
     path === BUNDLED_TEXT.path ? BUNDLED_TEXT.name : file.name.replace(/\.(txt|dict\.dz|gz)$/i, '');
-  return textData(bytes, name);
+  return textData(bytes, file.name, name);
 }
 
 /** The usual spellings of an IDX file's name: plain or gzipped, dashed or dotted. */

@@ -182,10 +182,11 @@ export interface TextData {
 
 /**
  * A file's text, its vocabulary (of the whole file, as nanoGPT's prepare.py builds it) and its 90/10
- * split; bad input is refused in one line naming the file (see decodeText).
+ * split, as the dataset `name` (the file's stem, say); bad input is refused in one line naming the
+ * file (see decodeText).
  */
-export function textData(bytes: Uint8Array, name: string): TextData {
-  const text = decodeText(bytes, name);
+export function textData(bytes: Uint8Array, file: string, name = file): TextData {
+  const text = decodeText(bytes, file);
   const vocab = buildVocab(text);
   const { train, val } = splitByPosition(encode(text, vocab));
   return { name, vocab, train, val };
