@@ -49,18 +49,27 @@ function argWord(s: SettingBase): string | undefined {
   return words[s.kind.type];
 }
 
-/** A setting's default as --help gives it; the optimizer's own where it has one. */
+/** A value as --help writes it ("0.9,0.999", a scheduler's name, "off" for null). */
+function valueText(s: (typeof SETTINGS)[keyof TrainConfig], v: unknown): string {
+  if (v === null) return s.off ?? 'none';
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  if (typeof v === 'object') return Array.isArray(v) ? v.join(',') : (v as { name: string }).name;
+  return String(v);
+}
+
+/**
+ * A setting's default as --help gives it: the optimizer's own where it has one, and a text run's
+ * where it differs (nanoGPT's recipe).
+ */
 function defaultText(field: keyof TrainConfig): string | undefined {
   const s = SETTINGS[field];
+  const text = s.textDefault === undefined ? '' : `; ${valueText(s, s.textDefault)} for text`;
   if (s.byOptimizer) {
     const key = field as keyof (typeof OPTIMIZER_DEFAULTS)[keyof typeof OPTIMIZER_DEFAULTS];
-    return OPTIMIZERS.map((o) => `${OPTIMIZER_DEFAULTS[o][key]} for ${o}`).join(', ');
+    return OPTIMIZERS.map((o) => `${OPTIMIZER_DEFAULTS[o][key]} for ${o}`).join(', ') + text;
   }
-  const v = s.default;
-  if (v === null) return s.off;
-  if (typeof v === 'boolean') return undefined;
-  if (typeof v === 'object') return Array.isArray(v) ? v.join(',') : v.name;
-  return String(v);
+  if (typeof s.default === 'boolean') return text ? valueText(s, s.default) + text : undefined;
+  return valueText(s, s.default) + text;
 }
 
 /** The schedulers that take a parameter, for its help. */
