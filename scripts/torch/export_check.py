@@ -23,6 +23,7 @@ import traceback
 import torch
 
 calls = []
+LAMBDA_STEPS = 80
 
 
 def recording(owner, name):
@@ -36,6 +37,8 @@ def recording(owner, name):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         recorded = {k: v for k, v in bound.arguments.items() if k not in ("self", "params", "parameters", "optimizer")}
+        # LambdaLR's function, recorded by its values over the first LAMBDA_STEPS steps.
+        recorded = {k: [v(i) for i in range(LAMBDA_STEPS)] if callable(v) else v for k, v in recorded.items()}
         calls.append({"call": name, "args": jsonable(recorded)})
         return original(*args, **kwargs)
 
@@ -59,7 +62,7 @@ def jsonable(v):
 
 for cls in ("SGD", "Adam", "AdamW", "RMSprop"):
     recording(torch.optim, cls)
-for cls in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau", "LinearLR", "OneCycleLR"):
+for cls in ("StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau", "LinearLR", "OneCycleLR", "LambdaLR"):
     recording(torch.optim.lr_scheduler, cls)
 recording(torch.nn, "CrossEntropyLoss")
 recording(torch.nn.utils, "clip_grad_norm_")

@@ -20,6 +20,11 @@ const file = (name: string) => join(dir, name);
 
 const DATA = ['--backend', 'cpu', '--dataset', 'idx', '--data-dir', data, '--val-split', '100'];
 const QUICK = [...DATA, '--epochs', '1', '--batch-size', '100'];
+/** A text run on one of the text files made below, a bigram for speed. */
+const TEXT = (name: string) => [
+  ...['--backend', 'cpu', '--dataset', 'text', '--text', file(name), '--model', 'bigram'],
+  ...['--steps', '2', '--eval-every', '2', '--batch-size', '4', '--block-size', '4'],
+];
 /** Resuming one of the checkpoints made below, on the small data (or other data). */
 const resume = (name: string, on = data) => [
   '--backend',
@@ -73,6 +78,12 @@ beforeAll(async () => {
   writeFileSync(file('a-file'), 'not a directory');
   mkdirSync(file('exported'));
   writeFileSync(file('exported/train.py'), '# the user edited this export\n');
+  writeFileSync(file('empty.txt'), '');
+  writeFileSync(file('binary.txt'), Uint8Array.of(104, 105, 0, 7, 255));
+  writeFileSync(file('latin1.txt'), Uint8Array.of(99, 97, 102, 0xe9, 10));
+  writeFileSync(file('one.txt'), 'aaaaaaaaaaaaaaaaaaaa');
+  // 50 characters: 45 to train on, 5 to validate on.
+  writeFileSync(file('short.txt'), 'abcdefghij'.repeat(5));
   // A real checkpoint of a finished one-epoch run, and edited copies of it.
   const made = await cli(...QUICK, '--checkpoint', file('run.safetensors'));
   expect(made.code, made.stderr.join('\n')).toBe(0);
@@ -399,7 +410,7 @@ const CASES: [string, () => string[], RegExp, number][] = [
   [
     'an unknown dataset',
     () => ['--backend', 'cpu', '--dataset', 'cifar'],
-    /--dataset must be one of mnist, synthetic, idx, csv, got "cifar"/,
+    /--dataset must be one of mnist, synthetic, idx, csv, text, got "cifar"/,
     2,
   ],
   [
@@ -452,6 +463,52 @@ const CASES: [string, () => string[], RegExp, number][] = [
     2,
   ]),
   ['an empty --save=', () => [...QUICK, '--save='], /--save expects a file path, got ""/, 2],
+  // Text: bad files, a block size longer than the text, a GPT's heads that do not divide its width.
+  ['an empty text file', () => TEXT('empty.txt'), /empty\.txt: is empty: there is no text to train on$/, 1],
+  [
+    'a binary file as text',
+    () => TEXT('binary.txt'),
+    /binary\.txt: is a binary file, not text \(a NUL byte at offset 2\)$/,
+    1,
+  ],
+  ['a text not in UTF-8', () => TEXT('latin1.txt'), /latin1\.txt: is not UTF-8 text/, 1],
+  ['a text of one character', () => TEXT('one.txt'), /one\.txt: holds one character only \("a"\)/, 1],
+  [
+    'a block size longer than the validation text',
+    () => [...TEXT('short.txt'), '--block-size', '5'],
+    /^error: --block-size: the block size \(5\) is longer than the validation text of short \(5 characters, the last 10%\)/,
+    2,
+  ],
+  [
+    'a block size longer than the text',
+    () => [...TEXT('short.txt'), '--block-size', '64'],
+    /--block-size: the block size \(64\) is longer than the training text of short \(45 characters/,
+    2,
+  ],
+  [
+    "a GPT's n_embd not divisible by n_head",
+    () => [...TEXT('short.txt'), '--model', 'gpt', '--n-embd', '30', '--n-head', '4'],
+    /^error: --n-embd 30 is not divisible by --n-head 4: each head takes n_embd \/ n_head of the width$/,
+    2,
+  ],
+  [
+    '--n-layer on images',
+    () => [...QUICK, '--n-layer', '2'],
+    /--n-layer sizes a text model: it needs --dataset text/,
+    2,
+  ],
+  [
+    '--eval-only without weights',
+    () => [...TEXT('short.txt'), '--eval-only'],
+    /--eval-only evaluates loaded weights: give --init FILE or --resume FILE/,
+    2,
+  ],
+  [
+    '--text without --dataset text',
+    () => [...QUICK, '--text', file('short.txt')],
+    /--text needs --dataset text/,
+    2,
+  ],
   ['an unknown flag', () => ['--no-such-flag'], /Unknown option '--no-such-flag' \(see --help\)/, 2],
   ['a positional argument', () => ['simplenn'], /Unexpected argument 'simplenn'.* \(see --help\)/, 2],
 ];

@@ -49,18 +49,27 @@ function argWord(s: SettingBase): string | undefined {
   return words[s.kind.type];
 }
 
-/** A setting's default as --help gives it; the optimizer's own where it has one. */
+/** A value as --help writes it ("0.9,0.999", a scheduler's name, "off" for null). */
+function valueText(s: (typeof SETTINGS)[keyof TrainConfig], v: unknown): string {
+  if (v === null) return s.off ?? 'none';
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  if (typeof v === 'object') return Array.isArray(v) ? v.join(',') : (v as { name: string }).name;
+  return String(v);
+}
+
+/**
+ * A setting's default as --help gives it: the optimizer's own where it has one, and a text run's
+ * where it differs (nanoGPT's recipe).
+ */
 function defaultText(field: keyof TrainConfig): string | undefined {
   const s = SETTINGS[field];
+  const text = s.textDefault === undefined ? '' : `; ${valueText(s, s.textDefault)} for text`;
   if (s.byOptimizer) {
     const key = field as keyof (typeof OPTIMIZER_DEFAULTS)[keyof typeof OPTIMIZER_DEFAULTS];
-    return OPTIMIZERS.map((o) => `${OPTIMIZER_DEFAULTS[o][key]} for ${o}`).join(', ');
+    return OPTIMIZERS.map((o) => `${OPTIMIZER_DEFAULTS[o][key]} for ${o}`).join(', ') + text;
   }
-  const v = s.default;
-  if (v === null) return s.off;
-  if (typeof v === 'boolean') return undefined;
-  if (typeof v === 'object') return Array.isArray(v) ? v.join(',') : v.name;
-  return String(v);
+  if (typeof s.default === 'boolean') return text ? valueText(s, s.default) + text : undefined;
+  return valueText(s, s.default) + text;
 }
 
 /** The schedulers that take a parameter, for its help. */
@@ -105,9 +114,13 @@ const FLAG_OF = new Map<string, string>([
 ]);
 
 /** The scheduler the flags ask for: PyTorch's defaults (train/config.ts), with each given flag over them. */
-function schedulerConfig(v: OptionValues, base: Pick<TrainConfig, 'epochs' | 'lr'>): SchedulerConfig {
-  const name = (v[SETTINGS.scheduler.flag as string] ?? DEFAULT_CONFIG.scheduler.name) as SchedulerName;
-  const s = defaultScheduler(name, base) as SchedulerConfig & Record<string, unknown>;
+function schedulerConfig(
+  v: OptionValues,
+  c: Pick<TrainConfig, 'epochs' | 'lr' | 'steps'>,
+  base: TrainConfig,
+): SchedulerConfig {
+  const name = (v[SETTINGS.scheduler.flag as string] ?? base.scheduler.name) as SchedulerName;
+  const s = defaultScheduler(name, c) as SchedulerConfig & Record<string, unknown>;
   for (const [key, p] of schedulerParams) {
     if (!p.flag || v[p.flag] === undefined) continue;
     if (!(key in s)) throw new UsageError(`--${p.flag} does not apply to --scheduler ${name}`);
@@ -116,16 +129,21 @@ function schedulerConfig(v: OptionValues, base: Pick<TrainConfig, 'epochs' | 'lr
   return s;
 }
 
-/** A new run's config from the flags: the config's defaults, the optimizer's own, then each flag. */
-export function configFromFlags(v: OptionValues): TrainConfig {
-  const optimizer = (v[SETTINGS.optimizer.flag as string] ??
-    DEFAULT_CONFIG.optimizer) as TrainConfig['optimizer'];
-  const c: Record<string, unknown> = { ...DEFAULT_CONFIG, ...OPTIMIZER_DEFAULTS[optimizer] };
+/**
+ * A new run's config from the flags: the defaults (`base`: an image run's, or a text run's), the
+ * optimizer's own where a flag picks another optimizer than the base's, then each flag.
+ */
+export function configFromFlags(v: OptionValues, base: TrainConfig = DEFAULT_CONFIG): TrainConfig {
+  const optimizer = (v[SETTINGS.optimizer.flag as string] ?? base.optimizer) as TrainConfig['optimizer'];
+  const c: Record<string, unknown> = {
+    ...base,
+    ...(optimizer === base.optimizer ? {} : OPTIMIZER_DEFAULTS[optimizer]),
+  };
   for (const [field, s] of settings) {
     const given = s.flag === undefined ? undefined : v[s.flag];
     if (given !== undefined && !s.scheduler) c[field] = s.negated ? !given : given;
   }
-  c.scheduler = schedulerConfig(v, c as unknown as TrainConfig);
+  c.scheduler = schedulerConfig(v, c as unknown as TrainConfig, base);
   return c as unknown as TrainConfig;
 }
 

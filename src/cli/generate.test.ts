@@ -74,7 +74,7 @@ describe('npm run generate', () => {
       [['--checkpoint', bare], `--checkpoint ${bare}: gpt comes without its vocabulary`],
       [
         ['--checkpoint', gpt, '--prompt', 'hello, world'],
-        `--prompt: the prompt's character "," at position 6 is not in the model's vocabulary`,
+        `--prompt: the prompt: the character "," (U+002C) at line 1, column 6 is not in the vocabulary of 13 characters`,
       ],
       [['--checkpoint', gpt, '--prompt', ''], '--prompt: the prompt is empty'],
       [['--checkpoint', gpt, '--temperature', '-1'], '--temperature: temperature must be a number >= 0'],

@@ -14,17 +14,26 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { csvData } from '../data/csv';
 import { SyntheticDataset } from '../data/dataset';
-import { idxFileIn, loadCsvFile, loadIdxFiles, loadMnistFromDir, mnistDataDir } from '../data/node';
+import {
+  BUNDLED_TEXT,
+  idxFileIn,
+  loadCsvFile,
+  loadIdxFiles,
+  loadMnistFromDir,
+  loadTextFile,
+  mnistDataDir,
+} from '../data/node';
+import type { TextData } from '../data/text';
 import { sampleShape } from '../data/types';
 import { PRESETS, parseSpec } from '../nn';
 import type { ModelSpec } from '../nn/spec';
-import { SPEC_GRAMMAR } from '../nn/spec';
+import { GPT_DEFAULTS, outputShape, SPEC_GRAMMAR, TEXT_PRESETS } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
-import { ConfigError, checkConfig, type TrainConfig } from '../train/config';
-import { type LoadedData, prepareData, type RunData, tensorData } from '../train/data';
+import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from '../train/config';
+import { type LoadedData, prepareData, prepareText, type RunData, tensorData } from '../train/data';
 import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
 import { openRun, type Run, type RunSource } from '../train/run';
@@ -49,6 +58,9 @@ import { saveTuning } from './tuning_cache';
 /** The preset trained when --model is not given. */
 const DEFAULT_MODEL = 'simplenn';
 
+/** The preset a text run trains when --model is not given. */
+const DEFAULT_TEXT_MODEL = 'gpt';
+
 /** The flags that are not settings of the run: what to train, on what, and where results go. */
 const MODEL_OPTIONS = [
   {
@@ -57,14 +69,34 @@ const MODEL_OPTIONS = [
     arg: 'NAME|SPEC',
     help: `a preset (${Object.keys(PRESETS).join(', ')}) or a layer list (default ${DEFAULT_MODEL})
 e.g. "flatten,linear:128,relu,linear:10" or "conv:16:3:1:1,bn,relu,maxpool:2,flatten,linear:10"
+on --dataset text: a preset (${Object.keys(TEXT_PRESETS).join(', ')}; default ${DEFAULT_TEXT_MODEL}) sized by
+the flags below and --block-size, or a layer list taking ids [block_size] ("embedding:V:64,...")
 ${SPEC_GRAMMAR}`,
+    newRunOnly: true,
+  },
+  {
+    flag: 'n-layer',
+    kind: { type: 'count', min: 1 },
+    help: `(gpt) transformer blocks (default ${GPT_DEFAULTS.nLayer})`,
+    newRunOnly: true,
+  },
+  {
+    flag: 'n-head',
+    kind: { type: 'count', min: 1 },
+    help: `(gpt) attention heads per block; must divide --n-embd (default ${GPT_DEFAULTS.nHead})`,
+    newRunOnly: true,
+  },
+  {
+    flag: 'n-embd',
+    kind: { type: 'count', min: 1 },
+    help: `(gpt, mlp) embedding width (default ${GPT_DEFAULTS.nEmbd} for gpt, 24 for mlp)`,
     newRunOnly: true,
   },
   {
     flag: 'dropout',
     kind: { type: 'number' },
     arg: 'P',
-    help: 'set p of every Dropout layer',
+    help: 'set p of every Dropout layer (a text preset: its dropout, attention included)',
     newRunOnly: true,
   },
   {
@@ -78,9 +110,16 @@ ${SPEC_GRAMMAR}`,
 const DATA_OPTIONS = [
   {
     flag: 'dataset',
-    kind: { type: 'choice', choices: ['mnist', 'synthetic', 'idx', 'csv'] },
-    help: 'what to train on',
+    kind: { type: 'choice', choices: ['mnist', 'synthetic', 'idx', 'csv', 'text'] },
+    help: `what to train on; text: a character-level language model (nanoGPT's recipe
+for the settings' defaults: the Training section's "text" values)`,
     default: 'mnist',
+  },
+  {
+    flag: 'text',
+    kind: { type: 'path', of: 'file' },
+    help: `(text) a UTF-8 text file, gzipped or not: its characters are the vocabulary, its first
+90% trains and the rest validates (default: the bundled Jargon File, ${BUNDLED_TEXT.path})`,
   },
   { flag: 'data-dir', kind: { type: 'path', of: 'dir' }, help: "the folder of mnist's or idx's files" },
   ...(['train-images', 'train-labels', 'test-images', 'test-labels'] as const).map(
@@ -144,7 +183,17 @@ after every epoch, or every N with --checkpoint-every N (and after the last)`,
     help: 'where to train',
     default: 'webgpu',
   },
-  { flag: 'json', kind: { type: 'boolean' }, help: 'one JSON object per epoch on stdout' },
+  {
+    flag: 'json',
+    kind: { type: 'boolean' },
+    help: 'one JSON object per epoch (a text run: per evaluation) on stdout',
+  },
+  {
+    flag: 'eval-only',
+    kind: { type: 'boolean' },
+    help: `with --init or --resume: evaluate those weights on the whole validation set, print one
+JSON line and exit (a text run: its loss in nats and bits per character)`,
+  },
   {
     flag: 'profile',
     kind: { type: 'boolean' },
@@ -179,6 +228,60 @@ const HELP = helpText(
   'Ctrl-C stops after the current step and writes the --checkpoint there (exit code 130).',
 );
 
+/** The text preset --model names (the default's when none is given), or undefined for a layer list. */
+function textPreset(v: Values): ((typeof TEXT_PRESETS)[string] & {}) | undefined {
+  return TEXT_PRESETS[(v.model ?? DEFAULT_TEXT_MODEL).toLowerCase()];
+}
+
+/** A text run's model: a preset sized by the flags, or a layer list taking ids [block_size]. */
+function textModelSpec(v: Values, text: TextData, config: TrainConfig): ModelSpec {
+  const preset = textPreset(v);
+  const vocabSize = [...text.vocab].length;
+  if (!preset) {
+    if (v.dropout !== undefined)
+      throw new UsageError("--dropout sets a text preset's dropout: write dropout:P into a layer list");
+    try {
+      return parseSpec(v.model as string, [config.blockSize], 'custom', 'int32');
+    } catch (e) {
+      throw new UsageError(
+        `--model: ${(e as Error).message} (text presets: ${Object.keys(TEXT_PRESETS).join(', ')}; see --help)`,
+      );
+    }
+  }
+  return preset({
+    vocabSize,
+    blockSize: config.blockSize,
+    nLayer: v['n-layer'],
+    nHead: v['n-head'],
+    nEmbd: v['n-embd'],
+    dropout: v.dropout,
+  });
+}
+
+/** The text flags checked before any work: they apply to text, and the GPT's widths fit its heads. */
+function checkTextFlags(v: Values): void {
+  const sizes = (['n-layer', 'n-head', 'n-embd'] as const).filter((f) => v[f] !== undefined);
+  if (v.dataset !== 'text') {
+    if (sizes.length) throw new UsageError(`--${sizes[0]} sizes a text model: it needs --dataset text`);
+    return;
+  }
+  if (v.dropout !== undefined && !(v.dropout >= 0 && v.dropout < 1))
+    throw new UsageError(`--dropout must lie in [0, 1), got ${v.dropout}`);
+  const name = (v.model ?? DEFAULT_TEXT_MODEL).toLowerCase();
+  if (sizes.length && !(name in TEXT_PRESETS))
+    throw new UsageError(
+      `--${sizes[0]} sizes a text preset (${Object.keys(TEXT_PRESETS).join(', ')}), not a layer list`,
+    );
+  if (name === 'gpt') {
+    const nHead = v['n-head'] ?? GPT_DEFAULTS.nHead;
+    const nEmbd = v['n-embd'] ?? GPT_DEFAULTS.nEmbd;
+    if (nEmbd % nHead !== 0)
+      throw new UsageError(
+        `--n-embd ${nEmbd} is not divisible by --n-head ${nHead}: each head takes n_embd / n_head of the width`,
+      );
+  }
+}
+
 function modelSpec(v: Values, inputShape: number[]): ModelSpec {
   const name = v.model ?? DEFAULT_MODEL;
   let spec: ModelSpec;
@@ -201,10 +304,11 @@ function modelSpec(v: Values, inputShape: number[]): ModelSpec {
 }
 
 /** The dataset the flags name, read into memory (synthetic data are made per config instead). */
-async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
+async function loadData(v: Values): Promise<LoadedData | 'synthetic' | { text: TextData }> {
   const dataset = v.dataset;
   // A file flag of another dataset kind would be ignored: the run would train on other data.
   const fileFlags = {
+    text: ['text'],
     csv: ['csv'],
     idx: ['train-images', 'train-labels', 'test-images', 'test-labels'],
   } as const;
@@ -213,6 +317,7 @@ async function loadData(v: Values): Promise<LoadedData | 'synthetic'> {
     if (given && dataset !== kind) throw new UsageError(`--${given} needs --dataset ${kind}`);
   }
   if (dataset === 'synthetic') return 'synthetic';
+  if (dataset === 'text') return { text: await loadTextFile(v.text) };
   if (dataset === 'mnist') {
     const m = await loadMnistFromDir(v['data-dir'] ?? mnistDataDir());
     return { name: 'mnist', train: m.train, test: m.test };
@@ -362,14 +467,31 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
     const clash = NEW_RUN_ONLY.filter((f) => v[f] !== undefined);
     if (clash.length) {
       throw new UsageError(
-        `--resume continues the checkpoint's own run with its settings: drop ${clash.map((f) => `--${f}`).join(', ')} (only --epochs may change; start a new run with --init to train from its weights)`,
+        `--resume continues the checkpoint's own run with its settings: drop ${clash.map((f) => `--${f}`).join(', ')} (only --epochs, or a text run's --steps, may change; start a new run with --init to train from its weights)`,
+      );
+    }
+    if ((resume.meta.vocab !== undefined) !== (v.dataset === 'text')) {
+      throw new UsageError(
+        resume.meta.vocab !== undefined
+          ? '--resume: the checkpoint is of a text run: give --dataset text (and the --text FILE it trained on)'
+          : `--resume: the checkpoint is of an image or table run, not of --dataset text`,
       );
     }
   }
+  if (v['eval-only'] && !(v.init || v.resume))
+    throw new UsageError('--eval-only evaluates loaded weights: give --init FILE or --resume FILE');
+  checkTextFlags(v);
   let config: TrainConfig;
   try {
-    config = resume ? resume.meta.config : configFromFlags(v);
+    config = resume
+      ? resume.meta.config
+      : configFromFlags(v, v.dataset === 'text' ? DEFAULT_TEXT_CONFIG : undefined);
     if (resume && v.epochs !== undefined) config = { ...config, epochs: v.epochs as number };
+    if (resume && v.steps !== undefined) {
+      if (config.steps === null)
+        throw new UsageError('--steps: the checkpoint is of a run in epochs: give --epochs');
+      config = { ...config, steps: v.steps as number };
+    }
     checkConfig(config);
   } catch (e) {
     throw e instanceof ConfigError ? flagged(e) : e;
@@ -406,17 +528,32 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
     }
   }
   const loaded = await loadData(v);
+  const spec = resume
+    ? resume.meta.spec
+    : loaded === 'synthetic'
+      ? modelSpec(v, [20])
+      : 'text' in loaded
+        ? textModelSpec(v, loaded.text, config)
+        : modelSpec(v, sampleShape(loaded.train));
   const prepare = (c: TrainConfig) => {
     try {
-      return loaded === 'synthetic' ? syntheticData(backend, c) : prepareData(backend, loaded, c);
+      if (loaded === 'synthetic') return syntheticData(backend, c);
+      // A model scoring every position trains on every position's next character; one scoring
+      // a single [V] row, on the character after its window.
+      if ('text' in loaded)
+        return prepareText(loaded.text, c, outputShape(spec)?.length === 1 ? 'next' : 'every');
+      return prepareData(backend, loaded, c);
     } catch (e) {
       throw e instanceof ConfigError ? flagged(e) : e;
     }
   };
-  const inputShape = loaded === 'synthetic' ? [20] : sampleShape(loaded.train);
   const source: RunSource = resume
-    ? { checkpoint: resume, epochs: config.epochs }
-    : { spec: modelSpec(v, inputShape), config };
+    ? {
+        checkpoint: resume,
+        epochs: config.epochs,
+        ...(v.steps === undefined ? {} : { steps: config.steps as number }),
+      }
+    : { spec, config };
   const run = openRun(source, prepare);
   try {
     return {
@@ -454,13 +591,31 @@ async function trainRun(
         `Wrote ${join(dir, 'train.py')}: python3 ${join(dir, 'train.py')} --data-dir DIR --resume CHECKPOINT`,
       );
   }
+  const text = run.data.vocab !== undefined;
+  if (v['eval-only']) {
+    // The loaded weights on the whole validation set, nothing trained or written.
+    const val = await run.evaluate();
+    io.stdout(
+      JSON.stringify({
+        step: run.globalStep,
+        val_loss: val.loss,
+        ...(text
+          ? { val_bpc: val.loss / Math.LN2, perplexity: Math.exp(val.loss) }
+          : { val_acc: val.accuracy }),
+        val_samples: val.samples,
+      }),
+    );
+    return false;
+  }
   const tb = v.logdir ? await openLogdir(v.logdir) : null;
   const tty = io.tty && !v.json;
   if (resumed && !v.json) log(`Resuming ${spec.name} after epoch ${run.epoch} (step ${run.globalStep})`);
   if (!v.json) {
     const params = model.parameters().reduce((s, p) => s + p.size, 0);
     log(
-      `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.train.length} training samples`,
+      text
+        ? `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.name}: ${[...(run.data.vocab as string)].length} characters in the vocabulary, ${run.data.train.length + config.blockSize} training characters; ${config.steps} steps of ${config.batchSize} windows of ${config.blockSize}`
+        : `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.train.length} training samples`,
     );
   }
   const outcome = await run.fit(
@@ -468,7 +623,13 @@ async function trainRun(
       scalars: (scalars) => {
         for (const s of scalars) tb?.writer.addScalar(s.tag, s.value, s.step, s.wallTime / 1000);
         const loss = scalars.find((s) => s.tag === 'Loss/train');
-        if (loss && tty) {
+        if (loss && tty && config.steps !== null) {
+          progressBar(
+            loss.step,
+            config.steps,
+            `step ${loss.step}/${config.steps} loss ${loss.value.toFixed(4)}`,
+          );
+        } else if (loss && tty) {
           const e = run.epoch;
           progressBar(
             loss.step - e * run.stepsPerEpoch,
@@ -477,8 +638,28 @@ async function trainRun(
           );
         }
       },
-      epoch: async ({ epoch, train, val, lr }) => {
+      epoch: async ({ epoch, step, train, val, lr }) => {
         await tb?.flush();
+        if (text) {
+          // Losses in nats per character; a window of blockSize ids is blockSize tokens.
+          const line = {
+            step,
+            train_loss: train.trainLoss,
+            val_loss: val.loss,
+            val_bpc: val.loss / Math.LN2,
+            perplexity: Math.exp(val.loss),
+            lr,
+            tokens_per_s: (train.samples * config.blockSize) / train.seconds,
+          };
+          if (v.json) io.stdout(JSON.stringify(line));
+          else {
+            if (tty) process.stderr.write('\r\x1b[K');
+            log(
+              `step ${step}: train loss ${line.train_loss.toFixed(4)}, val loss ${line.val_loss.toFixed(4)} (${line.val_bpc.toFixed(3)} bits per character, perplexity ${line.perplexity.toFixed(2)}), ${Math.round(line.tokens_per_s)} tokens/s, lr ${lr.toPrecision(4)}`,
+            );
+          }
+          return;
+        }
         const line = {
           epoch,
           train_loss: train.trainLoss,
@@ -541,6 +722,8 @@ async function trainRun(
     const bytes = stateDictToSafetensors(await model.stateDictData(), {
       model: spec.name,
       spec: JSON.stringify(spec),
+      // A text model's ids mean nothing without their characters.
+      ...(text ? { vocab: run.data.vocab as string } : {}),
     });
     await writeAtomic('save', v.save, bytes);
     if (!v.json) log(`Saved state dict to ${v.save}`);

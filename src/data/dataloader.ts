@@ -11,6 +11,7 @@ import * as ops from '../tensor/ops';
 import { Generator, type GeneratorState } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
 import { type Dataset, type DeviceDataset, isDeviceDataset, type Sample, Subset } from './dataset';
+import { isCollating } from './text';
 
 /** DataLoader options, PyTorch's names. */
 export interface DataLoaderOptions {
@@ -21,6 +22,27 @@ export interface DataLoaderOptions {
   generator?: Generator;
   /** Where host-collated batches go (default: the default backend). */
   backend?: Backend;
+  /** Draws the indices instead of shuffle's permutation (PyTorch's sampler=). */
+  sampler?: RandomSampler;
+}
+
+/**
+ * torch.utils.data.RandomSampler(replacement=True, num_samples=N): each epoch, N indices drawn
+ * uniformly with replacement, one after another from the loader's generator (so a longer draw from
+ * the same state begins with the same indices). nanoGPT's get_batch, as a sampler: its random
+ * window offsets for `numSamples / batch_size` steps.
+ */
+export class RandomSampler {
+  readonly replacement = true;
+  constructor(readonly numSamples: number) {
+    if (!(Number.isInteger(numSamples) && numSamples > 0))
+      throw new Error(`num_samples should be a positive integer, got ${numSamples}`);
+  }
+
+  /** One epoch's indices into a dataset of `n` samples. */
+  draw(n: number, generator: Generator): Int32Array {
+    return Int32Array.from({ length: this.numSamples }, () => generator.int(n));
+  }
 }
 
 /** Where to resume an epoch: the generator's state before its order was drawn, and batches done. */
@@ -35,13 +57,14 @@ export class DataLoader {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly generator: Generator;
+  readonly sampler: RandomSampler | null;
   private readonly backend: Backend;
   private resumeAt: LoaderPosition | null = null;
   private epochStart: GeneratorState;
   private batchesDone = 0;
 
   constructor(
-    readonly dataset: Dataset,
+    readonly dataset: Dataset<unknown>,
     opts: DataLoaderOptions = {},
   ) {
     this.batchSize = opts.batchSize ?? 1;
@@ -49,6 +72,8 @@ export class DataLoader {
       throw new Error(`batch_size should be a positive integer, got ${this.batchSize}`);
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
+    this.sampler = opts.sampler ?? null;
+    if (this.sampler && this.shuffle) throw new Error('sampler option is mutually exclusive with shuffle');
     this.generator = opts.generator ?? new Generator(0);
     this.backend = opts.backend ?? (isDeviceDataset(dataset) ? dataset.backend : getDefaultBackend());
     this.epochStart = this.generator.getState();
@@ -56,7 +81,7 @@ export class DataLoader {
 
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.length / this.batchSize;
+    const n = (this.sampler?.numSamples ?? this.dataset.length) / this.batchSize;
     return this.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
@@ -75,6 +100,7 @@ export class DataLoader {
     if (this.resumeAt) this.generator.setState(this.resumeAt.generator);
     this.epochStart = this.generator.getState();
     const n = this.dataset.length;
+    if (this.sampler) return this.sampler.draw(n, this.generator);
     return this.shuffle ? this.generator.randperm(n) : Int32Array.from({ length: n }, (_, i) => i);
   }
 
@@ -120,6 +146,7 @@ export class DataLoader {
 
   /** The host path: getItem for each index, stacked into tensors. */
   private collate(indices: Int32Array): [Tensor, Tensor] {
+    if (isCollating(this.dataset)) return this.dataset.collate(indices, this.backend);
     const items = Array.from(indices, (i) => this.dataset.getItem(i) as Sample);
     const size = items[0][0].length;
     const x = new Float32Array(items.length * size);
@@ -142,7 +169,9 @@ export class DataLoader {
 }
 
 /** The device dataset under a dataset (through Subsets), with the map from its indices to the device's. */
-function deviceSource(d: Dataset): { dataset: DeviceDataset; map: (order: Int32Array) => Int32Array } | null {
+function deviceSource(
+  d: Dataset<unknown>,
+): { dataset: DeviceDataset; map: (order: Int32Array) => Int32Array } | null {
   if (isDeviceDataset(d)) return { dataset: d, map: (o) => o };
   if (d instanceof Subset) {
     const inner = deviceSource(d.dataset);

@@ -30,7 +30,7 @@ export interface DeviceDataset extends Dataset {
 }
 
 /** Whether a dataset has the device fast path. */
-export function isDeviceDataset(d: Dataset): d is DeviceDataset {
+export function isDeviceDataset(d: Dataset<unknown>): d is DeviceDataset {
   return typeof (d as DeviceDataset).gatherBatch === 'function';
 }
 

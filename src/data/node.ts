@@ -4,10 +4,21 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { CsvOptions } from './csv';
 import { DatasetError } from './errors';
-import { MAX_INFLATED_BYTES } from './gzip';
+import { gunzip, isGzip, MAX_INFLATED_BYTES } from './gzip';
 import { MNIST_FILES, type MnistFile, type MnistSplits, mnistFromFiles } from './mnist';
 import { csvDataset, type IdxDatasetOptions, idxDatasets } from './sources';
+import { type TextData, textData } from './text';
 import type { DatasetSplits, ImageDataset, NamedBytes, TabularDataset } from './types';
+
+/**
+ * The bundled text: the Jargon File 4.4.7 (public domain), as Debian's dict-jargon package installs
+ * it (dictzip, which is gzip). The site carries the same file (scripts/text-assets.ts).
+ */
+export const BUNDLED_TEXT = {
+  name: 'jargon',
+  path: '/usr/share/dictd/jargon.dict.dz',
+  debian: 'dict-jargon',
+};
 
 /**
  * The data layer's Node side, for the CLI and tests: reading dataset files from disk. Kept apart
@@ -86,7 +97,24 @@ export async function loadCsvFile(path: string, options: Partial<CsvOptions> = {
   return csvDataset(file, { ...options, name: options.name ?? file.name.replace(/\.csv(\.gz)?$/i, '') });
 }
 
-/** Finds one MNIST file in a folder under the spellings it is distributed with. */
+/**
+ * A text to train on from disk, gzipped or not (the bundled text by default), decoded and split as
+ * textData does; named after the file's stem.
+ */
+export async function loadTextFile(path = BUNDLED_TEXT.path): Promise<TextData> {
+  if (path === BUNDLED_TEXT.path && !existsSync(path)) {
+    throw new DatasetError(
+      path,
+      `is missing: the bundled text is Debian's ${BUNDLED_TEXT.debian} (apt-get install ${BUNDLED_TEXT.debian})`,
+    );
+  }
+  const file = await readNamedFile(path);
+  const bytes = isGzip(file.bytes) ? await gunzip(file.bytes, file.name) : file.bytes;
+  const name =
+    path === BUNDLED_TEXT.path ? BUNDLED_TEXT.name : file.name.replace(/\.(txt|dict\.dz|gz)$/i, '');
+  return textData(bytes, file.name, name);
+}
+
 /** The usual spellings of an IDX file's name: plain or gzipped, dashed or dotted. */
 function spellings(name: string): string[] {
   const dotted = name.replace(/-(idx\d-ubyte)$/, '.$1');
@@ -100,6 +128,7 @@ export function idxFileIn(dir: string, name: string): string | undefined {
     .find((p) => existsSync(p));
 }
 
+/** Finds one MNIST file in a folder under the spellings it is distributed with. */
 function findFile(dir: string, name: string): string {
   const found = idxFileIn(dir, name);
   if (found === undefined)

@@ -439,6 +439,108 @@ PRESETS.transformer = {
   ],
 };
 
+/** The sizes of a text model preset (nanoGPT's names in camelCase). */
+export interface TextModelOptions {
+  /** Characters in the vocabulary: the embedding's rows and the scores per position. */
+  vocabSize: number;
+  /** Characters of context: the input's length (a GPT's block_size, an MLP's n). */
+  blockSize: number;
+  /** Transformer blocks (a GPT's). */
+  nLayer?: number;
+  /** Attention heads per block; must divide nEmbd. */
+  nHead?: number;
+  /** Width of the embeddings and the residual stream (a GPT's; an MLP's embedding size). */
+  nEmbd?: number;
+  /** Dropout after the embeddings, in attention and after each block's projections. */
+  dropout?: number;
+}
+
+/** A GPT's sizes when not given: small enough to train in a browser tab on a laptop's GPU. */
+export const GPT_DEFAULTS = { nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0 } as const;
+
+/**
+ * Language-model presets for a character vocabulary; each takes ids [block_size]. A bigram and the
+ * GPT score the next character at every position ([T, V], labels [T]); the MLP scores the
+ * character after its window only ([V], one label).
+ */
+export const TEXT_PRESETS: Record<string, (o: TextModelOptions) => ModelSpec> = {
+  /** The baseline: each character's row of scores for the next one, nothing else (makemore's bigram). */
+  bigram: ({ vocabSize: V, blockSize: T }) => ({
+    name: 'Bigram',
+    inputShape: [T],
+    inputDtype: 'int32',
+    layers: [{ type: 'Embedding', name: 'logits', numEmbeddings: V, embeddingDim: V }],
+  }),
+  /**
+   * Bengio et al. (2003): the previous n = block_size characters' embeddings concatenated, a tanh
+   * hidden layer, scores for the next character. It predicts once per window, after its last
+   * character (its labels are that character, one per sample), not at every position: a position
+   * near the window's start would have fewer than n characters to concatenate, and padding them
+   * would need a layer Kiln does not have. Its validation still scores every character of the
+   * validation text once (after each window of n, at every offset).
+   */
+  mlp: ({ vocabSize: V, blockSize: T, nEmbd = 24, dropout = 0 }) => ({
+    name: 'MLP language model (Bengio 2003)',
+    inputShape: [T],
+    inputDtype: 'int32',
+    layers: [
+      { type: 'Embedding', name: 'wte', numEmbeddings: V, embeddingDim: nEmbd },
+      { type: 'Flatten', name: 'concat' },
+      { type: 'Linear', name: 'hidden', inFeatures: T * nEmbd, outFeatures: 4 * nEmbd },
+      { type: 'Tanh', name: 'tanh' },
+      { type: 'Dropout', name: 'drop', p: dropout },
+      { type: 'Linear', name: 'lm_head', inFeatures: 4 * nEmbd, outFeatures: V },
+    ],
+  }),
+  /**
+   * nanoGPT's GPT: token and position embeddings, n_layer pre-LN blocks (x + attn(ln_1(x)), then
+   * x + mlp(ln_2(x)) with a 4x GELU MLP), a final LayerNorm and lm_head without bias. Its head is
+   * not tied to wte: a spec is a tree of modules that each own their parameters, and one Parameter
+   * in two places would need sharing in the spec, the optimizer's flat buffers and the exporter.
+   */
+  gpt: ({ vocabSize: V, blockSize: T, ...o }) => {
+    const { nLayer, nHead, nEmbd: C, dropout: p } = { ...GPT_DEFAULTS, ...o };
+    return {
+      name: 'GPT',
+      inputShape: [T],
+      inputDtype: 'int32',
+      layers: [
+        { type: 'Embedding', name: 'wte', numEmbeddings: V, embeddingDim: C },
+        { type: 'PositionalEmbedding', name: 'wpe', numEmbeddings: T, embeddingDim: C },
+        { type: 'Dropout', name: 'drop', p },
+        {
+          type: 'Repeat',
+          name: 'h',
+          times: nLayer,
+          layers: [
+            {
+              type: 'Residual',
+              name: 'attn_block',
+              layers: [
+                { type: 'LayerNorm', name: 'ln_1', normalizedShape: C },
+                { type: 'CausalSelfAttention', name: 'attn', embedDim: C, numHeads: nHead, dropout: p },
+              ],
+            },
+            {
+              type: 'Residual',
+              name: 'mlp_block',
+              layers: [
+                { type: 'LayerNorm', name: 'ln_2', normalizedShape: C },
+                { type: 'Linear', name: 'c_fc', inFeatures: C, outFeatures: 4 * C },
+                { type: 'GELU', name: 'gelu' },
+                { type: 'Linear', name: 'c_proj', inFeatures: 4 * C, outFeatures: C },
+                { type: 'Dropout', name: 'dropout', p },
+              ],
+            },
+          ],
+        },
+        { type: 'LayerNorm', name: 'ln_f', normalizedShape: C },
+        { type: 'Linear', name: 'lm_head', inFeatures: C, outFeatures: V, bias: false },
+      ],
+    };
+  },
+};
+
 const BLOCK_TOKENS: Record<string, BlockSpec['type']> = {
   residual: 'Residual',
   repeat: 'Repeat',

@@ -9,6 +9,7 @@ import {
   type OptimizerLike,
   ReduceLROnPlateau,
   StepLR,
+  WarmupCosineLR,
 } from './lr_scheduler';
 
 // PyTorch 1.13's values, from scripts/torch/lr_scheduler_reference.py (same cases, same names): the
@@ -589,5 +590,27 @@ describe('ReduceLROnPlateau matches PyTorch', () => {
   it('rejects PyTorch-invalid options', () => {
     expect(() => new ReduceLROnPlateau(optimizer(), { factor: 1 })).toThrow(/Factor should be < 1.0/);
     expect(() => new ReduceLROnPlateau(optimizer(), { minLr: [0.1] })).toThrow(/expected 2 values/);
+  });
+});
+
+describe('WarmupCosineLR', () => {
+  it("is nanoGPT's get_lr per step: linear warmup, cosine to min_lr at lr_decay_iters, then min_lr", () => {
+    const opt = optimizer();
+    const s = new WarmupCosineLR(opt, { warmupSteps: 2, decaySteps: 6, minLr: 0.01 });
+    const lrs = [opt.paramGroups[0].lr];
+    for (let i = 0; i < 8; i++) {
+      s.step();
+      lrs.push(opt.paramGroups[0].lr);
+    }
+    // nanoGPT's train.py: it < warmup: lr * (it + 1) / (warmup + 1); it > decay: min_lr; else cosine.
+    const cos = (r: number) => 0.01 + 0.5 * (1 + Math.cos(Math.PI * r)) * (0.1 - 0.01);
+    expectClose([lrs], [[0.1 / 3, 0.2 / 3, cos(0), cos(0.25), cos(0.5), cos(0.75), cos(1), 0.01, 0.01]]);
+    // Each group from its own initial lr, min_lr absolute.
+    expect(opt.paramGroups[1].lr).toBe(0.01);
+    // Resumed from its state dict, it goes on where it was.
+    const again = optimizer();
+    const t = new WarmupCosineLR(again, { warmupSteps: 2, decaySteps: 6, minLr: 0.01 });
+    t.loadStateDict(structuredClone(s.stateDict()));
+    expect(t.lastEpoch).toBe(8);
   });
 });

@@ -245,6 +245,41 @@ export class LinearLR extends LRScheduler<Required<LinearLROptions>> {
   }
 }
 
+/** WarmupCosineLR's hyperparameters, nanoGPT's names in camelCase. */
+export interface WarmupCosineLROptions {
+  /** Steps of linear warmup (warmup_iters). */
+  warmupSteps: number;
+  /** The step where the cosine reaches minLr (lr_decay_iters); the lr stays there after it. */
+  decaySteps: number;
+  /** The lowest learning rate (min_lr), absolute as in nanoGPT, the same for every group. */
+  minLr: number;
+}
+
+/**
+ * nanoGPT's get_lr as a per-step schedule: a linear warmup to each group's initial lr, a cosine
+ * from it down to minLr at decaySteps, then minLr. It is PyTorch's LambdaLR with that function
+ * (lr = initial_lr * lambda(step)), which is how the exported script writes it; stepped once per
+ * batch, so lastEpoch counts optimizer steps.
+ */
+export class WarmupCosineLR extends LRScheduler<WarmupCosineLROptions> {
+  constructor(optimizer: OptimizerLike, options: WarmupCosineLROptions) {
+    super(optimizer, { ...options });
+  }
+
+  /** nanoGPT's get_lr(it) for a base learning rate. */
+  static lrAt(it: number, base: number, { warmupSteps, decaySteps, minLr }: WarmupCosineLROptions): number {
+    if (it < warmupSteps) return (base * (it + 1)) / (warmupSteps + 1);
+    if (it > decaySteps) return minLr;
+    // At least 1: a schedule with no decay steps stays at the base lr until it drops to minLr.
+    const ratio = (it - warmupSteps) / Math.max(decaySteps - warmupSteps, 1);
+    return minLr + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (base - minLr);
+  }
+
+  protected override getLr(): number[] {
+    return this.baseLrs.map((base) => WarmupCosineLR.lrAt(this.lastEpoch, base, this.config));
+  }
+}
+
 /** OneCycleLR's hyperparameters; give totalSteps, or epochs and stepsPerEpoch. */
 export interface OneCycleLROptions {
   /** Peak lr, one for all groups or one per group. */

@@ -76,7 +76,7 @@ export interface CheckpointMeta {
   spec: ModelSpec;
   /** The run's logged scalars up to this point, so its charts go on where they stopped. */
   history?: Scalar[];
-  /** A text run's character vocabulary in id order (id i is vocab[i]); absent for images and tables. */
+  /** A text run's character vocabulary in id order (id i is [...vocab][i], a code point); absent for images and tables. */
   vocab?: string;
 }
 
@@ -176,8 +176,8 @@ function writtenHistory(history: readonly Scalar[]): WrittenHistory {
   return out;
 }
 
-/** Most characters a checkpoint's vocabulary may hold (a text's distinct UTF-16 units are at most 65,536). */
-const MAX_VOCAB = 65_536;
+/** Most characters a vocabulary may hold (every code point a text can have is far fewer in practice). */
+const MAX_VOCAB = 100_000;
 
 /** Most scalars a checkpoint's history may hold (a long run logs a few hundred thousand). */
 export const MAX_HISTORY = 2_000_000;
@@ -256,10 +256,15 @@ const checkpointMeta: Schema<CheckpointMeta> = map(
     history: optional(history),
     vocab: optional(string(MAX_VOCAB)),
   }),
-  (meta, refuse) =>
-    meta.epoch > meta.config.epochs
-      ? refuse(`epoch ${meta.epoch} is past the run's ${meta.config.epochs} epochs`)
-      : meta,
+  (meta, refuse) => {
+    const { steps, epochs } = meta.config;
+    // A run in steps counts evaluation intervals as its epochs: its steps bound it instead.
+    if (steps === null && meta.epoch > epochs)
+      refuse(`epoch ${meta.epoch} is past the run's ${epochs} epochs`);
+    if (steps !== null && meta.globalStep > steps)
+      refuse(`step ${meta.globalStep} is past the run's ${steps} steps`);
+    return meta;
+  },
 );
 
 /** Reads the JSON into CheckpointMeta, or refuses it in one line naming the field. */

@@ -32,7 +32,8 @@ export type SchedulerConfig =
       minLr: number;
     }
   | { name: 'linear'; startFactor: number; endFactor: number; totalIters: number }
-  | { name: 'onecycle'; maxLr: number; pctStart: number };
+  | { name: 'onecycle'; maxLr: number; pctStart: number }
+  | { name: 'warmup_cosine'; warmupSteps: number; decaySteps: number; minLr: number };
 
 /** A scheduler's name. */
 export type SchedulerName = SchedulerConfig['name'];
@@ -47,6 +48,7 @@ export const SCHEDULERS: readonly SchedulerName[] = [
   'plateau',
   'linear',
   'onecycle',
+  'warmup_cosine',
 ];
 
 /** Every scheduler parameter's name, across the schedulers. */
@@ -58,7 +60,13 @@ export type SchedulerParamKey = Exclude<
 /** Everything that decides how a run trains. */
 export interface TrainConfig {
   epochs: number;
+  /** Optimizer steps in all, for a run measured in steps (text); null for one measured in epochs. */
+  steps: number | null;
+  /** A run in steps validates (and checkpoints) every N steps and at its end. */
+  evalEvery: number;
   batchSize: number;
+  /** Characters per training window of a text run (a GPT's context length). */
+  blockSize: number;
   lr: number;
   optimizer: OptimizerName;
   /** SGD's and RMSprop's momentum (Adam's is its betas). */
@@ -66,6 +74,8 @@ export interface TrainConfig {
   /** SGD's Nesterov momentum (needs momentum > 0). */
   nesterov: boolean;
   weightDecay: number;
+  /** Weight decay on weight matrices only, none on biases, norms and embeddings (nanoGPT's groups). */
+  decayMatricesOnly: boolean;
   betas: [number, number];
   seed: number;
   shuffle: boolean;
@@ -142,6 +152,11 @@ export interface Setting<V> extends SettingBase {
   negated?: true;
   /** Decides how a run trains from its start: a resumed run keeps its checkpoint's. */
   newRunOnly: boolean;
+  /**
+   * A text run's default where it differs from `default`: nanoGPT's shakespeare_char recipe
+   * (AdamW with decay 0.1 on matrices only, betas 0.9/0.99, warmup and cosine decay, clipping at 1).
+   */
+  textDefault?: V;
   /** The scheduler's kind: its name is a choice, its parameters are SCHEDULER_PARAMS. */
   scheduler?: true;
 }
@@ -157,12 +172,43 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     default: 3,
     newRunOnly: false,
   },
+  steps: {
+    flag: 'steps',
+    label: 'Steps',
+    noun: 'steps',
+    help: "optimizer steps in all, for a text run (nanoGPT's max_iters); with --resume, the run goes on to this many",
+    kind: { type: 'integer', min: 1 },
+    default: null,
+    off: 'epochs',
+    textDefault: 2000,
+    newRunOnly: false,
+  },
+  evalEvery: {
+    flag: 'eval-every',
+    label: 'Evaluate every',
+    unit: 'steps',
+    noun: 'eval every',
+    help: 'a text run validates on the whole validation text (and checkpoints) every N steps and at its end',
+    kind: { type: 'integer', min: 1 },
+    default: 250,
+    newRunOnly: true,
+  },
   batchSize: {
     flag: 'batch-size',
     label: 'Batch size',
     noun: 'batch size',
     help: "the DataLoader's batch_size",
     kind: { type: 'integer', min: 1 },
+    default: 64,
+    newRunOnly: true,
+  },
+  blockSize: {
+    flag: 'block-size',
+    label: 'Block size',
+    unit: 'characters',
+    noun: 'the block size',
+    help: "a text run's window: characters of context (a GPT's block_size, an MLP's n)",
+    kind: { type: 'integer', min: 1, max: 4096 },
     default: 64,
     newRunOnly: true,
   },
@@ -187,6 +233,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
       labels: { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD', rmsprop: 'RMSprop' },
     },
     default: DEFAULT_OPTIMIZER,
+    textDefault: 'adamw',
     newRunOnly: true,
   },
   momentum: {
@@ -214,7 +261,18 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     help: 'weight decay (L2; decoupled for adamw)',
     kind: { type: 'number', min: 0 },
     default: OPTIMIZER_DEFAULTS[DEFAULT_OPTIMIZER].weightDecay,
+    textDefault: 0.1,
     byOptimizer: true,
+    newRunOnly: true,
+  },
+  decayMatricesOnly: {
+    flag: 'decay-matrices-only',
+    label: 'Decay matrices only',
+    noun: 'decay matrices only',
+    help: "weight decay on weight matrices only: none on biases, norms and embeddings (nanoGPT's param groups)",
+    kind: { type: 'boolean' },
+    default: false,
+    textDefault: true,
     newRunOnly: true,
   },
   betas: {
@@ -224,6 +282,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     help: "adam's and adamw's betas, as B1,B2",
     kind: { type: 'pair', itemLabels: ['Beta 1', 'Beta 2'], min: 0, max: 1, maxOpen: true },
     default: [0.9, 0.999],
+    textDefault: [0.9, 0.99],
     newRunOnly: true,
   },
   seed: {
@@ -262,9 +321,11 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
         plateau: 'ReduceLROnPlateau',
         linear: 'LinearLR',
         onecycle: 'OneCycleLR',
+        warmup_cosine: 'Warmup + cosine (LambdaLR)',
       },
     },
     default: { name: 'none' },
+    textDefault: { name: 'warmup_cosine' } as SchedulerConfig,
     scheduler: true,
     newRunOnly: true,
   },
@@ -275,6 +336,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     help: "clip_grad_norm_'s max_norm",
     kind: { type: 'number', min: 0, minOpen: true },
     default: null,
+    textDefault: 1,
     off: 'off',
     newRunOnly: true,
   },
@@ -402,7 +464,12 @@ export const SCHEDULER_PARAMS: { readonly [K in SchedulerParamKey]: SettingBase 
   },
   threshold: { label: 'threshold', help: 'the least change that counts', kind: { type: 'number', min: 0 } },
   cooldown: { label: 'cooldown', help: 'epochs to wait after a decay', kind: { type: 'integer', min: 0 } },
-  minLr: { label: 'min_lr', help: 'the lowest learning rate', kind: { type: 'number', min: 0 } },
+  minLr: {
+    flag: 'min-lr',
+    label: 'min_lr',
+    help: 'the lowest learning rate',
+    kind: { type: 'number', min: 0 },
+  },
   startFactor: {
     flag: 'start-factor',
     label: 'start_factor',
@@ -428,12 +495,37 @@ export const SCHEDULER_PARAMS: { readonly [K in SchedulerParamKey]: SettingBase 
     help: 'the fraction of the run spent rising',
     kind: { type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true },
   },
+  warmupSteps: {
+    flag: 'warmup-steps',
+    label: 'warmup_iters',
+    unit: 'steps',
+    help: 'steps of linear warmup from 0 to the learning rate',
+    kind: { type: 'integer', min: 0 },
+  },
+  decaySteps: {
+    flag: 'decay-steps',
+    label: 'lr_decay_iters',
+    unit: 'steps',
+    help: 'the step where the cosine reaches min_lr (and stays)',
+    kind: { type: 'integer', min: 1 },
+  },
 };
 
 /** The guide's recipe: Adam, lr 1e-3, batch 64, MNIST's normalisation; PyTorch's defaults elsewhere. */
 export const DEFAULT_CONFIG: TrainConfig = Object.fromEntries(
   Object.entries(SETTINGS).map(([field, s]) => [field, s.default]),
 ) as unknown as TrainConfig;
+
+/**
+ * A text run's defaults: nanoGPT's shakespeare_char recipe where the table gives one (textDefault),
+ * the image defaults elsewhere, its warmup and cosine fitted to its steps.
+ */
+export const DEFAULT_TEXT_CONFIG: TrainConfig = (() => {
+  const c = Object.fromEntries(
+    Object.entries(SETTINGS).map(([field, s]) => [field, s.textDefault ?? s.default]),
+  ) as unknown as TrainConfig;
+  return { ...c, scheduler: defaultScheduler(c.scheduler.name, c) };
+})();
 
 /** A setting's label as the page shows it, its unit after it: "Log every (steps)". */
 export function labelOf(s: SettingBase): string {
@@ -453,7 +545,7 @@ export function choicesOf(s: SettingBase): [value: string, label: string][] {
  */
 export function defaultScheduler(
   name: SchedulerName,
-  c: Pick<TrainConfig, 'epochs' | 'lr'> = DEFAULT_CONFIG,
+  c: Pick<TrainConfig, 'epochs' | 'lr'> & Partial<Pick<TrainConfig, 'steps'>> = DEFAULT_CONFIG,
 ): SchedulerConfig {
   switch (name) {
     case 'none':
@@ -472,6 +564,17 @@ export function defaultScheduler(
       return { name, startFactor: 1 / 3, endFactor: 1, totalIters: 5 };
     case 'onecycle':
       return { name, maxLr: c.lr * 10, pctStart: 0.3 };
+    case 'warmup_cosine': {
+      // nanoGPT's shakespeare_char: 100 warmup steps (a tenth of a shorter run), decay over the
+      // whole run to a tenth of the learning rate.
+      const steps = c.steps ?? 5000;
+      return {
+        name,
+        warmupSteps: Math.min(100, Math.floor(steps / 10)),
+        decaySteps: steps,
+        minLr: c.lr / 10,
+      };
+    }
   }
 }
 

@@ -22,7 +22,8 @@ function table(count: number, name = 'table-train'): TabularDataset {
 }
 
 const config = (patch: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...patch });
-const rows = (d: Dataset) => Array.from({ length: d.length }, (_, i) => Array.from(d.getItem(i)[0]));
+const rows = (d: Dataset<unknown>) =>
+  Array.from({ length: d.length }, (_, i) => Array.from((d as Dataset).getItem(i)[0]));
 
 describe('prepareData on a table', () => {
   it('standardises every feature with the mean and std of the training split alone', () => {

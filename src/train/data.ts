@@ -7,6 +7,7 @@
  */
 import { type Dataset, ImageDataset, Subset, TensorDataset } from '../data/dataset';
 import { trainValidationSplit } from '../data/split';
+import { blockSizeError, type TextData, type TextTarget, TextWindows, type Vocab } from '../data/text';
 import { Compose, Normalize, ToTensor } from '../data/transforms';
 import {
   type RawDataset,
@@ -16,7 +17,7 @@ import {
 } from '../data/types';
 import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
-import { checkConfig, type TrainConfig } from './config';
+import { ConfigError, checkConfig, type TrainConfig } from './config';
 
 /** A loaded dataset as the CLI and the page's worker hold it: in memory, not yet on a device. */
 export interface LoadedData {
@@ -31,11 +32,17 @@ export interface LoadedData {
 export interface RunData {
   /** The dataset's name. */
   name: string;
-  train: Dataset;
-  val: Dataset;
+  train: Dataset<unknown>;
+  val: Dataset<unknown>;
   numClasses: number;
-  /** One sample's shape, e.g. [1, 28, 28], or [4] for a table of 4 features. */
+  /** One sample's shape, e.g. [1, 28, 28], or [4] for a table of 4 features, or [T] for a window of text. */
   inputShape: number[];
+  /** 'int32' for token ids (text); floats when absent. */
+  inputDtype?: 'int32';
+  /** A label per position ([T]: the next character at each) or one per sample ([]); one per sample when absent. */
+  labelShape?: number[];
+  /** A text's vocabulary (its characters in id order); absent for images and tables. */
+  vocab?: Vocab;
   /** Of the training samples in order: equal fingerprints, equal data. */
   fingerprint: string;
   /** The bytes of the validation image at `position`, to show it; null for tables and data made on a device. */
@@ -169,6 +176,37 @@ function fingerprint(raw: RawDataset, indices: Int32Array | null): string {
     fp.add(raw.labels);
   }
   return fp.digest();
+}
+
+/**
+ * A text's windows for a run of `config`: training windows of config.blockSize at every offset of
+ * the first 90% (the run's sampler draws them), validation windows of the last 10% cut consecutively
+ * (a model predicting at every position) or at every offset (one predicting after the window only),
+ * so an evaluation predicts each validation character once. A block size that leaves either part
+ * without a window is refused, under the blockSize setting, before anything is made.
+ */
+export function prepareText(text: TextData, config: TrainConfig, target: TextTarget): RunData {
+  checkConfig(config);
+  const T = config.blockSize;
+  const tooLong = blockSizeError(text, T);
+  if (tooLong) throw new ConfigError([{ field: 'blockSize', message: tooLong }]);
+  const fp = new Fingerprint();
+  fp.add(new TextEncoder().encode(text.vocab));
+  fp.add(text.train);
+  return {
+    name: text.name,
+    train: new TextWindows(text.train, T, target),
+    val: new TextWindows(text.val, T, target, target === 'every' ? T : 1),
+    numClasses: [...text.vocab].length,
+    inputShape: [T],
+    inputDtype: 'int32',
+    labelShape: target === 'every' ? [T] : [],
+    vocab: text.vocab,
+    fingerprint: fp.digest(),
+    valPixels: () => null,
+    // The ids stay on the host; each batch's few kilobytes are uploaded as it is cut.
+    dispose: () => {},
+  };
 }
 
 /**

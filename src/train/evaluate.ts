@@ -11,7 +11,7 @@ import { type Tensor, type Tidyable, tidy } from '../tensor/tensor';
 
 /** What a validation or test pass measured. */
 export interface EvalResult {
-  /** Mean cross-entropy per sample. */
+  /** Mean cross-entropy per sample (per position, for a model that predicts at every position). */
   loss: number;
   /** Fraction correct, 0..1. */
   accuracy: number;
@@ -44,7 +44,8 @@ export async function evaluate(
           const next = lossSum ? ops.binary('add', lossSum, loss) : loss;
           lossSum?.dispose();
           lossSum = next.keep();
-          kept.push({ pred: F.argmax(logits, 1).keep(), label: ops.clone(y).keep() });
+          // The class is the last dim: a sequence model's [B, T, V] scores every position.
+          kept.push({ pred: F.argmax(logits, -1).keep(), label: ops.clone(y).keep() });
         }),
       );
       x.backend.flush();

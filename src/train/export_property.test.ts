@@ -29,6 +29,7 @@ import {
   outputShape,
   specError,
 } from '../nn/spec';
+import { WarmupCosineLR } from '../optim/lr_scheduler';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import * as ops from '../tensor/ops';
@@ -356,6 +357,12 @@ const schedulerArb: fc.Arbitrary<SchedulerConfig> = fc.oneof(
     totalIters: fc.integer({ min: 1, max: 10 }),
   }),
   fc.record({ name: fc.constant('onecycle' as const), maxLr: unit(1e-4, 1), pctStart: unit(0, 1, true) }),
+  fc.record({
+    name: fc.constant('warmup_cosine' as const),
+    warmupSteps: fc.integer({ min: 0, max: 20 }),
+    decaySteps: fc.integer({ min: 1, max: 60 }),
+    minLr: unit(0, 1e-4),
+  }),
 );
 
 const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null });
@@ -421,6 +428,12 @@ const REACHES: Record<keyof TrainConfig, 'optimizer' | 'scheduler' | 'loss' | 'c
     logEvery: 'Kiln only',
     mean: 'loop',
     std: 'loop',
+    // A text run's: the script trains images and tables only so far (its text loop, windows and
+    // nanoGPT's param groups are issue 23's way back, still to come).
+    steps: 'Kiln only',
+    evalEvery: 'Kiln only',
+    blockSize: 'Kiln only',
+    decayMatricesOnly: 'Kiln only',
   };
 
 /** PyTorch's spelling of a Kiln (camelCase) argument name. */
@@ -436,6 +449,7 @@ const TORCH_SCHEDULER: Record<SchedulerConfig['name'], string | null> = {
   plateau: 'ReduceLROnPlateau',
   linear: 'LinearLR',
   onecycle: 'OneCycleLR',
+  warmup_cosine: 'LambdaLR',
 };
 
 // ---- The cases ----
@@ -514,7 +528,7 @@ async function writeCase(dir: string, i: number, spec: ModelSpec, config: TrainC
       ]),
     ),
   );
-  const optimizer = createOptimizer(config, model.parameters());
+  const optimizer = createOptimizer(config, model);
   const { params: _, ...group } = optimizer.paramGroups[0];
   return { spec, config, script, group, optimizer: optimizer.constructor.name };
 }
@@ -561,9 +575,20 @@ function problems(c: Case, r: Report): string[] {
   const s = c1.scheduler;
   const sched = call(TORCH_SCHEDULER[s.name]);
   want(s.name === 'none' || sched !== undefined, `no ${TORCH_SCHEDULER[s.name]}`);
-  for (const [k, v] of Object.entries(s))
-    if (k !== 'name')
-      want(same(sched?.[snake(k)], v), `${s.name}'s ${snake(k)} is ${JSON.stringify(sched?.[snake(k)])}`);
+  if (s.name === 'warmup_cosine') {
+    // LambdaLR takes a function: its factors over the first steps (export_check.py's LAMBDA_STEPS),
+    // against Kiln's WarmupCosineLR for the same initial lr.
+    const factors = (sched?.lr_lambda ?? []) as number[];
+    const kiln = factors.map((_, i) => WarmupCosineLR.lrAt(i, c1.lr, s) / c1.lr);
+    want(
+      factors.length > 0 &&
+        factors.every((f, i) => Math.abs(f - kiln[i]) <= 1e-12 * Math.max(1, Math.abs(kiln[i]))),
+      `LambdaLR's factors ${JSON.stringify(factors.slice(0, 8))}... are not WarmupCosineLR's ${JSON.stringify(kiln.slice(0, 8))}...`,
+    );
+  } else
+    for (const [k, v] of Object.entries(s))
+      if (k !== 'name')
+        want(same(sched?.[snake(k)], v), `${s.name}'s ${snake(k)} is ${JSON.stringify(sched?.[snake(k)])}`);
   want(same(call('CrossEntropyLoss')?.label_smoothing, c1.labelSmoothing), 'label_smoothing differs');
   want(same(call('clip_grad_norm_')?.max_norm ?? null, c1.clipNorm), 'clip_grad_norm_ differs');
   want(same(call('clip_grad_value_')?.clip_value ?? null, c1.clipValue), 'clip_grad_value_ differs');

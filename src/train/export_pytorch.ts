@@ -212,6 +212,16 @@ export function torchScheduler(c: TrainConfig): {
         make: `${lr}.OneCycleLR(optimizer, max_lr=${pyLiteral(s.maxLr)}, epochs=num_epochs, steps_per_epoch=steps_per_epoch, pct_start=${pyLiteral(s.pctStart)})`,
         every: 'batch',
       };
+    case 'warmup_cosine': {
+      // nanoGPT's get_lr(it) divided by the initial lr, as LambdaLR multiplies it back (Kiln's
+      // WarmupCosineLR); min_lr is absolute, as in nanoGPT.
+      const [w, d, m] = [s.warmupSteps, s.decaySteps, pyLiteral(s.minLr)];
+      const base = pyLiteral(c.lr);
+      return {
+        make: `${lr}.LambdaLR(optimizer, lambda it: (it + 1) / ${w + 1} if it < ${w} else (${m} if it > ${d} else ${m} + 0.5 * (1 + math.cos(math.pi * (it - ${w}) / ${Math.max(d - w, 1)})) * (${base} - ${m})) / ${base})`,
+        every: 'batch',
+      };
+    }
   }
 }
 

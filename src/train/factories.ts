@@ -3,7 +3,8 @@
  * torch.optim counterparts. Kept apart from config.ts (the schema, which the page reads) so that
  * reading a config never loads the optimizers.
  */
-import type { Parameter } from '../nn/module';
+import { Embedding, PositionalEmbedding } from '../nn/embedding';
+import type { Module, Parameter } from '../nn/module';
 import {
   Adam,
   AdamW,
@@ -17,11 +18,39 @@ import {
   RMSprop,
   SGD,
   StepLR,
+  WarmupCosineLR,
 } from '../optim';
 import type { TrainConfig } from './config';
 
-/** The optimizer a config names. */
-export function createOptimizer(c: TrainConfig, params: Parameter[]): Optimizer {
+/**
+ * nanoGPT's parameter groups: weight matrices (Linear's, attention's) decay by `weightDecay`;
+ * biases, norm weights and the embeddings (token and position) do not. nanoGPT itself decays every
+ * tensor of 2 or more dims, embeddings included; Kiln keeps them out, as the decay is meant to
+ * shrink the mixing weights, not pull rarely-seen characters' vectors to 0. Empty groups are left
+ * out, so a model without matrices has one group.
+ */
+export function decayGroups(
+  model: Module,
+  weightDecay: number,
+): { params: Parameter[]; weightDecay: number }[] {
+  const embeddings = new Set<Parameter>();
+  const visit = (m: Module) => {
+    if (m instanceof Embedding || m instanceof PositionalEmbedding) embeddings.add(m.weight);
+    for (const [, child] of m.namedChildren()) visit(child);
+  };
+  visit(model);
+  const params = model.parameters();
+  const decay = params.filter((p) => p.shape.length >= 2 && !embeddings.has(p));
+  const rest = params.filter((p) => !decay.includes(p));
+  return [
+    { params: decay, weightDecay },
+    { params: rest, weightDecay: 0 },
+  ].filter((g) => g.params.length > 0);
+}
+
+/** The optimizer a config names, over the model's parameters (in nanoGPT's groups with decayMatricesOnly). */
+export function createOptimizer(c: TrainConfig, model: Module): Optimizer {
+  const params = c.decayMatricesOnly ? decayGroups(model, c.weightDecay) : model.parameters();
   switch (c.optimizer) {
     case 'sgd':
       return new SGD(params, {
@@ -66,6 +95,8 @@ export function createSchedule(c: TrainConfig, optimizer: Optimizer, stepsPerEpo
       return { every: 'epoch', scheduler: new LinearLR(optimizer, s) };
     case 'plateau':
       return { every: 'plateau', scheduler: new ReduceLROnPlateau(optimizer, s) };
+    case 'warmup_cosine':
+      return { every: 'batch', scheduler: new WarmupCosineLR(optimizer, s) };
     case 'onecycle':
       return {
         every: 'batch',

@@ -63,7 +63,7 @@ describe('sampleNext', () => {
 describe('refusals, each one line', () => {
   it('a prompt character outside the vocabulary, named with its position', () => {
     expect(() => encode(TINY_VOCAB, 'hello Zorld')).toThrow(
-      `the prompt's character "Z" at position 7 is not in the model's vocabulary`,
+      `the prompt: the character "Z" (U+005A) at line 1, column 7 is not in the vocabulary of 13 characters`,
     );
     expect(encode(TINY_VOCAB, 'he\n')).toEqual([TINY_VOCAB.indexOf('h'), TINY_VOCAB.indexOf('e'), 0]);
   });

@@ -6,6 +6,8 @@
  * a seed gives the same text on the cpu and webgpu backends (their logits differ by float rounding
  * only), and never touches the global generator a training run draws from.
  */
+import { DatasetError } from '../data/errors';
+import { encode as encodeText } from '../data/text';
 import type { Module } from '../nn/module';
 import { type ModelSpec, outputShape } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
@@ -83,21 +85,17 @@ export function checkpointVocab(meta: Pick<CheckpointMeta, 'spec' | 'vocab'>): s
 }
 
 /**
- * The prompt's token ids, one per UTF-16 unit as the vocabulary counts them (id i is vocab[i]); a
- * character outside the vocabulary is refused naming it and its position.
+ * The prompt's token ids, read as the text's own are (one id per character, data/text.ts's encode);
+ * a character outside the vocabulary is refused naming it and where it is.
  */
 export function encode(vocab: string, text: string): number[] {
-  const ids = new Map(vocab.split('').map((c, i) => [c, i]));
-  return text.split('').map((c, i) => {
-    const id = ids.get(c);
-    if (id === undefined) {
-      throw new SampleError(
-        'prompt',
-        `the prompt's character ${JSON.stringify(c)} at position ${i + 1} is not in the model's vocabulary`,
-      );
-    }
-    return id;
-  });
+  try {
+    return Array.from(encodeText(text, vocab));
+  } catch (e) {
+    if (e instanceof DatasetError)
+      throw new SampleError('prompt', `the prompt: ${e.message.replace(/^text: /, '')}`);
+    throw e;
+  }
 }
 
 /** The backend a model's parameters live on: its forward runs there. */
@@ -131,13 +129,14 @@ export async function generate(
   }
   const backend = modelBackend(model);
   const generator = new Generator(options.seed);
+  const chars = [...vocab];
   let text = '';
   for (let i = 0; i < options.tokens; i++) {
     const logits = await nextLogits(model, lm, backend, ids.slice(-lm.blockSize));
     const id = sampleNext(logits, options.temperature, options.topK, generator);
     ids.push(id);
-    text += vocab[id];
-    onToken?.(vocab[id]);
+    text += chars[id];
+    onToken?.(chars[id]);
   }
   return text;
 }

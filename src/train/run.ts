@@ -6,7 +6,7 @@
  * and checkpoints, with hooks for what a shell shows or writes. The CLI and the page's worker are
  * thin shells around it, so the same settings train the same way, bit for bit, in both.
  */
-import { DataLoader } from '../data/dataloader';
+import { DataLoader, RandomSampler } from '../data/dataloader';
 import { buildModel, CrossEntropyLoss, type SpecModel } from '../nn';
 import { dataFitError, type ModelSpec, specError } from '../nn/spec';
 import type { Optimizer } from '../optim/optimizer';
@@ -96,17 +96,20 @@ export interface FitOptions extends TrainControl {
 }
 
 /** Refuses a model that cannot take the data's samples or does not score each of its classes. */
-export function checkModelFitsData(spec: ModelSpec, data: Pick<RunData, 'inputShape' | 'numClasses'>): void {
+export function checkModelFitsData(
+  spec: ModelSpec,
+  data: Pick<RunData, 'inputShape' | 'numClasses' | 'inputDtype' | 'labelShape'>,
+): void {
   const problem = specError(spec);
   if (problem) throw new RunError('config', `the model ${spec.name} is invalid: ${problem}`);
   const misfit = dataFitError(spec, data);
   if (misfit) throw new RunError('config', misfit);
 }
 
-/** Where a run comes from: settings, or a checkpoint (whose settings rule; only `epochs` may grow). */
+/** Where a run comes from: settings, or a checkpoint (whose settings rule; only `epochs` or `steps` may grow). */
 export type RunSource =
   | { spec: ModelSpec; config: TrainConfig }
-  | { checkpoint: Checkpoint; epochs?: number };
+  | { checkpoint: Checkpoint; epochs?: number; steps?: number };
 
 /**
  * Opens a run from its source on the data that `prepare` makes for the run's config (a resumed
@@ -118,7 +121,7 @@ export function openRun(source: RunSource, prepare: (config: TrainConfig) => Run
   const data = prepare(config);
   try {
     return 'checkpoint' in source
-      ? Run.fromCheckpoint(source.checkpoint, data, source.epochs)
+      ? Run.fromCheckpoint(source.checkpoint, data, source.epochs, source.steps)
       : Run.create(source.spec, source.config, data);
   } catch (e) {
     data.dispose();
@@ -148,16 +151,22 @@ export class Run {
     // dropout masks, the loader has its own for the order.
     manualSeed(config.seed);
     this.model = buildModel(spec);
+    // A run in steps draws its windows (samples) at random with replacement, as nanoGPT's
+    // get_batch; its loader's epoch is one evaluation interval, so fit() validates after each.
     const loader = new DataLoader(data.train, {
       batchSize: config.batchSize,
-      shuffle: config.shuffle,
+      ...(config.steps === null
+        ? { shuffle: config.shuffle }
+        : { sampler: new RandomSampler(config.evalEvery * config.batchSize) }),
       generator: new Generator(config.seed),
     });
-    this.optimizer = createOptimizer(config, this.model.parameters());
+    this.optimizer = createOptimizer(config, this.model);
     this.schedule = createSchedule(config, this.optimizer, loader.length);
     const loss = new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing });
     this.trainer = new Trainer(this.model, this.optimizer, loss, loader, config, this.schedule);
-    this.valLoader = new DataLoader(data.val, { batchSize: VAL_BATCH });
+    // A sequence model's validation batch holds its training batch's windows: [B, T, V] logits and
+    // [B, heads, T, T] attention grow with T, so MNIST's 500 would not fit a GPT's memory.
+    this.valLoader = new DataLoader(data.val, { batchSize: data.labelShape ? config.batchSize : VAL_BATCH });
   }
 
   /** A fresh run; every setting and the model's fit to the data are checked before anything is built. */
@@ -170,16 +179,27 @@ export class Run {
 
   /**
    * The run a checkpoint holds, continued exactly: weights, optimizer, scheduler, the generators
-   * and the position in the data. Only `epochs` may change (it counts epochs in all, and must be
-   * more than the checkpoint has done). Refused, with nothing changed, when the checkpoint does not
-   * fit `data` (other samples, another shape) or is inconsistent.
+   * and the position in the data. Only `epochs` (a run in steps: `steps`) may change: it counts
+   * epochs (steps) in all, and must be more than the checkpoint has done. Refused, with nothing
+   * changed, when the checkpoint does not fit `data` (other samples, another shape) or is inconsistent.
    */
-  static fromCheckpoint(file: Uint8Array | Checkpoint, data: RunData, epochs?: number): Run {
+  static fromCheckpoint(file: Uint8Array | Checkpoint, data: RunData, epochs?: number, steps?: number): Run {
     const ckpt = file instanceof Uint8Array ? parseCheckpoint(file) : file;
     const { meta } = ckpt;
     const config = { ...meta.config, epochs: epochs ?? meta.config.epochs };
+    if (steps !== undefined) {
+      if (config.steps === null)
+        throw new RunError('config', 'the checkpoint is of a run in epochs: ask for more epochs, not steps');
+      config.steps = steps;
+    }
     checkConfig(config);
-    if (meta.epoch >= config.epochs) {
+    if (config.steps !== null) {
+      if (meta.globalStep >= config.steps)
+        throw new RunError(
+          'config',
+          `the checkpoint has done ${meta.globalStep} of ${meta.config.steps} steps already: ask for more steps in all (e.g. ${meta.globalStep + meta.config.evalEvery}) to train on`,
+        );
+    } else if (meta.epoch >= config.epochs) {
       throw new RunError(
         'config',
         `the checkpoint has done ${meta.epoch} of ${meta.config.epochs} epochs already: ask for more epochs in all (e.g. ${meta.epoch + 1}) to train on`,
@@ -210,9 +230,23 @@ export class Run {
     return this.trainer.globalStep;
   }
 
-  /** Steps in one epoch. */
+  /** Steps in one epoch (a run in steps: in one evaluation interval). */
   get stepsPerEpoch(): number {
     return this.trainer.loader.length;
+  }
+
+  /** Whether the run has trained all it was asked to: its epochs, or its steps. */
+  get done(): boolean {
+    const { steps, epochs } = this.config;
+    return steps === null ? this.trainer.epoch >= epochs : this.trainer.globalStep >= steps;
+  }
+
+  /**
+   * The model on the whole validation set, in eval mode: a text run's loss is in nats per
+   * character, each character of the validation text predicted once.
+   */
+  async evaluate(keepMisclassified = 0): Promise<EvalResult> {
+    return evaluate(this.model, this.valLoader, this.data.numClasses, keepMisclassified);
   }
 
   /**
@@ -250,22 +284,24 @@ export class Run {
       compiled = true;
       hooks.phase?.('training');
     };
+    // A run in steps ends mid-interval when its steps run out there: the trainer stops as for a
+    // stop request, the loader keeps its place (so more steps resume exactly), and it validates.
+    const { steps } = this.config;
+    const control = {
+      ...opts,
+      shouldStop: () => (steps !== null && trainer.globalStep >= steps) || (opts.shouldStop?.() ?? false),
+    };
     try {
-      while (trainer.epoch < this.config.epochs) {
+      while (!this.done) {
         const lr = trainer.lr;
         hooks.phase?.(compiled ? 'training' : 'compiling');
-        const train = await trainer.trainEpoch(opts);
-        if (train.stopped) {
+        const train = await trainer.trainEpoch(control);
+        if (train.stopped && !this.done) {
           await save('stopped');
           return 'stopped';
         }
         hooks.phase?.('validating');
-        const val = await evaluate(
-          this.model,
-          this.valLoader,
-          this.data.numClasses,
-          opts.keepMisclassified ?? 0,
-        );
+        const val = await this.evaluate(opts.keepMisclassified ?? 0);
         if (trainer.diverged(val.loss))
           throw trainer.divergenceError(trainer.globalStep, val.loss, 'validation');
         trainer.endEpoch(val.loss);
@@ -274,9 +310,16 @@ export class Run {
         this.log(hooks, [
           { tag: 'Loss/val', value: val.loss, step, wallTime },
           { tag: 'Accuracy/val', value: val.accuracy, step, wallTime },
+          // A language model's loss as bits per character and perplexity, as papers report them.
+          ...(this.data.vocab === undefined
+            ? []
+            : [
+                { tag: 'BPC/val', value: val.loss / Math.LN2, step, wallTime },
+                { tag: 'Perplexity/val', value: Math.exp(val.loss), step, wallTime },
+              ]),
         ]);
         await hooks.epoch?.({ epoch: trainer.epoch, step, train, val, lr });
-        const last = trainer.epoch === this.config.epochs;
+        const last = this.done;
         const stop = !last && (opts.shouldStop?.() ?? false);
         if (last || stop || (every > 0 && trainer.epoch % every === 0))
           await save(stop ? 'stopped' : 'epoch');
@@ -331,6 +374,7 @@ export class Run {
       loader: trainer.loader.position(),
       trainSamples: this.data.train.length,
       dataset: { name: this.data.name, fingerprint: this.data.fingerprint },
+      ...(this.data.vocab === undefined ? {} : { vocab: this.data.vocab }),
       config: this.config,
       spec: this.spec,
       history: this.history,

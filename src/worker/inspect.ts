@@ -5,7 +5,9 @@
  * pattern and the next-character probabilities at each position. Plain typed arrays come out, for
  * the page to draw.
  */
+
 import { F } from '../autograd';
+import { decode } from '../data/text';
 import { CausalSelfAttention } from '../nn/attention';
 import { Conv2d } from '../nn/conv';
 import { Linear } from '../nn/linear';
@@ -218,7 +220,7 @@ export async function inspectText(run: TextInspectable, prompt: string): Promise
       topNext(p.subarray(t * V, (t + 1) * V), vocab),
     );
     return {
-      context: ids.map((i) => vocab[i]).join(''),
+      context: decode(ids, vocab),
       attention: attention.map(([name, m], i) => ({
         name,
         heads: m.numHeads,
@@ -237,5 +239,5 @@ function topNext(p: Float32Array, vocab: string): NextChars {
   const order = Array.from(p.keys())
     .sort((a, b) => p[b] - p[a])
     .slice(0, TOP_NEXT);
-  return { chars: order.map((i) => vocab[i]), probs: order.map((i) => p[i]) };
+  return { chars: Array.from(decode(order, vocab)), probs: order.map((i) => p[i]) };
 }

@@ -89,7 +89,7 @@ it('refuses in one line within its own request, the run not failed; memory flat'
   const refusals: [Parameters<Session['handle']>[0], string][] = [
     [
       { type: 'sample', requestId: 4, runId: 'gpt', ...options, prompt: 'hi!' },
-      `the prompt's character "!" at position 3`,
+      `the prompt: the character "!" (U+0021) at line 1, column 3`,
     ],
     [
       { type: 'sample', requestId: 5, runId: 'gpt', ...options, temperature: -1 },
@@ -99,7 +99,7 @@ it('refuses in one line within its own request, the run not failed; memory flat'
     [{ type: 'sample', requestId: 7, runId: 'nope', ...options }, 'no run nope to sample from'],
     [
       { type: 'inspectText', requestId: 8, runId: 'gpt', prompt: 'Hello' },
-      `the prompt's character "H" at position 1`,
+      `the prompt: the character "H" (U+0048) at line 1, column 1`,
     ],
   ];
   for (const [msg, line] of refusals) {

@@ -44,7 +44,7 @@ interface LiveRun {
   /** True while the run's fit() is going on. */
   training: boolean;
   resumeWaiters: (() => void)[];
-  /** A text run's vocabulary (id i is vocab[i]); absent for images and tables. */
+  /** A text run's vocabulary (id i is [...vocab][i]); absent for images and tables. */
   vocab?: string;
   /**
    * Settles once the samples and text inspections using the model are done; a training loop

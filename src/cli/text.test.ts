@@ -1,0 +1,87 @@
+/** `npm run train -- --dataset text` as a user runs it: a child process on a small text and a small GPT. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCheckpoint } from '../train/checkpoint';
+import { decodeSafetensors } from '../train/safetensors';
+
+const ROOT = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'kiln-text-'));
+const text = join(dir, 'words.txt');
+// A text with structure to learn: words from a small set, so the loss falls within a few dozen steps.
+const WORDS = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'to', 'red', 'hat'];
+let seed = 1;
+const next = () => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed;
+};
+writeFileSync(text, Array.from({ length: 1500 }, () => WORDS[(next() >> 16) % WORDS.length]).join(' '));
+const VOCAB = ' acdeghmnorst';
+
+const GPT = [
+  ...['--backend', 'cpu', '--dataset', 'text', '--text', text, '--model', 'gpt'],
+  ...['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '8', '--batch-size', '8'],
+  ...['--eval-every', '10', '--log-every', '5'],
+  // The schedule's own length, not the run's: a run of 25 steps resumed to 30 keeps its checkpoint's.
+  ...['--warmup-steps', '3', '--decay-steps', '30'],
+];
+
+function train(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('node', ['scripts/run-node.mjs', 'src/cli/train.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
+describe('npm run train -- --dataset text', () => {
+  it('trains a small GPT whose validation loss falls, and resumes it exactly with more steps', () => {
+    const straight = join(dir, 'straight.safetensors');
+    const checkpoint = join(dir, 'run.safetensors');
+    const resumed = join(dir, 'resumed.safetensors');
+    const r = train(...GPT, '--steps', '30', '--json', '--save', straight);
+    expect(r.status, r.stderr).toBe(0);
+    const evals = lines(r.stdout);
+    expect(evals.map((l) => l.step)).toEqual([10, 20, 30]);
+    for (const l of evals) {
+      expect(Object.keys(l)).toEqual(
+        expect.arrayContaining(['step', 'train_loss', 'val_loss', 'val_bpc', 'lr', 'tokens_per_s']),
+      );
+      expect(l.val_bpc).toBeCloseTo(l.val_loss / Math.LN2, 10);
+    }
+    expect(evals[2].val_loss).toBeLessThan(evals[0].val_loss);
+    // 13 characters: the uniform guess is ln 13 = 2.56 nats; the words are learnt below it.
+    expect(evals[2].val_loss).toBeLessThan(Math.log(13));
+    expect(decodeSafetensors(new Uint8Array(readFileSync(straight))).metadata.vocab).toBe(VOCAB);
+
+    // 25 steps (ending mid-interval, validated there), then resumed to 30 with the checkpoint's settings.
+    const first = train(...GPT, '--steps', '25', '--json', '--checkpoint', checkpoint);
+    expect(first.status, first.stderr).toBe(0);
+    expect(lines(first.stdout).map((l) => l.step)).toEqual([10, 20, 25]);
+    const ckpt = parseCheckpoint(new Uint8Array(readFileSync(checkpoint)));
+    expect([ckpt.meta.globalStep, ckpt.meta.vocab]).toEqual([25, VOCAB]);
+    const again = train(
+      ...['--backend', 'cpu', '--dataset', 'text', '--text', text, '--resume', checkpoint],
+      ...['--steps', '30', '--json', '--save', resumed],
+    );
+    expect(again.status, again.stderr).toBe(0);
+    expect(lines(again.stdout).map((l) => l.step)).toEqual([30]);
+    expect(Buffer.compare(readFileSync(resumed), readFileSync(straight))).toBe(0);
+
+    // --eval-only on the saved weights gives the last evaluation's loss, in one line.
+    const evalOnly = train(...GPT, '--init', straight, '--eval-only');
+    expect(evalOnly.status, evalOnly.stderr).toBe(0);
+    const [line] = lines(evalOnly.stdout);
+    expect(line.val_loss).toBeCloseTo(evals[2].val_loss, 6);
+    expect(line.val_bpc).toBeCloseTo(evals[2].val_bpc, 6);
+  }, 240_000);
+});
