@@ -33,7 +33,9 @@ test('an uploaded GPT samples text and shows its attention', async ({ page }) =>
   await sample.getByLabel('Prompt').fill('hello?');
   await sample.getByRole('button', { name: 'Sample' }).click();
   await expect(
-    sample.getByText(/the prompt: the character "\?" \(U\+003F\) at line 1, column 6 is not in the vocabulary/),
+    sample.getByText(
+      /the prompt: the character "\?" \(U\+003F\) at line 1, column 6 is not in the vocabulary/,
+    ),
   ).toBeVisible();
 
   await panel.getByLabel('Look inside with').fill('hello wor');
