@@ -31,9 +31,9 @@ def main():
     model = m.make_model()
     meta = {}
     if mode == "load":
-        optimizer = m.make_optimizer(model.parameters())
+        optimizer = m.make_optimizer(model)
         scheduler = m.make_scheduler(optimizer, m.CONFIG["epochs"], 1)
-        meta["start_epoch"] = str(m.load_resume(file, model, optimizer, scheduler))
+        meta["start_epoch"] = str(m.load_resume(file, model, optimizer, scheduler)[0])
         meta["optimizer_states"] = str(len(optimizer.state_dict()["state"]))
         meta["lr"] = str(optimizer.param_groups[0]["lr"])
     else:

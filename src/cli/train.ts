@@ -27,7 +27,7 @@ import type { TextData } from '../data/text';
 import { sampleShape } from '../data/types';
 import { PRESETS, parseSpec } from '../nn';
 import type { ModelSpec } from '../nn/spec';
-import { GPT_DEFAULTS, outputShape, SPEC_GRAMMAR, TEXT_PRESETS } from '../nn/spec';
+import { GPT_DEFAULTS, SPEC_GRAMMAR, TEXT_PRESETS, textTarget } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
@@ -540,8 +540,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
       if (loaded === 'synthetic') return syntheticData(backend, c);
       // A model scoring every position trains on every position's next character; one scoring
       // a single [V] row, on the character after its window.
-      if ('text' in loaded)
-        return prepareText(loaded.text, c, outputShape(spec)?.length === 1 ? 'next' : 'every');
+      if ('text' in loaded) return prepareText(loaded.text, c, textTarget(spec));
       return prepareData(backend, loaded, c);
     } catch (e) {
       throw e instanceof ConfigError ? flagged(e) : e;

@@ -541,6 +541,15 @@ export const TEXT_PRESETS: Record<string, (o: TextModelOptions) => ModelSpec> = 
   },
 };
 
+/**
+ * What a text model trains to predict: the next character at every position when it scores every
+ * position ([T, V]: a GPT, a bigram), the character after its window when it scores once ([V]: the
+ * MLP language model).
+ */
+export function textTarget(spec: ModelSpec): 'every' | 'next' {
+  return outputShape(spec)?.length === 1 ? 'next' : 'every';
+}
+
 const BLOCK_TOKENS: Record<string, BlockSpec['type']> = {
   residual: 'Residual',
   repeat: 'Repeat',

@@ -6,7 +6,15 @@
  * runs single-process or under torchrun with DistributedDataParallel.
  */
 import { type FieldDef, LAYERS, layerDef } from '../nn/layers';
-import { isBlock, type LayerSpec, layerName, type ModelSpec, resolveFields } from '../nn/spec';
+import {
+  isBlock,
+  type LayerSpec,
+  layerName,
+  type ModelSpec,
+  outputShape,
+  resolveFields,
+  textTarget,
+} from '../nn/spec';
 import type { TrainConfig } from './config';
 import { TRAIN_PY_RUNTIME } from './export_pytorch_runtime';
 
@@ -156,7 +164,10 @@ export function torchModelClass(spec: ModelSpec): string {
   ].join('\n');
 }
 
-/** The optimizer construction for a config. */
+/**
+ * The optimizer construction for a config, over `params`: the model's parameters, or nanoGPT's
+ * groups (the runtime's decay_groups, Kiln's decayGroups) when the config decays matrices only.
+ */
 export function torchOptimizer(c: TrainConfig): string {
   const wd = `weight_decay=${pyLiteral(c.weightDecay)}`;
   switch (c.optimizer) {
@@ -258,6 +269,9 @@ MODEL_NAME = ${pyLiteral(spec.name)}
 CONFIG = ${pyLiteral(config)}
 MODEL_SPEC = ${pyLiteral(spec)}
 INPUT_SHAPE = ${pyLiteral(spec.inputShape)}
+# A text model's labels: the next character at every position, after the window only, or None (images, tables).
+TEXT_TARGET = ${pyLiteral(spec.inputDtype === 'int32' ? textTarget(spec) : null)}
+CLASSES = ${pyLiteral(outputShape(spec)?.at(-1) ?? null)}  # scores per prediction: a text model's vocabulary size
 SCHEDULER_EVERY = ${JSON.stringify(sched.every)}  # when scheduler.step() runs: each batch, epoch, or epoch on val loss
 
 
@@ -265,7 +279,8 @@ def make_model():
     return ${cls}()
 
 
-def make_optimizer(params):
+def make_optimizer(model):
+    params = ${config.decayMatricesOnly ? `decay_groups(model, ${pyLiteral(config.weightDecay)})` : 'model.parameters()'}
     return ${torchOptimizer(config)}
 
 
@@ -289,6 +304,8 @@ normalisation, loss, optimizer, scheduler and clipping.
 
     python3 train.py --data-dir DIR --epochs N [--resume kiln.safetensors|checkpoint.pt]
     python3 train.py --csv FILE --epochs N   # a CSV: pixel rows, or a table of numeric features
+    python3 train.py --text FILE --steps N   # a text model: random windows, evaluation every evalEvery steps
+    python3 train.py --text FILE --resume kiln.safetensors --eval-only   # one JSON line: val_loss
     torchrun --nproc_per_node=2 train.py --data-dir DIR --epochs N   # DistributedDataParallel
     (Debian's torch 1.13 on Python 3.11 needs torchrun ... --redirects 1 --tee 1: its launcher
     cannot parse the default "0" there.)
@@ -300,7 +317,10 @@ y, else the first column (the last when only it holds class indices); rows of pi
 count of at least 64, integers 0..255) as images, any other table's features standardised with the
 mean and std of the training rows. --resume takes a Kiln state dict or full checkpoint
 (safetensors) or a checkpoint this script saved (.pt), whatever the file's name: the content tells
-them apart. Needs only torch.
+them apart. FILE for --text is read as Kiln reads it: UTF-8 (gzipped or not), its sorted
+characters the vocabulary, the first 90% trained on in random windows of block_size + 1
+characters, the last 10% evaluated in consecutive windows (each character predicted once; the
+loss is in nats per character). Needs only torch.
 """
 import argparse
 import gzip
@@ -310,6 +330,7 @@ import os
 import re
 import struct
 import sys
+import time
 from collections import OrderedDict
 
 import torch

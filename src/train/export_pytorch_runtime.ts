@@ -184,6 +184,83 @@ def load_datasets(data_dir, csv_path, limit):
     return Subset(full, rows), val
 
 
+# ---- Data: a text file (--text), read as Kiln reads it (src/data/text.ts) ----
+
+TRAIN_FRACTION = 0.9  # nanoGPT's split by position: the first 90% trains, the rest validates
+
+
+def read_text(path):
+    """A text file's characters as Kiln reads them (gzip told by its content, UTF-8 with a BOM
+    dropped), refused in one line when it cannot be a text to train on."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if not data:
+        sys.exit(f"error: {path} is empty: there is no text to train on")
+    if b"\0" in data:
+        sys.exit(f"error: {path} is a binary file, not text (a NUL byte at offset {data.index(0)})")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        sys.exit(f"error: {path} is not UTF-8 text (a binary file, or another encoding: save it as UTF-8)")
+
+
+def load_text(path, block_size):
+    """(vocab, train ids, validation ids): the file's characters sorted by code point (one id
+    each, as Kiln's buildVocab and nanoGPT's prepare.py), the ids split 90/10 by position."""
+    text = read_text(path)
+    vocab = "".join(sorted(set(text)))
+    if len(vocab) < 2:
+        sys.exit(f"error: {path} holds one character only ({json.dumps(vocab)}): there is nothing to learn")
+    index = {c: i for i, c in enumerate(vocab)}
+    ids = torch.tensor([index[c] for c in text], dtype=torch.int64)
+    n = math.floor(len(ids) * TRAIN_FRACTION)
+    train, val = ids[:n], ids[n:]
+    for part, name, where in ((train, "training", "the first 90%"), (val, "validation", "the last 10%")):
+        if len(part) < block_size + 1:
+            sys.exit(f"error: the block size ({block_size}) is longer than the {name} text of {path} "
+                     f"({len(part)} characters, {where}): a block size of {max(1, len(part) - 1)} or less, or a longer text")
+    return vocab, train, val
+
+
+def windows(ids, starts, block_size):
+    """The windows of block_size ids at starts ([B, T]) and their labels: the next id at every
+    position ([B, T]) or the id after the window ([B]), as TEXT_TARGET says."""
+    at = starts[:, None] + torch.arange(block_size)
+    return ids[at], (ids[at + 1] if TEXT_TARGET == "every" else ids[starts + block_size])
+
+
+def get_batch(train, batch_size, block_size, generator):
+    """nanoGPT's get_batch: windows at uniformly random offsets, drawn with replacement (Kiln's
+    RandomSampler draws the same kind of offsets from its own generator: other windows)."""
+    starts = torch.randint(len(train) - block_size, (batch_size,), generator=generator)
+    return windows(train, starts, block_size)
+
+
+def flat(logits, labels):
+    """Scores and labels with each position a sample ([B, T, V] as [B*T, V]), as
+    CrossEntropyLoss takes them."""
+    return logits.reshape(-1, logits.shape[-1]), labels.reshape(-1)
+
+
+def evaluate_text(model, val, batch_size, block_size, device):
+    """Mean cross-entropy in nats per character over the whole validation text, each character
+    predicted once as Kiln's evaluation does: consecutive windows for a model predicting at every
+    position, windows at every offset for one predicting after the window. Returns (loss, count)."""
+    starts = torch.arange(0, len(val) - block_size, block_size if TEXT_TARGET == "every" else 1)
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in starts.split(batch_size):
+            x, y = windows(val, batch, block_size)
+            logits, labels = flat(model(x.to(device)), y.to(device))
+            total += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
+            count += labels.numel()
+    model.train()
+    return total / count, count
+
+
 # ---- Files: safetensors (Kiln's format) with a few lines of our own when the package is absent ----
 
 ST_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
@@ -255,15 +332,16 @@ def snake(name):
 
 
 def load_kiln(path, model, optimizer, scheduler):
-    """Loads a Kiln state dict or full checkpoint; returns the epochs already done."""
+    """Loads a Kiln state dict or full checkpoint; returns the epochs already done (a run in
+    steps: the steps) and the text's vocabulary the file names (None when it names none)."""
     tensors, metadata = read_safetensors(path)
     if "kiln.checkpoint" not in metadata:
         model.load_state_dict(tensors)
-        return 0
+        return 0, metadata.get("vocab")
     meta = json.loads(metadata["kiln.checkpoint"])
     model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
-    # Kiln numbers optimizer state by parameter in model.parameters() order, as torch.optim does.
-    params = list(model.parameters())
+    # Kiln numbers optimizer state by parameter across its groups in order, as torch.optim does.
+    params = [p for group in optimizer.param_groups for p in group["params"]]
     state = {}
     for i, step in meta["optimizerSteps"].items():
         prefix = f"optimizer.state.{i}."
@@ -285,14 +363,18 @@ def load_kiln(path, model, optimizer, scheduler):
         for key, value in meta["scheduler"].items():
             if key in names and hasattr(scheduler, names[key]):
                 setattr(scheduler, names[key], float(value) if key == "best" else value)
+    if TEXT_TARGET is not None:
+        print(f"Resumed a Kiln checkpoint after step {meta['globalStep']}, last loss {meta['loss']}", file=sys.stderr)
+        return meta["globalStep"], meta.get("vocab")
     where = f"epoch {meta['epoch']}" + (f", batch {meta['loader']['batch']} (the epoch restarts)" if meta["loader"]["batch"] else "")
     print(f"Resumed a Kiln checkpoint after {where}, last loss {meta['loss']}", file=sys.stderr)
-    return meta["epoch"]
+    return meta["epoch"], None
 
 
 def load_resume(path, model, optimizer, scheduler):
-    """Returns the epoch to start from: a Kiln safetensors file, or this script's torch.save
-    checkpoint, told apart by their content (a Kiln file may be saved under any name)."""
+    """Returns the epoch to start from (a run in steps: the step) and the file's vocabulary (None
+    when it has none): a Kiln safetensors file, or this script's torch.save checkpoint, told apart
+    by their content (a Kiln file may be saved under any name)."""
     if is_safetensors(path):
         return load_kiln(path, model, optimizer, scheduler)
     try:
@@ -303,7 +385,21 @@ def load_resume(path, model, optimizer, scheduler):
     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
     if scheduler is not None and checkpoint.get("scheduler_state_dict"):
         scheduler.load_state_dict(checkpoint["scheduler_state_dict"])
-    return checkpoint["epoch"]
+    return checkpoint["step" if TEXT_TARGET is not None else "epoch"], checkpoint.get("vocab")
+
+
+# ---- The optimizer's parameter groups ----
+
+def decay_groups(model, weight_decay):
+    """nanoGPT's parameter groups as Kiln makes them (src/train/factories.ts decayGroups): weight
+    matrices decay, biases, norm weights and embeddings (token and position) do not; in
+    model.parameters() order, the decaying group first, an empty group left out."""
+    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    params = list(model.parameters())
+    decay = [p for p in params if p.dim() >= 2 and id(p) not in embeddings]
+    rest = [p for p in params if p.dim() < 2 or id(p) in embeddings]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    return [g for g in groups if g["params"]]
 
 
 # ---- The loop ----
@@ -321,20 +417,85 @@ def evaluate(model, loader, criterion, device):
     return total / count, correct / count
 
 
+def step_scheduler_after_eval(scheduler, val_loss):
+    """An epoch scheduler steps after each validation (a run in steps: each evaluation), the
+    plateau scheduler on its loss, as Kiln's endEpoch."""
+    if SCHEDULER_EVERY == "epoch":
+        scheduler.step()
+    elif SCHEDULER_EVERY == "plateau":
+        scheduler.step(val_loss)
+
+
+def train_text(args, model, optimizer, scheduler, criterion, device, start_step, text):
+    """A run in steps on a text, as Kiln trains one: random windows, an evaluation over the whole
+    validation text every evalEvery steps and at the end, one JSON line and a checkpoint each."""
+    vocab, train, val = text
+    block_size, batch_size, every = CONFIG["blockSize"], args.batch_size, CONFIG["evalEvery"]
+    if args.eval_only:
+        val_loss, count = evaluate_text(model, val, batch_size, block_size, device)
+        print(json.dumps({"step": start_step, "val_loss": val_loss, "val_bpc": val_loss / math.log(2),
+                          "perplexity": math.exp(val_loss), "val_samples": count}), flush=True)
+        return
+    generator = torch.Generator().manual_seed(CONFIG["seed"])
+    step = start_step
+    while step < args.steps:
+        # An interval ends at the next multiple of evalEvery (a resumed run finishes its own).
+        end = min(args.steps, (step // every + 1) * every)
+        lr = optimizer.param_groups[0]["lr"]
+        running, done, started = 0.0, 0, time.perf_counter()
+        while step < end:
+            x, y = get_batch(train, batch_size, block_size, generator)
+            optimizer.zero_grad()
+            loss = criterion(*flat(model(x.to(device)), y.to(device)))
+            loss.backward()
+            clip_gradients(model.parameters())
+            optimizer.step()
+            if SCHEDULER_EVERY == "batch":
+                scheduler.step()
+            running += loss.item()
+            done += 1
+            step += 1
+        seconds = time.perf_counter() - started
+        val_loss, _ = evaluate_text(model, val, batch_size, block_size, device)
+        step_scheduler_after_eval(scheduler, val_loss)
+        print(json.dumps({"step": step, "train_loss": running / done, "val_loss": val_loss,
+                          "val_bpc": val_loss / math.log(2), "perplexity": math.exp(val_loss), "lr": lr,
+                          "tokens_per_s": done * batch_size * block_size / seconds}), flush=True)
+        torch.save({
+            "step": step,  # steps done: resume goes on from here
+            "vocab": vocab,
+            "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(),
+            "scheduler_state_dict": scheduler.state_dict() if scheduler is not None else None,
+            "loss": running / done,
+        }, args.checkpoint)
+    if args.save:
+        write_safetensors(args.save, model.state_dict(), {"format": "pt", "vocab": vocab})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data = parser.add_mutually_exclusive_group(required=True)
     data.add_argument("--data-dir", help="folder with the MNIST IDX files (plain or .gz)")
     data.add_argument("--csv", help="one CSV file (plain or .gz): a label column and numeric features")
+    data.add_argument("--text", help="a UTF-8 text file (plain or .gz), for a text model: its characters are the vocabulary")
     parser.add_argument("--epochs", type=int, default=CONFIG["epochs"], help="epochs in all, resumed ones included")
+    parser.add_argument("--steps", type=int, default=CONFIG["steps"], help="a text run's optimizer steps in all, resumed ones included")
     parser.add_argument("--resume", help="a Kiln safetensors state dict or checkpoint, or a .pt from this script (any name)")
-    parser.add_argument("--checkpoint", default="checkpoint.pt", help="where to save the checkpoint after each epoch")
+    parser.add_argument("--eval-only", action="store_true", help="evaluate the --resume weights on the validation set, print one JSON line")
+    parser.add_argument("--checkpoint", default="checkpoint.pt", help="where to save the checkpoint after each epoch (a text run: each evaluation)")
     parser.add_argument("--save", help="also write the final model as a .safetensors state dict (Kiln loads it)")
     parser.add_argument("--batch-size", type=int, default=CONFIG["batchSize"], help="per process under torchrun")
     parser.add_argument("--limit", type=int, default=CONFIG["limit"], help="train on the first N samples only")
     args = parser.parse_args()
+    if (args.text is None) != (TEXT_TARGET is None):
+        parser.error("this model reads text: give --text FILE" if TEXT_TARGET is not None else "--text needs a model exported from a text run")
+    if args.eval_only and not args.resume:
+        parser.error("--eval-only evaluates loaded weights: give --resume FILE")
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed and TEXT_TARGET is not None:
+        sys.exit("error: a text run trains in one process here: run it without torchrun")
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
         rank, world = dist.get_rank(), dist.get_world_size()
@@ -347,28 +508,45 @@ def main():
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(CONFIG["seed"])
 
-    train_set, val_set = load_datasets(args.data_dir, args.csv, args.limit)
-    sampler = None
-    if distributed:
-        sampler = torch.utils.data.distributed.DistributedSampler(
-            train_set, num_replicas=world, rank=rank, shuffle=CONFIG["shuffle"], seed=CONFIG["seed"])
-        train_loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
+    if TEXT_TARGET is not None:
+        text = load_text(args.text, CONFIG["blockSize"])
+        if len(text[0]) != CLASSES:
+            sys.exit(f"error: {args.text} has {len(text[0])} characters, the model scores {CLASSES}: give the text it was exported for")
+        # A text run's scheduler counts steps; OneCycleLR's length is Kiln's (epochs x evalEvery).
+        train_loader, epochs, steps_per_epoch = None, CONFIG["epochs"], CONFIG["evalEvery"]
     else:
-        generator = torch.Generator().manual_seed(CONFIG["seed"])
-        train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=CONFIG["shuffle"], generator=generator)
-    val_loader = DataLoader(val_set, batch_size=1000)
+        train_set, val_set = load_datasets(args.data_dir, args.csv, args.limit)
+        sampler = None
+        if distributed:
+            sampler = torch.utils.data.distributed.DistributedSampler(
+                train_set, num_replicas=world, rank=rank, shuffle=CONFIG["shuffle"], seed=CONFIG["seed"])
+            train_loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
+        else:
+            generator = torch.Generator().manual_seed(CONFIG["seed"])
+            train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=CONFIG["shuffle"], generator=generator)
+        val_loader = DataLoader(val_set, batch_size=1000)
+        epochs, steps_per_epoch = args.epochs, len(train_loader)
 
     # The model moves before the optimizer exists, so loaded optimizer state lands on its device.
     model = make_model().to(device)
-    optimizer = make_optimizer(model.parameters())
-    scheduler = make_scheduler(optimizer, args.epochs, len(train_loader))
-    start_epoch = load_resume(args.resume, model, optimizer, scheduler) if args.resume else 0
+    optimizer = make_optimizer(model)
+    scheduler = make_scheduler(optimizer, epochs, steps_per_epoch)
+    start, vocab = load_resume(args.resume, model, optimizer, scheduler) if args.resume else (0, None)
+    criterion = make_criterion()
+    if TEXT_TARGET is not None:
+        if vocab is not None and vocab != text[0]:
+            sys.exit(f"error: {args.resume} was trained on another vocabulary than {args.text}'s: give the text it trained on")
+        train_text(args, model, optimizer, scheduler, criterion, device, start, text)
+        return
+    if args.eval_only:
+        val_loss, val_acc = evaluate(model, val_loader, criterion, device)
+        print(json.dumps({"epoch": start, "val_loss": val_loss, "val_acc": val_acc, "val_samples": len(val_set)}), flush=True)
+        return
     net = model
     if distributed:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    criterion = make_criterion()
 
-    for epoch in range(start_epoch, args.epochs):
+    for epoch in range(start, args.epochs):
         if sampler is not None:
             sampler.set_epoch(epoch)
         net.train()
@@ -388,10 +566,7 @@ def main():
         # Every process evaluates the whole validation set: the same numbers everywhere, as the
         # plateau scheduler needs, with no gather.
         val_loss, val_acc = evaluate(model, val_loader, criterion, device)
-        if SCHEDULER_EVERY == "epoch":
-            scheduler.step()
-        elif SCHEDULER_EVERY == "plateau":
-            scheduler.step(val_loss)
+        step_scheduler_after_eval(scheduler, val_loss)
         if rank == 0:
             print(json.dumps({"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
                               "val_acc": val_acc, "lr": lr, "world_size": world}), flush=True)
