@@ -77,10 +77,10 @@ async function trainInKiln(backend: Backend) {
   const run = Run.create(SPEC, CONFIG, prepareText(TEXT, CONFIG, 'every'));
   const init = stateDictToSafetensors(await run.model.stateDictData());
   const windows = run.data.train as TextWindows;
-  const drawn: Int32Array[] = [];
+  const drawn: number[] = [];
   const collate = windows.collate.bind(windows);
   windows.collate = (indices, b) => {
-    drawn.push(Int32Array.from(indices));
+    drawn.push(...indices);
     return collate(indices, b);
   };
   const losses: number[] = [];
@@ -91,12 +91,12 @@ async function trainInKiln(backend: Backend) {
   const model = buildModel(SPEC);
   model.loadStateDict(modelStateFromFile(init));
   model.eval();
-  const [x] = collate(drawn[0], backend);
-  const logits = (await model.forward(x).data()) as Float32Array;
-  const starts = new Int32Array(drawn.length * CONFIG.batchSize);
-  drawn.forEach((d, i) => starts.set(d, i * CONFIG.batchSize));
+  const [x, y] = collate(Int32Array.from(drawn.slice(0, CONFIG.batchSize)), backend);
+  const out = model.forward(x);
+  const logits = (await out.data()) as Float32Array;
+  for (const t of [x, y, out, ...model.stateDict().values()]) t.dispose();
   run.dispose();
-  return { init, losses, starts, logits };
+  return { init, losses, starts: Int32Array.from(drawn), logits };
 }
 
 describe('a GPT trained in Kiln and in PyTorch from the same weights on the same windows', () => {
