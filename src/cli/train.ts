@@ -587,7 +587,7 @@ async function trainRun(
     await writeAtomic('export-pytorch', join(dir, 'train.py'), exportPytorch(spec, config));
     if (!v.json)
       log(
-        `Wrote ${join(dir, 'train.py')}: python3 ${join(dir, 'train.py')} --data-dir DIR --resume CHECKPOINT`,
+        `Wrote ${join(dir, 'train.py')}: python3 ${join(dir, 'train.py')} ${run.data.vocab === undefined ? '--data-dir DIR' : '--text FILE'} --resume CHECKPOINT`,
       );
   }
   const text = run.data.vocab !== undefined;

@@ -70,3 +70,22 @@ export function irisLikeCsv(count: number, seed = 1): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A text for small language models: `count` lines drawn from four pangrams in a seeded order, so
+ * its vocabulary is every letter, space, comma, full stop and newline (30 characters) and a window
+ * of 13 has words to learn. The same text on every call.
+ */
+export function pangramText(count = 160): string {
+  const lines = [
+    'the quick brown fox jumps over the lazy dog.',
+    'pack my box with five dozen liquor jugs,',
+    'how vexingly quick daft zebras jump.',
+    'sphinx of black quartz, judge my vow.',
+  ];
+  let seed = 7;
+  return Array.from({ length: count }, () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return lines[(seed >> 16) % lines.length];
+  }).join('\n');
+}

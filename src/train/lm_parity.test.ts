@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pangramText } from '../data/testing';
 import { type TextWindows, textData } from '../data/text';
 import { buildModel } from '../nn';
 import { TEXT_PRESETS } from '../nn/spec';
@@ -27,21 +28,6 @@ import { stateDictToSafetensors } from './state_dict';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-lm-parity-'));
 const PARITY = join(import.meta.dirname, '../../scripts/torch/lm_parity.py');
-
-/** Pangrams in a seeded order: 26 letters, space, comma, full stop and newline make 30 characters. */
-function pangramText(): string {
-  const lines = [
-    'the quick brown fox jumps over the lazy dog.',
-    'pack my box with five dozen liquor jugs,',
-    'how vexingly quick daft zebras jump.',
-    'sphinx of black quartz, judge my vow.',
-  ];
-  let seed = 7;
-  return Array.from({ length: 160 }, () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return lines[(seed >> 16) % lines.length];
-  }).join('\n');
-}
 
 const TEXT_FILE = join(dir, 'pangrams.txt');
 writeFileSync(TEXT_FILE, pangramText());
