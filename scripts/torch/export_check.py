@@ -9,7 +9,8 @@ the model class's name read nowhere but in make_model (a class named like an imp
 helper or a builtin the script calls would shadow it), the model built and
 loaded with load_state_dict(strict=True), its outputs' largest difference from Kiln's, and the
 arguments make_optimizer, make_scheduler, make_criterion and clip_gradients passed to torch (the
-constructors wrapped to record them, defaults filled in). A failure is reported, not raised, so
+constructors wrapped to record them, defaults filled in), and the optimizer's parameter groups
+(their sizes and weight decays). A failure is reported, not raised, so
 one bad case does not hide the others.
 """
 import ast
@@ -118,7 +119,8 @@ def check(i, case):
     out["max_diff"] = None if diff is None else float(diff)
     out["scale"] = float(io["y"].abs().nan_to_num(0.0).max())
     del calls[:]
-    optimizer = m.make_optimizer(model.parameters())
+    optimizer = m.make_optimizer(model)
+    out["groups"] = [[len(g["params"]), g["weight_decay"]] for g in optimizer.param_groups]
     m.make_scheduler(optimizer, m.CONFIG["epochs"], 3)
     m.make_criterion()
     for p in model.parameters():
