@@ -48,6 +48,7 @@ describe('SummaryWriter', () => {
       fileVersion: 'brain.Event:2',
       scalars: [],
       histograms: [],
+      texts: [],
     });
     expect(events.slice(1)).toEqual([
       {
@@ -56,6 +57,7 @@ describe('SummaryWriter', () => {
         fileVersion: '',
         scalars: [{ tag: 'loss/train', value: Math.fround(0.1) }],
         histograms: [],
+        texts: [],
       },
       {
         wallTime: 1700000002,
@@ -63,6 +65,7 @@ describe('SummaryWriter', () => {
         fileVersion: '',
         scalars: [{ tag: 'lr', value: Math.fround(3e-4) }],
         histograms: [],
+        texts: [],
       },
       {
         wallTime: 1700000003,
@@ -70,6 +73,7 @@ describe('SummaryWriter', () => {
         fileVersion: '',
         scalars: [{ tag: 'accuracy/välid', value: Number.NaN }],
         histograms: [],
+        texts: [],
       },
       {
         wallTime: 1700000004,
@@ -77,6 +81,7 @@ describe('SummaryWriter', () => {
         fileVersion: '',
         scalars: [{ tag: 'negative step', value: -1.5 }],
         histograms: [],
+        texts: [],
       },
     ]);
   });
@@ -127,6 +132,7 @@ describe('SummaryWriter', () => {
             fileVersion: '',
             scalars: [{ tag: s.tag, value: Math.fround(s.value) }],
             histograms: [],
+            texts: [],
           })),
         );
       }),
@@ -162,6 +168,35 @@ describe('SummaryWriter', () => {
     ]);
     packed.dispose();
     x.dispose();
+  });
+
+  it("encodes a text summary as PyTorch's add_text does, byte for byte", () => {
+    const writer = new SummaryWriter(0);
+    writer.addText('a', 'hi', 0, 0);
+    const [, event] = readRecords(writer.flush());
+    // From the .proto files' field numbers: Summary.Value {tag: "a/text_summary" (1), tensor (8):
+    // TensorProto {dtype: DT_STRING = 7 (1), tensor_shape (2): {dim (2): {size: 1 (1)}},
+    // string_val: "hi" (8)}, metadata (9): SummaryMetadata {plugin_data (1): {plugin_name: "text" (1)}}},
+    // inside Summary {value (1)} inside Event {summary (5)}; zero wall_time and step left out.
+    const value = [
+      ...[0x0a, 14, ...ascii('a/text_summary')],
+      ...[0x42, 12, 0x08, 7, 0x12, 4, 0x12, 2, 0x08, 1, 0x42, 2, ...ascii('hi')],
+      ...[0x4a, 8, 0x0a, 6, 0x0a, 4, ...ascii('text')],
+    ];
+    expect(Array.from(event)).toEqual([0x2a, value.length + 2, 0x0a, value.length, ...value]);
+  });
+
+  it('writes any text, Markdown and emoji included, at its step for an independent reader', () => {
+    const writer = new SummaryWriter(1700000000);
+    const sample = '**step 250**\n\nthe hacker ran ✨ a kludge\n';
+    writer.addText('samples', sample, 250, 1700000003.5);
+    const [, record] = readRecords(writer.flush());
+    const event = readEvent(record);
+    expect(event.step).toBe(250n);
+    expect(event.wallTime).toBe(1700000003.5);
+    expect(event.texts).toEqual([
+      { tag: 'samples/text_summary', plugin: 'text', dtype: 7, shape: [1], strings: [sample] },
+    ]);
   });
 
   it('frames an empty record', () => {

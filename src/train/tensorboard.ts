@@ -1,7 +1,7 @@
 /**
  * TensorBoard event files written without TensorFlow: Event protobufs encoded by hand inside
- * TFRecord framing, the bytes torch.utils.tensorboard.SummaryWriter produces for add_scalar and
- * add_histogram.
+ * TFRecord framing, the bytes torch.utils.tensorboard.SummaryWriter produces for add_scalar,
+ * add_histogram and add_text.
  */
 import type { Histogram } from '../tensor/ops';
 
@@ -192,6 +192,26 @@ export class SummaryWriter {
     field(5, hist.sumSquares);
     proto.packedDoubles(6, limits).packedDoubles(7, buckets);
     this.pushValue(step, wallTime, new ProtoWriter().string(1, tag).bytesField(5, proto.finish()));
+  }
+
+  /**
+   * Records a text (TensorBoard's Text tab; Markdown there) at a global step, as PyTorch's add_text
+   * writes it: the tag with "/text_summary" appended, metadata naming the "text" plugin (its
+   * content, TextPluginData at version 0, is empty in proto3), and a string tensor of shape [1]
+   * holding the text as UTF-8.
+   */
+  addText(tag: string, text: string, step: number, wallTime = now()): void {
+    if (!Number.isSafeInteger(step)) throw new Error(`step must be an integer, got ${step}`);
+    const DT_STRING = 7;
+    const plugin = new ProtoWriter().string(1, 'text').finish();
+    const metadata = new ProtoWriter().bytesField(1, plugin).finish();
+    const shape = new ProtoWriter().bytesField(2, new ProtoWriter().int64(1, 1).finish()).finish();
+    const tensor = new ProtoWriter().int64(1, DT_STRING).bytesField(2, shape).string(8, text).finish();
+    const value = new ProtoWriter()
+      .string(1, `${tag}/text_summary`)
+      .bytesField(8, tensor)
+      .bytesField(9, metadata);
+    this.pushValue(step, wallTime, value);
   }
 
   /** The event-file bytes recorded since the last flush (the first flush includes the file header). */

@@ -195,7 +195,35 @@ function readHistogram(tag: string, bytes: Uint8Array): HistogramValue {
   return h;
 }
 
-/** Decodes an Event into plain values: wall_time, step, file_version, and scalar and histogram summaries. */
+/** A text summary as TensorBoard's text plugin reads it: the tag, the plugin named, the tensor's dtype, shape and strings. */
+export interface TextValue {
+  tag: string;
+  plugin: string;
+  dtype: number;
+  shape: number[];
+  strings: string[];
+}
+
+function readText(tag: string, tensor: Uint8Array, metadata: Uint8Array | undefined): TextValue {
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  const pluginData = metadata && readFields(metadata).find((f) => f.field === 1)?.bytes;
+  const plugin = pluginData ? decode(readFields(pluginData).find((f) => f.field === 1)!.bytes!) : '';
+  const fields = readFields(tensor);
+  const shape = fields.find((f) => f.field === 2);
+  return {
+    tag,
+    plugin,
+    dtype: Number(fields.find((f) => f.field === 1)?.varint ?? 0n),
+    shape: shape
+      ? readFields(shape.bytes!)
+          .filter((d) => d.field === 2)
+          .map((d) => Number(readFields(d.bytes!).find((g) => g.field === 1)?.varint ?? 0n))
+      : [],
+    strings: fields.filter((f) => f.field === 8).map((f) => decode(f.bytes!)),
+  };
+}
+
+/** Decodes an Event into plain values: wall_time, step, file_version, and scalar, histogram and text summaries. */
 export function readEvent(bytes: Uint8Array) {
   const event = {
     wallTime: 0,
@@ -203,6 +231,7 @@ export function readEvent(bytes: Uint8Array) {
     fileVersion: '',
     scalars: [] as { tag: string; value: number }[],
     histograms: [] as HistogramValue[],
+    texts: [] as TextValue[],
   };
   for (const f of readFields(bytes)) {
     if (f.field === 1) event.wallTime = f.fixed64!.getFloat64(0, true);
@@ -213,7 +242,10 @@ export function readEvent(bytes: Uint8Array) {
         const inner = readFields(value.bytes!);
         const tag = new TextDecoder().decode(inner.find((g) => g.field === 1)!.bytes);
         const histo = inner.find((g) => g.field === 5);
+        const tensor = inner.find((g) => g.field === 8);
         if (histo) event.histograms.push(readHistogram(tag, histo.bytes!));
+        else if (tensor)
+          event.texts.push(readText(tag, tensor.bytes!, inner.find((g) => g.field === 9)?.bytes));
         else
           event.scalars.push({ tag, value: inner.find((g) => g.field === 2)!.fixed32!.getFloat32(0, true) });
       }
