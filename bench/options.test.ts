@@ -24,6 +24,7 @@ describe('npm run bench refuses bad flags', () => {
     [['--samples', '-5'], /^--samples must be a whole number >= 1, got "-5"$/],
     [['--cnn-samples', '-1'], /^--cnn-samples must be a whole number >= 0, got "-1"$/],
     [['--epochs', '0'], /^--epochs must be a whole number >= 1, got "0"$/],
+    [['--gpt-steps', '-1'], /^--gpt-steps must be a whole number >= 0, got "-1"$/],
     [['--epochs', '1.5'], /^--epochs must be a whole number >= 1, got "1.5"$/],
     [['--epochs', '1e400'], /^--epochs must be a whole number >= 1/],
     [['--matmul', '0x0x0'], /^--matmul expects shapes MxKxN or N of whole numbers >= 1, got "0x0x0"$/],

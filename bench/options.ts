@@ -31,6 +31,13 @@ export const BENCH_OPTIONS = [
     default: '640',
   },
   { flag: 'epochs', kind: { type: 'count', min: 1 }, help: 'training epochs per row', default: '2' },
+  {
+    flag: 'gpt-steps',
+    kind: { type: 'count', min: 0 },
+    // Three rounds (one compiles): about 20 s on a 2-core machine's lavapipe at the default.
+    help: "the GPT row's steps per timed round, beside PyTorch CPU eager when Debian's torch is there (0 leaves it out)",
+    default: '5',
+  },
   { flag: 'skip-tfjs', kind: { type: 'boolean' }, help: "Kiln's figures alone" },
   { flag: 'profile', kind: { type: 'boolean' }, help: 'time every GPU kernel of one epoch per model' },
   {

@@ -156,6 +156,7 @@ async function main(): Promise<void> {
       matmul: matmulShapes(params.get('matmul') ?? DEFAULT_MATMUL) ?? [],
       tfjs: params.get('tfjs') !== '0',
       profile: false,
+      gptSteps: Number(params.get('gpt-steps') ?? 5),
     },
   );
   const pageSamples = Number(params.get('page') ?? 3000);

@@ -3,13 +3,15 @@
  * (every option in `-- --help`, declared in options.ts):
  * SimpleNN training (784-128-10, Adam, batch 64, real MNIST) and the CNN preset's, on Kiln's WebGPU
  * backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter, plus conv2d,
- * and matmul at MNIST's shapes and at square sizes.
+ * and matmul at MNIST's shapes and at square sizes; the GPT preset's training tokens per second
+ * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run.
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
 import { adapterName } from '../src/gpu/device';
 import { acquireNodeGpu, nodeGpu } from '../src/gpu/node';
 import { BENCH_OPTIONS, benchArgs, benchHelp, benchMain, benchMnist } from './options';
-import { formatRow, runSuite } from './suite';
+import { formatRow, GPT_ROW, runSuite } from './suite';
+import { benchTorchGpt } from './torch';
 
 await benchMain(async () => {
   // Every flag, and the data, are checked before the GPU is touched.
@@ -38,12 +40,32 @@ await benchMain(async () => {
     matmul: values.matmul,
     tfjs: !values['skip-tfjs'],
     profile: values.profile ?? false,
+    gptSteps: values['gpt-steps'],
   });
+  const gpt = rows.find((r) => r.name === GPT_ROW);
+  if (gpt) {
+    // After Kiln's rows, so the two never share the CPU.
+    const torch = benchTorchGpt(values['gpt-steps']);
+    if ('missing' in torch) log(`GPT row: no PyTorch figure: ${torch.missing}`);
+    else log(`GPT row: PyTorch CPU eager on ${torch.threads} threads`);
+    gpt.torch = 'missing' in torch ? null : torch.tokensPerSec;
+  }
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;
     console.log(
       values.json
-        ? JSON.stringify({ bench: r.name, kiln: r.kiln, tfjs: r.tfjs, ratio, note: r.note, adapter })
+        ? JSON.stringify({
+            bench: r.name,
+            kiln: r.kiln,
+            tfjs: r.tfjs,
+            ratio,
+            ...(r.torch === undefined
+              ? {}
+              : { torch: r.torch, torch_ratio: r.torch ? r.kiln / r.torch : null }),
+            ...(r.launches === undefined ? {} : { launches_per_step: r.launches }),
+            note: r.note,
+            adapter,
+          })
         : formatRow(r),
     );
   }

@@ -18,6 +18,7 @@ import { tidy } from '../src/tensor/tensor';
 import { WebGPUBackend } from '../src/tensor/webgpu';
 import { DEFAULT_CONFIG } from '../src/train/config';
 import { Trainer } from '../src/train/trainer';
+import { benchKilnGpt } from './gpt';
 
 /** The matmul shapes benchmarked unless told otherwise: MNIST's two layers, then two squares. */
 export const DEFAULT_MATMUL = '64x784x128,64x128x10,256,1024';
@@ -45,6 +46,10 @@ export interface BenchRow {
   higherIsBetter: boolean;
   /** A figure the row is read with, where it has no TF.js counterpart (an overhead). */
   note?: string;
+  /** PyTorch CPU eager's figure, where the row has one (the GPT's: Node only); null when torch is missing. */
+  torch?: number | null;
+  /** Kernel launches one training step takes, where the row counts them. */
+  launches?: number;
 }
 
 /** MNIST's first `count` training images (SimpleNN), and the first `cnnCount` for the CNN. */
@@ -60,6 +65,8 @@ export interface SuiteOptions {
   matmul: [number, number, number][];
   tfjs: boolean;
   profile: boolean;
+  /** The GPT row's steps per timed round; 0 leaves the row out. */
+  gptSteps: number;
 }
 
 /** The suite's results: one row per workload, and per-kernel profiles of each model when asked for. */
@@ -122,6 +129,17 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       higherIsBetter: true,
     });
   }
+  if (opts.gptSteps > 0) {
+    const gpt = await benchKilnGpt(backendOn(gpu), opts.gptSteps);
+    rows.push({
+      name: GPT_ROW,
+      kiln: gpt.tokensPerSec,
+      tfjs: null,
+      higherIsBetter: true,
+      launches: gpt.launches,
+      note: 'TF.js: not run, tfjs-layers has no causal self-attention layer',
+    });
+  }
   for (const c of CONV_SHAPES) {
     rows.push({
       name: `conv2d ${c.cin}->${c.cout} 3x3 on ${c.size}x${c.size}, batch 64, fwd+bwd (images/s)`,
@@ -140,6 +158,9 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
   }
   return { rows, profiles };
 }
+
+/** The GPT row's name: the preset at bench/gpt.ts's GPT_BENCH sizes. */
+export const GPT_ROW = 'GPT train, 4 layers x 128 wide, block 64, batch 16 (tokens/s)';
 
 /** The histogram interval whose overhead the suite reports (issue 17's goal: under 5%). */
 const HISTOGRAMS_EVERY = 50;
@@ -429,6 +450,13 @@ async function benchTfjsConv(tf: Tfjs, c: ConvShape): Promise<number> {
 export function formatRow(r: BenchRow): string {
   const ratio = r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '-';
   const tfjs = r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10);
+  const torch =
+    r.torch === undefined
+      ? ''
+      : r.torch === null
+        ? '   torch -'
+        : `   torch ${r.torch.toFixed(1)} (kiln ${(r.kiln / r.torch).toFixed(2)}x)`;
+  const launches = r.launches === undefined ? '' : `   ${Math.round(r.launches)} kernel launches/step`;
   const note = r.note ? `   (${r.note})` : '';
-  return `${r.name.padEnd(62)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${note}`;
+  return `${r.name.padEnd(62)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${torch}${launches}${note}`;
 }
