@@ -1,11 +1,13 @@
 /** `npm run train -- --dataset text` as a user runs it: a child process on a small text and a small GPT. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCheckpoint } from '../train/checkpoint';
+import { RECORD_SAMPLE_CHARS } from '../train/generate';
 import { decodeSafetensors } from '../train/safetensors';
+import { readEvent, readRecords } from '../train/testing';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kiln-text-'));
@@ -84,4 +86,24 @@ describe('npm run train -- --dataset text', () => {
     expect(line.val_loss).toBeCloseTo(evals[2].val_loss, 6);
     expect(line.val_bpc).toBeCloseTo(evals[2].val_bpc, 6);
   }, 240_000);
+
+  it("writes a sample of the model's text at each evaluation to the TensorBoard event file", () => {
+    const logdir = join(dir, 'tb');
+    const r = train(...GPT, '--steps', '20', '--logdir', logdir);
+    expect(r.status, r.stderr).toBe(0);
+    const [file] = readdirSync(logdir);
+    const events = readRecords(new Uint8Array(readFileSync(join(logdir, file)))).map(readEvent);
+    const texts = events.flatMap((e) => e.texts.map((t) => ({ step: e.step, ...t })));
+    expect(texts.map((t) => [t.step, t.tag, t.plugin, t.shape])).toEqual([
+      [10n, 'samples/text_summary', 'text', [1]],
+      [20n, 'samples/text_summary', 'text', [1]],
+    ]);
+    for (const t of texts) {
+      // A Markdown code block of RECORD_SAMPLE_CHARS characters of the vocabulary (the text has no
+      // newline: it starts from the vocabulary's first character, a space).
+      const sample = t.strings[0].replace(/^ {4}/, '');
+      expect([...sample]).toHaveLength(RECORD_SAMPLE_CHARS);
+      expect([...sample].every((c) => VOCAB.includes(c))).toBe(true);
+    }
+  });
 });

@@ -36,9 +36,10 @@ import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from 
 import { type LoadedData, prepareData, prepareText, type RunData, tensorData } from '../train/data';
 import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
+import { RECORD_SAMPLE_CHARS, recordSample } from '../train/generate';
 import { openRun, type Run, type RunSource } from '../train/run';
 import { stateDictToSafetensors } from '../train/state_dict';
-import { eventFileName, SummaryWriter } from '../train/tensorboard';
+import { eventFileName, markdownVerbatim, SummaryWriter } from '../train/tensorboard';
 import { pacedYield } from '../train/trainer';
 import { configFromFlags, flagged, SETTING_OPTIONS } from './config_flags';
 import {
@@ -164,7 +165,8 @@ after every epoch, or every N with --checkpoint-every N (and after the last)`,
   {
     flag: 'logdir',
     kind: { type: 'path', of: 'dir' },
-    help: 'TensorBoard event file: Loss/train, learning_rate, Loss/val, Accuracy/val',
+    help: `TensorBoard event file: Loss/train, learning_rate, Loss/val, Accuracy/val (a text run:
+also BPC/val, Perplexity/val and, at each evaluation, a ${RECORD_SAMPLE_CHARS}-character sample as text)`,
   },
   {
     flag: 'histograms-every',
@@ -638,6 +640,13 @@ async function trainRun(
         }
       },
       epoch: async ({ epoch, step, train, val, lr }) => {
+        // What the model writes now, in the run's record: a user watches it learn to write.
+        if (text && tb)
+          tb.writer.addText(
+            'samples',
+            markdownVerbatim(await recordSample(model, spec, run.data.vocab as string)),
+            step,
+          );
         await tb?.flush();
         if (text) {
           // Losses in nats per character; a window of blockSize ids is blockSize tokens.

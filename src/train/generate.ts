@@ -15,7 +15,7 @@ import * as ops from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import type { CheckpointMeta } from './checkpoint';
 import { evaluating } from './evaluate';
-import { SampleError, type SampleOptions, sampleOptionsError } from './sample_options';
+import { SAMPLE_DEFAULTS, SampleError, type SampleOptions, sampleOptionsError } from './sample_options';
 
 /** How a token model reads and writes: its context length and how its output is laid out. */
 export interface LanguageModel {
@@ -139,6 +139,19 @@ export async function generate(
     onToken?.(chars[id]);
   }
   return text;
+}
+
+/** Characters of the sample a text run's record keeps at each evaluation (its TensorBoard text). */
+export const RECORD_SAMPLE_CHARS = 200;
+
+/**
+ * The sample a text run's record keeps at an evaluation: RECORD_SAMPLE_CHARS characters with
+ * sample.py's settings from a newline, or from the vocabulary's first character when the text has
+ * no newline (a prompt must be in the vocabulary).
+ */
+export function recordSample(model: Module, spec: ModelSpec, vocab: string): Promise<string> {
+  const prompt = vocab.includes('\n') ? '\n' : [...vocab][0];
+  return generate(model, spec, vocab, { ...SAMPLE_DEFAULTS, prompt, tokens: RECORD_SAMPLE_CHARS });
 }
 
 /** The model's scores for the character after `context` (at most blockSize ids), read back. */

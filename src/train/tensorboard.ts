@@ -144,6 +144,18 @@ export function eventFileName(
 }
 
 /**
+ * A text as TensorBoard's Text tab shows it verbatim: its lines indented by four spaces, a
+ * Markdown code block, since the tab renders Markdown (a sample's line breaks and asterisks would
+ * otherwise be read as formatting).
+ */
+export function markdownVerbatim(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
+/**
  * Collects scalars as TensorBoard events, like torch.utils.tensorboard.SummaryWriter, but hands
  * the bytes back instead of writing a file (a browser has no log directory): append each flush()
  * to one file named with eventFileName() and TensorBoard reads it.
