@@ -64,7 +64,7 @@ describe('DatasetCache', () => {
     const t = await cache.get('iris');
     expect(t).toEqual(table);
     expect(t?.kind === 'tabular' && t.features).toBeInstanceOf(Float32Array);
-    const named = { ...table, name: 'iris-named', columns: ['a', 'b', 'c', 'd'] };
+    const named = { ...table, name: 'iris-named', columns: ['a', 'b', 'c', 'd'], classes: ['x', 'y', 'z'] };
     await cache.put(named, 'iris.csv');
     expect(await cache.get('iris-named')).toEqual(named);
     await cache.delete('iris-named');

@@ -34,6 +34,8 @@ export interface CachedDatasetInfo {
   storedAt: number;
   /** A table's feature names, when it has them. */
   columns?: string[];
+  /** The classes' names, where its labels were names. */
+  classes?: string[];
 }
 
 /** The browser's own account of this site's storage (navigator.storage.estimate()). */
@@ -187,6 +189,7 @@ function describeDataset(d: RawDataset, source: string, namespace: DatasetNamesp
     source,
     storedAt: Date.now(),
     ...(d.kind === 'tabular' && d.columns ? { columns: d.columns } : {}),
+    ...(d.classes ? { classes: d.classes } : {}),
   };
 }
 
@@ -219,6 +222,7 @@ function fromRecords(m: CachedDatasetInfo, a: ArraysRecord): RawDataset {
       channels: 1,
       numClasses: m.numClasses,
     };
+    if (m.classes) image.classes = m.classes;
     return image;
   }
   const table: TabularDataset = {
@@ -231,5 +235,6 @@ function fromRecords(m: CachedDatasetInfo, a: ArraysRecord): RawDataset {
     numClasses: m.numClasses,
   };
   if (m.columns) table.columns = m.columns;
+  if (m.classes) table.classes = m.classes;
   return table;
 }

@@ -100,6 +100,56 @@ describe('parseCsv', () => {
   });
 });
 
+describe('parseCsv: class names as labels', () => {
+  const iris =
+    'sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n7.0,3.2,4.7,1.4,versicolor\n6.3,3.3,6.0,2.5,virginica\n4.9,3.0,1.4,0.2,setosa\n';
+
+  it('takes a column of names as the labels, numbered in sorted order as ImageFolder numbers its folders', () => {
+    const ds = parseCsv(iris, 'iris.csv', { name: 'iris' });
+    expect(ds).toMatchObject({ count: 4, numFeatures: 4, numClasses: 3 });
+    expect(ds.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(Array.from(ds.labels)).toEqual([0, 1, 2, 0]);
+    expect(ds.columns).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    // Sorted, not in order of appearance; numbered labels carry no names.
+    expect(parseCsv('label,a\nzebra,1\nant,2\n', 'z', { name: 'z' }).classes).toEqual(['ant', 'zebra']);
+    expect(parseCsv('label,a\n1,1\n', 'n', { name: 'n' }).classes).toBeUndefined();
+  });
+
+  it("reads UCI's headerless iris.data, names last, and a names column first", () => {
+    const uci = parseCsv('5.1,3.5,1.4,0.2,Iris-setosa\n7.0,3.2,4.7,1.4,Iris-versicolor\n', 'iris.data', {
+      name: 'uci',
+    });
+    expect([uci.count, uci.numFeatures, uci.classes]).toEqual([2, 4, ['Iris-setosa', 'Iris-versicolor']]);
+    const first = parseCsv('cat,0.5,1\ndog,0.25,2\n', 'pets', { name: 'pets' });
+    expect([first.classes, Array.from(first.features)]).toEqual([
+      ['cat', 'dog'],
+      [0.5, 1, 0.25, 2],
+    ]);
+  });
+
+  it('keeps the names when the rows are pixels', () => {
+    const pixels = (v: number) => Array(64).fill(v).join(',');
+    const ds = parseCsv(
+      `label,${Array.from({ length: 64 }, (_, i) => `p${i}`).join(',')}\nsix,${pixels(3)}\nfive,${pixels(9)}\n`,
+      'p',
+      { name: 'p' },
+    );
+    expect(tabularToImages(ds)).toMatchObject({ kind: 'image', classes: ['five', 'six'], numClasses: 2 });
+  });
+
+  it('refuses names mixed with numbers, missing values and overlong names, naming the line', () => {
+    expect(refusal(() => parseCsv('label,a\nsetosa,1\n5,2\n', 'm.csv', { name: 'm' }))).toBe(
+      "m.csv: line 2, column 1 ('label'): label 'setosa' is a class name, but line 3's label '5' is not: give every row a class name, or every row a class index",
+    );
+    expect(refusal(() => parseCsv('label,a\nsetosa,1\nNaN,2\n', 'n.csv', { name: 'n' }))).toMatch(
+      /label 'setosa' is a class name, but line 3's label 'NaN' is not/,
+    );
+    expect(refusal(() => parseCsv(`label,a\n${'x'.repeat(101)},1\n`, 'l.csv', { name: 'l' }))).toBe(
+      "l.csv: line 2, column 1 ('label'): the class name is 101 characters long, over the 100 Kiln keeps",
+    );
+  });
+});
+
 describe('parseCsv: what is a number, what is a header', () => {
   it('reads only plain decimal numbers, refusing hex, binary, Infinity and the like as written', () => {
     const ds = parseCsv('label,a,b,c,d\n0,+1.5,-.25,5.,2E-3\n', 'ok', { name: 'ok' });

@@ -1,7 +1,7 @@
 import { DatasetError, shown } from './errors';
 import { gunzip, isGzip } from './gzip';
 import { checkLabels } from './idx';
-import type { ImageDataset, RawDataset, TabularDataset } from './types';
+import { type ImageDataset, MAX_CLASS_NAME, type RawDataset, type TabularDataset } from './types';
 
 /**
  * CSV files of labelled numeric rows (Kaggle's MNIST-as-CSV, a spreadsheet export). Cells are
@@ -26,6 +26,33 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** Header names taken for the label column when none is given (any case). */
 const LABEL_NAMES = ['label', 'target', 'class', 'y'];
 
+/** Cells pandas reads as a missing value (its default na_values): never a class name. */
+const MISSING = new Set([
+  '',
+  '#n/a',
+  '#n/a n/a',
+  '#na',
+  '-1.#ind',
+  '-1.#qnan',
+  '-nan',
+  '1.#ind',
+  '1.#qnan',
+  '<na>',
+  'n/a',
+  'na',
+  'null',
+  'nan',
+  'none',
+]);
+
+/**
+ * Whether a cell is a class name (`setosa`, `Iris-versicolor`, `T-shirt/top`): text with a letter
+ * in it, not a number in any spelling (`0x10`, `Infinity`) and not a missing value (`NaN`, `NA`).
+ */
+function isClassName(cell: string): boolean {
+  return /\p{L}/u.test(cell) && Number.isNaN(Number(cell)) && !MISSING.has(cell.toLowerCase());
+}
+
 /** How to read a CSV file. */
 export interface CsvOptions {
   /** The dataset's name (a cache key, and what the UI shows). */
@@ -43,7 +70,7 @@ export interface CsvOptions {
   header?: boolean;
   /** The cell separator; by default a comma, or a tab or semicolon when the first line has one and no comma. */
   delimiter?: string;
-  /** The number of classes; by default the largest label plus one. */
+  /** The number of classes; by default the largest label plus one (or the count of class names). */
   numClasses?: number;
 }
 
@@ -67,7 +94,12 @@ export async function readCsv(bytes: Uint8Array, file: string, options: CsvOptio
   return parseCsv(text, file, options);
 }
 
-/** Parses CSV text into a TabularDataset. Throws DatasetError naming the line and column of any bad cell. */
+/**
+ * Parses CSV text into a TabularDataset. Labels are class indices (0..N-1) or class names in every
+ * row (`setosa`, as pandas users have them): names become the indices of their sorted order, as
+ * torchvision's ImageFolder numbers its folders, and are kept as the dataset's `classes`. Throws
+ * DatasetError naming the line and column of any bad cell.
+ */
 export function parseCsv(text: string, file: string, options: CsvOptions): TabularDataset {
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   // Blank lines (a trailing newline, a gap) carry no row; keep each kept line's 1-based number.
@@ -79,7 +111,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
   if (rows.length === 0) throw new DatasetError(file, 'is empty: no rows');
 
   const first = rows[0].cells;
-  const hasHeader = options.header ?? isHeader(rows[0], options.labelColumn, file);
+  const hasHeader = options.header ?? isHeader(rows[0], rows[1], options.labelColumn, file);
   const header = hasHeader ? first : undefined;
   const body = hasHeader ? rows.slice(1) : rows;
   const width = first.length;
@@ -93,6 +125,9 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
   const features = new Float32Array(count * numFeatures);
   const labels = new Int32Array(count);
   const columnName = (c: number) => (header ? ` ('${shown(header[c])}')` : '');
+  // Names only when every row has one: a stray name among numbers is a bad cell, said below.
+  const classes = body.every((r) => isClassName(r.cells[labelAt] ?? '')) ? classNames(body, labelAt) : null;
+  const classIndex = new Map(classes?.map((name, i) => [name, i]));
   for (let r = 0; r < count; r++) {
     const { cells, line } = body[r];
     if (cells.length !== width) {
@@ -105,11 +140,23 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
     for (let c = 0; c < width; c++) {
       const cell = cells[c];
       const value = DECIMAL.test(cell) ? Number(cell) : Number.NaN;
-      if (c === labelAt) {
-        if (!(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff)) {
+      if (c === labelAt && classes) {
+        if (cell.length > MAX_CLASS_NAME) {
           throw new DatasetError(
             file,
-            `line ${line}, column ${c + 1}${columnName(c)}: label '${shown(cell)}' is not a non-negative integer`,
+            `line ${line}, column ${c + 1}${columnName(c)}: the class name is ${cell.length} characters long, over the ${MAX_CLASS_NAME} Kiln keeps`,
+          );
+        }
+        labels[r] = classIndex.get(cell) as number;
+      } else if (c === labelAt) {
+        if (!(Number.isInteger(value) && value >= 0 && value <= 0x7fffffff)) {
+          const other = isClassName(cell) ? body.find((b) => !isClassName(b.cells[c] ?? '')) : undefined;
+          const why = other
+            ? `is a class name, but line ${other.line}'s label '${shown(other.cells[c] ?? '')}' is not: give every row a class name, or every row a class index`
+            : 'is not a non-negative integer';
+          throw new DatasetError(
+            file,
+            `line ${line}, column ${c + 1}${columnName(c)}: label '${shown(cell)}' ${why}`,
           );
         }
         labels[r] = value;
@@ -141,7 +188,13 @@ export function parseCsv(text: string, file: string, options: CsvOptions): Tabul
     numClasses,
   };
   if (header) table.columns = header.filter((_, c) => c !== labelAt);
+  if (classes) table.classes = classes;
   return table;
+}
+
+/** The distinct names of column `c`, sorted by code unit (Python's sort of ASCII names). */
+function classNames(body: { cells: string[] }[], c: number): string[] {
+  return [...new Set(body.map((r) => r.cells[c]))].sort();
 }
 
 /** The fewest pixels a row of CSV is read as an image with (8 x 8, scikit-learn's digits); fewer make a table. */
@@ -189,6 +242,7 @@ export function tabularToImages(ds: TabularDataset): ImageDataset {
     cols: side,
     channels: 1,
     numClasses: ds.numClasses,
+    ...(ds.classes ? { classes: ds.classes } : {}),
   };
 }
 
@@ -224,6 +278,11 @@ function labelIndex(
   }
   const named = header ? header.findIndex((h) => LABEL_NAMES.includes(h.toLowerCase())) : -1;
   if (named >= 0) return named;
+  // The one column of class names (Iris's `species`), as pandas users' tables have it.
+  const texts = Array.from({ length: width }, (_, c) => c).filter((c) =>
+    rows.every(({ cells }) => isClassName(cells[c] ?? '')),
+  );
+  if (texts.length === 1) return texts[0];
   // Unnamed: the first column (Kaggle's MNIST), else the last (scikit-learn's tables) when only it holds class indices.
   const classes = (c: number) => rows.every(({ cells }) => /^\d+$/.test(cells[c] ?? ''));
   return !classes(0) && classes(width - 1) ? width - 1 : 0;
@@ -243,10 +302,13 @@ function unquote(cell: string): string {
 
 /**
  * Whether a first line with no `header` option is a header: all names, or naming the label column.
- * A line mixing names and numbers is refused, as it may be a data row with a bad cell.
+ * A line of numbers with class names where the next line has them too (UCI's headerless
+ * `5.1,3.5,1.4,0.2,Iris-setosa`) is data. Any other line mixing names and numbers is refused, as it
+ * may be a data row with a bad cell.
  */
 function isHeader(
   { cells, line }: { cells: string[]; line: number },
+  next: { cells: string[] } | undefined,
   labelColumn: string | number | undefined,
   file: string,
 ): boolean {
@@ -255,6 +317,14 @@ function isHeader(
   const namesLabel = (cell: string) =>
     typeof labelColumn === 'string' ? cell === labelColumn : LABEL_NAMES.includes(cell.toLowerCase());
   if (cells.every((cell) => !DECIMAL.test(cell)) || cells.some(namesLabel)) return true;
+  const classColumns = (r: { cells: string[] }) =>
+    r.cells.flatMap((cell, i) => (isClassName(cell) ? [i] : [])).join();
+  if (
+    next &&
+    cells.every((cell) => DECIMAL.test(cell) || isClassName(cell)) &&
+    classColumns({ cells }) === classColumns(next)
+  )
+    return false;
   const what = cells[c] === '' ? 'the cell is empty' : `'${shown(cells[c])}' is not a number`;
   throw new DatasetError(
     file,

@@ -3,6 +3,9 @@
  * worker can receive by transfer and IndexedDB can store by structured clone.
  */
 
+/** The longest class name Kiln keeps, in characters (the confusion matrix and the run record show each). */
+export const MAX_CLASS_NAME = 100;
+
 /** Images stored as bytes, one sample after another (N x rows x cols x channels, row-major). */
 export interface ImageDataset {
   kind: 'image';
@@ -16,6 +19,8 @@ export interface ImageDataset {
   cols: number;
   channels: 1;
   numClasses: number;
+  /** The classes' names by index, where the labels were names (a CSV's `species`); else unnamed. */
+  classes?: string[];
 }
 
 /** Rows of numeric features with a class label each (a CSV file, for instance). */
@@ -31,6 +36,8 @@ export interface TabularDataset {
   numClasses: number;
   /** The features' names (a CSV's header, without the label's), when the file has them. */
   columns?: string[];
+  /** The classes' names by index, where the labels were names (a CSV's `species`); else unnamed. */
+  classes?: string[];
 }
 
 /** Any dataset the data layer can load, store and hand on. */

@@ -159,6 +159,11 @@ export interface Setting<V> extends SettingBase {
   textDefault?: V;
   /** The scheduler's kind: its name is a choice, its parameters are SCHEDULER_PARAMS. */
   scheduler?: true;
+  /**
+   * Belongs to the dataset rather than the recipe (its validation split, its normalisation): the
+   * page keeps one value per dataset, so switching datasets never carries one's over to another.
+   */
+  perDataset?: true;
 }
 
 /** The settings table: every TrainConfig field, in the schema's order (the record's, the validator's). */
@@ -368,6 +373,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     default: null,
     off: 'all',
     newRunOnly: true,
+    perDataset: true,
   },
   valSplit: {
     flag: 'val-split',
@@ -378,6 +384,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     kind: { type: 'integer', min: 0 },
     default: 0,
     newRunOnly: true,
+    perDataset: true,
   },
   logEvery: {
     flag: 'log-every',
@@ -526,6 +533,11 @@ export const DEFAULT_TEXT_CONFIG: TrainConfig = (() => {
   ) as unknown as TrainConfig;
   return { ...c, scheduler: defaultScheduler(c.scheduler.name, c) };
 })();
+
+/** The settings each dataset keeps its own value of (see Setting.perDataset), in the table's order. */
+export const PER_DATASET_SETTINGS = (Object.keys(SETTINGS) as (keyof TrainConfig)[]).filter(
+  (k) => SETTINGS[k].perDataset,
+);
 
 /** A setting's label as the page shows it, its unit after it: "Log every (steps)". */
 export function labelOf(s: SettingBase): string {

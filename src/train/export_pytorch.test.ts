@@ -369,4 +369,22 @@ print(json.dumps([fails(p) for p in ${JSON.stringify([...cases.map((c) => c.file
       `error: ${wide}: its samples are [5], the model takes [4]`,
     ]);
   });
+
+  it("reads class names (Iris's species, UCI's headerless file) as Kiln numbers them", () => {
+    const names = ['setosa', 'versicolor', 'virginica'];
+    const named = irisLikeCsv(12).replace(/,(\d+)$/gm, (_, c: string) => `,${names[Number(c)]}`);
+    const files = [named, named.slice(named.indexOf('\n') + 1)].map((text, i) => {
+      const file = join(dir, `iris-names${i}.csv`);
+      writeFileSync(file, text);
+      return { file, labels: Array.from(parseCsv(text, file, { name: 'n' }).labels) };
+    });
+    expect(files[0].labels).toEqual(files[1].labels);
+    const read = JSON.parse(
+      python([
+        '-c',
+        `${importing(trainPy)}print(json.dumps([train.read_csv(p)[1].tolist() for p in ${JSON.stringify(files.map((f) => f.file))}]))`,
+      ]),
+    );
+    expect(read).toEqual(files.map((f) => f.labels));
+  });
 });

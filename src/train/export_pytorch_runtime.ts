@@ -58,6 +58,17 @@ DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 LABEL_NAMES = ("label", "target", "class", "y")
 MIN_IMAGE_PIXELS = 64  # fewer features make a table, not an image (scikit-learn's digits are 8x8)
 FLOAT32_MAX = 3.4028234663852886e38  # a bigger cell would silently become inf
+# What JavaScript's Number() reads besides plain decimals, and pandas' missing values: no class names.
+JS_NUMBER = re.compile(r"[+-]?Infinity|0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+")
+MISSING = {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>", "n/a",
+           "na", "null", "nan", "none"}
+MAX_CLASS_NAME = 100
+
+
+def is_class_name(cell):
+    """Kiln's isClassName: text with a letter in it, not a number in any spelling, not a missing value."""
+    return (bool(re.search(r"[^\W\d_]", cell)) and not DECIMAL.fullmatch(cell) and not JS_NUMBER.fullmatch(cell)
+            and cell.lower() not in MISSING)
 
 
 def shown(text, most=40):
@@ -80,8 +91,9 @@ def read_csv(path):
     semicolon as the first line shows), trimmed and unquoted (like Kiln, a quoted delimiter is not
     honoured, so the csv module's quoting would read some files differently); the first line a
     header when it holds no number or names the label column; the label column named label, target,
-    class or y (any case), else the first, or the last when only the last holds whole numbers; a
-    bad cell named by its 1-based line and column, as written.
+    class or y (any case), else the one column of class names, else the first, or the last when only
+    the last holds whole numbers; class names (setosa) numbered in sorted order; a bad cell named by
+    its 1-based line and column, as written.
     """
     with open(path, "rb") as f:
         data = f.read()
@@ -101,19 +113,26 @@ def read_csv(path):
     not_number = lambda cell: "the cell is empty" if cell == "" else f"'{shown(cell)}' is not a number"
     numbers = [bool(DECIMAL.fullmatch(c)) for c in head]
     names_label = [c.lower() in LABEL_NAMES for c in head]
-    if not all(numbers) and any(numbers) and not any(names_label):
+    # UCI's headerless 5.1,3.5,1.4,0.2,Iris-setosa: numbers and class names, as on the next line.
+    named_at = lambda cells: [c for c, cell in enumerate(cells) if is_class_name(cell)]
+    data_with_names = (len(rows) > 1 and all(n or is_class_name(c) for n, c in zip(numbers, head))
+                       and named_at(head) == named_at(rows[1][1]) and not any(names_label))
+    if not all(numbers) and any(numbers) and not any(names_label) and not data_with_names:
         # Names and numbers mixed: more likely a data row with a bad cell than a header.
         c = numbers.index(False)
         sys.exit(f"error: {path}: line {rows[0][0]}, column {c + 1}: {not_number(head[c])}, and the line is no "
                  "header either (it holds numbers, and no column named 'label'): fix the cell, or name every "
                  "column in the header")
-    header = head if not all(numbers) else None
+    header = head if not all(numbers) and not data_with_names else None
     body = rows[1:] if header else rows
     width = len(head)
     if width < 2 or not body:
         sys.exit(f"error: {path}: needs a label column, at least one feature and one data row")
+    texts = [c for c in range(width) if all(is_class_name(cells[c] if c < len(cells) else "") for _, cells in body)]
     if header and any(names_label):
         label_at = names_label.index(True)
+    elif len(texts) == 1:
+        label_at = texts[0]
     else:
         whole = lambda c: all(re.fullmatch(r"[0-9]+", cells[c] if c < len(cells) else "") for _, cells in body)
         label_at = width - 1 if not whole(0) and whole(width - 1) else 0
@@ -122,17 +141,25 @@ def read_csv(path):
         named = f" ('{shown(header[c])}')" if header else ""
         sys.exit(f"error: {path}: line {n}, column {c + 1}{named}: {what}")
 
+    names = all(is_class_name(cells[label_at] if label_at < len(cells) else "") for _, cells in body)
+    classes = {name: i for i, name in enumerate(sorted({cells[label_at] for _, cells in body}))} if names else None
     features, labels = [], []
     for n, cells in body:
         if len(cells) != width:
             sys.exit(f"error: {path}: line {n} has {len(cells)} cells, expected {width} (as on line {rows[0][0]})")
         for c, cell in enumerate(cells):
             value = float(cell) if DECIMAL.fullmatch(cell) else math.nan
-            if c == label_at and not (value.is_integer() and value >= 0):
-                bad(n, c, f"label '{shown(cell)}' is not a non-negative integer")
+            if c == label_at and classes and len(cell) > MAX_CLASS_NAME:
+                bad(n, c, f"the class name is {len(cell)} characters long, over the {MAX_CLASS_NAME} Kiln keeps")
+            if c == label_at and not classes and not (value.is_integer() and value >= 0):
+                other = next((o for o in body if not is_class_name(o[1][c] if c < len(o[1]) else "")), None) \
+                    if is_class_name(cell) else None
+                bad(n, c, f"label '{shown(cell)}' " + (
+                    f"is a class name, but line {other[0]}'s label '{shown(other[1][c])}' is not: give every row a "
+                    "class name, or every row a class index" if other else "is not a non-negative integer"))
             if c != label_at and not abs(value) <= FLOAT32_MAX:
                 bad(n, c, not_number(cell) if math.isnan(value) else f"'{shown(cell)}' is too large for a float32")
-        labels.append(int(float(cells[label_at])))
+        labels.append(classes[cells[label_at]] if classes else int(float(cells[label_at])))
         features.append([float(x) for c, x in enumerate(cells) if c != label_at])
     x = torch.tensor(features, dtype=torch.float32)
     side = math.isqrt(x.shape[1])

@@ -51,7 +51,13 @@ function useKeptSetup() {
     // Kept at once too: a remount (React's strict mode) reads back the link's setup, not an older one.
     keep(useKiln.getState());
     return useKiln.subscribe((s, prev) => {
-      if (s.spec !== prev.spec || s.config !== prev.config || s.datasetChoice !== prev.datasetChoice) keep(s);
+      if (
+        s.spec !== prev.spec ||
+        s.config !== prev.config ||
+        s.datasetChoice !== prev.datasetChoice ||
+        s.datasetSettings !== prev.datasetSettings
+      )
+        keep(s);
     });
   }, []);
 }

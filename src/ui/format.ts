@@ -14,6 +14,11 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
+/** A class as the page names it: its name where the dataset has names (`setosa`), else its index. */
+export function classLabel(index: number, names?: readonly string[]): string {
+  return names?.[index] ?? String(index);
+}
+
 /** A percentage with two decimals, e.g. 0.97123 -> "97.12%". */
 export function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`;

@@ -45,6 +45,16 @@ describe('loadDatasetSource', () => {
     expect(again.ready).toEqual({ ...ready, fromCache: true });
   });
 
+  it("names the classes of a table whose labels are names, for the page's matrix and records", async () => {
+    const text = 'petal_length,petal_width,species\n1.4,0.2,setosa\n4.7,1.4,versicolor\n1.3,0.2,setosa\n';
+    const source = { kind: 'files' as const, name: 'iris-names', files: [csv('iris.csv', text)] };
+    const { ready } = await loadDatasetSource(source, () => {});
+    expect(ready).toMatchObject({ numClasses: 2, classes: ['setosa', 'versicolor'] });
+    expect(ready.rows?.map((r) => r.label)).toEqual([0, 1, 0]);
+    const again = await loadDatasetSource({ kind: 'cached', name: 'iris-names' }, () => {});
+    expect(again.ready.classes).toEqual(['setosa', 'versicolor']);
+  });
+
   it('reads MNIST as CSV (a label and 784 pixels) as images', async () => {
     const images = mnistHead('t10k-images-idx3-ubyte', 3).subarray(16);
     const labels = mnistHead('t10k-labels-idx1-ubyte', 3).subarray(8);

@@ -64,6 +64,7 @@ export async function loadDatasetSource(
     numClasses: train.numClasses,
     fromCache,
     samples: [],
+    ...(train.classes ? { classes: train.classes } : {}),
   };
   if (train.kind === 'image') {
     const n = train.rows * train.cols;

@@ -164,6 +164,8 @@ export type FromWorker =
       rows?: SampleRow[];
       /** A table's feature names, when its file has a header. */
       columns?: string[];
+      /** The classes' names by index, where the labels were names (a CSV's `species`). */
+      classes?: string[];
     }
   | { type: 'metrics'; runId: string; step: number; epoch: number; scalars: Scalar[] }
   | {

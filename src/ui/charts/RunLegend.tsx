@@ -27,7 +27,7 @@ export function RunLegend({ runs, total, filter, onFilter, onToggle }: RunLegend
         onChange={(e) => onFilter(e.target.value)}
       />
       {runs.map((run) => (
-        <label key={run.id} className="run-toggle">
+        <label key={run.id} className="run-toggle user-text">
           <input type="checkbox" checked={run.visible} onChange={(e) => onToggle(run.id, e.target.checked)} />
           <span className="swatch" style={{ background: run.color }} aria-hidden="true" />
           {run.name}

@@ -6,7 +6,7 @@ import { useId, useState } from 'react';
 import { labelOf, SETTINGS } from '../../train/config';
 import type { SampleRow } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
-import { count } from '../format';
+import { classLabel, count } from '../format';
 import { useKiln } from '../store';
 import { CacheList } from './CacheList';
 import { DigitImage } from './DigitImage';
@@ -47,7 +47,7 @@ export function DataPanel() {
           <dl className="kv data-facts">
             <div>
               <dt>Dataset</dt>
-              <dd>{info.name}</dd>
+              <dd className="user-text">{info.name}</dd>
             </div>
             <div>
               <dt>Train</dt>
@@ -83,7 +83,17 @@ export function DataPanel() {
                 : 'Validates on the test set'}
             </p>
           </div>
-          {info.rows && <SampleRows rows={info.rows} columns={info.columns} />}
+          {info.classes && (
+            <p className="muted user-text">
+              Classes, numbered in sorted order:{' '}
+              {info.classes
+                .slice(0, SHOWN_CLASSES)
+                .map((c, i) => `${i} ${c}`)
+                .join(', ')}
+              {info.classes.length > SHOWN_CLASSES ? ', …' : ''}
+            </p>
+          )}
+          {info.rows && <SampleRows rows={info.rows} columns={info.columns} classes={info.classes} />}
           <div className="samples">
             {info.samples.slice(0, 24).map((s, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: the dataset's fixed sample list, replaced whole.
@@ -93,9 +103,9 @@ export function DataPanel() {
                   rows={info.inputShape[1] ?? 28}
                   cols={info.inputShape[2] ?? 28}
                   size={34}
-                  label={`Sample ${i + 1}, label ${s.label}`}
+                  label={`Sample ${i + 1}, label ${classLabel(s.label, info.classes)}`}
                 />
-                <figcaption className="num">{s.label}</figcaption>
+                <figcaption className="num class-name">{classLabel(s.label, info.classes)}</figcaption>
               </figure>
             ))}
           </div>
@@ -107,11 +117,22 @@ export function DataPanel() {
   );
 }
 
+/** The most class names the panel lists. */
+const SHOWN_CLASSES = 20;
+
 /** The most feature columns the first-rows table shows; wider tables end in an ellipsis column. */
 const SHOWN_FEATURES = 8;
 
 /** A table's first rows as in the file (before standardising), features then the label. */
-function SampleRows({ rows, columns }: { rows: SampleRow[]; columns?: string[] }) {
+function SampleRows({
+  rows,
+  columns,
+  classes,
+}: {
+  rows: SampleRow[];
+  columns?: string[];
+  classes?: string[];
+}) {
   const width = rows[0]?.features.length ?? 0;
   const shown = Math.min(width, SHOWN_FEATURES);
   const more = width > shown;
@@ -141,7 +162,7 @@ function SampleRows({ rows, columns }: { rows: SampleRow[]; columns?: string[] }
                 </td>
               ))}
               {more && <td className="num">…</td>}
-              <td className="num">{r.label}</td>
+              <td className="num class-name">{classLabel(r.label, classes)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,12 +1,14 @@
 /** The confusion matrix as a heat-map table: rows are true classes, columns predicted ones. */
+import { classLabel } from '../format';
 
-/** Props: counts[true][predicted]. */
+/** Props: counts[true][predicted], and the classes' names where the dataset has them. */
 export interface ConfusionMatrixProps {
   counts: number[][];
+  names?: string[];
 }
 
 /** The matrix; each cell's shade is its share of its row, so rare classes read as clearly as common ones. */
-export function ConfusionMatrix({ counts }: ConfusionMatrixProps) {
+export function ConfusionMatrix({ counts, names }: ConfusionMatrixProps) {
   const n = counts.length;
   const classes = Array.from({ length: n }, (_, c) => c);
   return (
@@ -17,8 +19,8 @@ export function ConfusionMatrix({ counts }: ConfusionMatrixProps) {
             t \ p
           </th>
           {classes.map((c) => (
-            <th key={c} scope="col" className="num">
-              {c}
+            <th key={c} scope="col" className="num class-name" title={classLabel(c, names)}>
+              {classLabel(c, names)}
             </th>
           ))}
         </tr>
@@ -29,8 +31,8 @@ export function ConfusionMatrix({ counts }: ConfusionMatrixProps) {
           const total = row.reduce((a, b) => a + b, 0) || 1;
           return (
             <tr key={t}>
-              <th scope="row" className="num">
-                {t}
+              <th scope="row" className="num class-name" title={classLabel(t, names)}>
+                {classLabel(t, names)}
               </th>
               {classes.map((p) => {
                 const v = row[p];
@@ -40,7 +42,7 @@ export function ConfusionMatrix({ counts }: ConfusionMatrixProps) {
                   <td
                     key={p}
                     className="num"
-                    title={`true ${t}, predicted ${p}: ${v}`}
+                    title={`true ${classLabel(t, names)}, predicted ${classLabel(p, names)}: ${v}`}
                     style={{
                       background: v
                         ? `color-mix(in srgb, ${hue} ${Math.round(15 + share * 85)}%, transparent)`

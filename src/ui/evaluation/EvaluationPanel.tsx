@@ -4,7 +4,7 @@
  */
 import { memo, useDeferredValue, useId, useMemo } from 'react';
 import { DigitImage } from '../data/DigitImage';
-import { percent } from '../format';
+import { classLabel, percent } from '../format';
 import { RunError } from '../runs/RunError';
 import { useKiln } from '../store';
 import type { EpochReport } from '../store/runsSlice';
@@ -24,12 +24,14 @@ export function EvaluationPanel() {
   const rows = info?.inputShape[1] ?? 28;
   const cols = info?.inputShape[2] ?? 28;
   const numClasses = ev?.perClassAcc.length ?? info?.numClasses ?? 10;
+  // The run's own names (its record keeps them), whatever data are loaded now; with no run, the data's.
+  const names = run ? run.classes : info?.classes;
   const blank = useMemo(() => blankReport(numClasses, rows * cols), [numClasses, rows, cols]);
   return (
     <section className="card evaluation" aria-labelledby={`${id}-title`}>
       <div className="card-head">
         <h2 id={`${id}-title`}>Evaluation</h2>
-        {run && <span className="muted">{run.name}</span>}
+        {run && <span className="muted user-text">{run.name}</span>}
       </div>
       {run?.error && <RunError error={run.error} lr={run.config.lr} />}
       {!ev && (
@@ -41,7 +43,7 @@ export function EvaluationPanel() {
       )}
       {/* Mounted empty from the start, so the first epoch's results update it rather than build it
           mid-training (a long main-thread task) and nothing below jumps. */}
-      <EpochResults ev={ev ?? blank} rows={rows} cols={cols} images={images} />
+      <EpochResults ev={ev ?? blank} rows={rows} cols={cols} images={images} names={names} />
       {images && (
         <>
           <h3>Draw a digit</h3>
@@ -82,11 +84,13 @@ const EpochResults = memo(function EpochResults({
   rows,
   cols,
   images,
+  names,
 }: {
   ev: EpochReport;
   rows: number;
   cols: number;
   images: boolean;
+  names?: string[];
 }) {
   return (
     <>
@@ -99,11 +103,11 @@ const EpochResults = memo(function EpochResults({
       <div className="eval-grid">
         <div>
           <h3>Confusion matrix</h3>
-          <ConfusionMatrix counts={ev.confusion} />
+          <ConfusionMatrix counts={ev.confusion} names={names} />
         </div>
         <div>
           <h3>Per-class accuracy (%)</h3>
-          <PerClassAccuracy accuracy={ev.perClassAcc} />
+          <PerClassAccuracy accuracy={ev.perClassAcc} names={names} />
           {images && (
             <>
               <h3>Misclassified ({ev.epoch === 0 ? 'none yet' : `${ev.misclassified.length} shown`})</h3>
@@ -116,11 +120,15 @@ const EpochResults = memo(function EpochResults({
                       rows={rows}
                       cols={cols}
                       size={44}
-                      label={m.label < 0 ? 'Not evaluated yet' : `Predicted ${m.predicted}, true ${m.label}`}
+                      label={
+                        m.label < 0
+                          ? 'Not evaluated yet'
+                          : `Predicted ${classLabel(m.predicted, names)}, true ${classLabel(m.label, names)}`
+                      }
                     />
                     <figcaption className="num">
-                      <span className="pred">{m.label < 0 ? '–' : m.predicted}</span>
-                      <span className="muted"> / {m.label < 0 ? '–' : m.label}</span>
+                      <span className="pred">{m.label < 0 ? '–' : classLabel(m.predicted, names)}</span>
+                      <span className="muted"> / {m.label < 0 ? '–' : classLabel(m.label, names)}</span>
                     </figcaption>
                   </figure>
                 ))}

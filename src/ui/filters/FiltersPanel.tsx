@@ -48,7 +48,7 @@ export function FiltersPanel() {
     <section className="card filters" aria-labelledby={`${id}-title`}>
       <div className="card-head">
         <h2 id={`${id}-title`}>Filters and activations</h2>
-        {run && <span className="muted">{run.name}</span>}
+        {run && <span className="muted user-text">{run.name}</span>}
       </div>
       {!run && <p className="muted">Train a model (or pick a run) to see its filters and feature maps.</p>}
       {run && imageModel && !usable && (

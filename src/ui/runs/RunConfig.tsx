@@ -23,7 +23,12 @@ export function RunConfig({ run }: { run: RunRecord }) {
       {runs.length > 1 && (
         <div className="field run-compare">
           <label htmlFor={id}>Compare with</label>
-          <select id={id} value={other?.id ?? ''} onChange={(e) => setOtherId(e.target.value)}>
+          <select
+            id={id}
+            className="user-text"
+            value={other?.id ?? ''}
+            onChange={(e) => setOtherId(e.target.value)}
+          >
             <option value="">no other run</option>
             {runs
               .filter((r) => r.id !== run.id)
@@ -43,8 +48,12 @@ export function RunConfig({ run }: { run: RunRecord }) {
           <thead>
             <tr>
               <th scope="col">Setting</th>
-              <th scope="col">{run.name}</th>
-              <th scope="col">{other.name}</th>
+              <th scope="col" className="user-text">
+                {run.name}
+              </th>
+              <th scope="col" className="user-text">
+                {other.name}
+              </th>
             </tr>
           </thead>
         )}

@@ -175,7 +175,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
         <span className={`state state-${run.state}`}>{run.state}</span>
         <span className="num run-acc">{run.lastEpoch ? percent(run.lastEpoch.valAcc) : ''}</span>
       </div>
-      <div className="run-meta muted">
+      <div className="run-meta muted user-text">
         {run.model.name} on {run.dataset || 'unknown data'} · {configSummary(run.config)} · epoch {run.epoch}/
         {run.config.epochs} · {new Date(run.createdAt).toLocaleString()}
       </div>

@@ -45,7 +45,7 @@ export function RunsTable() {
             <tr key={r.id} className={r.id === activeId ? 'active' : undefined}>
               {RUN_COLUMNS.map((c) =>
                 c.key === 'name' ? (
-                  <th key={c.key} scope="row">
+                  <th key={c.key} scope="row" className="user-text">
                     <span className="swatch" style={{ background: r.color }} />{' '}
                     <button type="button" className="linkish" onClick={() => setActive(r.id)}>
                       {r.name}

@@ -3,7 +3,8 @@ import { SchemaError } from '../../schema';
 import { DEFAULT_CONFIG } from '../../train/config';
 import v1 from './fixtures/record-v1.json';
 import v2 from './fixtures/record-v2.json';
-import { RECORD_VERSION, readStoredRun, recordJson, storedRun } from './storedRun';
+import v3 from './fixtures/record-v3.json';
+import { MAX_RUN_NAME, RECORD_VERSION, readStoredRun, recordJson, storedRun } from './storedRun';
 
 /** A record as read back: settings added to Kiln after it was written take their defaults. */
 const read = <R extends { config: object }>(r: R): R => ({
@@ -31,12 +32,23 @@ describe('stored run records', () => {
     expect(Object.getPrototypeOf(run)).toBeNull();
   });
 
-  it('reads a version 2 record, the version it is written in, without its version field', () => {
-    expect(RECORD_VERSION).toBe(2);
+  it('reads a version 2 record, its name cut to the limit version 3 sets (a rename had none)', () => {
     const { version, ...record } = v2;
     expect(version).toBe(2);
     expect(readStoredRun(structuredClone(v2))).toEqual(read(record));
+    const long = readStoredRun({ ...structuredClone(v2), name: 'x'.repeat(100_000) });
+    expect(long.name).toBe('x'.repeat(MAX_RUN_NAME));
+  });
+
+  it('reads a version 3 record, the version it is written in, class names and all', () => {
+    expect(RECORD_VERSION).toBe(3);
+    const { version, ...record } = v3;
+    expect(version).toBe(3);
+    expect(readStoredRun(structuredClone(v3))).toEqual(read(record));
     expect(readStoredRun(storedRun(readStoredRun(structuredClone(v1))))).toEqual(read(v1));
+    expect(problem({ ...structuredClone(v3), name: 'x'.repeat(201) })).toBe(
+      'name: must be at most 200 characters long, got 201',
+    );
   });
 
   it('keeps measured values that are not finite: an exploding loss, an empty class', () => {
@@ -68,11 +80,11 @@ describe('stored run records', () => {
     expect(problem(JSON.parse(`{"__proto__": {}, ${JSON.stringify(v1).slice(1)}`))).toBe(
       '__proto__: "__proto__" is not allowed as a key',
     );
-    expect(problem(edit((r) => (r.version = 3)))).toBe(
-      'version: must be from 1 to 2 (a newer Kiln wrote it?), got 3',
+    expect(problem(edit((r) => (r.version = 4)))).toBe(
+      'version: must be from 1 to 3 (a newer Kiln wrote it?), got 4',
     );
     expect(problem(edit((r) => (r.version = '2')))).toBe(
-      'version: must be from 1 to 2 (a newer Kiln wrote it?), got "2"',
+      'version: must be from 1 to 3 (a newer Kiln wrote it?), got "2"',
     );
   });
 

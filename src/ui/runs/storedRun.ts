@@ -4,6 +4,7 @@
  * version of its layout; an older one is migrated step by step, then read through the schema, and
  * a record that cannot be read is set aside (listed as unreadable) while the rest load.
  */
+import { MAX_CLASS_NAME } from '../../data/types';
 import { modelSpec } from '../../nn/spec_read';
 import {
   array,
@@ -28,16 +29,28 @@ import type { RunState, WorkerErrorKind } from '../../worker/protocol';
 import type { RunRecord } from '../store/runsSlice';
 
 /** The layout version written with every record; records written before versions are version 1. */
-export const RECORD_VERSION = 2;
+export const RECORD_VERSION = 3;
+
+/** The longest run name kept, in characters: names show in legends, tables and headings. */
+export const MAX_RUN_NAME = 100;
+
+/** `name` cut to MAX_RUN_NAME characters (whole code points, so no emoji is split in half). */
+export function fitRunName(name: string): string {
+  const points = [...name];
+  return points.length > MAX_RUN_NAME ? points.slice(0, MAX_RUN_NAME).join('') : name;
+}
 
 type Raw = Record<string, unknown>;
 
 /**
  * Each step from version `v` (the key) to `v + 1`. Version 2 only adds the version itself, so a
- * record of version 1 reads as it is.
+ * record of version 1 reads as it is. Version 3 limits names to MAX_RUN_NAME (earlier versions kept
+ * a rename of any length, which widened the page): a longer one is cut. It also adds the optional
+ * `classes`.
  */
 const MIGRATIONS: Record<number, (r: Raw) => Raw> = {
   1: (r) => ({ ...r, version: 2 }),
+  2: (r) => ({ ...r, version: 3, ...(typeof r.name === 'string' ? { name: fitRunName(r.name) } : {}) }),
 };
 
 // Values measured by the worker may be NaN or infinite (an exploding loss, an empty class): kept.
@@ -61,13 +74,15 @@ const ERROR_KINDS = [
 const current: Schema<RunRecord> = object({
   version: oneOf([RECORD_VERSION]),
   id: string(200),
-  name: string(10_000),
+  // Counted in UTF-16 units, two to a code point outside the BMP.
+  name: string(MAX_RUN_NAME * 2),
   color: string(100),
   visible: boolean(),
   series: record(array(point, MAX_HISTORY), 10_000, string(1000)),
   model: modelSpec,
   config: trainConfig,
   dataset: string(1000),
+  classes: optional(array(string(MAX_CLASS_NAME), 100_000)),
   state: oneOf(RUN_STATES satisfies readonly RunState[]),
   step: count(),
   epoch: count(),

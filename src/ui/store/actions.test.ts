@@ -6,6 +6,7 @@ import type { FromWorker, ToWorker } from '../../worker/protocol';
 import { downloadBytes } from '../download';
 import { link } from '../link';
 import { RunDb } from '../runs/runDb';
+import { MAX_RUN_NAME } from '../runs/storedRun';
 import { useKiln } from './index';
 import { whyNotResumable } from './runActions';
 import { encodeSetup } from './setup';
@@ -221,21 +222,58 @@ describe('the store actions', () => {
     expect(useKiln.getState().config).toEqual(run(id)?.config);
   });
 
-  it('gives a small dataset a tenth for validation, and MNIST its own split back unless the user changed it', async () => {
+  it('gives each dataset its own validation split: a table picked twice never leaves its split on MNIST', async () => {
+    const digits = { ...info, name: 'digits', trainSize: 3000 };
     receive({ type: 'datasetReady', ...info });
     expect(useKiln.getState().config.valSplit).toBe(5000);
-    await useKiln.getState().addUserDataset([new File(['label,p0\n1,0\n'], 'digits.csv')]);
-    receive({ type: 'datasetReady', ...info, name: 'digits', trainSize: 3000 });
-    expect(useKiln.getState().config.valSplit).toBe(300);
+    for (let i = 0; i < 2; i++) {
+      await useKiln.getState().addUserDataset([new File(['label,p0\n1,0\n'], 'digits.csv')]);
+      receive({ type: 'datasetReady', ...digits });
+      expect(useKiln.getState().config.valSplit).toBe(300);
+    }
     expect(useKiln.getState().dataset.fromFiles).toBe(true);
+    useKiln.getState().setConfig({ valSplit: 150, limit: 1000 });
     useKiln.getState().loadMnist();
     receive({ type: 'datasetReady', ...info });
-    expect(useKiln.getState().config.valSplit).toBe(5000);
+    expect(useKiln.getState().config).toMatchObject({ valSplit: 5000, limit: null });
     expect(useKiln.getState().dataset.fromFiles).toBe(false);
-    receive({ type: 'datasetReady', ...info, name: 'digits', trainSize: 3000 });
-    useKiln.getState().setConfig({ valSplit: 500 });
+    useKiln.getState().setConfig({ valSplit: 2000 });
+    useKiln.getState().loadCachedDataset('digits');
+    receive({ type: 'datasetReady', ...digits });
+    expect(useKiln.getState().config).toMatchObject({ valSplit: 150, limit: 1000 });
+
+    // A reload with the table chosen: the kept setup holds MNIST's own split, which comes back.
+    const saved = JSON.stringify(useKiln.getState().currentSetup());
+    useKiln.setState(initial, true);
+    useKiln.getState().restoreSetup(null, saved);
+    expect(useKiln.getState().config.valSplit).toBe(150);
+    useKiln.getState().startWorker('cpu');
+    receive({ type: 'datasetReady', ...digits });
+    useKiln.getState().loadMnist();
     receive({ type: 'datasetReady', ...info });
-    expect(useKiln.getState().config.valSplit).toBe(500);
+    expect(useKiln.getState().config.valSplit).toBe(2000);
+  });
+
+  it('ignores per-dataset settings a kept setup holds wrongly, keeping the rest of the setup', () => {
+    const kept = (datasetSettings: unknown) =>
+      JSON.stringify({ model: PRESETS.lenet, config: DEFAULT_CONFIG, datasetSettings });
+    for (const bad of [{ 'builtin:mnist': { valSplit: -1 } }, { 'builtin:mnist': { lr: 1 } }, 'x']) {
+      useKiln.getState().restoreSetup(null, kept(bad));
+      expect(useKiln.getState()).toMatchObject({ presetKey: 'lenet', datasetSettings: {} });
+    }
+    useKiln.getState().restoreSetup(null, kept({ 'cached:iris': { valSplit: 15 } }));
+    expect(useKiln.getState().datasetSettings).toEqual({ 'cached:iris': { valSplit: 15 } });
+  });
+
+  it('cuts a run name past the limit, saying so, and keeps a short one as it is', () => {
+    const s = useKiln.getState();
+    const id = s.trainRun();
+    s.renameRun(id, 'x'.repeat(100_000));
+    expect(run(id)?.name).toBe('x'.repeat(MAX_RUN_NAME));
+    expect(useKiln.getState().notice).toMatchObject({ title: 'Run name cut' });
+    useKiln.getState().setNotice(null);
+    s.renameRun(id, 'short');
+    expect([run(id)?.name, useKiln.getState().notice]).toEqual(['short', null]);
   });
 
   it('keeps the chosen dataset with the setup, fits the MLP to a table, and loads the choice again on reload', async () => {

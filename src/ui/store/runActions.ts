@@ -64,7 +64,14 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (se
   trainRun: () => {
     const s = get();
     const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-    s.addRun({ id, model: s.spec, config: s.config, dataset: s.dataset.info?.name ?? 'mnist' });
+    const classes = s.dataset.info?.classes;
+    s.addRun({
+      id,
+      model: s.spec,
+      config: s.config,
+      dataset: s.dataset.info?.name ?? 'mnist',
+      ...(classes ? { classes } : {}),
+    });
     s.setActiveRun(id);
     link.setHeld(id, true);
     link.send({ type: 'train', runId: id, model: s.spec, config: s.config });

@@ -14,6 +14,7 @@ import type {
 import { RUN_COLORS } from '../charts/palette';
 import type { ChartPoint, ChartRun } from '../charts/types';
 import type { UnreadableRun } from '../runs/runDb';
+import { fitRunName, MAX_RUN_NAME } from '../runs/storedRun';
 import type { KilnState } from './index';
 import { guardWrite, saveRun } from './persist';
 
@@ -33,6 +34,8 @@ export interface RunRecord extends ChartRun {
   config: TrainConfig;
   /** The dataset it trained on. */
   dataset: string;
+  /** That dataset's class names by index, where its labels were names (a CSV's `species`). */
+  classes?: string[];
   state: RunState;
   step: number;
   /** Epochs completed. */
@@ -90,7 +93,7 @@ export interface RunsSlice {
   /** Folds several reports in one store update (one render for a burst of metrics). */
   applyRunMessages: (msgs: FromWorker[]) => void;
   setRunVisible: (id: string, visible: boolean) => void;
-  /** Renames a run, in the page and in storage. */
+  /** Renames a run, in the page and in storage; a name over MAX_RUN_NAME is cut, with a notice saying so. */
   renameRun: (id: string, name: string) => void;
   /** Notes that a checkpoint of the run, taken at `at`, is stored. */
   markCheckpoint: (id: string, at: { epoch: number; step: number }) => void;
@@ -225,6 +228,7 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set,
             hasCheckpoint: false,
             createdAt: Date.now(),
             ...run,
+            ...(run.name === undefined ? {} : { name: fitRunName(run.name) }),
           },
         ],
       })),
@@ -248,7 +252,14 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set,
         ),
       })),
     setRunVisible: (id, visible) => update(id, (r) => ({ ...r, visible })),
-    renameRun: (id, name) => {
+    renameRun: (id, given) => {
+      const name = fitRunName(given);
+      if (name !== given)
+        get().setNotice({
+          kind: 'warn',
+          title: 'Run name cut',
+          message: `Run names are at most ${MAX_RUN_NAME} characters; this one was cut to its first ${MAX_RUN_NAME}.`,
+        });
       update(id, (r) => ({ ...r, name }));
       saveRun(get, id);
     },

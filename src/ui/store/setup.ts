@@ -6,8 +6,8 @@
  */
 import type { ModelSpec } from '../../nn/spec';
 import { modelSpec } from '../../nn/spec_read';
-import { object, oneOf, optional, read, type Schema, string, tagged } from '../../schema';
-import type { TrainConfig } from '../../train/config';
+import { json, map, object, oneOf, optional, read, record, type Schema, string, tagged } from '../../schema';
+import { configProblems, DEFAULT_CONFIG, PER_DATASET_SETTINGS, type TrainConfig } from '../../train/config';
 import { trainConfig } from '../../train/config_read';
 import type { DatasetSource } from '../../worker/protocol';
 
@@ -17,12 +17,25 @@ export type DatasetChoice = Exclude<DatasetSource, { kind: 'files' }>;
 /** MNIST, the page's dataset until the user chooses another. */
 export const MNIST_CHOICE: DatasetChoice = { kind: 'builtin', id: 'mnist' };
 
+/** A dataset choice as a key: `builtin:mnist`, `cached:<name>`. */
+export function choiceKey(choice: DatasetChoice): string {
+  return choice.kind === 'builtin' ? `builtin:${choice.id}` : `cached:${choice.name}`;
+}
+
+/** Each dataset's own values of the per-dataset settings (PER_DATASET_SETTINGS), by choiceKey. */
+export type DatasetSettings = Record<string, Partial<TrainConfig>>;
+
 /** A model and the settings to train it with. */
 export interface Setup {
   model: ModelSpec;
   config: TrainConfig;
   /** The chosen dataset, kept in this browser with the rest (a link carries none: the data stay here). */
   dataset?: DatasetChoice;
+  /**
+   * The per-dataset settings of the datasets not chosen now (the chosen one's are in `config`),
+   * kept in this browser with the rest.
+   */
+  datasetSettings?: DatasetSettings;
 }
 
 /** The localStorage key the page's setup is kept under. */
@@ -40,7 +53,24 @@ const datasetChoice: Schema<DatasetChoice> = tagged(
   'a kind of dataset this browser keeps',
 );
 
-const setup = object({ model: modelSpec, config: trainConfig, dataset: optional(datasetChoice) });
+const setup = object({
+  model: modelSpec,
+  config: trainConfig,
+  dataset: optional(datasetChoice),
+  datasetSettings: optional(json(100_000)),
+});
+
+/** One dataset's own settings: per-dataset ones only, each a value the validator takes. */
+const ownSettings = map(
+  record(json(100), PER_DATASET_SETTINGS.length, oneOf(PER_DATASET_SETTINGS, 'a per-dataset setting')),
+  (raw, refuse) => {
+    const own = raw as Partial<TrainConfig>;
+    const problem = configProblems({ ...DEFAULT_CONFIG, ...own }).find((p) => p.field in own);
+    return problem ? refuse(problem.message) : own;
+  },
+);
+
+const datasetSettings: Schema<DatasetSettings> = record(ownSettings, 1000, string(300));
 
 /** A setup from untrusted JSON; throws an Error saying, in one line, what is wrong and where. */
 export function readSetup(raw: unknown): Setup {
@@ -57,6 +87,16 @@ export function readDatasetChoice(raw: unknown): DatasetChoice | null {
     return read(datasetChoice, (raw as { dataset: unknown }).dataset);
   } catch {
     return null;
+  }
+}
+
+/** The per-dataset settings a kept setup holds; none when it holds none (an older setup) or damaged ones. */
+export function readDatasetSettings(raw: unknown): DatasetSettings {
+  if (typeof raw !== 'object' || raw === null || !Object.hasOwn(raw, 'datasetSettings')) return {};
+  try {
+    return read(datasetSettings, (raw as { datasetSettings: unknown }).datasetSettings);
+  } catch {
+    return {};
   }
 }
 

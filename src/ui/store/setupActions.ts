@@ -4,7 +4,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { KilnState } from './index';
-import { decodeSetup, readDatasetChoice, readSetup, type Setup } from './setup';
+import { decodeSetup, readDatasetChoice, readDatasetSettings, readSetup, type Setup } from './setup';
 
 /** The setup actions. */
 export interface SetupActions {
@@ -22,7 +22,12 @@ export interface SetupActions {
 
 /** Creates the setup actions. */
 export const createSetupActions: StateCreator<KilnState, [], [], SetupActions> = (set, get) => ({
-  currentSetup: () => ({ model: get().spec, config: get().config, dataset: get().datasetChoice }),
+  currentSetup: () => ({
+    model: get().spec,
+    config: get().config,
+    dataset: get().datasetChoice,
+    datasetSettings: get().datasetSettings,
+  }),
   applySetup: ({ model, config }) => {
     get().loadSpec(model);
     set({ config });
@@ -35,7 +40,9 @@ export const createSetupActions: StateCreator<KilnState, [], [], SetupActions> =
       // Not JSON: nothing kept to read.
     }
     const dataset = readDatasetChoice(kept);
+    // The kept config's per-dataset values are the kept dataset's (MNIST's in a setup that names none).
     if (dataset) set({ datasetChoice: dataset });
+    set({ datasetSettings: readDatasetSettings(kept) });
     if (linked !== null) {
       try {
         return get().applySetup(decodeSetup(linked));

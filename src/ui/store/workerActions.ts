@@ -5,6 +5,7 @@
 
 import type { StateCreator } from 'zustand';
 import { MAX_INFLATED_BYTES } from '../../data/gzip';
+import { PER_DATASET_SETTINGS, type TrainConfig } from '../../train/config';
 import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
 import { fitToData } from '../data/fitModel';
 import { downloadBytes, fileStem } from '../download';
@@ -12,7 +13,8 @@ import { link } from '../link';
 import type { KilnState } from './index';
 import { saveRun } from './persist';
 import { interrupted } from './runsSlice';
-import { type DatasetChoice, MNIST_CHOICE } from './setup';
+import { type DatasetInfo, PAGE_DEFAULT_CONFIG } from './sessionSlice';
+import { choiceKey, type DatasetChoice, type DatasetSettings, MNIST_CHOICE } from './setup';
 import { receiveSampleText } from './textSlice';
 
 /** The worker actions. */
@@ -22,6 +24,12 @@ export interface WorkerActions {
    * worker loads it when it starts, so a reload trains on the same data.
    */
   datasetChoice: DatasetChoice;
+  /**
+   * The per-dataset settings (validation split, limit) of every dataset but the chosen one, by
+   * choiceKey: switching datasets keeps the form's values under the old one and brings back the
+   * new one's, so one dataset's split is never silently used on another.
+   */
+  datasetSettings: DatasetSettings;
   /** Starts the worker on `backend`, loads the chosen dataset and restores stored runs. Idempotent. */
   startWorker: (backend: Backend) => void;
   /** Loads the built-in MNIST (again, after the user's dataset or after clearing the cache). */
@@ -42,8 +50,6 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
   /** Run reports waiting for the next flush: the page redraws a few times a second, not per report. */
   let queue: FromWorker[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The validation split a small dataset made smaller (from) and what it set (to), until data that afford it load. */
-  let shrunkSplit: { from: number; to: number } | null = null;
   /** What the dataset being loaded is chosen as, once it is ready. */
   let loading: DatasetChoice = MNIST_CHOICE;
   /** Whether that is the kept choice of an earlier visit, which falls back to MNIST if it cannot load. */
@@ -84,21 +90,18 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         const { type: _, ...info } = msg;
         restoring = false;
         s.datasetReady(info);
+        const [from, to] = [choiceKey(s.datasetChoice), choiceKey(loading)];
+        if (from !== to) {
+          const { [to]: own, ...others } = { ...s.datasetSettings, [from]: pick(s.config) };
+          set({ datasetSettings: others });
+          s.setConfig(own ?? ownDefaults(info));
+        }
+        // A dataset cached again smaller under the same name: a split it can still afford.
+        if (get().config.valSplit >= info.trainSize) s.setConfig({ valSplit: ownDefaults(info).valSplit });
         // The builder has no input-shape field: an MLP follows the data (a CNN is left to refuse a table).
-        set({ datasetChoice: loading, spec: fitToData(s.spec, info) });
+        set({ datasetChoice: loading, spec: fitToData(get().spec, info) });
         for (const id of resumeAfterBoot) void s.resumeRun(id);
         resumeAfterBoot.clear();
-        // A small dataset gets a validation split it can afford (a tenth) instead of MNIST's 5,000;
-        // the split it replaced comes back with data that afford it, unless the user changed it since.
-        if (s.config.valSplit >= info.trainSize) {
-          const to = Math.max(1, Math.round(info.trainSize / 10));
-          shrunkSplit = { from: shrunkSplit?.from ?? s.config.valSplit, to };
-          s.setConfig({ valSplit: to });
-        } else if (shrunkSplit) {
-          if (s.config.valSplit === shrunkSplit.to && shrunkSplit.from < info.trainSize)
-            s.setConfig({ valSplit: shrunkSplit.from });
-          shrunkSplit = null;
-        }
         return;
       }
       case 'metrics':
@@ -192,6 +195,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
 
   return {
     datasetChoice: MNIST_CHOICE,
+    datasetSettings: {},
     startWorker: (backend) => {
       if (link.started) return;
       boot(backend);
@@ -228,6 +232,20 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     },
   };
 };
+
+/** The per-dataset settings of `config`. */
+function pick(config: TrainConfig): Partial<TrainConfig> {
+  return Object.fromEntries(PER_DATASET_SETTINGS.map((k) => [k, config[k]]));
+}
+
+/**
+ * A dataset's settings before the user sets any: the page's, with a validation split it affords
+ * (MNIST's 5,000, or a tenth of a smaller training set).
+ */
+function ownDefaults(info: DatasetInfo): Partial<TrainConfig> & { valSplit: number } {
+  const tenth = Math.max(1, Math.round(info.trainSize / 10));
+  return { ...pick(PAGE_DEFAULT_CONFIG), valSplit: Math.min(PAGE_DEFAULT_CONFIG.valSplit, tenth) };
+}
 
 /** A dataset name from the user's files: the common stem of an IDX pair, or the CSV's name. */
 function datasetName(files: File[]): string {

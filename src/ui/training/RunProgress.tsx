@@ -43,7 +43,7 @@ export function RunProgress({ run }: RunProgressProps) {
   return (
     <div className="run-progress" aria-live="polite">
       <div className="run-progress-head">
-        <span>
+        <span className="user-text">
           {run ? (
             <>
               <span className={`state state-${run.state}`} title={phase ? PHASE_HINT[phase] : undefined}>
