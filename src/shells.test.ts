@@ -49,13 +49,16 @@ it('the CLI and the worker train the same settings to bit-identical losses and w
     batchSize: 32,
     logEvery: 5,
   };
-  expect(cli.run?.config).toEqual(config);
+  // The run's config holds the normalisation computed on its training split; the worker's the same.
+  const computed = cli.run?.config;
+  expect(computed).toEqual({ ...config, mean: expect.any(Number), std: expect.any(Number) });
   const posts: FromWorker[] = [];
   const session = new Session((m) => posts.push(m));
   await session.handle({ type: 'init', backend: 'cpu' });
   await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-600', files } });
   await session.handle({ type: 'train', runId: 'r', model: parseSpec(MODEL, [1, 28, 28]), config });
   expect(posts.filter((m) => m.type === 'error')).toEqual([]);
+  expect(posts.find((m) => m.type === 'status' && m.config)).toMatchObject({ config: computed });
 
   const points = (xs: { tag: string; step: number; value: number }[]) =>
     xs.map((p) => [p.tag, p.step, p.value]);

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mnistHead } from '../data/testing';
+import { irisLikeCsv, mnistHead } from '../data/testing';
 import { decodeSafetensors, encodeSafetensors } from '../train/safetensors';
 import { cliMain } from './train';
 
@@ -84,6 +84,8 @@ beforeAll(async () => {
   writeFileSync(file('one.txt'), 'aaaaaaaaaaaaaaaaaaaa');
   // 50 characters: 45 to train on, 5 to validate on.
   writeFileSync(file('short.txt'), 'abcdefghij'.repeat(5));
+
+  writeFileSync(file('iris.csv'), irisLikeCsv(60));
   // A real checkpoint of a finished one-epoch run, and edited copies of it.
   const made = await cli(...QUICK, '--checkpoint', file('run.safetensors'));
   expect(made.code, made.stderr.join('\n')).toBe(0);
@@ -134,6 +136,31 @@ const CASES: [string, () => string[], RegExp, number][] = [
     'a negative learning rate',
     () => [...QUICK, '--lr', '-1'],
     /--lr: the learning rate must be a finite number > 0, got -1/,
+    2,
+  ],
+  [
+    'a normalisation std of 0',
+    () => [...QUICK, '--std', '0'],
+    /--std: the normalisation std must be a finite number > 0, got 0/,
+    2,
+  ],
+  [
+    'a normalisation mean for a table, whose features are each standardised with their own',
+    () => [
+      '--backend',
+      'cpu',
+      '--dataset',
+      'csv',
+      '--csv',
+      file('iris.csv'),
+      '--val-split',
+      '10',
+      '--model',
+      'linear:3',
+      '--mean',
+      '0.5',
+    ],
+    /--mean: the normalisation mean and std apply to images: a table's features are each standardised/,
     2,
   ],
   [

@@ -538,15 +538,11 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
         ? textModelSpec(v, loaded.text, config)
         : modelSpec(v, sampleShape(loaded.train));
   const prepare = (c: TrainConfig) => {
-    try {
-      if (loaded === 'synthetic') return syntheticData(backend, c);
-      // A model scoring every position trains on every position's next character; one scoring
-      // a single [V] row, on the character after its window.
-      if ('text' in loaded) return prepareText(loaded.text, c, textTarget(spec));
-      return prepareData(backend, loaded, c);
-    } catch (e) {
-      throw e instanceof ConfigError ? flagged(e) : e;
-    }
+    if (loaded === 'synthetic') return syntheticData(backend, c);
+    // A model scoring every position trains on every position's next character; one scoring
+    // a single [V] row, on the character after its window.
+    if ('text' in loaded) return prepareText(loaded.text, c, textTarget(spec));
+    return prepareData(backend, loaded, c);
   };
   const source: RunSource = resume
     ? {
@@ -555,7 +551,13 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
         ...(v.steps === undefined ? {} : { steps: config.steps as number }),
       }
     : { spec, config };
-  const run = openRun(source, prepare);
+  let run: Run;
+  try {
+    run = openRun(source, prepare);
+  } catch (e) {
+    // The data's refusals (a split past the data, a normalisation a table does not take), by flag.
+    throw e instanceof ConfigError ? flagged(e) : e;
+  }
   try {
     return {
       run,
@@ -613,10 +615,13 @@ async function trainRun(
   if (resumed && !v.json) log(`Resuming ${spec.name} after epoch ${run.epoch} (step ${run.globalStep})`);
   if (!v.json) {
     const params = model.parameters().reduce((s, p) => s + p.size, 0);
+    const norm = run.data.normalization;
     log(
       text
         ? `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.name}: ${[...(run.data.vocab as string)].length} characters in the vocabulary, ${run.data.train.length + config.blockSize} training characters; ${config.steps} steps of ${config.batchSize} windows of ${config.blockSize}`
-        : `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.train.length} training samples`,
+        : `Model ${spec.name}: ${params.toLocaleString()} parameters; ${run.data.train.length} training samples${
+            norm ? `, Normalize(mean=${norm.mean.toFixed(4)}, std=${norm.std.toFixed(4)})` : ''
+          }`,
     );
   }
   const outcome = await run.fit(

@@ -89,10 +89,21 @@ export interface TrainConfig {
   valSplit: number;
   /** Read the training loss back every N steps. */
   logEvery: number;
-  /** Input normalisation (MNIST's by default). */
-  mean: number;
-  std: number;
+  /**
+   * Image normalisation, torchvision's Normalize(mean, std) on pixels in [0, 1]; null computes it
+   * on the run's training split (MNIST's comes out as 0.1307 and 0.3081). A table standardises each
+   * feature with its own instead, so a new table run takes neither.
+   */
+  mean: number | null;
+  std: number | null;
 }
+
+/**
+ * MNIST's normalisation as the PyTorch examples give it (what pixelStats computes on its 60,000
+ * training images, rounded): the guess for a model whose file says nothing of its normalisation,
+ * and what every setup held before the normalisation could be set or computed.
+ */
+export const MNIST_NORMALIZATION = { mean: 0.1307, std: 0.3081 } as const;
 
 /** Each optimizer's own defaults in torch.optim (AdamW decays by 0.01, RMSprop's lr is 0.01). */
 export const OPTIMIZER_DEFAULTS: Record<OptimizerName, { lr: number; weightDecay: number }> = {
@@ -397,20 +408,26 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     newRunOnly: true,
   },
   mean: {
+    flag: 'mean',
     label: 'Normalisation mean',
     noun: 'the normalisation mean',
-    help: "the inputs' mean, subtracted before training (MNIST's)",
+    help: "images: Normalize's mean of the pixels in [0, 1]",
     kind: { type: 'number' },
-    default: 0.1307,
+    default: null,
+    off: 'computed on the training split',
     newRunOnly: true,
+    perDataset: true,
   },
   std: {
+    flag: 'std',
     label: 'Normalisation std',
     noun: 'the normalisation std',
-    help: "the inputs' standard deviation, divided by (MNIST's)",
+    help: "images: Normalize's std of the pixels in [0, 1]",
     kind: { type: 'number', min: 0, minOpen: true },
-    default: 0.3081,
+    default: null,
+    off: 'computed on the training split',
     newRunOnly: true,
+    perDataset: true,
   },
 };
 
@@ -518,7 +535,7 @@ export const SCHEDULER_PARAMS: { readonly [K in SchedulerParamKey]: SettingBase 
   },
 };
 
-/** The guide's recipe: Adam, lr 1e-3, batch 64, MNIST's normalisation; PyTorch's defaults elsewhere. */
+/** The guide's recipe: Adam, lr 1e-3, batch 64, normalisation computed on the data; PyTorch's defaults elsewhere. */
 export const DEFAULT_CONFIG: TrainConfig = Object.fromEntries(
   Object.entries(SETTINGS).map(([field, s]) => [field, s.default]),
 ) as unknown as TrainConfig;

@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../data/dataset';
+import { imageDatasetFromIdx, parseIdx } from '../data/idx';
 import { trainValidationSplit } from '../data/split';
+import { MNIST_DATA_DIR } from '../data/testing';
 import type { ImageDataset, TabularDataset } from '../data/types';
+import { parseSpec } from '../nn/spec';
 import { CpuBackend } from '../tensor/cpu';
-import { DEFAULT_CONFIG, type TrainConfig } from './config';
-import { featureStats, prepareData } from './data';
+import { parseCheckpoint } from './checkpoint';
+import { ConfigError, DEFAULT_CONFIG, MNIST_NORMALIZATION, type TrainConfig } from './config';
+import { featureStats, pixelStats, prepareData } from './data';
+import { Run } from './run';
 
 const backend = new CpuBackend();
 
@@ -102,5 +109,76 @@ describe('prepareData on a table', () => {
     expect(() =>
       prepareData(backend, { name: 'table', train: table(4), test: images }, config({ valSplit: 0 })),
     ).toThrow("the test set's samples are [1,2,2], the training set's [2]");
+  });
+});
+
+/** `count` 2x2 images, image i all of shade i (so the training split's figures are known by hand). */
+function shades(count: number): ImageDataset {
+  return {
+    kind: 'image',
+    name: 'shades',
+    images: Uint8Array.from({ length: count * 4 }, (_, i) => Math.floor(i / 4)),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 2),
+    count,
+    rows: 2,
+    cols: 2,
+    channels: 1,
+    numClasses: 2,
+  };
+}
+
+describe('image normalisation', () => {
+  it("computes MNIST's own figures, on its 60,000 training images, as the familiar 0.1307 and 0.3081", () => {
+    const read = (f: string) => parseIdx(new Uint8Array(readFileSync(join(MNIST_DATA_DIR, f))), f);
+    const mnist = imageDatasetFromIdx(read('train-images-idx3-ubyte'), read('train-labels-idx1-ubyte'), {
+      name: 'mnist-train',
+    });
+    const { mean, std } = pixelStats(mnist, null);
+    expect([mean.toFixed(4), std.toFixed(4)]).toEqual(['0.1307', '0.3081']);
+  });
+
+  it('computes mean and std on the training split alone unless the config gives them', () => {
+    const train = shades(10);
+    const c = config({ valSplit: 4, seed: 5, mean: null, std: null });
+    const data = prepareData(backend, { name: 'shades', train }, c);
+    const kept = trainValidationSplit(10, 4, 5).train;
+    const values = Array.from(kept, (i) => i / 255);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+    expect(data.normalization?.mean).toBeCloseTo(mean, 12);
+    expect(data.normalization?.std).toBeCloseTo(std, 12);
+    // One given, the other computed; images of one shade get std 1 rather than a division by 0.
+    const given = prepareData(backend, { name: 'shades', train }, { ...c, mean: 0.5 });
+    expect(given.normalization).toEqual({ mean: 0.5, std: data.normalization?.std });
+    expect(pixelStats(shades(1), null)).toEqual({ mean: 0, std: 1 });
+    expect(
+      prepareData(backend, { name: 't', train: table(20) }, config({ valSplit: 5 })).normalization,
+    ).toBeNull();
+  });
+
+  it("keeps a fresh run's figures in its config and checkpoint; an old checkpoint's MNIST constants stay as given", async () => {
+    const train = shades(12);
+    const spec = parseSpec('flatten,linear:2', [1, 2, 2]);
+    const c = config({ valSplit: 4, epochs: 1, batchSize: 4, mean: null, std: null });
+    const data = prepareData(backend, { name: 'shades', train }, c);
+    const run = Run.create(spec, c, data);
+    expect({ mean: run.config.mean, std: run.config.std }).toEqual(data.normalization);
+    const saved = parseCheckpoint(await run.checkpoint());
+    expect(saved.meta.config).toMatchObject({ mean: data.normalization?.mean, std: data.normalization?.std });
+    run.dispose();
+    // A checkpoint written before the figures were computed holds MNIST's: they are used as they are.
+    const old = config({ ...MNIST_NORMALIZATION, valSplit: 4 });
+    expect(prepareData(backend, { name: 'shades', train }, old).normalization).toEqual(MNIST_NORMALIZATION);
+  });
+
+  it('refuses a mean or std for a new run on a table: each feature is standardised with its own', () => {
+    const data = prepareData(backend, { name: 't', train: table(20) }, config({ valSplit: 5 }));
+    expect(() => Run.create(parseSpec('linear:3', [2]), config({ valSplit: 5, std: 2 }), data)).toThrow(
+      ConfigError,
+    );
+    expect(() => Run.create(parseSpec('linear:3', [2]), config({ valSplit: 5, std: 2 }), data)).toThrow(
+      "the normalisation mean and std apply to images: a table's features are each standardised with their own mean and std over the training split",
+    );
+    data.dispose();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The data a run trains and validates on, prepared once from a loaded dataset and the config the
  * same way in the CLI and the worker: a seeded validation split or the test set, the first `limit`
- * training samples; images normalised on the device, tables standardised per feature with the
+ * training samples; images normalised on the device with the config's mean and std or, where it
+ * gives none, those of the training samples' pixels; tables standardised per feature with the
  * training samples' mean and std; and a fingerprint of the training samples, so a checkpoint
  * resumes on the data it trained on and no other.
  */
@@ -43,12 +44,21 @@ export interface RunData {
   labelShape?: number[];
   /** A text's vocabulary (its characters in id order); absent for images and tables. */
   vocab?: Vocab;
+
+  /** The Normalize(mean, std) its images get (given, or computed on the training split); null for tables. */
+  normalization: Normalization | null;
   /** Of the training samples in order: equal fingerprints, equal data. */
   fingerprint: string;
   /** The bytes of the validation image at `position`, to show it; null for tables and data made on a device. */
   valPixels(position: number): Uint8Array | null;
   /** Frees the device copies (once; later calls do nothing). */
   dispose(): void;
+}
+
+/** torchvision's Normalize(mean, std) for one channel of pixels in [0, 1]. */
+export interface Normalization {
+  mean: number;
+  std: number;
 }
 
 /**
@@ -76,16 +86,18 @@ export function prepareData(backend: Backend, data: LoadedData, config: TrainCon
     const n = config.limit;
     trainIndices = trainIndices ? trainIndices.subarray(0, n) : Int32Array.from({ length: n }, (_, i) => i);
   }
+  const normalization = raw.kind === 'image' ? imageNormalization(raw, trainIndices, config) : null;
   const { train, test } =
-    raw.kind === 'image'
-      ? imageSets(backend, raw, data.test as RawImages | undefined, config)
-      : tableSets(backend, raw, data.test as TabularDataset | undefined, trainIndices);
+    raw.kind === 'image' && normalization
+      ? imageSets(backend, raw, data.test as RawImages | undefined, normalization)
+      : tableSets(backend, raw as TabularDataset, data.test as TabularDataset | undefined, trainIndices);
   return {
     name: data.name,
     train: trainIndices ? new Subset(train, trainIndices) : train,
     val: valIndices ? new Subset(train, valIndices) : (test as Dataset),
     numClasses: raw.numClasses,
     inputShape: sampleShape(raw),
+    normalization,
     fingerprint: fingerprint(raw, trainIndices),
     valPixels(position) {
       const source = valIndices ? raw : data.test;
@@ -101,14 +113,14 @@ export function prepareData(backend: Backend, data: LoadedData, config: TrainCon
   };
 }
 
-/** Byte images on the device, normalised there with the config's mean and std as batches are gathered. */
+/** Byte images on the device, normalised there as batches are gathered. */
 function imageSets(
   backend: Backend,
   train: RawImages,
   test: RawImages | undefined,
-  config: TrainConfig,
+  { mean, std }: Normalization,
 ): { train: ImageDataset; test?: ImageDataset } {
-  const transform = new Compose([new ToTensor(), new Normalize([config.mean], [config.std])]);
+  const transform = new Compose([new ToTensor(), new Normalize([mean], [std])]);
   return {
     train: new ImageDataset(backend, train, transform),
     test: test && new ImageDataset(backend, test, transform),
@@ -159,6 +171,39 @@ export function featureStats(
   return { mean, std };
 }
 
+/** The config's mean and std, each computed on the training images `indices` where it gives none. */
+function imageNormalization(raw: RawImages, indices: Int32Array | null, config: TrainConfig): Normalization {
+  if (config.mean !== null && config.std !== null) return { mean: config.mean, std: config.std };
+  const computed = pixelStats(raw, indices);
+  return { mean: config.mean ?? computed.mean, std: config.std ?? computed.std };
+}
+
+/**
+ * The mean and (population) standard deviation of the pixels, in [0, 1], of the images `indices`
+ * (else all): what torchvision users compute once for Normalize, here on the run's own training
+ * split. Counted per byte value, so it is exact (float64 over at most 256 terms) and fast; images
+ * of one shade get std 1, as featureStats gives a constant feature.
+ */
+export function pixelStats(images: RawImages, indices: Int32Array | null): Normalization {
+  const size = images.rows * images.cols * images.channels;
+  const counts = new Float64Array(256);
+  const count = (from: number) => {
+    for (let i = from; i < from + size; i++) counts[images.images[i]]++;
+  };
+  if (indices) for (const r of indices) count(r * size);
+  else for (let r = 0; r < images.count; r++) count(r * size);
+  let n = 0;
+  let sum = 0;
+  for (let v = 0; v < 256; v++) {
+    n += counts[v];
+    sum += (counts[v] * v) / 255;
+  }
+  const mean = sum / n;
+  let squares = 0;
+  for (let v = 0; v < 256; v++) squares += counts[v] * (v / 255 - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / n) || 1 };
+}
+
 /** The fingerprint of the training samples `indices` of `raw` (else all of them, in order). */
 function fingerprint(raw: RawDataset, indices: Int32Array | null): string {
   const shape = sampleShape(raw);
@@ -202,6 +247,7 @@ export function prepareText(text: TextData, config: TrainConfig, target: TextTar
     inputDtype: 'int32',
     labelShape: target === 'every' ? [T] : [],
     vocab: text.vocab,
+    normalization: null,
     fingerprint: fp.digest(),
     valPixels: () => null,
     // The ids stay on the host; each batch's few kilobytes are uploaded as it is cut.
@@ -227,6 +273,7 @@ export function tensorData(
     val,
     numClasses: train.numClasses,
     inputShape: train.sampleShape,
+    normalization: null,
     fingerprint: fp.digest(),
     valPixels: () => null,
     dispose: once(() => {

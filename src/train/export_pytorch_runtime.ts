@@ -170,7 +170,8 @@ def read_csv(path):
 
 def load_datasets(data_dir, csv_path, limit):
     """The training and validation sets as Kiln makes them: the seeded hold-out (or the test set),
-    the first --limit training samples; pixels as ToTensor() + Normalize(mean, std), a table's
+    the first --limit training samples; pixels as ToTensor() + Normalize(mean, std) (the config's, else
+    computed on the training rows as Kiln computes them), a table's
     features standardised with the mean and (population) std of the training rows alone."""
     if csv_path:
         x, y, pixels = read_csv(csv_path)
@@ -198,7 +199,15 @@ def load_datasets(data_dir, csv_path, limit):
         rows = rows[:limit]
 
     if pixels:
-        standardised = lambda v: v.div(255).sub(CONFIG["mean"]).div(CONFIG["std"]).reshape(-1, *INPUT_SHAPE)
+        # Kiln's pixelStats where the config gives none: the training rows' pixels in [0, 1], counted
+        # per byte value (exact, as Kiln counts them), population std, 1 for images of one shade.
+        counts = torch.bincount(x[rows].flatten().to(torch.int64), minlength=256).double()
+        shades = torch.arange(256, dtype=torch.float64) / 255
+        computed_mean = float((counts * shades).sum() / counts.sum())
+        computed_std = float(((counts * (shades - computed_mean) ** 2).sum() / counts.sum()).sqrt()) or 1.0
+        mean = CONFIG["mean"] if CONFIG["mean"] is not None else computed_mean
+        std = CONFIG["std"] if CONFIG["std"] is not None else computed_std
+        standardised = lambda v: v.div(255).sub(mean).div(std).reshape(-1, *INPUT_SHAPE)
     else:
         # Kiln's featureStats: float64, population std, and std 1 for a feature constant over the
         # training rows (it then scales to 0, not NaN); applied in float64 too, then stored as float32.

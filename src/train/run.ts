@@ -22,7 +22,7 @@ import {
   parseCheckpoint,
   type Scalar,
 } from './checkpoint';
-import { checkConfig, type TrainConfig } from './config';
+import { ConfigError, checkConfig, type TrainConfig } from './config';
 import type { RunData } from './data';
 import { RunError } from './errors';
 import { type EvalResult, evaluate } from './evaluate';
@@ -169,12 +169,24 @@ export class Run {
     this.valLoader = new DataLoader(data.val, { batchSize: data.labelShape ? config.batchSize : VAL_BATCH });
   }
 
-  /** A fresh run; every setting and the model's fit to the data are checked before anything is built. */
+  /**
+   * A fresh run; every setting and the model's fit to the data are checked before anything is
+   * built. Its config holds the normalisation its images get, computed or given, so its checkpoints
+   * (and a script exported from them) carry the figures it trained with.
+   */
   static create(spec: ModelSpec, config: TrainConfig, data: RunData): Run {
     checkConfig(config);
     if (data.train.length === 0) throw new RunError('config', 'there are no training samples to train on');
     checkModelFitsData(spec, data);
-    return new Run(spec, config, data);
+    if (!data.normalization && (config.mean !== null || config.std !== null))
+      throw new ConfigError([
+        {
+          field: config.mean !== null ? 'mean' : 'std',
+          message:
+            "the normalisation mean and std apply to images: a table's features are each standardised with their own mean and std over the training split",
+        },
+      ]);
+    return new Run(spec, { ...config, ...data.normalization }, data);
   }
 
   /**

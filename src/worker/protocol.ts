@@ -192,6 +192,11 @@ export type FromWorker =
       samplesPerSec: number;
       /** Seconds one validation pass takes: the last one timed, else an estimate (null before any figure). */
       valSeconds: number | null;
+      /**
+       * The settings the run trains with, in the run's first report: the page's, with what the data
+       * decided (the normalisation computed on the training split), or a resumed checkpoint's.
+       */
+      config?: TrainConfig;
     }
   | { type: 'prediction'; requestId: number; probabilities: number[] }
   /** Every parameter's and gradient's histogram at a probed step (wallTime in ms). */

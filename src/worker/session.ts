@@ -16,7 +16,7 @@ import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
-import { ConfigError, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
+import { ConfigError, MNIST_NORMALIZATION, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
 import { errorKind, RunError } from '../train/errors';
 import { evaluating } from '../train/evaluate';
@@ -228,8 +228,9 @@ export class Session {
       id: runId,
       spec: run.spec,
       model: run.model,
-      mean: run.config.mean,
-      std: run.config.std,
+      // A table's features are standardised with the data; only images take these (and have them).
+      mean: run.config.mean ?? 0,
+      std: run.config.std ?? 1,
       run,
       paused: false,
       stopped: false,
@@ -251,7 +252,8 @@ export class Session {
     /** The last validation's duration in seconds, and when the current one began (ms). */
     let valSeconds: number | null = null;
     let valStart = 0;
-    const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed') =>
+    // The first report also says which settings the run trains with (see the protocol's status).
+    const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed', config?: TrainConfig) =>
       this.post({
         type: 'status',
         runId,
@@ -263,10 +265,11 @@ export class Session {
         epochs,
         samplesPerSec,
         valSeconds: valSeconds ?? validationEstimate(run.data.val.length, samplesPerSec),
+        ...(config ? { config } : {}),
       });
     const yieldNow = pacedYield();
     try {
-      status('running');
+      status('running', run.config);
       const outcome = await run.fit(
         {
           phase: (next) => {
@@ -475,8 +478,8 @@ export class Session {
       id: runId,
       spec,
       model,
-      mean: config?.mean ?? DEFAULT_CONFIG.mean,
-      std: config?.std ?? DEFAULT_CONFIG.std,
+      mean: config?.mean ?? MNIST_NORMALIZATION.mean,
+      std: config?.std ?? MNIST_NORMALIZATION.std,
       paused: false,
       stopped: true,
       training: false,

@@ -156,6 +156,8 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
             : run.series,
         // A run that failed stays failed: the worker's closing 'failed' status follows its error.
         state: run.state === 'failed' && msg.state !== 'running' ? 'failed' : msg.state,
+        // The settings the worker trains with: the form's, with what the data decided.
+        config: msg.config ?? run.config,
         step: msg.step,
         epoch: msg.epoch,
         stepsPerEpoch: msg.stepsPerEpoch,

@@ -32,6 +32,13 @@ describe('setups in links and storage', () => {
     });
   });
 
+  it("reads an older setup's MNIST normalisation, which every setup held before it could be set, as computed", () => {
+    const old = readSetup({ model: PRESETS.simplenn, config: { mean: 0.1307, std: 0.3081 } }).config;
+    expect([old.mean, old.std]).toEqual([null, null]);
+    const given = readSetup({ model: PRESETS.simplenn, config: { mean: 0.5, std: 0.25 } }).config;
+    expect([given.mean, given.std]).toEqual([0.5, 0.25]);
+  });
+
   it('refuses a damaged or wrong setup with one sentence saying why', () => {
     const bad =
       (model: unknown, config: unknown = {}) =>

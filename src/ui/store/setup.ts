@@ -7,7 +7,13 @@
 import type { ModelSpec } from '../../nn/spec';
 import { modelSpec } from '../../nn/spec_read';
 import { json, map, object, oneOf, optional, read, record, type Schema, string, tagged } from '../../schema';
-import { configProblems, DEFAULT_CONFIG, PER_DATASET_SETTINGS, type TrainConfig } from '../../train/config';
+import {
+  configProblems,
+  DEFAULT_CONFIG,
+  MNIST_NORMALIZATION,
+  PER_DATASET_SETTINGS,
+  type TrainConfig,
+} from '../../train/config';
 import { trainConfig } from '../../train/config_read';
 import type { DatasetSource } from '../../worker/protocol';
 
@@ -77,6 +83,11 @@ export function readSetup(raw: unknown): Setup {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new Error('it holds no model and settings');
   const { model, config } = read(setup, raw);
+  // Setups made before the normalisation could be set or computed all hold MNIST's figures, which
+  // were then applied to every dataset: they read as "computed", what those figures were for MNIST.
+  const { mean, std } = MNIST_NORMALIZATION;
+  if (config.mean === mean && config.std === std)
+    return { model, config: { ...config, mean: null, std: null } };
   return { model, config };
 }
 

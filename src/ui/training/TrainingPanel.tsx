@@ -83,6 +83,8 @@ export function TrainingPanel() {
   const datasetReady = useKiln((s) => s.dataset.status === 'ready' && s.dataset.info !== null);
   const workerBackend = useKiln((s) => s.workerBackend);
   const active = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
+  // Only images take a normalisation: a table standardises each feature with its own figures.
+  const images = useKiln((s) => s.dataset.info?.inputShape.length === 3);
   const problems = useConfigProblems();
   const problem = (field: string) => problemOf(problems, field);
   const training = active !== null && (active.state === 'running' || active.state === 'queued');
@@ -159,6 +161,12 @@ export function TrainingPanel() {
         <ConfigField field="batchSize" />
         <ConfigField field="epochs" />
         <ConfigField field="limit" />
+        {images && (
+          <>
+            <ConfigField field="mean" />
+            <ConfigField field="std" />
+          </>
+        )}
         <ConfigField field="seed" />
       </div>
       <h3>Schedule</h3>
