@@ -105,6 +105,39 @@ describe('Run.create refuses before building anything', () => {
   });
 });
 
+describe('checkpoints between epochs', () => {
+  const backend = new CpuBackend();
+  setDefaultBackend(backend);
+
+  it('writes one mid-epoch when the shell asks (a page going away), and it resumes to the very same weights', async () => {
+    const config = { ...CONFIG, epochs: 2, optimizer: 'sgd' as const, lr: 0.1, momentum: 0.9 };
+    const whole = Run.create(SPEC, config, data(backend));
+    await whole.fit();
+    const expected = await whole.model.stateDictData();
+    whole.dispose();
+
+    // 4 steps an epoch: asked after step 2 of epoch 1, and after its last step (left to the epoch's own).
+    const run = Run.create(SPEC, config, data(backend));
+    const saved: { why: string; bytes: Uint8Array; step: number }[] = [];
+    await run.fit(
+      { checkpoint: (bytes, why) => void saved.push({ why, bytes, step: run.globalStep }) },
+      { checkpointDue: () => run.globalStep === 2 || run.globalStep === 4 },
+    );
+    run.dispose();
+    expect(saved.map((c) => [c.why, c.step])).toEqual([
+      ['interim', 2],
+      ['epoch', 4],
+      ['epoch', 8],
+    ]);
+    const resumed = Run.fromCheckpoint(saved[0].bytes, data(backend));
+    expect([resumed.epoch, resumed.globalStep]).toEqual([0, 2]);
+    await resumed.fit();
+    const got = await resumed.model.stateDictData();
+    for (const [k, t] of expected) expect(Array.from(got.get(k)?.data ?? []), k).toEqual(Array.from(t.data));
+    resumed.dispose();
+  });
+});
+
 describe.each([
   ['cpu', async () => new CpuBackend() as Backend],
   ['webgpu', webgpuBackend as () => Promise<Backend>],

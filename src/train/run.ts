@@ -43,8 +43,11 @@ export interface EpochReport {
   lr: number;
 }
 
-/** Why a checkpoint is being written: an epoch ended, the run finished, or it was stopped. */
-export type CheckpointReason = 'epoch' | 'stopped';
+/**
+ * Why a checkpoint is being written: an epoch ended (or the run finished), it was stopped, or the
+ * shell asked for one between steps (`checkpointDue`) while the run goes on.
+ */
+export type CheckpointReason = 'epoch' | 'stopped' | 'interim';
 
 /**
  * What a run is doing: compiling (its first step, which builds and tunes the GPU pipelines),
@@ -93,6 +96,12 @@ export interface FitOptions extends TrainControl {
    * Counted on the device inside the step, read back without stalling it. Default off.
    */
   histogramsEvery?: number;
+  /**
+   * Polled after every step: true writes a checkpoint of exactly that point (reason 'interim') and
+   * training goes on, so a shell can keep one every few minutes or before its page goes away. The
+   * loss of the steps since the last read-back is not in it: a resume logs from its own steps on.
+   */
+  checkpointDue?(): boolean;
 }
 
 /** Refuses a model that cannot take the data's samples or does not score each of its classes. */
@@ -299,9 +308,16 @@ export class Run {
     // A run in steps ends mid-interval when its steps run out there: the trainer stops as for a
     // stop request, the loader keeps its place (so more steps resume exactly), and it validates.
     const { steps } = this.config;
-    const control = {
+    const control: TrainControl = {
       ...opts,
       shouldStop: () => (steps !== null && trainer.globalStep >= steps) || (opts.shouldStop?.() ?? false),
+      waitWhilePaused: async () => {
+        await opts.waitWhilePaused?.();
+        // An epoch's last step is followed by its own checkpoint, after validation.
+        if (trainer.loader.position().batch >= this.stepsPerEpoch || !opts.checkpointDue?.()) return;
+        await save('interim');
+        hooks.phase?.('training');
+      },
     };
     try {
       while (!this.done) {

@@ -62,9 +62,27 @@ function useKeptSetup() {
   }, []);
 }
 
+/**
+ * Checkpoints the training runs when the page is hidden or goes away (a reload, a closed tab), on
+ * top of the worker's own every AUTO_CHECKPOINT_MS, so the next visit resumes close to where it was.
+ */
+function useCheckpointOnLeave() {
+  useEffect(() => {
+    const leave = () => useKiln.getState().checkpointTraining();
+    const hidden = () => document.visibilityState === 'hidden' && leave();
+    window.addEventListener('pagehide', leave);
+    document.addEventListener('visibilitychange', hidden);
+    return () => {
+      window.removeEventListener('pagehide', leave);
+      document.removeEventListener('visibilitychange', hidden);
+    };
+  }, []);
+}
+
 /** The application root: it probes WebGPU, then starts the worker on the backend the probe allows. */
 export function App() {
   useKeptSetup();
+  useCheckpointOnLeave();
   const setGpuProbe = useKiln((s) => s.setGpuProbe);
   const startWorker = useKiln((s) => s.startWorker);
   useEffect(() => {

@@ -123,6 +123,8 @@ export type ToWorker =
   | { type: 'pause'; runId: string }
   | { type: 'resume'; runId: string }
   | { type: 'stop'; runId: string }
+  /** Store a checkpoint of a training run after its current step (the page is going away). */
+  | { type: 'checkpointNow'; runId: string }
   /** Classify one image: `pixels` in [0, 1], row-major, the dataset's input shape. */
   | { type: 'predict'; requestId: number; runId: string; pixels: Float32Array }
   /** Each layer's output for one image (`pixels` as for predict) and the first layer's weights. */
@@ -216,7 +218,10 @@ export type FromWorker =
    * `run` describes the run of a full checkpoint (absent for a plain state dict).
    */
   | { type: 'checkpointLoaded'; runId: string; model: ModelSpec; run?: CheckpointSummary }
-  /** A .safetensors file, transferred (not copied); `auto` marks the one saved after each epoch. */
+  /**
+   * A .safetensors file, transferred (not copied); `auto` marks one the run keeps for itself: after
+   * each epoch, every AUTO_CHECKPOINT_MS, and when the page asks before it goes away.
+   */
   | {
       type: 'checkpoint';
       runId: string;
@@ -260,6 +265,7 @@ const commands = {
   pause: { runId },
   resume: { runId },
   stop: { runId },
+  checkpointNow: { runId },
   predict: { requestId: count(), runId, pixels },
   inspect: { requestId: count(), runId, pixels },
   // Sizes only here: generate() checks each setting's range, in one place for the CLI and the page.

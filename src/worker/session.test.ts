@@ -228,3 +228,28 @@ it('refuses a malformed message in one line, and a second run while one trains',
   expect(posts.some((m) => m.type === 'status' && m.runId === 'second')).toBe(false);
   session.dispose();
 });
+
+it('keeps a checkpoint where the run stands when the page asks (it is going away), and trains on', async () => {
+  const posts: FromWorker[] = [];
+  let onMetrics: (() => void) | null = null;
+  const session = new Session((m) => {
+    posts.push(m);
+    if (m.type === 'metrics') onMetrics?.();
+  });
+  await loadMnist300(session);
+  // 250 training images in batches of 25: 10 steps an epoch; asked at the first loss read-back.
+  const config = { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50, batchSize: 25, logEvery: 2 };
+  onMetrics = () => {
+    onMetrics = null;
+    void session.handle({ type: 'checkpointNow', runId: 'r' });
+  };
+  await session.handle({ type: 'train', runId: 'r', model: MLP, config });
+  const saved = posts.flatMap((m) => (m.type === 'checkpoint' ? [[m.kind, m.epoch, m.step]] : []));
+  expect(saved).toHaveLength(2);
+  expect(saved[0]).toEqual(['auto', 0, expect.any(Number)]);
+  expect(saved[0][2]).toBeGreaterThan(0);
+  expect(saved[0][2]).toBeLessThan(10);
+  expect(saved[1]).toEqual(['auto', 1, 10]);
+  expect(posts.filter((m) => m.type === 'error')).toEqual([]);
+  session.dispose();
+});

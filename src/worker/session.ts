@@ -43,6 +43,8 @@ interface LiveRun {
   stopped: boolean;
   /** True while the run's fit() is going on. */
   training: boolean;
+  /** A checkpoint was asked for (checkpointNow) and not yet taken. */
+  checkpointWanted: boolean;
   resumeWaiters: (() => void)[];
   /** A text run's vocabulary (id i is [...vocab][i]); absent for images and tables. */
   vocab?: string;
@@ -90,6 +92,11 @@ export class Session {
             live.stopped = true;
             this.setPaused(msg.runId, false);
           }
+          return;
+        }
+        case 'checkpointNow': {
+          const live = this.runs.get(msg.runId);
+          if (live?.training) live.checkpointWanted = true;
           return;
         }
         case 'disposeRun':
@@ -235,6 +242,7 @@ export class Session {
       paused: false,
       stopped: false,
       training: true,
+      checkpointWanted: false,
       resumeWaiters: [],
       vocab: source.checkpoint?.meta.vocab,
       borrowed: Promise.resolve(),
@@ -252,6 +260,8 @@ export class Session {
     /** The last validation's duration in seconds, and when the current one began (ms). */
     let valSeconds: number | null = null;
     let valStart = 0;
+    /** When the run's last checkpoint was taken (or it started), for the timed ones. */
+    let lastCheckpoint = performance.now();
     // The first report also says which settings the run trains with (see the protocol's status).
     const status = (state: 'running' | 'paused' | 'stopped' | 'finished' | 'failed', config?: TrainConfig) =>
       this.post({
@@ -299,6 +309,8 @@ export class Session {
           },
           histograms: (items) => this.postHistograms(runId, items),
           checkpoint: (bytes) => {
+            live.checkpointWanted = false;
+            lastCheckpoint = performance.now();
             const fileName = `${runId}-epoch${run.epoch}-step${run.globalStep}.safetensors`;
             this.post({
               type: 'checkpoint',
@@ -316,6 +328,8 @@ export class Session {
           keepMisclassified: 32,
           histogramsEvery: pageHistogramsEvery(run.stepsPerEpoch),
           shouldStop: () => live.stopped,
+          checkpointDue: () =>
+            live.checkpointWanted || performance.now() - lastCheckpoint >= AUTO_CHECKPOINT_MS,
           waitWhilePaused: async () => {
             // Let pause/stop messages in (at most every 16 ms), then wait while paused and while
             // samples read the weights.
@@ -483,6 +497,7 @@ export class Session {
       paused: false,
       stopped: true,
       training: false,
+      checkpointWanted: false,
       resumeWaiters: [],
       vocab: full?.meta.vocab,
       borrowed: Promise.resolve(),
@@ -510,6 +525,12 @@ export class Session {
 function requireVocab(live: LiveRun): string {
   return checkpointVocab({ spec: live.spec, vocab: live.vocab });
 }
+
+/**
+ * How often a training run keeps a checkpoint in between epochs, in ms: a reload or a closed tab
+ * (where the page's last-moment request may not get through) loses at most this much training.
+ */
+export const AUTO_CHECKPOINT_MS = 2 * 60_000;
 
 /**
  * How often the page's runs count histograms: every 50 steps (the interval whose cost `npm run

@@ -60,3 +60,17 @@ describe('yAxisRange', () => {
     expect(yAxisRange([], false, false)).toBeNull();
   });
 });
+
+describe('yAxisRange over values that are not finite or overflow', () => {
+  it('spans the finite values, and stays finite with ticks next to float64 overflow', () => {
+    const nan = yAxisRange([Number.NaN, 1, 2, Number.POSITIVE_INFINITY], false, false);
+    expect(nan?.domain).toEqual([0.95, 2.05]);
+    expect(yAxisRange([Number.NaN, Number.NEGATIVE_INFINITY], false, false)).toBeNull();
+    expect(yAxisRange([-1, 0], true, false)).toBeNull();
+    for (const log of [false, true]) {
+      const huge = yAxisRange([1, 1e300, 1.7e308], log, false);
+      expect(huge?.domain.every(Number.isFinite)).toBe(true);
+      expect(Array.isArray(huge?.ticks)).toBe(true);
+    }
+  });
+});

@@ -19,6 +19,9 @@ const MARGIN = 0.05;
 /** The central share of values an outlier-robust axis spans: the 5th to the 95th percentile. */
 const ROBUST_QUANTILES = [0.05, 0.95] as const;
 
+/** `v`, with an overflow to ±Infinity (a margin past values near 1e308) brought back to the largest double. */
+const inRange = (v: number) => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, v));
+
 /** The q-quantile of sorted values, interpolated linearly between neighbours. */
 export function quantile(sorted: readonly number[], q: number): number {
   const at = (sorted.length - 1) * q;
@@ -27,14 +30,15 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /**
- * The y-axis for `values` (finite; positive on a log scale), or null when there are none. `robust`
+ * The y-axis for the finite `values` (positive ones on a log scale; the rest cannot be drawn), or
+ * null when there are none. `robust`
  * spans the 5th-95th percentiles, so one diverging step does not flatten the rest of the curve.
  * A constant series (one point) gets a band centred on its value, with round ticks across it (the
  * value itself as a tick read 0.391634, too long for the axis).
  */
 export function yAxisRange(values: readonly number[], log: boolean, robust: boolean): AxisRange | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => Number.isFinite(v) && (!log || v > 0)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
   const [lo, hi] = robust
     ? ROBUST_QUANTILES.map((q) => quantile(sorted, q))
     : [sorted[0], sorted[sorted.length - 1]];
@@ -46,10 +50,10 @@ export function yAxisRange(values: readonly number[], log: boolean, robust: bool
   }
   if (log) {
     const pad = (hi / lo) ** MARGIN;
-    const domain: [number, number] = [lo / pad, hi * pad];
+    const domain: [number, number] = [lo / pad || Number.MIN_VALUE, inRange(hi * pad)];
     return { domain, ticks: logTicks(...domain, Y_TICKS) };
   }
   const pad = (hi - lo) * MARGIN;
-  const domain: [number, number] = [lo - pad, hi + pad];
+  const domain: [number, number] = [inRange(lo - pad), inRange(hi + pad)];
   return { domain, ticks: niceTicks(...domain, Y_TICKS, false) };
 }

@@ -71,3 +71,13 @@ describe('logTicks', () => {
     }
   });
 });
+
+describe('ticks over ranges that are not finite', () => {
+  it('gives none for an infinite end, where the decades would never end', () => {
+    expect(logTicks(1e-15, Number.POSITIVE_INFINITY, 6)).toEqual([]);
+    expect(niceTicks(0, Number.POSITIVE_INFINITY, 6, false)).toEqual([]);
+    expect(niceTicks(-Number.MAX_VALUE, Number.MAX_VALUE, 6, false)).toEqual([]);
+    expect(niceTicks(Number.NaN, 1, 6, false)).toEqual([]);
+    expect(logTicks(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 6)).toEqual([]);
+  });
+});

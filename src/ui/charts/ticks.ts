@@ -14,6 +14,8 @@ const decimal = (m: number, e: number) => Number(`${m}e${e}`);
  */
 export function niceTicks(lo: number, hi: number, maxCount: number, integer: boolean): number[] {
   if (!(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
+  // An infinite end has no multiples to mark (and no step to find).
+  if (!Number.isFinite(hi - lo)) return [];
   for (let e = Math.floor(Math.log10((hi - lo) / maxCount)); ; e++) {
     for (const m of [1, 2, 5]) {
       const step = decimal(m, e);
@@ -34,7 +36,9 @@ export function niceTicks(lo: number, hi: number, maxCount: number, integer: boo
  * never crowd: at most `maxCount`, spread over the axis.
  */
 export function logTicks(lo: number, hi: number, maxCount: number): number[] {
-  if (!(lo > 0 && hi > lo)) return lo > 0 ? [lo] : [];
+  if (!(lo > 0 && hi > lo)) return lo > 0 && Number.isFinite(lo) ? [lo] : [];
+  // Past float64's range the decades never end: no ticks rather than a loop that does not stop.
+  if (!Number.isFinite(hi)) return [];
   const [e0, e1] = [Math.floor(Math.log10(lo)), Math.ceil(Math.log10(hi))];
   const oneTwoFive: number[] = [];
   for (let e = e0; e <= e1; e++)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diverging, GAP, gridLayout, paintTiles, symmetricScale, vectorTile } from './tiles';
+import { diverging, GAP, gridLayout, NAN_COLOUR, paintTiles, symmetricScale, vectorTile } from './tiles';
 
 describe('diverging colour map', () => {
   it('is white at 0, blue below, red above, and clamps outside [-1, 1]', () => {
@@ -70,5 +70,19 @@ describe('vectorTile', () => {
     expect(vectorTile(10)).toEqual({ tileH: 1, tileW: 10 });
     expect(vectorTile(128)).toEqual({ tileH: 4, tileW: 32 });
     expect(vectorTile(1568)).toEqual({ tileH: 49, tileW: 32 });
+  });
+});
+
+describe('weights that are not numbers (a diverged run, an uploaded checkpoint)', () => {
+  it('paints NaN grey and ±Infinity at the ends, the finite values on their own scale', () => {
+    expect(diverging(Number.NaN)).toEqual(NAN_COLOUR);
+    expect(diverging(Number.POSITIVE_INFINITY)).toEqual(diverging(1));
+    expect(diverging(Number.NEGATIVE_INFINITY)).toEqual(diverging(-1));
+    const values = [Number.NaN, Number.POSITIVE_INFINITY, 2, -1];
+    expect(symmetricScale(values, 0, 4)).toBe(2);
+    expect(symmetricScale([Number.NaN, Number.NEGATIVE_INFINITY], 0, 2)).toBe(1);
+    const pixels = paintTiles(values, gridLayout(1, 2, 2));
+    const at = (i: number) => Array.from(pixels.subarray(i * 4, i * 4 + 3));
+    expect([at(0), at(1), at(2), at(3)]).toEqual([NAN_COLOUR, diverging(1), diverging(1), diverging(-0.5)]);
   });
 });

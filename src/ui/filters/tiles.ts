@@ -28,8 +28,15 @@ const STOPS: [number, number, number][] = [
   [103, 0, 31],
 ];
 
-/** The colour of `t` in [-1, 1] (clamped) on the diverging map; 0 is white. */
+/**
+ * The colour of values that are not numbers (NaN weights of a diverged run): a mid grey, apart from
+ * the map, as matplotlib's colormaps set aside a colour for bad values.
+ */
+export const NAN_COLOUR: [number, number, number] = [128, 128, 128];
+
+/** The colour of `t` in [-1, 1] (clamped, so ±Infinity takes an end) on the diverging map; 0 is white, NaN grey. */
 export function diverging(t: number): [number, number, number] {
+  if (Number.isNaN(t)) return NAN_COLOUR;
   const x = ((Math.max(-1, Math.min(1, t)) + 1) / 2) * (STOPS.length - 1);
   const i = Math.min(STOPS.length - 2, Math.floor(x));
   const f = x - i;
@@ -37,10 +44,16 @@ export function diverging(t: number): [number, number, number] {
   return [0, 1, 2].map((k) => Math.round(a[k] + (b[k] - a[k]) * f)) as [number, number, number];
 }
 
-/** The largest |value| of `values[start, end)`, or 1 when all are 0 (a blank tile stays white). */
+/**
+ * The largest finite |value| of `values[start, end)`, or 1 when there is none above 0 (a blank tile
+ * stays white); NaN and infinities are left out, so one of them leaves the rest readable.
+ */
 export function symmetricScale(values: ArrayLike<number>, start: number, end: number): number {
   let m = 0;
-  for (let i = start; i < end; i++) m = Math.max(m, Math.abs(values[i]));
+  for (let i = start; i < end; i++) {
+    const a = Math.abs(values[i]);
+    if (a > m && a !== Number.POSITIVE_INFINITY) m = a;
+  }
   return m > 0 ? m : 1;
 }
 

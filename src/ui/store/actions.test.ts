@@ -58,6 +58,40 @@ const epochEnd = (runId: string, epoch: number): FromWorker => ({
 });
 
 describe('the store actions', () => {
+  it('asks for a checkpoint of each training run when the page goes away, and a reload resumes from it mid-epoch', async () => {
+    const id = useKiln.getState().trainRun();
+    const status = { runId: id, phase: 'training', epoch: 0, stepsPerEpoch: 10, epochs: 3 } as const;
+    const more = { samplesPerSec: 0, valSeconds: null };
+    receive({ type: 'status', ...status, ...more, state: 'running', step: 3 });
+    useKiln.getState().checkpointTraining();
+    expect(sent.at(-1)).toEqual({ type: 'checkpointNow', runId: id });
+    receive({
+      type: 'checkpoint',
+      runId: id,
+      kind: 'auto',
+      fileName: 'r.safetensors',
+      bytes: Uint8Array.of(1),
+      epoch: 0,
+      step: 5,
+    });
+    await vi.waitFor(() =>
+      expect(run(id)).toMatchObject({ hasCheckpoint: true, checkpointEpoch: 0, checkpointStep: 5 }),
+    );
+    await vi.waitFor(async () =>
+      expect((await link.db())?.checkpoint(id)).resolves.toEqual(Uint8Array.of(1)),
+    );
+
+    // The reload: the run was training, so it comes back stopped, with Resume from step 5.
+    useKiln.setState(initial, true);
+    useKiln.getState().startWorker('cpu');
+    receive({ type: 'ready', backend: 'cpu', adapter: null });
+    receive({ type: 'datasetReady', ...info });
+    await vi.waitFor(() => expect(run(id)).toMatchObject({ state: 'stopped', checkpointStep: 5 }));
+    expect(whyNotResumable(run(id)!, useKiln.getState())).toBeNull();
+    useKiln.getState().checkpointTraining();
+    expect(sent.at(-1)).not.toEqual({ type: 'checkpointNow', runId: id });
+  });
+
   it('marks an auto-checkpoint only once it is stored: after a full disk the run resumes from the one before', async () => {
     const id = useKiln.getState().trainRun();
     receive(epochEnd(id, 1));

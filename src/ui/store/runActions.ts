@@ -24,6 +24,11 @@ export interface RunActions {
   /** Stops a run after its current step; the worker then stores a checkpoint there for resuming. */
   stopRun: (id: string) => void;
   /**
+   * Asks the worker for a checkpoint of each training run after its current step, which it stores
+   * as it stores the epochs' (the page is being hidden or going away: a reload then resumes there).
+   */
+  checkpointTraining: () => void;
+  /**
    * Deletes a run and its checkpoint, and frees what the worker holds for it; both are kept in
    * memory as `deletedRun` until the next delete, for undoDelete.
    */
@@ -79,6 +84,12 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (se
     return id;
   },
   pauseRun: (id) => link.send({ type: 'pause', runId: id }),
+  checkpointTraining: () => {
+    for (const r of get().runs)
+      // Queued too: the page hears that a run started only at its next redraw.
+      if ((r.state === 'running' || r.state === 'queued') && link.holds(r.id))
+        link.send({ type: 'checkpointNow', runId: r.id });
+  },
   resumeRun: async (id) => {
     const run = get().runs.find((r) => r.id === id);
     if (!run) return;
