@@ -20,7 +20,7 @@ import * as ops from '../tensor/ops';
 import { assertClose, randnValues } from '../tensor/testing';
 import { modelStateFromFile } from './checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
-import { featureStats, prepareData, tensorData } from './data';
+import { featureStats, pixelStats, prepareData, tensorData } from './data';
 import { exportPytorch } from './export_pytorch';
 import { Run } from './run';
 import { decodeSafetensors } from './safetensors';
@@ -234,6 +234,25 @@ describe('the exported train.py on MNIST IDX files', () => {
     expect(lines[0].val_acc).toBeGreaterThan(0.3);
     const model = buildModel(PRESETS.simplenn);
     model.loadStateDict(modelStateFromFile(readBytes(saved)));
+  });
+
+  it("normalises pixels with Kiln's pixelStats of its training rows when the config gives no mean or std", async () => {
+    const script = join(out, 'train.py');
+    const got = JSON.parse(
+      python([
+        '-c',
+        `import importlib.util, json
+spec = importlib.util.spec_from_file_location("train", ${JSON.stringify(script)})
+train = importlib.util.module_from_spec(spec); spec.loader.exec_module(train)
+tr, va = train.load_datasets(${JSON.stringify(dataDir)}, None, 256)
+print(json.dumps(tr.dataset.tensors[0][:2].flatten().tolist()))`,
+      ]),
+    ) as number[];
+    const { train } = await loadMnistFromDir(dataDir);
+    if (train.kind !== 'image') throw new Error('MNIST is images');
+    const { mean, std } = pixelStats(train, null);
+    const expected = Array.from(train.images.subarray(0, 2 * 784), (p) => (p / 255 - mean) / std);
+    assertClose(got, expected, 1e-6, 1e-6);
   });
 
   it('refuses to resume from a file that is neither safetensors nor a torch.save checkpoint, in one line', () => {
