@@ -8,7 +8,7 @@ import { SyntheticDataset } from '../data/dataset';
 import type { ModelSpec } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
-import { setDefaultBackend } from '../tensor/default';
+import { getDefaultBackend, setDefaultBackend } from '../tensor/default';
 import { tidy } from '../tensor/tensor';
 import { webgpuBackend } from '../tensor/testing';
 import { WebGPUBackend } from '../tensor/webgpu';
@@ -106,10 +106,9 @@ describe('Run.create refuses before building anything', () => {
 });
 
 describe('checkpoints between epochs', () => {
-  const backend = new CpuBackend();
-  setDefaultBackend(backend);
-
   it('writes one mid-epoch when the shell asks (a page going away), and it resumes to the very same weights', async () => {
+    // The cpu backend the suite above made the default: models are built there.
+    const backend = getDefaultBackend();
     const config = { ...CONFIG, epochs: 2, optimizer: 'sgd' as const, lr: 0.1, momentum: 0.9 };
     const whole = Run.create(SPEC, config, data(backend));
     await whole.fit();

@@ -85,8 +85,8 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (se
   },
   pauseRun: (id) => link.send({ type: 'pause', runId: id }),
   checkpointTraining: () => {
+    // Queued too: the page hears that a run started only at its next redraw.
     for (const r of get().runs)
-      // Queued too: the page hears that a run started only at its next redraw.
       if ((r.state === 'running' || r.state === 'queued') && link.holds(r.id))
         link.send({ type: 'checkpointNow', runId: r.id });
   },
