@@ -253,3 +253,27 @@ it('keeps a checkpoint where the run stands when the page asks (it is going away
   expect(posts.filter((m) => m.type === 'error')).toEqual([]);
   session.dispose();
 });
+
+it('refuses an uploaded state dict or checkpoint with NaN weights in one line naming the tensor', async () => {
+  const posts: FromWorker[] = [];
+  const session = new Session((m) => void posts.push(m));
+  await loadMnist300(session);
+  const config = { ...DEFAULT_CONFIG, epochs: 1, valSplit: 50, batchSize: 50 };
+  await session.handle({ type: 'train', runId: 'r', model: MLP, config });
+  const full = posts.findLast((m) => m.type === 'checkpoint');
+  await session.handle({ type: 'exportCheckpoint', runId: 'r', kind: 'model' });
+  const plain = posts.at(-1);
+  if (full?.type !== 'checkpoint' || plain?.type !== 'checkpoint') throw new Error('no checkpoints');
+  for (const [i, file] of [full.bytes, plain.bytes].entries()) {
+    // fc weights come first in both files' data: poison one float of the first tensor's.
+    const bytes = file.slice();
+    const header = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    new DataView(bytes.buffer).setFloat32(8 + header, Number.NaN, true);
+    await session.handle({ type: 'importCheckpoint', runId: `bad${i}`, bytes });
+    const reply = posts.at(-1);
+    expect(reply).toMatchObject({ type: 'error', runId: `bad${i}` });
+    expect(reply?.type === 'error' && reply.message).toMatch(/^model tensor \S+ holds NaN at index \d+/);
+    expect(reply?.type === 'error' && reply.message).not.toContain('\n');
+  }
+  session.dispose();
+});

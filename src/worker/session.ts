@@ -15,7 +15,7 @@ import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
-import { CHECKPOINT_KEY, parseCheckpoint } from '../train/checkpoint';
+import { CHECKPOINT_KEY, modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, MNIST_NORMALIZATION, resolveConfig, type TrainConfig } from '../train/config';
 import { type LoadedData, prepareData } from '../train/data';
 import { errorKind, RunError } from '../train/errors';
@@ -23,7 +23,7 @@ import { evaluating } from '../train/evaluate';
 import { checkpointVocab, generate } from '../train/generate';
 import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
-import { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';
+import { stateDictToSafetensors } from '../train/state_dict';
 import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
 import { imageInput, inspect, inspectText } from './inspect';
@@ -478,7 +478,8 @@ export class Session {
       (fallback === undefined ? undefined : read(modelSpec, fallback, 'model'));
     if (!spec)
       throw new Error('the file does not say which model it holds, and no run is selected to load it into');
-    const state = full ? full.model : safetensorsToStateDict(bytes);
+    // Read as --init reads it: NaN or infinite weights refused naming the tensor, before any use.
+    const state = full ? full.model : modelStateFromFile(bytes);
     checkStateFitsSpec(state, spec);
     const model = buildModel(spec);
     try {
