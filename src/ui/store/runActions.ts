@@ -146,6 +146,8 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (se
   loadRunSettings: (id) => {
     const run = get().runs.find((r) => r.id === id);
     if (!run) return;
-    get().applySetup({ model: run.model, config: run.config });
+    // A run's mean and std are what its data gave (computed), not what the user typed: a new run
+    // computes its own, so a table run is not refused over values its hidden fields cannot show.
+    get().applySetup({ model: run.model, config: { ...run.config, mean: null, std: null } });
   },
 });
