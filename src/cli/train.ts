@@ -88,6 +88,12 @@ ${SPEC_GRAMMAR}`,
     newRunOnly: true,
   },
   {
+    flag: 'tie-weights',
+    kind: { type: 'boolean' },
+    help: "(gpt) lm_head takes wte's weight, one tensor for both (nanoGPT's weight tying)",
+    newRunOnly: true,
+  },
+  {
     flag: 'n-embd',
     kind: { type: 'count', min: 1 },
     help: `(gpt, mlp) embedding width (default ${GPT_DEFAULTS.nEmbd} for gpt, 24 for mlp)`,
@@ -257,12 +263,13 @@ function textModelSpec(v: Values, text: TextData, config: TrainConfig): ModelSpe
     nHead: v['n-head'],
     nEmbd: v['n-embd'],
     dropout: v.dropout,
+    tie: v['tie-weights'],
   });
 }
 
 /** The text flags checked before any work: they apply to text, and the GPT's widths fit its heads. */
 function checkTextFlags(v: Values): void {
-  const sizes = (['n-layer', 'n-head', 'n-embd'] as const).filter((f) => v[f] !== undefined);
+  const sizes = (['n-layer', 'n-head', 'n-embd', 'tie-weights'] as const).filter((f) => v[f] !== undefined);
   if (v.dataset !== 'text') {
     if (sizes.length) throw new UsageError(`--${sizes[0]} sizes a text model: it needs --dataset text`);
     return;

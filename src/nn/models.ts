@@ -5,7 +5,7 @@ import { ReLU } from './activation';
 import { Sequential } from './container';
 import { layerDef } from './layers';
 import { Linear } from './linear';
-import type { Module } from './module';
+import type { Module, Parameter } from './module';
 import * as modules from './modules';
 import { BatchNorm } from './norm';
 import {
@@ -55,6 +55,25 @@ export class SpecModel extends LayerStack {
     const error = specError(spec);
     if (error) throw new Error(`invalid model ${spec.name}: ${error}`);
     super(...children(spec.layers));
+    // Tied weights: the target module's weight becomes the source's Parameter itself, so one
+    // tensor trains (parameters() lists it once) and both keys stay in the state dict.
+    for (const [target, source] of Object.entries(spec.tied ?? {})) {
+      const [owner, from] = [target, source].map((key) => this.module(key.slice(0, -'.weight'.length)));
+      const own = owner as unknown as { weight: Parameter };
+      own.weight.dispose();
+      own.weight = (from as unknown as { weight: Parameter }).weight;
+    }
+  }
+
+  /** The descendant at a dotted path (PyTorch's get_submodule). */
+  private module(path: string): Module {
+    let m: Module = this;
+    for (const name of path.split('.')) {
+      const child = [...m.namedChildren()].find(([k]) => k === name)?.[1];
+      if (!child) throw new Error(`${this.spec.name} has no module ${path}`);
+      m = child;
+    }
+    return m;
   }
 
   /** The spec's name (SimpleNN, LeNet5...), which survives minification. */

@@ -89,10 +89,17 @@ export abstract class Module {
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [k, v];
   }
 
-  /** Every parameter with its dotted name. */
-  *namedParameters(prefix = ''): Generator<[string, Parameter]> {
-    for (const [k, p] of this.ownParameters()) yield [prefix + k, p];
-    for (const [k, m] of this.namedChildren()) yield* m.namedParameters(`${prefix}${k}.`);
+  /**
+   * Every parameter with its dotted name, each once: a tied weight under the first name it has,
+   * as PyTorch's named_parameters (remove_duplicate), so an optimizer updates it once.
+   */
+  *namedParameters(prefix = '', seen = new Set<Parameter>()): Generator<[string, Parameter]> {
+    for (const [k, p] of this.ownParameters()) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      yield [prefix + k, p];
+    }
+    for (const [k, m] of this.namedChildren()) yield* m.namedParameters(`${prefix}${k}.`, seen);
   }
 
   /** Every parameter. */

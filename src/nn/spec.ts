@@ -50,6 +50,11 @@ export interface ModelSpec {
   /** 'int32' for token ids; float32 (pixels, features) when absent. */
   inputDtype?: 'int32';
   layers: LayerSpec[];
+  /**
+   * Weights that are another's tensor, by state-dict key: nanoGPT's weight tying is
+   * `{ 'lm_head.weight': 'wte.weight' }`. Both keys stay in the state dict, as in PyTorch.
+   */
+  tied?: Record<string, string>;
 }
 
 /** What shape inference says about one node. */
@@ -242,6 +247,51 @@ export function inferShapes(spec: ModelSpec): LayerInfo[] {
   return inferList(spec.layers, { shape: spec.inputShape, dtype: spec.inputDtype ?? 'float32' }).infos;
 }
 
+/**
+ * The shape of the `weight` a state-dict key names (`lm_head.weight`, `h.0.mlp.c_fc.weight`), for
+ * the layers whose weight may be tied (Linear [out, in], Embedding and PositionalEmbedding
+ * [num, dim]); null for any other key.
+ */
+export function weightShape(spec: ModelSpec, key: string): number[] | null {
+  const parts = key.split('.');
+  if (parts.pop() !== 'weight') return null;
+  let layers: readonly LayerSpec[] = spec.layers;
+  let node: LayerSpec | undefined;
+  for (let i = 0; i < parts.length; i++) {
+    node = layers.find((l, j) => layerName(l, j) === parts[i]);
+    if (!node) return null;
+    if (isBlock(node) && i < parts.length - 1) {
+      // A Repeat's copies are numbered: h.0.<child> is the first copy's child.
+      if (node.type === 'Repeat') {
+        const copy = Number(parts[++i]);
+        if (!(Number.isInteger(copy) && copy >= 0 && copy < (node.times ?? 1))) return null;
+      }
+      layers = node.layers;
+    } else if (i < parts.length - 1) return null;
+  }
+  if (!node || isBlock(node)) return null;
+  const n = (k: string) => node![k] as number;
+  if (node.type === 'Linear') return [n('outFeatures'), n('inFeatures')];
+  if (node.type === 'Embedding' || node.type === 'PositionalEmbedding')
+    return [n('numEmbeddings'), n('embeddingDim')];
+  return null;
+}
+
+/** Why a spec's tied weights cannot share one tensor, or null when they can. */
+function tiedError(spec: ModelSpec): string | null {
+  for (const [target, source] of Object.entries(spec.tied ?? {})) {
+    const [a, b] = [weightShape(spec, target), weightShape(spec, source)];
+    const what = (key: string) => `${quoted(key)} is not the weight of a Linear or an embedding in the model`;
+    if (!a) return `tied: ${what(target)}`;
+    if (!b) return `tied: ${what(source)}`;
+    if (target === source || source in (spec.tied ?? {}))
+      return `tied: ${quoted(target)} must take the tensor of another weight that is not tied itself`;
+    if (a.join() !== b.join())
+      return `tied: ${quoted(target)} [${a}] and ${quoted(source)} [${b}] differ in shape`;
+  }
+  return null;
+}
+
 /** The first error in a spec as one line naming the node by its path, or null when the model is valid. */
 export function specError(spec: ModelSpec): string | null {
   if (spec.layers.length === 0) return 'the model has no layers';
@@ -254,7 +304,7 @@ export function specError(spec: ModelSpec): string | null {
       isBlock(layer) && infos[i].children ? walk(layer.layers, infos[i].children!, `${at}.`) : null;
     return inner ?? `layer ${at} (${shownType(layer.type)}): ${infos[i].error}`;
   };
-  return walk(spec.layers, inferShapes(spec), '');
+  return walk(spec.layers, inferShapes(spec), '') ?? tiedError(spec);
 }
 
 /** The model's per-sample output shape, when it is valid. */
@@ -323,9 +373,10 @@ export function countStateValues(spec: ModelSpec): number {
   return inferShapes(spec).reduce((s, x) => s + x.params + x.buffers, 0);
 }
 
-/** Total trainable parameters of a valid spec. */
+/** Total trainable parameters of a valid spec; a tied weight counts once, as PyTorch's parameters() does. */
 export function countParameters(spec: ModelSpec): number {
-  return inferShapes(spec).reduce((s, x) => s + x.params, 0);
+  const shared = Object.keys(spec.tied ?? {}).reduce((s, k) => s + prod(weightShape(spec, k) ?? []), 0);
+  return inferShapes(spec).reduce((s, x) => s + x.params, 0) - shared;
 }
 
 const MNIST_SHAPE = [1, 28, 28];
@@ -453,10 +504,12 @@ export interface TextModelOptions {
   nEmbd?: number;
   /** Dropout after the embeddings, in attention and after each block's projections. */
   dropout?: number;
+  /** The GPT's lm_head takes wte's weight (nanoGPT's weight tying). */
+  tie?: boolean;
 }
 
 /** A GPT's sizes when not given: small enough to train in a browser tab on a laptop's GPU. */
-export const GPT_DEFAULTS = { nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0 } as const;
+export const GPT_DEFAULTS = { nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, tie: false } as const;
 
 /**
  * Language-model presets for a character vocabulary; each takes ids [block_size]. A bigram and the
@@ -494,14 +547,14 @@ export const TEXT_PRESETS: Record<string, (o: TextModelOptions) => ModelSpec> = 
   }),
   /**
    * nanoGPT's GPT: token and position embeddings, n_layer pre-LN blocks (x + attn(ln_1(x)), then
-   * x + mlp(ln_2(x)) with a 4x GELU MLP), a final LayerNorm and lm_head without bias. Its head is
-   * not tied to wte: a spec is a tree of modules that each own their parameters, and one Parameter
-   * in two places would need sharing in the spec, the optimizer's flat buffers and the exporter.
+   * x + mlp(ln_2(x)) with a 4x GELU MLP), a final LayerNorm and lm_head without bias; with `tie`,
+   * lm_head's weight is wte's (nanoGPT's weight tying).
    */
   gpt: ({ vocabSize: V, blockSize: T, ...o }) => {
-    const { nLayer, nHead, nEmbd: C, dropout: p } = { ...GPT_DEFAULTS, ...o };
+    const { nLayer, nHead, nEmbd: C, dropout: p, tie } = { ...GPT_DEFAULTS, ...o };
     return {
       name: 'GPT',
+      ...(tie ? { tied: { 'lm_head.weight': 'wte.weight' } } : {}),
       inputShape: [T],
       inputDtype: 'int32',
       layers: [

@@ -14,6 +14,7 @@ import {
   object,
   oneOf,
   optional,
+  record,
   type Schema,
   string,
   tagged,
@@ -71,6 +72,7 @@ export const modelSpec: Schema<ModelSpec> = map(
     ),
     inputDtype: optional(oneOf(['int32'])),
     layers: array(node, MAX_LAYERS),
+    tied: optional(record(string(200), 64)),
   }),
   (spec, refuse) => {
     const problem = specError(spec);

@@ -28,6 +28,7 @@ import {
   nameError,
   outputShape,
   specError,
+  TEXT_PRESETS,
 } from '../nn/spec';
 import { WarmupCosineLR } from '../optim/lr_scheduler';
 import { CpuBackend } from '../tensor/cpu';
@@ -621,6 +622,10 @@ describe('every spec and config Kiln accepts exports a script that compiles, loa
       checkConfig(config);
       cases.push(await writeCase(dir, i, spec, config));
     }
+    // nanoGPT's weight tying: the script's model must share one tensor too (its parameter groups
+    // would count lm_head's weight apart otherwise) and load both keys strictly.
+    const tied = TEXT_PRESETS.gpt({ vocabSize: 11, blockSize: 5, nLayer: 1, nHead: 2, nEmbd: 6, tie: true });
+    cases.push(await writeCase(dir, cases.length, tied, samples[0][1]));
     const list = join(dir, 'cases.json');
     writeFileSync(
       list,

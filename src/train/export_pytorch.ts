@@ -139,6 +139,11 @@ export function torchModelClass(spec: ModelSpec): string {
   const names = spec.layers.map(layerName);
   // The name is the user's: it reaches the script only through pyLiteral, never spliced into a docstring.
   const doc = `    ${pyLiteral(`${spec.name}: input [N, ${spec.inputShape.join(', ')}], exported from Kiln.`)}`;
+  // Tied weights (nanoGPT's lm_head and wte): one Parameter in both modules, as in Kiln.
+  const ties = Object.entries(spec.tied ?? {}).map(
+    ([target, source]) =>
+      `        self.get_submodule(${pyLiteral(target.slice(0, -7))}).weight = self.get_submodule(${pyLiteral(source.slice(0, -7))}).weight`,
+  );
   if (names.every((n) => IDENTIFIER.test(n))) {
     return [
       `class ${cls}(nn.Module):`,
@@ -147,6 +152,7 @@ export function torchModelClass(spec: ModelSpec): string {
       '    def __init__(self):',
       '        super().__init__()',
       ...spec.layers.map((l, i) => `        self.${names[i]} = ${torchLayer(l, '        ')}`),
+      ...ties,
       '',
       '    def forward(self, x):',
       ...names.map((n) => `        x = self.${n}(x)`),
@@ -161,6 +167,7 @@ export function torchModelClass(spec: ModelSpec): string {
     '        super().__init__(OrderedDict([',
     ...spec.layers.map((l, i) => `            (${pyLiteral(names[i])}, ${torchLayer(l, '            ')}),`),
     '        ]))',
+    ...ties,
   ].join('\n');
 }
 
