@@ -175,7 +175,9 @@ export const LAYERS: readonly LayerDef[] = [
       const last = shape[shape.length - 1];
       if (last !== i) {
         const flat = shape.length > 1 && prod(shape) === i ? ': add a Flatten' : '';
-        return `in_features is ${i} but the input ${shown(shape)} has ${last} features in its last dimension${flat}`;
+        return shape.length === 1
+          ? `in_features is ${i} but the input has ${last} features`
+          : `in_features is ${i} but the input ${shown(shape)} has ${last} features in its last dimension${flat}`;
       }
       return { out: [...shape.slice(0, -1), o], params: i * o + (l.bias ? o : 0) };
     },
