@@ -67,15 +67,15 @@ export default defineConfig({
         // twice on a first visit, once by the page and once by the installing worker.
         globIgnores: ['data/**'],
         navigateFallback: 'index.html',
-        navigateFallbackDenylist: [/\/data\/mnist\//],
+        navigateFallbackDenylist: [/\/data\/(mnist|text)\//],
         cleanupOutdatedCaches: true,
         // The first install takes the page that registered it, so the first visit is already offline-ready.
         // An update never does this on its own: it waits for the user (registerType 'prompt').
         clientsClaim: true,
         runtimeCaching: [
           {
-            // MNIST's gzipped IDX files from the site itself, opaque bytes that never change.
-            urlPattern: /\/data\/mnist\/[^/?]+\.gz$/,
+            // MNIST's gzipped IDX files and the bundled text from the site itself, opaque bytes that never change.
+            urlPattern: /\/data\/(mnist|text)\/[^/?]+\.gz$/,
             handler: 'CacheFirst',
             options: {
               cacheName: 'kiln-datasets',

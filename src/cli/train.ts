@@ -27,13 +27,13 @@ import type { TextData } from '../data/text';
 import { sampleShape } from '../data/types';
 import { PRESETS, parseSpec } from '../nn';
 import type { ModelSpec } from '../nn/spec';
-import { GPT_DEFAULTS, SPEC_GRAMMAR, TEXT_PRESETS, textTarget } from '../nn/spec';
+import { GPT_DEFAULTS, SPEC_GRAMMAR, TEXT_PRESETS } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from '../train/config';
-import { type LoadedData, prepareData, prepareText, type RunData, tensorData } from '../train/data';
+import { type LoadedData, prepareRunData, type RunData, tensorData } from '../train/data';
 import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
 import { RECORD_SAMPLE_CHARS, recordSample } from '../train/generate';
@@ -546,10 +546,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
         : modelSpec(v, sampleShape(loaded.train));
   const prepare = (c: TrainConfig) => {
     if (loaded === 'synthetic') return syntheticData(backend, c);
-    // A model scoring every position trains on every position's next character; one scoring
-    // a single [V] row, on the character after its window.
-    if ('text' in loaded) return prepareText(loaded.text, c, textTarget(spec));
-    return prepareData(backend, loaded, c);
+    return prepareRunData(backend, 'text' in loaded ? loaded.text : loaded, c, spec);
   };
   const source: RunSource = resume
     ? {

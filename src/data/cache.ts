@@ -1,5 +1,6 @@
 import { type DBSchema, type IDBPDatabase, openDatabase, write } from '../storage/indexeddb';
 import { DatasetError } from './errors';
+import type { TextData } from './text';
 import { type ImageDataset, type RawDataset, sampleShape, type TabularDataset } from './types';
 
 /**
@@ -21,10 +22,13 @@ export interface CachedDatasetInfo {
   key: string;
   namespace: DatasetNamespace;
   name: string;
-  kind: RawDataset['kind'];
-  /** One sample's shape: [channels, rows, cols] for images (PyTorch's C, H, W), [numFeatures] for tables. */
+  /** 'text': a text file's UTF-8 bytes, kept as they came (its ids are made again on load, see putText). */
+  kind: RawDataset['kind'] | 'text';
+  /** One sample's shape: [channels, rows, cols] for images (PyTorch's C, H, W), [numFeatures] for tables, [] for a text. */
   shape: number[];
+  /** Samples; a text's characters. */
   count: number;
+  /** Classes; a text's vocabulary size. */
   numClasses: number;
   /** Bytes of the stored arrays (samples and labels). */
   byteSize: number;
@@ -36,6 +40,13 @@ export interface CachedDatasetInfo {
   columns?: string[];
   /** The classes' names, where its labels were names. */
   classes?: string[];
+}
+
+/** A text file as the cache keeps it: its UTF-8 bytes, under the dataset's name. */
+export interface CachedText {
+  kind: 'text';
+  name: string;
+  bytes: Uint8Array;
 }
 
 /** The browser's own account of this site's storage (navigator.storage.estimate()). */
@@ -109,8 +120,45 @@ export class DatasetCache {
     return infos;
   }
 
-  /** Reads a stored dataset, or undefined when there is none of that name in the namespace. */
-  async get(name: string, namespace: DatasetNamespace = 'user'): Promise<RawDataset | undefined> {
+  /**
+   * Stores a text file's UTF-8 bytes (checked and described as `text`) under `text.name`, replacing
+   * any dataset of that name in the namespace. The bytes are kept rather than the ids: a quarter of
+   * the size, and textData makes the same ids from them in a fraction of a second per MB.
+   */
+  async putText(
+    bytes: Uint8Array,
+    text: Pick<TextData, 'name' | 'vocab' | 'train' | 'val'>,
+    source = '',
+    namespace: DatasetNamespace = 'user',
+  ): Promise<CachedDatasetInfo> {
+    const info: CachedDatasetInfo = {
+      key: keyOf(namespace, text.name),
+      namespace,
+      name: text.name,
+      kind: 'text',
+      shape: [],
+      count: text.train.length + text.val.length,
+      numClasses: [...text.vocab].length,
+      byteSize: bytes.byteLength,
+      source,
+      storedAt: Date.now(),
+    };
+    await write(this.db, ['meta', 'arrays'], text.name, async (tx) => {
+      await tx.objectStore('meta').put(info);
+      await tx.objectStore('arrays').put({ key: info.key, samples: tight(bytes), labels: new Uint8Array() });
+    }).catch((e: unknown) => {
+      if (e instanceof DOMException)
+        throw new DatasetError(text.name, `cannot be cached (${e.name}: ${e.message})`, { cause: e });
+      throw e;
+    });
+    return info;
+  }
+
+  /** Reads a stored dataset (a text's bytes as `text`), or undefined when there is none of that name in the namespace. */
+  async get(
+    name: string,
+    namespace: DatasetNamespace = 'user',
+  ): Promise<RawDataset | CachedText | undefined> {
     const key = keyOf(namespace, name);
     const tx = this.db.transaction(['meta', 'arrays']);
     const [m, a] = await Promise.all([
@@ -118,7 +166,9 @@ export class DatasetCache {
       tx.objectStore('arrays').get(key),
       tx.done,
     ]);
-    return m && a ? fromRecords(m, a) : undefined;
+    if (!m || !a) return undefined;
+    if (m.kind === 'text') return { kind: 'text', name: m.name, bytes: a.samples as Uint8Array };
+    return fromRecords(m, a);
   }
 
   /** Whether a dataset of that name is stored in the namespace (reads only its description). */

@@ -1,5 +1,5 @@
 import { QuotaError } from '../storage/indexeddb';
-import { DatasetCache } from './cache';
+import { type CachedText, DatasetCache } from './cache';
 import { type DownloadOptions, download } from './download';
 import { DatasetError } from './errors';
 import { idxDatasets } from './sources';
@@ -118,7 +118,7 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<LoadedM
  * Whether a cached dataset is whole MNIST: `count` 28 x 28 single-channel images, one label each,
  * every label a digit. Anything else (a cache written by an older version, or damaged) is not trusted.
  */
-function isMnist(ds: RawDataset | undefined, count: number): ds is ImageDataset {
+function isMnist(ds: RawDataset | CachedText | undefined, count: number): ds is ImageDataset {
   if (ds?.kind !== 'image') return false;
   const shaped =
     ds.count === count &&
@@ -133,12 +133,15 @@ function isMnist(ds: RawDataset | undefined, count: number): ds is ImageDataset 
   return shaped && ds.labels.every((l) => l < 10);
 }
 
-/** The site's root URL: Vite's BASE_URL (absolute, e.g. /kiln/) against the page's or worker's location. */
-function defaultBaseUrl(): string {
+/**
+ * The site's root URL: Vite's BASE_URL (absolute, e.g. /kiln/) against the page's or worker's
+ * location; `dataset` names what could not be downloaded where there is no site.
+ */
+export function defaultBaseUrl(dataset = 'mnist'): string {
   const here = globalThis.location?.href;
   if (here === undefined) {
     throw new DatasetError(
-      'mnist',
+      dataset,
       'has no site to download from here: pass baseUrl, or read the files from disk',
     );
   }

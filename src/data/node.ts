@@ -2,23 +2,18 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { BUNDLED_TEXT } from './bundled_source';
 import type { CsvOptions } from './csv';
 import { DatasetError } from './errors';
-import { gunzip, isGzip, MAX_INFLATED_BYTES } from './gzip';
+import { MAX_INFLATED_BYTES } from './gzip';
 import { MNIST_FILES, type MnistFile, type MnistSplits, mnistFromFiles } from './mnist';
 import { csvDataset, type IdxDatasetOptions, idxDatasets } from './sources';
-import { type TextData, textData } from './text';
-import type { DatasetSplits, ImageDataset, NamedBytes, TabularDataset } from './types';
+import type { TextData } from './text';
+import { textDataset } from './text_file';
 
-/**
- * The bundled text: the Jargon File 4.4.7 (public domain), as Debian's dict-jargon package installs
- * it (dictzip, which is gzip). The site carries the same file (scripts/text-assets.ts).
- */
-export const BUNDLED_TEXT = {
-  name: 'jargon',
-  path: '/usr/share/dictd/jargon.dict.dz',
-  debian: 'dict-jargon',
-};
+export { BUNDLED_TEXT } from './bundled_source';
+
+import type { DatasetSplits, ImageDataset, NamedBytes, TabularDataset } from './types';
 
 /**
  * The data layer's Node side, for the CLI and tests: reading dataset files from disk. Kept apart
@@ -109,10 +104,7 @@ export async function loadTextFile(path = BUNDLED_TEXT.path): Promise<TextData> 
     );
   }
   const file = await readNamedFile(path);
-  const bytes = isGzip(file.bytes) ? await gunzip(file.bytes, file.name) : file.bytes;
-  const name =
-    path === BUNDLED_TEXT.path ? BUNDLED_TEXT.name : file.name.replace(/\.(txt|dict\.dz|gz)$/i, '');
-  return textData(bytes, file.name, name);
+  return (await textDataset(file, path === BUNDLED_TEXT.path ? BUNDLED_TEXT.name : undefined)).text;
 }
 
 /** The usual spellings of an IDX file's name: plain or gzipped, dashed or dotted. */

@@ -47,6 +47,16 @@ describe('a text file', () => {
     expect(decodeText(utf8('ab'), 'e.txt')).toBe('ab');
   });
 
+  it('is read in pieces: a character cut by a piece edge (4 MiB) is whole, the ids as encode gives them', () => {
+    const text = `${'a'.repeat((1 << 22) - 1)}é😀b\n`;
+    const t = textData(utf8(text), 'big.txt', 'big');
+    expect(t.vocab).toBe(buildVocab(text));
+    // One code point fewer than UTF-16 units: the emoji is two.
+    expect(t.train.length + t.val.length).toBe(text.length - 1);
+    expect(decode(t.val.subarray(-4), t.vocab)).toBe('é😀b\n');
+    expect(() => textData(utf8('zzz'), 'z.txt')).toThrow(/^z.txt: holds one character only/);
+  });
+
   it("splits 90/10 by position, nanoGPT's split, with the whole file's vocabulary", () => {
     const t = textData(utf8('abcdefghij'.repeat(10)), 'x');
     expect(t.vocab).toBe('abcdefghij');

@@ -16,6 +16,7 @@ import {
   sampleShape,
   type TabularDataset,
 } from '../data/types';
+import { type ModelSpec, textTarget } from '../nn/spec';
 import type { Backend } from '../tensor/backend';
 import * as ops from '../tensor/ops';
 import { ConfigError, checkConfig, type TrainConfig } from './config';
@@ -27,6 +28,30 @@ export interface LoadedData {
   train: RawDataset;
   /** A held-out test set of the same kind and sample shape as `train`. */
   test?: RawDataset;
+}
+
+/** What a shell holds to train on: a loaded image or table dataset, or a text (its vocabulary and ids). */
+export type SourceData = LoadedData | TextData;
+
+/** Whether the data are a text. */
+export function isText(data: SourceData): data is TextData {
+  return 'vocab' in data;
+}
+
+/**
+ * A run's data from what a shell holds, for a run of `spec` and `config`, the one way the CLI and
+ * the worker both make it: a text for a model scoring every position trains on every position's
+ * next character, one scoring a single [V] row on the character after its window (prepareText);
+ * images and tables through prepareData.
+ */
+export function prepareRunData(
+  backend: Backend,
+  data: SourceData,
+  config: TrainConfig,
+  spec: ModelSpec,
+): RunData {
+  if (isText(data)) return prepareText(data, config, textTarget(spec));
+  return prepareData(backend, data, config);
 }
 
 /** The training and validation sets of a run, on its backend. */

@@ -293,6 +293,10 @@ export class Run {
       this.log(hooks, [
         { tag: 'Loss/train', value: m.loss, step: m.step, wallTime: m.wallTime * 1000 },
         { tag: 'learning_rate', value: m.lr, step: m.step, wallTime: m.wallTime * 1000 },
+        // A language model's training loss in bits per character too, beside BPC/val.
+        ...(this.data.vocab === undefined
+          ? []
+          : [{ tag: 'BPC/train', value: m.loss / Math.LN2, step: m.step, wallTime: m.wallTime * 1000 }]),
       ]);
     };
     const save = async (reason: CheckpointReason) => {

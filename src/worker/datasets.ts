@@ -3,21 +3,29 @@
  * picked, or those files' dataset cached on an earlier visit), keeps a user's dataset in this
  * browser's cache, and describes it back to the page.
  */
+import { cachedFile, loadBundledText } from '../data/bundled_text';
 import { DatasetCache } from '../data/cache';
 import { csvData } from '../data/csv';
 import { DatasetError } from '../data/errors';
 import { loadMnist } from '../data/mnist';
 import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
+import { decode, type TextData } from '../data/text';
+import { isTextFile, textDataset } from '../data/text_file';
 import { type NamedBytes, sampleShape } from '../data/types';
 import { QuotaError } from '../storage/indexeddb';
-import type { LoadedData } from '../train/data';
+import type { LoadedData, SourceData } from '../train/data';
 import type { DatasetSource, FromWorker, MessageOf } from './protocol';
+
+/** Characters of a text the data panel shows. */
+const EXCERPT_CHARS = 600;
 
 /** Loads `source`, reporting progress and cache trouble through `post`; returns the data and the page's description of them. */
 export async function loadDatasetSource(
   source: DatasetSource,
   post: (msg: FromWorker) => void,
-): Promise<{ loaded: LoadedData; ready: MessageOf<FromWorker, 'datasetReady'> }> {
+): Promise<{ loaded: SourceData; ready: MessageOf<FromWorker, 'datasetReady'> }> {
+  const text = await loadText(source, post);
+  if (text) return { loaded: text.text, ready: textReady(text.text, text.fromCache) };
   let loaded: LoadedData;
   let fromCache = false;
   if (source.kind === 'builtin') {
@@ -83,6 +91,72 @@ export async function loadDatasetSource(
   return { loaded, ready };
 }
 
+/**
+ * A text source loaded (the bundled text, a user's .txt, or one cached from an earlier visit), or
+ * null when the source is not a text. Decoding and the vocabulary are made here in the worker, a
+ * piece at a time (see data/text.ts), so a 100 MB file never stalls the page.
+ */
+async function loadText(
+  source: DatasetSource,
+  post: (msg: FromWorker) => void,
+): Promise<{ text: TextData; fromCache: boolean } | null> {
+  if (source.kind === 'builtin') {
+    if (source.id !== 'jargon') return null;
+    const loaded = await loadBundledText({
+      onProgress: (p) =>
+        post({
+          type: 'datasetProgress',
+          name: 'jargon',
+          file: p.file,
+          loadedBytes: p.loadedBytes,
+          totalBytes: p.totalBytes ?? 0,
+        }),
+    });
+    if (loaded.cacheError) post({ type: 'error', kind: 'quota', message: loaded.cacheError.message });
+    return loaded;
+  }
+  if (source.kind === 'cached') {
+    const cache = await DatasetCache.open();
+    try {
+      const cached = await cache.get(trainName(source.name));
+      if (cached?.kind !== 'text') return null;
+      return { text: (await textDataset(cachedFile(cached), source.name)).text, fromCache: true };
+    } finally {
+      cache.close();
+    }
+  }
+  if (!(source.files.length === 1 && isTextFile(source.files[0].name))) return null;
+  const { text, bytes } = await textDataset(source.files[0], source.name);
+  const cache = await DatasetCache.open();
+  try {
+    await cache.putText(bytes, { ...text, name: trainName(source.name) }, source.files[0].name);
+    await cache.delete(testName(source.name));
+  } catch (e) {
+    // The text is loaded either way: a cache that cannot keep it costs only the next visit.
+    if (!(e instanceof QuotaError || e instanceof DatasetError)) throw e;
+    post({ type: 'error', kind: 'quota', message: e.message });
+  } finally {
+    cache.close();
+  }
+  return { text, fromCache: false };
+}
+
+/** The page's description of a text: sizes in characters, its vocabulary and first lines. */
+function textReady(text: TextData, fromCache: boolean): MessageOf<FromWorker, 'datasetReady'> {
+  const excerpt = decode(text.train.subarray(0, EXCERPT_CHARS), text.vocab);
+  return {
+    type: 'datasetReady',
+    name: text.name,
+    trainSize: text.train.length,
+    testSize: 0,
+    inputShape: [],
+    numClasses: [...text.vocab].length,
+    fromCache,
+    samples: [],
+    text: { vocab: text.vocab, valSize: text.val.length, excerpt },
+  };
+}
+
 /** The cache names of a user's dataset: `<name>-train` and, when it has one, `<name>-test`. */
 const trainName = (name: string) => `${name}-train`;
 const testName = (name: string) => `${name}-test`;
@@ -92,7 +166,9 @@ async function cachedDataset(name: string): Promise<LoadedData> {
   const cache = await DatasetCache.open();
   try {
     const [train, test] = await Promise.all([cache.get(trainName(name)), cache.get(testName(name))]);
-    if (!train) throw new DatasetError(name, 'is no longer cached in this browser: add its files again');
+    // A text is read by loadText; what is left here is images and tables.
+    if (!train || train.kind === 'text' || test?.kind === 'text')
+      throw new DatasetError(name, 'is no longer cached in this browser: add its files again');
     return { name, train, test };
   } finally {
     cache.close();

@@ -50,8 +50,8 @@ export type {
 /** Which engine the worker runs the model on; both run the same `train/` code. */
 export type Backend = 'webgpu' | 'cpu';
 
-/** The datasets shipped with the app (copied into the build, served from its own origin). */
-export type BuiltinDataset = 'mnist';
+/** The datasets shipped with the app (copied into the build, served from its own origin): MNIST and the Jargon File. */
+export type BuiltinDataset = 'mnist' | 'jargon';
 
 /**
  * Where a dataset comes from: one of the app's own, files the user picked (IDX or CSV), or a
@@ -168,6 +168,11 @@ export type FromWorker =
       columns?: string[];
       /** The classes' names by index, where the labels were names (a CSV's `species`). */
       classes?: string[];
+      /**
+       * A text's vocabulary (id i is its i-th character), its validation characters and its
+       * first characters; trainSize is then its training characters and numClasses the vocabulary's size.
+       */
+      text?: { vocab: string; valSize: number; excerpt: string };
     }
   | { type: 'metrics'; runId: string; step: number; epoch: number; scalars: Scalar[] }
   | {
@@ -204,6 +209,11 @@ export type FromWorker =
   /** Every parameter's and gradient's histogram at a probed step (wallTime in ms). */
   | { type: 'histograms'; runId: string; step: number; wallTime: number; items: HistogramSample[] }
   | ({ type: 'inspection'; requestId: number } & Inspection)
+  /**
+   * A text run's sample at an evaluation (`step`: generate.ts recordSample, from a newline with
+   * sample.py's settings): the page keeps them in the run's record, a list by step.
+   */
+  | { type: 'runSample'; runId: string; step: number; text: string }
   /** The next characters of a sample, as they are generated. */
   | { type: 'sampleText'; requestId: number; text: string }
   /**
@@ -247,7 +257,7 @@ const commands = {
     source: tagged(
       'kind',
       {
-        builtin: { id: oneOf(['mnist']) },
+        builtin: { id: oneOf(['mnist', 'jargon']) },
         files: { name: oneLine, files: array(object({ name: string(1000), bytes }), 1000) },
         cached: { name: oneLine },
       },

@@ -1,14 +1,21 @@
 /**
  * The worker gives its memory back at the scope of a tab: a run the page deletes is freed, at once
  * or, while it trains, as soon as its loop stops; a run replaced under the same id is freed too.
- * Histograms reach the page in one compact message per probe.
+ * Histograms reach the page in one compact message per probe. A text run takes its vocabulary from
+ * its data and samples at each evaluation without changing its weights.
  */
 import 'fake-indexeddb/auto';
 import { expect, it } from 'vitest';
 import { mnistHead } from '../data/testing';
-import { parseSpec } from '../nn/spec';
+import { buildVocab, textData } from '../data/text';
+import { parseSpec, TEXT_PRESETS } from '../nn/spec';
 import { getDefaultBackend } from '../tensor/default';
-import { DEFAULT_CONFIG } from '../train/config';
+import { parseCheckpoint } from '../train/checkpoint';
+import { DEFAULT_CONFIG, DEFAULT_TEXT_CONFIG } from '../train/config';
+import { prepareRunData } from '../train/data';
+import { RECORD_SAMPLE_CHARS } from '../train/generate';
+import { openRun } from '../train/run';
+import { SAMPLE_DEFAULTS } from '../train/sample_options';
 import { type FromWorker, transferables } from './protocol';
 import { pageHistogramsEvery, Session } from './session';
 
@@ -275,5 +282,51 @@ it('refuses an uploaded state dict or checkpoint with NaN weights in one line na
     expect(reply?.type === 'error' && reply.message).toMatch(/^model tensor \S+ holds NaN at index \d+/);
     expect(reply?.type === 'error' && reply.message).not.toContain('\n');
   }
+  session.dispose();
+});
+
+it("trains a text run from scratch with its data's vocabulary, sampling at each evaluation without moving its generator", async () => {
+  const posts: FromWorker[] = [];
+  const session = new Session((m) => posts.push(m));
+  await session.handle({ type: 'init', backend: 'cpu' });
+  const words = 'the quick brown fox jumps over the lazy dog.\n';
+  const bytes = new TextEncoder().encode(words.repeat(40));
+  await session.handle({
+    type: 'loadDataset',
+    source: { kind: 'files', name: 'fox', files: [{ name: 'fox.txt', bytes: bytes.slice() }] },
+  });
+  const ready = posts.find((m) => m.type === 'datasetReady');
+  if (ready?.type !== 'datasetReady' || !ready.text) throw new Error('no text');
+  const vocab = ready.text.vocab;
+  expect(vocab).toBe(buildVocab(words));
+  const config = { ...DEFAULT_TEXT_CONFIG, steps: 6, evalEvery: 3, blockSize: 8, batchSize: 4 };
+  const model = TEXT_PRESETS.gpt({
+    vocabSize: vocab.length,
+    blockSize: 8,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 8,
+    dropout: 0.1,
+  });
+  await session.handle({ type: 'train', runId: 't', model, config });
+  expect(posts.filter((m) => m.type === 'error')).toEqual([]);
+  const samples = posts.flatMap((m) => (m.type === 'runSample' ? [m] : []));
+  expect(samples.map((m) => m.step)).toEqual([3, 6]);
+  expect(samples[0].text).toHaveLength(RECORD_SAMPLE_CHARS);
+
+  // The same run with no one sampling ends on the same weights: the samples drew nothing from it.
+  const last = posts.filter((m) => m.type === 'checkpoint').at(-1);
+  if (last?.type !== 'checkpoint') throw new Error('no checkpoint');
+  const text = textData(bytes, 'fox.txt', 'fox');
+  const alone = openRun({ spec: model, config }, (c) => prepareRunData(getDefaultBackend(), text, c, model));
+  await alone.fit();
+  const expected = parseCheckpoint(await alone.checkpoint()).model;
+  const got = parseCheckpoint(last.bytes).model;
+  for (const [key, t] of expected) expect(got.get(key)?.data, key).toEqual(t.data);
+  alone.dispose();
+
+  // The run's vocabulary came from its data: the Sample box works on it.
+  await session.handle({ type: 'sample', requestId: 1, runId: 't', ...SAMPLE_DEFAULTS, tokens: 5 });
+  expect(posts.at(-1)).toEqual({ type: 'sampleEnd', requestId: 1, error: null });
   session.dispose();
 });

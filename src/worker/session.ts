@@ -17,10 +17,10 @@ import { setDefaultBackend } from '../tensor/default';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { CHECKPOINT_KEY, modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, MNIST_NORMALIZATION, resolveConfig, type TrainConfig } from '../train/config';
-import { type LoadedData, prepareData } from '../train/data';
+import { prepareRunData, type SourceData } from '../train/data';
 import { errorKind, RunError } from '../train/errors';
 import { evaluating } from '../train/evaluate';
-import { checkpointVocab, generate } from '../train/generate';
+import { checkpointVocab, generate, recordSample } from '../train/generate';
 import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
 import { decodeSafetensors } from '../train/safetensors';
 import { stateDictToSafetensors } from '../train/state_dict';
@@ -62,7 +62,7 @@ interface LiveRun {
 /** The worker's state and its handlers for each command. */
 export class Session {
   private backend: Backend | null = null;
-  private data: LoadedData | null = null;
+  private data: SourceData | null = null;
   private readonly runs = new Map<string, LiveRun>();
 
   constructor(private readonly post: (msg: FromWorker) => void) {}
@@ -229,8 +229,15 @@ export class Session {
     const busy = [...this.runs.values()].find((r) => r.training);
     if (busy) throw new RunError('config', `run ${busy.id} is training: stop it before starting another`);
     const config = resolveConfig(pageConfig);
-    const source = resume ? { checkpoint: parseCheckpoint(resume), epochs: config.epochs } : { spec, config };
-    const run = openRun(source, (c) => prepareData(backend, loaded, c));
+    const source = resume
+      ? {
+          checkpoint: parseCheckpoint(resume),
+          epochs: config.epochs,
+          ...(config.steps === null ? {} : { steps: config.steps }),
+        }
+      : { spec, config };
+    const runSpec = 'checkpoint' in source ? source.checkpoint.meta.spec : spec;
+    const run = openRun(source, (c) => prepareRunData(backend, loaded, c, runSpec));
     const live: LiveRun = {
       id: runId,
       spec: run.spec,
@@ -244,7 +251,8 @@ export class Session {
       training: true,
       checkpointWanted: false,
       resumeWaiters: [],
-      vocab: source.checkpoint?.meta.vocab,
+      // A text run's vocabulary is its data's, whether it starts here or resumes a checkpoint.
+      vocab: run.data.vocab,
       borrowed: Promise.resolve(),
       borrowers: 0,
       dispose: () => run.dispose(),
@@ -303,6 +311,7 @@ export class Session {
           },
           epoch: async (report) => {
             this.reportEpoch(runId, run, report);
+            if (live.vocab !== undefined) await this.runSample(runId, live, live.vocab, report.step);
             if (this.backend instanceof WebGPUBackend) {
               await saveTuning(this.backend.tuner.adapterKey, this.backend.tuner.chosen);
             }
@@ -358,6 +367,17 @@ export class Session {
       run.releaseData();
       if (this.runs.get(runId) !== live) live.dispose();
     }
+  }
+
+  /**
+   * A text run's sample at an evaluation (every evalEvery steps and at its end), for the page's list
+   * of samples by step: the record's sample (recordSample, as the CLI's TensorBoard text), always
+   * from the same prompt and seed, so two differ only by the weights; it draws from its own
+   * generator, so the run's own (dropout, batches) is untouched.
+   */
+  private async runSample(runId: string, live: LiveRun, vocab: string, step: number): Promise<void> {
+    const text = await recordSample(live.model, live.spec, vocab);
+    this.post({ type: 'runSample', runId, step, text });
   }
 
   /** Posts a probe's histograms, their counts as arrays the message hands over without copying. */

@@ -15,11 +15,15 @@ import {
   layerName,
   type ModelSpec,
   PRESETS,
+  TEXT_PRESETS,
 } from '../../nn/spec';
 import { formatBytes } from '../gpuInfo';
 import { useKiln, useTrainableSpec } from '../store';
+import { type TextSizes, textPresetKey, textPresetOf } from '../store/builderSlice';
+import { BlockSizeField } from '../training/TrainingPanel';
 import { LayerRow } from './LayerRow';
 import { estimateMemory } from './memory';
+import { NumberField } from './NumberField';
 
 /** The builder panel, reading and editing the store's spec. */
 export function BuilderPanel() {
@@ -37,6 +41,8 @@ export function BuilderPanel() {
     })),
   );
   const infos = useMemo(() => inferShapes(spec), [spec]);
+  // A text loaded: the language-model presets, fitted to its vocabulary.
+  const vocabSize = useKiln((s) => (s.dataset.info?.text ? s.dataset.info.numClasses : null));
 
   // Keep keyboard focus on the layer that moved, so repeated presses keep moving the same layer.
   const move = (path: LayerPath, delta: -1 | 1) => {
@@ -97,11 +103,17 @@ export function BuilderPanel() {
         <div className="field">
           <label htmlFor={`${id}-preset`}>Preset</label>
           <select id={`${id}-preset`} value={presetKey} onChange={(e) => loadPreset(e.target.value)}>
-            {Object.entries(PRESETS).map(([key, p]) => (
-              <option key={key} value={key}>
-                {p.name}
-              </option>
-            ))}
+            {vocabSize === null
+              ? Object.entries(PRESETS).map(([key, p]) => (
+                  <option key={key} value={key}>
+                    {p.name}
+                  </option>
+                ))
+              : Object.entries(TEXT_PRESETS).map(([key, make]) => (
+                  <option key={key} value={textPresetKey(key)}>
+                    {make({ vocabSize, blockSize: 1 }).name}
+                  </option>
+                ))}
           </select>
         </div>
         {edited && (
@@ -118,10 +130,46 @@ export function BuilderPanel() {
           {edited && ' · edited'}
         </span>
       </div>
+      {vocabSize !== null && textPresetOf(presetKey) && <TextSizesFields preset={textPresetOf(presetKey)} />}
       {list(spec.layers, infos, [], false)}
       <AddLayer parent={[]} label="Add layer" onAdd={addLayer} />
       <ModelSummary spec={spec} infos={infos} error={error} />
     </section>
+  );
+}
+
+/** Labels of the text presets' sizes, as nanoGPT names them. */
+const SIZE_LABELS: Record<keyof TextSizes, string> = {
+  nLayer: 'n_layer',
+  nHead: 'n_head',
+  nEmbd: 'n_embd',
+  dropout: 'dropout',
+};
+
+/** Which sizes each text preset reads (the bigram none, the MLP its embedding and dropout, the GPT all). */
+const PRESET_SIZES: Record<string, (keyof TextSizes)[]> = {
+  bigram: [],
+  mlp: ['nEmbd', 'dropout'],
+  gpt: ['nLayer', 'nHead', 'nEmbd', 'dropout'],
+};
+
+/** The text preset's sizes and the block size as fields; each change rebuilds the preset. */
+function TextSizesFields({ preset }: { preset: string | null }) {
+  const sizes = useKiln((s) => s.textSizes);
+  const setTextSizes = useKiln((s) => s.setTextSizes);
+  return (
+    <div className="text-sizes form-grid">
+      {(PRESET_SIZES[preset ?? ''] ?? []).map((k) => (
+        <NumberField
+          key={k}
+          label={SIZE_LABELS[k]}
+          value={sizes[k]}
+          integer={k !== 'dropout'}
+          onChange={(v) => v !== undefined && Number.isFinite(v) && setTextSizes({ [k]: v })}
+        />
+      ))}
+      <BlockSizeField />
+    </div>
   );
 }
 

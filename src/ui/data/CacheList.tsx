@@ -3,18 +3,20 @@
  * button that trains on a cached dataset again (the user's, without picking the files again).
  */
 import { useCallback, useEffect, useState } from 'react';
+import { BUNDLED_TEXT } from '../../data/bundled_source';
 import { type CachedDatasetInfo, DatasetCache, type StorageEstimate } from '../../data/cache';
 import { MNIST_NAMES } from '../../data/mnist';
 import { bytes, count } from '../format';
 import { useKiln } from '../store';
-import { type DatasetChoice, MNIST_CHOICE } from '../store/setup';
+import { type DatasetChoice, JARGON_CHOICE, MNIST_CHOICE } from '../store/setup';
 
 /**
  * The dataset a cached record is chosen as: MNIST for its training set, a user's dataset for its
  * `<name>-train` record; null for a test set (it comes with its training set) and anything else.
  */
 export function choiceOf(d: CachedDatasetInfo): DatasetChoice | null {
-  if (d.namespace === 'builtin') return d.name === MNIST_NAMES.train ? MNIST_CHOICE : null;
+  if (d.namespace === 'builtin')
+    return d.name === MNIST_NAMES.train ? MNIST_CHOICE : d.name === BUNDLED_TEXT.name ? JARGON_CHOICE : null;
   const name = d.name.match(/^(.+)-train$/)?.[1];
   return name ? { kind: 'cached', name } : null;
 }
@@ -65,7 +67,9 @@ export function CacheList({ version }: CacheListProps) {
   const busy = useKiln((s) => s.dataset.status === 'loading');
   const loadMnist = useKiln((s) => s.loadMnist);
   const loadCachedDataset = useKiln((s) => s.loadCachedDataset);
-  const use = (c: DatasetChoice) => (c.kind === 'cached' ? loadCachedDataset(c.name) : loadMnist());
+  const loadBundledText = useKiln((s) => s.loadBundledText);
+  const use = (c: DatasetChoice) =>
+    c.kind === 'cached' ? loadCachedDataset(c.name) : c.id === 'jargon' ? loadBundledText() : loadMnist();
   return (
     <div className="cache">
       <div className="cache-head">
@@ -98,7 +102,7 @@ export function CacheList({ version }: CacheListProps) {
                     {d.name}
                   </td>
                   <td className="num">{count(d.count)}</td>
-                  <td className="num">{d.shape.join('×')}</td>
+                  <td className="num">{d.kind === 'text' ? 'text' : d.shape.join('×')}</td>
                   <td className="num">{d.numClasses}</td>
                   <td className="num">{bytes(d.byteSize)}</td>
                   <td>
@@ -142,7 +146,7 @@ function UseButton({
   onUse: (c: DatasetChoice) => void;
 }) {
   if (!choice) return null;
-  const name = choice.kind === 'cached' ? choice.name : 'MNIST';
+  const name = choice.kind === 'cached' ? choice.name : choice.id === 'jargon' ? 'the Jargon File' : 'MNIST';
   if (JSON.stringify(choice) === JSON.stringify(chosen)) return <span className="muted">In use</span>;
   return (
     <button type="button" disabled={busy} onClick={() => onUse(choice)} aria-label={`Use ${name}`}>

@@ -1,6 +1,7 @@
 /**
  * The data panel: MNIST's download (or cache hit), sample images with labels (or a table's first
- * rows), the sizes and the validation split, the dataset cache, and the user's own IDX or CSV files.
+ * rows), the sizes and the validation split, the dataset cache, and the user's own IDX or CSV files;
+ * or a text (the bundled Jargon File, or the user's .txt) with its vocabulary and first lines.
  */
 import { useId, useState } from 'react';
 import { labelOf, SETTINGS } from '../../train/config';
@@ -8,6 +9,7 @@ import type { SampleRow } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { classLabel, count } from '../format';
 import { useKiln } from '../store';
+import type { DatasetInfo } from '../store/sessionSlice';
 import { CacheList } from './CacheList';
 import { DigitImage } from './DigitImage';
 import { DownloadProgress } from './DownloadProgress';
@@ -42,7 +44,8 @@ export function DataPanel() {
           {error}
         </p>
       )}
-      {info && (
+      {info?.text && <TextFacts name={info.name} trainSize={info.trainSize} text={info.text} />}
+      {info && !info.text && (
         <>
           <dl className="kv data-facts">
             <div>
@@ -117,6 +120,47 @@ export function DataPanel() {
   );
 }
 
+/** A text's sizes (characters, vocabulary, the 90/10 split by position) and its first lines. */
+function TextFacts({
+  name,
+  trainSize,
+  text,
+}: {
+  name: string;
+  trainSize: number;
+  text: NonNullable<DatasetInfo['text']>;
+}) {
+  return (
+    <>
+      <dl className="kv data-facts">
+        <div>
+          <dt>Dataset</dt>
+          <dd>{name === 'jargon' ? 'The Jargon File (jargon)' : name}</dd>
+        </div>
+        <div>
+          <dt>Train</dt>
+          <dd className="num">{count(trainSize)} chars</dd>
+        </div>
+        <div>
+          <dt>Validation</dt>
+          <dd className="num">{count(text.valSize)} chars</dd>
+        </div>
+        <div>
+          <dt>Vocabulary</dt>
+          <dd className="num">{[...text.vocab].length} characters</dd>
+        </div>
+      </dl>
+      <p className="muted split-text">
+        Character-level: the first 90% trains, the last 10% validates (split by position, as nanoGPT's
+        prepare.py); batches are random windows of block size + 1 characters.
+      </p>
+      <pre className="text-excerpt" title="The text's first characters">
+        {text.excerpt}
+      </pre>
+    </>
+  );
+}
+
 /** The most class names the panel lists. */
 const SHOWN_CLASSES = 20;
 
@@ -179,13 +223,14 @@ function UserDataset({ current, busy }: { current: string | null; busy: boolean 
   const [key, setKey] = useState(0);
   const addUserDataset = useKiln((s) => s.addUserDataset);
   const loadMnist = useKiln((s) => s.loadMnist);
+  const loadBundledText = useKiln((s) => s.loadBundledText);
   return (
     <div className="user-dataset">
       <h3>Your own data</h3>
       <div className="field">
         <label htmlFor={id}>
-          Add dataset: an IDX images + labels pair (.gz or not), or one CSV of pixel rows or of numeric
-          features, with a label column
+          Add dataset: an IDX images + labels pair (.gz or not), one CSV of pixel rows or of numeric features
+          with a label column, or one UTF-8 .txt to train a character-level language model on
         </label>
         <input
           key={key}
@@ -201,11 +246,23 @@ function UserDataset({ current, busy }: { current: string | null; busy: boolean 
           }}
         />
       </div>
-      {current && current !== 'mnist' && (
-        <button type="button" onClick={loadMnist} disabled={busy}>
-          Switch back to MNIST
-        </button>
-      )}
+      <div className="builtin-choice">
+        {current !== 'mnist' && (
+          <button type="button" onClick={loadMnist} disabled={busy}>
+            {current ? 'Switch back to MNIST' : 'MNIST'}
+          </button>
+        )}
+        {current !== 'jargon' && (
+          <button
+            type="button"
+            onClick={loadBundledText}
+            disabled={busy}
+            title="The Jargon File (public domain), about 1.4 MB of text, bundled with the site"
+          >
+            Text: the Jargon File
+          </button>
+        )}
+      </div>
     </div>
   );
 }

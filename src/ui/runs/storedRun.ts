@@ -105,6 +105,7 @@ const current: Schema<RunRecord> = object({
   ),
   error: nullable(object({ kind: oneOf(ERROR_KINDS), message: string(100_000) })),
   modelOnly: optional(boolean()),
+  samples: optional(array(object({ step: count(), text: string(100_000) }), 10_000)),
   hasCheckpoint: boolean(),
   checkpointEpoch: optional(count()),
   checkpointStep: optional(count()),

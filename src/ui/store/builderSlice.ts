@@ -1,6 +1,7 @@
 /** The model being built: a ModelSpec (a tree of layers and blocks) edited through small named actions. */
 import type { StateCreator } from 'zustand';
 import {
+  GPT_DEFAULTS,
   inferShapes,
   inputShapeAt,
   isBlock,
@@ -9,12 +10,27 @@ import {
   type ModelSpec,
   newLayer,
   PRESETS,
+  TEXT_PRESETS,
+  type TextModelOptions,
 } from '../../nn/spec';
 import { fitToData } from '../data/fitModel';
 import type { KilnState } from './index';
 
 /** The preset the builder opens with: the PyTorch guide's SimpleNN. */
 export const INITIAL_PRESET = 'simplenn';
+
+/**
+ * A text preset's sizes in the builder (its vocabulary comes from the data, its block size from the
+ * config); weight tying stays the preset's default (untied).
+ */
+export type TextSizes = Required<Omit<TextModelOptions, 'vocabSize' | 'blockSize' | 'tie'>>;
+
+/** The presetKey of a text preset: `text:` and its TEXT_PRESETS key (`text:gpt`). */
+export const textPresetKey = (key: string) => `text:${key}`;
+
+/** The TEXT_PRESETS key of a builder presetKey, or null for an image or table preset. */
+export const textPresetOf = (presetKey: string): string | null =>
+  presetKey.startsWith('text:') && presetKey.slice(5) in TEXT_PRESETS ? presetKey.slice(5) : null;
 
 /** The builder slice. Layers are addressed by their path in the tree ([2] top level, [2, 0] inside block 2). */
 export interface BuilderSlice {
@@ -23,7 +39,12 @@ export interface BuilderSlice {
   presetKey: string;
   /** Whether the stack has changed since the preset was loaded. */
   edited: boolean;
+  /** A preset by key: an image one (PRESETS) or a text one (`text:gpt`) sized by textSizes, the vocabulary and the block size. */
   loadPreset: (key: string) => void;
+  /** The sizes the text presets are built with (nanoGPT's n_layer, n_head, n_embd, dropout). */
+  textSizes: TextSizes;
+  /** Changes text sizes (and the config's block size), rebuilding the text preset in the builder. */
+  setTextSizes: (patch: Partial<TextSizes> & { blockSize?: number }) => void;
   /** Puts a run's model in the builder, to train it anew or edit it. */
   loadSpec: (spec: ModelSpec) => void;
   /** Appends a layer or block, sized for the shape it receives, to the model or to the block at `parent`. */
@@ -59,16 +80,41 @@ export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> =
       },
       edited: true,
     }));
+  /** The text preset `key` for the loaded text, or null when no text is loaded. */
+  const textSpec = (key: string, sizes: TextSizes): ModelSpec | null => {
+    const { info } = get().dataset;
+    if (!info?.text) return null;
+    return TEXT_PRESETS[key]({ vocabSize: info.numClasses, blockSize: get().config.blockSize, ...sizes });
+  };
   return {
     spec: copyPreset(INITIAL_PRESET),
     presetKey: INITIAL_PRESET,
     edited: false,
+    textSizes: {
+      nLayer: GPT_DEFAULTS.nLayer,
+      nHead: GPT_DEFAULTS.nHead,
+      nEmbd: GPT_DEFAULTS.nEmbd,
+      dropout: GPT_DEFAULTS.dropout,
+    },
     loadPreset: (key) => {
+      const text = textPresetOf(key);
+      const spec = text && textSpec(text, get().textSizes);
+      if (spec) set({ spec, presetKey: key, edited: false });
       // A preset is written for MNIST: an MLP's input and output follow the loaded data.
-      if (key in PRESETS)
+      else if (key in PRESETS)
         set({ spec: fitToData(copyPreset(key), get().dataset.info), presetKey: key, edited: false });
     },
+    setTextSizes: ({ blockSize, ...patch }) => {
+      if (blockSize !== undefined) get().setConfig({ blockSize });
+      const textSizes = { ...get().textSizes, ...patch };
+      set({ textSizes });
+      const text = textPresetOf(get().presetKey);
+      const spec = text && textSpec(text, textSizes);
+      if (spec) set({ spec, edited: false });
+    },
     loadSpec: (spec) => {
+      // A language model is kept as it is: its sizes are in its layers, not in a preset's fields.
+      if (spec.inputDtype === 'int32') return set({ spec: structuredClone(spec), edited: true });
       const key = Object.keys(PRESETS).find((k) => PRESETS[k].name === spec.name);
       // A preset fitted to other data (an MLP's input and output widths) is still that preset.
       const shape = { inputShape: spec.inputShape, numClasses: inferShapes(spec).at(-1)?.outShape[0] ?? 0 };

@@ -1,7 +1,7 @@
 /** The app's one zustand store, assembled from slices (zustand's slices pattern). */
 import { useMemo } from 'react';
 import { create } from 'zustand';
-import { dataFitError, type ModelSpec, specError } from '../../nn/spec';
+import { dataFitError, type ModelSpec, specError, textTarget } from '../../nn/spec';
 import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
@@ -53,8 +53,17 @@ export const useKiln = create<KilnState>()((...a) => ({
 export function useTrainableSpec(): { spec: ModelSpec; error: string | null } {
   const spec = useKiln((s) => s.spec);
   const data = useKiln((s) => s.dataset.info);
-  return useMemo(
-    () => ({ spec, error: specError(spec) ?? (data ? dataFitError(spec, data) : null) }),
-    [spec, data],
-  );
+  const blockSize = useKiln((s) => s.config.blockSize);
+  return useMemo(() => {
+    // A text's samples are windows of block_size ids, labelled as the model predicts (see textTarget).
+    const fit = data?.text
+      ? {
+          inputShape: [blockSize],
+          inputDtype: 'int32' as const,
+          numClasses: data.numClasses,
+          labelShape: textTarget(spec) === 'every' ? [blockSize] : [],
+        }
+      : data;
+    return { spec, error: specError(spec) ?? (fit ? dataFitError(spec, fit) : null) };
+  }, [spec, data, blockSize]);
 }

@@ -51,12 +51,21 @@ export interface RunRecord extends ChartRun {
   error: { kind: WorkerErrorKind; message: string } | null;
   /** The run holds only a model's weights (an uploaded state dict): it can be evaluated, not resumed. */
   modelOnly?: boolean;
+  /** A text run's samples at its evaluations (the worker's runSample), by step: how it learned to write. */
+  samples?: RunSample[];
   /** Whether a checkpoint of this run is stored, so it can be resumed or evaluated after a reload. */
   hasCheckpoint: boolean;
   /** Where the stored checkpoint was taken (completed epochs, global step): where a resume continues. */
   checkpointEpoch?: number;
   checkpointStep?: number;
   createdAt: number;
+}
+
+/** A text run's sample at one evaluation. */
+export interface RunSample {
+  step: number;
+  /** The characters after the prompt (a newline, or the vocabulary's first character). */
+  text: string;
 }
 
 /** A run just deleted, with its stored checkpoint, so that Undo can put both back. */
@@ -106,7 +115,7 @@ export interface RunsSlice {
   removeRun: (id: string) => void;
 }
 
-type RunMessage = MessageOf<FromWorker, 'metrics' | 'epochEnd' | 'status' | 'error'>;
+type RunMessage = MessageOf<FromWorker, 'metrics' | 'epochEnd' | 'status' | 'error' | 'runSample'>;
 
 /**
  * `series` with `scalars` appended. Fractional epochs need the epoch length; until it is known,
@@ -181,6 +190,12 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
         lastEpoch: { epoch, valLoss, valAcc, perClassAcc, confusion, misclassified },
       };
     }
+    case 'runSample': {
+      const { step, text } = msg;
+      // A resumed run samples again at a step it had reached before it was interrupted: the new one replaces it.
+      const kept = (run.samples ?? []).filter((x) => x.step < step);
+      return { ...run, samples: [...kept, { step, text }] };
+    }
     case 'error':
       return {
         ...run,
@@ -193,7 +208,11 @@ function fold(run: RunRecord, msg: RunMessage): RunRecord {
 
 function isRunMessage(msg: FromWorker): msg is RunMessage & { runId: string } {
   return (
-    (msg.type === 'metrics' || msg.type === 'epochEnd' || msg.type === 'status' || msg.type === 'error') &&
+    (msg.type === 'metrics' ||
+      msg.type === 'epochEnd' ||
+      msg.type === 'status' ||
+      msg.type === 'error' ||
+      msg.type === 'runSample') &&
     msg.runId !== undefined
   );
 }

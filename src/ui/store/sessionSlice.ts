@@ -1,6 +1,12 @@
 /** The worker's side of the page: which backend is up, the dataset and its download, the training config. */
 import type { StateCreator } from 'zustand';
-import { DEFAULT_CONFIG, defaultScheduler, OPTIMIZER_DEFAULTS, type SchedulerName } from '../../train/config';
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_TEXT_CONFIG,
+  defaultScheduler,
+  OPTIMIZER_DEFAULTS,
+  type SchedulerName,
+} from '../../train/config';
 import type { Backend, FromWorker, MessageOf, OptimizerName, TrainConfig } from '../../worker/protocol';
 import type { KilnState } from './index';
 
@@ -39,6 +45,12 @@ export interface Notice {
  * runs still draw a curve, and a 5,000-sample validation split so the test set stays untouched.
  */
 export const PAGE_DEFAULT_CONFIG: TrainConfig = { ...DEFAULT_CONFIG, logEvery: 10, valSplit: 5000 };
+
+/**
+ * The page's defaults for a text run: nanoGPT's shakespeare_char recipe (DEFAULT_TEXT_CONFIG: 2,000
+ * steps, evaluating every 250), with the loss read back every 10 steps as for images.
+ */
+export const PAGE_TEXT_CONFIG: TrainConfig = { ...DEFAULT_TEXT_CONFIG, logEvery: 10 };
 
 /** The session slice. */
 export interface SessionSlice {

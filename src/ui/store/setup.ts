@@ -30,6 +30,8 @@ export function choiceKey(choice: DatasetChoice): string {
 
 /** Each dataset's own values of the per-dataset settings (PER_DATASET_SETTINGS), by choiceKey. */
 export type DatasetSettings = Record<string, Partial<TrainConfig>>;
+/** The bundled text (the Jargon File), a character-level language model's data. */
+export const JARGON_CHOICE: DatasetChoice = { kind: 'builtin', id: 'jargon' };
 
 /** A model and the settings to train it with. */
 export interface Setup {
@@ -53,7 +55,7 @@ const HASH_PARAM = 'setup';
 const datasetChoice: Schema<DatasetChoice> = tagged(
   'kind',
   {
-    builtin: { id: oneOf(['mnist']) },
+    builtin: { id: oneOf(['mnist', 'jargon']) },
     cached: { name: string(200, { pattern: /^[^\n\r]+$/, what: 'a one-line name' }) },
   },
   'a kind of dataset this browser keeps',

@@ -5,16 +5,18 @@
 
 import type { StateCreator } from 'zustand';
 import { MAX_INFLATED_BYTES } from '../../data/gzip';
+import { inferShapes, PRESETS } from '../../nn/spec';
 import { PER_DATASET_SETTINGS, type TrainConfig } from '../../train/config';
 import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
 import { fitToData } from '../data/fitModel';
 import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';
+import { INITIAL_PRESET, textPresetKey, textPresetOf } from './builderSlice';
 import type { KilnState } from './index';
 import { saveRun } from './persist';
 import { interrupted } from './runsSlice';
-import { type DatasetInfo, PAGE_DEFAULT_CONFIG } from './sessionSlice';
-import { choiceKey, type DatasetChoice, type DatasetSettings, MNIST_CHOICE } from './setup';
+import { type DatasetInfo, PAGE_DEFAULT_CONFIG, PAGE_TEXT_CONFIG } from './sessionSlice';
+import { choiceKey, type DatasetChoice, type DatasetSettings, JARGON_CHOICE, MNIST_CHOICE } from './setup';
 import { receiveSampleText } from './textSlice';
 
 /** The worker actions. */
@@ -34,6 +36,8 @@ export interface WorkerActions {
   startWorker: (backend: Backend) => void;
   /** Loads the built-in MNIST (again, after the user's dataset or after clearing the cache). */
   loadMnist: () => void;
+  /** Loads the bundled text (the Jargon File) for a character-level language model. */
+  loadBundledText: () => void;
   /** Loads a dataset made from the user's files earlier, from this browser's cache, by its name. */
   loadCachedDataset: (name: string) => void;
   /** Reads the user's files and asks the worker to parse and cache them as a dataset. */
@@ -69,7 +73,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     if (choice.kind === 'cached') {
       get().loadCachedDataset(choice.name);
       restoring = true;
-    } else get().loadMnist();
+    } else if (choice.kind === 'builtin' && choice.id === 'jargon') get().loadBundledText();
+    else get().loadMnist();
   };
 
   const restoreRuns = async () => {
@@ -77,6 +82,19 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     get().setUnreadableRuns(unreadable);
     get().restoreRuns(runs.map(interrupted));
     if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
+  };
+
+  /**
+   * A text loaded: the text settings (steps, eval every, block size) unless they are already in
+   * use, and a text preset (the GPT first) fitted to its vocabulary unless the builder holds a
+   * language model of that vocabulary already (a run's, being resumed).
+   */
+  const textReady = (vocab: string) => {
+    const s = get();
+    set({ datasetChoice: loading });
+    const fits =
+      s.spec.inputDtype === 'int32' && inferShapes(s.spec).at(-1)?.outShape.at(-1) === [...vocab].length;
+    if (!fits) s.loadPreset(textPresetKey(textPresetOf(s.presetKey) ?? 'gpt'));
   };
 
   const receive = (msg: FromWorker) => {
@@ -91,24 +109,39 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         restoring = false;
         s.datasetReady(info);
         const [from, to] = [choiceKey(s.datasetChoice), choiceKey(loading)];
+        // A text trains with nanoGPT's recipe, images and tables with the guide's: a change of kind
+        // changes the whole config, before the dataset's own settings are put back.
+        const leaving = pick(s.config);
+        const wasText = s.config.steps !== null;
+        if (info.text && !wasText) s.setConfig(PAGE_TEXT_CONFIG);
+        if (!info.text && wasText) s.setConfig(PAGE_DEFAULT_CONFIG);
         if (from !== to) {
-          const { [to]: own, ...others } = { ...s.datasetSettings, [from]: pick(s.config) };
+          const { [to]: own, ...others } = { ...s.datasetSettings, [from]: leaving };
           set({ datasetSettings: others });
           s.setConfig(own ?? ownDefaults(info));
         }
-        // A dataset cached again smaller under the same name: a split it can still afford.
-        if (get().config.valSplit >= info.trainSize) s.setConfig({ valSplit: ownDefaults(info).valSplit });
-        // The builder has no input-shape field: an MLP follows the data (a CNN is left to refuse a table).
-        set({ datasetChoice: loading, spec: fitToData(get().spec, info) });
         for (const id of resumeAfterBoot) void s.resumeRun(id);
         resumeAfterBoot.clear();
+        if (info.text) return textReady(info.text.vocab);
+        // A dataset cached again smaller under the same name: a split it can still afford.
+        if (get().config.valSplit >= info.trainSize) s.setConfig({ valSplit: ownDefaults(info).valSplit });
+        // Back from a text: an image model.
+        const spec =
+          get().spec.inputDtype === 'int32' ? structuredClone(PRESETS[INITIAL_PRESET]) : get().spec;
+        if (spec !== get().spec) set({ presetKey: INITIAL_PRESET, edited: false });
+        // The builder has no input-shape field: an MLP follows the data (a CNN is left to refuse a table).
+        set({ datasetChoice: loading, spec: fitToData(spec, info) });
         return;
       }
       case 'metrics':
       case 'status':
-      case 'epochEnd': {
+      case 'epochEnd':
+      case 'runSample': {
         queue.push(msg);
-        const settled = msg.type === 'epochEnd' || (msg.type === 'status' && msg.state !== 'running');
+        const settled =
+          msg.type === 'epochEnd' ||
+          msg.type === 'runSample' ||
+          (msg.type === 'status' && msg.state !== 'running');
         if (settled) {
           flush();
           saveRun(get, msg.runId);
@@ -206,6 +239,11 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
       get().startDatasetLoad('mnist', false);
       link.send({ type: 'loadDataset', source: MNIST_CHOICE });
     },
+    loadBundledText: () => {
+      loading = JARGON_CHOICE;
+      get().startDatasetLoad('jargon', false);
+      link.send({ type: 'loadDataset', source: JARGON_CHOICE });
+    },
     loadCachedDataset: (name) => {
       loading = { kind: 'cached', name };
       restoring = false;
@@ -249,7 +287,7 @@ function ownDefaults(info: DatasetInfo): Partial<TrainConfig> & { valSplit: numb
 
 /** A dataset name from the user's files: the common stem of an IDX pair, or the CSV's name. */
 function datasetName(files: File[]): string {
-  const stem = (f: File) => f.name.replace(/\.gz$/i, '').replace(/\.(csv|idx\d?-ubyte|ubyte)$/i, '');
+  const stem = (f: File) => f.name.replace(/\.gz$/i, '').replace(/\.(csv|txt|idx\d?-ubyte|ubyte)$/i, '');
   const first = stem(files[0] ?? new File([], 'dataset'));
   const common = first.replace(/[-_.]?(train|t10k|test)?[-_.]?(images|labels)?[-_.]?idx\d-ubyte$/i, '');
   // Files under MNIST's own names (train-images-idx3-ubyte…) say nothing of the dataset: a generic name.

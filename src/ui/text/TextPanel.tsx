@@ -9,6 +9,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { MAX_SAMPLE_CHARS, SAMPLE_DEFAULTS, type SampleOptions } from '../../train/sample_options';
 import type { AttentionPattern, TextInspection } from '../../worker/protocol';
 import { useKiln } from '../store';
+import type { RunSample } from '../store/runsSlice';
 import './text.css';
 
 /** A character as the page shows it: whitespace and control characters named, so they can be seen. */
@@ -31,6 +32,7 @@ export function TextPanel() {
         <h2 id={`${id}-title`}>Sample and attention</h2>
         <span className="muted">{run.name}</span>
       </div>
+      {run.samples?.length ? <RunSamples samples={run.samples} /> : null}
       {usable ? (
         <>
           <SampleBox runId={run.id} />
@@ -40,6 +42,29 @@ export function TextPanel() {
         <p className="muted">This run has no weights yet: it can write once it trains.</p>
       )}
     </section>
+  );
+}
+
+/**
+ * The samples the run took at its evaluations, newest first (each from the same prompt and seed,
+ * so they differ only by what the model has learned by that step).
+ */
+function RunSamples({ samples }: { samples: RunSample[] }) {
+  return (
+    <details className="run-samples" open>
+      <summary>
+        Samples during training: {samples.length}, one per evaluation, each 200 characters from a newline with
+        sample.py's settings and seed
+      </summary>
+      <ol aria-label="Samples during training">
+        {[...samples].reverse().map((x) => (
+          <li key={x.step}>
+            <span className="muted num">step {x.step}</span>
+            <pre className="sample-text">{x.text}</pre>
+          </li>
+        ))}
+      </ol>
+    </details>
   );
 }
 

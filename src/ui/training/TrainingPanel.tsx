@@ -37,7 +37,11 @@ function useConfigProblems(): ConfigProblem[] {
   const info = useKiln((s) => s.dataset.info);
   return useMemo(
     () =>
-      configProblems(config, info ? { trainSize: info.trainSize, hasTestSet: info.testSize > 0 } : undefined),
+      // A text is split by position (90/10), not by the validation split: only the config itself is checked.
+      configProblems(
+        config,
+        info && !info.text ? { trainSize: info.trainSize, hasTestSet: info.testSize > 0 } : undefined,
+      ),
     [config, info],
   );
 }
@@ -72,6 +76,25 @@ function ConfigField({ field }: { field: NumericField }) {
   );
 }
 
+/**
+ * The block size: a text model's context, in the config (the data's windows) and in the model
+ * (its input), so changing it rebuilds the builder's text preset too.
+ */
+export function BlockSizeField() {
+  const value = useKiln((s) => s.config.blockSize);
+  const setTextSizes = useKiln((s) => s.setTextSizes);
+  const problem = problemOf(useConfigProblems(), 'blockSize');
+  return (
+    <NumberField
+      label={labelOf(SETTINGS.blockSize)}
+      value={value}
+      integer
+      problem={problem}
+      onChange={(v) => setTextSizes({ blockSize: req(v) })}
+    />
+  );
+}
+
 /** The training panel. */
 export function TrainingPanel() {
   const id = useId();
@@ -81,6 +104,8 @@ export function TrainingPanel() {
   const setScheduler = useKiln((s) => s.setScheduler);
   const { error: specError } = useTrainableSpec();
   const datasetReady = useKiln((s) => s.dataset.status === 'ready' && s.dataset.info !== null);
+  // A text trains in steps (nanoGPT's max_iters) with evaluations every evalEvery, not in epochs.
+  const textData = useKiln((s) => s.dataset.info?.text !== undefined);
   const workerBackend = useKiln((s) => s.workerBackend);
   const active = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
   // Only images take a normalisation: a table standardises each feature with its own figures.
@@ -159,8 +184,18 @@ export function TrainingPanel() {
         )}
         <ConfigField field="weightDecay" />
         <ConfigField field="batchSize" />
-        <ConfigField field="epochs" />
-        <ConfigField field="limit" />
+        {textData ? (
+          <>
+            <ConfigField field="steps" />
+            <ConfigField field="evalEvery" />
+            <BlockSizeField />
+          </>
+        ) : (
+          <>
+            <ConfigField field="epochs" />
+            <ConfigField field="limit" />
+          </>
+        )}
         {images && (
           <>
             <ConfigField field="mean" />
