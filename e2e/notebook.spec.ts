@@ -74,7 +74,7 @@ test("a run's settings are a table that loads back into the form; a delete can b
   await expect(table.getByRole('row', { name: /Dataset/ })).toContainText('mnist');
   await expect(table.getByRole('row', { name: /Model/ })).toContainText('101,770 parameters');
   await expect(table.getByRole('row', { name: /Layers/ })).toContainText('Linear(784, 128)');
-  await expect(table.getByRole('row')).toHaveCount(22);
+  await expect(table.getByRole('row')).toHaveCount(23);
 
   await page.getByRole('region', { name: 'Model' }).getByLabel('Preset').selectOption({ label: 'LeNet-5' });
   await fill(page, { Epochs: '4', Seed: '1' });

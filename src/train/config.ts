@@ -175,6 +175,21 @@ export interface Setting<V> extends SettingBase {
    * page keeps one value per dataset, so switching datasets never carries one's over to another.
    */
   perDataset?: true;
+  /**
+   * The kind of data the setting applies to, where it is not all: a text run counts steps and
+   * windows, a run on samples epochs and a limit, and only images take a normalisation. The
+   * form and the run record leave the others out.
+   */
+  appliesTo?: DataKind | 'samples';
+}
+
+/** What a run trains on: images, a table of features, or text (token ids). */
+export type DataKind = 'images' | 'table' | 'text';
+
+/** Whether `setting` applies to a run on `kind` of data. */
+export function settingApplies(setting: Pick<Setting<unknown>, 'appliesTo'>, kind: DataKind): boolean {
+  const to = setting.appliesTo;
+  return to === undefined || to === kind || (to === 'samples' && kind !== 'text');
 }
 
 /** The settings table: every TrainConfig field, in the schema's order (the record's, the validator's). */
@@ -187,6 +202,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     kind: { type: 'integer', min: 1 },
     default: 3,
     newRunOnly: false,
+    appliesTo: 'samples',
   },
   steps: {
     flag: 'steps',
@@ -198,6 +214,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     off: 'epochs',
     textDefault: 2000,
     newRunOnly: false,
+    appliesTo: 'text',
   },
   evalEvery: {
     flag: 'eval-every',
@@ -208,6 +225,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     kind: { type: 'integer', min: 1 },
     default: 250,
     newRunOnly: true,
+    appliesTo: 'text',
   },
   batchSize: {
     flag: 'batch-size',
@@ -227,6 +245,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     kind: { type: 'integer', min: 1, max: 4096 },
     default: 64,
     newRunOnly: true,
+    appliesTo: 'text',
   },
   lr: {
     flag: 'lr',
@@ -385,6 +404,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     off: 'all',
     newRunOnly: true,
     perDataset: true,
+    appliesTo: 'samples',
   },
   valSplit: {
     flag: 'val-split',
@@ -417,6 +437,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     off: 'computed on the training split',
     newRunOnly: true,
     perDataset: true,
+    appliesTo: 'images',
   },
   std: {
     flag: 'std',
@@ -428,6 +449,7 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: Setting<TrainConfig[
     off: 'computed on the training split',
     newRunOnly: true,
     perDataset: true,
+    appliesTo: 'images',
   },
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS } from '../../nn/spec';
+import { PRESETS, TEXT_PRESETS } from '../../nn/spec';
 import { DEFAULT_CONFIG } from '../../train/config';
 import type { RunRecord } from '../store/runsSlice';
 import { RUN_COLUMNS, recordRows, sortRuns } from './runRecord';
@@ -7,7 +7,17 @@ import { RUN_COLUMNS, recordRows, sortRuns } from './runRecord';
 describe("a run's record", () => {
   it('names the model, its layers, the dataset and every setting, and shows where two runs differ', () => {
     const a = recordRows({ model: PRESETS.simplenn, config: DEFAULT_CONFIG, dataset: 'mnist' });
-    expect(a).toHaveLength(3 + Object.keys(DEFAULT_CONFIG).length);
+    // Every setting an image run takes: not a text run's steps, evaluations and block size.
+    expect(a).toHaveLength(3 + Object.keys(DEFAULT_CONFIG).length - 3);
+    expect(a.map((r) => r.label)).not.toContain('Block size (characters)');
+    const text = recordRows({
+      model: TEXT_PRESETS.bigram({ vocabSize: 5, blockSize: 8 }),
+      config: DEFAULT_CONFIG,
+      dataset: 'jargon',
+    });
+    expect(text.map((r) => r.label)).toContain('Block size (characters)');
+    expect(text.map((r) => r.label)).not.toContain('Epochs');
+    expect(text.map((r) => r.label)).not.toContain('Normalisation mean');
     expect(a.slice(0, 3).map((r) => r.text)).toEqual([
       'SimpleNN · input [1, 28, 28] · 101,770 parameters',
       'Flatten → Linear(784, 128) → ReLU → Linear(128, 10)',

@@ -2,8 +2,8 @@
  * A run as a reproducible record, in words: its model, layers, dataset and every training setting
  * as rows of a table, and which of them differ between two runs.
  */
-import { countParameters, isBlock, type LayerSpec } from '../../nn/spec';
-import { labelOf, SETTINGS, type TrainConfig } from '../../train/config';
+import { countParameters, isBlock, type LayerSpec, type ModelSpec } from '../../nn/spec';
+import { type DataKind, labelOf, SETTINGS, settingApplies, type TrainConfig } from '../../train/config';
 import { count, percent } from '../format';
 import type { RunRecord } from '../store/runsSlice';
 
@@ -38,7 +38,12 @@ function layerText(layer: LayerSpec): string {
   return values.length ? `${type}(${values.join(', ')})` : type;
 }
 
-/** The rows of `run`'s record: model, layers, dataset, then every TrainConfig field in the schema's order. */
+/** What a model trains on, by its input: token ids, [C, H, W] images, or a table's features. */
+function dataKind(model: ModelSpec): DataKind {
+  return model.inputDtype === 'int32' ? 'text' : model.inputShape.length === 3 ? 'images' : 'table';
+}
+
+/** The rows of `run`'s record: model, layers, dataset, then every setting its kind of data takes, in the table's order. */
 export function recordRows(run: Pick<RunRecord, 'model' | 'config' | 'dataset'>): RecordRow[] {
   const { model, config } = run;
   return [
@@ -48,10 +53,10 @@ export function recordRows(run: Pick<RunRecord, 'model' | 'config' | 'dataset'>)
     },
     { label: 'Layers', text: model.layers.map(layerText).join(' → ') },
     { label: 'Dataset', text: run.dataset || 'unknown' },
-    ...(Object.keys(SETTINGS) as (keyof TrainConfig)[]).map((key) => ({
-      label: labelOf(SETTINGS[key]),
-      text: settingText(key, config),
-    })),
+    // The settings the run's kind of data takes: no block size on an image run, no epochs on text.
+    ...(Object.keys(SETTINGS) as (keyof TrainConfig)[])
+      .filter((key) => settingApplies(SETTINGS[key], dataKind(model)))
+      .map((key) => ({ label: labelOf(SETTINGS[key]), text: settingText(key, config) })),
   ];
 }
 
