@@ -43,34 +43,37 @@ export function RunConfig({ run }: { run: RunRecord }) {
           )}
         </div>
       )}
-      <table aria-label={`Settings of ${run.name}`} className={other ? 'compared' : undefined}>
-        {other && (
-          <thead>
-            <tr>
-              <th scope="col">Setting</th>
-              <th scope="col" className="user-text">
-                {run.name}
-              </th>
-              <th scope="col" className="user-text">
-                {other.name}
-              </th>
-            </tr>
-          </thead>
-        )}
-        <tbody>
-          {rows.map((row, i) => {
-            const theirs = otherRows?.[i].text;
-            const differs = theirs !== undefined && theirs !== row.text;
-            return (
-              <tr key={row.label} className={differs ? 'differs' : undefined}>
-                <th scope="row">{row.label}</th>
-                <td>{row.text}</td>
-                {theirs !== undefined && <td>{theirs}</td>}
+      {/* Two runs' records side by side outgrow a phone: the table scrolls in its own box. */}
+      <div className="table-scroll">
+        <table aria-label={`Settings of ${run.name}`} className={other ? 'compared' : undefined}>
+          {other && (
+            <thead>
+              <tr>
+                <th scope="col">Setting</th>
+                <th scope="col" className="user-text">
+                  {run.name}
+                </th>
+                <th scope="col" className="user-text">
+                  {other.name}
+                </th>
               </tr>
-            );
-          })}
-        </tbody>
-      </table>
+            </thead>
+          )}
+          <tbody>
+            {rows.map((row, i) => {
+              const theirs = otherRows?.[i].text;
+              const differs = theirs !== undefined && theirs !== row.text;
+              return (
+                <tr key={row.label} className={differs ? 'differs' : undefined}>
+                  <th scope="row">{row.label}</th>
+                  <td>{row.text}</td>
+                  {theirs !== undefined && <td>{theirs}</td>}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <button
         type="button"
         onClick={() => loadRunSettings(run.id)}
