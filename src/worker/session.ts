@@ -62,6 +62,8 @@ interface LiveRun {
 /** The worker's state and its handlers for each command. */
 export class Session {
   private backend: Backend | null = null;
+  /** The init in progress or done: messages are handled concurrently, and a dataset from the cache can be ready before the GPU is. */
+  private initialised: Promise<void> | null = null;
   private data: SourceData | null = null;
   private readonly runs = new Map<string, LiveRun>();
 
@@ -75,9 +77,13 @@ export class Session {
     let msg: ToWorker | undefined;
     try {
       msg = read(toWorker, raw, 'message');
+      // A command that needs the backend waits for the init under way (an upload right after a
+      // reload was refused as "not initialised" while the GPU was still being acquired).
+      if (msg.type !== 'init' && msg.type !== 'loadDataset') await this.initialised?.catch(() => {});
       switch (msg.type) {
         case 'init':
-          return await this.init(msg.backend);
+          this.initialised = this.init(msg.backend);
+          return await this.initialised;
         case 'loadDataset':
           return await this.loadDataset(msg.source);
         case 'train':
