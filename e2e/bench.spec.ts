@@ -40,7 +40,7 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
   // The frame gaps were measured (some frame was drawn while it trained).
   expect(responsiveness[2].kiln).toBeGreaterThan(0);
   console.log(responsiveness.map((r) => `${r.name}: ${r.kiln.toFixed(0)}`).join('\n'));
-  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(11);
+  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(12);
   await page.screenshot({ path: 'e2e/screenshots/bench.png' });
   expect(errors).toEqual([]);
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { irisLikeCsv, mnistHead } from '../data/testing';
 import { decodeSafetensors, encodeSafetensors } from '../train/safetensors';
-import { cliMain } from './train';
+import { runCli } from './testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-bad-'));
 const data = join(dir, 'data');
@@ -36,17 +36,6 @@ const resume = (name: string, on = data) => [
   '--resume',
   file(name),
 ];
-
-async function cli(...argv: string[]): Promise<{ code: number; stderr: string[] }> {
-  const stderr: string[] = [];
-  const code = await cliMain(argv, {
-    stdout: () => {},
-    stderr: (s) => stderr.push(...s.split('\n')),
-    tty: false,
-    stopRequested: () => false,
-  });
-  return { code, stderr };
-}
 
 /** Every file under the temp folder with a hash of its bytes. */
 function snapshot(): Record<string, string> {
@@ -87,7 +76,7 @@ beforeAll(async () => {
 
   writeFileSync(file('iris.csv'), irisLikeCsv(60));
   // A real checkpoint of a finished one-epoch run, and edited copies of it.
-  const made = await cli(...QUICK, '--checkpoint', file('run.safetensors'));
+  const made = await runCli(...QUICK, '--checkpoint', file('run.safetensors'));
   expect(made.code, made.stderr.join('\n')).toBe(0);
   const bytes = new Uint8Array(readFileSync(file('run.safetensors')));
   const ckpt = decodeSafetensors(bytes);
@@ -543,7 +532,7 @@ const CASES: [string, () => string[], RegExp, number][] = [
 describe('npm run train refuses bad input cleanly', () => {
   it.each(CASES)('%s', async (_, argv, pattern, code) => {
     const before = snapshot();
-    const r = await cli(...argv());
+    const r = await runCli(...argv());
     const errors = r.stderr.filter((l) => l.startsWith('error: '));
     expect(errors, r.stderr.join('\n')).toHaveLength(1);
     expect(errors[0]).toMatch(pattern);

@@ -3,27 +3,28 @@
  * trained from the CLI with --dataset idx; a table of features with --dataset csv; and a directory
  * without the files, or a file flag of another kind, gives one clear line.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { irisLikeCsv } from '../data/testing';
+import { ROOT, spawnTrain } from './testing';
 
-const ROOT = join(import.meta.dirname, '../..');
 const FASHION = '/usr/share/datasets/fashion-mnist';
-
-function train(...args: string[]) {
-  return spawnSync('node', ['scripts/run-node.mjs', 'src/cli/train.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-}
 
 describe('--dataset idx', () => {
   it('trains on Fashion-MNIST from its IDX files', () => {
-    const r = train('--dataset', 'idx', '--data-dir', FASHION, '--limit', '3000', '--epochs', '1', '--json');
+    const r = spawnTrain(
+      '--dataset',
+      'idx',
+      '--data-dir',
+      FASHION,
+      '--limit',
+      '3000',
+      '--epochs',
+      '1',
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     // Ten clothing classes: chance is 10%; a short epoch of SimpleNN gets well past 60%.
@@ -31,7 +32,7 @@ describe('--dataset idx', () => {
   });
 
   it('names the missing file when the folder lacks the IDX files', () => {
-    const r = train('--dataset', 'idx', '--data-dir', ROOT, '--epochs', '1');
+    const r = spawnTrain('--dataset', 'idx', '--data-dir', ROOT, '--epochs', '1');
     expect(r.status).not.toBe(0);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: .*train-images-idx3-ubyte/);
   });
@@ -42,7 +43,7 @@ describe('--dataset csv', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-csv-'));
     const file = join(dir, 'iris-like.csv');
     writeFileSync(file, irisLikeCsv(300));
-    const r = train(
+    const r = spawnTrain(
       ...['--dataset', 'csv', '--csv', file, '--model', 'linear:16,relu,linear:3'],
       ...['--val-split', '60', '--epochs', '10', '--batch-size', '16', '--lr', '0.01', '--json'],
     );
@@ -53,7 +54,7 @@ describe('--dataset csv', () => {
   });
 
   it('refuses a file flag of another dataset kind rather than train on other data', () => {
-    const r = train('--csv', 'iris.csv', '--epochs', '1');
+    const r = spawnTrain('--csv', 'iris.csv', '--epochs', '1');
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n').at(-1)).toBe('error: --csv needs --dataset csv');
   });

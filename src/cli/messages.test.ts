@@ -8,26 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../train/safetensors';
-import { cliMain } from './train';
+import { runCli } from './testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-messages-'));
 const file = (name: string) => join(dir, name);
 const DATA = ['--backend', 'cpu', '--dataset', 'synthetic', '--limit', '64', '--batch-size', '32'];
 const MODEL = ['--model', 'linear:4,bn,relu,linear:2'];
 
-async function cli(...argv: string[]): Promise<{ code: number; stderr: string[] }> {
-  const stderr: string[] = [];
-  const code = await cliMain(argv, {
-    stdout: () => {},
-    stderr: (s) => stderr.push(...s.split('\n')),
-    tty: false,
-    stopRequested: () => false,
-  });
-  return { code, stderr };
-}
-
 beforeAll(async () => {
-  const made = await cli(
+  const made = await runCli(
     ...DATA,
     ...MODEL,
     '--epochs',
@@ -102,7 +91,7 @@ describe('messages that name the problem', () => {
       /^error: --resume \S+eps\.safetensors: .*layer 1 \(BatchNorm1d\): eps must be > 0, got -1$/,
     ],
   ])('%s is refused before training', async (_, argv, pattern) => {
-    const r = await cli(...argv());
+    const r = await runCli(...argv());
     const errors = r.stderr.filter((l) => l.startsWith('error: '));
     expect(errors, r.stderr.join('\n')).toHaveLength(1);
     expect(errors[0]).toMatch(pattern);

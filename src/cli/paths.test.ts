@@ -9,24 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeWritable } from './paths';
-import { cliMain } from './train';
+import { runCli } from './testing';
 import { loadTuning, tuningFile } from './tuning_cache';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-paths-'));
 const mkfifo = (path: string) => execFileSync('mkfifo', [path]);
 const TINY = ['--backend', 'cpu', '--dataset', 'synthetic', '--limit', '64', '--batch-size', '32'];
 const MODEL = ['--model', 'linear:4,relu,linear:2', '--epochs', '1'];
-
-async function cli(...argv: string[]): Promise<{ code: number; stderr: string[] }> {
-  const stderr: string[] = [];
-  const code = await cliMain(argv, {
-    stdout: () => {},
-    stderr: (s) => stderr.push(...s.split('\n')),
-    tty: false,
-    stopRequested: () => false,
-  });
-  return { code, stderr };
-}
 
 describe('output paths', () => {
   it('are probed by creating and removing a file, which leaves nothing behind', async () => {
@@ -43,7 +32,7 @@ describe('output paths', () => {
     ['--export-pytorch', '/proc'],
     ['--checkpoint', '/proc/ckpt.safetensors'],
   ])('%s %s is refused before any work', async (flag, path) => {
-    const r = await cli(...TINY, ...MODEL, flag, path);
+    const r = await runCli(...TINY, ...MODEL, flag, path);
     expect(r.code).toBe(2);
     expect(r.stderr.filter((l) => l.startsWith('error: '))).toEqual([
       expect.stringMatching(new RegExp(`^error: ${flag}: cannot write ${path} \\(([/\\w]+: )?E[A-Z]+\\)$`)),
@@ -56,7 +45,7 @@ describe('output paths', () => {
     const out = join(dir, 'export');
     execFileSync('mkdir', [out]);
     mkfifo(join(out, 'train.py.tmp'));
-    const r = await cli(...TINY, ...MODEL, '--export-pytorch', out);
+    const r = await runCli(...TINY, ...MODEL, '--export-pytorch', out);
     expect(r.stderr.filter((l) => l.startsWith('error: '))).toEqual([]);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['train.py', 'train.py.tmp']);

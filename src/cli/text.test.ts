@@ -1,5 +1,4 @@
 /** `npm run train -- --dataset text` as a user runs it: a child process on a small text and a small GPT. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,8 @@ import { parseCheckpoint } from '../train/checkpoint';
 import { RECORD_SAMPLE_CHARS } from '../train/generate';
 import { decodeSafetensors } from '../train/safetensors';
 import { readEvent, readRecords } from '../train/testing';
+import { jsonLines, spawnTrain } from './testing';
 
-const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kiln-text-'));
 const text = join(dir, 'words.txt');
 // A text with structure to learn: words from a small set, so the loss falls within a few dozen steps.
@@ -30,29 +29,14 @@ const GPT = [
   ...['--warmup-steps', '3', '--decay-steps', '30'],
 ];
 
-function train(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', ['scripts/run-node.mjs', 'src/cli/train.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const lines = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-
 describe('npm run train -- --dataset text', () => {
   it('trains a small GPT whose validation loss falls, and resumes it exactly with more steps', () => {
     const straight = join(dir, 'straight.safetensors');
     const checkpoint = join(dir, 'run.safetensors');
     const resumed = join(dir, 'resumed.safetensors');
-    const r = train(...GPT, '--steps', '30', '--json', '--save', straight);
+    const r = spawnTrain(...GPT, '--steps', '30', '--json', '--save', straight);
     expect(r.status, r.stderr).toBe(0);
-    const evals = lines(r.stdout);
+    const evals = jsonLines(r.stdout);
     expect(evals.map((l) => l.step)).toEqual([10, 20, 30]);
     for (const l of evals) {
       expect(Object.keys(l)).toEqual(
@@ -66,30 +50,30 @@ describe('npm run train -- --dataset text', () => {
     expect(decodeSafetensors(new Uint8Array(readFileSync(straight))).metadata.vocab).toBe(VOCAB);
 
     // 25 steps (ending mid-interval, validated there), then resumed to 30 with the checkpoint's settings.
-    const first = train(...GPT, '--steps', '25', '--json', '--checkpoint', checkpoint);
+    const first = spawnTrain(...GPT, '--steps', '25', '--json', '--checkpoint', checkpoint);
     expect(first.status, first.stderr).toBe(0);
-    expect(lines(first.stdout).map((l) => l.step)).toEqual([10, 20, 25]);
+    expect(jsonLines(first.stdout).map((l) => l.step)).toEqual([10, 20, 25]);
     const ckpt = parseCheckpoint(new Uint8Array(readFileSync(checkpoint)));
     expect([ckpt.meta.globalStep, ckpt.meta.vocab]).toEqual([25, VOCAB]);
-    const again = train(
+    const again = spawnTrain(
       ...['--backend', 'cpu', '--dataset', 'text', '--text', text, '--resume', checkpoint],
       ...['--steps', '30', '--json', '--save', resumed],
     );
     expect(again.status, again.stderr).toBe(0);
-    expect(lines(again.stdout).map((l) => l.step)).toEqual([30]);
+    expect(jsonLines(again.stdout).map((l) => l.step)).toEqual([30]);
     expect(Buffer.compare(readFileSync(resumed), readFileSync(straight))).toBe(0);
 
     // --eval-only on the saved weights gives the last evaluation's loss, in one line.
-    const evalOnly = train(...GPT, '--init', straight, '--eval-only');
+    const evalOnly = spawnTrain(...GPT, '--init', straight, '--eval-only');
     expect(evalOnly.status, evalOnly.stderr).toBe(0);
-    const [line] = lines(evalOnly.stdout);
+    const [line] = jsonLines(evalOnly.stdout);
     expect(line.val_loss).toBeCloseTo(evals[2].val_loss, 6);
     expect(line.val_bpc).toBeCloseTo(evals[2].val_bpc, 6);
   }, 240_000);
 
   it("writes a sample of the model's text at each evaluation to the TensorBoard event file", () => {
     const logdir = join(dir, 'tb');
-    const r = train(...GPT, '--steps', '20', '--logdir', logdir);
+    const r = spawnTrain(...GPT, '--steps', '20', '--logdir', logdir);
     expect(r.status, r.stderr).toBe(0);
     const [file] = readdirSync(logdir);
     const events = readRecords(new Uint8Array(readFileSync(join(logdir, file)))).map(readEvent);

@@ -1,33 +1,26 @@
 /** The CLI as a user runs it: a child process, checked by exit code, stderr and the files it writes. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCheckpoint } from '../train/checkpoint';
+import { ROOT, spawnTrain } from './testing';
 
-const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
 const TINY = ['--backend', 'cpu', '--dataset', 'synthetic', '--limit', '200', '--batch-size', '32'];
 const MODEL = ['--model', 'linear:16,bn,relu,dropout:0.3,linear:2', '--scheduler', 'step', '--gamma', '0.5'];
-
-function train(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', ['scripts/run-node.mjs', 'src/cli/train.ts', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('npm run train', () => {
   it('resumes a run exactly across processes, with checkpoints and a TensorBoard log', () => {
     const straight = join(dir, 'straight.safetensors');
     const resumed = join(dir, 'resumed.safetensors');
     const checkpoint = join(dir, 'run.safetensors');
-    expect(train(...TINY, ...MODEL, '--epochs', '2', '--json', '--save', straight).status).toBe(0);
-    expect(train(...TINY, ...MODEL, '--epochs', '1', '--json', '--checkpoint', checkpoint).status).toBe(0);
-    const r = train(
+    expect(spawnTrain(...TINY, ...MODEL, '--epochs', '2', '--json', '--save', straight).status).toBe(0);
+    expect(spawnTrain(...TINY, ...MODEL, '--epochs', '1', '--json', '--checkpoint', checkpoint).status).toBe(
+      0,
+    );
+    const r = spawnTrain(
       '--backend',
       'cpu',
       '--dataset',

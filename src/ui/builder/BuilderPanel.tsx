@@ -144,13 +144,14 @@ const SIZE_LABELS: Record<keyof TextSizes, string> = {
   nHead: 'n_head',
   nEmbd: 'n_embd',
   dropout: 'dropout',
+  tie: "tie lm_head to wte (one weight, nanoGPT's)",
 };
 
 /** Which sizes each text preset reads (the bigram none, the MLP its embedding and dropout, the GPT all). */
 const PRESET_SIZES: Record<string, (keyof TextSizes)[]> = {
   bigram: [],
   mlp: ['nEmbd', 'dropout'],
-  gpt: ['nLayer', 'nHead', 'nEmbd', 'dropout'],
+  gpt: ['nLayer', 'nHead', 'nEmbd', 'dropout', 'tie'],
 };
 
 /** The text preset's sizes and the block size as fields; each change rebuilds the preset. */
@@ -159,15 +160,26 @@ function TextSizesFields({ preset }: { preset: string | null }) {
   const setTextSizes = useKiln((s) => s.setTextSizes);
   return (
     <div className="text-sizes form-grid">
-      {(PRESET_SIZES[preset ?? ''] ?? []).map((k) => (
-        <NumberField
-          key={k}
-          label={SIZE_LABELS[k]}
-          value={sizes[k]}
-          integer={k !== 'dropout'}
-          onChange={(v) => v !== undefined && Number.isFinite(v) && setTextSizes({ [k]: v })}
-        />
-      ))}
+      {(PRESET_SIZES[preset ?? ''] ?? []).map((k) =>
+        k === 'tie' ? (
+          <label key={k} className="field field-bool">
+            <input
+              type="checkbox"
+              checked={sizes.tie}
+              onChange={(e) => setTextSizes({ tie: e.target.checked })}
+            />
+            {SIZE_LABELS[k]}
+          </label>
+        ) : (
+          <NumberField
+            key={k}
+            label={SIZE_LABELS[k]}
+            value={sizes[k]}
+            integer={k !== 'dropout'}
+            onChange={(v) => v !== undefined && Number.isFinite(v) && setTextSizes({ [k]: v })}
+          />
+        ),
+      )}
       <BlockSizeField />
     </div>
   );

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { PRESETS } from '../../nn/spec';
+import { countParameters, PRESETS } from '../../nn/spec';
 import { simulateFullDisk, withFreshIndexedDB } from '../../storage/testing';
 import { configProblems, DEFAULT_CONFIG } from '../../train/config';
 import type { FromWorker, ToWorker } from '../../worker/protocol';
@@ -365,5 +365,24 @@ describe('the store actions', () => {
     expect(useKiln.getState().config).toMatchObject({ lr: 1e-2, weightDecay: 0 });
     s.setScheduler('step');
     expect(useKiln.getState().config.scheduler).toEqual({ name: 'step', stepSize: 1, gamma: 0.1 });
+  });
+
+  it("the GPT preset's tie field makes lm_head take wte's weight, and the count drops by it", () => {
+    const jargon = {
+      ...info,
+      name: 'jargon',
+      inputShape: [64],
+      numClasses: 20,
+      text: { vocab: 'abcdefghijklmnopqrst', valSize: 100, excerpt: 'abc' },
+    };
+    receive({ type: 'datasetReady', ...jargon });
+    const s = useKiln.getState();
+    s.loadPreset('gpt');
+    expect(useKiln.getState().spec.tied).toBeUndefined();
+    const untied = countParameters(useKiln.getState().spec);
+    s.setTextSizes({ tie: true });
+    const spec = useKiln.getState().spec;
+    expect(spec.tied).toEqual({ 'lm_head.weight': 'wte.weight' });
+    expect(countParameters(spec)).toBe(untied - 20 * useKiln.getState().textSizes.nEmbd);
   });
 });

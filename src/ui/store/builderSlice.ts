@@ -23,7 +23,7 @@ export const INITIAL_PRESET = 'simplenn';
  * A text preset's sizes in the builder (its vocabulary comes from the data, its block size from the
  * config); weight tying stays the preset's default (untied).
  */
-export type TextSizes = Required<Omit<TextModelOptions, 'vocabSize' | 'blockSize' | 'tie'>>;
+export type TextSizes = Required<Omit<TextModelOptions, 'vocabSize' | 'blockSize'>>;
 
 /** The presetKey of a text preset: `text:` and its TEXT_PRESETS key (`text:gpt`). */
 export const textPresetKey = (key: string) => `text:${key}`;
@@ -41,7 +41,7 @@ export interface BuilderSlice {
   edited: boolean;
   /** A preset by key: an image one (PRESETS) or a text one (`text:gpt`) sized by textSizes, the vocabulary and the block size. */
   loadPreset: (key: string) => void;
-  /** The sizes the text presets are built with (nanoGPT's n_layer, n_head, n_embd, dropout). */
+  /** The sizes the text presets are built with (nanoGPT's n_layer, n_head, n_embd, dropout), and the GPT's weight tying. */
   textSizes: TextSizes;
   /** Changes text sizes (and the config's block size), rebuilding the text preset in the builder. */
   setTextSizes: (patch: Partial<TextSizes> & { blockSize?: number }) => void;
@@ -95,6 +95,7 @@ export const createBuilderSlice: StateCreator<KilnState, [], [], BuilderSlice> =
       nHead: GPT_DEFAULTS.nHead,
       nEmbd: GPT_DEFAULTS.nEmbd,
       dropout: GPT_DEFAULTS.dropout,
+      tie: GPT_DEFAULTS.tie,
     },
     loadPreset: (key) => {
       const text = textPresetOf(key);

@@ -37,8 +37,9 @@ export interface RunProgressProps {
 
 /** A fixed-height progress block, so starting a run never shifts the layout. */
 export function RunProgress({ run }: RunProgressProps) {
-  const epochs = run?.config.epochs ?? 0;
   const figures = run ? progress(run) : null;
+  // A text run counts steps and evaluations (nanoGPT's max_iters and eval_interval), not epochs.
+  const steps = run?.config.steps ?? null;
   const phase = run?.state === 'running' ? run.phase : null;
   return (
     <div className="run-progress" aria-live="polite">
@@ -56,19 +57,25 @@ export function RunProgress({ run }: RunProgressProps) {
           )}
         </span>
         <span className="num muted">
-          {run && run.stepsPerEpoch > 0 && figures ? `${(figures.fraction * 100).toFixed(0)}%` : ''}
+          {run && (run.stepsPerEpoch > 0 || steps !== null) && figures
+            ? `${(figures.fraction * 100).toFixed(0)}%`
+            : ''}
         </span>
       </div>
       <progress aria-label="Training progress" max={1} value={figures?.fraction ?? 0} />
       <dl className="run-stats">
         <div>
-          <dt>Epoch</dt>
-          <dd className="num">{figures ? `${figures.epoch} / ${epochs}` : '—'}</dd>
+          <dt>{steps === null ? 'Epoch' : 'Evaluation'}</dt>
+          <dd className="num">{figures ? `${figures.epoch} / ${figures.epochs}` : '—'}</dd>
         </div>
         <div>
           <dt>Step</dt>
           <dd className="num">
-            {run && figures && run.stepsPerEpoch > 0 ? `${figures.stepInEpoch} / ${run.stepsPerEpoch}` : '—'}
+            {run && steps !== null
+              ? `${run.step} / ${steps}`
+              : run && figures && run.stepsPerEpoch > 0
+                ? `${figures.stepInEpoch} / ${run.stepsPerEpoch}`
+                : '—'}
           </dd>
         </div>
         <div>

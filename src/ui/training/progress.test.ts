@@ -59,4 +59,20 @@ describe('progress', () => {
   it('has no time left before the speed is known', () => {
     expect(progress({ ...base, samplesPerSec: 0 }).secondsLeft).toBeNaN();
   });
+
+  it('measures a text run in steps: its evaluations are its epochs, not the image default of 3', () => {
+    const text = {
+      ...base,
+      stepsPerEpoch: 250,
+      config: { epochs: 3, batchSize: 64, steps: 600, evalEvery: 250 },
+    };
+    expect(progress({ ...text, epoch: 1, step: 300 })).toMatchObject({ epoch: 2, epochs: 3, fraction: 0.5 });
+    expect(progress({ ...text, state: 'finished', phase: null, epoch: 3, step: 600 })).toMatchObject({
+      epoch: 3,
+      epochs: 3,
+      fraction: 1,
+    });
+    const short = { ...text, config: { ...text.config, steps: 100 } };
+    expect(progress({ ...short, epoch: 0, step: 50 })).toMatchObject({ epoch: 1, epochs: 1, fraction: 0.5 });
+  });
 });
