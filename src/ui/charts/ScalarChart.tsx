@@ -4,9 +4,10 @@
  */
 import { memo, useMemo, useState } from 'react';
 import {
+  Area,
   CartesianGrid,
+  ComposedChart,
   Line,
-  LineChart,
   ResponsiveContainer,
   Tooltip,
   type TooltipContentProps,
@@ -52,7 +53,8 @@ function sameChart(a: ScalarChartProps, b: ScalarChartProps): boolean {
       r.visible === o.visible &&
       r.color === o.color &&
       r.name === o.name &&
-      r.series[a.tag] === o.series[a.tag]
+      r.series[a.tag] === o.series[a.tag] &&
+      r.bands?.[a.tag] === o.bands?.[a.tag]
     );
   });
 }
@@ -124,7 +126,7 @@ export const ScalarChart = memo(function ScalarChart({
           </p>
         )}
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={MARGIN}>
+          <ComposedChart data={rows} margin={MARGIN}>
             <CartesianGrid stroke="var(--grid)" strokeDasharray="3 3" />
             <XAxis
               dataKey="x"
@@ -161,6 +163,22 @@ export const ScalarChart = memo(function ScalarChart({
             {shown.map((run, i) => {
               const keys = rowKeys(i);
               return [
+                // A group's min-max band, under its mean line (W&B's grouping).
+                run.bands?.[tag] && (
+                  <Area
+                    key={`${run.id}-band`}
+                    dataKey={(row: ChartRow) =>
+                      row[keys.lo] === undefined ? null : [row[keys.lo], row[keys.hi]]
+                    }
+                    stroke="none"
+                    fill={run.color}
+                    fillOpacity={0.18}
+                    connectNulls
+                    activeDot={false}
+                    isAnimationActive={false}
+                    className="group-band"
+                  />
+                ),
                 <Line
                   key={`${run.id}-raw`}
                   dataKey={keys.raw}
@@ -184,7 +202,7 @@ export const ScalarChart = memo(function ScalarChart({
                 />,
               ];
             })}
-          </LineChart>
+          </ComposedChart>
         </ResponsiveContainer>
       </ZoomSurface>
     </figure>
@@ -226,7 +244,15 @@ function ReadOut({
                   <span className="readout-name">{run.name}</span>
                 </td>
                 <td className="num">{formatValue(row[keys.smooth])}</td>
-                <td className="num">{formatValue(row[keys.raw])}</td>
+                <td className="num">
+                  {formatValue(row[keys.raw])}
+                  {row[keys.lo] !== undefined && (
+                    <span className="muted">
+                      {' '}
+                      [{formatValue(row[keys.lo])}, {formatValue(row[keys.hi])}]
+                    </span>
+                  )}
+                </td>
                 {perRunStep && <td className="num">{row[keys.step]}</td>}
               </tr>
             );

@@ -2,11 +2,20 @@
 import { smoothScalars } from './smoothing';
 import type { ChartRun, XAxisKind } from './types';
 
-/** One x position with, per run slot i, `raw{i}`, `smooth{i}` and `step{i}` where that run logged a value. */
+/**
+ * One x position with, per run slot i, `raw{i}`, `smooth{i}` and `step{i}` where that run logged a
+ * value, and for a group (a run with bands) `lo{i}` and `hi{i}`, its smoothed min and max.
+ */
 export type ChartRow = { x: number } & Record<string, number>;
 
 /** Keys into a ChartRow for the run in slot i (indices, because run ids may hold characters recharts reads as paths). */
-export const rowKeys = (i: number) => ({ raw: `raw${i}`, smooth: `smooth${i}`, step: `step${i}` });
+export const rowKeys = (i: number) => ({
+  raw: `raw${i}`,
+  smooth: `smooth${i}`,
+  step: `step${i}`,
+  lo: `lo${i}`,
+  hi: `hi${i}`,
+});
 
 /**
  * Merges the visible runs' series for `tag`, smoothed, into rows sorted by x. On a log scale,
@@ -27,6 +36,10 @@ export function chartRows(
       points.map((p) => p.value),
       smoothing,
     );
+    // A group's band is smoothed as its mean is, so the band holds the line it surrounds.
+    const band = run.bands?.[tag];
+    const lows = band && smoothScalars(band.map((b) => b[0]), smoothing);
+    const highs = band && smoothScalars(band.map((b) => b[1]), smoothing);
     const t0 = points[0].wallTime;
     const keys = rowKeys(i);
     points.forEach((p, j) => {
@@ -37,6 +50,10 @@ export function chartRows(
       row[keys.raw] = p.value;
       row[keys.smooth] = smoothed[j];
       row[keys.step] = p.step;
+      if (lows && highs && (!logScale || (lows[j] > 0 && highs[j] > 0))) {
+        row[keys.lo] = lows[j];
+        row[keys.hi] = highs[j];
+      }
     });
   });
   return [...rows.values()].sort((a, b) => a.x - b.x);
@@ -56,7 +73,7 @@ export function valuesInRange(rows: readonly ChartRow[], [lo, hi]: readonly [num
   for (const row of rows) {
     if (row.x < lo || row.x > hi) continue;
     for (const [key, v] of Object.entries(row))
-      if ((key.startsWith('raw') || key.startsWith('smooth')) && Number.isFinite(v)) values.push(v);
+      if (/^(raw|smooth|lo|hi)\d/.test(key) && Number.isFinite(v)) values.push(v);
   }
   return values;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runMatcher } from './runFilter';
+import { runMatcher, runSearch } from './runFilter';
 
 const names = ['SimpleNN #1', 'SimpleNN #2', 'LeNet-5 #3', 'lenet-5 sgd'];
 const keep = (pattern: string) => names.filter(runMatcher(pattern));
@@ -24,5 +24,23 @@ describe('runMatcher', () => {
     expect(keep('nn #(')).toEqual([]);
     expect(keep('5 (')).toEqual([]);
     expect(['a (b)'].filter(runMatcher('a ('))).toEqual(['a (b)']);
+  });
+});
+
+describe('runSearch', () => {
+  const runs = [
+    { name: 'SimpleNN #1', tags: ['baseline'], notes: '' },
+    { name: 'SimpleNN #2', tags: ['lr sweep', 'Adam'], notes: 'diverged at step 40' },
+    { name: 'LeNet-5 #3' },
+  ];
+  const find = (pattern: string) => runs.filter(runSearch(pattern)).map((r) => r.name);
+
+  it('finds runs by name, by any one tag, or by their notes', () => {
+    expect(find('')).toEqual(['SimpleNN #1', 'SimpleNN #2', 'LeNet-5 #3']);
+    expect(find('BASELINE')).toEqual(['SimpleNN #1']);
+    expect(find('^adam$')).toEqual(['SimpleNN #2']);
+    expect(find('diverged')).toEqual(['SimpleNN #2']);
+    expect(find('lenet')).toEqual(['LeNet-5 #3']);
+    expect(find('nothing here')).toEqual([]);
   });
 });

@@ -16,3 +16,20 @@ export function runMatcher(pattern: string): (name: string) => boolean {
     return (name) => name.toLowerCase().includes(lower);
   }
 }
+
+/** What the run filter searches in a run: its name, its tags and its notes. */
+export interface Searchable {
+  name: string;
+  tags?: readonly string[];
+  notes?: string;
+}
+
+/**
+ * A test of runs against `pattern`, by runMatcher's rules: a run matches when its name, any one of
+ * its tags, or its notes do, so "baseline" finds the runs tagged so and "diverged" those whose
+ * notes say it.
+ */
+export function runSearch(pattern: string): (run: Searchable) => boolean {
+  const matches = runMatcher(pattern);
+  return (run) => matches(run.name) || (run.tags ?? []).some(matches) || (!!run.notes && matches(run.notes));
+}

@@ -18,6 +18,11 @@ export interface ChartRun {
   visible: boolean;
   /** tag -> points in step order. */
   series: Record<string, ChartPoint[]>;
+  /** A group's spread about its mean (series): tag -> [min, max] at each of its points. */
+  bands?: Record<string, [number, number][]>;
+  /** The user's labels and notes, which the run filter searches too. */
+  tags?: readonly string[];
+  notes?: string;
 }
 
 /** What the horizontal axis measures, as TensorBoard's STEP / RELATIVE / (here) EPOCH. */

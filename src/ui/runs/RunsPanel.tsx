@@ -11,6 +11,7 @@ import type { RunRecord } from '../store/runsSlice';
 import { eventFile, tagCsv } from './exportScalars';
 import { ResumeHelp } from './ResumeHelp';
 import { RunConfig } from './RunConfig';
+import { RunNotes, RunTags } from './RunNotes';
 import { RunsTable } from './RunsTable';
 import { recordJson } from './storedRun';
 
@@ -179,6 +180,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
         {run.model.name} on {run.dataset || 'unknown data'} · {configSummary(run.config)} · epoch {run.epoch}/
         {run.config.epochs} · {new Date(run.createdAt).toLocaleString()}
       </div>
+      <RunTags tags={run.tags} />
       <div className="run-actions">
         <button type="button" onClick={() => setEditing(true)} aria-label={`Rename ${run.name}`}>
           Rename
@@ -220,6 +222,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
           Delete
         </button>
       </div>
+      {active && <RunNotes run={run} />}
       {active && <ResumeHelp run={run} />}
       {active && <RunConfig run={run} />}
     </li>

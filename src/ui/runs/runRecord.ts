@@ -13,8 +13,8 @@ export interface RecordRow {
   text: string;
 }
 
-/** A setting's value as the table shows it. */
-function settingText(key: keyof TrainConfig, c: TrainConfig): string {
+/** A setting's value as the table shows it (off, yes/no, "StepLR (step_size=10)"). */
+export function settingText(key: keyof TrainConfig, c: TrainConfig): string {
   const v = c[key];
   if (v === null) return SETTINGS[key].off ?? 'off';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';

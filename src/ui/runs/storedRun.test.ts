@@ -4,7 +4,19 @@ import { DEFAULT_CONFIG } from '../../train/config';
 import v1 from './fixtures/record-v1.json';
 import v2 from './fixtures/record-v2.json';
 import v3 from './fixtures/record-v3.json';
-import { MAX_RUN_NAME, RECORD_VERSION, readStoredRun, recordJson, storedRun } from './storedRun';
+import {
+  fitNotes,
+  fitTags,
+  MAX_NOTES,
+  MAX_RUN_NAME,
+  MAX_TAG,
+  MAX_TAGS,
+  parseTags,
+  RECORD_VERSION,
+  readStoredRun,
+  recordJson,
+  storedRun,
+} from './storedRun';
 
 /** A record as read back: settings added to Kiln after it was written take their defaults. */
 const read = <R extends { config: object }>(r: R): R => ({
@@ -86,6 +98,25 @@ describe('stored run records', () => {
     expect(problem(edit((r) => (r.version = '2')))).toBe(
       'version: must be from 1 to 3 (a newer Kiln wrote it?), got "2"',
     );
+  });
+
+  it('keeps notes and tags, reads records without them, and refuses too many tags', () => {
+    const noted = { ...structuredClone(v3), notes: 'lr too high: diverged', tags: ['baseline', 'sweep'] };
+    const run = readStoredRun(noted);
+    expect(run.notes).toBe('lr too high: diverged');
+    expect(run.tags).toEqual(['baseline', 'sweep']);
+    expect(readStoredRun(structuredClone(v3)).tags).toBeUndefined();
+    expect(problem({ ...noted, tags: Array.from({ length: MAX_TAGS + 1 }, (_, i) => `t${i}`) })).toBe(
+      `tags: must have at most ${MAX_TAGS} items, got ${MAX_TAGS + 1}`,
+    );
+    expect(problem({ ...noted, tags: [1] })).toBe('tags[0]: must be a string, got 1');
+  });
+
+  it('cleans tags as typed: trimmed, one space inside, no empties or repeats, each and all limited', () => {
+    expect(parseTags(' baseline ,, lr   sweep, Baseline ,')).toEqual(['baseline', 'lr sweep']);
+    expect(fitTags(['x'.repeat(100)])).toEqual(['x'.repeat(MAX_TAG)]);
+    expect(fitTags(Array.from({ length: 30 }, (_, i) => `t${i}`))).toHaveLength(MAX_TAGS);
+    expect(fitNotes('n'.repeat(MAX_NOTES + 5))).toHaveLength(MAX_NOTES);
   });
 
   it('downloads any stored value as text, bytes as numbers', () => {

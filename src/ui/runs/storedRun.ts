@@ -40,6 +40,37 @@ export function fitRunName(name: string): string {
   return points.length > MAX_RUN_NAME ? points.slice(0, MAX_RUN_NAME).join('') : name;
 }
 
+/** The longest notes kept on a run, in characters. */
+export const MAX_NOTES = 10_000;
+/** The most tags a run keeps. */
+export const MAX_TAGS = 20;
+/** The longest tag, in characters. */
+export const MAX_TAG = 40;
+
+/** `notes` cut to MAX_NOTES characters (whole code points). */
+export function fitNotes(notes: string): string {
+  const points = [...notes];
+  return points.length > MAX_NOTES ? points.slice(0, MAX_NOTES).join('') : notes;
+}
+
+/**
+ * Tags as a run keeps them: each trimmed, inner spaces as single spaces, cut to MAX_TAG
+ * characters; empty ones and repeats (ignoring case) dropped, at most MAX_TAGS, in the given order.
+ */
+export function fitTags(tags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of tags) {
+    const tag = [...raw.trim().replace(/\s+/g, ' ')].slice(0, MAX_TAG).join('').trim();
+    if (tag && !out.some((t) => t.toLowerCase() === tag.toLowerCase())) out.push(tag);
+  }
+  return out.slice(0, MAX_TAGS);
+}
+
+/** Tags typed as one line, comma-separated ("baseline, lr sweep"), as fitTags keeps them. */
+export function parseTags(text: string): string[] {
+  return fitTags(text.split(','));
+}
+
 type Raw = Record<string, unknown>;
 
 /**
@@ -110,6 +141,9 @@ const current: Schema<RunRecord> = object({
   checkpointEpoch: optional(count()),
   checkpointStep: optional(count()),
   createdAt: number(),
+  // Optional: records written before runs had notes and tags read as they are.
+  notes: optional(string(MAX_NOTES * 2)),
+  tags: optional(array(string(MAX_TAG * 2), MAX_TAGS)),
 });
 
 /** `run` as it is stored: stamped with the layout version it is written in. */

@@ -14,7 +14,7 @@ import type {
 import { RUN_COLORS } from '../charts/palette';
 import type { ChartPoint, ChartRun } from '../charts/types';
 import type { UnreadableRun } from '../runs/runDb';
-import { fitRunName, MAX_RUN_NAME } from '../runs/storedRun';
+import { fitNotes, fitRunName, fitTags, MAX_RUN_NAME } from '../runs/storedRun';
 import type { KilnState } from './index';
 import { guardWrite, saveRun } from './persist';
 
@@ -59,6 +59,10 @@ export interface RunRecord extends ChartRun {
   checkpointEpoch?: number;
   checkpointStep?: number;
   createdAt: number;
+  /** The user's notes on the run (what was tried, what it showed); absent in older records. */
+  notes?: string;
+  /** The user's labels for the run ("baseline", "sweep-3"): searched by the run filter. */
+  tags?: string[];
 }
 
 /** A text run's sample at one evaluation. */
@@ -104,6 +108,8 @@ export interface RunsSlice {
   setRunVisible: (id: string, visible: boolean) => void;
   /** Renames a run, in the page and in storage; a name over MAX_RUN_NAME is cut, with a notice saying so. */
   renameRun: (id: string, name: string) => void;
+  /** Sets a run's notes and tags (cleaned by fitTags), in the page and in storage. */
+  annotateRun: (id: string, note: { notes?: string; tags?: readonly string[] }) => void;
   /** Notes that a checkpoint of the run, taken at `at`, is stored. */
   markCheckpoint: (id: string, at: { epoch: number; step: number }) => void;
   /** Forgets errors that said the loaded data were not a run's: other data are loaded now. */
@@ -282,6 +288,14 @@ export const createRunsSlice: StateCreator<KilnState, [], [], RunsSlice> = (set,
           message: `Run names are at most ${MAX_RUN_NAME} characters; this one was cut to its first ${MAX_RUN_NAME}.`,
         });
       update(id, (r) => ({ ...r, name }));
+      saveRun(get, id);
+    },
+    annotateRun: (id, note) => {
+      update(id, (r) => ({
+        ...r,
+        ...(note.notes === undefined ? {} : { notes: fitNotes(note.notes) }),
+        ...(note.tags === undefined ? {} : { tags: fitTags(note.tags) }),
+      }));
       saveRun(get, id);
     },
     markCheckpoint: (id, at) =>
