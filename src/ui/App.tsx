@@ -1,5 +1,5 @@
 /** The whole page: header, the GPU adapter (or why there is none), and the workspace panels. */
-import { memo, useDeferredValue, useEffect } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
 import { BuilderPanel } from './builder/BuilderPanel';
@@ -9,6 +9,8 @@ import { EvaluationPanel } from './evaluation/EvaluationPanel';
 import { FiltersPanel } from './filters/FiltersPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
+import { HparamsPanel } from './hparams/HparamsPanel';
+import { useChartGroups } from './hparams/chartGroups';
 import { GradientHealthPanel } from './inside/GradientHealthPanel';
 import { HistogramsPanel } from './inside/HistogramsPanel';
 import { NoticeBar } from './NoticeBar';
@@ -119,6 +121,9 @@ export function App() {
             <PanelBoundary title="Scalars">
               <MetricsSection />
             </PanelBoundary>
+            <PanelBoundary title="Hyperparameters">
+              <HparamsPanel />
+            </PanelBoundary>
             <PanelBoundary title="Evaluation">
               <EvaluationPanel />
             </PanelBoundary>
@@ -181,5 +186,18 @@ function MetricsSection() {
       onToggleRun: s.setRunVisible,
     })),
   );
-  return <Scalars runs={runs} {...settings} />;
+  const view = useKiln((s) => s.hparams);
+  const setView = useKiln((s) => s.setHparams);
+  const { keep, groupOf } = useChartGroups(view);
+  const onGroupCharts = useCallback((groupCharts: boolean) => setView({ groupCharts }), [setView]);
+  return (
+    <Scalars
+      runs={runs}
+      {...settings}
+      keep={keep}
+      groupOf={groupOf}
+      groupCharts={view.groupCharts}
+      onGroupCharts={onGroupCharts}
+    />
+  );
 }

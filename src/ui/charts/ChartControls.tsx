@@ -16,6 +16,9 @@ export interface ChartControlsProps {
   onXAxis: (kind: XAxisKind) => void;
   onLogScale: (on: boolean) => void;
   onIgnoreOutliers: (on: boolean) => void;
+  /** Whether groups are drawn as mean and band; its setter is absent while no group-by is chosen. */
+  groupCharts?: boolean;
+  onGroupCharts?: (on: boolean) => void;
 }
 
 /** The settings row above the charts. */
@@ -64,6 +67,22 @@ export function ChartControls(p: ChartControlsProps) {
           onChange={(e) => p.onIgnoreOutliers(e.target.checked)}
         />
         Ignore outliers in chart scaling
+      </label>
+      <label
+        className="control"
+        title={
+          p.onGroupCharts
+            ? 'Each group of the runs table drawn as its mean, with a band from its min to its max'
+            : 'Group the runs by a setting in the runs table first'
+        }
+      >
+        <input
+          type="checkbox"
+          checked={p.groupCharts ?? false}
+          disabled={!p.onGroupCharts}
+          onChange={(e) => p.onGroupCharts?.(e.target.checked)}
+        />
+        Groups as mean and min–max band
       </label>
     </div>
   );

@@ -4,7 +4,9 @@ import { useEffect, useMemo, useState } from 'react';
 import { HEALTH_TAGS } from '../inside/gradientHealth';
 import { ChartControls } from './ChartControls';
 import { RunLegend } from './RunLegend';
-import { runMatcher } from './runFilter';
+import { groupSeries } from './groupSeries';
+import { RUN_COLORS } from './palette';
+import { runSearch } from './runFilter';
 import { ScalarChart, type ScalarChartProps } from './ScalarChart';
 import type { ChartRun, XAxisKind } from './types';
 
@@ -23,6 +25,32 @@ export interface ScalarsPanelProps {
   onIgnoreOutliers: (on: boolean) => void;
   onRunFilter: (pattern: string) => void;
   onToggleRun: (id: string, visible: boolean) => void;
+  /** A further test the runs must pass besides the filter (the hyperparameter view's brushes). */
+  keep?: (run: ChartRun) => boolean;
+  /** Each run's group (its value of the runs table's group-by setting); absent when not grouping. */
+  groupOf?: (run: ChartRun) => string;
+  /** Draw each group as its mean with a min-max band instead of its runs (needs groupOf). */
+  groupCharts?: boolean;
+  onGroupCharts?: (on: boolean) => void;
+}
+
+/**
+ * The visible `runs` as groups, W&B's way: one chart run per group, its mean and min-max band,
+ * coloured in the run palette's order and named with its size.
+ */
+function groupedRuns(runs: readonly ChartRun[], groupOf: (run: ChartRun) => string): ChartRun[] {
+  const groups = new Map<string, ChartRun[]>();
+  for (const run of runs.filter((r) => r.visible)) {
+    const label = groupOf(run);
+    groups.set(label, [...(groups.get(label) ?? []), run]);
+  }
+  return [...groups].map(([label, members], i) =>
+    groupSeries(members, {
+      id: `group:${label}`,
+      name: `${label} (mean of ${members.length}, min–max)`,
+      color: RUN_COLORS[i % RUN_COLORS.length],
+    }),
+  );
 }
 
 /** The tags every training run logs: their charts are there from the start, so nothing mounts mid-training. */
@@ -58,17 +86,35 @@ function StaggeredChart({ order, runs, ...rest }: ScalarChartProps & { order: nu
 }
 
 /** The scalars dashboard. */
-export function ScalarsPanel({ runs, runFilter, onRunFilter, onToggleRun, ...settings }: ScalarsPanelProps) {
+export function ScalarsPanel({
+  runs,
+  runFilter,
+  onRunFilter,
+  onToggleRun,
+  keep,
+  groupOf,
+  groupCharts = false,
+  onGroupCharts,
+  ...settings
+}: ScalarsPanelProps) {
   // Every run's tags, not only the kept runs': typing a filter does not add or drop charts.
   const tags = allTags(runs);
   const kept = useMemo(() => {
-    const matches = runMatcher(runFilter);
-    return runs.filter((run) => matches(run.name));
-  }, [runs, runFilter]);
+    const matches = runSearch(runFilter);
+    return runs.filter((run) => matches(run) && (keep?.(run) ?? true));
+  }, [runs, runFilter, keep]);
+  const drawn = useMemo(
+    () => (groupCharts && groupOf ? groupedRuns(kept, groupOf) : kept),
+    [kept, groupCharts, groupOf],
+  );
   return (
     <section className="card scalars" aria-labelledby="scalars-title">
       <h2 id="scalars-title">Scalars</h2>
-      <ChartControls {...settings} />
+      <ChartControls
+        {...settings}
+        groupCharts={groupCharts && !!groupOf}
+        onGroupCharts={groupOf && onGroupCharts ? onGroupCharts : undefined}
+      />
       {runs.length === 0 ? (
         <p className="empty-state muted">
           No runs yet. Once a model trains, its loss, accuracy and learning rate appear here, one chart per
@@ -89,7 +135,7 @@ export function ScalarsPanel({ runs, runFilter, onRunFilter, onToggleRun, ...set
             key={tag}
             order={i}
             tag={tag}
-            runs={kept}
+            runs={drawn}
             smoothing={settings.smoothing}
             xAxis={settings.xAxis}
             logScale={settings.logScale}

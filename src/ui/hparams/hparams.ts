@@ -8,6 +8,7 @@ import { formatTick } from '../charts/format';
 import { extent, makeScale } from '../inside/scale';
 import type { RunRecord } from '../store/runsSlice';
 import { settingText } from '../runs/runRecord';
+import { runSearch } from '../charts/runFilter';
 
 /** A setting's value as the view compares it: a number, or its text (optimizer names, "off"). */
 export type HparamValue = number | string;
@@ -285,3 +286,29 @@ export function groupRuns(
       : String(a.value).localeCompare(String(b.value), 'en', { numeric: true }),
   );
 }
+
+/**
+ * The runs the page shows: those the run filter finds (by name, tag or notes) that pass every
+ * brush. The hyperparameter axes are drawn from the filter's runs alone, so a brush does not
+ * move the axis it lies on.
+ */
+export function shownRuns(runs: readonly RunRecord[], filter: string, brushes: readonly Brush[]): RunRecord[] {
+  const found = runSearch(filter);
+  return runs.filter((r) => found(r) && passesBrushes(r, brushes));
+}
+
+/** Colours from the worst value of a metric to the best: blue, purple, red, orange (RUN_COLORS' hues, 3:1 on both surfaces). */
+const RAMP = ['#2f6fd0', '#8d5cd6', '#d43d51', '#d9590b'] as const;
+
+/** The ramp's colour at `t` (0 the worst, 1 the best), interpolated in RGB between its stops. */
+export function rampColor(t: number): string {
+  const x = Math.max(0, Math.min(1, Number.isFinite(t) ? t : 0)) * (RAMP.length - 1);
+  const i = Math.min(RAMP.length - 2, Math.floor(x));
+  const f = x - i;
+  const rgb = (hex: string) => [1, 3, 5].map((k) => Number.parseInt(hex.slice(k, k + 2), 16));
+  const [a, b] = [rgb(RAMP[i]), rgb(RAMP[i + 1])];
+  return `#${a.map((v, k) => Math.round(v + (b[k] - v) * f).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The CSS gradient of the ramp, worst on the left: the colour legend's bar. */
+export const RAMP_GRADIENT = `linear-gradient(to right, ${RAMP.join(', ')})`;

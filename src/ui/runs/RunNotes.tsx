@@ -6,6 +6,7 @@ import { useId, useState } from 'react';
 import { useKiln } from '../store';
 import type { RunRecord } from '../store/runsSlice';
 import { MAX_NOTES, parseTags } from './storedRun';
+import '../hparams/hparams.css';
 
 /** The run's tags as small labels (nothing when it has none). */
 export function RunTags({ tags }: { tags?: readonly string[] }) {

@@ -2,8 +2,9 @@
  * Every run this browser has kept: pick which one the evaluation shows, rename, resume, delete,
  * download its checkpoint, model or scalars, or upload a checkpoint as a new run.
  */
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { downloadBytes, fileStem } from '../download';
+import { shownRuns } from '../hparams/hparams';
 import { configSummary, percent } from '../format';
 import { useKiln } from '../store';
 import { whyNotResumable } from '../store/runActions';
@@ -51,7 +52,7 @@ export function RunsPanel() {
       )}
       <UndoDelete />
       <UnreadableRuns />
-      <RunsTable />
+      <ShownRunsTable />
       {runs.length === 0 ? (
         <p className="muted">Runs are kept in this browser, with their metrics and latest checkpoint.</p>
       ) : (
@@ -63,6 +64,18 @@ export function RunsPanel() {
       )}
     </section>
   );
+}
+
+/** The runs table of the runs the filter and the brushes keep. */
+function ShownRunsTable() {
+  const runs = useKiln((s) => s.runs);
+  const filter = useKiln((s) => s.runFilter);
+  const view = useKiln((s) => s.hparams);
+  const setView = useKiln((s) => s.setHparams);
+  const activeId = useKiln((s) => s.activeRunId);
+  const setActive = useKiln((s) => s.setActiveRun);
+  const shown = useMemo(() => shownRuns(runs, filter, view.brushes), [runs, filter, view.brushes]);
+  return <RunsTable runs={shown} view={view} onView={setView} activeId={activeId} onPick={setActive} />;
 }
 
 /** After a delete, a line that says so with Undo, until the next delete or the undo. */

@@ -6,6 +6,7 @@ import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
+import { createHparamsSlice, type HparamsSlice } from './hparamsSlice';
 import { createInsideSlice, type InsideSlice } from './insideSlice';
 import { createInspectSlice, type InspectSlice } from './inspectSlice';
 import { createRunActions, type RunActions } from './runActions';
@@ -31,7 +32,8 @@ export type KilnState = GpuSlice &
   WorkerActions &
   InspectSlice &
   InsideSlice &
-  TextSlice;
+  TextSlice &
+  HparamsSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -47,6 +49,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createInspectSlice(...a),
   ...createInsideSlice(...a),
   ...createTextSlice(...a),
+  ...createHparamsSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */
