@@ -3,9 +3,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import { HEALTH_TAGS } from '../inside/gradientHealth';
 import { ChartControls } from './ChartControls';
-import { RunLegend } from './RunLegend';
 import { groupSeries } from './groupSeries';
 import { RUN_COLORS } from './palette';
+import { RunLegend } from './RunLegend';
 import { runSearch } from './runFilter';
 import { ScalarChart, type ScalarChartProps } from './ScalarChart';
 import type { ChartRun, XAxisKind } from './types';

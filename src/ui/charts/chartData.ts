@@ -38,8 +38,18 @@ export function chartRows(
     );
     // A group's band is smoothed as its mean is, so the band holds the line it surrounds.
     const band = run.bands?.[tag];
-    const lows = band && smoothScalars(band.map((b) => b[0]), smoothing);
-    const highs = band && smoothScalars(band.map((b) => b[1]), smoothing);
+    const lows =
+      band &&
+      smoothScalars(
+        band.map((b) => b[0]),
+        smoothing,
+      );
+    const highs =
+      band &&
+      smoothScalars(
+        band.map((b) => b[1]),
+        smoothing,
+      );
     const t0 = points[0].wallTime;
     const keys = rowKeys(i);
     points.forEach((p, j) => {

@@ -32,8 +32,8 @@ export function HparamsBody({ runs, view, onView }: HparamsPanelProps) {
   if (runs.length < 2)
     return (
       <p className="empty-state muted">
-        With two runs or more (different learning rates, seeds, optimizers…), each setting that varies
-        among them gets an axis here, beside their final {metric.label.toLowerCase()}.
+        With two runs or more (different learning rates, seeds, optimizers…), each setting that varies among
+        them gets an axis here, beside their final {metric.label.toLowerCase()}.
       </p>
     );
   return (

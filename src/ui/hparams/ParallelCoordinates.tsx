@@ -14,8 +14,8 @@ import {
   brushSpan,
   brushText,
   type Hparam,
-  makeAxis,
   type Metric,
+  makeAxis,
   passesBrushes,
   rampColor,
 } from './hparams';
@@ -73,6 +73,7 @@ export function ParallelCoordinates({ runs, hparams, metric, brushes, onBrushes 
 
   return (
     <div className="pcoords-scroll">
+      {/* biome-ignore lint/a11y/useSemanticElements: an SVG holding focusable axes; a fieldset cannot live in it. */}
       <svg
         className="pcoords"
         width={width}
@@ -160,14 +161,16 @@ function AxisView({ axis, hparam, x, last, brush, drag, onDrag, onBrush }: AxisV
       const [i0, i1] = picked.length ? [Math.min(...picked), Math.max(...picked)] : up ? [-1, -1] : [n, n];
       const w = i1 - i0;
       let [a, b] = [i0, i1];
-      if (e.shiftKey) [a, b] = up ? [Math.max(0, i0), Math.min(n - 1, i1 + 1)] : [Math.max(0, i0 - 1), Math.min(n - 1, i1)];
+      if (e.shiftKey)
+        [a, b] = up ? [Math.max(0, i0), Math.min(n - 1, i1 + 1)] : [Math.max(0, i0 - 1), Math.min(n - 1, i1)];
       else if (up) [a, b] = [Math.min(n - 1 - w, i0 + 1), Math.min(n - 1 - w, i0 + 1) + w];
       else [a, b] = [Math.max(w, i1 - 1) - w, Math.max(w, i1 - 1)];
       onBrush({ key: axis.key, values: axis.categories.slice(Math.max(0, a), b + 1) });
       return;
     }
     // A window of a quarter of the axis, moved by an eighth: the first press puts it at the bottom (Up) or top (Down).
-    const [lo, hi] = span ?? (up ? [-KEY_STEP, KEY_SPAN - KEY_STEP] : [1 - KEY_SPAN + KEY_STEP, 1 + KEY_STEP]);
+    const [lo, hi] =
+      span ?? (up ? [-KEY_STEP, KEY_SPAN - KEY_STEP] : [1 - KEY_SPAN + KEY_STEP, 1 + KEY_STEP]);
     const size = hi - lo;
     let next: [number, number];
     if (e.shiftKey) next = up ? [lo, Math.min(1, hi + KEY_STEP)] : [Math.max(0, lo - KEY_STEP), hi];
@@ -178,10 +181,11 @@ function AxisView({ axis, hparam, x, last, brush, drag, onDrag, onBrush }: AxisV
   };
 
   return (
-    // biome-ignore lint/a11y/useSemanticElements: an SVG axis has no HTML element to stand for it.
+    // biome-ignore lint/a11y/noInteractiveElementToNoninteractiveRole: a focusable SVG axis named as a group; its keys are in its label.
     <g
       className={`pcoords-axis${brush ? ' brushed' : ''}`}
       tabIndex={0}
+      // biome-ignore lint/a11y/useSemanticElements: an SVG group; no HTML element can live in an SVG.
       role="group"
       aria-label={`${hparam.label} axis (${axis.kind === 'category' ? 'categories' : `${axis.kind} scale`}), ${state}. Drag or use the arrow keys to brush a range, Shift+arrows to grow it, Escape or a click to clear.`}
       onKeyDown={onKey}

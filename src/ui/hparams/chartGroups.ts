@@ -21,4 +21,3 @@ export function useChartGroups(view: HparamsView) {
   }, [groupBy]);
   return { keep, groupOf };
 }
-

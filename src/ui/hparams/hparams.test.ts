@@ -117,7 +117,12 @@ describe('groups', () => {
   });
 
   it('leaves out values that are missing or not finite, and has no statistics without any', () => {
-    expect(groupStats([1, Number.NaN, null, 3, Number.POSITIVE_INFINITY])).toEqual({ mean: 2, min: 1, max: 3, n: 2 });
+    expect(groupStats([1, Number.NaN, null, 3, Number.POSITIVE_INFINITY])).toEqual({
+      mean: 2,
+      min: 1,
+      max: 3,
+      n: 2,
+    });
     expect(groupStats([null, Number.NaN])).toBeNull();
   });
 });

@@ -5,10 +5,10 @@
  */
 import { labelOf, SETTINGS, type TrainConfig } from '../../train/config';
 import { formatTick } from '../charts/format';
-import { extent, makeScale } from '../inside/scale';
-import type { RunRecord } from '../store/runsSlice';
-import { settingText } from '../runs/runRecord';
 import { runSearch } from '../charts/runFilter';
+import { extent, makeScale } from '../inside/scale';
+import { settingText } from '../runs/runRecord';
+import type { RunRecord } from '../store/runsSlice';
 
 /** A setting's value as the view compares it: a number, or its text (optimizer names, "off"). */
 export type HparamValue = number | string;
@@ -292,7 +292,11 @@ export function groupRuns(
  * brush. The hyperparameter axes are drawn from the filter's runs alone, so a brush does not
  * move the axis it lies on.
  */
-export function shownRuns(runs: readonly RunRecord[], filter: string, brushes: readonly Brush[]): RunRecord[] {
+export function shownRuns(
+  runs: readonly RunRecord[],
+  filter: string,
+  brushes: readonly Brush[],
+): RunRecord[] {
   const found = runSearch(filter);
   return runs.filter((r) => found(r) && passesBrushes(r, brushes));
 }
@@ -307,7 +311,13 @@ export function rampColor(t: number): string {
   const f = x - i;
   const rgb = (hex: string) => [1, 3, 5].map((k) => Number.parseInt(hex.slice(k, k + 2), 16));
   const [a, b] = [rgb(RAMP[i]), rgb(RAMP[i + 1])];
-  return `#${a.map((v, k) => Math.round(v + (b[k] - v) * f).toString(16).padStart(2, '0')).join('')}`;
+  return `#${a
+    .map((v, k) =>
+      Math.round(v + (b[k] - v) * f)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 }
 
 /** The CSS gradient of the ramp, worst on the left: the colour legend's bar. */

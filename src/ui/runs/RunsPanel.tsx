@@ -4,8 +4,8 @@
  */
 import { useEffect, useId, useMemo, useState } from 'react';
 import { downloadBytes, fileStem } from '../download';
-import { shownRuns } from '../hparams/hparams';
 import { configSummary, percent } from '../format';
+import { shownRuns } from '../hparams/hparams';
 import { useKiln } from '../store';
 import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';

@@ -4,6 +4,7 @@
  * chosen dataset, and carried in a link's hash; both are read back as untrusted text through the
  * schema every reader uses (modelSpec, trainConfig), and refused whole with one line when wrong.
  */
+
 import type { ModelSpec } from '../../nn/spec';
 import { modelSpec } from '../../nn/spec_read';
 import { json, map, object, oneOf, optional, read, record, type Schema, string, tagged } from '../../schema';
@@ -16,6 +17,7 @@ import {
 } from '../../train/config';
 import { trainConfig } from '../../train/config_read';
 import type { DatasetSource } from '../../worker/protocol';
+import { fromBase64, toBase64 } from '../base64';
 
 /** The dataset the page trains on, as it can be chosen again: MNIST, or a user's dataset cached in this browser. */
 export type DatasetChoice = Exclude<DatasetSource, { kind: 'files' }>;
@@ -120,18 +122,10 @@ export const MAX_LINK_CHARS = 2 * 1024 * 1024;
 const tooLong = (n: number) =>
   `it is ${n} characters, over the ${MAX_LINK_CHARS} a link can carry (browsers cut longer addresses)`;
 
-/** Bytes as a binary string, in chunks: spreading a large array into one call overflows the stack. */
-function binaryString(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
-  return out;
-}
-
 /** `setup` as URL-safe base64 of its JSON; throws an Error naming the limit when no link could carry it. */
 export function encodeSetup(setup: Setup): string {
   const bytes = new TextEncoder().encode(JSON.stringify(setup));
-  const text = btoa(binaryString(bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const text = toBase64(bytes, true);
   if (text.length > MAX_LINK_CHARS) throw new Error(tooLong(text.length));
   return text;
 }
@@ -141,10 +135,7 @@ export function decodeSetup(text: string): Setup {
   if (text.length > MAX_LINK_CHARS) throw new Error(tooLong(text.length));
   let json: unknown;
   try {
-    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-    json = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
-    );
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64(text)));
   } catch {
     throw new Error('it is damaged (not the text Copy link writes)');
   }
