@@ -181,11 +181,10 @@ function AxisView({ axis, hparam, x, last, brush, drag, onDrag, onBrush }: AxisV
   };
 
   return (
-    // biome-ignore lint/a11y/noInteractiveElementToNoninteractiveRole: a focusable SVG axis named as a group; its keys are in its label.
+    // biome-ignore lint/a11y/noInteractiveElementToNoninteractiveRole lint/a11y/useSemanticElements: a focusable SVG axis named as a group; its keys are in its label.
     <g
       className={`pcoords-axis${brush ? ' brushed' : ''}`}
       tabIndex={0}
-      // biome-ignore lint/a11y/useSemanticElements: an SVG group; no HTML element can live in an SVG.
       role="group"
       aria-label={`${hparam.label} axis (${axis.kind === 'category' ? 'categories' : `${axis.kind} scale`}), ${state}. Drag or use the arrow keys to brush a range, Shift+arrows to grow it, Escape or a click to clear.`}
       onKeyDown={onKey}
