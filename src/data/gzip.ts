@@ -74,3 +74,20 @@ export async function gunzip(
   }
   return concatChunks(chunks, length);
 }
+
+/** `bytes` gzip-compressed (the web-standard CompressionStream, in the page and in Node alike). */
+export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new CompressionStream('gzip');
+  const writer = stream.writable.getWriter();
+  const chunk = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+  writer.write(chunk).catch(() => {});
+  writer.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    chunks.push(r.value);
+    length += r.value.length;
+  }
+  return concatChunks(chunks, length);
+}
