@@ -1,6 +1,6 @@
 /** The metrics panel: chart settings, the run selector, and one chart per logged tag, TensorBoard-style. */
 
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { HEALTH_TAGS } from '../inside/gradientHealth';
 import { ChartControls } from './ChartControls';
 import { groupSeries } from './groupSeries';
@@ -32,6 +32,8 @@ export interface ScalarsPanelProps {
   /** Draw each group as its mean with a min-max band instead of its runs (needs groupOf). */
   groupCharts?: boolean;
   onGroupCharts?: (on: boolean) => void;
+  /** The panel's heading (an opened experiment's says whose runs these are). */
+  title?: string;
 }
 
 /**
@@ -95,8 +97,10 @@ export function ScalarsPanel({
   groupOf,
   groupCharts = false,
   onGroupCharts,
+  title = 'Scalars',
   ...settings
 }: ScalarsPanelProps) {
+  const titleId = useId();
   // Every run's tags, not only the kept runs': typing a filter does not add or drop charts.
   const tags = allTags(runs);
   const kept = useMemo(() => {
@@ -108,8 +112,8 @@ export function ScalarsPanel({
     [kept, groupCharts, groupOf],
   );
   return (
-    <section className="card scalars" aria-labelledby="scalars-title">
-      <h2 id="scalars-title">Scalars</h2>
+    <section className="card scalars" aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
       <ChartControls
         {...settings}
         groupCharts={groupCharts && !!groupOf}

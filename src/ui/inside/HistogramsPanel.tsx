@@ -65,7 +65,7 @@ interface ViewProps {
 }
 
 /** Stacked offset histograms, the oldest at the back (lighter), the newest in front. */
-function OffsetHistograms({ tag, points }: ViewProps) {
+export function OffsetHistograms({ tag, points }: ViewProps) {
   const slices = useMemo(
     () => offsetSlices(points, W - M.left - M.right, H - M.top - M.bottom, SLICE_H),
     [points],

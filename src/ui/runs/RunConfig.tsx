@@ -8,11 +8,23 @@ import { useKiln } from '../store';
 import type { RunRecord } from '../store/runsSlice';
 import { recordRows } from './runRecord';
 
-/** The run's record, the run to compare it with, and the button that loads it back. */
-export function RunConfig({ run }: { run: RunRecord }) {
+/**
+ * The run's record, the run to compare it with, and the button that loads it back. `peers` are the
+ * runs to compare with (the page's own by default); `readOnly` (an opened experiment) has no button.
+ */
+export function RunConfig({
+  run,
+  peers,
+  readOnly = false,
+}: {
+  run: RunRecord;
+  peers?: readonly RunRecord[];
+  readOnly?: boolean;
+}) {
   const id = useId();
   const loadRunSettings = useKiln((s) => s.loadRunSettings);
-  const runs = useKiln((s) => s.runs);
+  const own = useKiln((s) => s.runs);
+  const runs = peers ?? own;
   const [otherId, setOtherId] = useState('');
   const other = runs.find((r) => r.id === otherId && r.id !== run.id) ?? null;
   const rows = useMemo(() => recordRows(run), [run]);
@@ -74,13 +86,15 @@ export function RunConfig({ run }: { run: RunRecord }) {
           </tbody>
         </table>
       </div>
-      <button
-        type="button"
-        onClick={() => loadRunSettings(run.id)}
-        title="Put this run's model in the builder and its settings in the form, to train it anew"
-      >
-        Load these settings
-      </button>
+      {!readOnly && (
+        <button
+          type="button"
+          onClick={() => loadRunSettings(run.id)}
+          title="Put this run's model in the builder and its settings in the form, to train it anew"
+        >
+          Load these settings
+        </button>
+      )}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { dataFitError, type ModelSpec, specError, textTarget } from '../../nn/sp
 import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
+import { createExperimentSlice, type ExperimentSlice } from './experimentSlice';
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
 import { createHparamsSlice, type HparamsSlice } from './hparamsSlice';
 import { createInsideSlice, type InsideSlice } from './insideSlice';
@@ -33,7 +34,8 @@ export type KilnState = GpuSlice &
   InspectSlice &
   InsideSlice &
   TextSlice &
-  HparamsSlice;
+  HparamsSlice &
+  ExperimentSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -50,6 +52,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createInsideSlice(...a),
   ...createTextSlice(...a),
   ...createHparamsSlice(...a),
+  ...createExperimentSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */
