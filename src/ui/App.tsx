@@ -6,6 +6,7 @@ import { BuilderPanel } from './builder/BuilderPanel';
 import { ScalarsPanel } from './charts/ScalarsPanel';
 import { DataPanel } from './data/DataPanel';
 import { EvaluationPanel } from './evaluation/EvaluationPanel';
+import { ExperimentViewer } from './experiment/ExperimentViewer';
 import { FiltersPanel } from './filters/FiltersPanel';
 import { probeGpu } from './gpuInfo';
 import { Header } from './Header';
@@ -105,6 +106,9 @@ export function App() {
       <main className="workspace">
         <NoticeBar />
         <GpuSection />
+        <PanelBoundary title="Opened experiment">
+          <ExperimentViewer />
+        </PanelBoundary>
         <div className="panels">
           <div className="column">
             <PanelBoundary title="Model">

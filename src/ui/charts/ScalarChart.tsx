@@ -172,23 +172,26 @@ export const ScalarChart = memo(function ScalarChart({
                     }
                     stroke="none"
                     fill={run.color}
-                    fillOpacity={0.18}
+                    fillOpacity={0.22}
                     connectNulls
                     activeDot={false}
                     isAnimationActive={false}
                     className="group-band"
                   />
                 ),
-                <Line
-                  key={`${run.id}-raw`}
-                  dataKey={keys.raw}
-                  stroke={run.color}
-                  strokeOpacity={0.25}
-                  dot={false}
-                  activeDot={false}
-                  connectNulls
-                  isAnimationActive={false}
-                />,
+                // A group's band stands for its spread: its mean's raw line would only clutter it.
+                !run.bands?.[tag] && (
+                  <Line
+                    key={`${run.id}-raw`}
+                    dataKey={keys.raw}
+                    stroke={run.color}
+                    strokeOpacity={0.25}
+                    dot={false}
+                    activeDot={false}
+                    connectNulls
+                    isAnimationActive={false}
+                  />
+                ),
                 <Line
                   key={`${run.id}-smooth`}
                   dataKey={keys.smooth}

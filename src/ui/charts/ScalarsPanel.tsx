@@ -133,6 +133,15 @@ export function ScalarsPanel({
           onToggle={onToggleRun}
         />
       )}
+      {drawn !== kept && (
+        <ul className="group-key" aria-label="Groups drawn">
+          {drawn.map((g) => (
+            <li key={g.id} className="user-text">
+              <span className="swatch" style={{ background: g.color }} aria-hidden="true" /> {g.name}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="chart-grid">
         {tags.map((tag, i) => (
           <StaggeredChart

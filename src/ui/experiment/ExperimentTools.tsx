@@ -42,7 +42,8 @@ export function ExperimentTools() {
     );
   };
   return (
-    <div className="experiment-tools">
+    <fieldset className="experiment-tools">
+      <legend>Share results</legend>
       <div className="field">
         <label htmlFor={`${id}-name`}>Experiment name</label>
         <input
@@ -53,7 +54,7 @@ export function ExperimentTools() {
           onChange={(e) => setName(e.target.value)}
         />
       </div>
-      <label title="Each run's stored checkpoint goes in the file too (larger)">
+      <label className="field-bool" title="Each run's stored checkpoint goes in the file too (larger)">
         <input type="checkbox" checked={weights} onChange={(e) => setWeights(e.target.checked)} /> with
         weights
       </label>
@@ -73,8 +74,8 @@ export function ExperimentTools() {
       >
         Export as TensorBoard
       </button>
-      <div className="field upload">
-        <label htmlFor={`${id}-open`}>Open experiment</label>
+      <div className="field experiment-open">
+        <label htmlFor={`${id}-open`}>Open experiment (read-only)</label>
         <input
           key={fileKey}
           id={`${id}-open`}
@@ -88,6 +89,6 @@ export function ExperimentTools() {
           {message.text}
         </p>
       )}
-    </div>
+    </fieldset>
   );
 }

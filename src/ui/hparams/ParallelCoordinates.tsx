@@ -5,7 +5,7 @@
  * everywhere the run filter applies); a click on the axis clears it. From the keyboard: focus an
  * axis, arrows move a brush, Shift+arrows grow it, Escape clears it.
  */
-import { type KeyboardEvent, type PointerEvent, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, type PointerEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { RunRecord } from '../store/runsSlice';
 import {
   type Axis,
@@ -31,8 +31,8 @@ export interface ParallelCoordinatesProps {
 
 const H = 300;
 const M = { top: 34, bottom: 18, left: 24, right: 72 };
-/** Pixels between axes; the chart scrolls sideways past what fits. */
-const GAP = 130;
+/** The fewest pixels between axes; past what fits, the chart scrolls sideways. */
+const MIN_GAP = 110;
 const PLOT_H = H - M.top - M.bottom;
 /** A drag shorter than this share of the axis is a click (which clears the axis's brush). */
 const CLICK = 0.02;
@@ -47,8 +47,21 @@ export function ParallelCoordinates({ runs, hparams, metric, brushes, onBrushes 
   const dims = useMemo(() => [...hparams, metric] as Hparam[], [hparams, metric]);
   const axes = useMemo(() => dims.map((h) => makeAxis(h.key, runs.map(h.value))), [dims, runs]);
   const metricAxis = axes[axes.length - 1];
-  const width = M.left + M.right + GAP * Math.max(1, axes.length - 1);
-  const xOf = (i: number) => (axes.length === 1 ? width / 2 : M.left + i * GAP);
+  // The axes spread over the panel's width (measured), no closer than MIN_GAP.
+  const box = useRef<HTMLDivElement>(null);
+  const [room, setRoom] = useState(0);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setRoom(el.clientWidth));
+    observer.observe(el);
+    setRoom(el.clientWidth);
+    return () => observer.disconnect();
+  }, []);
+  const gaps = Math.max(1, axes.length - 1);
+  const gap = Math.max(MIN_GAP, (room - M.left - M.right) / gaps);
+  const width = M.left + M.right + gap * gaps;
+  const xOf = (i: number) => (axes.length === 1 ? width / 2 : M.left + i * gap);
   const [drag, setDrag] = useState<{ i: number; from: number; to: number } | null>(null);
 
   const setBrush = (key: string, brush: Brush | null) =>
@@ -72,7 +85,7 @@ export function ParallelCoordinates({ runs, hparams, metric, brushes, onBrushes 
   lines.sort((a, b) => Number(a.kept) - Number(b.kept));
 
   return (
-    <div className="pcoords-scroll">
+    <div className="pcoords-scroll" ref={box}>
       {/* biome-ignore lint/a11y/useSemanticElements: an SVG holding focusable axes; a fieldset cannot live in it. */}
       <svg
         className="pcoords"

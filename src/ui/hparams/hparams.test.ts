@@ -56,6 +56,8 @@ describe('the hyperparameter axes', () => {
     expect(batch.position(48)).toBe(0.5);
     expect(batch.ticks[0]).toEqual({ at: 0, label: '32' });
     expect(batch.ticks.at(-1)).toEqual({ at: 1, label: '64' });
+    expect(makeAxis('seed', [1, 2]).ticks.map((t) => t.label)).toEqual(['1', '2']);
+    expect(makeAxis('momentum', [0, 0.9]).ticks.length).toBeGreaterThan(2);
     const loss = makeAxis('valLoss', [0.3, 0.3, Number.NaN, null]);
     expect(loss.position(0.3)).toBe(0.5);
     expect(loss.position(Number.NaN)).toBeNull();

@@ -145,7 +145,12 @@ export function makeAxis(key: string, values: readonly (HparamValue | null)[]): 
       };
     }
     const at = (v: number) => (hi === lo ? 0.5 : (v - lo) / (hi - lo));
-    const inner = hi === lo ? [] : makeScale(lo, hi, 0, 1).ticks.filter((t) => t > lo && t < hi);
+    // Whole-number settings (seeds, batch sizes) get whole-number ticks only: no seed 1.5.
+    const whole = nums.every(Number.isInteger);
+    const inner =
+      hi === lo
+        ? []
+        : makeScale(lo, hi, 0, 1).ticks.filter((t) => t > lo && t < hi && (!whole || Number.isInteger(t)));
     return {
       key,
       kind: 'linear',

@@ -4,6 +4,7 @@
  */
 import { useEffect, useId, useMemo, useState } from 'react';
 import { downloadBytes, fileStem } from '../download';
+import { ExperimentTools } from '../experiment/ExperimentTools';
 import { configSummary, percent } from '../format';
 import { shownRuns } from '../hparams/hparams';
 import { useKiln } from '../store';
@@ -50,6 +51,7 @@ export function RunsPanel() {
           Could not load the checkpoint: {uploadError}. Nothing stored was changed.
         </p>
       )}
+      <ExperimentTools />
       <UndoDelete />
       <UnreadableRuns />
       <ShownRunsTable />
