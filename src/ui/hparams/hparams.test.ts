@@ -37,6 +37,9 @@ describe('the hyperparameter axes', () => {
   it('draws an axis for each setting that varies, and none for those all runs share', () => {
     expect(varyingHparams(runs).map((h) => h.key)).toEqual(['lr', 'optimizer', 'seed']);
     expect(varyingHparams([runs[0]])).toEqual([]);
+    // A normalisation computed on each run's own split differs by seed, unchosen: no axis.
+    const measured = runs.map((r, i) => ({ ...r, config: { ...r.config, mean: 0.13 + i / 1000 } }));
+    expect(varyingHparams(measured).map((h) => h.key)).toEqual(['lr', 'optimizer', 'seed']);
   });
 
   it('scales values that span decades (lr) on a log axis, ticks at the ends and the decades', () => {

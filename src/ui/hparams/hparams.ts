@@ -21,6 +21,12 @@ export interface Hparam {
   /** In full, for a column head or a title (Learning rate). */
   label: string;
   value: (run: RunRecord) => HparamValue | null;
+  /**
+   * Measured from the data unless set (image normalisation's mean and std, computed on each run's
+   * own training split): it differs between seeds without being chosen, so it gets no axis of
+   * its own (it can still be a column).
+   */
+  derived?: true;
 }
 
 /** A final metric: its value (null before the run has one), and which way is better. */
@@ -77,6 +83,7 @@ export const HPARAMS: readonly Hparam[] = [
     key,
     short: SETTINGS[key].flag ?? key,
     label: labelOf(SETTINGS[key]),
+    ...(key === 'mean' || key === 'std' ? { derived: true as const } : {}),
     value: (r: RunRecord) => {
       const v = r.config[key];
       return typeof v === 'number' ? v : settingText(key, r.config);
@@ -89,9 +96,9 @@ export function hparamOf(key: string): Hparam | undefined {
   return HPARAMS.find((h) => h.key === key) ?? METRICS.find((m) => m.key === key);
 }
 
-/** The settings whose values differ among `runs`: the axes worth drawing. */
+/** The settings chosen (not derived) whose values differ among `runs`: the axes worth drawing. */
 export function varyingHparams(runs: readonly RunRecord[]): Hparam[] {
-  return HPARAMS.filter((h) => new Set(runs.map((r) => String(h.value(r)))).size > 1);
+  return HPARAMS.filter((h) => !h.derived && new Set(runs.map((r) => String(h.value(r)))).size > 1);
 }
 
 /** One tick of an axis: where it sits (0 the bottom, 1 the top) and its label. */
