@@ -30,6 +30,8 @@ async function train(page: Page, lr: string, seed: string) {
 
 /** Drags along the axis `key` of the parallel-coordinates chart, between two heights (0 bottom, 1 top). */
 async function brush(page: Page, chart: Locator, key: string, from: number, to: number) {
+  // Centred in the window, clear of the sticky header and run bar.
+  await chart.locator('svg.pcoords').evaluate((el) => el.scrollIntoView({ block: 'center' }));
   const box = await chart.locator(`[data-axis="${key}"] .pcoords-hit`).boundingBox();
   if (!box) throw new Error(`the ${key} axis has no box`);
   const x = box.x + box.width / 2;
@@ -66,7 +68,7 @@ test('the hyperparameter view brushes and groups runs, and an exported experimen
   await expect(rows).toHaveCount(4);
 
   // Brushing the low end of lr keeps the two lr=0.001 runs: in the chart, the table and the charts.
-  await brush(page, hp, 'lr', -0.05, 0.3);
+  await brush(page, hp, 'lr', 0.3, -0.05);
   await expect(hp.locator('polyline[data-kept="true"]')).toHaveCount(2);
   await expect(hp.getByRole('status')).toHaveText('2 of 4 runs in the brushes');
   await expect(rows).toHaveCount(2);
@@ -101,7 +103,9 @@ test('the hyperparameter view brushes and groups runs, and an exported experimen
   const loss = scalars.locator('figure[aria-label="Loss/train chart"]');
   await loss.scrollIntoViewIfNeeded();
   await expect(loss.locator('.group-band path.recharts-area-area')).toHaveCount(2);
-  for (const d of await loss.locator('.group-band path.recharts-area-area').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? '')))
+  for (const d of await loss
+    .locator('.group-band path.recharts-area-area')
+    .evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? '')))
     expect(d.length).toBeGreaterThan(20);
 
   // Tags are kept with the run and found by the run filter.
@@ -129,7 +133,9 @@ test('the hyperparameter view brushes and groups runs, and an exported experimen
   await (await tb).saveAs(archive);
   const listed = execFileSync('tar', ['-tf', archive], { encoding: 'utf8' }).trim().split('\n');
   expect(listed.filter((p) => p.endsWith('/'))).toHaveLength(4);
-  expect(listed.filter((p) => /\/events\.out\.tfevents\.\d{10}\.kiln\.0\.\d+$/.test(p)).length).toBeGreaterThanOrEqual(4);
+  expect(
+    listed.filter((p) => /\/events\.out\.tfevents\.\d{10}\.kiln\.0\.\d+$/.test(p)).length,
+  ).toBeGreaterThanOrEqual(4);
 
   // A fresh browser (no runs of its own) opens the file read-only, with its charts, as they were set.
   const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -149,8 +155,12 @@ test('the hyperparameter view brushes and groups runs, and an exported experimen
   await expect(share.getByRole('alert')).toHaveCount(0);
   const theirCharts = opened.getByRole('region', { name: 'Scalars · lr sweep' });
   await expect(theirCharts.getByLabel('Groups as mean and min–max band')).toBeChecked();
-  await expect(theirCharts.locator('figure[aria-label="Loss/train chart"] .group-band path.recharts-area-area')).toHaveCount(2);
-  await expect(theirCharts.locator('figure[aria-label="Accuracy/val chart"] .recharts-line')).not.toHaveCount(0);
+  await expect(
+    theirCharts.locator('figure[aria-label="Loss/train chart"] .group-band path.recharts-area-area'),
+  ).toHaveCount(2);
+  await expect(theirCharts.locator('figure[aria-label="Accuracy/val chart"] .recharts-line')).not.toHaveCount(
+    0,
+  );
   const theirHp = opened.getByRole('region', { name: 'Hyperparameters · lr sweep' });
   await expect(theirHp.locator('polyline')).toHaveCount(4);
   const theirTable = opened.getByRole('table', { name: 'Runs compared' });

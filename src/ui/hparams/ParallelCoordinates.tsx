@@ -102,7 +102,7 @@ export function ParallelCoordinates({ runs, hparams, metric, brushes, onBrushes 
               points={points}
               fill="none"
               stroke={kept ? (colour ?? FILTERED_OUT) : FILTERED_OUT}
-              strokeOpacity={kept ? 0.9 : 0.3}
+              strokeOpacity={kept ? 0.9 : 0.45}
               strokeWidth={kept ? 2 : 1}
               strokeDasharray={kept && colour === null ? '4 3' : undefined}
               data-run={run.id}

@@ -60,6 +60,15 @@ describe('the hyperparameter axes', () => {
     expect(batch.ticks[0]).toEqual({ at: 0, label: '32' });
     expect(batch.ticks.at(-1)).toEqual({ at: 1, label: '64' });
     expect(makeAxis('seed', [1, 2]).ticks.map((t) => t.label)).toEqual(['1', '2']);
+    // The ends are labelled first; an inner tick too close to one is left out.
+    expect(makeAxis('valAcc', [0.49, 0.72]).ticks.map((t) => t.label)).toEqual([
+      '0.49',
+      '0.55',
+      '0.6',
+      '0.65',
+      '0.7',
+      '0.72',
+    ]);
     expect(makeAxis('momentum', [0, 0.9]).ticks.length).toBeGreaterThan(2);
     const loss = makeAxis('valLoss', [0.3, 0.3, Number.NaN, null]);
     expect(loss.position(0.3)).toBe(0.5);

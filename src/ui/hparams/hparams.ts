@@ -189,12 +189,16 @@ function tickLabelOf(v: number): string {
   return formatTick(Number(v.toPrecision(3)));
 }
 
-/** Ticks without repeats of a place or a label (the ends of a range that is one decade). */
+/**
+ * Ticks without repeats of a place or a label, nor two closer than a label's height: the range's
+ * ends (the first and last given) are kept first, then the inner ticks that still fit.
+ */
 function uniqueTicks(ticks: AxisTick[]): AxisTick[] {
+  const ordered = ticks.length > 1 ? [ticks[0], ticks[ticks.length - 1], ...ticks.slice(1, -1)] : ticks;
   const out: AxisTick[] = [];
-  for (const t of ticks.sort((x, y) => x.at - y.at))
-    if (!out.some((o) => Math.abs(o.at - t.at) < 0.04 || o.label === t.label)) out.push(t);
-  return out;
+  for (const t of ordered)
+    if (!out.some((o) => Math.abs(o.at - t.at) < 0.07 || o.label === t.label)) out.push(t);
+  return out.sort((x, y) => x.at - y.at);
 }
 
 /**
