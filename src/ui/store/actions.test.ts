@@ -243,6 +243,19 @@ describe('the store actions', () => {
     expect(useKiln.getState()).toMatchObject({ spec: initial.spec, config: initial.config, notice: null });
   });
 
+  it('brings back a kept model with a layer that does not fit, and the form with it, marked by a notice', () => {
+    const [flatten, fc1, relu, fc2] = PRESETS.simplenn.layers;
+    const spec = { ...PRESETS.simplenn, layers: [flatten, fc1, relu, { ...fc2, inFeatures: 100 }] };
+    const config = { ...DEFAULT_CONFIG, lr: 0.01, epochs: 2 };
+    useKiln.getState().restoreSetup(null, JSON.stringify({ model: spec, config }));
+    expect(useKiln.getState()).toMatchObject({ spec, config, edited: true });
+    expect(useKiln.getState().notice).toMatchObject({
+      kind: 'warn',
+      title: 'Your model was kept as you left it, with a problem',
+    });
+    expect(useKiln.getState().notice?.message).toMatch(/^layer fc2 \(Linear\): .*Fix it in the builder/);
+  });
+
   it("loads a run's model and settings into the builder and form", () => {
     const s = useKiln.getState();
     s.loadPreset('lenet');
