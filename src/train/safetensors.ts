@@ -285,7 +285,9 @@ export function withMetadata(bytes: Uint8Array, extra: Record<string, string>): 
   const metadata = { ...readMetadata(header.__metadata__), ...extra };
   // fromEntries, not assignment, so a tensor named "__proto__" is written like any other.
   const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
-  const json = new TextEncoder().encode(JSON.stringify(Object.fromEntries([['__metadata__', metadata], ...entries])));
+  const json = new TextEncoder().encode(
+    JSON.stringify(Object.fromEntries([['__metadata__', metadata], ...entries])),
+  );
   const headerLength = Math.ceil(json.length / 8) * 8;
   if (headerLength > MAX_HEADER_SIZE) {
     throw new SafetensorsError(
