@@ -9,6 +9,7 @@ import type { RunRecord } from '../store/runsSlice';
 import {
   DISTRIBUTION_PERCENTILES,
   type HistogramPoint,
+  MAX_KEPT,
   offsetSlices,
   percentiles,
   valueRange,
@@ -61,6 +62,10 @@ export function HistogramsPanel() {
             <OffsetHistograms tag={tag} points={points} />
             <Distributions tag={tag} points={points} />
           </div>
+          <p className="muted inside-note">
+            The last {MAX_KEPT} histograms per tag are kept in this browser with the run, within{' '}
+            {HISTOGRAM_BUDGET_TEXT} for all runs' histograms (the oldest runs' go first).
+          </p>
         </>
       )}
     </section>

@@ -21,7 +21,7 @@ import {
 import type { RunHistograms } from '../store/insideSlice';
 import { type HistogramPoint, MAX_KEPT } from './histogramMath';
 
-/** The bytes all runs' stored histograms may take together: 16 MiB (about 50 MLP runs of 8 tags). */
+/** The bytes all runs' stored histograms may take together: 16 MiB (about 60 SimpleNN runs: 8 tags of 100 points of 64 bins). */
 export const HISTOGRAM_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /** The budget as the page and the README say it. */
