@@ -91,6 +91,7 @@ test('a downloaded checkpoint, uploaded after a reload, resumes to the end with 
   await expect(uploaded.locator('.run-name')).toHaveText('adamw step');
   const date = createdAt?.split(' · ').at(-1) ?? '';
   await expect(uploaded.locator('.run-meta')).toContainText(`· ${date} · uploaded `);
+  await uploaded.screenshot({ path: `${SHOTS}/uploaded-run.png` });
   // The run shows the checkpoint's settings and progress, not the form's.
   await expect(uploaded.locator('.run-meta')).toContainText('adamw lr 0.001');
   await expect(uploaded.locator('.run-meta')).toContainText('weight decay 0.01');
