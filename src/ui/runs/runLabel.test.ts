@@ -14,6 +14,9 @@ describe('run labels in downloaded files', () => {
     const bytes = labelled(file, { name: 'résumé run 😀', createdAt: 1234 });
     expect(readRunLabel(bytes)).toEqual({ name: 'résumé run 😀', createdAt: 1234 });
     expect(safetensorsMetadata(bytes).kept).toBe('yes');
+    // Bytes that are not safetensors go out as they are.
+    const damaged = Uint8Array.of(1, 2, 3);
+    expect(labelled(damaged, { name: 'x', createdAt: 1 })).toBe(damaged);
   });
 
   it('reads none from a file without one, or with one that is damaged, edited or blank', () => {

@@ -5,7 +5,7 @@
  * rename after the run was trained is what the file carries.
  */
 import { number, object, read, string } from '../../schema';
-import { safetensorsMetadata, withMetadata } from '../../train/safetensors';
+import { SafetensorsError, safetensorsMetadata, withMetadata } from '../../train/safetensors';
 import type { RunRecord } from '../store/runsSlice';
 import { fitRunName, MAX_RUN_NAME } from './storedRun';
 
@@ -18,10 +18,19 @@ export type RunLabel = Pick<RunRecord, 'name' | 'createdAt'>;
 // Counted in UTF-16 units, two to a code point outside the BMP (as the run records count them).
 const runLabel = object({ name: string(MAX_RUN_NAME * 2), createdAt: number({ min: 0 }) });
 
-/** `bytes` (a checkpoint or a state dict) with `run`'s name and creation time in its metadata. */
+/**
+ * `bytes` (a checkpoint or a state dict) with `run`'s name and creation time in its metadata; bytes
+ * that are not safetensors (a damaged stored checkpoint) are handed out as they are, for the user
+ * to keep: uploading them names what is wrong.
+ */
 export function labelled(bytes: Uint8Array, run: RunLabel): Uint8Array {
   const label: RunLabel = { name: run.name, createdAt: run.createdAt };
-  return withMetadata(bytes, { [RUN_LABEL_KEY]: JSON.stringify(label) });
+  try {
+    return withMetadata(bytes, { [RUN_LABEL_KEY]: JSON.stringify(label) });
+  } catch (e) {
+    if (e instanceof SafetensorsError) return bytes;
+    throw e;
+  }
 }
 
 /**
