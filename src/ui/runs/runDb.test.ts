@@ -120,9 +120,10 @@ describe('RunDb', () => {
   });
 
   it('opens a version 1 database (runs and checkpoints, no histograms) with its runs intact', async () => {
-    const v1db = await openDatabase<{ runs: { key: string; value: unknown } }>('kiln-runs', 1, (d) => {
+    type V1 = { runs: { key: string; value: unknown }; checkpoints: { key: string; value: Uint8Array } };
+    const v1db = await openDatabase<V1>('kiln-runs', 1, (d) => {
       d.createObjectStore('runs', { keyPath: 'id' });
-      d.createObjectStore('checkpoints' as 'runs');
+      d.createObjectStore('checkpoints');
     });
     await v1db.put('runs', { ...structuredClone(v1), id: 'kept', createdAt: 1 });
     v1db.close();
