@@ -15,14 +15,7 @@ import { CpuBackend } from '../tensor/cpu';
 import { defaultGenerator, setDefaultBackend } from '../tensor/default';
 import { DEFAULT_CONFIG, DEFAULT_TEXT_CONFIG, type TrainConfig } from './config';
 import { prepareRunData, type RunData, tensorData } from './data';
-import {
-  checkLrFindOptions,
-  type LrFindPoint,
-  lrAt,
-  lrFind,
-  lrMarks,
-  markedRange,
-} from './lr_find';
+import { checkLrFindOptions, type LrFindPoint, lrAt, lrFind, lrMarks, markedRange } from './lr_find';
 import { openRun, Run } from './run';
 
 const SPEC: ModelSpec = {
@@ -37,7 +30,14 @@ const SPEC: ModelSpec = {
   ],
 };
 
-const CONFIG: TrainConfig = { ...DEFAULT_CONFIG, optimizer: 'adam', lr: 1e-3, epochs: 2, batchSize: 8, logEvery: 2 };
+const CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  optimizer: 'adam',
+  lr: 1e-3,
+  epochs: 2,
+  batchSize: 8,
+  logEvery: 2,
+};
 
 const data = (backend: Backend): RunData =>
   tensorData(
@@ -111,9 +111,17 @@ describe('the schedule and the marks', () => {
   });
 
   it('refuses options no test can run with, naming the option', () => {
-    expect(checkLrFindOptions({})).toEqual({ startLr: 1e-7, endLr: 10, numIt: 100, beta: 0.98, divergeFactor: 4 });
+    expect(checkLrFindOptions({})).toEqual({
+      startLr: 1e-7,
+      endLr: 10,
+      numIt: 100,
+      beta: 0.98,
+      divergeFactor: 4,
+    });
     expect(() => checkLrFindOptions({ startLr: 0 })).toThrow(/startLr must be a finite number > 0, got 0/);
-    expect(() => checkLrFindOptions({ startLr: 1, endLr: 1 })).toThrow(/endLr must be a finite number > startLr/);
+    expect(() => checkLrFindOptions({ startLr: 1, endLr: 1 })).toThrow(
+      /endLr must be a finite number > startLr/,
+    );
     expect(() => checkLrFindOptions({ numIt: 1 })).toThrow(/numIt must be a whole number in \[2, 1000\]/);
     expect(() => checkLrFindOptions({ numIt: 2.5 })).toThrow(/numIt/);
     expect(() => checkLrFindOptions({ beta: 1 })).toThrow(/beta must lie in \[0, 1\)/);
@@ -160,7 +168,10 @@ describe('lrFind on a run (cpu backend)', () => {
 
   it('records lr, loss and the debiased smoothed loss per step, and ends on divergence, not with an error', async () => {
     // SGD with momentum on a plain MLP: past lr 1 its loss explodes.
-    const mlp = { ...SPEC, layers: SPEC.layers.filter((l) => l.type !== 'BatchNorm1d' && l.type !== 'Dropout') };
+    const mlp = {
+      ...SPEC,
+      layers: SPEC.layers.filter((l) => l.type !== 'BatchNorm1d' && l.type !== 'Dropout'),
+    };
     const run = Run.create(mlp, { ...CONFIG, optimizer: 'sgd', momentum: 0.9 }, data(backend));
     const heard: LrFindPoint[] = [];
     const found = await lrFind(run, { numIt: 120, onPoint: (p) => heard.push(p) });
