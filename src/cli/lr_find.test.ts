@@ -4,7 +4,7 @@
  * with Adam on MNIST trains to >= 95% validation accuracy in one epoch.
  */
 import { describe, expect, it } from 'vitest';
-import { type LrFindResult, lrAt, lrMarks } from '../train/lr_find';
+import { type LrFindResult, lrAt, lrMarks } from '../train/lr_curve';
 import { lrFindJson, lrFindPlot, lrFindReport } from './lr_find';
 import { jsonLines, runCli, spawnTrain } from './testing';
 

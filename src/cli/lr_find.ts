@@ -3,15 +3,15 @@
  * against log10 lr, the marks drawn in), the marks and the suggestion in words, or with --json one
  * line holding them and the curve.
  */
-import type { LrFindResult, LrFindSettings } from '../train/lr_find';
+import { type LrFindResult, type LrFindSettings, roundLr } from '../train/lr_curve';
 
 /** The plot's size in characters: wide enough for 9 decades, short enough for a terminal. */
 const WIDTH = 64;
 const HEIGHT = 14;
 
-/** A learning rate as a user would type it back (3 significant figures). */
+/** A learning rate as a user would type it back. */
 export function lrText(lr: number): string {
-  return Number(lr.toPrecision(3)).toString();
+  return String(roundLr(lr));
 }
 
 /** Why the test ended, in words. */

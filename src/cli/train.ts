@@ -37,7 +37,8 @@ import { type LoadedData, prepareRunData, type RunData, tensorData } from '../tr
 import { errorKind } from '../train/errors';
 import { exportPytorch } from '../train/export_pytorch';
 import { RECORD_SAMPLE_CHARS, recordSample } from '../train/generate';
-import { checkLrFindOptions, lrFind } from '../train/lr_find';
+import { checkLrFindOptions } from '../train/lr_curve';
+import { lrFind } from '../train/lr_find';
 import { openRun, type Run, type RunSource } from '../train/run';
 import { stateDictToSafetensors } from '../train/state_dict';
 import { eventFileName, markdownVerbatim, SummaryWriter } from '../train/tensorboard';

@@ -15,7 +15,8 @@ import { CpuBackend } from '../tensor/cpu';
 import { defaultGenerator, setDefaultBackend } from '../tensor/default';
 import { DEFAULT_CONFIG, DEFAULT_TEXT_CONFIG, type TrainConfig } from './config';
 import { prepareRunData, type RunData, tensorData } from './data';
-import { checkLrFindOptions, type LrFindPoint, lrAt, lrFind, lrMarks, markedRange } from './lr_find';
+import { checkLrFindOptions, type LrFindPoint, lrAt, lrMarks, markedRange } from './lr_curve';
+import { lrFind } from './lr_find';
 import { openRun, Run } from './run';
 
 const SPEC: ModelSpec = {

@@ -28,7 +28,7 @@ import type { Scalar } from '../train/checkpoint';
 import type { ConfigProblem, TrainConfig } from '../train/config';
 import { configJson } from '../train/config_read';
 import type { ErrorKind } from '../train/errors';
-import type { LrFindPoint, LrFindResult } from '../train/lr_find';
+import type { LrFindPoint, LrFindResult } from '../train/lr_curve';
 import type { RunPhase } from '../train/run';
 import { MAX_SAMPLE_CHARS, type SampleOptions } from '../train/sample_options';
 import type { Inspection, TextInspection } from './inspect';
@@ -37,7 +37,7 @@ export type { AdapterSummary, TrainingLimit } from '../gpu/device';
 export { TRAINING_LIMITS } from '../gpu/device';
 export type { Scalar } from '../train/checkpoint';
 export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
-export type { LrFindEnd, LrFindPoint, LrFindResult, LrMark } from '../train/lr_find';
+export type { LrFindEnd, LrFindPoint, LrFindResult, LrMark } from '../train/lr_curve';
 export type { RunPhase } from '../train/run';
 export type { SampleOptions } from '../train/sample_options';
 export type {
