@@ -148,8 +148,9 @@ function LrFinderView({ f }: { f: LrFindRun }) {
       {changed && <p className="muted">{changed}</p>}
       <p className="muted lr-finder-note">
         A copy of the model trains for up to {numIt} steps while the lr grows exponentially from {startLr} to{' '}
-        {endLr} (Smith 2017; fastai's lr_find); the test stops once the smoothed loss passes 4x its minimum.
-        The model's weights are not touched.
+        {endLr} (Smith 2017; fastai's lr_find): the thick line is the loss smoothed over about 50 steps, the
+        faint one each batch's. The test stops once the smoothed loss passes 4x its minimum; the model's
+        weights are not touched.
       </p>
     </section>
   );
