@@ -84,7 +84,7 @@ describe('npm run train -- --lr-find', () => {
       [['--resume', 'x.safetensors'], /--lr-find looks for a new run's learning rate.*give --init FILE/],
       [
         ['--save', 'x.safetensors', '--logdir', 'tb'],
-        /--lr-find trains nothing to keep: drop --save, --logdir/,
+        /--lr-find writes nothing and trains nothing to keep: drop --save, --logdir/,
       ],
       [['--init', 'x.safetensors', '--eval-only'], /--lr-find and --eval-only are two modes/],
     ];

@@ -208,10 +208,10 @@ JSON line and exit (a text run: its loss in nats and bits per character)`,
   {
     flag: 'lr-find',
     kind: { type: 'boolean' },
-    help: `instead of training: the learning-rate range test (Smith 2017, fastai's lr_find) on this
-model and data, lr from 1e-7 to 10 over 100 steps on a copy of the model (a diverging loss ends it);
-prints the loss curve, the steepest descent, minimum/10 and the suggested lr (minimum/10);
-with --json one line holding suggested_lr, the marks and the curve. Writes nothing`,
+    help: `instead of training, the learning-rate range test (Smith 2017; fastai's lr_find):
+a copy of the model trains up to 100 steps as lr grows from 1e-7 to 10, until the loss diverges;
+prints the curve, the steepest descent and minimum/10, the suggested lr; writes nothing
+(with --json: one line holding suggested_lr, the marks and the curve)`,
   },
   {
     flag: 'profile',
@@ -433,12 +433,12 @@ function checkLrFindFlags(v: Values): void {
       "--lr-find looks for a new run's learning rate, and --resume continues a checkpoint's run with its own: to test from its weights, give --init FILE (a checkpoint too) instead",
     );
   if (v['eval-only']) throw new UsageError('--lr-find and --eval-only are two modes: give one');
-  const outputs = (['save', 'checkpoint', 'logdir', 'histograms-every', 'export-pytorch'] as const).filter(
-    (f) => v[f] !== undefined,
-  );
+  const outputs = (
+    ['save', 'checkpoint', 'logdir', 'histograms-every', 'export-pytorch', 'profile'] as const
+  ).filter((f) => v[f] !== undefined);
   if (outputs.length)
     throw new UsageError(
-      `--lr-find trains nothing to keep: drop ${outputs.map((f) => `--${f}`).join(', ')} (run again without --lr-find, at the lr it suggests)`,
+      `--lr-find writes nothing and trains nothing to keep: drop ${outputs.map((f) => `--${f}`).join(', ')} (run again without --lr-find, at the lr it suggests)`,
     );
 }
 
