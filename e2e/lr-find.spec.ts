@@ -62,6 +62,11 @@ test("the LR finder's suggestion fills the form", async ({ page }) => {
     path: docsShot('lr-finder.png'),
     clip: { x: form.x - 12, y: form.y - 8, width: form.width + 24, height: box.y + box.height - form.y + 16 },
   });
+  // On a phone the chart and its buttons fit the width.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await finder.scrollIntoViewIfNeeded();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await finder.screenshot({ path: 'e2e/screenshots/lr-finder-390.png' });
   await finder.getByRole('button', { name: 'Close' }).click();
   await expect(finder).toHaveCount(0);
 });
