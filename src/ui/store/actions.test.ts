@@ -421,7 +421,7 @@ describe('the LR finder', () => {
     });
 
     // Use lr: the suggestion as a user would type it, 3 significant figures.
-    useKiln.getState().useFoundLr();
+    useKiln.getState().applyFoundLr();
     expect(useKiln.getState().config.lr).toBe(0.0026);
     expect(configProblems(useKiln.getState().config)).toEqual([]);
     useKiln.getState().closeLrFind();
@@ -439,7 +439,7 @@ describe('the LR finder', () => {
     expect(useKiln.getState().lrFind).toMatchObject({ status: 'failed', error: 'load a dataset first' });
     // Use lr has nothing to use.
     const lr = useKiln.getState().config.lr;
-    useKiln.getState().useFoundLr();
+    useKiln.getState().applyFoundLr();
     expect(useKiln.getState().config.lr).toBe(lr);
 
     useKiln.getState().findLr();

@@ -35,7 +35,7 @@ export interface LrFindSlice {
   /** Ends the test after its current step; the curve so far is kept. */
   stopLrFind: () => void;
   /** Puts the suggestion, rounded to 3 significant figures, into the form's learning rate. */
-  useFoundLr: () => void;
+  applyFoundLr: () => void;
   /** Hides the finder's chart. */
   closeLrFind: () => void;
   /** Folds a worker report of the test in (those of an older test are ignored). */
@@ -75,7 +75,7 @@ export const createLrFindSlice: StateCreator<KilnState, [], [], LrFindSlice> = (
     set({ lrFind: { ...f, stopping: true } });
     link.send({ type: 'stopLrFind', requestId: f.requestId });
   },
-  useFoundLr: () => {
+  applyFoundLr: () => {
     const lr = get().lrFind?.result?.suggestedLr;
     if (lr) get().setConfig({ lr: roundLr(lr) });
   },

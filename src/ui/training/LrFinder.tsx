@@ -71,8 +71,12 @@ function LrFinderView({ f }: { f: LrFindRun }) {
   const formLr = useKiln((s) => s.config.lr);
   const formOptimizer = useKiln((s) => s.config.optimizer);
   const formBatch = useKiln((s) => s.config.batchSize);
-  const { stopLrFind, useFoundLr, closeLrFind } = useKiln(
-    useShallow((s) => ({ stopLrFind: s.stopLrFind, useFoundLr: s.useFoundLr, closeLrFind: s.closeLrFind })),
+  const { stopLrFind, applyFoundLr, closeLrFind } = useKiln(
+    useShallow((s) => ({
+      stopLrFind: s.stopLrFind,
+      applyFoundLr: s.applyFoundLr,
+      closeLrFind: s.closeLrFind,
+    })),
   );
   const r = f.result;
   const suggested = r?.suggestedLr ?? null;
@@ -98,7 +102,7 @@ function LrFinderView({ f }: { f: LrFindRun }) {
             <button
               type="button"
               className="primary"
-              onClick={useFoundLr}
+              onClick={applyFoundLr}
               disabled={formLr === roundLr(suggested)}
               title="Put the suggested learning rate in the form"
             >
