@@ -493,3 +493,66 @@ describe('the store actions', () => {
     expect(countParameters(spec)).toBe(untied - 20 * useKiln.getState().textSizes.nEmbd);
   });
 });
+
+describe('the LR finder', () => {
+  const point = (step: number, lr: number) => ({ step, lr, loss: 2, smoothed: 2 });
+  const result = {
+    points: [point(1, 1e-7), point(2, 1e-3)],
+    steepest: { lr: 4.04e-3, loss: 1.9 },
+    minimum: { lr: 0.025950242113997483, loss: 1.7 },
+    minimumTenth: { lr: 0.0025950242113997484, loss: 2 },
+    suggestedLr: 0.0025950242113997484,
+    end: 'diverged' as const,
+  };
+
+  it("asks the worker with the builder's model and the form's settings, and folds in its own reports only", () => {
+    const s = useKiln.getState();
+    s.setConfig({ optimizer: 'adam', lr: 1e-3 });
+    s.findLr();
+    const asked = sent.at(-1);
+    if (asked?.type !== 'lrFind') throw new Error('no lrFind sent');
+    expect(asked.model).toEqual(useKiln.getState().spec);
+    expect(asked.config).toEqual(useKiln.getState().config);
+    // A second click while it runs asks nothing more.
+    useKiln.getState().findLr();
+    expect(sent.filter((m) => m.type === 'lrFind')).toHaveLength(1);
+    const { requestId } = asked;
+    receive({ type: 'lrFindPoint', requestId, point: point(1, 1e-7) });
+    receive({ type: 'lrFindPoint', requestId: requestId + 100, point: point(9, 1) });
+    expect(useKiln.getState().lrFind?.points).toEqual([point(1, 1e-7)]);
+    receive({ type: 'lrFindEnd', requestId, result, error: null });
+    expect(useKiln.getState().lrFind).toMatchObject({
+      status: 'done',
+      points: result.points,
+      optimizer: 'adam',
+    });
+
+    // Use lr: the suggestion as a user would type it, 3 significant figures.
+    useKiln.getState().applyFoundLr();
+    expect(useKiln.getState().config.lr).toBe(0.0026);
+    expect(configProblems(useKiln.getState().config)).toEqual([]);
+    useKiln.getState().closeLrFind();
+    expect(useKiln.getState().lrFind).toBeNull();
+  });
+
+  it('Stop and Close reach the worker; a refusal ends the test with its line', () => {
+    useKiln.getState().findLr();
+    const asked = sent.at(-1);
+    if (asked?.type !== 'lrFind') throw new Error('no lrFind sent');
+    useKiln.getState().stopLrFind();
+    expect(sent.at(-1)).toEqual({ type: 'stopLrFind', requestId: asked.requestId });
+    expect(useKiln.getState().lrFind?.stopping).toBe(true);
+    receive({ type: 'lrFindEnd', requestId: asked.requestId, result: null, error: 'load a dataset first' });
+    expect(useKiln.getState().lrFind).toMatchObject({ status: 'failed', error: 'load a dataset first' });
+    // Use lr has nothing to use.
+    const lr = useKiln.getState().config.lr;
+    useKiln.getState().applyFoundLr();
+    expect(useKiln.getState().config.lr).toBe(lr);
+
+    useKiln.getState().findLr();
+    const again = sent.at(-1);
+    if (again?.type !== 'lrFind') throw new Error('no lrFind sent');
+    useKiln.getState().closeLrFind();
+    expect(sent.at(-1)).toEqual({ type: 'stopLrFind', requestId: again.requestId });
+  });
+});

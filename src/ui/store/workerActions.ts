@@ -169,6 +169,9 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         return onError(msg);
       case 'sampleText':
         return receiveSampleText(msg);
+      case 'lrFindPoint':
+      case 'lrFindEnd':
+        return s.receiveLrFind(msg);
       // Answers to requests (predictions, loaded checkpoints) go to whoever asked, through link.request.
       case 'prediction':
       case 'inspection':
@@ -189,6 +192,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
           s.setRunState(r.id, 'stopped');
           if (r.state === 'running' && r.hasCheckpoint) resumeAfterBoot.add(r.id);
         }
+      s.lrFindLost(`the GPU device was lost: ${msg.message}`);
       s.setNotice({
         kind: 'error',
         title: 'The GPU device was lost',

@@ -24,6 +24,7 @@ import { useKiln, useTrainableSpec } from '../store';
 import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { CopyLink } from './CopyLink';
+import { FindLrButton, LrFinderPanel } from './LrFinder';
 import { RunProgress } from './RunProgress';
 
 /** The Train button's id, for the skip link. */
@@ -141,6 +142,19 @@ export function TrainingPanel() {
   const problem = (field: string) => problemOf(problems, field);
   const training = active !== null && (active.state === 'running' || active.state === 'queued');
   const paused = active?.state === 'paused';
+  const finding = useKiln((s) => s.lrFind?.status === 'running');
+  // The finder ignores the lr (it sweeps it) but needs every other setting.
+  const notFindable = !workerBackend
+    ? 'Starting the training worker…'
+    : !datasetReady
+      ? 'Waiting for the dataset to load'
+      : specError
+        ? `The model cannot train: ${specError}`
+        : problems.some((p) => p.field !== 'lr')
+          ? 'Fix the settings first'
+          : training || paused
+            ? 'A run is training: stop it first'
+            : null;
   const why = !workerBackend
     ? 'Starting the training worker…'
     : !datasetReady
@@ -149,7 +163,9 @@ export function TrainingPanel() {
         ? `The model cannot train: ${specError}`
         : problems.length
           ? 'Fix the settings:'
-          : null;
+          : finding
+            ? 'The LR finder is running'
+            : null;
   const betas = problem('betas');
   const betaLabels = SETTINGS.betas.kind.type === 'pair' ? SETTINGS.betas.kind.itemLabels : ['', ''];
   return (
@@ -171,6 +187,7 @@ export function TrainingPanel() {
           </select>
         </div>
         <ConfigField field="lr" />
+        <FindLrButton disabledWhy={notFindable} />
         {config.optimizer === 'sgd' || config.optimizer === 'rmsprop' ? (
           <NumberField
             label={labelOf(SETTINGS.momentum)}
@@ -231,6 +248,7 @@ export function TrainingPanel() {
         )}
         <ConfigField field="seed" />
       </div>
+      <LrFinderPanel />
       <h3>Schedule</h3>
       <div className="form-grid">
         <div className="field">
