@@ -194,6 +194,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
       <div className="run-meta muted user-text">
         {run.model.name} on {run.dataset || 'unknown data'} · {configSummary(run.config)} · epoch {run.epoch}/
         {run.config.epochs} · {new Date(run.createdAt).toLocaleString()}
+        {run.uploadedAt !== undefined && ` · uploaded ${new Date(run.uploadedAt).toLocaleString()}`}
       </div>
       <RunTags tags={run.tags} />
       <div className="run-actions">

@@ -141,6 +141,7 @@ const current: Schema<RunRecord> = object({
   checkpointEpoch: optional(count()),
   checkpointStep: optional(count()),
   createdAt: number(),
+  uploadedAt: optional(number()),
   // Optional: records written before runs had notes and tags read as they are.
   notes: optional(string(MAX_NOTES * 2)),
   tags: optional(array(string(MAX_TAG * 2), MAX_TAGS)),

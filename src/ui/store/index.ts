@@ -10,6 +10,7 @@ import { createGpuSlice, type GpuSlice } from './gpuSlice';
 import { createHparamsSlice, type HparamsSlice } from './hparamsSlice';
 import { createInsideSlice, type InsideSlice } from './insideSlice';
 import { createInspectSlice, type InspectSlice } from './inspectSlice';
+import { createLrFindSlice, type LrFindSlice } from './lrFindSlice';
 import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
@@ -34,6 +35,7 @@ export type KilnState = GpuSlice &
   InspectSlice &
   InsideSlice &
   TextSlice &
+  LrFindSlice &
   HparamsSlice &
   ExperimentSlice;
 
@@ -51,6 +53,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createInspectSlice(...a),
   ...createInsideSlice(...a),
   ...createTextSlice(...a),
+  ...createLrFindSlice(...a),
   ...createHparamsSlice(...a),
   ...createExperimentSlice(...a),
 }));

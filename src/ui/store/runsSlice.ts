@@ -59,6 +59,8 @@ export interface RunRecord extends ChartRun {
   checkpointEpoch?: number;
   checkpointStep?: number;
   createdAt: number;
+  /** When the run came into this page from a file (an upload), apart from when it was created. */
+  uploadedAt?: number;
   /** The user's notes on the run (what was tried, what it showed); absent in older records. */
   notes?: string;
   /** The user's labels for the run ("baseline", "sweep-3"): searched by the run filter. */
