@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../../nn/spec';
 import { DEFAULT_CONFIG } from '../../train/config';
+import { contrastRatio } from '../color';
 import type { RunRecord } from '../store/runsSlice';
 import {
   brushOf,
@@ -11,6 +12,7 @@ import {
   hparamOf,
   makeAxis,
   passesBrushes,
+  rampColor,
   varyingHparams,
 } from './hparams';
 
@@ -138,5 +140,18 @@ describe('groups', () => {
       n: 2,
     });
     expect(groupStats([null, Number.NaN])).toBeNull();
+  });
+});
+
+describe('the metric colours', () => {
+  it('run from the first stop to the last, each at 3:1 or more on both page surfaces (WCAG for graphics)', () => {
+    expect(rampColor(0)).toBe('#2f6fd0');
+    expect(rampColor(1)).toBe('#d9590b');
+    expect(rampColor(Number.NaN)).toBe('#2f6fd0');
+    for (let t = 0; t <= 1.0001; t += 0.05)
+      for (const surface of ['#ffffff', '#1a1d23'])
+        expect(contrastRatio(rampColor(t), surface), `${rampColor(t)} on ${surface}`).toBeGreaterThanOrEqual(
+          3,
+        );
   });
 });
