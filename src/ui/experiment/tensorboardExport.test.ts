@@ -24,15 +24,17 @@ describe('the TensorBoard export', () => {
   it("writes each run's scalars in its folder, and its notes and tags as text", () => {
     const runs = [run('a', 'first'), run('b', 'second', { notes: 'diverged *early*', tags: ['sweep'] })];
     const files = tensorboardFiles(runs, {});
-    expect(files.map((f) => f.path.split('/')[0])).toEqual(['first', 'second', 'second']);
+    expect(files.map((f) => f.path.split('/')[0])).toEqual(['first', 'second']);
     const events = readRecords(files[0].bytes).map(readEvent);
     const logged = events.flatMap((e) => e.scalars.map((s) => s.tag));
     const tags = Object.keys(runs[0].series);
     expect(new Set(logged)).toEqual(new Set(tags));
     expect(logged.length).toBe(Object.values(runs[0].series).reduce((n, s) => n + s.length, 0));
-    const text = readRecords(files[2].bytes)
-      .map(readEvent)
-      .flatMap((e) => e.texts);
+    expect(events.flatMap((e) => e.texts)).toEqual([]);
+    // The notes come last in the run's one event file, after its scalars.
+    const second = readRecords(files[1].bytes).map(readEvent);
+    const text = second.flatMap((e) => e.texts);
+    expect(second.at(-1)?.texts).toEqual(text);
     expect(text).toHaveLength(1);
     expect(text[0].tag).toBe('notes/text_summary');
     expect(text[0].strings[0]).toBe('Tags: sweep\n\n    diverged *early*');

@@ -1,10 +1,8 @@
 /**
  * The shown runs as a TensorBoard logdir in one tar archive: one folder per run (named by the run)
- * holding its event file (scalars and the histograms the page holds) and, where the run has notes
- * or tags, a second event file with them as text (TensorBoard's Text tab). `tar -xf` it, then
- * `tensorboard --logdir <folder>`.
+ * holding its event file (scalars, the histograms the page holds, its tags and notes as text).
+ * `tar -xf` it, then `tensorboard --logdir <folder>`.
  */
-import { eventFileName, markdownVerbatim, SummaryWriter } from '../../train/tensorboard';
 import { fileStem } from '../download';
 import { eventFile } from '../runs/exportScalars';
 import type { RunHistograms } from '../store/insideSlice';
@@ -28,36 +26,15 @@ export function runFolders(names: readonly string[]): string[] {
   });
 }
 
-/** A run's notes and tags as one Markdown text, or null when it has neither. */
-function notesText(run: RunRecord): string | null {
-  const tags = run.tags?.length ? `Tags: ${run.tags.join(', ')}` : '';
-  const notes = run.notes?.trim() ? markdownVerbatim(run.notes) : '';
-  return tags || notes ? [tags, notes].filter(Boolean).join('\n\n') : null;
-}
-
 /** The logdir's files: one folder per run, as described above. */
 export function tensorboardFiles(
   runs: readonly RunRecord[],
   histograms: Record<string, RunHistograms>,
 ): TarFile[] {
   const folders = runFolders(runs.map((r) => r.name));
-  return runs.flatMap((run, i) => {
+  return runs.map((run, i) => {
     const events = eventFile(run, histograms[run.id]);
-    const files: TarFile[] = [{ path: `${folders[i]}/${events.name}`, bytes: events.bytes }];
-    const text = notesText(run);
-    if (text !== null) {
-      const last = Math.max(
-        run.createdAt,
-        ...Object.values(run.series).flatMap((s) => s.map((p) => p.wallTime)),
-      );
-      const writer = new SummaryWriter(last / 1000);
-      writer.addText('notes', text, run.step, last / 1000);
-      files.push({
-        path: `${folders[i]}/${eventFileName('kiln-notes', last / 1000)}`,
-        bytes: writer.flush(),
-      });
-    }
-    return files;
+    return { path: `${folders[i]}/${events.name}`, bytes: events.bytes };
   });
 }
 

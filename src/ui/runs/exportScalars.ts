@@ -1,6 +1,6 @@
 /** A run's logged scalars (and histograms) in the formats people take elsewhere: TensorBoard's CSV and event file. */
 import { scalarsToCsv } from '../../train/csv';
-import { eventFileName, SummaryWriter } from '../../train/tensorboard';
+import { eventFileName, markdownVerbatim, SummaryWriter } from '../../train/tensorboard';
 import type { ChartRun } from '../charts/types';
 import type { RunHistograms } from '../store/insideSlice';
 
@@ -11,10 +11,18 @@ export function tagCsv(run: ChartRun, tag: string): string {
   );
 }
 
+/** A run's tags and notes as one Markdown text (notes verbatim), or null when it has neither. */
+export function notesText(run: Pick<ChartRun, 'tags' | 'notes'>): string | null {
+  const tags = run.tags?.length ? `Tags: ${run.tags.join(', ')}` : '';
+  const notes = run.notes?.trim() ? markdownVerbatim(run.notes) : '';
+  return tags || notes ? [tags, notes].filter(Boolean).join('\n\n') : null;
+}
+
 /**
  * Every tag of a run as one TensorBoard event file, events in wall-time order as a writer would
  * emit them: the scalars, and the histograms the page holds (HistogramProto, TensorBoard's
- * Histograms and Distributions tabs) under their tags, e.g. fc1.weight and fc1.weight.grad.
+ * Histograms and Distributions tabs) under their tags, e.g. fc1.weight and fc1.weight.grad; last,
+ * the run's tags and notes as a text summary tagged `notes` (TensorBoard's Text tab).
  */
 export function eventFile(
   run: ChartRun,
@@ -37,6 +45,14 @@ export function eventFile(
     ),
   ];
   events.sort((a, b) => a.wallTime - b.wallTime || a.step - b.step);
+  const text = notesText(run);
+  const last = events[events.length - 1];
+  if (text !== null)
+    events.push({
+      wallTime: last?.wallTime ?? Date.now(),
+      step: last?.step ?? 0,
+      write: (w) => w.addText('notes', text, last?.step ?? 0, (last?.wallTime ?? Date.now()) / 1000),
+    });
   const start = (events[0]?.wallTime ?? Date.now()) / 1000;
   const writer = new SummaryWriter(start);
   for (const e of events) e.write(writer);
