@@ -149,7 +149,14 @@ test('the hyperparameter view brushes and groups runs, and an exported experimen
   await share.getByLabel('Open experiment (read-only)').setInputFiles(truncated);
   await expect(share.getByRole('alert')).toContainText('truncated');
   await expect(share.getByRole('alert')).toContainText('Nothing was changed.');
-  await share.getByLabel('Open experiment (read-only)').setInputFiles(file);
+  // The good file is dropped on the box instead of chosen.
+  const dropped = await fresh.evaluateHandle((b64) => {
+    const dt = new DataTransfer();
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    dt.items.add(new File([bytes], 'lr_sweep.kiln-experiment.json.gz'));
+    return dt;
+  }, bytes.toString('base64'));
+  await share.dispatchEvent('drop', { dataTransfer: dropped });
   const opened = fresh.getByRole('region', { name: 'lr sweep', exact: true });
   await expect(opened.getByText('Opened experiment · read-only')).toBeVisible();
   await expect(share.getByRole('alert')).toHaveCount(0);

@@ -21,6 +21,7 @@ export function ExperimentTools() {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [fileKey, setFileKey] = useState(0);
+  const [dragging, setDragging] = useState(false);
   const run = async (what: () => Promise<string>) => {
     setBusy(true);
     setMessage(null);
@@ -42,7 +43,22 @@ export function ExperimentTools() {
     );
   };
   return (
-    <fieldset className="experiment-tools">
+    <fieldset
+      className={dragging ? 'experiment-tools dragging' : 'experiment-tools'}
+      // An experiment file dropped here opens as one chosen with the button does.
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        if (!e.dataTransfer.files.length) return;
+        e.preventDefault();
+        setDragging(false);
+        void open(e.dataTransfer.files[0]);
+      }}
+    >
       <legend>Share results</legend>
       <div className="field">
         <label htmlFor={`${id}-name`}>Experiment name</label>
@@ -82,7 +98,11 @@ export function ExperimentTools() {
           type="file"
           accept={`${EXPERIMENT_EXT},.gz`}
           onChange={(e) => void open(e.target.files?.[0])}
+          aria-describedby={`${id}-drop`}
         />
+        <span id={`${id}-drop`} className="muted help">
+          or drop a {EXPERIMENT_EXT} file on this box
+        </span>
       </div>
       {message && (
         <p className={message.error ? 'note error' : 'note'} role={message.error ? 'alert' : 'status'}>
