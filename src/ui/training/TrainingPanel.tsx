@@ -24,6 +24,7 @@ import { useKiln, useTrainableSpec } from '../store';
 import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { CopyLink } from './CopyLink';
+import { resumePoint } from './progress';
 import { RunProgress } from './RunProgress';
 
 /** Reads a required number field: NaN passes through so the validator names the field. */
@@ -318,15 +319,10 @@ function ResumeWith({ active }: { active: RunRecord | null }) {
     (s) => active !== null && active.state !== 'paused' && !whyNotResumable(active, s),
   );
   if (!active || !continues) return null;
-  const epoch = active.checkpointEpoch ?? active.epoch;
-  // A checkpoint taken mid-epoch (every few minutes, or as the page went away) goes on from its step.
-  const step = active.checkpointStep ?? 0;
-  const within = active.stepsPerEpoch > 0 ? step - epoch * active.stepsPerEpoch : 0;
   return (
     <p className="muted resume-with">
-      Resume continues {active.name} from epoch {epoch}
-      {within > 0 ? ` and ${within} steps (step ${step})` : ''} with its own settings:{' '}
-      {configSummary(active.config)}, {active.config.epochs} epochs.
+      Resume continues {active.name} {resumePoint(active)} with its own settings:{' '}
+      {configSummary(active.config)}.
     </p>
   );
 }
