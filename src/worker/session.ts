@@ -301,14 +301,16 @@ export class Session {
           phase: (next) => {
             if (phase === 'validating') valSeconds = (performance.now() - valStart) / 1000;
             if (next === 'validating') valStart = performance.now();
-            if (next !== 'training') rate.halt();
+            if (next === 'training') rate.go(performance.now());
+            else rate.halt(performance.now());
             if (next === phase) return;
             phase = next;
             status('running');
           },
           scalars: (scalars) => {
             const { step } = scalars[0];
-            if (scalars[0].tag === 'Loss/train') samplesPerSec = rate.read() * batchSize;
+            if (scalars[0].tag === 'Loss/train')
+              samplesPerSec = rate.read(step, performance.now()) * batchSize;
             this.post({ type: 'metrics', runId, step, epoch: run.epoch + 1, scalars });
             // The loss is read one window behind, so a metric can arrive after the loop has paused:
             // it must not report the run as running again (the page would then offer Pause, not Resume).
@@ -345,12 +347,13 @@ export class Session {
           checkpointDue: () =>
             live.checkpointWanted || performance.now() - lastCheckpoint >= AUTO_CHECKPOINT_MS,
           waitWhilePaused: async () => {
-            // Called after each step: the step's end, for the speed.
-            rate.step(performance.now());
+            // After the first step (it compiled, and its loss was read: the GPU is done with it).
+            if (!rate.started) rate.start(run.globalStep, performance.now());
             // Let pause/stop messages in (at most every 16 ms), then wait while paused and while
             // samples read the weights (time that is not training either).
             await yieldNow();
-            if (live.borrowers > 0) rate.halt();
+            const waits = live.borrowers > 0 || (live.paused && !live.stopped);
+            if (waits) rate.halt(performance.now());
             for (let b = live.borrowed; ; b = live.borrowed) {
               await b;
               if (b === live.borrowed) break;
@@ -358,11 +361,11 @@ export class Session {
             if (live.paused && !live.stopped) {
               waiting = true;
               status('paused');
-              rate.halt();
               await new Promise<void>((r) => live.resumeWaiters.push(r));
               waiting = false;
               if (!live.stopped) status('running');
             }
+            if (waits) rate.go(performance.now());
           },
         },
       );
