@@ -6,7 +6,7 @@ import { ChartControls } from './ChartControls';
 import { groupSeries } from './groupSeries';
 import { RUN_COLORS } from './palette';
 import { RunLegend } from './RunLegend';
-import { runSearch } from './runFilter';
+import { parseRunFilter, runSearch } from './runFilter';
 import { ScalarChart, type ScalarChartProps } from './ScalarChart';
 import type { ChartRun, XAxisKind } from './types';
 
@@ -55,20 +55,25 @@ function groupedRuns(runs: readonly ChartRun[], groupOf: (run: ChartRun) => stri
   );
 }
 
-/** The tags every training run logs: their charts are there from the start, so nothing mounts mid-training. */
-const STANDARD_TAGS = ['Accuracy/val', 'Loss/train', 'Loss/val', 'learning_rate'];
+/**
+ * The tags every training run logs, in the order they are shown: the live training loss first
+ * (validation is logged once an epoch, so its charts stay empty through the first), its
+ * validation loss beside it. Their charts are there from the start, so nothing mounts mid-training.
+ */
+const STANDARD_TAGS = ['Loss/train', 'Loss/val', 'Accuracy/val', 'learning_rate'];
 
 /** Tags the Gradient health panel draws, per layer: charted once, there, not again here. */
 const HEALTH_PREFIXES = Object.values(HEALTH_TAGS);
 
 /**
- * The standard tags and every other tag any run logged (but gradient health's), sorted so e.g.
- * Loss/train and Loss/val sit side by side.
+ * The standard tags, then every other tag any run logged (but gradient health's), sorted so e.g.
+ * BPC/train and BPC/val sit side by side.
  */
 function allTags(runs: readonly ChartRun[]): string[] {
   const logged = runs.flatMap((r) => Object.keys(r.series));
   const shown = logged.filter((tag) => !HEALTH_PREFIXES.some((p) => tag.startsWith(p)));
-  return [...new Set([...STANDARD_TAGS, ...shown])].sort();
+  const more = [...new Set(shown)].filter((tag) => !STANDARD_TAGS.includes(tag)).sort();
+  return [...STANDARD_TAGS, ...more];
 }
 
 /** How far apart the charts take new data, so each redraw is a main-thread task of its own. */
@@ -103,9 +108,11 @@ export function ScalarsPanel({
   const titleId = useId();
   // Every run's tags, not only the kept runs': typing a filter does not add or drop charts.
   const tags = allTags(runs);
+  const filter = useMemo(() => parseRunFilter(runFilter), [runFilter]);
+  // Found by name, tag or notes (the filter's rules), and within the hyperparameter view's brushes.
   const kept = useMemo(() => {
-    const matches = runSearch(runFilter);
-    return runs.filter((run) => matches(run) && (keep?.(run) ?? true));
+    const found = runSearch(runFilter);
+    return runs.filter((run) => found(run) && (keep?.(run) ?? true));
   }, [runs, runFilter, keep]);
   const drawn = useMemo(
     () => (groupCharts && groupOf ? groupedRuns(kept, groupOf) : kept),
@@ -129,6 +136,7 @@ export function ScalarsPanel({
           runs={kept}
           total={runs.length}
           filter={runFilter}
+          invalid={filter.invalid}
           onFilter={onRunFilter}
           onToggle={onToggleRun}
         />
