@@ -192,6 +192,8 @@ export const ScalarChart = memo(function ScalarChart({
                     stroke="none"
                     fill={run.color}
                     fillOpacity={0.22}
+                    // A one-point band (one validation) has no area: no dot stands in for it.
+                    dot={false}
                     connectNulls
                     activeDot={false}
                     isAnimationActive={false}
