@@ -9,6 +9,7 @@
  * the schema library (each record through the run record's own reader and migrations), so a
  * corrupt, truncated or hostile file is refused with one line and changes nothing.
  */
+import { DatasetError } from '../../data/errors';
 import { gunzip, gzip, isGzip } from '../../data/gzip';
 import {
   array,
@@ -195,8 +196,10 @@ export async function readExperiment(bytes: Uint8Array, fileName: string): Promi
     const json = await gunzip(bytes, fileName, undefined, MAX_EXPERIMENT_BYTES);
     text = new TextDecoder('utf-8', { fatal: true }).decode(json);
   } catch (e) {
+    if (e instanceof TypeError) throw new ExperimentError(`${fileName} is not UTF-8 text`);
+    // The gzip reader's "<file>: <problem>", as a sentence: "<file> is truncated: ...".
     throw new ExperimentError(
-      e instanceof TypeError ? `${fileName} is not UTF-8 text` : String((e as Error).message),
+      e instanceof DatasetError ? `${fileName} ${e.message.slice(e.file.length + 2)}` : String(e),
     );
   }
   let raw: unknown;
