@@ -7,6 +7,7 @@ import {
   Area,
   CartesianGrid,
   ComposedChart,
+  ErrorBar,
   Line,
   ResponsiveContainer,
   Tooltip,
@@ -223,7 +224,23 @@ export const ScalarChart = memo(function ScalarChart({
                   activeDot={{ r: 3 }}
                   connectNulls
                   isAnimationActive={false}
-                />,
+                >
+                  {/* A group's one point has no band to draw: a min-max bar stands for it. */}
+                  {run.bands?.[tag] && counts[i] === 1 && (
+                    <ErrorBar
+                      dataKey={(row: ChartRow) =>
+                        row[keys.lo] === undefined
+                          ? [0, 0]
+                          : [row[keys.smooth] - row[keys.lo], row[keys.hi] - row[keys.smooth]]
+                      }
+                      direction="y"
+                      stroke={run.color}
+                      strokeWidth={1.5}
+                      width={8}
+                      className="group-band-bar"
+                    />
+                  )}
+                </Line>,
               ];
             })}
           </ComposedChart>
