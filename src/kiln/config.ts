@@ -1,0 +1,40 @@
+/**
+ * `kiln/config`: every training setting declared once (the SETTINGS table: field, flag, label, range,
+ * PyTorch's default), the defaults, the one validator, and text sampling's options. Loads no tensor code.
+ */
+export {
+  checkConfig,
+  choicesOf,
+  ConfigError,
+  type ConfigProblem,
+  configProblems,
+  type DataKind,
+  DEFAULT_CONFIG,
+  DEFAULT_TEXT_CONFIG,
+  defaultScheduler,
+  labelOf,
+  MNIST_NORMALIZATION,
+  OPTIMIZER_DEFAULTS,
+  OPTIMIZERS,
+  type OptimizerName,
+  PER_DATASET_SETTINGS,
+  resolveConfig,
+  SCHEDULER_PARAMS,
+  type SchedulerConfig,
+  type SchedulerName,
+  SCHEDULERS,
+  type Setting,
+  type SettingBase,
+  SETTINGS,
+  schedulerParams,
+  settingApplies,
+  type TrainConfig,
+} from '../train/config';
+export { configJson, trainConfig } from '../train/config_read';
+export {
+  MAX_SAMPLE_CHARS,
+  SAMPLE_DEFAULTS,
+  SampleError,
+  type SampleOptions,
+  sampleOptionsError,
+} from '../train/sample_options';

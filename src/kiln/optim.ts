@@ -1,0 +1,26 @@
+/** `kiln/optim`: optimizers, learning-rate schedulers and gradient clipping, with PyTorch's names and defaults. */
+export { Adam, AdamW, type AdamOptions } from '../optim/adam';
+export { clipGradNorm_, clipGradValue_ } from '../optim/clip_grad';
+export {
+  CosineAnnealingLR,
+  type CosineAnnealingLROptions,
+  ExponentialLR,
+  type ExponentialLROptions,
+  LinearLR,
+  type LinearLROptions,
+  LRScheduler,
+  MultiStepLR,
+  type MultiStepLROptions,
+  OneCycleLR,
+  type OneCycleLROptions,
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+  type SchedulerStateDict,
+  StepLR,
+  type StepLROptions,
+  WarmupCosineLR,
+  type WarmupCosineLROptions,
+} from '../optim/lr_scheduler';
+export { Optimizer, type OptimizerStateDict, type ParamGroup } from '../optim/optimizer';
+export { RMSprop, type RMSpropOptions } from '../optim/rmsprop';
+export { SGD, type SGDOptions } from '../optim/sgd';

@@ -1,0 +1,28 @@
+/**
+ * `kiln/train`: the Run (a model, its optimizer, schedule, data and position, created from settings or a
+ * checkpoint; `fit()` is the one training loop), evaluation and text generation.
+ */
+export { prepareData, prepareRunData, prepareText, type LoadedData, type RunData, type SourceData, tensorData } from '../train/data';
+export { ErrorKind, errorKind, RunError } from '../train/errors';
+export { type EvalResult, evaluate, evaluating } from '../train/evaluate';
+export {
+  checkpointVocab,
+  encode,
+  generate,
+  type LanguageModel,
+  languageModel,
+  modelBackend,
+  RECORD_SAMPLE_CHARS,
+  recordSample,
+} from '../train/generate';
+export {
+  type EpochReport,
+  type FitOptions,
+  type HistogramItem,
+  openRun,
+  Run,
+  type RunHooks,
+  type RunPhase,
+  type RunSource,
+} from '../train/run';
+export { DivergenceError, pacedYield, Trainer } from '../train/trainer';
