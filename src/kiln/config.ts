@@ -3,10 +3,10 @@
  * PyTorch's default), the defaults, the one validator, and text sampling's options. Loads no tensor code.
  */
 export {
-  checkConfig,
-  choicesOf,
   ConfigError,
   type ConfigProblem,
+  checkConfig,
+  choicesOf,
   configProblems,
   type DataKind,
   DEFAULT_CONFIG,
@@ -20,12 +20,12 @@ export {
   PER_DATASET_SETTINGS,
   resolveConfig,
   SCHEDULER_PARAMS,
+  SCHEDULERS,
   type SchedulerConfig,
   type SchedulerName,
-  SCHEDULERS,
+  SETTINGS,
   type Setting,
   type SettingBase,
-  SETTINGS,
   schedulerParams,
   settingApplies,
   type TrainConfig,

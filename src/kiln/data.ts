@@ -2,10 +2,11 @@
  * `kiln/data`: datasets as tensors and the DataLoader that batches them (`torch.utils.data`),
  * transforms, splits, and text as a language model reads it.
  */
-export { cachedFile, loadBundledText, type LoadedText } from '../data/bundled_text';
+export { cachedFile, type LoadedText, loadBundledText } from '../data/bundled_text';
 export { DataLoader, type DataLoaderOptions, RandomSampler } from '../data/dataloader';
 export {
-  Dataset,
+  type Dataset,
+  type DeviceDataset,
   ImageDataset,
   type Sample,
   Subset,

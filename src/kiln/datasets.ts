@@ -2,17 +2,25 @@
  * `kiln/datasets`: dataset files as plain arrays (`torchvision.datasets`): IDX and CSV parsers,
  * MNIST, gzip, and the browser's dataset cache (IndexedDB). Loads no tensor code.
  */
-export { type CachedDatasetInfo, DatasetCache, type StorageEstimate } from '../data/cache';
+
 export { BUNDLED_TEXT } from '../data/bundled_source';
+export { type CachedDatasetInfo, DatasetCache, type StorageEstimate } from '../data/cache';
 export { csvData, parseCsv } from '../data/csv';
 export { DatasetError } from '../data/errors';
 export { gunzip, isGzip, MAX_INFLATED_BYTES } from '../data/gzip';
 export { imageDatasetFromIdx, parseIdx } from '../data/idx';
-export { type LoadedMnist, loadMnist, MNIST_FILES, MNIST_NAMES, type MnistSplits, mnistFromFiles } from '../data/mnist';
+export {
+  type LoadedMnist,
+  loadMnist,
+  MNIST_FILES,
+  MNIST_NAMES,
+  type MnistSplits,
+  mnistFromFiles,
+} from '../data/mnist';
 export { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
 export {
   type DatasetSplits,
-  type ImageDataset,
+  type ImageDataset as RawImageDataset,
   MAX_CLASS_NAME,
   type NamedBytes,
   type RawDataset,

@@ -1,5 +1,5 @@
 /** `kiln/optim`: optimizers, learning-rate schedulers and gradient clipping, with PyTorch's names and defaults. */
-export { Adam, AdamW, type AdamOptions } from '../optim/adam';
+export { Adam, type AdamOptions, AdamW } from '../optim/adam';
 export { clipGradNorm_, clipGradValue_ } from '../optim/clip_grad';
 export {
   CosineAnnealingLR,

@@ -2,8 +2,16 @@
  * `kiln/train`: the Run (a model, its optimizer, schedule, data and position, created from settings or a
  * checkpoint; `fit()` is the one training loop), evaluation and text generation.
  */
-export { prepareData, prepareRunData, prepareText, type LoadedData, type RunData, type SourceData, tensorData } from '../train/data';
-export { ErrorKind, errorKind, RunError } from '../train/errors';
+export {
+  type LoadedData,
+  prepareData,
+  prepareRunData,
+  prepareText,
+  type RunData,
+  type SourceData,
+  tensorData,
+} from '../train/data';
+export { type ErrorKind, errorKind, RunError } from '../train/errors';
 export { type EvalResult, evaluate, evaluating } from '../train/evaluate';
 export {
   checkpointVocab,

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm run package`: builds the engine as the npm package `kiln` into dist-package/build and packs it
+// into dist-package/kiln-<version>.tgz. The package is built from src/, not moved out of it: its
+// public entry points are src/kiln/*.ts (one per subpath), so the page, the CLI and the package
+// import the same files.
+//
+//   dist-package/build/dist/*.js      ESM, one file per subpath and shared chunks (esbuild, code
+//                                     splitting), minified, with source maps. The WGSL kernels are
+//                                     strings inside them (the `?raw` imports Vite resolves for the
+//                                     page are loaded as text here too), so nothing else is fetched.
+//   dist-package/build/types/**.d.ts  declarations by tsc (tsconfig.package.json), doc comments kept.
+//
+// Every dependency is bundled (webgpu-utils, idb) except `webgpu`, Dawn for Node, which `kiln/node`
+// imports and a Node app installs beside Kiln; a browser entry never reaches it.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist-package');
+const pkgDir = join(out, 'build');
+
+/** The subpaths and their entry files: `kiln` is src/kiln/index.ts, `kiln/nn` src/kiln/nn.ts... */
+export const SUBPATHS = readdirSync(join(root, 'src/kiln'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort((a, b) => (a === 'index' ? -1 : b === 'index' ? 1 : a.localeCompare(b)));
+
+/** Loads `*.wgsl?raw` imports as text, the way Vite does for the page (scripts/run-node.mjs's twin). */
+export const rawText = {
+  name: 'raw-text',
+  setup(b) {
+    b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: resolve(a.resolveDir, a.path.slice(0, -4)), namespace: 'raw' }));
+    b.onLoad({ filter: /.*/, namespace: 'raw' }, (a) => ({ contents: readFileSync(a.path, 'utf8'), loader: 'text' }));
+  },
+};
+
+/** The package.json that ships: the subpath exports, Dawn as an optional peer for Node. */
+function manifest(version) {
+  const exports = {};
+  for (const name of SUBPATHS) {
+    const key = name === 'index' ? '.' : `./${name}`;
+    exports[key] = { types: `./types/kiln/${name}.d.ts`, default: `./dist/${name}.js` };
+  }
+  exports['./package.json'] = './package.json';
+  return {
+    name: 'kiln',
+    version,
+    description: 'Train neural networks in the browser on WebGPU, the PyTorch way: tensors, autograd, WGSL kernels, nn, optim, data and the training Run.',
+    license: 'MIT',
+    type: 'module',
+    exports,
+    files: ['dist', 'types', 'README.md'],
+    engines: { node: '>=20' },
+    peerDependencies: { webgpu: '>=0.6.2', '@webgpu/types': '>=0.1.74' },
+    peerDependenciesMeta: { webgpu: { optional: true }, '@webgpu/types': { optional: true } },
+    keywords: ['webgpu', 'wgsl', 'pytorch', 'autograd', 'neural-network', 'deep-learning', 'training'],
+  };
+}
+
+async function main() {
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(pkgDir, { recursive: true });
+  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.package.json')], { stdio: 'inherit' });
+  await build({
+    entryPoints: Object.fromEntries(SUBPATHS.map((n) => [n, join(root, 'src/kiln', `${n}.ts`)])),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    outdir: join(pkgDir, 'dist'),
+    chunkNames: 'chunks/[name]-[hash]',
+    external: ['webgpu', 'node:*'],
+    plugins: [rawText],
+    minify: true,
+    sourcemap: true,
+    legalComments: 'linked',
+    logLevel: 'error',
+  });
+  // A browser entry must not reach Node's modules or Dawn: only kiln/node may.
+  for (const f of readdirSync(join(pkgDir, 'dist'), { recursive: true })) {
+    if (!String(f).endsWith('.js') || f === 'node.js') continue;
+    const text = readFileSync(join(pkgDir, 'dist', String(f)), 'utf8');
+    const bad = text.match(/from\s*["'](node:[^"']+|webgpu)["']/);
+    if (bad) throw new Error(`dist/${f} imports ${bad[1]}: only kiln/node may`);
+  }
+  writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(manifest(version), null, 2)}\n`);
+  copyFileSync(join(root, 'src/kiln/README.md'), join(pkgDir, 'README.md'));
+  execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(`dist-package/kiln-${version}.tgz`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
