@@ -13,7 +13,7 @@ async function bytesOf(name) {
 }
 
 try {
-  const gpu = await acquireGpu();
+  const gpu = await acquireGpu(navigator.gpu);
   log(`adapter: ${gpu.summary.description || gpu.summary.vendor}`);
   const files = {
     images: await bytesOf('t10k-images-idx3-ubyte.gz'),
