@@ -1,6 +1,8 @@
 /**
  * `kiln/checkpoint`: files PyTorch reads: safetensors state dicts (`fc1.weight` [out, in]) and Kiln's
  * checkpoints (a state dict with the run's settings, optimizer state and history). Loads no tensor code.
+ *
+ * @module kiln/checkpoint
  */
 export {
   CHECKPOINT_KEY,
@@ -13,6 +15,7 @@ export {
   parseCheckpoint,
   type Scalar,
 } from '../train/checkpoint';
+export type { TensorData } from '../train/safetensors';
 export {
   decodeSafetensors,
   encodeSafetensors,

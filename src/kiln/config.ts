@@ -1,7 +1,11 @@
 /**
  * `kiln/config`: every training setting declared once (the SETTINGS table: field, flag, label, range,
  * PyTorch's default), the defaults, the one validator, and text sampling's options. Loads no tensor code.
+ *
+ * @module kiln/config
  */
+
+export type { DataFacts, SchedulerParamKey, SettingKind } from '../train/config';
 export {
   ConfigError,
   type ConfigProblem,

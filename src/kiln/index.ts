@@ -2,6 +2,8 @@
  * `kiln`: tensors, autograd and the two backends, as `torch` is to PyTorch. A Tensor lives on a
  * Backend (WebGPU, or the plain TypeScript reference); `tidy` frees a step's intermediates at its
  * end; `F` holds the differentiable ops, `ops` the raw kernels' entry points (no autograd).
+ *
+ * @module kiln
  */
 import '../autograd/methods';
 

@@ -1,6 +1,8 @@
 /**
  * `kiln/nn`: modules, layers and losses with PyTorch's names, constructors and state-dict keys, and
  * models built from a spec (`kiln/spec`).
+ *
+ * @module kiln/nn
  */
 export { type ForwardHook, GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from '../nn/activation';
 export {

@@ -3,6 +3,8 @@
  * arguments) and blocks; shape inference, parameter counts, the presets, the `--model` grammar and
  * the layer registry. Loads no tensor code: a page's model builder reads it on the main thread;
  * `buildModel` (`kiln/nn`) turns a spec into modules.
+ *
+ * @module kiln/spec
  */
 export {
   type FieldDef,

@@ -1,6 +1,8 @@
 /**
  * `kiln/tensorboard`: TensorBoard event files (`torch.utils.tensorboard.SummaryWriter`'s scalars,
  * histograms and text) and scalars as CSV. Loads no tensor code; a training-only app need not import it.
+ *
+ * @module kiln/tensorboard
  */
 export { type ScalarPoint, scalarsToCsv } from '../train/csv';
 export { eventFileName, markdownVerbatim, SummaryWriter } from '../train/tensorboard';

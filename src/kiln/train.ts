@@ -1,7 +1,11 @@
 /**
  * `kiln/train`: the Run (a model, its optimizer, schedule, data and position, created from settings or a
  * checkpoint; `fit()` is the one training loop), evaluation and text generation.
+ *
+ * @module kiln/train
  */
+
+export type { Normalization } from '../train/data';
 export {
   type LoadedData,
   prepareData,
@@ -13,6 +17,7 @@ export {
 } from '../train/data';
 export { type ErrorKind, errorKind, RunError } from '../train/errors';
 export { type EvalResult, evaluate, evaluating } from '../train/evaluate';
+export type { Schedule } from '../train/factories';
 export {
   checkpointVocab,
   encode,
@@ -23,6 +28,7 @@ export {
   RECORD_SAMPLE_CHARS,
   recordSample,
 } from '../train/generate';
+export type { CheckpointReason } from '../train/run';
 export {
   type EpochReport,
   type FitOptions,
@@ -33,4 +39,5 @@ export {
   type RunPhase,
   type RunSource,
 } from '../train/run';
+export type { EpochTrainResult, HistogramProbe, StepMetric, TrainControl } from '../train/trainer';
 export { DivergenceError, pacedYield, Trainer } from '../train/trainer';
