@@ -2,6 +2,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { apiDocs } from './scripts/api-docs.ts';
+import { KILN_ALIAS } from './scripts/kiln-alias.ts';
 import { mnistAssets } from './scripts/mnist-assets.ts';
 
 /**
@@ -32,6 +33,7 @@ const CSP = [
 
 export default defineConfig({
   base,
+  resolve: { alias: KILN_ALIAS },
   plugins: [
     react(),
     mnistAssets(),

@@ -39,6 +39,8 @@ await build({
   outfile: out,
   external: ['webgpu', 'esbuild'],
   plugins: [rawText],
+  // The package's entry points, as in tsconfig.json's paths: kiln/nn is src/kiln/nn.ts.
+  alias: { kiln: resolve(root, 'src/kiln') },
   // Bundled CommonJS dependencies (TF.js) need require() inside an ES module.
   banner: { js: "import { createRequire as __kilnRequire } from 'node:module'; const require = __kilnRequire(import.meta.url);" },
   logLevel: 'error',

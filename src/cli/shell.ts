@@ -4,12 +4,10 @@
  * another's module would run its main too, since one bundle has one import.meta.url.)
  */
 import { readFile } from 'node:fs/promises';
-import { adapterName } from '../gpu/device';
-import { acquireNodeGpu } from '../gpu/node';
-import type { Backend } from '../tensor/backend';
-import { CpuBackend } from '../tensor/cpu';
-import { WebGPUBackend } from '../tensor/webgpu';
-import { errorKind } from '../train/errors';
+import { type Backend, CpuBackend, WebGPUBackend } from 'kiln';
+import { adapterName } from 'kiln/gpu';
+import { acquireNodeGpu } from 'kiln/node';
+import { errorKind } from 'kiln/train';
 import { UsageError } from './options';
 import { loadTuning } from './tuning_cache';
 

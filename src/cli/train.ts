@@ -12,35 +12,35 @@ import { appendFile, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { csvData } from '../data/csv';
-import { SyntheticDataset } from '../data/dataset';
+import { type Backend, setDefaultBackend, WebGPUBackend } from 'kiln';
+import { modelStateFromFile, parseCheckpoint, stateDictToSafetensors } from 'kiln/checkpoint';
+import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from 'kiln/config';
+import { SyntheticDataset, type TextData } from 'kiln/data';
+import { BUNDLED_TEXT, csvData, sampleShape } from 'kiln/datasets';
+import { exportPytorch } from 'kiln/export';
 import {
-  BUNDLED_TEXT,
   idxFileIn,
   loadCsvFile,
   loadIdxFiles,
   loadMnistFromDir,
   loadTextFile,
   mnistDataDir,
-} from '../data/node';
-import type { TextData } from '../data/text';
-import { sampleShape } from '../data/types';
-import { PRESETS, parseSpec } from '../nn';
-import type { ModelSpec } from '../nn/spec';
-import { GPT_DEFAULTS, SPEC_GRAMMAR, TEXT_PRESETS } from '../nn/spec';
-import type { Backend } from '../tensor/backend';
-import { setDefaultBackend } from '../tensor/default';
-import { WebGPUBackend } from '../tensor/webgpu';
-import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
-import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from '../train/config';
-import { type LoadedData, prepareRunData, type RunData, tensorData } from '../train/data';
-import { errorKind } from '../train/errors';
-import { exportPytorch } from '../train/export_pytorch';
-import { RECORD_SAMPLE_CHARS, recordSample } from '../train/generate';
-import { openRun, type Run, type RunSource } from '../train/run';
-import { stateDictToSafetensors } from '../train/state_dict';
-import { eventFileName, markdownVerbatim, SummaryWriter } from '../train/tensorboard';
-import { pacedYield } from '../train/trainer';
+} from 'kiln/node';
+import { GPT_DEFAULTS, type ModelSpec, PRESETS, parseSpec, SPEC_GRAMMAR, TEXT_PRESETS } from 'kiln/spec';
+import { eventFileName, markdownVerbatim, SummaryWriter } from 'kiln/tensorboard';
+import {
+  errorKind,
+  type LoadedData,
+  openRun,
+  pacedYield,
+  prepareRunData,
+  RECORD_SAMPLE_CHARS,
+  type Run,
+  type RunData,
+  type RunSource,
+  recordSample,
+  tensorData,
+} from 'kiln/train';
 import { configFromFlags, flagged, SETTING_OPTIONS } from './config_flags';
 import {
   type CliOption,

@@ -1,7 +1,8 @@
 /** The app's one zustand store, assembled from slices (zustand's slices pattern). */
+
+import { dataFitError, type ModelSpec, specError, textTarget } from 'kiln/spec';
 import { useMemo } from 'react';
 import { create } from 'zustand';
-import { dataFitError, type ModelSpec, specError, textTarget } from '../../nn/spec';
 import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';

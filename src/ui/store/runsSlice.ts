@@ -1,6 +1,7 @@
 /** Training runs as the page knows them: what the worker reported, folded into chartable series. */
+
+import type { ModelSpec } from 'kiln/spec';
 import type { StateCreator } from 'zustand';
-import type { ModelSpec } from '../../nn/spec';
 import type {
   FromWorker,
   MessageOf,

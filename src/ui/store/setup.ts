@@ -4,17 +4,17 @@
  * chosen dataset, and carried in a link's hash; both are read back as untrusted text through the
  * schema every reader uses (modelSpec, trainConfig), and refused whole with one line when wrong.
  */
-import type { ModelSpec } from '../../nn/spec';
-import { modelSpec } from '../../nn/spec_read';
-import { json, map, object, oneOf, optional, read, record, type Schema, string, tagged } from '../../schema';
+
 import {
   configProblems,
   DEFAULT_CONFIG,
   MNIST_NORMALIZATION,
   PER_DATASET_SETTINGS,
   type TrainConfig,
-} from '../../train/config';
-import { trainConfig } from '../../train/config_read';
+  trainConfig,
+} from 'kiln/config';
+import { type ModelSpec, modelSpec } from 'kiln/spec';
+import { json, map, object, oneOf, optional, read, record, type Schema, string, tagged } from '../../schema';
 import type { DatasetSource } from '../../worker/protocol';
 
 /** The dataset the page trains on, as it can be chosen again: MNIST, or a user's dataset cached in this browser. */

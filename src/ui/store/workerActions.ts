@@ -3,10 +3,10 @@
  * that choice), and routing each of its reports to the one store action that folds it in.
  */
 
+import { PER_DATASET_SETTINGS, type TrainConfig } from 'kiln/config';
+import { MAX_INFLATED_BYTES } from 'kiln/datasets';
+import { inferShapes, PRESETS } from 'kiln/spec';
 import type { StateCreator } from 'zustand';
-import { MAX_INFLATED_BYTES } from '../../data/gzip';
-import { inferShapes, PRESETS } from '../../nn/spec';
-import { PER_DATASET_SETTINGS, type TrainConfig } from '../../train/config';
 import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
 import { fitToData } from '../data/fitModel';
 import { downloadBytes, fileStem } from '../download';

@@ -4,8 +4,7 @@
  * problem with the settings (train/config.ts's validator, the one the worker and the CLI use) is
  * listed and marked on its field.
  */
-import { type ReactNode, useId, useLayoutEffect, useMemo, useRef } from 'react';
-import { useShallow } from 'zustand/react/shallow';
+
 import {
   type ConfigProblem,
   choicesOf,
@@ -15,7 +14,9 @@ import {
   type SchedulerName,
   SETTINGS,
   schedulerParams,
-} from '../../train/config';
+} from 'kiln/config';
+import { type ReactNode, useId, useLayoutEffect, useMemo, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { OptimizerName, SchedulerConfig, TrainConfig } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { configSummary } from '../format';
