@@ -6,7 +6,7 @@
  * project's Node script trains the same way on Dawn.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -94,4 +94,46 @@ test("the Vite project's Node script trains the same on Dawn", () => {
   const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}');
   expect(last.epoch).toBe(2);
   expect(last.val_acc).toBeGreaterThan(0.6);
+});
+
+test("a TypeScript app type-checks against the package's declarations, bundler and Node resolution alike", () => {
+  // A consumer's own file, checked strictly with the package's .d.ts files included (skipLibCheck off).
+  writeFileSync(
+    join(viteApp, 'consumer.ts'),
+    [
+      "import { tidy, type Tensor } from 'kiln';",
+      "import { DEFAULT_CONFIG, type TrainConfig } from 'kiln/config';",
+      "import { Linear } from 'kiln/nn';",
+      "import { Adam, StepLR } from 'kiln/optim';",
+      "import { PRESETS } from 'kiln/spec';",
+      "import { type EpochReport, Run } from 'kiln/train';",
+      'const layer = new Linear(784, 10);',
+      'const optimizer = new Adam(layer.parameters(), { lr: 1e-3 });',
+      'const scheduler = new StepLR(optimizer, { stepSize: 1 });',
+      'const out: Tensor = tidy(() => layer.forward(layer.weight));',
+      'const config: TrainConfig = { ...DEFAULT_CONFIG, epochs: 1 };',
+      'const fit = (data: Parameters<typeof Run.create>[2]): Run => Run.create(PRESETS.simplenn, config, data);',
+      'export const seen: unknown[] = [scheduler, out, fit, (r: EpochReport) => r.val.accuracy];',
+      '// @ts-expect-error: the package exports no internals',
+      "import { KERNELS } from 'kiln';",
+      'seen.push(KERNELS);',
+    ].join('\n'),
+  );
+  const tsc = join(ROOT, 'node_modules/.bin/tsc');
+  for (const [module, resolution] of [
+    ['esnext', 'bundler'],
+    ['nodenext', 'nodenext'],
+  ]) {
+    const result = spawnSync(
+      tsc,
+      [
+        ...['--ignoreConfig', '--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022'],
+        ...['--lib', 'es2023,dom', '--module', module, '--moduleResolution', resolution, '--types', ''],
+        'consumer.ts',
+      ],
+      { cwd: viteApp, encoding: 'utf8' },
+    );
+    expect(result.stdout + result.stderr, resolution).toBe('');
+    expect(result.status, resolution).toBe(0);
+  }
 });

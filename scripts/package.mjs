@@ -13,7 +13,7 @@
 // Every dependency is bundled (webgpu-utils, idb) except `webgpu`, Dawn for Node, which `kiln/node`
 // imports and a Node app installs beside Kiln; a browser entry never reaches it.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,6 +36,29 @@ export const rawText = {
     b.onLoad({ filter: /.*/, namespace: 'raw' }, (a) => ({ contents: readFileSync(a.path, 'utf8'), loader: 'text' }));
   },
 };
+
+/**
+ * Gives every relative import in the emitted declarations its file's `.js` name (`'../nn/linear'`
+ * becomes `'../nn/linear.js'`, a folder `'../autograd'` `'../autograd/index.js'`): the sources
+ * import without extensions, which a bundler resolves, but an app type-checked with
+ * `moduleResolution: "nodenext"` reads the package's ES module declarations by Node's rules.
+ */
+export function addDeclarationExtensions(typesDir) {
+  for (const f of readdirSync(typesDir, { recursive: true })) {
+    if (!String(f).endsWith('.d.ts')) continue;
+    const file = join(typesDir, String(f));
+    const text = readFileSync(file, 'utf8').replace(
+      /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[^'"]*)\2/g,
+      (_, lead, quote, spec) => {
+        const target = resolve(dirname(file), spec);
+        const named = existsSync(`${target}.d.ts`) ? `${spec}.js` : existsSync(join(target, 'index.d.ts')) ? `${spec}/index.js` : null;
+        if (named === null) throw new Error(`${file}: cannot resolve ${spec}`);
+        return `${lead}${quote}${named}${quote}`;
+      },
+    );
+    writeFileSync(file, text);
+  }
+}
 
 /** The package.json that ships: the subpath exports, Dawn as an optional peer for Node. */
 function manifest(version) {
@@ -65,6 +88,7 @@ async function main() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(pkgDir, { recursive: true });
   execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.package.json')], { stdio: 'inherit' });
+  addDeclarationExtensions(join(pkgDir, 'types'));
   await build({
     entryPoints: Object.fromEntries(SUBPATHS.map((n) => [n, join(root, 'src/kiln', `${n}.ts`)])),
     bundle: true,
