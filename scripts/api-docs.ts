@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { extname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Plugin } from 'vite';
 
@@ -56,11 +56,37 @@ export async function buildApiDocs(): Promise<string> {
   return out;
 }
 
-/** The Vite plugin: in a build, every file of the API docs as an asset under docs/. */
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * The Vite plugin: in a build, every file of the API docs as an asset under docs/; on the dev
+ * server (`npm run dev`), the same files at <base>docs/, built on the first request.
+ */
 export function apiDocs(): Plugin {
+  let base = '/';
   return {
     name: 'kiln:api-docs',
-    apply: 'build',
+    configResolved(config) {
+      base = config.base;
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const path = decodeURIComponent((req.url ?? '').split('?')[0]);
+        if (!path.startsWith(`${base}docs/`)) return next();
+        buildApiDocs().then((dir) => {
+          const rel = path.slice(`${base}docs/`.length) || 'index.html';
+          const file = resolve(dir, rel.endsWith('/') ? `${rel}index.html` : rel);
+          if (!file.startsWith(dir) || !existsSync(file)) return next();
+          res.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
+          res.end(readFileSync(file));
+        }, next);
+      });
+    },
     async generateBundle() {
       const dir = await buildApiDocs();
       for (const f of walk(dir)) {
