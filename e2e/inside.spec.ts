@@ -2,7 +2,9 @@
  * Inside the network, end to end on WebGPU: during a short SimpleNN run the Histograms,
  * Distributions and Gradient health views grow as the worker posts histograms (every 10 steps in
  * such short epochs), and a run made to explode (Adam at a learning rate of 1, whose every step
- * moves the weights by many times their size) is named in a plain warning. Screenshots for docs/ (with npm run docs:shots).
+ * moves the weights by many times their size) is named in a plain warning. A reload brings the
+ * last histograms back from storage, and says so where storage holds none. Screenshots for
+ * docs/ (with npm run docs:shots).
  */
 import { expect, type Locator, type Page, test } from '@playwright/test';
 import { docsShot } from './shots';
@@ -71,6 +73,40 @@ test('histograms, distributions and gradient health update while SimpleNN trains
   await hideRunBar(page);
   await histograms.screenshot({ path: docsShot('histograms.png') });
   await health.screenshot({ path: docsShot('gradient-health.png') });
+
+  // A reload brings the run's last histograms back from this browser's storage, as they were.
+  const shown = await slices.count();
+  await page.reload();
+  await expect(slices).toHaveCount(shown);
+  await expect(histograms.locator('figure[aria-label="Distributions of fc1.weight"] .dist-band')).toHaveCount(
+    4,
+  );
+  // Histograms storage does not hold (a run from before the page stored them): the panel says so.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('kiln-runs');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('histograms', 'readwrite');
+          tx.objectStore('histograms').clear();
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+  await page.reload();
+  const note = histograms.getByRole('status');
+  await expect(note).toContainText(
+    "SimpleNN #1's histograms were not kept: it trained before this page stored them",
+  );
+  await expect(note).toContainText('Its charts, gradient health included, are kept.');
+  await expect(slices).toHaveCount(0);
+  await hideRunBar(page);
+  await histograms.screenshot({ path: 'e2e/screenshots/histograms-not-kept.png' });
 });
 
 test('a run made to explode is named in a gradient warning that stays after the layer dies', async ({

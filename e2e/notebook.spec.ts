@@ -55,6 +55,47 @@ test('a reload keeps the model and settings; a link opens them in a fresh browse
   await damaged.close();
 });
 
+test('a reload keeps a model with a layer that does not fit, and the form, marked; Train still refuses it', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('/');
+  const builder = page.getByRole('region', { name: 'Model' });
+  const training = page.getByRole('region', { name: 'Training' });
+  await fill(page, { Epochs: '2', 'Learning rate': '0.01', Seed: '42' });
+  // fc1 narrowed to 64: fc2 still expects 128 features, so the model cannot train as it stands.
+  await builder.getByRole('listitem', { name: 'Layer 1 Linear' }).getByLabel('out_features').fill('64');
+  await expect(builder.getByText('Cannot train yet')).toBeVisible();
+  await page.reload();
+
+  await expect(page.getByRole('alert')).toContainText('Your model was kept as you left it, with a problem');
+  await expect(page.getByRole('alert')).toContainText('layer fc2 (Linear)');
+  await expect(
+    builder.getByRole('listitem', { name: 'Layer 1 Linear' }).getByLabel('out_features'),
+  ).toHaveValue('64');
+  const fc2 = builder.getByRole('listitem', { name: 'Layer 3 Linear' });
+  await expect(fc2).toHaveClass(/invalid/);
+  await expect(fc2).toContainText('in_features is 128 but the input has 64 features');
+  await expectSetup(page, 'simplenn', { Epochs: '2', 'Learning rate': '0.01', Seed: '42' });
+  // Train refuses it with its usual line once the data are in, from the button and the shortcut alike.
+  await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
+    timeout: 120_000,
+  });
+  const train = training.getByRole('button', { name: 'Train', exact: true });
+  await expect(train).toBeDisabled();
+  await expect(training.locator('.train-why')).toContainText('The model cannot train: layer fc2 (Linear)');
+  await page.keyboard.press('Control+Enter');
+  await expect(page.getByRole('region', { name: 'Runs' }).locator('.run-item')).toHaveCount(0);
+  await page.screenshot({ path: `${SHOTS}/notebook-kept-invalid-layer.png` });
+
+  // Fixed, it trains; the fix is what the next reload keeps.
+  await fc2.getByLabel('in_features').fill('64');
+  await expect(train).toBeEnabled();
+  await page.reload();
+  await expect(builder.getByText('Ready to train')).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
 test("a run's settings are a table that loads back into the form; a delete can be undone", async ({
   page,
 }) => {

@@ -66,9 +66,16 @@ test('a downloaded checkpoint, uploaded after a reload, resumes to the end with 
   const before = await scalars(runs, 'Loss/train');
   const stoppedAt = before[before.length - 1].step;
   expect(stoppedAt).toBeLessThan(3 * STEPS_PER_EPOCH);
+  // Renamed after it trained: the file carries the name it has when downloaded.
+  await runs.getByRole('button', { name: 'Rename SimpleNN #1' }).click();
+  await runs.getByLabel('Run name').fill('adamw step');
+  await runs.getByLabel('Run name').press('Enter');
+  const createdAt = await runs.locator('li[aria-current="true"] .run-meta').textContent();
   const download = page.waitForEvent('download');
   await runs.getByRole('button', { name: 'Download checkpoint' }).click();
-  const checkpoint = await readFile(await (await download).path());
+  const saved = await download;
+  expect(saved.suggestedFilename()).toBe('adamw_step-checkpoint.safetensors');
+  const checkpoint = await readFile(await saved.path());
 
   // After a reload, the form is back at its defaults (Adam, 3 epochs); make it differ more.
   await page.reload();
@@ -80,7 +87,11 @@ test('a downloaded checkpoint, uploaded after a reload, resumes to the end with 
     buffer: checkpoint,
   });
   const uploaded = runs.locator('li[aria-current="true"]');
-  await expect(uploaded).toContainText('stopped-checkpoint');
+  // Named and dated as the run it was, not after the file; the upload dated apart.
+  await expect(uploaded.locator('.run-name')).toHaveText('adamw step');
+  const date = createdAt?.split(' · ').at(-1) ?? '';
+  await expect(uploaded.locator('.run-meta')).toContainText(`· ${date} · uploaded `);
+  await uploaded.screenshot({ path: `${SHOTS}/uploaded-run.png` });
   // The run shows the checkpoint's settings and progress, not the form's.
   await expect(uploaded.locator('.run-meta')).toContainText('adamw lr 0.001');
   await expect(uploaded.locator('.run-meta')).toContainText('weight decay 0.01');
@@ -96,7 +107,11 @@ test('a downloaded checkpoint, uploaded after a reload, resumes to the end with 
 
   const resume = training.getByRole('button', { name: 'Resume' });
   await expect(resume).toBeEnabled();
-  await expect(training.getByText(/Resume continues stopped-checkpoint/)).toContainText('adamw');
+  await expect(training.getByText(/Resume continues adamw step/)).toContainText('adamw');
+  // Its PyTorch script is named by the run too.
+  const script = page.waitForEvent('download');
+  await uploaded.getByRole('button', { name: 'Export PyTorch script' }).click();
+  expect((await script).suggestedFilename()).toBe('train_adamw_step.py');
   await resume.click();
   await expect(state).toHaveText('Finished', { timeout: 180_000 });
   await expect(training.locator('.run-stats')).toContainText('Epoch3 / 3');

@@ -61,6 +61,8 @@ test('the bundled text trains a GPT that writes, samples and resumes from an upl
   await page.screenshot({ path: 'e2e/screenshots/text-gpt.png' });
 
   const runs = page.getByRole('region', { name: 'Runs' });
+  const runName = (await runs.locator('li[aria-current="true"] .run-name').textContent()) ?? '';
+  expect(runName).not.toBe('');
   const download = page.waitForEvent('download');
   await runs.getByRole('button', { name: 'Download checkpoint' }).click();
   const checkpoint = await readFile(await (await download).path());
@@ -91,7 +93,9 @@ test('the bundled text trains a GPT that writes, samples and resumes from an upl
     mimeType: 'application/octet-stream',
     buffer: checkpoint,
   });
-  await expect(runs.locator('li[aria-current="true"]')).toContainText('jargon-gpt');
+  // Named as the run it was, not after the file; the upload dated apart.
+  await expect(runs.locator('li[aria-current="true"] .run-name')).toHaveText(runName);
+  await expect(runs.locator('li[aria-current="true"] .run-meta')).toContainText('uploaded');
   await sample.getByLabel('Prompt').fill('hack');
   await sample.getByLabel('Length').fill('20');
   await sample.getByRole('button', { name: 'Sample' }).click();

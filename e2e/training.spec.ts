@@ -125,7 +125,9 @@ test('MNIST downloads, SimpleNN trains an epoch live, and the run survives a rel
     buffer: await readFile(checkpointPath),
   });
   await expect(runs.getByRole('listitem')).toHaveCount(2);
-  await expect(evaluation.getByText('baseline-checkpoint')).toBeVisible();
+  // Named as its run was when downloaded (renamed since), not after the file; dated apart as uploaded.
+  await expect(evaluation.getByText('SimpleNN #1')).toBeVisible();
+  await expect(runs.locator('li[aria-current="true"] .run-meta')).toContainText('uploaded');
   await page.reload();
   // The run's own row (from two runs on, the runs table names it too).
   await expect(

@@ -14,7 +14,13 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Backend, setDefaultBackend, WebGPUBackend } from 'kiln';
 import { modelStateFromFile, parseCheckpoint, stateDictToSafetensors } from 'kiln/checkpoint';
-import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from 'kiln/config';
+import {
+  ConfigError,
+  checkConfig,
+  checkLrFindOptions,
+  DEFAULT_TEXT_CONFIG,
+  type TrainConfig,
+} from 'kiln/config';
 import { SyntheticDataset, type TextData } from 'kiln/data';
 import { BUNDLED_TEXT, csvData, sampleShape } from 'kiln/datasets';
 import { exportPytorch } from 'kiln/export';
@@ -31,6 +37,7 @@ import { eventFileName, markdownVerbatim, SummaryWriter } from 'kiln/tensorboard
 import {
   errorKind,
   type LoadedData,
+  lrFind,
   openRun,
   pacedYield,
   prepareRunData,
@@ -42,6 +49,7 @@ import {
   tensorData,
 } from 'kiln/train';
 import { configFromFlags, flagged, SETTING_OPTIONS } from './config_flags';
+import { lrFindJson, lrFindReport, lrText } from './lr_find';
 import {
   type CliOption,
   helpText,
@@ -201,6 +209,14 @@ also BPC/val, Perplexity/val and, at each evaluation, a ${RECORD_SAMPLE_CHARS}-c
     kind: { type: 'boolean' },
     help: `with --init or --resume: evaluate those weights on the whole validation set, print one
 JSON line and exit (a text run: its loss in nats and bits per character)`,
+  },
+  {
+    flag: 'lr-find',
+    kind: { type: 'boolean' },
+    help: `instead of training, the learning-rate range test (Smith 2017; fastai's lr_find):
+a copy of the model trains up to 100 steps as lr grows from 1e-7 to 10, until the loss diverges;
+prints the curve, the steepest descent and minimum/10, the suggested lr; writes nothing
+(with --json: one line holding suggested_lr, the marks and the curve)`,
   },
   {
     flag: 'profile',
@@ -415,6 +431,22 @@ async function writeAtomic(flag: string, path: string, bytes: Uint8Array | strin
   }
 }
 
+/** The flags --lr-find cannot go with: another mode, or an output of a training it does not do. */
+function checkLrFindFlags(v: Values): void {
+  if (v.resume)
+    throw new UsageError(
+      "--lr-find looks for a new run's learning rate, and --resume continues a checkpoint's run with its own: to test from its weights, give --init FILE (a checkpoint too) instead",
+    );
+  if (v['eval-only']) throw new UsageError('--lr-find and --eval-only are two modes: give one');
+  const outputs = (
+    ['save', 'checkpoint', 'logdir', 'histograms-every', 'export-pytorch', 'profile'] as const
+  ).filter((f) => v[f] !== undefined);
+  if (outputs.length)
+    throw new UsageError(
+      `--lr-find writes nothing and trains nothing to keep: drop ${outputs.map((f) => `--${f}`).join(', ')} (run again without --lr-find, at the lr it suggests)`,
+    );
+}
+
 /** The same file named twice as an output, or an output over the checkpoint being resumed. */
 function checkDistinctPaths(v: Values): void {
   const named = (['resume', 'init', 'save', 'checkpoint'] as const).flatMap((f) => {
@@ -469,6 +501,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   const log = (s: string) => io.stderr(s);
   // Everything the user typed is checked, and every output path, before any data or GPU work.
   checkDistinctPaths(v);
+  if (v['lr-find']) checkLrFindFlags(v);
   const resume = v.resume
     ? parseUserFile('resume', v.resume, await readUserFile('resume', v.resume), parseCheckpoint)
     : null;
@@ -614,8 +647,9 @@ async function trainRun(
     );
     return false;
   }
-  const tb = v.logdir ? await openLogdir(v.logdir) : null;
   const tty = io.tty && !v.json;
+  if (v['lr-find']) return findLr(run, v, io, tty);
+  const tb = v.logdir ? await openLogdir(v.logdir) : null;
   if (resumed && !v.json) log(`Resuming ${spec.name} after epoch ${run.epoch} (step ${run.globalStep})`);
   if (!v.json) {
     const params = model.parameters().reduce((s, p) => s + p.size, 0);
@@ -746,6 +780,30 @@ async function trainRun(
     if (!v.json) log(`Saved state dict to ${v.save}`);
   }
   return false;
+}
+
+/** --lr-find: the range test on the run's model and data, its report on stdout; true if stopped. */
+async function findLr(run: Run, v: Values, io: CliIo, tty: boolean): Promise<boolean> {
+  const settings = checkLrFindOptions({});
+  const result = await lrFind(run, {
+    shouldStop: io.stopRequested,
+    waitWhilePaused: pacedYield(),
+    onPoint: (p) => {
+      if (tty) progressBar(p.step, settings.numIt, `lr ${lrText(p.lr)} loss ${p.smoothed.toFixed(4)}`);
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const { spec, config } = run;
+  io.stdout(
+    v.json
+      ? lrFindJson(result)
+      : lrFindReport(
+          result,
+          settings,
+          `${spec.name} with ${config.optimizer}, batch size ${config.batchSize}`,
+        ),
+  );
+  return result.end === 'stopped';
 }
 
 /**

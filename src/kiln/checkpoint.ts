@@ -22,5 +22,7 @@ export {
   SafetensorsError,
   type SafetensorsFile,
   type SafetensorsTensor,
+  safetensorsMetadata,
+  withMetadata,
 } from '../train/safetensors';
 export { safetensorsToStateDict, stateDictToSafetensors } from '../train/state_dict';

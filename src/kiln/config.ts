@@ -1,6 +1,7 @@
 /**
  * `kiln/config`: every training setting declared once (the SETTINGS table: field, flag, label, range,
- * PyTorch's default), the defaults, the one validator, and text sampling's options. Loads no tensor code.
+ * PyTorch's default), the defaults, the one validator, text sampling's options, and the learning-rate
+ * range test's settings and the reading of its curve (its marks and suggestion). Loads no tensor code.
  *
  * @module kiln/config
  */
@@ -35,6 +36,20 @@ export {
   type TrainConfig,
 } from '../train/config';
 export { configJson, trainConfig } from '../train/config_read';
+export {
+  checkLrFindOptions,
+  LR_FIND_DEFAULTS,
+  LR_FIND_MAX_IT,
+  type LrFindEnd,
+  type LrFindPoint,
+  type LrFindResult,
+  type LrFindSettings,
+  type LrMark,
+  lrAt,
+  lrMarks,
+  markedRange,
+  roundLr,
+} from '../train/lr_curve';
 export {
   MAX_SAMPLE_CHARS,
   SAMPLE_DEFAULTS,

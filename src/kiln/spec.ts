@@ -42,4 +42,4 @@ export {
   type TextModelOptions,
   textTarget,
 } from '../nn/spec';
-export { modelSpec } from '../nn/spec_read';
+export { modelSpec, modelSpecDraft } from '../nn/spec_read';

@@ -28,6 +28,7 @@ export {
   RECORD_SAMPLE_CHARS,
   recordSample,
 } from '../train/generate';
+export { type LrFindOptions, lrFind } from '../train/lr_find';
 export type { CheckpointReason } from '../train/run';
 export {
   type EpochReport,

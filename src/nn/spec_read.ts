@@ -63,19 +63,23 @@ const node: Schema<LayerSpec> = lazy(
     ) as Schema<LayerSpec>,
 );
 
+/**
+ * A model spec's structure and types alone (known layers and fields, bounded sizes), not yet
+ * checked as a whole: what the builder may hold while the user edits it, a layer that does not
+ * fit its input included (the page's own kept draft is read back this way, and marked).
+ */
+export const modelSpecDraft: Schema<ModelSpec> = object({
+  name: string(100, { pattern: /^[^\n\r]*$/, what: 'a one-line name' }),
+  inputShape: map(array(number({ min: 1, integer: true }), 8), (shape, refuse) =>
+    shape.length ? shape : refuse('must not be empty'),
+  ),
+  inputDtype: optional(oneOf(['int32'])),
+  layers: array(node, MAX_LAYERS),
+  tied: optional(record(string(200), 64)),
+}) as Schema<ModelSpec>;
+
 /** A model spec read from untrusted JSON, typed field by field and valid as a whole (specError). */
-export const modelSpec: Schema<ModelSpec> = map(
-  object({
-    name: string(100, { pattern: /^[^\n\r]*$/, what: 'a one-line name' }),
-    inputShape: map(array(number({ min: 1, integer: true }), 8), (shape, refuse) =>
-      shape.length ? shape : refuse('must not be empty'),
-    ),
-    inputDtype: optional(oneOf(['int32'])),
-    layers: array(node, MAX_LAYERS),
-    tied: optional(record(string(200), 64)),
-  }),
-  (spec, refuse) => {
-    const problem = specError(spec);
-    return problem ? refuse(problem) : spec;
-  },
-);
+export const modelSpec: Schema<ModelSpec> = map(modelSpecDraft, (spec, refuse) => {
+  const problem = specError(spec);
+  return problem ? refuse(problem) : spec;
+});

@@ -6,6 +6,8 @@ import {
   FORMAT_VERSION_KEY,
   SafetensorsError,
   type SafetensorsTensor,
+  safetensorsMetadata,
+  withMetadata,
 } from './safetensors';
 
 // Written by scripts/torch/safetensors_reference.py with struct + json from the state dict of
@@ -102,6 +104,27 @@ describe('safetensors round trip', () => {
     expect(back.tensors).toEqual(tensors);
     expect(Object.keys(back.tensors)).toEqual(Object.keys(tensors));
     expect(back.metadata).toEqual({ note: 'ünïcode', [FORMAT_VERSION_KEY]: String(FORMAT_VERSION) });
+  });
+
+  it('adds metadata to a file, its tensors kept byte for byte; reads metadata from the header alone', () => {
+    // fromEntries: in a literal, __proto__ would set the prototype instead of naming a tensor.
+    const tensors: Record<string, SafetensorsTensor> = Object.fromEntries([
+      ['w', { dtype: 'F32', shape: [2, 2], data: Float32Array.of(1, -0, Number.NaN, 3e38) }],
+      ['__proto__', { dtype: 'I64', shape: [], data: BigInt64Array.of(5n) }],
+      ['b', { dtype: 'U8', shape: [3], data: Uint8Array.of(9, 8, 7) }],
+    ]);
+    const bytes = encodeSafetensors(tensors, { note: 'a', other: 'b' });
+    const more = withMetadata(bytes, { note: 'é', 'kiln.run': '{"name":"x"}' });
+    expect(Number(new DataView(more.buffer).getBigUint64(0, true)) % 8).toBe(0);
+    const back = decodeSafetensors(more);
+    expect(back.tensors).toEqual(tensors);
+    expect(Object.keys(back.tensors)).toEqual(['w', '__proto__', 'b']);
+    const metadata = { note: 'é', other: 'b', 'kiln.run': '{"name":"x"}', [FORMAT_VERSION_KEY]: '1' };
+    expect(back.metadata).toEqual(metadata);
+    expect(safetensorsMetadata(more)).toEqual(metadata);
+    // The data section (16 + 8 + 3 bytes) is the same bytes, after the longer header.
+    expect(more.subarray(more.length - 27)).toEqual(bytes.subarray(bytes.length - 27));
+    expect(() => withMetadata(Uint8Array.of(1, 2), {})).toThrow(SafetensorsError);
   });
 
   it('reads tensors whose offsets are not aligned to their element size', () => {

@@ -270,3 +270,35 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   );
   return { tensors, metadata };
 }
+
+/** A file's string metadata alone, read from its header without touching the tensors' bytes. */
+export function safetensorsMetadata(bytes: Uint8Array): Record<string, string> {
+  return readMetadata(readHeader(bytes).header.__metadata__);
+}
+
+/**
+ * The same file with `extra` merged into its metadata (a key already there is replaced): the
+ * header is written again, the tensors' entries and bytes are kept as they were.
+ */
+export function withMetadata(bytes: Uint8Array, extra: Record<string, string>): Uint8Array {
+  const { header, dataStart } = readHeader(bytes);
+  const metadata = { ...readMetadata(header.__metadata__), ...extra };
+  // fromEntries, not assignment, so a tensor named "__proto__" is written like any other.
+  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
+  const json = new TextEncoder().encode(
+    JSON.stringify(Object.fromEntries([['__metadata__', metadata], ...entries])),
+  );
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  if (headerLength > MAX_HEADER_SIZE) {
+    throw new SafetensorsError(
+      `the header (tensor names and metadata) is ${headerLength} bytes, over safetensors' ${MAX_HEADER_SIZE}-byte limit`,
+    );
+  }
+  const data = bytes.subarray(dataStart);
+  const out = new Uint8Array(8 + headerLength + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLength);
+  out.set(data, 8 + headerLength);
+  return out;
+}

@@ -19,7 +19,7 @@ import { RunsPanel } from './runs/RunsPanel';
 import { type KilnState, useKiln } from './store';
 import { hashSetup, SETUP_KEY } from './store/setup';
 import { TextPanel } from './text/TextPanel';
-import { TrainingPanel } from './training/TrainingPanel';
+import { SkipToTraining, TrainingPanel } from './training/TrainingPanel';
 
 /** localStorage, or null where the browser refuses it (a sandboxed frame, some private modes). */
 function storage(): Storage | null {
@@ -99,6 +99,7 @@ export function App() {
   }, [setGpuProbe, startWorker]);
   return (
     <div className="app">
+      <SkipToTraining />
       <Header />
       <main className="workspace">
         <NoticeBar />

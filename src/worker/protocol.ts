@@ -9,6 +9,8 @@ import type { Scalar } from 'kiln/checkpoint';
 import {
   type ConfigProblem,
   configJson,
+  type LrFindPoint,
+  type LrFindResult,
   MAX_SAMPLE_CHARS,
   type SampleOptions,
   type TrainConfig,
@@ -36,7 +38,17 @@ import {
 import type { Inspection, TextInspection } from './inspect';
 
 export type { Scalar } from 'kiln/checkpoint';
-export type { ConfigProblem, OptimizerName, SampleOptions, SchedulerConfig, TrainConfig } from 'kiln/config';
+export type {
+  ConfigProblem,
+  LrFindEnd,
+  LrFindPoint,
+  LrFindResult,
+  LrMark,
+  OptimizerName,
+  SampleOptions,
+  SchedulerConfig,
+  TrainConfig,
+} from 'kiln/config';
 export type { AdapterSummary, TrainingLimit } from 'kiln/gpu';
 export { TRAINING_LIMITS } from 'kiln/gpu';
 export type { RunPhase } from 'kiln/train';
@@ -120,6 +132,14 @@ export type ToWorker =
    * checkpoint's settings, and `config.epochs` as the epochs in all.
    */
   | { type: 'train'; runId: string; model: ModelSpec; config: TrainConfig; resume?: Uint8Array }
+  /**
+   * The learning-rate range test (train/lr_find.ts) on a fresh run of `model` with `config` on the
+   * loaded data: each step streamed as `lrFindPoint`, closed by `lrFindEnd`. Refused while a run
+   * trains (they would share the global generator), as training is while it runs.
+   */
+  | { type: 'lrFind'; requestId: number; model: ModelSpec; config: TrainConfig }
+  /** Ends the range test after its current step; lrFindEnd then carries the curve so far. */
+  | { type: 'stopLrFind'; requestId: number }
   /** Frees everything the worker holds for a run (stopping it first if it trains). */
   | { type: 'disposeRun'; runId: string }
   | { type: 'pause'; runId: string }
@@ -223,6 +243,14 @@ export type FromWorker =
    * as an `error` report, which would mark the run itself failed.
    */
   | { type: 'sampleEnd'; requestId: number; error: string | null }
+  /** One step of the learning-rate range test, as it is measured. */
+  | { type: 'lrFindPoint'; requestId: number; point: LrFindPoint }
+  /**
+   * The range test is over: its curve and marks, or why it was refused or failed (`error`, one
+   * line; a diverging loss is its expected end, not an error). Answered here, as sampleEnd, rather
+   * than as an `error` report.
+   */
+  | { type: 'lrFindEnd'; requestId: number; result: LrFindResult | null; error: string | null }
   /** inspectText's answer: the inspection, or why there is none (one line). */
   | { type: 'textInspection'; requestId: number; inspection: TextInspection | null; error: string | null }
   /**
@@ -273,6 +301,12 @@ const commands = {
     config: map(configJson, (c) => c as unknown as TrainConfig),
     resume: optional(bytes),
   },
+  lrFind: {
+    requestId: count(),
+    model: modelSpec,
+    config: map(configJson, (c) => c as unknown as TrainConfig),
+  },
+  stopLrFind: { requestId: count() },
   disposeRun: { runId },
   pause: { runId },
   resume: { runId },

@@ -330,3 +330,49 @@ it("trains a text run from scratch with its data's vocabulary, sampling at each 
   expect(posts.at(-1)).toEqual({ type: 'sampleEnd', requestId: 1, error: null });
   session.dispose();
 });
+
+it('runs the LR finder on the form settings, streams its points, stops when asked, and refuses training meanwhile', async () => {
+  const posts: FromWorker[] = [];
+  const during: Promise<void>[] = [];
+  const session: Session = new Session((m) => {
+    posts.push(m);
+    // Mid-test: a Train and a Stop arrive, as from the page.
+    if (m.type === 'lrFindPoint' && m.requestId === 2 && m.point.step === 10)
+      during.push(
+        session.handle({ type: 'train', runId: 'r', model: MLP, config: DEFAULT_CONFIG }),
+        session.handle({ type: 'stopLrFind', requestId: 2 }),
+      );
+  });
+  await loadMnist300(session);
+  const config = { ...DEFAULT_CONFIG, optimizer: 'adam' as const, valSplit: 50, batchSize: 16 };
+  await session.handle({ type: 'lrFind', requestId: 1, model: MLP, config });
+  // The first training step on a backend caches a few constants: the second test must free all it made.
+  const memory = getDefaultBackend().memory().bytesInUse;
+  const end = posts.find((m) => m.type === 'lrFindEnd');
+  if (end?.type !== 'lrFindEnd' || !end.result) throw new Error(`no result: ${JSON.stringify(end)}`);
+  const points = posts.flatMap((m) => (m.type === 'lrFindPoint' && m.requestId === 1 ? [m.point] : []));
+  expect(points).toEqual(end.result.points);
+  expect(end.result.end).not.toBe('stopped');
+  expect(end.result.suggestedLr).toBeGreaterThan(0);
+
+  await session.handle({ type: 'lrFind', requestId: 2, model: MLP, config });
+  await Promise.all(during);
+  const stopped = posts.findLast((m) => m.type === 'lrFindEnd');
+  if (stopped?.type !== 'lrFindEnd' || !stopped.result) throw new Error('no result');
+  expect(stopped.result.end).toBe('stopped');
+  expect(stopped.result.points.length).toBeLessThanOrEqual(11);
+  expect(posts).toContainEqual(
+    expect.objectContaining({
+      type: 'error',
+      runId: 'r',
+      message: 'the LR finder is running: stop it before training',
+    }),
+  );
+  expect(getDefaultBackend().memory().bytesInUse).toBe(memory);
+
+  // A bad setting is refused in one line, as lrFindEnd, not as an error of the page.
+  await session.handle({ type: 'lrFind', requestId: 3, model: MLP, config: { ...config, batchSize: 0 } });
+  expect(posts.at(-1)).toMatchObject({ type: 'lrFindEnd', requestId: 3, result: null });
+  expect((posts.at(-1) as { error: string }).error).toMatch(/batch size/i);
+  session.dispose();
+});

@@ -23,6 +23,7 @@ import {
   evaluating,
   generate,
   type HistogramItem,
+  lrFind,
   openRun,
   pacedYield,
   prepareRunData,
@@ -74,6 +75,8 @@ export class Session {
   private initialised: Promise<void> | null = null;
   private data: SourceData | null = null;
   private readonly runs = new Map<string, LiveRun>();
+  /** The learning-rate range test under way, if any, and whether it was asked to stop. */
+  private finding: { requestId: number; stopped: boolean } | null = null;
 
   constructor(private readonly post: (msg: FromWorker) => void) {}
 
@@ -96,6 +99,11 @@ export class Session {
           return await this.loadDataset(msg.source);
         case 'train':
           return await this.train(msg.runId, msg.model, msg.config, msg.resume);
+        case 'lrFind':
+          return await this.lrFind(msg.requestId, msg.model, msg.config);
+        case 'stopLrFind':
+          if (this.finding?.requestId === msg.requestId) this.finding.stopped = true;
+          return;
         case 'pause':
           return this.setPaused(msg.runId, true);
         case 'resume':
@@ -242,6 +250,7 @@ export class Session {
     // be reproducible. The page's button is not the only sender.
     const busy = [...this.runs.values()].find((r) => r.training);
     if (busy) throw new RunError('config', `run ${busy.id} is training: stop it before starting another`);
+    if (this.finding) throw new RunError('config', 'the LR finder is running: stop it before training');
     const config = resolveConfig(pageConfig);
     const source = resume
       ? {
@@ -380,6 +389,48 @@ export class Session {
       live.training = false;
       run.releaseData();
       if (this.runs.get(runId) !== live) live.dispose();
+    }
+  }
+
+  /**
+   * The learning-rate range test on a fresh run of the form's model and settings, on a copy of its
+   * weights (lr_find.ts), streamed point by point; the run is freed when it ends. Refusals and
+   * failures end it with their line (lrFindEnd), never as a run's error.
+   */
+  private async lrFind(requestId: number, spec: ModelSpec, pageConfig: TrainConfig): Promise<void> {
+    const end = (e: unknown) =>
+      this.post({
+        type: 'lrFindEnd',
+        requestId,
+        result: null,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    if (this.finding) return end(new Error('the LR finder is already running'));
+    const busy = [...this.runs.values()].find((r) => r.training);
+    if (busy) return end(new Error(`run ${busy.id} is training: stop it before running the LR finder`));
+    const finding = { requestId, stopped: false };
+    this.finding = finding;
+    try {
+      const backend = this.requireBackend();
+      const loaded = this.data;
+      if (!loaded) throw new Error('load a dataset before running the LR finder');
+      const config = resolveConfig(pageConfig);
+      const run = openRun({ spec, config }, (c) => prepareRunData(backend, loaded, c, spec));
+      try {
+        const result = await lrFind(run, {
+          shouldStop: () => finding.stopped,
+          // Lets the stop message in (at most every 16 ms).
+          waitWhilePaused: pacedYield(),
+          onPoint: (point) => this.post({ type: 'lrFindPoint', requestId, point }),
+        });
+        this.post({ type: 'lrFindEnd', requestId, result, error: null });
+      } finally {
+        run.dispose();
+      }
+    } catch (e) {
+      end(e);
+    } finally {
+      this.finding = null;
     }
   }
 

@@ -1,24 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { contrastRatio as contrast, linearRgb as rgb } from '../color';
 import { RUN_COLORS } from './palette';
-
-/** sRGB channel (0-255) to linear light. */
-const linear = (c: number) => {
-  const v = c / 255;
-  return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-};
-
-const rgb = (hex: string) => [1, 3, 5].map((i) => linear(Number.parseInt(hex.slice(i, i + 2), 16)));
-
-/** WCAG relative luminance. */
-const luminance = (hex: string) => {
-  const [r, g, b] = rgb(hex);
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-};
-
-const contrast = (a: string, b: string) => {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return (hi + 0.05) / (lo + 0.05);
-};
 
 /** CIE L*a*b* under D65. */
 const lab = (hex: string) => {

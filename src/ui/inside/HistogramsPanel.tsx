@@ -5,13 +5,16 @@
  */
 import { useMemo } from 'react';
 import { useKiln } from '../store';
+import type { RunRecord } from '../store/runsSlice';
 import {
   DISTRIBUTION_PERCENTILES,
   type HistogramPoint,
+  MAX_KEPT,
   offsetSlices,
   percentiles,
   valueRange,
 } from './histogramMath';
+import { HISTOGRAM_BUDGET_TEXT, type NotKept } from './keptHistograms';
 import { StepTicks, YGrid } from './LineChart';
 import { extent, makeScale, tickAnchor, tickLabel } from './scale';
 import './inside.css';
@@ -25,6 +28,7 @@ const SLICE_H = 60;
 export function HistogramsPanel() {
   const run = useKiln((s) => s.runs.find((r) => r.id === s.activeRunId) ?? null);
   const histograms = useKiln((s) => (run ? s.histograms[run.id] : undefined));
+  const notKept = useKiln((s) => (run ? s.histogramsNotKept[run.id] : undefined));
   const chosen = useKiln((s) => s.histogramTag);
   const setTag = useKiln((s) => s.setHistogramTag);
   const tags = Object.keys(histograms ?? {});
@@ -34,9 +38,15 @@ export function HistogramsPanel() {
     <section className="card inside" aria-labelledby="histograms-title">
       <h2 id="histograms-title">Histograms</h2>
       {!points?.length ? (
-        <p className="empty-state muted">
-          While a run trains, every few steps each parameter's weights and gradient are binned on the GPU;
-          they appear here as TensorBoard's Histograms and Distributions draw them.
+        <p className="empty-state muted" role="status">
+          {run && run.step > 0 ? (
+            notKeptText(run, notKept)
+          ) : (
+            <>
+              While a run trains, every few steps each parameter's weights and gradient are binned on the GPU;
+              they appear here as TensorBoard's Histograms and Distributions draw them.
+            </>
+          )}
         </p>
       ) : (
         <>
@@ -52,10 +62,24 @@ export function HistogramsPanel() {
             <OffsetHistograms tag={tag} points={points} />
             <Distributions tag={tag} points={points} />
           </div>
+          <p className="muted inside-note">
+            The last {MAX_KEPT} histograms per tag are kept in this browser with the run, within{' '}
+            {HISTOGRAM_BUDGET_TEXT} for all runs' histograms (the oldest runs' go first).
+          </p>
         </>
       )}
     </section>
   );
+}
+
+/** Why a run that trained has no histograms to show: storage did not keep them (or never had them). */
+function notKeptText(run: RunRecord, why: NotKept | undefined): string {
+  const kept = `This browser keeps the last histograms of runs within ${HISTOGRAM_BUDGET_TEXT} in all`;
+  if (why === 'evicted')
+    return `${run.name}'s histograms were not kept: ${kept}, and newer runs' took their place. Its charts, gradient health included, are kept.`;
+  if (why === 'too-large')
+    return `${run.name}'s histograms were not kept: ${kept}, and this run's alone are larger. Its charts, gradient health included, are kept.`;
+  return `${run.name}'s histograms were not kept: it trained before this page stored them, or came from a checkpoint file, which carries none. Its charts, gradient health included, are kept.`;
 }
 
 /** Props of both views. */

@@ -178,6 +178,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
       <div className="run-meta muted user-text">
         {run.model.name} on {run.dataset || 'unknown data'} · {configSummary(run.config)} · epoch {run.epoch}/
         {run.config.epochs} · {new Date(run.createdAt).toLocaleString()}
+        {run.uploadedAt !== undefined && ` · uploaded ${new Date(run.uploadedAt).toLocaleString()}`}
       </div>
       <div className="run-actions">
         <button type="button" onClick={() => setEditing(true)} aria-label={`Rename ${run.name}`}>

@@ -111,6 +111,7 @@ const current: Schema<RunRecord> = object({
   checkpointEpoch: optional(count()),
   checkpointStep: optional(count()),
   createdAt: number(),
+  uploadedAt: optional(number()),
 });
 
 /** `run` as it is stored: stamped with the layout version it is written in. */

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { countParameters, PRESETS } from '../../nn/spec';
 import { simulateFullDisk, withFreshIndexedDB } from '../../storage/testing';
 import { configProblems, DEFAULT_CONFIG } from '../../train/config';
+import { encodeSafetensors, safetensorsMetadata } from '../../train/safetensors';
 import type { FromWorker, ToWorker } from '../../worker/protocol';
 import { downloadBytes } from '../download';
 import { link } from '../link';
@@ -162,6 +163,99 @@ describe('the store actions', () => {
     expect(sent.at(-1)).toMatchObject({ type: 'train', runId: uploaded.id, config });
   });
 
+  it("keeps an uploaded file's run name and dates, and dates the upload apart", async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+    const id = useKiln.getState().trainRun();
+    useKiln.getState().renameRun(id, 'wide MLP · lr 0.1');
+    // The worker's checkpoint carries no name: the page labels what it hands out.
+    const file = encodeSafetensors({ w: { dtype: 'F32', shape: [1], data: Float32Array.of(3) } });
+    await useKiln.getState().storeCheckpoint(id, file, { epoch: 1, step: 10 });
+    useKiln.getState().setRunState(id, 'stopped');
+    await useKiln.getState().downloadCheckpoint(id, 'checkpoint');
+    const [checkpoint, checkpointName] = vi.mocked(downloadBytes).mock.calls.at(-1)!;
+    expect(checkpointName).toBe('wide_MLP_lr_0.1-checkpoint.safetensors');
+    // A state dict exported by the worker is labelled too.
+    receive({ type: 'checkpoint', runId: id, kind: 'model', fileName: 'x', bytes: file, epoch: 1, step: 10 });
+    const [stateDict, stateDictName] = vi.mocked(downloadBytes).mock.calls.at(-1)!;
+    expect(stateDictName).toBe('wide_MLP_lr_0.1.safetensors');
+    for (const bytes of [checkpoint, stateDict])
+      expect(JSON.parse(safetensorsMetadata(bytes as Uint8Array)['kiln.run'])).toEqual({
+        name: 'wide MLP · lr 0.1',
+        createdAt: 1_700_000_000_000,
+      });
+
+    vi.mocked(Date.now).mockReturnValue(1_700_000_900_000);
+    vi.spyOn(link, 'request').mockImplementation(async (msg) => ({
+      type: 'checkpointLoaded',
+      runId: (msg as { runId: string }).runId,
+      model,
+    }));
+    const upload = (bytes: Uint8Array, name: string) =>
+      useKiln.getState().uploadCheckpoint(new File([bytes as Uint8Array<ArrayBuffer>], name));
+    expect(await upload(stateDict as Uint8Array, 'downloaded (2).safetensors')).toBeNull();
+    const uploaded = useKiln.getState().runs.at(-1);
+    expect(uploaded).toMatchObject({
+      name: 'wide MLP · lr 0.1',
+      createdAt: 1_700_000_000_000,
+      uploadedAt: 1_700_000_900_000,
+    });
+    // Kept across a reload as it is shown.
+    await vi.waitFor(async () => {
+      const stored = (await (await RunDb.open()).list()).runs.find((r) => r.id === uploaded?.id);
+      expect(stored).toMatchObject({ name: 'wide MLP · lr 0.1', uploadedAt: 1_700_000_900_000 });
+    });
+    // A file without a label (from PyTorch, or an older Kiln) is named after itself, dated at upload.
+    expect(await upload(file, 'from-torch.safetensors')).toBeNull();
+    expect(useKiln.getState().runs.at(-1)).toMatchObject({
+      name: 'from-torch',
+      createdAt: 1_700_000_900_000,
+      uploadedAt: 1_700_000_900_000,
+    });
+    vi.mocked(Date.now).mockRestore();
+  });
+
+  it("keeps a run's last histograms across a reload, and says whose were not kept", async () => {
+    const id = useKiln.getState().trainRun();
+    const bins = (n: number) => ({
+      tag: 'fc1.weight',
+      lo: -1,
+      hi: 1,
+      counts: Uint32Array.of(n, 1, 2),
+      nan: 0,
+      posInf: 0,
+      negInf: 0,
+      min: -1,
+      max: 1,
+      sum: 0.5,
+      sumSquares: 3,
+    });
+    for (const step of [1, 10, 20])
+      receive({ type: 'histograms', runId: id, step, wallTime: step, items: [bins(step)] });
+    receive(epochEnd(id, 1));
+    const shown = useKiln.getState().histograms[id];
+    expect(shown['fc1.weight'].map((p) => p.step)).toEqual([1, 10, 20]);
+    const db = await RunDb.open();
+    await vi.waitFor(async () => expect((await db.keptHistograms()).histograms[id]).toEqual(shown));
+
+    // The next visit: the run and its histograms come back as they were.
+    useKiln.setState(initial, true);
+    useKiln.getState().startWorker('cpu');
+    await vi.waitFor(() => expect(useKiln.getState().histograms[id]).toEqual(shown));
+    expect(useKiln.getState().histogramsNotKept).toEqual({});
+
+    // A run over the budget is marked, for the panel to say so.
+    await db.putHistograms('other', 5, { w: [{ ...shown['fc1.weight'][0] }] }, 10);
+    useKiln.setState(initial, true);
+    useKiln.getState().startWorker('cpu');
+    await vi.waitFor(() => expect(useKiln.getState().histogramsNotKept).toEqual({ other: 'too-large' }));
+
+    // A deleted run's histograms go with it; an undone delete stores them again.
+    await useKiln.getState().deleteRun(id);
+    expect((await db.keptHistograms()).histograms[id]).toBeUndefined();
+    await useKiln.getState().undoDelete();
+    await vi.waitFor(async () => expect((await db.keptHistograms()).histograms[id]).toEqual(shown));
+  });
+
   it('says why an upload failed when the worker dies, and adds no run', async () => {
     vi.spyOn(link, 'request').mockRejectedValue(new Error('the training worker failed'));
     const why = await useKiln.getState().uploadCheckpoint(new File([Uint8Array.of(1)], 'x.safetensors'));
@@ -241,6 +335,19 @@ describe('the store actions', () => {
   it('keeps the defaults when the saved setup cannot be read', () => {
     useKiln.getState().restoreSetup(null, '{"model": {"name": "x"}}');
     expect(useKiln.getState()).toMatchObject({ spec: initial.spec, config: initial.config, notice: null });
+  });
+
+  it('brings back a kept model with a layer that does not fit, and the form with it, marked by a notice', () => {
+    const [flatten, fc1, relu, fc2] = PRESETS.simplenn.layers;
+    const spec = { ...PRESETS.simplenn, layers: [flatten, fc1, relu, { ...fc2, inFeatures: 100 }] };
+    const config = { ...DEFAULT_CONFIG, lr: 0.01, epochs: 2 };
+    useKiln.getState().restoreSetup(null, JSON.stringify({ model: spec, config }));
+    expect(useKiln.getState()).toMatchObject({ spec, config, edited: true });
+    expect(useKiln.getState().notice).toMatchObject({
+      kind: 'warn',
+      title: 'Your model was kept as you left it, with a problem',
+    });
+    expect(useKiln.getState().notice?.message).toMatch(/^layer fc2 \(Linear\): .*Fix it in the builder/);
   });
 
   it("loads a run's model and settings into the builder and form", () => {
@@ -384,5 +491,68 @@ describe('the store actions', () => {
     const spec = useKiln.getState().spec;
     expect(spec.tied).toEqual({ 'lm_head.weight': 'wte.weight' });
     expect(countParameters(spec)).toBe(untied - 20 * useKiln.getState().textSizes.nEmbd);
+  });
+});
+
+describe('the LR finder', () => {
+  const point = (step: number, lr: number) => ({ step, lr, loss: 2, smoothed: 2 });
+  const result = {
+    points: [point(1, 1e-7), point(2, 1e-3)],
+    steepest: { lr: 4.04e-3, loss: 1.9 },
+    minimum: { lr: 0.025950242113997483, loss: 1.7 },
+    minimumTenth: { lr: 0.0025950242113997484, loss: 2 },
+    suggestedLr: 0.0025950242113997484,
+    end: 'diverged' as const,
+  };
+
+  it("asks the worker with the builder's model and the form's settings, and folds in its own reports only", () => {
+    const s = useKiln.getState();
+    s.setConfig({ optimizer: 'adam', lr: 1e-3 });
+    s.findLr();
+    const asked = sent.at(-1);
+    if (asked?.type !== 'lrFind') throw new Error('no lrFind sent');
+    expect(asked.model).toEqual(useKiln.getState().spec);
+    expect(asked.config).toEqual(useKiln.getState().config);
+    // A second click while it runs asks nothing more.
+    useKiln.getState().findLr();
+    expect(sent.filter((m) => m.type === 'lrFind')).toHaveLength(1);
+    const { requestId } = asked;
+    receive({ type: 'lrFindPoint', requestId, point: point(1, 1e-7) });
+    receive({ type: 'lrFindPoint', requestId: requestId + 100, point: point(9, 1) });
+    expect(useKiln.getState().lrFind?.points).toEqual([point(1, 1e-7)]);
+    receive({ type: 'lrFindEnd', requestId, result, error: null });
+    expect(useKiln.getState().lrFind).toMatchObject({
+      status: 'done',
+      points: result.points,
+      optimizer: 'adam',
+    });
+
+    // Use lr: the suggestion as a user would type it, 3 significant figures.
+    useKiln.getState().applyFoundLr();
+    expect(useKiln.getState().config.lr).toBe(0.0026);
+    expect(configProblems(useKiln.getState().config)).toEqual([]);
+    useKiln.getState().closeLrFind();
+    expect(useKiln.getState().lrFind).toBeNull();
+  });
+
+  it('Stop and Close reach the worker; a refusal ends the test with its line', () => {
+    useKiln.getState().findLr();
+    const asked = sent.at(-1);
+    if (asked?.type !== 'lrFind') throw new Error('no lrFind sent');
+    useKiln.getState().stopLrFind();
+    expect(sent.at(-1)).toEqual({ type: 'stopLrFind', requestId: asked.requestId });
+    expect(useKiln.getState().lrFind?.stopping).toBe(true);
+    receive({ type: 'lrFindEnd', requestId: asked.requestId, result: null, error: 'load a dataset first' });
+    expect(useKiln.getState().lrFind).toMatchObject({ status: 'failed', error: 'load a dataset first' });
+    // Use lr has nothing to use.
+    const lr = useKiln.getState().config.lr;
+    useKiln.getState().applyFoundLr();
+    expect(useKiln.getState().config.lr).toBe(lr);
+
+    useKiln.getState().findLr();
+    const again = sent.at(-1);
+    if (again?.type !== 'lrFind') throw new Error('no lrFind sent');
+    useKiln.getState().closeLrFind();
+    expect(sent.at(-1)).toEqual({ type: 'stopLrFind', requestId: again.requestId });
   });
 });

@@ -10,8 +10,9 @@ import type { StateCreator } from 'zustand';
 import type { CheckpointSummary, FromWorker, MessageOf } from '../../worker/protocol';
 import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';
+import { labelled, readRunLabel } from '../runs/runLabel';
 import type { KilnState } from './index';
-import { guardWrite, saveRun } from './persist';
+import { guardWrite, saveHistograms, saveRun } from './persist';
 import { appendScalars, type RunRecord } from './runsSlice';
 
 /** The checkpoint actions. */
@@ -22,7 +23,7 @@ export interface CheckpointActions {
    * the file was refused (nothing changes then), or null.
    */
   uploadCheckpoint: (file: File) => Promise<string | null>;
-  /** Downloads a run's full checkpoint or its model's state dict (.safetensors). */
+  /** Downloads a run's full checkpoint or its model's state dict (.safetensors), labelled with the run's name and date. */
   downloadCheckpoint: (id: string, kind: 'checkpoint' | 'model') => Promise<void>;
   /** Downloads `train_<run name>.py`: the PyTorch program for a run's model and configuration. */
   downloadPytorch: (id: string) => void;
@@ -85,6 +86,8 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
       }
       const bytes = new Uint8Array(await file.arrayBuffer());
       const kept = bytes.slice();
+      // Read before the bytes go to the worker (they are transferred).
+      const label = readRunLabel(bytes);
       const id = `upload-${Date.now().toString(36)}`;
       let reply: MessageOf<FromWorker, 'checkpointLoaded' | 'error'>;
       try {
@@ -96,12 +99,15 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
       if (reply.type === 'error') return `${file.name}: ${reply.message}`;
       const s = get();
       link.setHeld(id, true);
+      // Named and dated as the run it was (when the file says so); the upload is dated apart.
       s.addRun({
         id,
         model: reply.model,
-        name: file.name.replace(/\.safetensors$/, ''),
+        name: label?.name ?? file.name.replace(/\.safetensors$/, ''),
         state: 'stopped',
         ...uploadedRun(reply, s),
+        ...(label ? { createdAt: label.createdAt } : {}),
+        uploadedAt: Date.now(),
       });
       s.setActiveRun(id);
       if (await guardWrite(get, (db) => db.putCheckpoint(id, kept))) {
@@ -121,7 +127,7 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
       if (kind === 'checkpoint' && !training) {
         const bytes = await (await link.db())?.checkpoint(id);
         if (bytes) {
-          downloadBytes(bytes, `${fileStem(run.name)}-checkpoint.safetensors`);
+          downloadBytes(labelled(bytes, run), `${fileStem(run.name)}-checkpoint.safetensors`);
           return;
         }
       }
@@ -153,6 +159,7 @@ export const createCheckpointActions: StateCreator<KilnState, [], [], Checkpoint
       // Marked only once stored: after a failed write the stored bytes are still the older checkpoint's.
       if (await guardWrite(get, (db) => db.putCheckpoint(id, bytes))) get().markCheckpoint(id, at);
       saveRun(get, id);
+      saveHistograms(get, id);
     },
 
     predict: async (id, pixels) => {

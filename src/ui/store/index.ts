@@ -9,6 +9,7 @@ import { type CheckpointActions, createCheckpointActions } from './checkpointAct
 import { createGpuSlice, type GpuSlice } from './gpuSlice';
 import { createInsideSlice, type InsideSlice } from './insideSlice';
 import { createInspectSlice, type InspectSlice } from './inspectSlice';
+import { createLrFindSlice, type LrFindSlice } from './lrFindSlice';
 import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
@@ -32,7 +33,8 @@ export type KilnState = GpuSlice &
   WorkerActions &
   InspectSlice &
   InsideSlice &
-  TextSlice;
+  TextSlice &
+  LrFindSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -48,6 +50,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createInspectSlice(...a),
   ...createInsideSlice(...a),
   ...createTextSlice(...a),
+  ...createLrFindSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */

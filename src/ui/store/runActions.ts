@@ -6,7 +6,7 @@
 import type { StateCreator } from 'zustand';
 import { link } from '../link';
 import type { KilnState } from './index';
-import { guardWrite, saveRun } from './persist';
+import { guardWrite, saveHistograms, saveRun } from './persist';
 import { interrupted, type RunRecord } from './runsSlice';
 import type { DatasetInfo } from './sessionSlice';
 
@@ -142,6 +142,7 @@ export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (se
       await db.put(run);
       if (checkpoint) await db.putCheckpoint(run.id, checkpoint);
     });
+    saveHistograms(get, run.id, true);
   },
   loadRunSettings: (id) => {
     const run = get().runs.find((r) => r.id === id);

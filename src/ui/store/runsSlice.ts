@@ -60,6 +60,8 @@ export interface RunRecord extends ChartRun {
   checkpointEpoch?: number;
   checkpointStep?: number;
   createdAt: number;
+  /** When the run came into this page from a file (an upload), apart from when it was created. */
+  uploadedAt?: number;
 }
 
 /** A text run's sample at one evaluation. */

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PRESETS, specError } from '../../nn/spec';
 import { DEFAULT_CONFIG } from '../../train/config';
-import { decodeSetup, encodeSetup, hashSetup, readDatasetChoice, readSetup, setupLink } from './setup';
+import {
+  decodeSetup,
+  encodeSetup,
+  hashSetup,
+  readDatasetChoice,
+  readDraft,
+  readSetup,
+  setupLink,
+} from './setup';
 
 const setup = {
   model: { ...PRESETS.lenet, name: 'LeNet-5 · édité' },
@@ -30,6 +38,27 @@ describe('setups in links and storage', () => {
       ...DEFAULT_CONFIG,
       epochs: 7,
     });
+  });
+
+  it('reads back the kept draft as it was left: a layer that does not fit, and every valid setting', () => {
+    // fc2 takes 100 features where fc1 gives 128: a shape the builder marks and Train refuses.
+    const [flatten, fc1, relu, fc2] = PRESETS.simplenn.layers;
+    const model = { ...PRESETS.simplenn, layers: [flatten, fc1, relu, { ...fc2, inFeatures: 100 }] };
+    const config = { ...DEFAULT_CONFIG, lr: 0.01, epochs: 2, seed: 42 };
+    const problem = specError(model);
+    expect(problem).toMatch(/^layer fc2 \(Linear\): /);
+    // A link's setup is refused whole, as before; the kept draft is not.
+    expect(() => readSetup({ model, config })).toThrow(problem ?? '');
+    expect(readDraft({ model, config })).toEqual({ model, modelProblem: problem, config });
+    // A setting out of range costs only itself: it falls back to its default.
+    expect(readDraft({ model, config: { ...config, batchSize: -3 } }).config).toEqual(config);
+    // A model that is not one at all (an older version's) is left out; the settings still come back.
+    expect(readDraft({ model: { name: 'x' }, config })).toEqual({ modelProblem: null, config });
+    expect(readDraft({ model: PRESETS.lenet, config: 'x' })).toEqual({
+      model: PRESETS.lenet,
+      modelProblem: null,
+    });
+    expect(readDraft(null)).toEqual({ modelProblem: null });
   });
 
   it("reads an older setup's MNIST normalisation, which every setup held before it could be set, as computed", () => {

@@ -6,6 +6,8 @@
  */
 
 import {
+  ConfigError,
+  configJson,
   configProblems,
   DEFAULT_CONFIG,
   MNIST_NORMALIZATION,
@@ -13,8 +15,20 @@ import {
   type TrainConfig,
   trainConfig,
 } from 'kiln/config';
-import { type ModelSpec, modelSpec } from 'kiln/spec';
-import { json, map, object, oneOf, optional, read, record, type Schema, string, tagged } from '../../schema';
+import { type ModelSpec, modelSpec, modelSpecDraft, specError } from 'kiln/spec';
+import {
+  json,
+  map,
+  object,
+  oneOf,
+  optional,
+  read,
+  record,
+  type Schema,
+  SchemaError,
+  string,
+  tagged,
+} from '../../schema';
 import type { DatasetSource } from '../../worker/protocol';
 
 /** The dataset the page trains on, as it can be chosen again: MNIST, or a user's dataset cached in this browser. */
@@ -85,12 +99,73 @@ export function readSetup(raw: unknown): Setup {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new Error('it holds no model and settings');
   const { model, config } = read(setup, raw);
-  // Setups made before the normalisation could be set or computed all hold MNIST's figures, which
-  // were then applied to every dataset: they read as "computed", what those figures were for MNIST.
+  return { model, config: computedNormalization(config) };
+}
+
+/**
+ * Setups made before the normalisation could be set or computed all hold MNIST's figures, which
+ * were then applied to every dataset: they read as "computed", what those figures were for MNIST.
+ */
+function computedNormalization(config: TrainConfig): TrainConfig {
   const { mean, std } = MNIST_NORMALIZATION;
-  if (config.mean === mean && config.std === std)
-    return { model, config: { ...config, mean: null, std: null } };
-  return { model, config };
+  return config.mean === mean && config.std === std ? { ...config, mean: null, std: null } : config;
+}
+
+/** The setup this browser kept, as far as it can be read: see readDraft. */
+export interface Draft {
+  /** The builder's model as it was left, a layer that does not fit included; absent if unreadable. */
+  model?: ModelSpec;
+  /** Why the model cannot train as it stands (specError's line), or null. */
+  modelProblem: string | null;
+  /** The form's settings: each kept one that is valid, the rest at their defaults; absent if none could be read. */
+  config?: TrainConfig;
+}
+
+/**
+ * The setup this browser kept for itself (the page's own draft, written at every edit), read part
+ * by part so that one bad part costs only itself: the model as long as its layers and fields are
+ * well-formed, even when their shapes do not fit (the builder marks it, and Train refuses it as it
+ * always does); the settings one by one, a value out of range falling back to its default.
+ */
+export function readDraft(raw: unknown): Draft {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { modelProblem: null };
+  const kept = raw as { model?: unknown; config?: unknown };
+  const draft: Draft = { modelProblem: null };
+  try {
+    draft.model = read(modelSpecDraft, kept.model);
+    draft.modelProblem = specError(draft.model);
+  } catch (e) {
+    if (!(e instanceof SchemaError)) throw e;
+  }
+  let config: TrainConfig | undefined;
+  try {
+    config = read(trainConfig, kept.config);
+  } catch (e) {
+    if (!(e instanceof SchemaError)) throw e;
+    config = settingBySetting(kept.config);
+  }
+  if (config) draft.config = computedNormalization(config);
+  return draft;
+}
+
+/** The settings of a kept config that resolve, each in turn over the ones before; undefined when it is not a config. */
+function settingBySetting(raw: unknown): TrainConfig | undefined {
+  let settings: Record<string, unknown>;
+  try {
+    settings = read(configJson, raw);
+  } catch {
+    return undefined;
+  }
+  let config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    try {
+      read(trainConfig, { ...config, [key]: value });
+      config = { ...config, [key]: value };
+    } catch (e) {
+      if (!(e instanceof SchemaError || e instanceof ConfigError)) throw e;
+    }
+  }
+  return read(trainConfig, config);
 }
 
 /** The dataset choice a kept setup holds, or null when it holds none (an older setup) or a wrong one. */

@@ -4,7 +4,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { KilnState } from './index';
-import { decodeSetup, readDatasetChoice, readDatasetSettings, readSetup, type Setup } from './setup';
+import { decodeSetup, readDatasetChoice, readDatasetSettings, readDraft, type Setup } from './setup';
 
 /** The setup actions. */
 export interface SetupActions {
@@ -14,7 +14,10 @@ export interface SetupActions {
   applySetup: (setup: Setup) => void;
   /**
    * Opens the page's setup: a link's (its hash's `setup`, encoded) first, else the one kept in this
-   * browser (`saved`, JSON). A bad link is named in a notice; a bad saved setup is dropped quietly.
+   * browser (`saved`, JSON). A bad link is named in a notice. The saved setup is the page's own
+   * draft: its model comes back as it was left, a layer that does not fit included (named in a
+   * notice; the builder marks it), and its settings one by one; only what cannot be read at all
+   * (an older version's, edited by hand) is dropped, quietly, for the defaults.
    * The dataset chosen is always this browser's (`saved`), to load when the worker starts.
    */
   restoreSetup: (linked: string | null, saved: string | null) => void;
@@ -55,10 +58,14 @@ export const createSetupActions: StateCreator<KilnState, [], [], SetupActions> =
       }
     }
     if (kept === null) return;
-    try {
-      get().applySetup(readSetup(kept));
-    } catch {
-      // A setup kept by an older version, or edited by hand: the defaults stand.
-    }
+    const draft = readDraft(kept);
+    if (draft.model) get().loadSpec(draft.model);
+    if (draft.config) set({ config: draft.config });
+    if (draft.modelProblem)
+      get().setNotice({
+        kind: 'warn',
+        title: 'Your model was kept as you left it, with a problem',
+        message: `${draft.modelProblem}. Fix it in the builder (the layer is marked) to train it.`,
+      });
   },
 });

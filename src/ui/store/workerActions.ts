@@ -11,9 +11,10 @@ import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
 import { fitToData } from '../data/fitModel';
 import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';
+import { labelled } from '../runs/runLabel';
 import { INITIAL_PRESET, textPresetKey, textPresetOf } from './builderSlice';
 import type { KilnState } from './index';
-import { saveRun } from './persist';
+import { saveHistograms, saveRun } from './persist';
 import { interrupted } from './runsSlice';
 import { type DatasetInfo, PAGE_DEFAULT_CONFIG, PAGE_TEXT_CONFIG } from './sessionSlice';
 import { choiceKey, type DatasetChoice, type DatasetSettings, JARGON_CHOICE, MNIST_CHOICE } from './setup';
@@ -81,6 +82,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     const { runs, unreadable } = (await (await link.db())?.list()) ?? { runs: [], unreadable: [] };
     get().setUnreadableRuns(unreadable);
     get().restoreRuns(runs.map(interrupted));
+    const kept = await (await link.db())?.keptHistograms().catch(() => null);
+    if (kept) get().restoreHistograms(kept);
     if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
   };
 
@@ -145,6 +148,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         if (settled) {
           flush();
           saveRun(get, msg.runId);
+          saveHistograms(get, msg.runId);
         } else flushTimer ??= setTimeout(flush, FLUSH_MS);
         return;
       }
@@ -154,9 +158,10 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         flush();
         if (msg.kind === 'auto')
           return void s.storeCheckpoint(msg.runId, msg.bytes, { epoch: msg.epoch, step: msg.step });
-        const stem = fileStem(s.runs.find((r) => r.id === msg.runId)?.name ?? msg.runId);
+        const run = s.runs.find((r) => r.id === msg.runId);
+        const stem = fileStem(run?.name ?? msg.runId);
         return downloadBytes(
-          msg.bytes,
+          run ? labelled(msg.bytes, run) : msg.bytes,
           msg.kind === 'model' ? `${stem}.safetensors` : `${stem}-checkpoint.safetensors`,
         );
       }
@@ -164,6 +169,9 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         return onError(msg);
       case 'sampleText':
         return receiveSampleText(msg);
+      case 'lrFindPoint':
+      case 'lrFindEnd':
+        return s.receiveLrFind(msg);
       // Answers to requests (predictions, loaded checkpoints) go to whoever asked, through link.request.
       case 'prediction':
       case 'inspection':
@@ -184,6 +192,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
           s.setRunState(r.id, 'stopped');
           if (r.state === 'running' && r.hasCheckpoint) resumeAfterBoot.add(r.id);
         }
+      s.lrFindLost(`the GPU device was lost: ${msg.message}`);
       s.setNotice({
         kind: 'error',
         title: 'The GPU device was lost',

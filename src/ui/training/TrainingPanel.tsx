@@ -15,7 +15,7 @@ import {
   SETTINGS,
   schedulerParams,
 } from 'kiln/config';
-import { type ReactNode, useId, useLayoutEffect, useMemo, useRef } from 'react';
+import { type MouseEvent, type ReactNode, useEffect, useId, useLayoutEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { OptimizerName, SchedulerConfig, TrainConfig } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
@@ -25,7 +25,35 @@ import { useKiln, useTrainableSpec } from '../store';
 import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { CopyLink } from './CopyLink';
+import { FindLrButton, LrFinderPanel } from './LrFinder';
 import { RunProgress } from './RunProgress';
+
+/** The Train button's id, for the skip link. */
+const TRAIN_ID = 'train-button';
+/** The run bar's id: the skip link's target, focused itself while Train cannot act. */
+const RUN_BAR_ID = 'run-bar';
+
+/** Whether a key press is the Train shortcut: Ctrl+Enter (⌘+Enter on a Mac), as a notebook runs its cell. */
+const isTrainShortcut = (e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'>) =>
+  e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
+
+/**
+ * The page's first Tab stop, "Skip to training": it moves the focus to Train (to the run bar while
+ * Train cannot act, so that the next Tab reaches Pause, Resume or Stop), past the builder and the form.
+ */
+export function SkipToTraining() {
+  const skip = (e: MouseEvent) => {
+    e.preventDefault();
+    const train = document.getElementById(TRAIN_ID);
+    if (train instanceof HTMLButtonElement && !train.disabled) train.focus();
+    else document.getElementById(RUN_BAR_ID)?.focus();
+  };
+  return (
+    <a className="skip-link" href={`#${RUN_BAR_ID}`} onClick={skip}>
+      Skip to training
+    </a>
+  );
+}
 
 /** Reads a required number field: NaN passes through so the validator names the field. */
 const req = (v: number | undefined) => v ?? Number.NaN;
@@ -115,6 +143,19 @@ export function TrainingPanel() {
   const problem = (field: string) => problemOf(problems, field);
   const training = active !== null && (active.state === 'running' || active.state === 'queued');
   const paused = active?.state === 'paused';
+  const finding = useKiln((s) => s.lrFind?.status === 'running');
+  // The finder ignores the lr (it sweeps it) but needs every other setting.
+  const notFindable = !workerBackend
+    ? 'Starting the training worker…'
+    : !datasetReady
+      ? 'Waiting for the dataset to load'
+      : specError
+        ? `The model cannot train: ${specError}`
+        : problems.some((p) => p.field !== 'lr')
+          ? 'Fix the settings first'
+          : training || paused
+            ? 'A run is training: stop it first'
+            : null;
   const why = !workerBackend
     ? 'Starting the training worker…'
     : !datasetReady
@@ -123,7 +164,9 @@ export function TrainingPanel() {
         ? `The model cannot train: ${specError}`
         : problems.length
           ? 'Fix the settings:'
-          : null;
+          : finding
+            ? 'The LR finder is running'
+            : null;
   const betas = problem('betas');
   const betaLabels = SETTINGS.betas.kind.type === 'pair' ? SETTINGS.betas.kind.itemLabels : ['', ''];
   return (
@@ -145,6 +188,7 @@ export function TrainingPanel() {
           </select>
         </div>
         <ConfigField field="lr" />
+        <FindLrButton disabledWhy={notFindable} />
         {config.optimizer === 'sgd' || config.optimizer === 'rmsprop' ? (
           <NumberField
             label={labelOf(SETTINGS.momentum)}
@@ -205,6 +249,7 @@ export function TrainingPanel() {
         )}
         <ConfigField field="seed" />
       </div>
+      <LrFinderPanel />
       <h3>Schedule</h3>
       <div className="form-grid">
         <div className="field">
@@ -275,12 +320,28 @@ function TrainActions({
     })),
   );
   const notResumable = active ? whyNotResumable(active, { dataset, workerBackend }) : 'no run is shown';
+  const canTrain = why === null && !training && !paused;
+  // The shortcut acts wherever the focus is (a field just edited included: fields commit as typed).
+  const shortcut = useRef({ canTrain, trainRun });
+  shortcut.current = { canTrain, trainRun };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!isTrainShortcut(e) || e.repeat) return;
+      e.preventDefault();
+      if (shortcut.current.canTrain) shortcut.current.trainRun();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   return (
     <div className="train-actions">
       <button
+        id={TRAIN_ID}
         type="button"
         className="primary"
-        disabled={why !== null || training || paused}
+        disabled={!canTrain}
+        title="Train (Ctrl+Enter, ⌘+Enter on a Mac)"
+        aria-keyshortcuts="Control+Enter Meta+Enter"
         onClick={() => trainRun()}
       >
         Train
@@ -352,7 +413,7 @@ function RunBar({ children }: { children: ReactNode }) {
     };
   }, []);
   return (
-    <div ref={ref} className="run-bar">
+    <div ref={ref} id={RUN_BAR_ID} className="run-bar" tabIndex={-1}>
       {children}
     </div>
   );
