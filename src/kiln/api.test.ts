@@ -25,6 +25,8 @@ test('removing a public export, or changing its type, fails the check', () => {
   const copy = mkdtempSync(join(tmpdir(), 'kiln-api-edit-'));
   try {
     cpSync(types, copy, { recursive: true });
+    // The copy as it is matches: what fails below is the edit, not the copy's folder.
+    expect(checkApi(copy, { only: ['nn', 'optim', 'train'] })).toEqual([]);
     const nn = join(copy, 'kiln/nn.d.ts');
     const text = readFileSync(nn, 'utf8');
     expect(text).toMatch(/\bDropout\b/);
