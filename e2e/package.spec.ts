@@ -78,6 +78,10 @@ test('a plain HTML page imports the package as ES modules and trains SimpleNN', 
   const { url, server } = await serve(htmlPage);
   try {
     expect(await trainIn(page, url)).toBeGreaterThan(0.6);
+    // Start-up figures for the README, logged and never asserted against a time.
+    const startup = JSON.parse((await page.locator('body').getAttribute('data-startup')) ?? '{}');
+    expect(Object.keys(startup)).toEqual(['modules', 'device', 'data', 'run', 'firstStep']);
+    console.log(`start-up of the plain page (ms since navigation): ${JSON.stringify(startup)}`);
   } finally {
     server.close();
   }
