@@ -60,6 +60,25 @@ export function addDeclarationExtensions(typesDir) {
   }
 }
 
+/** The license texts of the npm packages bundled into dist/ (their code ships inside Kiln's). */
+function thirdPartyLicenses(inputs) {
+  const packages = new Set();
+  for (const f of inputs) {
+    const m = f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+    if (m) packages.add(m[1]);
+  }
+  return [...packages]
+    .sort()
+    .map((name) => {
+      const dir = join(root, 'node_modules', name);
+      const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)/i.test(f));
+      if (!file) throw new Error(`${name} is bundled but has no license file`);
+      return `${name}@${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+    })
+    .join(`\n${'-'.repeat(72)}\n\n`);
+}
+
 /** The package.json that ships: the subpath exports, Dawn as an optional peer for Node. */
 function manifest(version) {
   const exports = {};
@@ -72,10 +91,9 @@ function manifest(version) {
     name: 'kiln',
     version,
     description: 'Train neural networks in the browser on WebGPU, the PyTorch way: tensors, autograd, WGSL kernels, nn, optim, data and the training Run.',
-    license: 'MIT',
     type: 'module',
     exports,
-    files: ['dist', 'types', 'README.md'],
+    files: ['dist', 'types', 'README.md', 'THIRD_PARTY_LICENSES.txt'],
     engines: { node: '>=20' },
     peerDependencies: { webgpu: '>=0.6.2', '@webgpu/types': '>=0.1.74' },
     peerDependenciesMeta: { webgpu: { optional: true }, '@webgpu/types': { optional: true } },
@@ -89,7 +107,8 @@ async function main() {
   mkdirSync(pkgDir, { recursive: true });
   execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.package.json')], { stdio: 'inherit' });
   addDeclarationExtensions(join(pkgDir, 'types'));
-  await build({
+  const result = await build({
+    metafile: true,
     entryPoints: Object.fromEntries(SUBPATHS.map((n) => [n, join(root, 'src/kiln', `${n}.ts`)])),
     bundle: true,
     splitting: true,
@@ -103,7 +122,7 @@ async function main() {
     plugins: [rawText],
     minify: true,
     sourcemap: true,
-    legalComments: 'linked',
+    legalComments: 'none',
     logLevel: 'error',
   });
   // A browser entry must not reach Node's modules or Dawn: only kiln/node may.
@@ -114,6 +133,7 @@ async function main() {
     if (bad) throw new Error(`dist/${f} imports ${bad[1]}: only kiln/node may`);
   }
   writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(manifest(version), null, 2)}\n`);
+  writeFileSync(join(pkgDir, 'THIRD_PARTY_LICENSES.txt'), thirdPartyLicenses(Object.keys(result.metafile.inputs)));
   copyFileSync(join(root, 'src/kiln/README.md'), join(pkgDir, 'README.md'));
   execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] });
   console.log(`dist-package/kiln-${version}.tgz`);
