@@ -46,6 +46,36 @@ async function drag(page: Page, chart: Locator, from: number, to: number) {
   await page.mouse.up();
 }
 
+/**
+ * The chart's lines drawn outside the plot's height within its width: each line's points, the
+ * segments that run past the plot's left or right edge cut there (where recharts clips them), must
+ * lie between the plot's top and bottom. Empty when the y range holds everything drawn.
+ */
+const offPlot = (chart: Locator) =>
+  chart.locator('svg.recharts-surface').evaluate((svg) => {
+    const clip = svg.querySelector('clipPath rect');
+    if (!clip) return ['no plot area'];
+    const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((a) => Number(clip.getAttribute(a)));
+    const out: string[] = [];
+    svg.querySelectorAll('.recharts-line-curve').forEach((path, line) => {
+      const nums = (path.getAttribute('d') ?? '').match(/-?\d+(\.\d+)?(e-?\d+)?/g)?.map(Number) ?? [];
+      const points = Array.from({ length: nums.length / 2 }, (_, i) => [nums[2 * i], nums[2 * i + 1]]);
+      const heights: number[] = [];
+      points.forEach(([px, py], i) => {
+        if (px >= x && px <= x + w) heights.push(py);
+        const next = points[i + 1];
+        if (!next) return;
+        for (const edge of [x, x + w])
+          if ((px - edge) * (next[0] - edge) < 0)
+            heights.push(py + ((next[1] - py) * (edge - px)) / (next[0] - px));
+      });
+      for (const hy of heights)
+        if (hy < y - 0.5 || hy > y + h + 0.5)
+          out.push(`line ${line} at y ${hy.toFixed(1)} outside ${y}..${y + h}`);
+    });
+    return out;
+  });
+
 test('charts zoom by dragging and reset, filter runs, and scale without outliers', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
@@ -78,6 +108,9 @@ test('charts zoom by dragging and reset, filter runs, and scale without outliers
   expect(zoomed[1] - zoomed[0]).toBeLessThan(full[1] - full[0]);
   expect(Math.max(...zoomed) - Math.min(...zoomed)).toBeLessThan(Math.max(...full) - Math.min(...full));
   expect(await page.evaluate(() => String(window.getSelection()))).toBe('');
+  // The y range holds what is drawn: the smoothed lines as well as the raw points, up to where the
+  // lines cross the plot's edges (it fitted the raw points in view, and the curves left the plot).
+  expect(await offPlot(chart)).toEqual([]);
 
   // The read-out near the plot's bottom-right corner stays inside the chart.
   await chart.evaluate((el) => el.scrollIntoView({ block: 'center' }));
@@ -103,6 +136,12 @@ test('charts zoom by dragging and reset, filter runs, and scale without outliers
   await reset.click();
   await expect(reset).toBeDisabled();
   expect(await ticks(chart, 'x')).toEqual(full);
+  // Zoomed in between logged points, on the steep start of the loss: the lines cross the plot
+  // from edge to edge, with at most a point or two inside it, and still stay within its height.
+  await drag(page, chart, 0.02, 0.05);
+  await expect(reset).toBeEnabled();
+  expect(await offPlot(chart)).toEqual([]);
+  await reset.click();
   // A double-click zooms back out too.
   await drag(page, chart, 0.1, 0.5);
   await expect(reset).toBeEnabled();
@@ -128,6 +167,17 @@ test('charts zoom by dragging and reset, filter runs, and scale without outliers
   await expect(scalars.getByText('1 of 2 runs match')).toBeVisible();
   await filter.fill('simplenn #[12]$');
   await expect(lines).toHaveCount(4);
+  await expect(filter).toHaveAttribute('aria-invalid', 'false');
+  // A pattern that is not a regex says so (it read as "No run matches the filter"), and filters as text.
+  await filter.fill('#(');
+  await expect(filter).toHaveAttribute('aria-invalid', 'true');
+  await expect(
+    scalars.getByText('Not a valid regex (Unterminated group): matched as plain text'),
+  ).toBeVisible();
+  await expect(filter).toHaveAccessibleDescription(/Not a valid regex/);
+  await filter.fill('nn #2');
+  await expect(scalars.locator('.run-toggle')).toHaveText(['SimpleNN #2']);
+  await expect(scalars.getByText(/Not a valid regex/)).toHaveCount(0);
   await filter.fill('');
   await expect(scalars.locator('.run-toggle')).toHaveCount(2);
 
@@ -137,6 +187,56 @@ test('charts zoom by dragging and reset, filter runs, and scale without outliers
   await expect.poll(() => yLabels(chart)).not.toEqual(before);
   await scalars.getByLabel('Ignore outliers in chart scaling').uncheck();
   await expect.poll(() => yLabels(chart)).toEqual(before);
+
+  // A run that diverged (the trainer stopped it: its loss passed 10 times its first) beside them:
+  // stored as the page stores a failed run, its loss climbing from 2.3 to 21 over its first steps.
+  // Which steps a real lr's blow-up logs before it is stopped depends on the adapter's rounding.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('kiln-runs');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const store = open.result.transaction('runs', 'readwrite').objectStore('runs');
+          const all = store.getAll();
+          all.onsuccess = () => {
+            const first = all.result.find((r) => r.name === 'SimpleNN #1');
+            const loss = [2.3, 6, 14, 21].map((value, i) => ({
+              ...first.series['Loss/train'][i],
+              value,
+            }));
+            const put = store.put({
+              ...first,
+              id: 'diverged-e2e',
+              name: 'SimpleNN lr 5',
+              createdAt: first.createdAt + 1,
+              state: 'failed',
+              step: loss[3].step,
+              epoch: 0,
+              lastEpoch: null,
+              series: { 'Loss/train': loss },
+              error: { kind: 'nan-loss', message: 'the training loss grew to 31.2 at step 10' },
+            });
+            put.onsuccess = () => resolve();
+            put.onerror = () => reject(put.error);
+          };
+        };
+      }),
+  );
+  await page.reload();
+  await expect(scalars.locator('.run-toggle')).toHaveCount(3);
+  await chart.scrollIntoViewIfNeeded();
+  // Counted in full, it takes the axis to 21: the healthy runs' fall from 2.3 lies in its lowest tenth.
+  await expect.poll(async () => Math.max(...(await ticks(chart, 'y')))).toBeGreaterThanOrEqual(20);
+  const note = chart.getByText('Left out of the y range: SimpleNN lr 5 (diverged)');
+  await expect(note).toHaveCount(0);
+  // Ignoring outliers leaves it out, says so, and the healthy runs fill the plot.
+  await scalars.getByLabel('Ignore outliers in chart scaling').check();
+  await expect(note).toBeVisible();
+  await expect.poll(async () => Math.max(...(await ticks(chart, 'y')))).toBeLessThanOrEqual(3);
+  await chart.screenshot({ path: `${SHOTS}/charts-outliers.png` });
+  await scalars.getByLabel('Ignore outliers in chart scaling').uncheck();
+  await expect(note).toHaveCount(0);
 
   // On a log scale the y labels are round (1-2-5 steps or powers of ten) and well apart.
   await scalars.getByLabel('Log scale (y)').check();

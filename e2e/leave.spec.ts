@@ -51,9 +51,12 @@ test('a run left mid-epoch resumes after a reload from the step it had reached',
   await expect(runs.locator('li[aria-current="true"] .state')).toHaveText('stopped');
   // From that step, or a later one if the reload's own pagehide got its checkpoint stored in time.
   const resumeWith = training.getByText(/Resume continues/);
-  await expect(resumeWith).toContainText(/from epoch 0 and \d+ steps/);
-  const from = Number(/and (\d+) steps/.exec((await resumeWith.textContent()) ?? '')?.[1]);
-  expect(from).toBeGreaterThanOrEqual(step);
+  // Said as the run bar counts: in epoch 1 (not "epoch 0", the epochs completed), at the next batch.
+  await expect(resumeWith).toContainText(/in epoch 1 of 1, at batch \d+ of 300 \(after step \d+\)/);
+  const [, batch, from] =
+    /at batch (\d+) of 300 \(after step (\d+)\)/.exec((await resumeWith.textContent()) ?? '') ?? [];
+  expect(Number(batch)).toBe(Number(from) + 1);
+  expect(Number(from)).toBeGreaterThanOrEqual(step);
   await expect(training.getByRole('button', { name: 'Resume' })).toBeEnabled();
 });
 

@@ -96,6 +96,76 @@ test('a reload keeps a model with a layer that does not fit, and the form, marke
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
 
+test('at 1280x720 the live loss is the first chart in view and in the run bar; a Stop mid-epoch says where Resume goes on', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('/');
+  await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
+    timeout: 120_000,
+  });
+  const training = page.getByRole('region', { name: 'Training' });
+  const stats = training.locator('.run-stats');
+  const stat = (name: string) =>
+    stats
+      .locator('div')
+      .filter({ has: page.getByText(name, { exact: true }) })
+      .locator('dd');
+
+  // A short run first: once it has validated, the run bar says its accuracy as Evaluation does.
+  await fill(page, {
+    'Limit training samples': '600',
+    Epochs: '1',
+    'Batch size': '50',
+    'Log every (steps)': '2',
+  });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(training.locator('.run-progress .state')).toHaveText('Finished', { timeout: 120_000 });
+  await expect(stat('Val accuracy')).toHaveText(/^\d+\.\d\d%$/);
+  await expect(page.getByRole('region', { name: 'Evaluation' }).locator('.val-acc')).toHaveText(
+    `Validation accuracy ${await stat('Val accuracy').textContent()}`,
+  );
+  await expect(stat('Loss')).toHaveText(/^\d\.\d+$/);
+
+  // A long one (2,000 steps an epoch), paused as soon as its first loss is read: all of it in epoch 1.
+  await fill(page, {
+    'Limit training samples': '20000',
+    Epochs: '2',
+    'Batch size': '10',
+    'Log every (steps)': '5',
+  });
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(stat('Loss')).toHaveText(/^\d\.\d+$/, { timeout: 120_000 });
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(training.locator('.run-progress .state')).toHaveText('Paused');
+  await expect(stat('Epoch')).toHaveText('1 / 2');
+  // No validation yet: no accuracy (the last run's is not this one's).
+  await expect(stat('Val accuracy')).toHaveText('—');
+
+  // From the page's top, the first chart is the live training loss, its line drawn above the run bar.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const first = page.getByRole('region', { name: 'Scalars' }).locator('figure.scalar-chart').first();
+  await expect(first).toHaveAttribute('aria-label', 'Loss/train chart');
+  const barTop = (await page.locator('.run-bar').boundingBox())?.y ?? 0;
+  const curve = first.locator('.recharts-line-curve').last();
+  await expect(curve).toBeAttached();
+  const line = await curve.boundingBox();
+  expect(line, 'the loss line is drawn').not.toBeNull();
+  expect((line?.y ?? 720) + 1).toBeLessThan(barTop);
+  await page.screenshot({ path: `${SHOTS}/notebook-live-1280.png` });
+
+  // Stopped mid-epoch: Resume goes on in epoch 1 at the next batch, as the run bar counts (it said
+  // "from epoch 0", the epochs completed).
+  await training.getByRole('button', { name: 'Stop' }).click();
+  await expect(training.locator('.run-progress .state')).toHaveText('Stopped', { timeout: 60_000 });
+  const resumeWith = training.getByText(/Resume continues/);
+  await expect(resumeWith).toContainText(/in epoch 1 of 2, at batch \d+ of 2,000 \(after step \d+\)/);
+  const [, batch, after] =
+    /at batch (\d+) of 2,000 \(after step (\d+)\)/.exec((await resumeWith.textContent()) ?? '') ?? [];
+  expect(Number(batch)).toBe(Number(after) + 1);
+  await expect(stat('Step')).toHaveText(`${after} / 2000`);
+});
+
 test("a run's settings are a table that loads back into the form; a delete can be undone", async ({
   page,
 }) => {

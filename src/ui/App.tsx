@@ -1,5 +1,5 @@
 /** The whole page: header, the GPU adapter (or why there is none), and the workspace panels. */
-import { memo, useDeferredValue, useEffect } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { AdapterCard } from './AdapterCard';
 import { BuilderPanel } from './builder/BuilderPanel';
@@ -166,7 +166,12 @@ const Scalars = memo(ScalarsPanel);
 function MetricsSection() {
   // Charts redraw in a deferred render that React splits into short slices, so a burst of metrics
   // never blocks the main thread long enough to make the page stutter.
-  const runs = useDeferredValue(useKiln((s) => s.runs));
+  const records = useDeferredValue(useKiln((s) => s.runs));
+  // A run the trainer stopped for a diverging loss is marked, for "ignore outliers" to leave it out.
+  const runs = useMemo(
+    () => records.map((r) => (r.error?.kind === 'nan-loss' ? { ...r, diverged: true } : r)),
+    [records],
+  );
   const settings = useKiln(
     useShallow((s) => ({
       smoothing: s.smoothing,

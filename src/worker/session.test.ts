@@ -5,7 +5,7 @@
  * its data and samples at each evaluation without changing its weights.
  */
 import 'fake-indexeddb/auto';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { mnistHead } from '../data/testing';
 import { buildVocab, textData } from '../data/text';
 import { parseSpec, TEXT_PRESETS } from '../nn/spec';
@@ -133,6 +133,52 @@ it('pauses and stops after the step in hand, saying what the run is doing meanwh
   ).toEqual([1]);
   expect(posts.filter((m) => m.type === 'error')).toEqual([]);
   session.dispose();
+});
+
+it('measures samples/s over training time alone: not compiling, validating, checkpointing or paused', async () => {
+  // A clock that jumps an hour whenever the run compiles, validates, saves or pauses: counted, the
+  // hour sinks the speed (and so lengthens the time left) a thousandfold.
+  const real = performance.now.bind(performance);
+  let offset = 0;
+  const clock = vi.spyOn(performance, 'now').mockImplementation(() => real() + offset);
+  const HOUR = 3_600_000;
+  const posts: FromWorker[] = [];
+  let paused = false;
+  const session = new Session((m) => {
+    posts.push(m);
+    if (m.type !== 'status' || m.runId !== 'r') return;
+    if (m.phase === 'compiling' || m.phase === 'validating' || m.phase === 'checkpointing') offset += HOUR;
+    if (m.state === 'paused') {
+      offset += HOUR;
+      setTimeout(() => void session.handle({ type: 'resume', runId: 'r' }), 0);
+    }
+  });
+  try {
+    await loadMnist300(session);
+    // 250 samples in batches of 25: 10 steps an epoch, the loss read every 2; paused at step 4.
+    const config = { ...DEFAULT_CONFIG, epochs: 2, batchSize: 25, valSplit: 50, logEvery: 2 };
+    const train = session.handle({ type: 'train', runId: 'r', model: MLP, config });
+    const pauseAt = setInterval(() => {
+      const at = posts.findLast((m) => m.type === 'status' && m.runId === 'r');
+      if (!paused && at?.type === 'status' && at.step >= 4) {
+        paused = true;
+        void session.handle({ type: 'pause', runId: 'r' });
+      }
+    }, 0);
+    await train;
+    clearInterval(pauseAt);
+    const statuses = posts.flatMap((m) => (m.type === 'status' && m.runId === 'r' ? [m] : []));
+    expect(statuses.some((m) => m.state === 'paused')).toBe(true);
+    expect(statuses.at(-1)?.state).toBe('finished');
+    const rates = statuses.map((m) => m.samplesPerSec).filter((r) => r > 0);
+    // Known from the first read, then at each: counting an hour gives under 0.014 samples/s, while
+    // even a busy machine trains this MLP at thousands.
+    expect(rates.length).toBeGreaterThan(4);
+    expect(Math.min(...rates), `samples/s reported: ${rates.join(', ')}`).toBeGreaterThan(1);
+  } finally {
+    clock.mockRestore();
+    session.dispose();
+  }
 });
 
 it("posts a run's histograms compactly, with transferable counts, and its health scalars as metrics", async () => {

@@ -37,6 +37,7 @@ import { read, SchemaError } from '../schema';
 import { loadDatasetSource } from './datasets';
 import { imageInput, inspect, inspectText } from './inspect';
 import { type DatasetSource, type FromWorker, type MessageOf, type ToWorker, toWorker } from './protocol';
+import { StepRate } from './stepRate';
 import { loadTuning, saveTuning } from './tuning';
 
 /** A run the worker holds: a trainable run, or a model loaded to evaluate and draw on. */
@@ -284,7 +285,8 @@ export class Session {
     const epochs = run.config.epochs;
     const batchSize = run.config.batchSize;
     let samplesPerSec = 0;
-    let lastMark = { time: performance.now(), step: run.globalStep };
+    /** The speed over training time alone: not compiling, validating, checkpointing or paused. */
+    const rate = new StepRate();
     /** True while the loop waits in waitWhilePaused. */
     let waiting = false;
     let phase: RunPhase = 'compiling';
@@ -316,17 +318,16 @@ export class Session {
           phase: (next) => {
             if (phase === 'validating') valSeconds = (performance.now() - valStart) / 1000;
             if (next === 'validating') valStart = performance.now();
+            if (next === 'training') rate.go(performance.now());
+            else rate.halt(performance.now());
             if (next === phase) return;
             phase = next;
             status('running');
           },
           scalars: (scalars) => {
             const { step } = scalars[0];
-            if (scalars[0].tag === 'Loss/train') {
-              const now = performance.now();
-              samplesPerSec = ((step - lastMark.step) * batchSize) / ((now - lastMark.time) / 1000);
-              lastMark = { time: now, step };
-            }
+            if (scalars[0].tag === 'Loss/train')
+              samplesPerSec = rate.read(step, performance.now()) * batchSize;
             this.post({ type: 'metrics', runId, step, epoch: run.epoch + 1, scalars });
             // The loss is read one window behind, so a metric can arrive after the loop has paused:
             // it must not report the run as running again (the page would then offer Pause, not Resume).
@@ -363,9 +364,13 @@ export class Session {
           checkpointDue: () =>
             live.checkpointWanted || performance.now() - lastCheckpoint >= AUTO_CHECKPOINT_MS,
           waitWhilePaused: async () => {
+            // After the first step (it compiled, and its loss was read: the GPU is done with it).
+            if (!rate.started) rate.start(run.globalStep, performance.now());
             // Let pause/stop messages in (at most every 16 ms), then wait while paused and while
-            // samples read the weights.
+            // samples read the weights (time that is not training either).
             await yieldNow();
+            const waits = live.borrowers > 0 || (live.paused && !live.stopped);
+            if (waits) rate.halt(performance.now());
             for (let b = live.borrowed; ; b = live.borrowed) {
               await b;
               if (b === live.borrowed) break;
@@ -376,8 +381,8 @@ export class Session {
               await new Promise<void>((r) => live.resumeWaiters.push(r));
               waiting = false;
               if (!live.stopped) status('running');
-              lastMark = { time: performance.now(), step: run.globalStep };
             }
+            if (waits) rate.go(performance.now());
           },
         },
       );

@@ -57,7 +57,10 @@ export function ChartControls(p: ChartControlsProps) {
         <input type="checkbox" checked={p.logScale} onChange={(e) => p.onLogScale(e.target.checked)} />
         Log scale (y)
       </label>
-      <label className="control" title="The y-axis spans the 5th to 95th percentile of the values in view">
+      <label
+        className="control"
+        title="The y-axis spans each run's 5th to 95th percentile in view; runs that diverged are left out, and named"
+      >
         <input
           type="checkbox"
           checked={p.ignoreOutliers}

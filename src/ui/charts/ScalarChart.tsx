@@ -14,7 +14,7 @@ import {
   YAxis,
 } from 'recharts';
 import { yAxisRange } from './axes';
-import { type ChartRow, chartRows, pointCounts, rowKeys, valuesInRange, xExtent } from './chartData';
+import { type ChartRow, chartRows, pointCounts, rowKeys, valuesInView, xExtent } from './chartData';
 import { formatTick, formatValue, formatX, X_AXIS_LABELS } from './format';
 import { niceTicks } from './ticks';
 import type { ChartRun, XAxisKind } from './types';
@@ -52,6 +52,7 @@ function sameChart(a: ScalarChartProps, b: ScalarChartProps): boolean {
       r.visible === o.visible &&
       r.color === o.color &&
       r.name === o.name &&
+      r.diverged === o.diverged &&
       r.series[a.tag] === o.series[a.tag]
     );
   });
@@ -90,11 +91,18 @@ export const ScalarChart = memo(function ScalarChart({
     () => (xDomain ? niceTicks(xDomain[0], xDomain[1], X_TICKS, xAxis === 'step') : []),
     [xDomain, xAxis],
   );
-  // The y-axis spans the values in view: zoomed, it follows the visible stretch of the curves.
-  const yAxis = useMemo(
-    () => (xDomain ? yAxisRange(valuesInRange(rows, xDomain), logScale, ignoreOutliers) : null),
-    [rows, xDomain, logScale, ignoreOutliers],
-  );
+  // The y-axis spans what is drawn in view: zoomed, it follows the visible stretch of the curves,
+  // smoothed and raw, up to where they cross the plot's edges.
+  const yAxis = useMemo(() => {
+    if (!xDomain) return null;
+    const inView = valuesInView(rows, shown.length, xDomain, logScale);
+    return yAxisRange(
+      inView.map((v, i) => ({ ...v, diverged: shown[i].diverged === true })),
+      logScale,
+      ignoreOutliers,
+    );
+  }, [rows, shown, xDomain, logScale, ignoreOutliers]);
+  const leftOut = yAxis?.leftOut ?? [];
   const zoomed = zoom?.kind === xAxis;
   return (
     <figure className="scalar-chart" aria-label={`${tag} chart`}>
@@ -110,6 +118,17 @@ export const ScalarChart = memo(function ScalarChart({
           Reset zoom
         </button>
       </figcaption>
+      {leftOut.length > 0 && (
+        <p className="chart-note muted">
+          Left out of the y range:{' '}
+          {leftOut.map(({ run, why }, i) => (
+            <span key={shown[run].id} className="user-text">
+              {i > 0 && ', '}
+              {shown[run].name} ({why})
+            </span>
+          ))}
+        </p>
+      )}
       <ZoomSurface
         insets={PLOT_INSETS}
         domain={xDomain}

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { HEALTH_TAGS } from '../inside/gradientHealth';
 import { ChartControls } from './ChartControls';
 import { RunLegend } from './RunLegend';
-import { runMatcher } from './runFilter';
+import { parseRunFilter } from './runFilter';
 import { ScalarChart, type ScalarChartProps } from './ScalarChart';
 import type { ChartRun, XAxisKind } from './types';
 
@@ -25,20 +25,25 @@ export interface ScalarsPanelProps {
   onToggleRun: (id: string, visible: boolean) => void;
 }
 
-/** The tags every training run logs: their charts are there from the start, so nothing mounts mid-training. */
-const STANDARD_TAGS = ['Accuracy/val', 'Loss/train', 'Loss/val', 'learning_rate'];
+/**
+ * The tags every training run logs, in the order they are shown: the live training loss first
+ * (validation is logged once an epoch, so its charts stay empty through the first), its
+ * validation loss beside it. Their charts are there from the start, so nothing mounts mid-training.
+ */
+const STANDARD_TAGS = ['Loss/train', 'Loss/val', 'Accuracy/val', 'learning_rate'];
 
 /** Tags the Gradient health panel draws, per layer: charted once, there, not again here. */
 const HEALTH_PREFIXES = Object.values(HEALTH_TAGS);
 
 /**
- * The standard tags and every other tag any run logged (but gradient health's), sorted so e.g.
- * Loss/train and Loss/val sit side by side.
+ * The standard tags, then every other tag any run logged (but gradient health's), sorted so e.g.
+ * BPC/train and BPC/val sit side by side.
  */
 function allTags(runs: readonly ChartRun[]): string[] {
   const logged = runs.flatMap((r) => Object.keys(r.series));
   const shown = logged.filter((tag) => !HEALTH_PREFIXES.some((p) => tag.startsWith(p)));
-  return [...new Set([...STANDARD_TAGS, ...shown])].sort();
+  const more = [...new Set(shown)].filter((tag) => !STANDARD_TAGS.includes(tag)).sort();
+  return [...STANDARD_TAGS, ...more];
 }
 
 /** How far apart the charts take new data, so each redraw is a main-thread task of its own. */
@@ -61,10 +66,8 @@ function StaggeredChart({ order, runs, ...rest }: ScalarChartProps & { order: nu
 export function ScalarsPanel({ runs, runFilter, onRunFilter, onToggleRun, ...settings }: ScalarsPanelProps) {
   // Every run's tags, not only the kept runs': typing a filter does not add or drop charts.
   const tags = allTags(runs);
-  const kept = useMemo(() => {
-    const matches = runMatcher(runFilter);
-    return runs.filter((run) => matches(run.name));
-  }, [runs, runFilter]);
+  const filter = useMemo(() => parseRunFilter(runFilter), [runFilter]);
+  const kept = useMemo(() => runs.filter((run) => filter.matches(run.name)), [runs, filter]);
   return (
     <section className="card scalars" aria-labelledby="scalars-title">
       <h2 id="scalars-title">Scalars</h2>
@@ -79,6 +82,7 @@ export function ScalarsPanel({ runs, runFilter, onRunFilter, onToggleRun, ...set
           runs={kept}
           total={runs.length}
           filter={runFilter}
+          invalid={filter.invalid}
           onFilter={onRunFilter}
           onToggle={onToggleRun}
         />

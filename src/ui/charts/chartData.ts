@@ -47,18 +47,58 @@ export function xExtent(rows: readonly ChartRow[]): [number, number] | null {
   return rows.length ? [rows[0].x, rows[rows.length - 1].x] : null;
 }
 
+/** One run's values as drawn in an x range: what its y-axis must hold. */
+export interface RunValuesInView {
+  /** Its raw and smoothed values in the range, and where its lines cross the range's edges. */
+  raw: number[];
+  smooth: number[];
+  /** Whether it logged a value that is not finite (NaN, an infinity) in the range: that is not drawn. */
+  nonFinite: boolean;
+}
+
 /**
- * The raw and smoothed values of the rows whose x lies in [lo, hi]: what the y-axis spans, so a
- * zoomed chart's y-axis follows the data in view.
+ * Per run slot, the values drawn where x lies in [lo, hi]: each point in the range and, where a
+ * line runs from a point inside (or beyond) to one beyond an edge, its height at that edge (zoomed,
+ * the curves are clipped there, not ended at their last point inside, so the axis must hold that
+ * height too). Lines are straight between a run's points, skipping rows without one (recharts'
+ * connectNulls), on a `log` axis straight in log y.
  */
-export function valuesInRange(rows: readonly ChartRow[], [lo, hi]: readonly [number, number]): number[] {
-  const values: number[] = [];
-  for (const row of rows) {
-    if (row.x < lo || row.x > hi) continue;
-    for (const [key, v] of Object.entries(row))
-      if ((key.startsWith('raw') || key.startsWith('smooth')) && Number.isFinite(v)) values.push(v);
-  }
-  return values;
+export function valuesInView(
+  rows: readonly ChartRow[],
+  runs: number,
+  [lo, hi]: readonly [number, number],
+  log: boolean,
+): RunValuesInView[] {
+  const between = (v0: number, v1: number, t: number) => (log ? v0 * (v1 / v0) ** t : v0 + (v1 - v0) * t);
+  const inView = (key: string, out: RunValuesInView) => {
+    const values: number[] = [];
+    let last: { x: number; v: number } | null = null;
+    for (const row of rows) {
+      const v = row[key];
+      if (v === undefined) continue;
+      if (!Number.isFinite(v)) {
+        if (row.x >= lo && row.x <= hi) out.nonFinite = true;
+        // Not drawn: the line breaks there.
+        last = null;
+        continue;
+      }
+      if (row.x >= lo && row.x <= hi) values.push(v);
+      if (last) {
+        for (const edge of [lo, hi])
+          if (last.x < edge && edge < row.x)
+            values.push(between(last.v, v, (edge - last.x) / (row.x - last.x)));
+      }
+      last = { x: row.x, v };
+    }
+    return values;
+  };
+  return Array.from({ length: runs }, (_, i) => {
+    const keys = rowKeys(i);
+    const out: RunValuesInView = { raw: [], smooth: [], nonFinite: false };
+    out.raw = inView(keys.raw, out);
+    out.smooth = inView(keys.smooth, out);
+    return out;
+  });
 }
 
 /** How many points each of the first `runs` run slots has in `rows`. */

@@ -1,18 +1,31 @@
 /** TensorBoard's "Filter runs": a pattern that keeps the runs whose names it matches. */
 
+/** A parsed run filter: the test of a run's name, and why the pattern is not a regular expression. */
+export interface RunFilter {
+  matches: (name: string) => boolean;
+  /**
+   * Why the pattern is not a valid regular expression ("Unterminated group"), or null when it is
+   * one (or empty). Such a pattern still filters, as plain text: the box says so rather than
+   * reading as "no run matches".
+   */
+  invalid: string | null;
+}
+
 /**
- * A test of run names against `pattern`, case-insensitive: as a regular expression, or as plain
- * text while it is not a valid one (a half-typed "(" or "[" still filters). An empty pattern keeps
- * every run.
+ * `pattern` as a test of run names, case-insensitive: as a regular expression, or as plain text
+ * while it is not a valid one (a half-typed "(" or "[" still filters, and `invalid` says why it is
+ * not a regex). An empty pattern keeps every run.
  */
-export function runMatcher(pattern: string): (name: string) => boolean {
+export function parseRunFilter(pattern: string): RunFilter {
   const text = pattern.trim();
-  if (!text) return () => true;
+  if (!text) return { matches: () => true, invalid: null };
   try {
     const re = new RegExp(text, 'i');
-    return (name) => re.test(name);
-  } catch {
+    return { matches: (name) => re.test(name), invalid: null };
+  } catch (e) {
     const lower = text.toLowerCase();
-    return (name) => name.toLowerCase().includes(lower);
+    // V8 says "Invalid regular expression: /#(/i: Unterminated group": the pattern is in the box already.
+    const why = e instanceof Error ? (e.message.split(': ').at(-1) ?? e.message) : String(e);
+    return { matches: (name) => name.toLowerCase().includes(lower), invalid: why };
   }
 }

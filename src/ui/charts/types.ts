@@ -18,6 +18,11 @@ export interface ChartRun {
   visible: boolean;
   /** tag -> points in step order. */
   series: Record<string, ChartPoint[]>;
+  /**
+   * The trainer stopped it because its loss diverged (not finite, or over 10 times its first):
+   * "ignore outliers" leaves it out of the y range, so it does not flatten the healthy runs.
+   */
+  diverged?: boolean;
 }
 
 /** What the horizontal axis measures, as TensorBoard's STEP / RELATIVE / (here) EPOCH. */

@@ -14,7 +14,10 @@ export interface ChartSlice {
   smoothing: number;
   xAxis: XAxisKind;
   logScale: boolean;
-  /** TensorBoard's "Ignore outliers in chart scaling": the y-axis spans the 5th-95th percentiles. */
+  /**
+   * TensorBoard's "Ignore outliers in chart scaling": the y-axis spans each run's 5th-95th
+   * percentile, runs that diverged left out (axes.ts yAxisRange).
+   */
   ignoreOutliers: boolean;
   /** TensorBoard's "filter runs": runs whose names do not match (case-insensitive regex, or text) are not drawn. */
   runFilter: string;

@@ -29,8 +29,8 @@ export interface EpochReport {
   misclassified: Misclassified[];
 }
 
-/** One run: its setup, its progress and its logged series. */
-export interface RunRecord extends ChartRun {
+/** One run: its setup, its progress and its logged series (whether it diverged is its error's to say). */
+export interface RunRecord extends Omit<ChartRun, 'diverged'> {
   model: ModelSpec;
   config: TrainConfig;
   /** The dataset it trained on. */

@@ -189,11 +189,13 @@ function LrChart({ f }: { f: LrFindRun }) {
   const yAxis = useMemo(() => {
     if (!points.length) return null;
     const cap = 1.5 * points[0].smoothed;
-    return yAxisRange(
-      points.flatMap((p) => [p.smoothed, p.loss]).filter((v) => v <= cap),
-      false,
-      false,
-    );
+    const run = {
+      raw: points.map((p) => p.loss).filter((v) => v <= cap),
+      smooth: points.map((p) => p.smoothed).filter((v) => v <= cap),
+      nonFinite: false,
+      diverged: false,
+    };
+    return yAxisRange([run], false, false);
   }, [points]);
   return (
     <div className="lr-finder-plot">

@@ -1,9 +1,13 @@
-/** The shown run's progress: a bar over all its steps, with epoch, step, throughput and time left. */
+/**
+ * The shown run's progress: a bar over all its steps, with epoch, step, the live training loss,
+ * the latest validation figure, throughput and time left.
+ */
 
 import type { RunPhase } from '../../worker/protocol';
-import { duration } from '../format';
+import { formatValue } from '../charts/format';
+import { duration, percent } from '../format';
 import type { RunRecord } from '../store/runsSlice';
-import { progress } from './progress';
+import { latestMetrics, progress } from './progress';
 
 const STATE_TEXT: Record<RunRecord['state'], string> = {
   queued: 'Starting',
@@ -38,6 +42,8 @@ export interface RunProgressProps {
 /** A fixed-height progress block, so starting a run never shifts the layout. */
 export function RunProgress({ run }: RunProgressProps) {
   const figures = run ? progress(run) : null;
+  const metrics = run ? latestMetrics(run) : null;
+  const val = metrics?.val ?? null;
   // A text run counts steps and evaluations (nanoGPT's max_iters and eval_interval), not epochs.
   const steps = run?.config.steps ?? null;
   const phase = run?.state === 'running' ? run.phase : null;
@@ -76,6 +82,32 @@ export function RunProgress({ run }: RunProgressProps) {
               : run && figures && run.stepsPerEpoch > 0
                 ? `${figures.stepInEpoch} / ${run.stepsPerEpoch}`
                 : '—'}
+          </dd>
+        </div>
+        <div>
+          <dt>Loss</dt>
+          <dd
+            className="num"
+            title={
+              metrics?.loss
+                ? `Training loss, the mean over the steps up to step ${metrics.loss.step}`
+                : undefined
+            }
+          >
+            {metrics?.loss ? formatValue(metrics.loss.value) : '—'}
+          </dd>
+        </div>
+        <div>
+          <dt>{val?.kind === 'loss' || (val === null && steps !== null) ? 'Val loss' : 'Val accuracy'}</dt>
+          <dd
+            className="num"
+            title={
+              val
+                ? `After ${steps === null ? `epoch ${Math.round(val.epoch)}` : `step ${val.step}`}'s validation`
+                : 'Known after the first validation'
+            }
+          >
+            {val ? (val.kind === 'accuracy' ? percent(val.value) : formatValue(val.value)) : '—'}
           </dd>
         </div>
         <div>

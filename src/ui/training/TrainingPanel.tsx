@@ -26,6 +26,7 @@ import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { CopyLink } from './CopyLink';
 import { FindLrButton, LrFinderPanel } from './LrFinder';
+import { resumePoint } from './progress';
 import { RunProgress } from './RunProgress';
 
 /** The Train button's id, for the skip link. */
@@ -380,15 +381,10 @@ function ResumeWith({ active }: { active: RunRecord | null }) {
     (s) => active !== null && active.state !== 'paused' && !whyNotResumable(active, s),
   );
   if (!active || !continues) return null;
-  const epoch = active.checkpointEpoch ?? active.epoch;
-  // A checkpoint taken mid-epoch (every few minutes, or as the page went away) goes on from its step.
-  const step = active.checkpointStep ?? 0;
-  const within = active.stepsPerEpoch > 0 ? step - epoch * active.stepsPerEpoch : 0;
   return (
     <p className="muted resume-with">
-      Resume continues {active.name} from epoch {epoch}
-      {within > 0 ? ` and ${within} steps (step ${step})` : ''} with its own settings:{' '}
-      {configSummary(active.config)}, {active.config.epochs} epochs.
+      Resume continues {active.name} {resumePoint(active)} with its own settings:{' '}
+      {configSummary(active.config)}.
     </p>
   );
 }

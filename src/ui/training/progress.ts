@@ -52,3 +52,66 @@ export function progress(
   const secondsLeft = Math.max(0, total - run.step) / stepsPerSec + validations * (run.valSeconds ?? 0);
   return { epoch, epochs, stepInEpoch, fraction, secondsLeft };
 }
+
+/** A logged value, with the step it was logged at. */
+export interface Logged {
+  value: number;
+  step: number;
+  /** Epochs completed at that step (fractional within one). */
+  epoch: number;
+}
+
+/** What the run bar says of how the run is learning: its live loss and its latest validation. */
+export interface LatestMetrics {
+  /** The last training loss logged (the mean over its logging window), or null before one. */
+  loss: Logged | null;
+  /**
+   * The last validation figure: an image or table run's accuracy, a text run's loss (nanoGPT's
+   * "val loss"; next-character accuracy says little), or null before the first validation.
+   */
+  val: (Logged & { kind: 'accuracy' | 'loss' }) | null;
+}
+
+/** The last point of a run's series for `tag`, or null. */
+function last(run: Pick<RunRecord, 'series'>, tag: string): Logged | null {
+  const points = run.series[tag];
+  const p = points?.[points.length - 1];
+  return p ? { value: p.value, step: p.step, epoch: p.epoch } : null;
+}
+
+/** The run bar's loss and validation figures for `run`, from its logged series. */
+export function latestMetrics(
+  run: Pick<RunRecord, 'series'> & { config: Partial<Pick<RunRecord['config'], 'steps'>> },
+): LatestMetrics {
+  const text = (run.config.steps ?? null) !== null;
+  const val = last(run, text ? 'Loss/val' : 'Accuracy/val');
+  return {
+    loss: last(run, 'Loss/train'),
+    val: val && { ...val, kind: text ? 'loss' : 'accuracy' },
+  };
+}
+
+/**
+ * Where Resume continues a stopped run, in words: the epoch it is in (counted from 1, as the run
+ * bar counts them) and the batch within it, with the global step the checkpoint was taken after;
+ * a text run, the step of its steps. A checkpoint taken mid-epoch (a Stop, the page going away)
+ * goes on from its batch, not from the epoch's start.
+ */
+export function resumePoint(
+  run: Pick<RunRecord, 'epoch' | 'step' | 'stepsPerEpoch' | 'checkpointEpoch' | 'checkpointStep'> & {
+    config: Pick<RunRecord['config'], 'epochs'> & Partial<Pick<RunRecord['config'], 'steps'>>;
+  },
+): string {
+  const completed = run.checkpointEpoch ?? run.epoch;
+  const step = run.checkpointStep ?? run.step;
+  const steps = run.config.steps ?? null;
+  if (steps !== null) return `after step ${step.toLocaleString('en-US')} of ${steps.toLocaleString('en-US')}`;
+  const perEpoch = run.stepsPerEpoch;
+  const { epochs } = run.config;
+  if (!(perEpoch > 0))
+    return `after step ${step.toLocaleString('en-US')} (${completed} of ${epochs} epochs done)`;
+  const within = step - completed * perEpoch;
+  const after = `(after step ${step.toLocaleString('en-US')})`;
+  if (within <= 0) return `at the start of epoch ${completed + 1} of ${epochs} ${after}`;
+  return `in epoch ${completed + 1} of ${epochs}, at batch ${within + 1} of ${perEpoch.toLocaleString('en-US')} ${after}`;
+}
