@@ -118,10 +118,17 @@ export function readRecords(bytes: Uint8Array): Uint8Array[] {
   return records;
 }
 
-type Field = { field: number; varint?: bigint; fixed64?: DataView; fixed32?: DataView; bytes?: Uint8Array };
+/** One protobuf field as read off the wire. */
+export type Field = {
+  field: number;
+  varint?: bigint;
+  fixed64?: DataView;
+  fixed32?: DataView;
+  bytes?: Uint8Array;
+};
 
 /** A minimal protobuf wire-format reader, written independently of the encoder under test. */
-function readFields(bytes: Uint8Array): Field[] {
+export function readFields(bytes: Uint8Array): Field[] {
   const fields: Field[] = [];
   let at = 0;
   const varint = () => {
