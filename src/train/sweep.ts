@@ -17,11 +17,9 @@ import {
   type TrainConfig,
 } from './config';
 
-/** The settings a sweep can vary: a number, a whole number or a choice of the settings table. */
+/** The settings a sweep can vary: those holding one number or one choice (SWEEP_FIELDS has them). */
 export type SweepField = {
-  [K in keyof TrainConfig]: (typeof SETTINGS)[K]['kind']['type'] extends 'integer' | 'number' | 'choice'
-    ? K
-    : never;
+  [K in keyof TrainConfig]: TrainConfig[K] extends number | string | null ? K : never;
 }[keyof TrainConfig];
 
 /** Every setting a sweep can vary, in the table's order (the scheduler is a choice of a whole object: not one). */
@@ -35,7 +33,7 @@ export type SweepValue = number | string;
 
 /** The values of one swept setting: a list, or a range (log-spaced for numbers, linear for whole numbers). */
 export type SweepValues =
-  | { kind: 'list'; values: SweepValue[] }
+  | { kind: 'list'; values: readonly SweepValue[] }
   | { kind: 'range'; low: number; high: number; count: number; scale: 'log' | 'linear' };
 
 /** One swept setting and its values. */
@@ -121,7 +119,7 @@ export function parseSweepValues(field: SweepField, text: string): SweepValues {
 }
 
 /** The values a setting takes in a grid: the list's, or the range's points. */
-export function gridValues(v: SweepValues): SweepValue[] {
+export function gridValues(v: SweepValues): readonly SweepValue[] {
   if (v.kind === 'list') return v.values;
   const { low, high, count, scale } = v;
   if (scale === 'log') {
