@@ -12,7 +12,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Generator } from '../tensor/random';
 import { ConfigError } from '../train/config';
 import { errorKind } from '../train/errors';
 import { type HParamValue, hparamInfos, writeExperiment } from '../train/hparams';
@@ -23,9 +22,9 @@ import {
   type SweepPoint,
   sweepFieldOf,
   sweepName,
-  sweepPoints,
   valueText,
 } from '../train/sweep';
+import { drawSweep } from '../train/sweep_draw';
 import { eventFileName, SummaryWriter } from '../train/tensorboard';
 import { flagged } from './config_flags';
 import { type CliOption, helpText, parseOptions, UsageError } from './options';
@@ -205,8 +204,7 @@ export async function sweepCli(
   const random = own.random === undefined ? null : { count: own.random, seed: own['sweep-seed'] };
   let points: SweepPoint[];
   try {
-    const g = new Generator(own['sweep-seed']);
-    points = sweepPoints({ axes, random }, () => g.random());
+    points = drawSweep({ axes, random });
   } catch (e) {
     throw e instanceof ConfigError ? new UsageError(e.message) : e;
   }

@@ -82,6 +82,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     get().setUnreadableRuns(unreadable);
     get().restoreRuns(runs.map(interrupted));
     if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
+    // A sweep's queue after its runs: the run in hand resumes from its record's checkpoint.
+    await get().restoreSweeps();
   };
 
   /**
@@ -122,6 +124,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         }
         for (const id of resumeAfterBoot) void s.resumeRun(id);
         resumeAfterBoot.clear();
+        s.continueSweeps();
         if (info.text) return textReady(info.text.vocab);
         // A dataset cached again smaller under the same name: a split it can still afford.
         if (get().config.valSplit >= info.trainSize) s.setConfig({ valSplit: ownDefaults(info).valSplit });
@@ -145,6 +148,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         if (settled) {
           flush();
           saveRun(get, msg.runId);
+          if (msg.type === 'status' && msg.state !== 'running' && msg.state !== 'paused')
+            s.sweepRunEnded(msg.runId);
         } else flushTimer ??= setTimeout(flush, FLUSH_MS);
         return;
       }

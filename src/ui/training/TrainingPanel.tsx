@@ -25,6 +25,7 @@ import { whyNotResumable } from '../store/runActions';
 import type { RunRecord } from '../store/runsSlice';
 import { CopyLink } from './CopyLink';
 import { RunProgress } from './RunProgress';
+import { SweepEditor, SweepProgress } from './SweepEditor';
 
 /** Reads a required number field: NaN passes through so the validator names the field. */
 const req = (v: number | undefined) => v ?? Number.NaN;
@@ -233,9 +234,13 @@ export function TrainingPanel() {
         <ConfigField field="labelSmoothing" />
         <ConfigField field="logEvery" />
       </div>
+      <SweepEditor why={why} />
       <RunBar>
         <TrainActions active={active} why={why} training={training} paused={paused} />
-        <RunProgress run={active} />
+        <div className="run-bar-progress">
+          <SweepProgress run={active} />
+          <RunProgress run={active} />
+        </div>
       </RunBar>
       <ResumeWith active={active} />
       <CopyLink />
@@ -265,15 +270,32 @@ function TrainActions({
 }) {
   const dataset = useKiln((s) => s.dataset);
   const workerBackend = useKiln((s) => s.workerBackend);
-  const { trainRun, pauseRun, resumeRun, stopRun } = useKiln(
+  const { trainRun, pauseRun, resumeRun, stopRun, pauseSweep, resumeSweep, stopSweep } = useKiln(
     useShallow((s) => ({
       trainRun: s.trainRun,
       pauseRun: s.pauseRun,
       resumeRun: s.resumeRun,
       stopRun: s.stopRun,
+      pauseSweep: s.pauseSweep,
+      resumeSweep: s.resumeSweep,
+      stopSweep: s.stopSweep,
     })),
   );
-  const notResumable = active ? whyNotResumable(active, { dataset, workerBackend }) : 'no run is shown';
+  // The shown run is its sweep's run in hand: Pause, Resume and Stop act on the sweep.
+  const sweep = useKiln((s) => {
+    const w = active?.sweep ? s.sweeps.find((x) => x.id === active.sweep?.id) : undefined;
+    return w && w.state !== 'finished' && w.runs[w.current]?.runId === active?.id ? w : undefined;
+  });
+  const ready = workerBackend !== null && dataset.status === 'ready';
+  const notResumable = sweep
+    ? sweep.state === 'running'
+      ? 'the sweep is running'
+      : ready
+        ? null
+        : 'waiting for the dataset to load'
+    : active
+      ? whyNotResumable(active, { dataset, workerBackend })
+      : 'no run is shown';
   return (
     <div className="train-actions">
       <button
@@ -287,7 +309,7 @@ function TrainActions({
       <button
         type="button"
         disabled={active?.state !== 'running'}
-        onClick={() => active && pauseRun(active.id)}
+        onClick={() => active && (sweep ? pauseSweep(sweep.id) : pauseRun(active.id))}
       >
         Pause
       </button>
@@ -295,15 +317,15 @@ function TrainActions({
         type="button"
         disabled={notResumable !== null}
         title={notResumable ?? undefined}
-        onClick={() => active && void resumeRun(active.id)}
+        onClick={() => active && void (sweep ? resumeSweep(sweep.id) : resumeRun(active.id))}
       >
         Resume
       </button>
       <button
         type="button"
         className="danger"
-        disabled={!active || !(training || paused)}
-        onClick={() => active && stopRun(active.id)}
+        disabled={!active || !(training || paused || sweep?.state === 'paused')}
+        onClick={() => active && (sweep ? stopSweep(sweep.id) : stopRun(active.id))}
       >
         Stop
       </button>
