@@ -10,7 +10,7 @@ import type { StateCreator } from 'zustand';
 import { ConfigError } from '../../train/config';
 import { applyPoint, checkSweep, type SweepSpec, sweepName } from '../../train/sweep';
 import { link } from '../link';
-import { SweepDb, type SweepRecord } from '../runs/sweepDb';
+import type { SweepRecord } from '../runs/sweepDb';
 import type { KilnState } from './index';
 import { guardWrite } from './persist';
 import { launchRun } from './runActions';
@@ -42,13 +42,6 @@ export interface SweepSlice {
   continueSweeps: () => void;
 }
 
-/** The sweep database, opened once; null where IndexedDB cannot be opened. */
-let db: Promise<SweepDb | null> | null = null;
-const sweepDb = () => {
-  db ??= SweepDb.open().catch(() => null);
-  return db;
-};
-
 /** Creates the sweeps slice. */
 export const createSweepSlice: StateCreator<KilnState, [], [], SweepSlice> = (set, get) => {
   /** Whether the stored sweeps have been read back (a running one waits for them and for the data). */
@@ -63,7 +56,8 @@ export const createSweepSlice: StateCreator<KilnState, [], [], SweepSlice> = (se
     set(({ sweeps }) => ({ sweeps: sweeps.map((w) => (w.id === id ? f(w) : w)) }));
     const sweep = find(id);
     if (sweep)
-      void sweepDb()
+      void link
+        .sweepDb()
         .then((d) => d?.put(sweep))
         .catch((e) =>
           get().setNotice({
@@ -180,7 +174,10 @@ export const createSweepSlice: StateCreator<KilnState, [], [], SweepSlice> = (se
       if (run.state === 'finished' || run.state === 'failed') advance(sweep);
     },
     restoreSweeps: async () => {
-      const stored = (await (await sweepDb())?.list()) ?? [];
+      // What storage holds is the whole truth now (a page opening): none of it is under way yet.
+      restored = false;
+      underWay.clear();
+      const stored = (await (await link.sweepDb())?.list()) ?? [];
       set(({ sweeps }) => ({
         sweeps: [...stored.filter((w) => !sweeps.some((x) => x.id === w.id)), ...sweeps],
       }));
