@@ -86,4 +86,5 @@ test('a sweep of lr × 3 seeds runs from the form, survives a reload mid-sweep a
   // Each run is listed once, with its settings as its name.
   const list = page.getByRole('region', { name: 'Runs' });
   await expect(list.getByRole('listitem')).toHaveCount(6);
+  await page.screenshot({ path: 'e2e/screenshots/sweep-full.png', fullPage: true });
 });

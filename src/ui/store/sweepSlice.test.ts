@@ -25,8 +25,11 @@ const info = {
 let sent: ToWorker[];
 let receive: (msg: FromWorker) => void;
 
-/** A fresh page on the same IndexedDB: the store as a reload leaves it, the worker started, the data loaded. */
-async function openPage() {
+/**
+ * A fresh page on the same IndexedDB: the store as a reload leaves it, the worker started, the data
+ * loaded (from the cache, before the GPU is ready, where `dataFirst`).
+ */
+async function openPage(dataFirst = false) {
   useKiln.setState(initial, true);
   sent = [];
   vi.spyOn(link, 'send').mockImplementation((msg) => void sent.push(msg));
@@ -36,8 +39,14 @@ async function openPage() {
   vi.spyOn(link, 'db').mockReturnValue(RunDb.open());
   vi.spyOn(link, 'sweepDb').mockReturnValue(SweepDb.open());
   useKiln.getState().startWorker('cpu');
-  receive({ type: 'ready', backend: 'cpu', adapter: null });
+  if (!dataFirst) receive({ type: 'ready', backend: 'cpu', adapter: null });
   receive({ type: 'datasetReady', ...info });
+  if (dataFirst) {
+    // The stored sweeps are read back meanwhile; the sweep waits for the worker.
+    await vi.waitFor(() => expect(useKiln.getState().sweeps).not.toEqual([]));
+    expect(trains()).toEqual([]);
+    receive({ type: 'ready', backend: 'cpu', adapter: null });
+  }
   useKiln.setState({ spec: structuredClone(PRESETS.simplenn) });
 }
 
@@ -65,7 +74,7 @@ const spec: SweepSpec = {
   random: null,
 };
 
-beforeEach(openPage);
+beforeEach(() => openPage());
 
 describe('sweeps', () => {
   it('trains the runs one after another, each tagged with its sweep, and finishes', async () => {
@@ -156,7 +165,7 @@ describe('sweeps', () => {
         true,
       ),
     );
-    await openPage();
+    await openPage(true);
     await vi.waitFor(() => expect(trains()).toHaveLength(1));
     expect(trains()[0]).toMatchObject({ runId: again.runId, resume: Uint8Array.of(7) });
   });

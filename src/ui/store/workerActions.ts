@@ -103,7 +103,9 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     const s = get();
     switch (msg.type) {
       case 'ready':
-        return s.setWorkerBackend(msg.backend);
+        s.setWorkerBackend(msg.backend);
+        // The data may have come from the cache before the GPU was ready: a sweep waits for both.
+        return s.continueSweeps();
       case 'datasetProgress':
         return s.datasetProgress(msg.file, { loadedBytes: msg.loadedBytes, totalBytes: msg.totalBytes });
       case 'datasetReady': {

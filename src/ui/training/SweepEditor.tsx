@@ -193,6 +193,7 @@ export function SweepEditor({ why }: SweepEditorProps) {
           </label>
           {mode === 'random' && (
             <input
+              className="sweep-draws"
               type="number"
               aria-label="Random draws"
               min={1}

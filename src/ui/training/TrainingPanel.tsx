@@ -288,8 +288,8 @@ function TrainActions({
   });
   const ready = workerBackend !== null && dataset.status === 'ready';
   const notResumable = sweep
-    ? sweep.state === 'running'
-      ? 'the sweep is running'
+    ? training
+      ? 'the sweep is training'
       : ready
         ? null
         : 'waiting for the dataset to load'
