@@ -64,8 +64,8 @@ test('a sweep of lr × 3 seeds runs from the form, survives a reload mid-sweep a
   const sweepLine = training.locator('.sweep-progress');
   await expect(sweepLine).toContainText('lr × seed: run 1 of 6');
   await expect(sweepLine).toContainText(/run 3 of 6/, { timeout: 240_000 });
-  await editor.evaluate((e) => e.scrollIntoView({ block: 'center' }));
-  await page.screenshot({ path: docsShot('sweep.png') });
+  // Mid-run: the third run is training (the second's end stored), when the page is reloaded.
+  await expect(training.locator('.run-progress .state')).toHaveText('Training', { timeout: 120_000 });
 
   // A reload in the middle of the sweep: it goes on where it was.
   await page.reload();
@@ -86,5 +86,14 @@ test('a sweep of lr × 3 seeds runs from the form, survives a reload mid-sweep a
   // Each run is listed once, with its settings as its name.
   const list = page.getByRole('region', { name: 'Runs' });
   await expect(list.getByRole('listitem')).toHaveCount(6);
-  await page.screenshot({ path: 'e2e/screenshots/sweep-full.png', fullPage: true });
+
+  // For the README: the finished sweep's curves beside the form, its editor open as it was filled.
+  await editor.locator('summary').click();
+  await values.fill('1e-3,1e-2');
+  await training.getByLabel('Seeds × N').fill('3');
+  await page.setViewportSize({ width: 1440, height: 1760 });
+  // From the model down, past the GPU adapter's card.
+  await page.evaluate(() => window.scrollTo(0, 150));
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: docsShot('sweep.png') });
 });

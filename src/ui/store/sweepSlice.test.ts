@@ -169,4 +169,36 @@ describe('sweeps', () => {
     await vi.waitFor(() => expect(trains()).toHaveLength(1));
     expect(trains()[0]).toMatchObject({ runId: again.runId, resume: Uint8Array.of(7) });
   });
+
+  it('after a reload, takes a run whose last report was not stored but whose epochs are done as finished', async () => {
+    await useKiln.getState().startSweep(spec);
+    const first = trains()[0] as Extract<ToWorker, { type: 'train' }>;
+    receive(status(first.runId, 'running'));
+    receive({
+      type: 'epochEnd',
+      runId: first.runId,
+      epoch: first.config.epochs,
+      step: 10 * first.config.epochs,
+      valLoss: 0.5,
+      valAcc: 0.9,
+      perClassAcc: [],
+      confusion: [],
+      misclassified: [],
+    });
+    await vi.waitFor(async () =>
+      expect((await (await link.db())?.list())?.runs[0]).toMatchObject({
+        epoch: first.config.epochs,
+        state: 'running',
+      }),
+    );
+    await vi.waitFor(async () =>
+      expect((await (await link.sweepDb())?.list())?.[0].runs[0].runId).toBe(first.runId),
+    );
+
+    await openPage();
+    await vi.waitFor(() => expect(trains()).toHaveLength(1));
+    expect(trains()[0]).toMatchObject({ config: { lr: 1e-3, seed: 2 } });
+    expect(useKiln.getState().runs.find((r) => r.id === first.runId)?.state).toBe('finished');
+    expect(useKiln.getState().sweeps[0].current).toBe(1);
+  });
 });

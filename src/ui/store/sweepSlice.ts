@@ -12,7 +12,7 @@ import { applyPoint, checkSweep, type SweepSpec, sweepName } from '../../train/s
 import { link } from '../link';
 import type { SweepRecord } from '../runs/sweepDb';
 import type { KilnState } from './index';
-import { guardWrite } from './persist';
+import { guardWrite, saveRun } from './persist';
 import { launchRun } from './runActions';
 
 /** The sweeps slice. */
@@ -100,6 +100,13 @@ export const createSweepSlice: StateCreator<KilnState, [], [], SweepSlice> = (se
     const run = item.runId ? get().runs.find((r) => r.id === item.runId) : undefined;
     if (!run) return startCurrent(sweep);
     if (run.state === 'finished' || run.state === 'failed') return advance(sweep);
+    // Done, though the page went away before its last report was stored: finished.
+    const steps = run.config.steps;
+    if (steps === null ? run.epoch >= run.config.epochs : run.step >= steps) {
+      get().setRunState(run.id, 'finished');
+      saveRun(get, run.id);
+      return advance(sweep);
+    }
     if (run.state === 'running' || run.state === 'queued') return;
     if (run.state === 'paused' && link.holds(run.id)) return get().resumeRun(run.id);
     if (run.hasCheckpoint) return get().resumeRun(run.id);
