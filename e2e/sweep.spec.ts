@@ -95,5 +95,6 @@ test('a sweep of lr × 3 seeds runs from the form, survives a reload mid-sweep a
   // From the model down, past the GPU adapter's card.
   await page.evaluate(() => window.scrollTo(0, 150));
   await page.mouse.move(0, 0);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.screenshot({ path: docsShot('sweep.png') });
 });
