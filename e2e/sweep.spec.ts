@@ -86,6 +86,7 @@ test('a sweep of lr × 3 seeds runs from the form, survives a reload mid-sweep a
   // Each run is listed once, with its settings as its name.
   const list = page.getByRole('region', { name: 'Runs' });
   await expect(list.getByRole('listitem')).toHaveCount(6);
+  await expect(list.getByText(/sweep lr × seed, run 4 of 6 · SimpleNN on mnist/)).toBeVisible();
 
   // For the README: the finished sweep's curves beside the form, its editor open as it was filled.
   await editor.locator('summary').click();

@@ -25,13 +25,18 @@ const TINY = [
 ];
 
 async function sweep(...argv: string[]) {
+  return sweepStopped(() => false, ...argv);
+}
+
+/** The sweep with Ctrl-C pressed once `stopRequested` says so. */
+async function sweepStopped(stopRequested: () => boolean, ...argv: string[]) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const code = await sweepMain(argv, {
     stdout: (s) => stdout.push(s),
     stderr: (s) => stderr.push(...s.split('\n')),
     tty: false,
-    stopRequested: () => false,
+    stopRequested,
   });
   return { code, stdout, stderr };
 }
@@ -82,13 +87,7 @@ describe('npm run sweep', () => {
       // Beside them, the run's own scalars: the metrics the experiment names are there.
       const tags = new Set(
         readRecords(bytes)
-          .flatMap((rec) => {
-            try {
-              return readEvent(rec).scalars;
-            } catch {
-              return []; // an hparams value, read above
-            }
-          })
+          .flatMap((rec) => readEvent(rec).scalars)
           .map((s) => s.tag),
       );
       for (const tag of ['Loss/train', 'Loss/val', 'Accuracy/val']) expect(tags.has(tag)).toBe(true);
@@ -194,5 +193,17 @@ describe('npm run sweep', () => {
     const r = await sweep(...TINY, '--lr', '1e-3,1e-2', '--logdir', join(dir, 'grid'));
     expect(r.code).toBe(2);
     expect(r.stderr.join('\n')).toMatch(/grid already holds a TensorBoard log/);
+  });
+
+  it('ends on Ctrl-C after the run in hand stops, its session left open, and exits 130', async () => {
+    const logdir = join(dir, 'stopped');
+    const r = await sweepStopped(() => true, ...TINY, '--lr', '1e-3,1e-2', '--logdir', logdir);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('Stopped after 1 of 2 runs');
+    expect(readdirSync(logdir).filter((f) => !f.startsWith('events.'))).toEqual(['lr=0.001']);
+    // Started, never ended: the HParams tab does not take it for a result.
+    const hp = readHParams(eventFile(join(logdir, 'lr=0.001')));
+    expect(hp.map((v) => v.tag)).toEqual([HPARAMS_TAGS.sessionStart]);
+    expect(r.stdout.join('\n')).toMatch(/1\s+0\.001\s+stopped/);
   });
 });
