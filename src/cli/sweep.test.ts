@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HPARAMS_TAGS } from '../train/hparams';
 import { readEvent, readHParams, readRecords } from '../train/testing';
-import { sweepMain } from './sweep';
+import { sweepCli, sweepMain } from './sweep';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -206,4 +206,22 @@ describe('npm run sweep', () => {
     expect(hp.map((v) => v.tag)).toEqual([HPARAMS_TAGS.sessionStart]);
     expect(r.stdout.join('\n')).toMatch(/1\s+0\.001\s+stopped/);
   });
+
+  it('goes on past a run that fails, marked so, and frees each run on the backend the runs share', async () => {
+    const io = { stdout: () => {}, stderr: () => {}, tty: false, stopRequested: () => false };
+    const two = await sweepCli([...TINY, '--lr', '1e-3,1e-2', '--logdir', join(dir, 'two')], io);
+    // Adam at 0.1 and 0.3 on this data: the loss explodes within an epoch, and the run fails.
+    const logdir = join(dir, 'four');
+    const four = await sweepCli([...TINY, '--lr', '1e-3,1e-2,0.1,0.3', '--logdir', logdir], io);
+    expect(four.results.map((r) => r.status)).toEqual(['success', 'success', 'failure', 'failure']);
+    expect(four.results[2].error).toMatch(/^the training loss grew to .* Try a lower learning rate/);
+    expect(readHParams(eventFile(join(logdir, 'lr=0.3'))).map((v) => v.data.sessionEnd)).toEqual([
+      undefined,
+      2, // STATUS_FAILURE
+    ]);
+    // What the backend holds after the sweep does not grow with its runs, failed ones included.
+    const held = (o: typeof two) => o.backend?.memory().bytesInUse;
+    expect(held(four)).toBe(held(two));
+    expect(held(two)).toBeLessThan(1000);
+  }, 120_000);
 });

@@ -12,6 +12,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Backend } from '../tensor/backend';
 import { ConfigError } from '../train/config';
 import { errorKind } from '../train/errors';
 import { type HParamValue, hparamInfos, writeExperiment } from '../train/hparams';
@@ -184,15 +185,20 @@ function resultTable(results: RunResult[], axes: string[], metrics: string[]): s
   return [line(head), ...rows.map(line)].join('\n');
 }
 
-/** Runs `npm run sweep` with `argv`; resolves with each run's result and whether it was stopped. */
-export async function sweepCli(
-  argv: string[],
-  io: CliIo,
-): Promise<{ results: RunResult[]; stopped: boolean }> {
+/** What a sweep came to: each run's result, whether it was stopped, and the backend its runs shared. */
+export interface SweepOutcome {
+  results: RunResult[];
+  stopped: boolean;
+  /** Null when it stopped before any work (--help). */
+  backend: Backend | null;
+}
+
+/** Runs `npm run sweep` with `argv`. */
+export async function sweepCli(argv: string[], io: CliIo): Promise<SweepOutcome> {
   const { own, axes, shared } = splitArgs(argv);
   if (own.help) {
     io.stdout(HELP);
-    return { results: [], stopped: false };
+    return { results: [], stopped: false, backend: null };
   }
   const log = (s: string) => io.stderr(s);
   if (!own.logdir)
@@ -260,6 +266,8 @@ export async function sweepCli(
         hparams: hparamsOf(r.point),
       });
       for (const s of out.run?.history ?? []) if (metrics.includes(s.tag)) result.metrics[s.tag] = s.value;
+      // The backend trains the next run: this one's data, weights and optimizer state go now.
+      out.run?.dispose();
       if (out.stopped) {
         result.status = 'stopped';
         stopped = true;
@@ -292,7 +300,7 @@ export async function sweepCli(
     if (stopped) log(`Stopped after ${results.length} of ${runs.length} runs`);
     log(`View it: tensorboard --logdir ${root} (the HParams tab compares the runs)`);
   }
-  return { results, stopped };
+  return { results, stopped, backend };
 }
 
 /** The sweep as a process runs it: 0 every run done, 1 a run failed, 2 a usage error, 130 stopped. */

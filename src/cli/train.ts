@@ -595,6 +595,10 @@ export async function trainCli(
         extras.hparams,
       ),
     };
+  } catch (e) {
+    // A caller running several on one backend (a sweep) goes on: what a failed run holds goes now.
+    if (extras.backend) run.dispose();
+    throw e;
   } finally {
     if (backend instanceof WebGPUBackend) await saveTuning(backend.tuner.adapterKey, backend.tuner.chosen);
   }
