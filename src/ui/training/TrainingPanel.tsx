@@ -324,7 +324,7 @@ function TrainActions({
       <button
         type="button"
         className="danger"
-        disabled={!active || !(training || paused || sweep?.state === 'paused')}
+        disabled={!active || !(training || paused || (sweep !== undefined && sweep.state !== 'stopped'))}
         onClick={() => active && (sweep ? stopSweep(sweep.id) : stopRun(active.id))}
       >
         Stop
