@@ -1,5 +1,13 @@
 /** `npm run sweep`: the logdir it writes (one folder per run, with TensorBoard's HParams data) and its refusals. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -170,7 +178,7 @@ describe('npm run sweep', () => {
       ],
       [
         ['--lr', '1e-3,1e-2', '--logdir', logdir, '--save', 'x.safetensors'],
-        'error: --save is not for a sweep: each run writes its TensorBoard log under --logdir (train one run with npm run train to use --save)',
+        "error: --save is not for a sweep: each run would overwrite the last one's file (train one run with npm run train to use --save)",
       ],
       [
         ['--lr', '1e-3,1e-2', '--logdir', logdir, '--epochs', 'two'],
@@ -190,9 +198,12 @@ describe('npm run sweep', () => {
   });
 
   it('refuses a logdir that holds a sweep already', async () => {
-    const r = await sweep(...TINY, '--lr', '1e-3,1e-2', '--logdir', join(dir, 'grid'));
+    // A run's folder from an earlier sweep: the new one's log would be mixed into it.
+    mkdirSync(join(dir, 'taken', 'lr=0.01'), { recursive: true });
+    writeFileSync(join(dir, 'taken', 'lr=0.01', 'events.out.tfevents.1.host.1.0'), '');
+    const r = await sweep(...TINY, '--lr', '1e-3,1e-2', '--logdir', join(dir, 'taken'));
     expect(r.code).toBe(2);
-    expect(r.stderr.join('\n')).toMatch(/grid already holds a TensorBoard log/);
+    expect(r.stderr.join('\n')).toMatch(/taken\/lr=0\.01 already holds a TensorBoard log/);
   });
 
   it('ends on Ctrl-C after the run in hand stops, its session left open, and exits 130', async () => {

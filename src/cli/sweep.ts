@@ -57,16 +57,16 @@ log-uniformly, a list uniformly), each with every --seed`,
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
 ] as const satisfies readonly CliOption[];
 
-/** Train's flags a sweep refuses: each run would overwrite the last one's file, or they make no run. */
-const REFUSED = [
-  'save',
-  'checkpoint',
-  'checkpoint-every',
-  'resume',
-  'export-pytorch',
-  'eval-only',
-  'profile',
-];
+/** Train's flags a sweep refuses, and why: they are about one run. */
+const REFUSED: Record<string, string> = {
+  save: "each run would overwrite the last one's file",
+  checkpoint: "each run would overwrite the last one's file",
+  'checkpoint-every': 'a sweep writes no checkpoints',
+  'export-pytorch': "each run would overwrite the last one's train.py",
+  resume: 'it continues one run, a sweep starts new ones',
+  'eval-only': "it evaluates one run's weights and trains none",
+  profile: 'it profiles one run',
+};
 
 const HELP = helpText(
   'Usage: npm run sweep -- --SETTING V1,V2,... [--SETTING LOW..HIGHxN] [train flags] --logdir DIR',
@@ -107,9 +107,9 @@ function splitArgs(argv: readonly string[]): SweepArgs {
     const option = own.has(flag)
       ? SWEEP_OPTIONS.find((o) => o.flag === flag)
       : (TRAIN_OPTIONS.get(flag) as CliOption | undefined);
-    if (REFUSED.includes(flag))
+    if (Object.hasOwn(REFUSED, flag))
       throw new UsageError(
-        `--${flag} is not for a sweep: each run writes its TensorBoard log under --logdir (train one run with npm run train to use --${flag})`,
+        `--${flag} is not for a sweep: ${REFUSED[flag]} (train one run with npm run train to use --${flag})`,
       );
     const takesValue = option !== undefined && option.kind.type !== 'boolean';
     let value = inline;

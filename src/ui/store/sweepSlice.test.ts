@@ -92,6 +92,9 @@ describe('sweeps', () => {
     expect(trains()).toHaveLength(4);
     expect(useKiln.getState().sweeps[0]).toMatchObject({ state: 'finished', current: 4 });
     await vi.waitFor(async () => expect((await (await link.sweepDb())?.list())?.[0].state).toBe('finished'));
+    // A second sweep of the same settings is told from the first.
+    expect(await useKiln.getState().startSweep(spec)).toBeNull();
+    expect(useKiln.getState().sweeps.map((w) => w.name)).toEqual(['lr × seed', 'lr × seed #2']);
   });
 
   it('refuses a sweep with a run that cannot train before starting any, naming it', async () => {

@@ -42,6 +42,17 @@ export interface SweepSlice {
   continueSweeps: () => void;
 }
 
+/**
+ * A sweep's name: the settings it varies ('lr × seed'), numbered after the first sweep of the same
+ * settings ('lr × seed #2'), so that its runs are told from an earlier sweep's.
+ */
+export function sweepTitle(spec: SweepSpec, taken: string[]): string {
+  const base = spec.axes.map((a) => sweepName(a.field)).join(' × ');
+  let name = base;
+  for (let n = 2; taken.includes(name); n++) name = `${base} #${n}`;
+  return name;
+}
+
 /** Creates the sweeps slice. */
 export const createSweepSlice: StateCreator<KilnState, [], [], SweepSlice> = (set, get) => {
   /** Whether the stored sweeps have been read back (a running one waits for them and for the data). */
@@ -138,7 +149,10 @@ export const createSweepSlice: StateCreator<KilnState, [], [], SweepSlice> = (se
       }
       const sweep: SweepRecord = {
         id: `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
-        name: spec.axes.map((a) => sweepName(a.field)).join(' × '),
+        name: sweepTitle(
+          spec,
+          s.sweeps.map((w) => w.name),
+        ),
         createdAt: Date.now(),
         model: s.spec,
         dataset: info?.name ?? 'mnist',
