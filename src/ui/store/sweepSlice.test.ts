@@ -97,6 +97,28 @@ describe('sweeps', () => {
     expect(useKiln.getState().sweeps.map((w) => w.name)).toEqual(['lr × seed', 'lr × seed #2']);
   });
 
+  it('draws random runs, each with every seed, the same draws for the same seed', async () => {
+    const random: SweepSpec = {
+      axes: [
+        { field: 'lr', values: { kind: 'range', low: 1e-4, high: 1e-1, count: 4, scale: 'log' } },
+        { field: 'seed', values: { kind: 'list', values: [1, 2] } },
+      ],
+      random: { count: 3, seed: 5 },
+    };
+    expect(await useKiln.getState().startSweep(random)).toBeNull();
+    const [sweep] = useKiln.getState().sweeps;
+    const lrs = sweep.runs.map((r) => r.config.lr);
+    expect(sweep.runs.map((r) => r.config.seed)).toEqual([1, 2, 1, 2, 1, 2]);
+    expect(lrs[1]).toBe(lrs[0]);
+    expect(new Set(lrs).size).toBe(3);
+    for (const lr of lrs) expect(lr >= 1e-4 && lr <= 1e-1).toBe(true);
+    expect(sweep.runs[0].name).toBe(`lr=${lrs[0]},seed=1`);
+    // The same spec draws the same runs (the CLI's --random with --sweep-seed 5 too).
+    useKiln.getState().stopSweep(sweep.id);
+    await useKiln.getState().startSweep(random);
+    expect(useKiln.getState().sweeps[1].runs.map((r) => r.config.lr)).toEqual(lrs);
+  });
+
   it('refuses a sweep with a run that cannot train before starting any, naming it', async () => {
     const bad: SweepSpec = { ...spec, axes: [{ field: 'lr', values: { kind: 'list', values: [1e-3, -1] } }] };
     expect(await useKiln.getState().startSweep(bad)).toBe(
