@@ -5,4 +5,17 @@
  * @module kiln/tensorboard
  */
 export { type ScalarPoint, scalarsToCsv } from '../train/csv';
+export {
+  folderNames,
+  type HParamInfo,
+  type HParamsRun,
+  type HParamValue,
+  hparamInfos,
+  type LogdirFile,
+  type SessionStatus,
+  tensorboardLogdir,
+  writeExperiment,
+  writeSessionEnd,
+  writeSessionStart,
+} from '../train/hparams';
 export { eventFileName, markdownVerbatim, SummaryWriter } from '../train/tensorboard';

@@ -40,5 +40,6 @@ export {
   type RunPhase,
   type RunSource,
 } from '../train/run';
+export { drawSweep } from '../train/sweep_draw';
 export type { EpochTrainResult, HistogramProbe, StepMetric, TrainControl } from '../train/trainer';
 export { DivergenceError, pacedYield, Trainer } from '../train/trainer';

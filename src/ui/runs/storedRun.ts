@@ -112,6 +112,7 @@ const current: Schema<RunRecord> = object({
   checkpointStep: optional(count()),
   createdAt: number(),
   uploadedAt: optional(number()),
+  sweep: optional(object({ id: string(200), name: string(1000), index: count(), count: count() })),
 });
 
 /** `run` as it is stored: stamped with the layout version it is written in. */

@@ -14,13 +14,14 @@ import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
 import { createSetupActions, type SetupActions } from './setupActions';
+import { createSweepSlice, type SweepSlice } from './sweepSlice';
 import { createTextSlice, type TextSlice } from './textSlice';
 import { createWorkerActions, type WorkerActions } from './workerActions';
 
 /**
  * Everything the UI holds (GPU probe, model builder, runs, chart settings, the worker's session),
  * the actions that reach the worker (runs, checkpoints, the worker and its dataset), and opening
- * a setup (model and settings) from a link or this browser.
+ * a setup (model and settings) from a link or this browser, and sweeps of runs.
  */
 export type KilnState = GpuSlice &
   BuilderSlice &
@@ -34,7 +35,8 @@ export type KilnState = GpuSlice &
   InspectSlice &
   InsideSlice &
   TextSlice &
-  LrFindSlice;
+  LrFindSlice &
+  SweepSlice;
 
 /** The store hook; subscribe with a selector, e.g. `useKiln((s) => s.spec)`. */
 export const useKiln = create<KilnState>()((...a) => ({
@@ -51,6 +53,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createInsideSlice(...a),
   ...createTextSlice(...a),
   ...createLrFindSlice(...a),
+  ...createSweepSlice(...a),
 }));
 
 /** The builder's current spec and why it cannot train on the loaded data (null when it can): what a Train button reads. */

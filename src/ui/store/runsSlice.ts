@@ -62,6 +62,18 @@ export interface RunRecord extends Omit<ChartRun, 'diverged'> {
   createdAt: number;
   /** When the run came into this page from a file (an upload), apart from when it was created. */
   uploadedAt?: number;
+  /** The sweep the run is one of: its id and name, and the run's place in it (index of count). */
+  sweep?: SweepTag;
+}
+
+/** What a run of a sweep records of its sweep. */
+export interface SweepTag {
+  id: string;
+  name: string;
+  /** The run's place in the sweep, from 0. */
+  index: number;
+  /** The sweep's runs in all. */
+  count: number;
 }
 
 /** A text run's sample at one evaluation. */
