@@ -1,6 +1,8 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { apiDocs } from './scripts/api-docs.ts';
+import { KILN_ALIAS } from './scripts/kiln-alias.ts';
 import { mnistAssets } from './scripts/mnist-assets.ts';
 
 /**
@@ -31,9 +33,11 @@ const CSP = [
 
 export default defineConfig({
   base,
+  resolve: { alias: KILN_ALIAS },
   plugins: [
     react(),
     mnistAssets(),
+    apiDocs(),
     contentSecurityPolicy(),
     VitePWA({
       // The page registers the service worker itself (src/ui/pwa), so it can hold an update back while
@@ -61,8 +65,9 @@ export default defineConfig({
       includeAssets: ['kiln.svg', 'icons/apple-touch-icon.png'],
       workbox: {
         // The app shell: HTML, the bundles (the WGSL kernels are strings inside them) and CSS; the manifest,
-        // its icons and includeAssets are added by the plugin.
-        globPatterns: ['**/*.{html,js,css}'],
+        // its icons and includeAssets are added by the plugin. The API docs (docs/, scripts/api-docs.ts)
+        // too, so they open offline: about 400 small HTML pages.
+        globPatterns: ['**/*.{html,js,css}', 'docs/**/*.svg'],
         // The datasets are cached at run time instead (below): 11 MB in the precache would be fetched
         // twice on a first visit, once by the page and once by the installing worker.
         globIgnores: ['data/**'],

@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { KILN_ALIAS } from './scripts/kiln-alias.ts';
 import SlowestTests from './scripts/slowest-tests.ts';
 
 const TIMEOUT = 120_000;
 
 export default defineConfig({
+  resolve: { alias: KILN_ALIAS },
   test: {
     include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
     // Dawn is a native addon: one process per test file, files run one at a time on the 2-core CI box

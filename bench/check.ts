@@ -4,12 +4,10 @@
  * same seed, every gradient compared. bench.html?check=1 runs it on the browser's own adapter, so
  * the e2e suite sees Kiln's WGSL (not a kernel of its own) compute the right numbers in Chromium.
  */
-import { buildModel, CrossEntropyLoss, PRESETS } from '../src/nn';
-import { type ModelSpec, parseSpec } from '../src/nn/spec';
-import type { Backend } from '../src/tensor/backend';
-import { getDefaultBackend, manualSeed, setDefaultBackend } from '../src/tensor/default';
-import * as ops from '../src/tensor/ops';
-import { Generator } from '../src/tensor/random';
+
+import { type Backend, Generator, getDefaultBackend, manualSeed, ops, setDefaultBackend } from 'kiln';
+import { buildModel, CrossEntropyLoss } from 'kiln/nn';
+import { type ModelSpec, PRESETS, parseSpec } from 'kiln/spec';
 
 /** One checked tensor: the largest difference from the cpu's value, relative to the cpu's largest. */
 export interface CheckRow {

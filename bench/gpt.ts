@@ -5,14 +5,12 @@
  * wrapping the backend's run. The text is seeded random characters: throughput does not depend on
  * what the text says, and the suite runs in the browser too, where no file is at hand.
  */
-import type { TextData } from '../src/data/text';
-import { type ModelSpec, TEXT_PRESETS } from '../src/nn/spec';
-import { setDefaultBackend } from '../src/tensor/default';
-import { Generator } from '../src/tensor/random';
-import type { WebGPUBackend } from '../src/tensor/webgpu';
-import { DEFAULT_TEXT_CONFIG, type TrainConfig } from '../src/train/config';
-import { prepareText } from '../src/train/data';
-import { Run } from '../src/train/run';
+
+import { Generator, setDefaultBackend, type WebGPUBackend } from 'kiln';
+import { DEFAULT_TEXT_CONFIG, type TrainConfig } from 'kiln/config';
+import type { TextData } from 'kiln/data';
+import { type ModelSpec, TEXT_PRESETS } from 'kiln/spec';
+import { prepareText, Run } from 'kiln/train';
 
 /** Characters in the benchmark's vocabulary: shakespeare_char's 65. */
 const VOCAB_SIZE = 65;

@@ -4,9 +4,9 @@
  * validates, records and submits every launch but runs none: the epoch time an infinitely fast GPU
  * would give on this CPU, the floor under any real GPU's figure (a GPU's own time overlaps it).
  */
-import { acquireNullGpu } from '../src/gpu/node';
-import type { Storage } from '../src/tensor/backend';
-import { WebGPUBackend } from '../src/tensor/webgpu';
+
+import { type Storage, WebGPUBackend } from 'kiln';
+import { acquireNullGpu } from 'kiln/node';
 import { benchHelp, benchMain, benchMnist, HOST_OPTIONS, hostArgs } from './options';
 import { type BenchModel, benchKilnTraining } from './suite';
 

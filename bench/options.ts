@@ -4,10 +4,9 @@
  * unknown flag or a missing data folder is one `error:` line and exit code 2, as in `npm run train`.
  */
 
+import { DatasetError, type MnistSplits } from 'kiln/datasets';
+import { loadMnistFromDir, mnistDataDir } from 'kiln/node';
 import { type CliOption, helpText, parseOptions, UsageError, type ValuesOf } from '../src/cli/options';
-import { DatasetError } from '../src/data/errors';
-import type { MnistSplits } from '../src/data/mnist';
-import { loadMnistFromDir, mnistDataDir } from '../src/data/node';
 import { DEFAULT_MATMUL, matmulShapes } from './suite';
 
 const DATA_DIR = {

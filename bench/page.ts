@@ -5,10 +5,10 @@
  * measured (figures, not pass/fail: a busy machine stretches them). The results table is also left
  * on `window.kilnBench` for automation.
  */
-import { loadMnist } from '../src/data/mnist';
-import { acquireGpu, adapterName, type Gpu } from '../src/gpu/device';
-import { CpuBackend } from '../src/tensor/cpu';
-import { WebGPUBackend } from '../src/tensor/webgpu';
+
+import { CpuBackend, WebGPUBackend } from 'kiln';
+import { loadMnist } from 'kiln/datasets';
+import { acquireGpu, adapterName, type Gpu } from 'kiln/gpu';
 import { type CheckRow, kernelCheck } from './check';
 import { type BenchRow, DEFAULT_MATMUL, matmulShapes, runSuite } from './suite';
 

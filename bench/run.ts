@@ -7,8 +7,8 @@
  * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run.
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
-import { adapterName } from '../src/gpu/device';
-import { acquireNodeGpu, nodeGpu } from '../src/gpu/node';
+import { adapterName } from 'kiln/gpu';
+import { acquireNodeGpu, nodeGpu } from 'kiln/node';
 import { BENCH_OPTIONS, benchArgs, benchHelp, benchMain, benchMnist } from './options';
 import { formatRow, GPT_ROW, runSuite } from './suite';
 import { benchTorchGpt } from './torch';

@@ -2,22 +2,15 @@
 
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { F } from '../src/autograd';
-import { DataLoader } from '../src/data/dataloader';
-import { ImageDataset, Subset } from '../src/data/dataset';
-import { Compose, Normalize, ToTensor } from '../src/data/transforms';
-import type { ImageDataset as RawImages } from '../src/data/types';
-import type { Gpu } from '../src/gpu/device';
-import type { KernelTime } from '../src/gpu/profiler';
-import { buildModel, CrossEntropyLoss, Parameter, PRESETS } from '../src/nn';
-import { Adam } from '../src/optim';
-import { manualSeed, setDefaultBackend } from '../src/tensor/default';
-import * as ops from '../src/tensor/ops';
-import { Generator } from '../src/tensor/random';
-import { tidy } from '../src/tensor/tensor';
-import { WebGPUBackend } from '../src/tensor/webgpu';
-import { DEFAULT_CONFIG } from '../src/train/config';
-import { Trainer } from '../src/train/trainer';
+import { F, Generator, manualSeed, ops, setDefaultBackend, tidy, WebGPUBackend } from 'kiln';
+import { DEFAULT_CONFIG } from 'kiln/config';
+import { Compose, DataLoader, ImageDataset, Normalize, Subset, ToTensor } from 'kiln/data';
+import type { RawImageDataset as RawImages } from 'kiln/datasets';
+import type { Gpu, KernelTime } from 'kiln/gpu';
+import { buildModel, CrossEntropyLoss, Parameter } from 'kiln/nn';
+import { Adam } from 'kiln/optim';
+import { PRESETS } from 'kiln/spec';
+import { Trainer } from 'kiln/train';
 import { benchKilnGpt } from './gpt';
 
 /** The matmul shapes benchmarked unless told otherwise: MNIST's two layers, then two squares. */

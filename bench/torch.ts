@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportPytorch } from 'kiln/export';
 import BENCH_GPT_PY from '../scripts/torch/bench_gpt.py?raw';
-import { exportPytorch } from '../src/train/export_pytorch';
 import { GPT_BENCH } from './gpt';
 
 const PYTHON = '/usr/bin/python3';

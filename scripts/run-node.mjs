@@ -11,7 +11,7 @@
 // not the shell before it (a shell dies of it and leaves this process training, orphaned).
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, stop } from 'esbuild';
 
@@ -39,8 +39,14 @@ await build({
   outfile: out,
   external: ['webgpu', 'esbuild'],
   plugins: [rawText],
-  // Bundled CommonJS dependencies (TF.js) need require() inside an ES module.
-  banner: { js: "import { createRequire as __kilnRequire } from 'node:module'; const require = __kilnRequire(import.meta.url);" },
+  // The package's entry points, as in tsconfig.json's paths: kiln/nn is src/kiln/nn.ts.
+  alias: { kiln: resolve(root, 'src/kiln') },
+  // Bundled CommonJS dependencies (TF.js) need require() inside an ES module. Every module of a
+  // bundle shares its import.meta.url: the entry's path, said here, tells an entry point imported by
+  // another (the sweep runs train's) that it is not the program (src/cli/shell.ts's isEntry).
+  banner: {
+    js: `import { createRequire as __kilnRequire } from 'node:module'; const require = __kilnRequire(import.meta.url); globalThis.kilnEntry = ${JSON.stringify(relative(root, resolve(root, entry)).split(sep).join('/'))};`,
+  },
   logLevel: 'error',
   sourcemap: 'inline',
 });

@@ -4,7 +4,9 @@
  * something; schema (the one reader of untrusted JSON) under all. A file may import only from its
  * own layer and the ones listed for it, so the layering stays visible as the code grows. Static,
  * type-only, side-effect and dynamic imports all count. Within that, the page loads no engine:
- * what its code pulls in at load time runs no tensor.
+ * what its code pulls in at load time runs no tensor. And the page (ui, worker) and the CLI (cli,
+ * bench) reach the engine only through the package's public entry points, `kiln` and `kiln/...`
+ * (src/kiln/*.ts), as any other app does.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -20,11 +22,19 @@ const ALLOWED: Record<string, string[]> = {
   optim: ['schema', 'gpu', 'tensor', 'autograd', 'nn'],
   data: ['schema', 'storage', 'gpu', 'tensor'],
   train: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data'],
-  worker: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
+  worker: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train', 'kiln'],
   // The page never holds a tensor: it may read plain types and pure helpers, not run the engine.
-  ui: ['schema', 'storage', 'gpu', 'nn', 'optim', 'data', 'train', 'worker'],
-  cli: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
+  ui: ['schema', 'storage', 'gpu', 'nn', 'optim', 'data', 'train', 'worker', 'kiln'],
+  cli: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train', 'kiln'],
+  // The package's entry points: they re-export the engine's public names.
+  kiln: ['schema', 'storage', 'gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'],
 };
+
+/** The engine's layers: outside them, only src/kiln's entry points may name their modules. */
+const ENGINE = ['gpu', 'tensor', 'autograd', 'nn', 'optim', 'data', 'train'];
+
+/** The shells around the engine, which must use it as a package. */
+const SHELLS = ['src/ui', 'src/worker', 'src/cli', 'bench'];
 
 const SRC = resolve(__dirname);
 
@@ -35,13 +45,21 @@ function files(dir: string): string[] {
   });
 }
 
+/** `kiln` and `kiln/<subpath>` as the relative path of their entry file from `file` (else null). */
+function packagePath(file: string, path: string): string | null {
+  const m = path.match(/^kiln(?:\/([a-z]+))?$/);
+  if (!m) return null;
+  const rel = relative(join(file, '..'), join(SRC, 'kiln', m[1] ?? 'index'));
+  return rel.startsWith('.') ? rel : `./${rel}`;
+}
+
 /**
  * The relative paths a source file imports: `import ... from`, `export ... from`, `import '...'`
- * and `import('...')`.
+ * and `import('...')`; the package's entry points (`kiln/nn`) as the paths of their files.
  */
-function relativeImports(text: string): string[] {
-  const found = text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.[^'"]+)['"]/g);
-  return [...found].map((m) => m[1]);
+function relativeImports(text: string, file = join(SRC, 'x.ts')): string[] {
+  const found = text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]((?:\.|kiln\b)[^'"]*)['"]/g);
+  return [...found].map((m) => packagePath(file, m[1]) ?? m[1]);
 }
 
 test('every form of import is seen', () => {
@@ -63,7 +81,7 @@ test('imports run only in the direction of the design', () => {
   for (const file of files(SRC)) {
     const layer = relative(SRC, file).split('/')[0];
     if (!(layer in ALLOWED)) continue;
-    for (const path of relativeImports(readFileSync(file, 'utf8'))) {
+    for (const path of relativeImports(readFileSync(file, 'utf8'), file)) {
       const target = relative(SRC, resolve(file, '..', path)).split('/')[0];
       if (target === layer || target.startsWith('..') || !(target in ALLOWED)) continue;
       if (!ALLOWED[layer].includes(target))
@@ -78,9 +96,9 @@ test('imports run only in the direction of the design', () => {
  * and bare `import '...'`, but not `import type`, `export type`, an import whose every name is a
  * `type`, nor `import()` (erased by the compiler, or split into its own chunk by the bundler).
  */
-function staticValueImports(text: string): string[] {
+function staticValueImports(text: string, file = join(SRC, 'x.ts')): string[] {
   const found = text.matchAll(
-    /\b(import|export)\s+(?:(type)\s+)?(?:([^'";]*?)\s*from\s*)?['"](\.[^'"]+)['"]/g,
+    /\b(import|export)\s+(?:(type)\s+)?(?:([^'";]*?)\s*from\s*)?['"]((?:\.|kiln\b)[^'"]*)['"]/g,
   );
   return [...found].flatMap(([, , type, clause, path]) => {
     const names = clause
@@ -92,7 +110,7 @@ function staticValueImports(text: string): string[] {
     const typesOnly =
       type !== undefined ||
       (names !== undefined && names.length > 0 && names.every((n) => n.startsWith('type ')));
-    return typesOnly ? [] : [path];
+    return typesOnly ? [] : [packagePath(file, path) ?? path];
   });
 }
 
@@ -131,7 +149,7 @@ function engineModules(all: string[]): Set<string> {
   const imports = new Map(
     all.map((f) => [
       f,
-      staticValueImports(readFileSync(f, 'utf8')).flatMap((p) => resolveImport(f, p) ?? []),
+      staticValueImports(readFileSync(f, 'utf8'), f).flatMap((p) => resolveImport(f, p) ?? []),
     ]),
   );
   for (let grew = true; grew; ) {
@@ -157,11 +175,43 @@ test("the page's store and components load no engine module", () => {
   const violations = all
     .filter((f) => relative(SRC, f).startsWith('ui/') && engine.has(f))
     .map((f) => {
-      const via = staticValueImports(readFileSync(f, 'utf8')).find((p) => {
+      const via = staticValueImports(readFileSync(f, 'utf8'), f).find((p) => {
         const t = resolveImport(f, p);
         return t !== null && engine.has(t);
       });
       return `${relative(SRC, f)} loads the engine through ${via}`;
     });
+  expect(violations).toEqual([]);
+});
+
+test("the page and the CLI import the engine only through the package's entry points", () => {
+  const root = resolve(SRC, '..');
+  const shells = SHELLS.flatMap((d) => files(join(root, d))).filter(
+    // Tests and their helpers may reach inside, as the engine's own tests do.
+    (f) => !/\.test\.tsx?$/.test(f) && !/\/testing\.ts$/.test(f),
+  );
+  expect(shells.length).toBeGreaterThan(40);
+  const entries = new Set(readdirSync(join(SRC, 'kiln')).filter((f) => /^[a-z]+\.ts$/.test(f)));
+  const violations: string[] = [];
+  let packageImports = 0;
+  for (const file of shells) {
+    const text = readFileSync(file, 'utf8');
+    for (const path of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+      const spec = path[1];
+      if (/^kiln(\/|$)/.test(spec)) {
+        packageImports++;
+        const entry = `${spec === 'kiln' ? 'index' : spec.slice(5)}.ts`;
+        if (!entries.has(entry))
+          violations.push(`${relative(root, file)} imports ${spec}, which is no entry point`);
+        continue;
+      }
+      if (!spec.startsWith('.')) continue;
+      const layer = relative(SRC, resolve(file, '..', spec)).split('/')[0];
+      if (layer === 'kiln') violations.push(`${relative(root, file)} imports ${spec}: name it 'kiln/...'`);
+      else if (ENGINE.includes(layer))
+        violations.push(`${relative(root, file)} imports ${spec}: use 'kiln/...'`);
+    }
+  }
+  expect(packageImports).toBeGreaterThan(40);
   expect(violations).toEqual([]);
 });

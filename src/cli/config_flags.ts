@@ -17,7 +17,7 @@ import {
   SETTINGS,
   type SettingBase,
   type TrainConfig,
-} from '../train/config';
+} from 'kiln/config';
 import { type CliOption, type OptionKind, type OptionValues, UsageError } from './options';
 
 const settings = Object.entries(SETTINGS) as [keyof TrainConfig, (typeof SETTINGS)[keyof TrainConfig]][];

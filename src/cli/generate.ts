@@ -9,17 +9,11 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildModel } from '../nn';
-import { setDefaultBackend } from '../tensor/default';
-import { parseCheckpoint } from '../train/checkpoint';
-import { errorKind } from '../train/errors';
-import { checkpointVocab, encode, generate } from '../train/generate';
-import {
-  SAMPLE_DEFAULTS,
-  SampleError,
-  type SampleOptions,
-  sampleOptionsError,
-} from '../train/sample_options';
+import { setDefaultBackend } from 'kiln';
+import { parseCheckpoint } from 'kiln/checkpoint';
+import { SAMPLE_DEFAULTS, SampleError, type SampleOptions, sampleOptionsError } from 'kiln/config';
+import { buildModel } from 'kiln/nn';
+import { checkpointVocab, encode, errorKind, generate } from 'kiln/train';
 import {
   type CliOption,
   helpText,

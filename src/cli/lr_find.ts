@@ -3,7 +3,7 @@
  * against log10 lr, the marks drawn in), the marks and the suggestion in words, or with --json one
  * line holding them and the curve.
  */
-import { type LrFindResult, type LrFindSettings, roundLr } from '../train/lr_curve';
+import { type LrFindResult, type LrFindSettings, roundLr } from 'kiln/config';
 
 /** The plot's size in characters: wide enough for 9 decades, short enough for a terminal. */
 const WIDTH = 64;

@@ -1,15 +1,16 @@
 /**
  * What Node entry points share around the engine: the backend a --backend flag names, and a file
- * the user named, read and parsed with a one-line refusal naming the flag and the file. (Each entry point has its own main: importing
- * another's module would run its main too, since one bundle has one import.meta.url.)
+ * the user named, read and parsed with a one-line refusal naming the flag and the file, and whether
+ * a module is the program being run (isEntry).
  */
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { adapterName } from '../gpu/device';
-import { acquireNodeGpu } from '../gpu/node';
-import type { Backend } from '../tensor/backend';
-import { CpuBackend } from '../tensor/cpu';
-import { WebGPUBackend } from '../tensor/webgpu';
-import { errorKind } from '../train/errors';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Backend, CpuBackend, WebGPUBackend } from 'kiln';
+import { adapterName } from 'kiln/gpu';
+import { acquireNodeGpu } from 'kiln/node';
+import { errorKind } from 'kiln/train';
 import { UsageError } from './options';
 import { loadTuning } from './tuning_cache';
 
@@ -53,4 +54,18 @@ export function parseUserFile<I, T>(flag: string, path: string, input: I, parse:
     if (errorKind(e) === 'bad-input') throw new UsageError(`--${flag} ${path}: ${(e as Error).message}`);
     throw e;
   }
+}
+
+/**
+ * Whether the module at `url` (its import.meta.url), the entry point `path` ('src/cli/train.ts'),
+ * is the program being run, not imported by a test or by another entry point. In a bundle of
+ * scripts/run-node.mjs every module shares the bundle's URL, so the bundle says its entry
+ * (globalThis.kilnEntry); run from source, the module's URL is compared with the program's, by
+ * real paths on both sides (through a symlinked node_modules, argv[1] is the link's).
+ */
+export function isEntry(url: string, path: string): boolean {
+  const bundled = (globalThis as { kilnEntry?: string }).kilnEntry;
+  if (bundled !== undefined) return bundled === path;
+  const program = process.argv[1];
+  return program !== undefined && url === pathToFileURL(realpathSync(resolve(program))).href;
 }

@@ -7,42 +7,52 @@
  * or one JSON object per epoch with --json. Ctrl-C stops after the current step, writes the
  * --checkpoint there, and exits 130.
  */
-import { realpathSync } from 'node:fs';
 import { appendFile, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { csvData } from '../data/csv';
-import { SyntheticDataset } from '../data/dataset';
+import { type Backend, setDefaultBackend, WebGPUBackend } from 'kiln';
+import { modelStateFromFile, parseCheckpoint, stateDictToSafetensors } from 'kiln/checkpoint';
 import {
-  BUNDLED_TEXT,
+  ConfigError,
+  checkConfig,
+  checkLrFindOptions,
+  DEFAULT_TEXT_CONFIG,
+  type TrainConfig,
+} from 'kiln/config';
+import { SyntheticDataset, type TextData } from 'kiln/data';
+import { BUNDLED_TEXT, csvData, sampleShape } from 'kiln/datasets';
+import { exportPytorch } from 'kiln/export';
+import {
   idxFileIn,
   loadCsvFile,
   loadIdxFiles,
   loadMnistFromDir,
   loadTextFile,
   mnistDataDir,
-} from '../data/node';
-import type { TextData } from '../data/text';
-import { sampleShape } from '../data/types';
-import { PRESETS, parseSpec } from '../nn';
-import type { ModelSpec } from '../nn/spec';
-import { GPT_DEFAULTS, SPEC_GRAMMAR, TEXT_PRESETS } from '../nn/spec';
-import type { Backend } from '../tensor/backend';
-import { setDefaultBackend } from '../tensor/default';
-import { WebGPUBackend } from '../tensor/webgpu';
-import { modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
-import { ConfigError, checkConfig, DEFAULT_TEXT_CONFIG, type TrainConfig } from '../train/config';
-import { type LoadedData, prepareRunData, type RunData, tensorData } from '../train/data';
-import { errorKind } from '../train/errors';
-import { exportPytorch } from '../train/export_pytorch';
-import { RECORD_SAMPLE_CHARS, recordSample } from '../train/generate';
-import { checkLrFindOptions } from '../train/lr_curve';
-import { lrFind } from '../train/lr_find';
-import { openRun, type Run, type RunSource } from '../train/run';
-import { stateDictToSafetensors } from '../train/state_dict';
-import { eventFileName, markdownVerbatim, SummaryWriter } from '../train/tensorboard';
-import { pacedYield } from '../train/trainer';
+} from 'kiln/node';
+import { GPT_DEFAULTS, type ModelSpec, PRESETS, parseSpec, SPEC_GRAMMAR, TEXT_PRESETS } from 'kiln/spec';
+import {
+  eventFileName,
+  type HParamValue,
+  markdownVerbatim,
+  SummaryWriter,
+  writeSessionEnd,
+  writeSessionStart,
+} from 'kiln/tensorboard';
+import {
+  errorKind,
+  type LoadedData,
+  lrFind,
+  openRun,
+  pacedYield,
+  prepareRunData,
+  RECORD_SAMPLE_CHARS,
+  type Run,
+  type RunData,
+  type RunSource,
+  recordSample,
+  tensorData,
+} from 'kiln/train';
 import { configFromFlags, flagged, SETTING_OPTIONS } from './config_flags';
 import { lrFindJson, lrFindReport, lrText } from './lr_find';
 import {
@@ -55,7 +65,7 @@ import {
   type ValuesOf,
 } from './options';
 import { asideName, probeWritable } from './paths';
-import { parseUserFile, pickBackend, readUserFile } from './shell';
+import { isEntry, parseUserFile, pickBackend, readUserFile } from './shell';
 import { handleStopSignals } from './signals';
 import { saveTuning } from './tuning_cache';
 
@@ -221,8 +231,8 @@ prints the curve, the steepest descent and minimum/10, the suggested lr; writes 
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
 ] as const satisfies readonly CliOption[];
 
-/** Every option, by --help's sections. */
-const SECTIONS: readonly OptionSection[] = [
+/** Every option, by --help's sections (a sweep's runs take them too). */
+export const SECTIONS: readonly OptionSection[] = [
   { title: 'Model', options: MODEL_OPTIONS },
   { title: "Training (PyTorch's defaults)", options: SETTING_OPTIONS },
   { title: 'Data', options: DATA_OPTIONS },
@@ -230,7 +240,7 @@ const SECTIONS: readonly OptionSection[] = [
 ];
 
 /** The parsed command line: the typed flags of this file's tables, the settings' by name. */
-type Values = ValuesOf<[...typeof MODEL_OPTIONS, ...typeof DATA_OPTIONS, ...typeof OUTPUT_OPTIONS]> &
+export type Values = ValuesOf<[...typeof MODEL_OPTIONS, ...typeof DATA_OPTIONS, ...typeof OUTPUT_OPTIONS]> &
   OptionValues;
 
 /**
@@ -486,8 +496,31 @@ export interface CliIo {
   stopRequested(): boolean;
 }
 
+/**
+ * The config of a new run the flags describe (not a resumed one): the defaults of its kind of data
+ * (a text run's are nanoGPT's), the flags over them. Not yet checked.
+ */
+export function newRunConfig(v: Values): TrainConfig {
+  return configFromFlags(v, v.dataset === 'text' ? DEFAULT_TEXT_CONFIG : undefined);
+}
+
+/**
+ * What a caller running several trainings in one process (a sweep) adds to one: the backend it
+ * keeps across them (a device each would pile up), and the run's hyperparameters, written into
+ * its event file as TensorBoard's HParams plugin reads them (a session start, and a session end
+ * with its status).
+ */
+export interface TrainExtras {
+  backend?: Backend;
+  hparams?: Record<string, HParamValue>;
+}
+
 /** Runs `npm run train` with `argv`; resolves with the run (for tests) and whether it was stopped. */
-export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | null; stopped: boolean }> {
+export async function trainCli(
+  argv: string[],
+  io: CliIo,
+  extras: TrainExtras = {},
+): Promise<{ run: Run | null; stopped: boolean }> {
   const v = parseOptions(SECTIONS, argv) as Values;
   if (v.help) {
     io.stdout(HELP);
@@ -520,9 +553,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   checkTextFlags(v);
   let config: TrainConfig;
   try {
-    config = resume
-      ? resume.meta.config
-      : configFromFlags(v, v.dataset === 'text' ? DEFAULT_TEXT_CONFIG : undefined);
+    config = resume ? resume.meta.config : newRunConfig(v);
     if (resume && v.epochs !== undefined) config = { ...config, epochs: v.epochs as number };
     if (resume && v.steps !== undefined) {
       if (config.steps === null)
@@ -554,7 +585,7 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
     ? parseUserFile('init', v.init, await readUserFile('init', v.init), modelStateFromFile)
     : null;
 
-  const backend = await pickBackend(v.backend, log);
+  const backend = extras.backend ?? (await pickBackend(v.backend, log));
   setDefaultBackend(backend);
   if (v.profile) {
     if (!(backend instanceof WebGPUBackend)) throw new UsageError('--profile needs the webgpu backend');
@@ -593,8 +624,20 @@ export async function trainCli(argv: string[], io: CliIo): Promise<{ run: Run | 
   try {
     return {
       run,
-      stopped: await trainRun(run, v, io, init, { checkpointEvery, histogramsEvery }, resume !== null),
+      stopped: await trainRun(
+        run,
+        v,
+        io,
+        init,
+        { checkpointEvery, histogramsEvery },
+        resume !== null,
+        extras.hparams,
+      ),
     };
+  } catch (e) {
+    // A caller running several on one backend (a sweep) goes on: what a failed run holds goes now.
+    if (extras.backend) run.dispose();
+    throw e;
   } finally {
     if (backend instanceof WebGPUBackend) await saveTuning(backend.tuner.adapterKey, backend.tuner.chosen);
   }
@@ -607,6 +650,7 @@ async function trainRun(
   init: ReturnType<typeof modelStateFromFile> | null,
   every: { checkpointEvery: number; histogramsEvery?: number },
   resumed: boolean,
+  hparams?: Record<string, HParamValue>,
 ): Promise<boolean> {
   const log = (s: string) => io.stderr(s);
   const { spec, config, model } = run;
@@ -642,9 +686,38 @@ async function trainRun(
     );
     return false;
   }
-  const tty = io.tty && !v.json;
-  if (v['lr-find']) return findLr(run, v, io, tty);
+  if (v['lr-find']) return findLr(run, v, io, io.tty && !v.json);
   const tb = v.logdir ? await openLogdir(v.logdir) : null;
+  if (tb && hparams) {
+    writeSessionStart(tb.writer, hparams);
+    await tb.flush();
+  }
+  try {
+    const stopped = await fitRun(run, v, io, tb, every, resumed);
+    // A stopped run has no end yet: the HParams tab shows it as unfinished, not as a result.
+    if (tb && hparams && !stopped) writeSessionEnd(tb.writer, 'success');
+    return stopped;
+  } catch (e) {
+    if (tb && hparams) writeSessionEnd(tb.writer, 'failure');
+    throw e;
+  } finally {
+    await tb?.flush();
+  }
+}
+
+/** Trains `run` to its end (or a stop), reporting and writing as the flags ask; true if stopped. */
+async function fitRun(
+  run: Run,
+  v: Values,
+  io: CliIo,
+  tb: Awaited<ReturnType<typeof openLogdir>> | null,
+  every: { checkpointEvery: number; histogramsEvery?: number },
+  resumed: boolean,
+): Promise<boolean> {
+  const log = (s: string) => io.stderr(s);
+  const { spec, config, model } = run;
+  const text = run.data.vocab !== undefined;
+  const tty = io.tty && !v.json;
   if (resumed && !v.json) log(`Resuming ${spec.name} after epoch ${run.epoch} (step ${run.globalStep})`);
   if (!v.json) {
     const params = model.parameters().reduce((s, p) => s + p.size, 0);
@@ -828,7 +901,5 @@ async function main(): Promise<void> {
   process.exit(stop.exitCode(code));
 }
 
-// Run as a program, not imported by a test. Real paths on both sides: through a symlinked
-// node_modules (pnpm, a worktree's) the bundle's URL is its real path, argv[1] the link's.
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(resolve(process.argv[1]))).href)
-  void main();
+// Run as a program, not imported by a test nor bundled into another entry (the sweep).
+if (isEntry(import.meta.url, 'src/cli/train.ts')) void main();

@@ -40,8 +40,12 @@ export function tfRecord(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Appends protobuf wire-format fields; just what Event, Summary, Summary.Value and HistogramProto need. */
-class ProtoWriter {
+/**
+ * Appends protobuf wire-format fields; just what Event, Summary, Summary.Value, HistogramProto and
+ * the hparams plugin's messages (hparams.ts) need. Every field written is written, zero or not:
+ * proto3's leaving out of defaults is the caller's (a oneof member is written even when zero).
+ */
+export class ProtoWriter {
   private bytes: number[] = [];
 
   private varint(value: bigint): void {
@@ -65,6 +69,7 @@ class ProtoWriter {
     this.bytes.push(...buf);
   }
 
+  /** An int32, int64, enum or bool field (a varint). */
   int64(field: number, value: number): this {
     this.key(field, 0);
     this.varint(BigInt(value));
@@ -224,6 +229,27 @@ export class SummaryWriter {
       .bytesField(8, tensor)
       .bytesField(9, metadata);
     this.pushValue(step, wallTime, value);
+  }
+
+  /**
+   * Records a summary that only a plugin reads (TensorBoard's hparams): the tag, its metadata
+   * naming `plugin` with `content` (the plugin's own serialised message), and the scalar float
+   * tensor 0 that TensorBoard's own hparams writer puts beside it (its NULL_TENSOR).
+   */
+  addPluginSummary(tag: string, plugin: string, content: Uint8Array, step = 0, wallTime = now()): void {
+    const DT_FLOAT = 1;
+    const pluginData = new ProtoWriter().string(1, plugin).bytesField(2, content).finish();
+    const metadata = new ProtoWriter().bytesField(1, pluginData).finish();
+    const tensor = new ProtoWriter()
+      .int64(1, DT_FLOAT)
+      .bytesField(2, new Uint8Array(0))
+      .bytesField(5, new Uint8Array(4))
+      .finish();
+    this.pushValue(
+      step,
+      wallTime,
+      new ProtoWriter().string(1, tag).bytesField(8, tensor).bytesField(9, metadata),
+    );
   }
 
   /** The event-file bytes recorded since the last flush (the first flush includes the file header). */

@@ -118,10 +118,17 @@ export function readRecords(bytes: Uint8Array): Uint8Array[] {
   return records;
 }
 
-type Field = { field: number; varint?: bigint; fixed64?: DataView; fixed32?: DataView; bytes?: Uint8Array };
+/** One protobuf field as read off the wire. */
+export type Field = {
+  field: number;
+  varint?: bigint;
+  fixed64?: DataView;
+  fixed32?: DataView;
+  bytes?: Uint8Array;
+};
 
 /** A minimal protobuf wire-format reader, written independently of the encoder under test. */
-function readFields(bytes: Uint8Array): Field[] {
+export function readFields(bytes: Uint8Array): Field[] {
   const fields: Field[] = [];
   let at = 0;
   const varint = () => {
@@ -262,3 +269,108 @@ export const longHistory = (n: number): Scalar[] =>
     step: i,
     wallTime: 1.7e12 + i,
   }));
+
+/*
+ * An independent reader of what TensorBoard's HParams plugin reads: each Summary.Value whose
+ * metadata names the plugin "hparams", its HParamsPluginData decoded by the field numbers of
+ * tensorboard/plugins/hparams/plugin_data.proto and api.proto (not by the encoder's tables).
+ */
+const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+const one = (fields: Field[], n: number) => fields.find((f) => f.field === n);
+const all = (fields: Field[], n: number) => fields.filter((f) => f.field === n);
+
+/** A google.protobuf.Value: number_value 2, string_value 3, bool_value 4. */
+function value(bytes: Uint8Array): number | string | boolean {
+  const [f] = readFields(bytes);
+  if (f.field === 2) return f.fixed64!.getFloat64(0, true);
+  if (f.field === 3) return text(f.bytes);
+  if (f.field === 4) return f.varint === 1n;
+  throw new Error(`unexpected Value field ${f.field}`);
+}
+
+/** One hparams summary as read back: its tag, its step and its HParamsPluginData decoded. */
+export interface PluginValue {
+  tag: string;
+  step: bigint;
+  data: Record<string, unknown>;
+}
+
+/** Every hparams summary in an event file, decoded. */
+export function readHParams(file: Uint8Array): PluginValue[] {
+  const out: PluginValue[] = [];
+  for (const record of readRecords(file)) {
+    const event = readFields(record);
+    const step = one(event, 2)?.varint ?? 0n;
+    const summary = one(event, 5);
+    if (!summary) continue;
+    for (const v of readFields(summary.bytes!)) {
+      const value_ = readFields(v.bytes!);
+      const metadata = one(value_, 9);
+      if (!metadata) continue;
+      const plugin = readFields(one(readFields(metadata.bytes!), 1)!.bytes!);
+      expect(text(one(plugin, 1)!.bytes)).toBe('hparams');
+      // TensorBoard's own writer puts a float scalar 0 beside the metadata (NULL_TENSOR).
+      const tensor = readFields(one(value_, 8)!.bytes!);
+      expect(one(tensor, 1)!.varint).toBe(1n);
+      const content = readFields(one(plugin, 2)!.bytes!);
+      expect(one(content, 1)).toBeUndefined(); // version 0
+      out.push({ tag: text(one(value_, 1)!.bytes), step, data: pluginData(content) });
+    }
+  }
+  return out;
+}
+
+function pluginData(content: Field[]): Record<string, unknown> {
+  const experiment = one(content, 2);
+  if (experiment) {
+    const e = readFields(experiment.bytes!);
+    return {
+      experiment: {
+        hparamInfos: all(e, 4).map((h) => {
+          const f = readFields(h.bytes!);
+          const discrete = one(f, 5);
+          const interval = one(f, 6);
+          return {
+            name: text(one(f, 1)!.bytes),
+            type: Number(one(f, 4)!.varint),
+            ...(discrete
+              ? { discrete: all(readFields(discrete.bytes!), 1).map((x) => value(x.bytes!)) }
+              : {}),
+            ...(interval
+              ? {
+                  interval: readFields(interval.bytes!).map((x) => x.fixed64!.getFloat64(0, true)),
+                }
+              : {}),
+          };
+        }),
+        metricInfos: all(e, 5).map((m) => {
+          const f = readFields(m.bytes!);
+          const name = readFields(one(f, 1)!.bytes!);
+          return {
+            group: text(one(name, 1)?.bytes),
+            tag: text(one(name, 2)!.bytes),
+            datasetType: Number(one(f, 5)?.varint ?? 0n),
+          };
+        }),
+      },
+    };
+  }
+  const start = one(content, 3);
+  if (start) {
+    const f = readFields(start.bytes!);
+    return {
+      sessionStart: Object.fromEntries(
+        all(f, 1).map((entry) => {
+          const kv = readFields(entry.bytes!);
+          return [text(one(kv, 1)!.bytes), value(one(kv, 2)!.bytes!)];
+        }),
+      ),
+      startTime: one(f, 5)!.fixed64!.getFloat64(0, true),
+    };
+  }
+  const end = readFields(one(content, 4)!.bytes!);
+  return {
+    sessionEnd: Number(one(end, 1)?.varint ?? 0n),
+    endTime: one(end, 2)!.fixed64!.getFloat64(0, true),
+  };
+}

@@ -3,7 +3,7 @@
  * (or why it got nothing) as plain data. The device is destroyed at once; the training worker
  * requests its own.
  */
-import { type AdapterSummary, summarizeAdapter } from '../gpu/device';
+import { type AdapterSummary, summarizeAdapter } from 'kiln/gpu';
 
 /** Why WebGPU cannot be used here, from the most to the least fundamental cause. */
 export type GpuUnavailableReason = 'insecure-context' | 'no-api' | 'no-adapter' | 'no-device';

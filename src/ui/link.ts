@@ -1,15 +1,17 @@
 /**
  * The page's wiring to its training worker and its run database, and nothing more: which worker is
- * up, which runs it holds, and the one database handle. The store's actions (store/*Actions.ts)
+ * up, which runs it holds, and the database handles (runs, sweeps). The store's actions (store/*Actions.ts)
  * decide what to send and what a report means; this module only carries messages.
  */
 import { WorkerClient } from '../worker/client';
 import type { Backend, FromWorker, MessageOf, ToWorker } from '../worker/protocol';
 import { RunDb } from './runs/runDb';
+import { SweepDb } from './runs/sweepDb';
 
 let client: WorkerClient | null = null;
 let backend: Backend = 'webgpu';
 let db: Promise<RunDb | null> = Promise.resolve(null);
+let sweeps: Promise<SweepDb | null> = Promise.resolve(null);
 /** Runs whose model the current worker holds (trained or imported since it started). */
 const held = new Set<string>();
 
@@ -27,7 +29,10 @@ export const link = {
 
   /** Opens the run database (once) and starts a worker on `on`, routing its reports to `onReport`. */
   start(on: Backend, onReport: (msg: FromWorker) => void): void {
-    if (!client) db = RunDb.open().catch(() => null);
+    if (!client) {
+      db = RunDb.open().catch(() => null);
+      sweeps = SweepDb.open().catch(() => null);
+    }
     client?.terminate();
     held.clear();
     backend = on;
@@ -60,6 +65,11 @@ export const link = {
   /** The run database, or null where IndexedDB cannot be opened. */
   db(): Promise<RunDb | null> {
     return db;
+  },
+
+  /** The sweep database (the sweeps' queues), or null where IndexedDB cannot be opened. */
+  sweepDb(): Promise<SweepDb | null> {
+    return sweeps;
   },
 
   /** Whether the worker holds `runId`'s model. */

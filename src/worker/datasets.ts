@@ -3,17 +3,20 @@
  * picked, or those files' dataset cached on an earlier visit), keeps a user's dataset in this
  * browser's cache, and describes it back to the page.
  */
-import { cachedFile, loadBundledText } from '../data/bundled_text';
-import { DatasetCache } from '../data/cache';
-import { csvData } from '../data/csv';
-import { DatasetError } from '../data/errors';
-import { loadMnist } from '../data/mnist';
-import { csvDataset, type IdxFiles, idxDatasets } from '../data/sources';
-import { decode, type TextData } from '../data/text';
-import { isTextFile, textDataset } from '../data/text_file';
-import { type NamedBytes, sampleShape } from '../data/types';
+import { cachedFile, decode, isTextFile, loadBundledText, type TextData, textDataset } from 'kiln/data';
+import {
+  csvData,
+  csvDataset,
+  DatasetCache,
+  DatasetError,
+  type IdxFiles,
+  idxDatasets,
+  loadMnist,
+  type NamedBytes,
+  sampleShape,
+} from 'kiln/datasets';
+import type { LoadedData, SourceData } from 'kiln/train';
 import { QuotaError } from '../storage/indexeddb';
-import type { LoadedData, SourceData } from '../train/data';
 import type { DatasetSource, FromWorker, MessageOf } from './protocol';
 
 /** Characters of a text the data panel shows. */

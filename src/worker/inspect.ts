@@ -6,19 +6,12 @@
  * the page to draw.
  */
 
-import { F } from '../autograd';
-import { decode } from '../data/text';
-import { CausalSelfAttention } from '../nn/attention';
-import { Conv2d } from '../nn/conv';
-import { Linear } from '../nn/linear';
-import type { Module } from '../nn/module';
-import type { ModelSpec } from '../nn/spec';
-import type { Backend } from '../tensor/backend';
-import * as ops from '../tensor/ops';
-import type { Tensor } from '../tensor/tensor';
-import { evaluating } from '../train/evaluate';
-import { encode, languageModel, modelBackend } from '../train/generate';
-import { SampleError } from '../train/sample_options';
+import { type Backend, F, ops, type Tensor } from 'kiln';
+import { SampleError } from 'kiln/config';
+import { decode } from 'kiln/data';
+import { CausalSelfAttention, Conv2d, Linear, type Module } from 'kiln/nn';
+import type { ModelSpec } from 'kiln/spec';
+import { encode, evaluating, languageModel, modelBackend } from 'kiln/train';
 
 /** Channels of a layer's output sent at most: enough to see what a layer does, small to post. */
 export const MAX_CHANNELS = 32;

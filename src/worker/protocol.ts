@@ -3,10 +3,22 @@
  * device and every tensor; the page sends it commands and receives plain data back (numbers,
  * arrays, transferable byte buffers), so the UI never holds a GPUBuffer or a Tensor.
  */
-import type { NamedBytes } from '../data/types';
-import type { AdapterSummary } from '../gpu/device';
-import type { ModelSpec } from '../nn/spec';
-import { modelSpec } from '../nn/spec_read';
+
+import type { Histogram } from 'kiln';
+import type { Scalar } from 'kiln/checkpoint';
+import {
+  type ConfigProblem,
+  configJson,
+  type LrFindPoint,
+  type LrFindResult,
+  MAX_SAMPLE_CHARS,
+  type SampleOptions,
+  type TrainConfig,
+} from 'kiln/config';
+import type { NamedBytes } from 'kiln/datasets';
+import type { AdapterSummary } from 'kiln/gpu';
+import { type ModelSpec, modelSpec } from 'kiln/spec';
+import type { ErrorKind, RunPhase } from 'kiln/train';
 import {
   array,
   count,
@@ -23,23 +35,23 @@ import {
   string,
   tagged,
 } from '../schema';
-import type { Histogram } from '../tensor/ops';
-import type { Scalar } from '../train/checkpoint';
-import type { ConfigProblem, TrainConfig } from '../train/config';
-import { configJson } from '../train/config_read';
-import type { ErrorKind } from '../train/errors';
-import type { LrFindPoint, LrFindResult } from '../train/lr_curve';
-import type { RunPhase } from '../train/run';
-import { MAX_SAMPLE_CHARS, type SampleOptions } from '../train/sample_options';
 import type { Inspection, TextInspection } from './inspect';
 
-export type { AdapterSummary, TrainingLimit } from '../gpu/device';
-export { TRAINING_LIMITS } from '../gpu/device';
-export type { Scalar } from '../train/checkpoint';
-export type { ConfigProblem, OptimizerName, SchedulerConfig, TrainConfig } from '../train/config';
-export type { LrFindEnd, LrFindPoint, LrFindResult, LrMark } from '../train/lr_curve';
-export type { RunPhase } from '../train/run';
-export type { SampleOptions } from '../train/sample_options';
+export type { Scalar } from 'kiln/checkpoint';
+export type {
+  ConfigProblem,
+  LrFindEnd,
+  LrFindPoint,
+  LrFindResult,
+  LrMark,
+  OptimizerName,
+  SampleOptions,
+  SchedulerConfig,
+  TrainConfig,
+} from 'kiln/config';
+export type { AdapterSummary, TrainingLimit } from 'kiln/gpu';
+export { TRAINING_LIMITS } from 'kiln/gpu';
+export type { RunPhase } from 'kiln/train';
 export type {
   AttentionPattern,
   Inspection,

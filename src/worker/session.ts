@@ -4,28 +4,36 @@
  * out through `post`, so the same session runs in a Web Worker and in tests.
  */
 
-import { F } from '../autograd';
-import { acquireGpu } from '../gpu/device';
-import { buildModel, type HostTensor } from '../nn';
-import { type Module, StateDictError } from '../nn/module';
-import { countStateValues, type ModelSpec } from '../nn/spec';
-import { modelSpec } from '../nn/spec_read';
+import { type Backend, CpuBackend, F, setDefaultBackend, WebGPUBackend } from 'kiln';
+import {
+  CHECKPOINT_KEY,
+  decodeSafetensors,
+  modelStateFromFile,
+  parseCheckpoint,
+  stateDictToSafetensors,
+} from 'kiln/checkpoint';
+import { ConfigError, MNIST_NORMALIZATION, resolveConfig, type TrainConfig } from 'kiln/config';
+import { acquireGpu } from 'kiln/gpu';
+import { buildModel, type HostTensor, type Module, StateDictError } from 'kiln/nn';
+import { countStateValues, type ModelSpec, modelSpec } from 'kiln/spec';
+import {
+  checkpointVocab,
+  type EpochReport,
+  errorKind,
+  evaluating,
+  generate,
+  type HistogramItem,
+  lrFind,
+  openRun,
+  pacedYield,
+  prepareRunData,
+  type Run,
+  RunError,
+  type RunPhase,
+  recordSample,
+  type SourceData,
+} from 'kiln/train';
 import { read, SchemaError } from '../schema';
-import type { Backend } from '../tensor/backend';
-import { CpuBackend } from '../tensor/cpu';
-import { setDefaultBackend } from '../tensor/default';
-import { WebGPUBackend } from '../tensor/webgpu';
-import { CHECKPOINT_KEY, modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
-import { ConfigError, MNIST_NORMALIZATION, resolveConfig, type TrainConfig } from '../train/config';
-import { prepareRunData, type SourceData } from '../train/data';
-import { errorKind, RunError } from '../train/errors';
-import { evaluating } from '../train/evaluate';
-import { checkpointVocab, generate, recordSample } from '../train/generate';
-import { lrFind } from '../train/lr_find';
-import { type EpochReport, type HistogramItem, openRun, type Run, type RunPhase } from '../train/run';
-import { decodeSafetensors } from '../train/safetensors';
-import { stateDictToSafetensors } from '../train/state_dict';
-import { pacedYield } from '../train/trainer';
 import { loadDatasetSource } from './datasets';
 import { imageInput, inspect, inspectText } from './inspect';
 import { type DatasetSource, type FromWorker, type MessageOf, type ToWorker, toWorker } from './protocol';

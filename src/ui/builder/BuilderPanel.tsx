@@ -2,13 +2,12 @@
  * The model builder: start from a preset, edit the layer stack, and see every layer's output shape,
  * parameter count and errors live, with the total size and training memory of the model.
  */
-import { useId, useMemo, useState } from 'react';
-import { useShallow } from 'zustand/react/shallow';
-import { LAYERS } from '../../nn/layers';
+
 import {
   BLOCKS,
   inferShapes,
   isBlock,
+  LAYERS,
   type LayerInfo,
   type LayerPath,
   type LayerSpec,
@@ -16,7 +15,9 @@ import {
   type ModelSpec,
   PRESETS,
   TEXT_PRESETS,
-} from '../../nn/spec';
+} from 'kiln/spec';
+import { useId, useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { formatBytes } from '../gpuInfo';
 import { useKiln, useTrainableSpec } from '../store';
 import { type TextSizes, textPresetKey, textPresetOf } from '../store/builderSlice';

@@ -2,8 +2,9 @@
  * One node of the model tree: its class, attribute name, arguments, output shape, parameters and
  * any error; a block (Residual, Repeat, Sequential) also shows its layers, folded or unfolded.
  */
+
+import { isBlock, type LayerInfo, type LayerPath, type LayerSpec } from 'kiln/spec';
 import { type ReactNode, useId, useState } from 'react';
-import { isBlock, type LayerInfo, type LayerPath, type LayerSpec } from '../../nn/spec';
 import { fieldValue, layerFields, withField } from './layerFields';
 import { NumberField } from './NumberField';
 

@@ -1,6 +1,5 @@
 /** The constructor arguments the builder lets the user edit, from the layer registry, labelled with PyTorch's names. */
-import { layerDef } from '../../nn/layers';
-import type { LeafSpec } from '../../nn/spec';
+import { type LeafSpec, layerDef } from 'kiln/spec';
 
 /** One editable constructor argument. */
 export interface LayerField {

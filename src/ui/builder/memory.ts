@@ -1,5 +1,5 @@
 /** What training a model costs in device memory, before any batch is fed to it. */
-import type { LayerInfo } from '../../nn/spec';
+import type { LayerInfo } from 'kiln/spec';
 
 /** Bytes per float32 value. */
 const F32 = 4;

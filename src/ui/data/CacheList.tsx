@@ -2,10 +2,15 @@
  * What the IndexedDB dataset cache holds, how much room it takes, a way to clear it, and a Use
  * button that trains on a cached dataset again (the user's, without picking the files again).
  */
+
+import {
+  BUNDLED_TEXT,
+  type CachedDatasetInfo,
+  DatasetCache,
+  MNIST_NAMES,
+  type StorageEstimate,
+} from 'kiln/datasets';
 import { useCallback, useEffect, useState } from 'react';
-import { BUNDLED_TEXT } from '../../data/bundled_source';
-import { type CachedDatasetInfo, DatasetCache, type StorageEstimate } from '../../data/cache';
-import { MNIST_NAMES } from '../../data/mnist';
 import { bytes, count } from '../format';
 import { useKiln } from '../store';
 import { type DatasetChoice, JARGON_CHOICE, MNIST_CHOICE } from '../store/setup';

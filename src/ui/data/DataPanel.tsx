@@ -3,8 +3,9 @@
  * rows), the sizes and the validation split, the dataset cache, and the user's own IDX or CSV files;
  * or a text (the bundled Jargon File, or the user's .txt) with its vocabulary and first lines.
  */
+
+import { labelOf, SETTINGS } from 'kiln/config';
 import { useId, useState } from 'react';
-import { labelOf, SETTINGS } from '../../train/config';
 import type { SampleRow } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { classLabel, count } from '../format';

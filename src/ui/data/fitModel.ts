@@ -5,7 +5,7 @@
  * A model that starts with a convolution is left as it is: a table cannot feed it, and the builder
  * says so (nn/spec dataFitError).
  */
-import type { LayerSpec, ModelSpec } from '../../nn/spec';
+import type { LayerSpec, ModelSpec } from 'kiln/spec';
 
 /** The sample shape and class count a model must fit. */
 export interface DataShape {

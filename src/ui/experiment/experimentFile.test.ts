@@ -1,5 +1,5 @@
+import { gunzip, gzip } from 'kiln/datasets';
 import { describe, expect, it } from 'vitest';
-import { gzip } from '../../data/gzip';
 import v3 from '../runs/fixtures/record-v3.json';
 import { readStoredRun } from '../runs/storedRun';
 import { DEFAULT_HPARAMS_VIEW } from '../store/hparamsSlice';
@@ -114,9 +114,7 @@ describe('experiment files', () => {
     expect(await refusal(await gz({ format: 'kiln-setup' }))).toBe(
       'x.kiln-experiment.json.gz is not a readable experiment: format: "kiln-setup" is not a Kiln experiment',
     );
-    const doc = JSON.parse(
-      new TextDecoder().decode(await (await import('../../data/gzip')).gunzip(bytes, 'x')),
-    );
+    const doc = JSON.parse(new TextDecoder().decode(await gunzip(bytes, 'x')));
     expect(await refusal(await gz({ ...doc, version: 2 }))).toBe(
       'x.kiln-experiment.json.gz is not a readable experiment: version: is 2; this Kiln reads version 1 (a newer Kiln wrote it?)',
     );

@@ -9,8 +9,7 @@
  * the schema library (each record through the run record's own reader and migrations), so a
  * corrupt, truncated or hostile file is refused with one line and changes nothing.
  */
-import { DatasetError } from '../../data/errors';
-import { gunzip, gzip, isGzip } from '../../data/gzip';
+import { DatasetError, gunzip, gzip, isGzip } from 'kiln/datasets';
 import {
   array,
   boolean,

@@ -1,6 +1,6 @@
+import { DEFAULT_CONFIG } from 'kiln/config';
+import { PRESETS } from 'kiln/spec';
 import { describe, expect, it } from 'vitest';
-import { PRESETS } from '../../nn/spec';
-import { DEFAULT_CONFIG } from '../../train/config';
 import { contrastRatio } from '../color';
 import type { RunRecord } from '../store/runsSlice';
 import {

@@ -3,7 +3,7 @@
  * one's axis (log where its values span decades, like lr; categories for text), the brushes that
  * filter runs by ranges of those axes, and a group's mean and min/max (W&B's grouping over seeds).
  */
-import { labelOf, SETTINGS, type TrainConfig } from '../../train/config';
+import { labelOf, SETTINGS, type TrainConfig } from 'kiln/config';
 import { formatTick } from '../charts/format';
 import { runSearch } from '../charts/runFilter';
 import { extent, makeScale } from '../inside/scale';

@@ -6,7 +6,7 @@
  * so a fresh offline visit can download them again even without the IndexedDB copy.
  */
 import { registerSW } from 'virtual:pwa-register';
-import { MNIST_FILES } from '../../data/mnist';
+import { MNIST_FILES } from 'kiln/datasets';
 import { useKiln } from '../store';
 
 /** What the update banner shows. */

@@ -192,6 +192,7 @@ function RunItem({ run, active }: { run: RunRecord; active: boolean }) {
         <span className="num run-acc">{run.lastEpoch ? percent(run.lastEpoch.valAcc) : ''}</span>
       </div>
       <div className="run-meta muted user-text">
+        {run.sweep && `sweep ${run.sweep.name}, run ${run.sweep.index + 1} of ${run.sweep.count} · `}
         {run.model.name} on {run.dataset || 'unknown data'} · {configSummary(run.config)} · epoch {run.epoch}/
         {run.config.epochs} · {new Date(run.createdAt).toLocaleString()}
         {run.uploadedAt !== undefined && ` · uploaded ${new Date(run.uploadedAt).toLocaleString()}`}

@@ -1,6 +1,5 @@
 /** A run's logged scalars (and histograms) in the formats people take elsewhere: TensorBoard's CSV and event file. */
-import { scalarsToCsv } from '../../train/csv';
-import { eventFileName, markdownVerbatim, SummaryWriter } from '../../train/tensorboard';
+import { eventFileName, markdownVerbatim, SummaryWriter, scalarsToCsv } from 'kiln/tensorboard';
 import type { ChartRun } from '../charts/types';
 import type { RunHistograms } from '../store/insideSlice';
 

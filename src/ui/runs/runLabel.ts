@@ -4,8 +4,9 @@
  * the run it was, named and dated as it was, not after its file. It is stamped at download, so a
  * rename after the run was trained is what the file carries.
  */
+
+import { SafetensorsError, safetensorsMetadata, withMetadata } from 'kiln/checkpoint';
 import { number, object, read, string } from '../../schema';
-import { SafetensorsError, safetensorsMetadata, withMetadata } from '../../train/safetensors';
 import type { RunRecord } from '../store/runsSlice';
 import { fitRunName, MAX_RUN_NAME } from './storedRun';
 

@@ -2,8 +2,9 @@
  * A run as a reproducible record, in words: its model, layers, dataset and every training setting
  * as rows of a table, and which of them differ between two runs.
  */
-import { countParameters, isBlock, type LayerSpec, type ModelSpec } from '../../nn/spec';
-import { type DataKind, labelOf, SETTINGS, settingApplies, type TrainConfig } from '../../train/config';
+
+import { type DataKind, labelOf, SETTINGS, settingApplies, type TrainConfig } from 'kiln/config';
+import { countParameters, isBlock, type LayerSpec, type ModelSpec } from 'kiln/spec';
 import { count, percent } from '../format';
 import type { RunRecord } from '../store/runsSlice';
 

@@ -4,8 +4,11 @@
  * version of its layout; an older one is migrated step by step, then read through the schema, and
  * a record that cannot be read is set aside (listed as unreadable) while the rest load.
  */
-import { MAX_CLASS_NAME } from '../../data/types';
-import { modelSpec } from '../../nn/spec_read';
+
+import { MAX_HISTORY } from 'kiln/checkpoint';
+import { trainConfig } from 'kiln/config';
+import { MAX_CLASS_NAME } from 'kiln/datasets';
+import { modelSpec } from 'kiln/spec';
 import {
   array,
   boolean,
@@ -23,8 +26,6 @@ import {
   show,
   string,
 } from '../../schema';
-import { MAX_HISTORY } from '../../train/checkpoint';
-import { trainConfig } from '../../train/config_read';
 import type { RunState, WorkerErrorKind } from '../../worker/protocol';
 import type { RunRecord } from '../store/runsSlice';
 
@@ -142,6 +143,7 @@ const current: Schema<RunRecord> = object({
   checkpointStep: optional(count()),
   createdAt: number(),
   uploadedAt: optional(number()),
+  sweep: optional(object({ id: string(200), name: string(1000), index: count(), count: count() })),
   // Optional: records written before runs had notes and tags read as they are.
   notes: optional(string(MAX_NOTES * 2)),
   tags: optional(array(string(MAX_TAG * 2), MAX_TAGS)),

@@ -1,5 +1,5 @@
 /** The model being built: a ModelSpec (a tree of layers and blocks) edited through small named actions. */
-import type { StateCreator } from 'zustand';
+
 import {
   GPT_DEFAULTS,
   inferShapes,
@@ -12,7 +12,8 @@ import {
   PRESETS,
   TEXT_PRESETS,
   type TextModelOptions,
-} from '../../nn/spec';
+} from 'kiln/spec';
+import type { StateCreator } from 'zustand';
 import { fitToData } from '../data/fitModel';
 import type { KilnState } from './index';
 

@@ -4,9 +4,9 @@
  * checkpoints, and classifying a drawing with a run's weights.
  */
 
+import { MAX_INFLATED_BYTES } from 'kiln/datasets';
+import { exportPytorch } from 'kiln/export';
 import type { StateCreator } from 'zustand';
-import { MAX_INFLATED_BYTES } from '../../data/gzip';
-import { exportPytorch } from '../../train/export_pytorch';
 import type { CheckpointSummary, FromWorker, MessageOf } from '../../worker/protocol';
 import { downloadBytes, fileStem } from '../download';
 import { link } from '../link';

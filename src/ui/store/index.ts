@@ -1,7 +1,8 @@
 /** The app's one zustand store, assembled from slices (zustand's slices pattern). */
+
+import { dataFitError, type ModelSpec, specError, textTarget } from 'kiln/spec';
 import { useMemo } from 'react';
 import { create } from 'zustand';
-import { dataFitError, type ModelSpec, specError, textTarget } from '../../nn/spec';
 import { type BuilderSlice, createBuilderSlice } from './builderSlice';
 import { type ChartSlice, createChartSlice } from './chartSlice';
 import { type CheckpointActions, createCheckpointActions } from './checkpointActions';
@@ -15,13 +16,14 @@ import { createRunActions, type RunActions } from './runActions';
 import { createRunsSlice, type RunsSlice } from './runsSlice';
 import { createSessionSlice, type SessionSlice } from './sessionSlice';
 import { createSetupActions, type SetupActions } from './setupActions';
+import { createSweepSlice, type SweepSlice } from './sweepSlice';
 import { createTextSlice, type TextSlice } from './textSlice';
 import { createWorkerActions, type WorkerActions } from './workerActions';
 
 /**
  * Everything the UI holds (GPU probe, model builder, runs, chart settings, the worker's session),
  * the actions that reach the worker (runs, checkpoints, the worker and its dataset), and opening
- * a setup (model and settings) from a link or this browser.
+ * a setup (model and settings) from a link or this browser, and sweeps of runs.
  */
 export type KilnState = GpuSlice &
   BuilderSlice &
@@ -36,6 +38,7 @@ export type KilnState = GpuSlice &
   InsideSlice &
   TextSlice &
   LrFindSlice &
+  SweepSlice &
   HparamsSlice &
   ExperimentSlice;
 
@@ -54,6 +57,7 @@ export const useKiln = create<KilnState>()((...a) => ({
   ...createInsideSlice(...a),
   ...createTextSlice(...a),
   ...createLrFindSlice(...a),
+  ...createSweepSlice(...a),
   ...createHparamsSlice(...a),
   ...createExperimentSlice(...a),
 }));

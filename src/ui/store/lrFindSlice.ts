@@ -4,8 +4,9 @@
  * result, and the one action that matters afterwards, "use this lr", which puts the suggestion in
  * the form. The test never runs here: the page only asks, draws and fills the field.
  */
+
+import { roundLr } from 'kiln/config';
 import type { StateCreator } from 'zustand';
-import { roundLr } from '../../train/lr_curve';
 import type { FromWorker, LrFindPoint, LrFindResult, MessageOf, OptimizerName } from '../../worker/protocol';
 import { link } from '../link';
 import type { KilnState } from './index';

@@ -64,25 +64,29 @@ export function whyNotResumable(
   return dataProblem(run, s.dataset.info);
 }
 
+/**
+ * Starts a new run in the worker on the loaded data (`model` with `config`, named `name` or by its
+ * model, tagged with its sweep where it is one of a sweep's), shows it and stores its record;
+ * returns its id.
+ */
+export function launchRun(
+  get: () => KilnState,
+  run: Pick<RunRecord, 'model' | 'config'> & Partial<Pick<RunRecord, 'name' | 'sweep'>>,
+): string {
+  const s = get();
+  const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const classes = s.dataset.info?.classes;
+  s.addRun({ id, ...run, dataset: s.dataset.info?.name ?? 'mnist', ...(classes ? { classes } : {}) });
+  s.setActiveRun(id);
+  link.setHeld(id, true);
+  link.send({ type: 'train', runId: id, model: run.model, config: run.config });
+  saveRun(get, id);
+  return id;
+}
+
 /** Creates the run actions. */
 export const createRunActions: StateCreator<KilnState, [], [], RunActions> = (set, get) => ({
-  trainRun: () => {
-    const s = get();
-    const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-    const classes = s.dataset.info?.classes;
-    s.addRun({
-      id,
-      model: s.spec,
-      config: s.config,
-      dataset: s.dataset.info?.name ?? 'mnist',
-      ...(classes ? { classes } : {}),
-    });
-    s.setActiveRun(id);
-    link.setHeld(id, true);
-    link.send({ type: 'train', runId: id, model: s.spec, config: s.config });
-    saveRun(get, id);
-    return id;
-  },
+  trainRun: () => launchRun(get, { model: get().spec, config: get().config }),
   pauseRun: (id) => link.send({ type: 'pause', runId: id }),
   checkpointTraining: () => {
     // Queued too: the page hears that a run started only at its next redraw.

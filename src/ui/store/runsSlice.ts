@@ -1,6 +1,7 @@
 /** Training runs as the page knows them: what the worker reported, folded into chartable series. */
+
+import type { ModelSpec } from 'kiln/spec';
 import type { StateCreator } from 'zustand';
-import type { ModelSpec } from '../../nn/spec';
 import type {
   FromWorker,
   MessageOf,
@@ -65,6 +66,18 @@ export interface RunRecord extends Omit<ChartRun, 'diverged'> {
   notes?: string;
   /** The user's labels for the run ("baseline", "sweep-3"): searched by the run filter. */
   tags?: string[];
+  /** The sweep the run is one of: its id and name, and the run's place in it (index of count). */
+  sweep?: SweepTag;
+}
+
+/** What a run of a sweep records of its sweep. */
+export interface SweepTag {
+  id: string;
+  name: string;
+  /** The run's place in the sweep, from 0. */
+  index: number;
+  /** The sweep's runs in all. */
+  count: number;
 }
 
 /** A text run's sample at one evaluation. */

@@ -1,12 +1,13 @@
 /** The worker's side of the page: which backend is up, the dataset and its download, the training config. */
-import type { StateCreator } from 'zustand';
+
 import {
   DEFAULT_CONFIG,
   DEFAULT_TEXT_CONFIG,
   defaultScheduler,
   OPTIMIZER_DEFAULTS,
   type SchedulerName,
-} from '../../train/config';
+} from 'kiln/config';
+import type { StateCreator } from 'zustand';
 import type { Backend, FromWorker, MessageOf, OptimizerName, TrainConfig } from '../../worker/protocol';
 import type { KilnState } from './index';
 

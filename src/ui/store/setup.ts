@@ -5,9 +5,17 @@
  * schema every reader uses (modelSpec, trainConfig), and refused whole with one line when wrong.
  */
 
-import type { ModelSpec } from '../../nn/spec';
-import { specError } from '../../nn/spec';
-import { modelSpec, modelSpecDraft } from '../../nn/spec_read';
+import {
+  ConfigError,
+  configJson,
+  configProblems,
+  DEFAULT_CONFIG,
+  MNIST_NORMALIZATION,
+  PER_DATASET_SETTINGS,
+  type TrainConfig,
+  trainConfig,
+} from 'kiln/config';
+import { type ModelSpec, modelSpec, modelSpecDraft, specError } from 'kiln/spec';
 import {
   json,
   map,
@@ -21,15 +29,6 @@ import {
   string,
   tagged,
 } from '../../schema';
-import {
-  ConfigError,
-  configProblems,
-  DEFAULT_CONFIG,
-  MNIST_NORMALIZATION,
-  PER_DATASET_SETTINGS,
-  type TrainConfig,
-} from '../../train/config';
-import { configJson, trainConfig } from '../../train/config_read';
 import type { DatasetSource } from '../../worker/protocol';
 import { fromBase64, toBase64 } from '../base64';
 

@@ -3,10 +3,10 @@
  * that choice), and routing each of its reports to the one store action that folds it in.
  */
 
+import { PER_DATASET_SETTINGS, type TrainConfig } from 'kiln/config';
+import { MAX_INFLATED_BYTES } from 'kiln/datasets';
+import { inferShapes, PRESETS } from 'kiln/spec';
 import type { StateCreator } from 'zustand';
-import { MAX_INFLATED_BYTES } from '../../data/gzip';
-import { inferShapes, PRESETS } from '../../nn/spec';
-import { PER_DATASET_SETTINGS, type TrainConfig } from '../../train/config';
 import type { Backend, FromWorker, MessageOf } from '../../worker/protocol';
 import { fitToData } from '../data/fitModel';
 import { downloadBytes, fileStem } from '../download';
@@ -85,6 +85,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     const kept = await (await link.db())?.keptHistograms().catch(() => null);
     if (kept) get().restoreHistograms(kept);
     if (!get().activeRunId && runs.length) get().setActiveRun(runs[runs.length - 1].id);
+    // A sweep's queue after its runs: the run in hand resumes from its record's checkpoint.
+    await get().restoreSweeps();
   };
 
   /**
@@ -104,7 +106,9 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     const s = get();
     switch (msg.type) {
       case 'ready':
-        return s.setWorkerBackend(msg.backend);
+        s.setWorkerBackend(msg.backend);
+        // The data may have come from the cache before the GPU was ready: a sweep waits for both.
+        return s.continueSweeps();
       case 'datasetProgress':
         return s.datasetProgress(msg.file, { loadedBytes: msg.loadedBytes, totalBytes: msg.totalBytes });
       case 'datasetReady': {
@@ -125,6 +129,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
         }
         for (const id of resumeAfterBoot) void s.resumeRun(id);
         resumeAfterBoot.clear();
+        s.continueSweeps();
         if (info.text) return textReady(info.text.vocab);
         // A dataset cached again smaller under the same name: a split it can still afford.
         if (get().config.valSplit >= info.trainSize) s.setConfig({ valSplit: ownDefaults(info).valSplit });
@@ -149,6 +154,8 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
           flush();
           saveRun(get, msg.runId);
           saveHistograms(get, msg.runId);
+          if (msg.type === 'status' && msg.state !== 'running' && msg.state !== 'paused')
+            s.sweepRunEnded(msg.runId);
         } else flushTimer ??= setTimeout(flush, FLUSH_MS);
         return;
       }

@@ -5,8 +5,9 @@
  * prompt (a heatmap, position by position: the causal triangle), and the likeliest next characters
  * after a position picked among the prompt's. All of it is computed in the worker.
  */
+
+import { MAX_SAMPLE_CHARS, SAMPLE_DEFAULTS, type SampleOptions } from 'kiln/config';
 import { useEffect, useId, useRef, useState } from 'react';
-import { MAX_SAMPLE_CHARS, SAMPLE_DEFAULTS, type SampleOptions } from '../../train/sample_options';
 import type { AttentionPattern, TextInspection } from '../../worker/protocol';
 import { useKiln } from '../store';
 import type { RunSample } from '../store/runsSlice';

@@ -5,6 +5,8 @@
  * suggestion in the form. The worker runs the test; a loss blowing up at its end is how it is meant
  * to finish, so it is said as such, not as an error.
  */
+
+import { choicesOf, LR_FIND_DEFAULTS, type LrFindPoint, roundLr, SETTINGS } from 'kiln/config';
 import { useMemo } from 'react';
 import {
   CartesianGrid,
@@ -19,8 +21,6 @@ import {
   YAxis,
 } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
-import { choicesOf, SETTINGS } from '../../train/config';
-import { LR_FIND_DEFAULTS, type LrFindPoint, roundLr } from '../../train/lr_curve';
 import type { OptimizerName } from '../../worker/protocol';
 import { yAxisRange } from '../charts/axes';
 import { formatTick, formatValue } from '../charts/format';

@@ -4,8 +4,7 @@
  * problem with the settings (train/config.ts's validator, the one the worker and the CLI use) is
  * listed and marked on its field.
  */
-import { type MouseEvent, type ReactNode, useEffect, useId, useLayoutEffect, useMemo, useRef } from 'react';
-import { useShallow } from 'zustand/react/shallow';
+
 import {
   type ConfigProblem,
   choicesOf,
@@ -15,7 +14,9 @@ import {
   type SchedulerName,
   SETTINGS,
   schedulerParams,
-} from '../../train/config';
+} from 'kiln/config';
+import { type MouseEvent, type ReactNode, useEffect, useId, useLayoutEffect, useMemo, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { OptimizerName, SchedulerConfig, TrainConfig } from '../../worker/protocol';
 import { NumberField } from '../builder/NumberField';
 import { configSummary } from '../format';
@@ -27,6 +28,7 @@ import { CopyLink } from './CopyLink';
 import { FindLrButton, LrFinderPanel } from './LrFinder';
 import { resumePoint } from './progress';
 import { RunProgress } from './RunProgress';
+import { SweepEditor, SweepProgress } from './SweepEditor';
 
 /** The Train button's id, for the skip link. */
 const TRAIN_ID = 'train-button';
@@ -279,9 +281,13 @@ export function TrainingPanel() {
         <ConfigField field="labelSmoothing" />
         <ConfigField field="logEvery" />
       </div>
+      <SweepEditor why={why} />
       <RunBar>
         <TrainActions active={active} why={why} training={training} paused={paused} />
-        <RunProgress run={active} />
+        <div className="run-bar-progress">
+          <SweepProgress run={active} />
+          <RunProgress run={active} />
+        </div>
       </RunBar>
       <ResumeWith active={active} />
       <CopyLink />
@@ -311,15 +317,32 @@ function TrainActions({
 }) {
   const dataset = useKiln((s) => s.dataset);
   const workerBackend = useKiln((s) => s.workerBackend);
-  const { trainRun, pauseRun, resumeRun, stopRun } = useKiln(
+  const { trainRun, pauseRun, resumeRun, stopRun, pauseSweep, resumeSweep, stopSweep } = useKiln(
     useShallow((s) => ({
       trainRun: s.trainRun,
       pauseRun: s.pauseRun,
       resumeRun: s.resumeRun,
       stopRun: s.stopRun,
+      pauseSweep: s.pauseSweep,
+      resumeSweep: s.resumeSweep,
+      stopSweep: s.stopSweep,
     })),
   );
-  const notResumable = active ? whyNotResumable(active, { dataset, workerBackend }) : 'no run is shown';
+  // The shown run is its sweep's run in hand: Pause, Resume and Stop act on the sweep.
+  const sweep = useKiln((s) => {
+    const w = active?.sweep ? s.sweeps.find((x) => x.id === active.sweep?.id) : undefined;
+    return w && w.state !== 'finished' && w.runs[w.current]?.runId === active?.id ? w : undefined;
+  });
+  const ready = workerBackend !== null && dataset.status === 'ready';
+  const notResumable = sweep
+    ? training
+      ? 'the sweep is training'
+      : ready
+        ? null
+        : 'waiting for the dataset to load'
+    : active
+      ? whyNotResumable(active, { dataset, workerBackend })
+      : 'no run is shown';
   const canTrain = why === null && !training && !paused;
   // The shortcut acts wherever the focus is (a field just edited included: fields commit as typed).
   const shortcut = useRef({ canTrain, trainRun });
@@ -349,7 +372,7 @@ function TrainActions({
       <button
         type="button"
         disabled={active?.state !== 'running'}
-        onClick={() => active && pauseRun(active.id)}
+        onClick={() => active && (sweep ? pauseSweep(sweep.id) : pauseRun(active.id))}
       >
         Pause
       </button>
@@ -357,15 +380,15 @@ function TrainActions({
         type="button"
         disabled={notResumable !== null}
         title={notResumable ?? undefined}
-        onClick={() => active && void resumeRun(active.id)}
+        onClick={() => active && void (sweep ? resumeSweep(sweep.id) : resumeRun(active.id))}
       >
         Resume
       </button>
       <button
         type="button"
         className="danger"
-        disabled={!active || !(training || paused)}
-        onClick={() => active && stopRun(active.id)}
+        disabled={!active || !(training || paused || (sweep !== undefined && sweep.state !== 'stopped'))}
+        onClick={() => active && (sweep ? stopSweep(sweep.id) : stopRun(active.id))}
       >
         Stop
       </button>
