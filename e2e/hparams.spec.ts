@@ -133,6 +133,8 @@ test('the hyperparameter view brushes and groups runs, and an exported experimen
   await (await tb).saveAs(archive);
   const listed = execFileSync('tar', ['-tf', archive], { encoding: 'utf8' }).trim().split('\n');
   expect(listed.filter((p) => p.endsWith('/'))).toHaveLength(4);
+  // The HParams experiment summary at the root, beside the four run folders.
+  expect(listed.filter((p) => /^events\.out\.tfevents\.\d{10}\.kiln\.0\.\d+$/.test(p))).toHaveLength(1);
   expect(
     listed.filter((p) => /\/events\.out\.tfevents\.\d{10}\.kiln\.0\.\d+$/.test(p)).length,
   ).toBeGreaterThanOrEqual(4);

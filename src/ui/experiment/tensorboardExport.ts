@@ -1,41 +1,77 @@
 /**
- * The shown runs as a TensorBoard logdir in one tar archive: one folder per run (named by the run)
- * holding its event file (scalars, the histograms the page holds, its tags and notes as text).
- * `tar -xf` it, then `tensorboard --logdir <folder>`.
+ * The shown runs as a TensorBoard logdir in one tar archive, laid out as `npm run sweep` writes
+ * one (tensorboardLogdir): at its root the HParams experiment summary (the runs' hyperparameters
+ * and metrics), and one folder per run (named by the run) whose event file holds its
+ * hyperparameters, scalars and how it ended, so TensorBoard's HParams tab shows the set; beside it,
+ * where the run has them, a second event file with the histograms the page holds and the run's
+ * tags and notes as text. `tar -xf` it, then `tensorboard --logdir <folder>`.
  */
-import { fileStem } from '../download';
-import { eventFile } from '../runs/exportScalars';
+import { folderNames, type HParamValue, type SessionStatus, tensorboardLogdir } from 'kiln/tensorboard';
+import { type Hparam, hparamOf, varyingHparams } from '../hparams/hparams';
+import { eventFile, notesText } from '../runs/exportScalars';
 import type { RunHistograms } from '../store/insideSlice';
 import type { RunRecord } from '../store/runsSlice';
 import { type TarFile, tar } from './tar';
 
-/** The longest folder name written: room is left in ustar's 100 bytes for the event file's name. */
-const MAX_FOLDER = 60;
+/** Settings every export's HParams table shows, varying or not: what a reader asks first. */
+const ALWAYS = ['model', 'dataset', 'lr', 'optimizer', 'batchSize', 'epochs', 'seed'];
 
-/** A folder name per run: its name made file-safe and cut, a repeat numbered (-2, -3...). */
-export function runFolders(names: readonly string[]): string[] {
-  const used = new Set<string>();
-  return names.map((n) => {
-    // A name of dots alone ('..') would climb out of the logdir: its dots become '_'.
-    const stem = fileStem(n).slice(0, MAX_FOLDER);
-    const base = /^\.+$/.test(stem) ? stem.replace(/\./g, '_') : stem;
-    let name = base;
-    for (let i = 2; used.has(name.toLowerCase()); i++) name = `${base}-${i}`;
-    used.add(name.toLowerCase());
-    return name;
-  });
+/** The metrics the HParams tab lists, where the runs logged them (not every gradient-health tag). */
+const METRIC_TAGS = ['Loss/train', 'Loss/val', 'Accuracy/val'];
+
+/** How a run ended, as the HParams tab says it. */
+function statusOf(run: RunRecord): SessionStatus {
+  if (run.state === 'finished') return 'success';
+  if (run.state === 'failed') return 'failure';
+  return run.state === 'stopped' ? 'unknown' : 'running';
 }
 
-/** The logdir's files: one folder per run, as described above. */
+/**
+ * Each run's hyperparameters by name (the CLI flag: lr, batch-size): the settings that vary among
+ * `runs` and ALWAYS. A setting whose values mix numbers and text among the runs (clip norm 1 and
+ * "off") is written as text for all of them: the plugin gives each hyperparameter one type.
+ */
+export function runHparams(runs: readonly RunRecord[]): Record<string, HParamValue>[] {
+  const varying = varyingHparams(runs);
+  const chosen: Hparam[] = [
+    ...ALWAYS.map(hparamOf).filter((h): h is Hparam => h !== undefined && !varying.includes(h)),
+    ...varying,
+  ];
+  const columns = chosen.map((h) => {
+    const values = runs.map((r) => h.value(r) ?? '');
+    const mixed = values.some((v) => typeof v === 'number') && values.some((v) => typeof v === 'string');
+    return { name: h.short, values: mixed ? values.map(String) : values };
+  });
+  return runs.map((_, i) => Object.fromEntries(columns.map((c) => [c.name, c.values[i]])));
+}
+
+/** The logdir's files, as described above. */
 export function tensorboardFiles(
   runs: readonly RunRecord[],
   histograms: Record<string, RunHistograms>,
 ): TarFile[] {
-  const folders = runFolders(runs.map((r) => r.name));
-  return runs.map((run, i) => {
-    const events = eventFile(run, histograms[run.id]);
-    return { path: `${folders[i]}/${events.name}`, bytes: events.bytes };
+  const hparams = runHparams(runs);
+  const logged = new Set(runs.flatMap((r) => Object.keys(r.series)));
+  const metrics = METRIC_TAGS.filter((t) => logged.has(t));
+  const logdir = tensorboardLogdir(
+    runs.map((run, i) => ({
+      name: run.name,
+      hparams: hparams[i],
+      scalars: Object.entries(run.series).flatMap(([tag, points]) =>
+        points.map((p) => ({ tag, step: p.step, value: p.value, wallTime: p.wallTime })),
+      ),
+      status: statusOf(run),
+    })),
+    metrics.length ? { metrics } : {},
+  );
+  // The same folders tensorboardLogdir made; the histograms and notes join each run's.
+  const folders = folderNames(runs.map((r) => r.name));
+  const extra = runs.flatMap((run, i) => {
+    if (!Object.keys(histograms[run.id] ?? {}).length && notesText(run) === null) return [];
+    const events = eventFile({ ...run, series: {} }, histograms[run.id]);
+    return [{ path: `${folders[i]}/${events.name}`, bytes: events.bytes }];
   });
+  return [...logdir, ...extra];
 }
 
 /** The logdir as a tar archive's bytes. */
