@@ -37,11 +37,13 @@ describe('runSearch', () => {
     { name: 'SimpleNN #1', tags: ['baseline'], notes: '' },
     { name: 'SimpleNN #2', tags: ['lr sweep', 'Adam'], notes: 'diverged at step 40' },
     { name: 'LeNet-5 #3' },
+    { name: 'lr=0.01,seed=1', sweep: { name: 'lr × seed' } },
   ];
   const find = (pattern: string) => runs.filter(runSearch(pattern)).map((r) => r.name);
 
   it('finds runs by name, by any one tag, or by their notes', () => {
-    expect(find('')).toEqual(['SimpleNN #1', 'SimpleNN #2', 'LeNet-5 #3']);
+    expect(find('')).toEqual(['SimpleNN #1', 'SimpleNN #2', 'LeNet-5 #3', 'lr=0.01,seed=1']);
+    expect(find('lr × seed')).toEqual(['lr=0.01,seed=1']);
     expect(find('BASELINE')).toEqual(['SimpleNN #1']);
     expect(find('^adam$')).toEqual(['SimpleNN #2']);
     expect(find('diverged')).toEqual(['SimpleNN #2']);

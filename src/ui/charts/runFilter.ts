@@ -30,19 +30,24 @@ export function parseRunFilter(pattern: string): RunFilter {
   }
 }
 
-/** What the run filter searches in a run: its name, its tags and its notes. */
+/** What the run filter searches in a run: its name, its tags, its notes and its sweep's name. */
 export interface Searchable {
   name: string;
   tags?: readonly string[];
   notes?: string;
+  sweep?: { name: string };
 }
 
 /**
  * A test of runs against `pattern`, by parseRunFilter's rules: a run matches when its name, any one of
- * its tags, or its notes do, so "baseline" finds the runs tagged so and "diverged" those whose
- * notes say it.
+ * its tags, its notes or its sweep's name do, so "baseline" finds the runs tagged so, "diverged"
+ * those whose notes say it, and a sweep's name all of its runs.
  */
 export function runSearch(pattern: string): (run: Searchable) => boolean {
   const { matches } = parseRunFilter(pattern);
-  return (run) => matches(run.name) || (run.tags ?? []).some(matches) || (!!run.notes && matches(run.notes));
+  return (run) =>
+    matches(run.name) ||
+    (run.tags ?? []).some(matches) ||
+    (!!run.notes && matches(run.notes)) ||
+    (!!run.sweep && matches(run.sweep.name));
 }
