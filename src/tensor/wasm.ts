@@ -1,0 +1,489 @@
+/**
+ * The wasm backend: tensors in one WebAssembly linear memory, the kernels that dominate training
+ * (matrix products in every transpose form with their fused bias/ReLU/row sums, elementwise ops,
+ * sums, the optimizers' fused updates, im2col/col2im) as 128-bit SIMD code compiled from
+ * assembly/kernels.ts, and every other kernel run by the cpu reference backend's own functions on
+ * views of the same memory (no copies). It is the page's fallback where there is no WebGPU and the
+ * CLI's `--backend wasm`.
+ *
+ * Memory: a bump allocator over the linear memory (grown as tensors need; WebAssembly memory never
+ * shrinks) with freed blocks pooled by size and reused by the next allocation of that size, which
+ * is what a training step asks for: the same sizes every step.
+ */
+import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
+import { CPU_KERNELS, type KernelBuffers, type KernelViews } from './cpu';
+import { BINARY, REDUCE, UNARY } from './kernels';
+import { WASM_KERNELS } from './wasm_binary.generated';
+
+/** The exports of assembly/kernels.ts (pointers are byte addresses, counts are elements). */
+interface Exports {
+  matmul(
+    a: number,
+    b: number,
+    out: number,
+    M: number,
+    N: number,
+    K: number,
+    sAm: number,
+    sAk: number,
+    bias: number,
+    relu: number,
+  ): void;
+  rowSums(a: number, sums: number, M: number, K: number, sAm: number, sAk: number): void;
+  transpose(src: number, dst: number, R: number, C: number): void;
+  unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
+  binary(
+    op: number,
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    cols: number,
+    rowA: number,
+    rowB: number,
+  ): void;
+  binaryColumn(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
+  reduceSum(
+    x: number,
+    out: number,
+    outer: number,
+    size: number,
+    inner: number,
+    scale: number,
+    squares: number,
+  ): void;
+  adam(...args: number[]): void;
+  sgd(...args: number[]): void;
+  rmsprop(...args: number[]): void;
+  im2col(...args: number[]): void;
+  col2im(...args: number[]): void;
+}
+
+/** Unary and binary ops the SIMD kernels implement (the rest run as cpu kernels on views). */
+const SIMD_UNARY = new Set<number>([
+  UNARY.copy,
+  UNARY.neg,
+  UNARY.relu,
+  UNARY.leakyRelu,
+  UNARY.affine,
+  UNARY.abs,
+  UNARY.clamp,
+]);
+const SIMD_BINARY = new Set<number>([
+  BINARY.add,
+  BINARY.sub,
+  BINARY.mul,
+  BINARY.div,
+  BINARY.maximum,
+  BINARY.minimum,
+  BINARY.reluGrad,
+  BINARY.eq,
+  BINARY.gt,
+]);
+
+const PAGE = 65536;
+/** Where the first tensor goes: the first page is left to the module (it has no data of its own today). */
+const HEAP_BASE = PAGE;
+/** Every block starts on a multiple of 16 bytes (one v128), so slices keep the vec4 layout. */
+const ALIGN = 16;
+
+let nextId = 1;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** The kernels module, compiled once per thread (page worker, Node process) and shared by backends. */
+function kernelsModule(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(Uint8Array.from(atob(WASM_KERNELS), (c) => c.charCodeAt(0)));
+  return compiled;
+}
+
+/** A storage block: its byte address in the linear memory, with views made when first read. */
+class WasmStorage implements Storage, KernelViews {
+  refs = 0;
+  readonly id = nextId++;
+  private views?: {
+    buffer: ArrayBuffer;
+    f32: Float32Array;
+    i32: Int32Array;
+    u32: Uint32Array;
+    u8: Uint8Array;
+  };
+
+  constructor(
+    private readonly owner: WasmBackend,
+    /** Byte address in the linear memory. */
+    readonly ptr: number,
+    readonly bytes: number,
+    /** Bytes the block holds: bytes rounded up to ALIGN (a slice: to whole floats). */
+    readonly capacity: number,
+    readonly parent?: WasmStorage,
+  ) {}
+
+  /** Views of the current memory buffer: growing the memory replaces the buffer, so they are remade then. */
+  private view() {
+    const buffer = this.owner.buffer();
+    if (this.views?.buffer !== buffer) {
+      const words = this.capacity >> 2;
+      this.views = {
+        buffer,
+        f32: new Float32Array(buffer, this.ptr, words),
+        i32: new Int32Array(buffer, this.ptr, words),
+        u32: new Uint32Array(buffer, this.ptr, words),
+        u8: new Uint8Array(buffer, this.ptr, words * 4),
+      };
+    }
+    return this.views;
+  }
+  get f32(): Float32Array {
+    return this.view().f32;
+  }
+  get i32(): Int32Array {
+    return this.view().i32;
+  }
+  get u32(): Uint32Array {
+    return this.view().u32;
+  }
+  get u8(): Uint8Array {
+    return this.view().u8;
+  }
+}
+
+const num = (p: KernelParams, k: string) => (p[k] as number | undefined) ?? 0;
+
+/**
+ * The row form of a strided operand whose last dim is contiguous: the elements between the starts
+ * of consecutive rows (of shape's last dim) when its leading dims are contiguous (that row length)
+ * or all broadcast (0); null for any other layout.
+ */
+function rowStride(shape: number[], strides: number[], rank: number): number | null {
+  if (rank === 0) return 0;
+  if (strides[rank - 1] !== 1 && shape[rank - 1] !== 1) return null;
+  const cols = shape[rank - 1];
+  let [contiguous, broadcast] = [true, true];
+  let size = cols;
+  for (let d = rank - 2; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    if (strides[d] !== size) contiguous = false;
+    if (strides[d] !== 0) broadcast = false;
+    size *= shape[d];
+  }
+  return contiguous ? cols : broadcast ? 0 : null;
+}
+
+/** Whether a strided operand holds one value per row (last stride 0, leading dims contiguous over rows). */
+function isColumn(shape: number[], strides: number[], rank: number): boolean {
+  if (rank < 2 || strides[rank - 1] !== 0) return false;
+  let size = 1;
+  for (let d = rank - 2; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    if (strides[d] !== size) return false;
+    size *= shape[d];
+  }
+  return true;
+}
+
+/** Runs kernels as WebAssembly SIMD code on tensors in its linear memory. */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm' as const;
+  readonly sliceAlign = ALIGN;
+  private top = HEAP_BASE;
+  /** Freed blocks by capacity, kept for the next allocation of that capacity. */
+  private pool = new Map<number, number[]>();
+  private inUse = 0;
+  private pooled = 0;
+  private blocks = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly linear: WebAssembly.Memory,
+    private readonly k: Exports,
+  ) {}
+
+  /** A backend with a memory of its own (the kernels module is compiled once and shared). */
+  static async create(): Promise<WasmBackend> {
+    const memory = new WebAssembly.Memory({ initial: 256 });
+    const instance = await WebAssembly.instantiate(await kernelsModule(), {
+      env: {
+        memory,
+        abort: () => {
+          throw new Error('wasm kernel aborted');
+        },
+      },
+    });
+    return new WasmBackend(memory, instance.exports as unknown as Exports);
+  }
+
+  /** Whether this JavaScript engine runs the kernels module (WebAssembly with 128-bit SIMD). */
+  static async supported(): Promise<boolean> {
+    try {
+      await kernelsModule();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The memory's current buffer (replaced whenever the memory grows). */
+  buffer(): ArrayBuffer {
+    return this.linear.buffer as ArrayBuffer;
+  }
+
+  alloc(bytes: number): Storage {
+    if (this.disposed) throw new Error('the wasm backend was disposed');
+    if (!(bytes >= 0) || !Number.isSafeInteger(bytes)) throw new Error(`cannot allocate ${bytes} bytes`);
+    const capacity = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    let ptr = this.pool.get(capacity)?.pop();
+    if (ptr !== undefined) {
+      this.pooled -= capacity;
+    } else {
+      ptr = this.top;
+      const end = ptr + capacity;
+      const have = this.linear.buffer.byteLength;
+      if (end > have) {
+        // Grow by at least half again, so a growing model does not regrow (and remake views) every step.
+        const want = Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE));
+        const max = 65536 - have / PAGE;
+        const pages = Math.min(want, max);
+        if (have + pages * PAGE < end)
+          throw new Error(`wasm memory is full: ${bytes} more bytes do not fit in 4 GiB`);
+        this.linear.grow(pages);
+      }
+      this.top = end;
+      this.blocks++;
+    }
+    this.inUse += capacity;
+    return new WasmStorage(this, ptr, bytes, capacity);
+  }
+
+  slice(s: Storage, byteOffset: number, bytes: number): Storage {
+    const p = s as WasmStorage;
+    if (byteOffset % this.sliceAlign || byteOffset + bytes > p.capacity) {
+      throw new Error(`slice [${byteOffset}, +${bytes}) of a ${p.capacity}-byte storage`);
+    }
+    p.refs++;
+    return new WasmStorage(this, p.ptr + byteOffset, bytes, Math.ceil(bytes / 4) * 4, p);
+  }
+
+  free(s: Storage): void {
+    const p = s as WasmStorage;
+    if (p.parent) {
+      if (--p.parent.refs === 0) this.free(p.parent);
+      return;
+    }
+    if (this.disposed) return;
+    this.inUse -= p.capacity;
+    this.pooled += p.capacity;
+    const list = this.pool.get(p.capacity);
+    if (list) list.push(p.ptr);
+    else this.pool.set(p.capacity, [p.ptr]);
+  }
+
+  write(s: Storage, data: ArrayBufferView): void {
+    (s as WasmStorage).u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  async read(s: Storage, bytes = s.bytes): Promise<ArrayBuffer> {
+    return (s as WasmStorage).u8.slice(0, bytes).buffer;
+  }
+
+  run(call: KernelCall): void {
+    const b = call.buffers as Record<string, WasmStorage>;
+    const p = call.params as KernelParams;
+    const c = call.constants ?? {};
+    if (!this.simd(call.kernel, b, p, c)) CPU_KERNELS[call.kernel](b as KernelBuffers, p, c);
+  }
+
+  /** Runs the SIMD version of a launch, or returns false where there is none (that op, that layout). */
+  private simd(
+    kernel: KernelCall['kernel'],
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+    c: Record<string, number | boolean>,
+  ): boolean {
+    const k = this.k;
+    switch (kernel) {
+      case 'matmul':
+      case 'matmulBig':
+      case 'matmulDirect':
+        this.matmul(b, p, c);
+        return true;
+      case 'unary': {
+        const op = c.OP as number;
+        if (!c.CONTIGUOUS || c.SCATTER || !SIMD_UNARY.has(op)) return false;
+        k.unary(op, b.a.ptr + 4 * num(p, 'offsetA'), b.out.ptr, num(p, 'n'), num(p, 'alpha'), num(p, 'beta'));
+        return true;
+      }
+      case 'binary':
+        return this.binary(b, p, c);
+      case 'reduceRows':
+      case 'reduceCols': {
+        const op = c.OP as number;
+        if (op !== REDUCE.sum && op !== REDUCE.sumSquares) return false;
+        k.reduceSum(
+          b.x.ptr,
+          b.out.ptr,
+          num(p, 'outer'),
+          num(p, 'size'),
+          num(p, 'inner'),
+          num(p, 'scale'),
+          op === REDUCE.sumSquares ? 1 : 0,
+        );
+        return true;
+      }
+      case 'adam':
+        k.adam(
+          b.param.ptr,
+          b.grad.ptr,
+          b.s1.ptr,
+          b.s2.ptr,
+          num(p, 'n'),
+          num(p, 'lr'),
+          num(p, 'weightDecay'),
+          num(p, 'beta1'),
+          num(p, 'beta2'),
+          num(p, 'eps'),
+          num(p, 'stepSize'),
+          num(p, 'biasCorrection2Sqrt'),
+          c.DECOUPLED ? 1 : 0,
+        );
+        return true;
+      case 'sgd':
+        k.sgd(
+          b.param.ptr,
+          b.grad.ptr,
+          b.s1?.ptr ?? 0,
+          num(p, 'n'),
+          num(p, 'lr'),
+          num(p, 'weightDecay'),
+          num(p, 'momentum'),
+          num(p, 'dampening'),
+          num(p, 'nesterov') ? 1 : 0,
+          num(p, 'firstStep') ? 1 : 0,
+        );
+        return true;
+      case 'rmsprop':
+        k.rmsprop(
+          b.param.ptr,
+          b.grad.ptr,
+          b.s1.ptr,
+          b.s2?.ptr ?? 0,
+          num(p, 'n'),
+          num(p, 'lr'),
+          num(p, 'weightDecay'),
+          num(p, 'alpha'),
+          num(p, 'eps'),
+          num(p, 'momentum'),
+        );
+        return true;
+      case 'im2col':
+      case 'col2im': {
+        const g = ['C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((key) => num(p, key));
+        const [C, H, W, KH, KW, OH, OW] = g;
+        const per = kernel === 'im2col' ? C * KH * KW * OH * OW : C * H * W;
+        const total = num(p, 'total');
+        if (per === 0 || total % per) return false;
+        k[kernel](b.src.ptr, b.out.ptr, total / per, ...g);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Every matmul kernel: batched, either operand transposed, with the fused bias, ReLU and row sums. */
+  private matmul(b: Record<string, WasmStorage>, p: KernelParams, c: Record<string, number | boolean>): void {
+    const [M, N, K, batch] = [num(p, 'M'), num(p, 'N'), num(p, 'K'), num(p, 'batch')];
+    const [sA, sB, oA, oB] = [num(p, 'strideA'), num(p, 'strideB'), num(p, 'offsetA'), num(p, 'offsetB')];
+    const [sAm, sAk] = c.TRANS_A ? [1, M] : [K, 1];
+    const bias = c.HAS_BIAS ? b.bias.ptr : 0;
+    // A B stored [N, K] is transposed into [K, N] scratch first: the kernel streams rows of B.
+    const scratch = c.TRANS_B && K * N > 0 ? (this.alloc(K * N * 4) as WasmStorage) : null;
+    try {
+      for (let z = 0; z < batch; z++) {
+        const a = b.a.ptr + 4 * (oA + z * sA);
+        let bp = b.b.ptr + 4 * (oB + z * sB);
+        if (scratch) {
+          if (z === 0 || sB !== 0) this.k.transpose(bp, scratch.ptr, N, K);
+          bp = scratch.ptr;
+        }
+        this.k.matmul(a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0);
+      }
+      if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);
+    } finally {
+      if (scratch) this.free(scratch);
+    }
+  }
+
+  /** Binary ops on contiguous operands, a row broadcast (a bias) or a column broadcast (one value per row). */
+  private binary(
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+    c: Record<string, number | boolean>,
+  ): boolean {
+    const op = c.OP as number;
+    if (!SIMD_BINARY.has(op)) return false;
+    const [n, rank] = [num(p, 'n'), num(p, 'rank')];
+    const a = b.a.ptr + 4 * num(p, 'offsetA');
+    const y = b.b.ptr + 4 * num(p, 'offsetB');
+    if (c.CONTIGUOUS) {
+      this.k.binary(op, a, y, b.out.ptr, 1, n, 0, 0);
+      return true;
+    }
+    const shape = p.shape as number[];
+    const [sa, sb] = [p.strideA as number[], p.strideB as number[]];
+    const cols = rank > 0 ? shape[rank - 1] : 1;
+    if (cols === 0 || n === 0) return true;
+    const rows = n / cols;
+    const [ra, rb] = [rowStride(shape, sa, rank), rowStride(shape, sb, rank)];
+    if (ra !== null && rb !== null && cols > 1) {
+      this.k.binary(op, a, y, b.out.ptr, rows, cols, ra, rb);
+      return true;
+    }
+    if (ra === cols && isColumn(shape, sb, rank)) {
+      this.k.binaryColumn(op, a, y, b.out.ptr, rows, cols);
+      return true;
+    }
+    return false;
+  }
+
+  flush(): void {}
+
+  async sync(): Promise<void> {}
+
+  /** One kernel per op: nothing to tune. */
+  async tune(): Promise<void> {}
+
+  memory(): MemoryInfo {
+    return { bytesInUse: this.inUse, bytesPooled: this.pooled, buffers: this.blocks };
+  }
+
+  /**
+   * Gives the pooled blocks at the top of the heap back to the bump allocator (for any size to
+   * reuse); WebAssembly memory cannot shrink, so the memory itself stays as large as it grew.
+   */
+  trim(): void {
+    const free = [...this.pool].flatMap(([cap, ptrs]) => ptrs.map((ptr) => [ptr, cap] as const));
+    free.sort((x, y) => y[0] - x[0]);
+    const released = new Set<number>();
+    for (const [ptr, cap] of free) {
+      if (ptr + cap !== this.top) break;
+      this.top = ptr;
+      this.pooled -= cap;
+      this.blocks--;
+      released.add(ptr);
+    }
+    for (const [cap, ptrs] of this.pool) {
+      const kept = ptrs.filter((q) => !released.has(q));
+      if (kept.length) this.pool.set(cap, kept);
+      else this.pool.delete(cap);
+    }
+  }
+
+  /** Forgets every block: tensors on this backend are unusable afterwards (the memory goes with the backend). */
+  dispose(): void {
+    this.disposed = true;
+    this.pool.clear();
+    this.top = HEAP_BASE;
+    this.inUse = this.pooled = this.blocks = 0;
+  }
+}
