@@ -8,6 +8,7 @@ import { adapterName } from '../gpu/device';
 import { acquireNodeGpu } from '../gpu/node';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
+import { WasmBackend } from '../tensor/wasm';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { errorKind } from '../train/errors';
 import { UsageError } from './options';
@@ -19,9 +20,13 @@ export async function pickBackend(name: string | undefined, log: (s: string) => 
     log('Backend: cpu (plain TypeScript, slow)');
     return new CpuBackend();
   }
+  if (name === 'wasm') {
+    log('Backend: wasm (WebAssembly SIMD on the CPU, one thread)');
+    return WasmBackend.create();
+  }
   const gpu = await acquireNodeGpu().catch((e) => {
     throw new UsageError(
-      `no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`,
+      `no WebGPU adapter: ${(e as Error).message} Use --backend wasm to train on the CPU without one.`,
     );
   });
   log(

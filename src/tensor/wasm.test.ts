@@ -140,7 +140,8 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
           ops.reduce('sum', x, 2),
           ops.reduce('sum', x, 1),
           ops.reduce('sum', x, 0),
-          ops.reduce('mean', x, 1),
+          ops.reduce('sumSquares', x, 1),
+          ops.reduce('sum', x, [0, 2], false, 1 / 33),
           ops.reduce('max', x, 1),
         ];
       },

@@ -14,6 +14,7 @@ import { read, SchemaError } from '../schema';
 import type { Backend } from '../tensor/backend';
 import { CpuBackend } from '../tensor/cpu';
 import { setDefaultBackend } from '../tensor/default';
+import { WasmBackend } from '../tensor/wasm';
 import { WebGPUBackend } from '../tensor/webgpu';
 import { CHECKPOINT_KEY, modelStateFromFile, parseCheckpoint } from '../train/checkpoint';
 import { ConfigError, MNIST_NORMALIZATION, resolveConfig, type TrainConfig } from '../train/config';
@@ -131,8 +132,15 @@ export class Session {
     this.post({ type: 'error', kind: errorKind(e), message, runId, problems });
   }
 
-  private async init(kind: 'webgpu' | 'cpu'): Promise<void> {
-    if (kind === 'cpu') {
+  private async init(kind: 'webgpu' | 'wasm' | 'cpu'): Promise<void> {
+    if (kind === 'wasm' && (await WasmBackend.supported())) {
+      this.backend = await WasmBackend.create();
+      setDefaultBackend(this.backend);
+      this.post({ type: 'ready', backend: 'wasm', adapter: null });
+      return;
+    }
+    if (kind !== 'webgpu') {
+      // cpu, or wasm where this engine has no WebAssembly SIMD: the plain-TypeScript reference.
       this.backend = new CpuBackend();
       setDefaultBackend(this.backend);
       this.post({ type: 'ready', backend: 'cpu', adapter: null });
