@@ -1,7 +1,8 @@
 /**
  * The wasm backend: tensors in one WebAssembly linear memory, the kernels that dominate training
  * (matrix products in every transpose form with their fused bias/ReLU/row sums, elementwise ops,
- * sums, the optimizers' fused updates, im2col/col2im) as 128-bit SIMD code compiled from
+ * sums, the optimizers' fused updates, im2col/col2im, max pooling, batch norm) as WebAssembly
+ * (128-bit SIMD where the loop allows) compiled from
  * assembly/kernels.ts, and every other kernel run by the cpu reference backend's own functions on
  * views of the same memory (no copies). It is the page's fallback where there is no WebGPU and the
  * CLI's `--backend wasm`.
@@ -57,6 +58,11 @@ interface Exports {
   rmsprop(...args: number[]): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
+  maxPool(...args: number[]): void;
+  batchNormStats(...args: number[]): void;
+  batchNormApply(...args: number[]): void;
+  batchNormBackwardSums(...args: number[]): void;
+  batchNormBackward(...args: number[]): void;
 }
 
 /** Unary and binary ops the SIMD kernels implement (the rest run as cpu kernels on views). */
@@ -290,7 +296,11 @@ export class WasmBackend implements Backend {
     const b = call.buffers as Record<string, WasmStorage>;
     const p = call.params as KernelParams;
     const c = call.constants ?? {};
-    if (!this.simd(call.kernel, b, p, c)) CPU_KERNELS[call.kernel](b as KernelBuffers, p, c);
+    if (this.simd(call.kernel, b, p, c)) return;
+    // The cpu kernel gets plain views, taken once: it indexes them per element.
+    const views: KernelBuffers = {};
+    for (const [key, s] of Object.entries(b)) views[key] = { f32: s.f32, i32: s.i32, u32: s.u32, u8: s.u8 };
+    CPU_KERNELS[call.kernel](views, p, c);
   }
 
   /** Runs the SIMD version of a launch, or returns false where there is none (that op, that layout). */
@@ -385,6 +395,73 @@ export class WasmBackend implements Backend {
         k[kernel](b.src.ptr, b.out.ptr, total / per, ...g);
         return true;
       }
+      case 'maxPool': {
+        const [OH, OW] = [num(p, 'OH'), num(p, 'OW')];
+        const total = num(p, 'total');
+        if (OH * OW === 0 || total % (OH * OW)) return false;
+        k.maxPool(
+          b.src.ptr,
+          b.out.ptr,
+          b.indices.ptr,
+          total / (OH * OW),
+          ...['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key)),
+        );
+        return true;
+      }
+      case 'batchNormStats':
+        if (!c.TRAINING) return false;
+        k.batchNormStats(
+          b.x.ptr,
+          b.stats.ptr,
+          b.runningMean.ptr,
+          b.runningVar.ptr,
+          ...['N', 'C', 'S', 'eps', 'momentum', 'momentumVar'].map((key) => num(p, key)),
+        );
+        return true;
+      case 'batchNormApply':
+        k.batchNormApply(
+          b.x.ptr,
+          b.stats.ptr,
+          c.AFFINE ? b.weight.ptr : 0,
+          c.AFFINE ? b.bias.ptr : 0,
+          b.out.ptr,
+          num(p, 'N'),
+          num(p, 'C'),
+          num(p, 'S'),
+          c.RELU ? 1 : 0,
+        );
+        return true;
+      case 'batchNormBackwardSums':
+        k.batchNormBackwardSums(
+          b.x.ptr,
+          b.dy.ptr,
+          c.RELU ? b.y.ptr : 0,
+          b.stats.ptr,
+          b.dweight.ptr,
+          b.dbias.ptr,
+          num(p, 'N'),
+          num(p, 'C'),
+          num(p, 'S'),
+          c.RELU ? 1 : 0,
+        );
+        return true;
+      case 'batchNormBackward':
+        if (!c.TRAINING) return false;
+        k.batchNormBackward(
+          b.x.ptr,
+          b.dy.ptr,
+          c.RELU ? b.y.ptr : 0,
+          b.stats.ptr,
+          c.AFFINE ? b.weight.ptr : 0,
+          b.dweight.ptr,
+          b.dbias.ptr,
+          b.out.ptr,
+          num(p, 'N'),
+          num(p, 'C'),
+          num(p, 'S'),
+          c.RELU ? 1 : 0,
+        );
+        return true;
       default:
         return false;
     }
