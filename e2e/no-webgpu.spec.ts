@@ -60,3 +60,21 @@ test('without WebGPU the page still trains, on the WASM backend, and says so', a
   const acc = Number((await accText.textContent())?.match(/([\d.]+)%/)?.[1]);
   expect(acc).toBeGreaterThan(50);
 });
+
+test("runs the wasm backend's kernels in Chromium without WebGPU: a training step agrees with the cpu reference", async ({
+  page,
+}) => {
+  await page.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: GPU }).gpu;
+  });
+  await page.goto('/bench.html?check=wasm');
+  await expect(page.getByText(/WASM backend\. Done: \d+ of \d+ tensors agree/)).toBeVisible({
+    timeout: 120_000,
+  });
+  const rows = await page.evaluate(
+    () => (window as unknown as { kilnCheck: { name: string; maxError: number; ok: boolean }[] }).kilnCheck,
+  );
+  expect(rows.length).toBeGreaterThan(20);
+  expect(rows.filter((r) => !r.ok)).toEqual([]);
+  expect(rows.filter((r) => r.name.startsWith('CNN preset ')).length).toBeGreaterThan(5);
+});
