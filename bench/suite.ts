@@ -11,6 +11,7 @@ import type { Gpu } from '../src/gpu/device';
 import type { KernelTime } from '../src/gpu/profiler';
 import { buildModel, CrossEntropyLoss, Parameter, PRESETS } from '../src/nn';
 import { Adam } from '../src/optim';
+import type { Backend } from '../src/tensor/backend';
 import { manualSeed, setDefaultBackend } from '../src/tensor/default';
 import * as ops from '../src/tensor/ops';
 import { Generator } from '../src/tensor/random';
@@ -216,7 +217,7 @@ export async function benchKilnTraining(
 }
 
 /** A preset's model, Adam and a shuffled loader over the first `count` samples, as the guide trains. */
-function benchTrainer(backend: WebGPUBackend, raw: RawImages, count: number, preset: BenchModel) {
+export function benchTrainer(backend: Backend, raw: RawImages, count: number, preset: BenchModel | 'lenet') {
   setDefaultBackend(backend);
   manualSeed(0);
   const model = buildModel(PRESETS[preset]);
