@@ -291,6 +291,14 @@ export function unary(op: i32, a: usize, out: usize, n: i32, alpha: f32, beta: f
   for (; i < end; i += 4) store<f32>(out + i, unary1(op, load<f32>(a + i), alpha, beta));
 }
 
+/** unary over rows of `cols` contiguous elements, row r of a starting at element offsets[r] (a strided copy, a permute). */
+export function unaryRows(op: i32, a: usize, out: usize, rows: i32, cols: i32, offsets: usize, alpha: f32, beta: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const pa = a + ((<usize>load<i32>(offsets + ((<usize>r) << 2))) << 2);
+    unary(op, pa, out + ((<usize>r * <usize>cols) << 2), cols, alpha, beta);
+  }
+}
+
 @inline
 function binary4(op: i32, x: v128, y: v128): v128 {
   if (op == B_ADD) return f32x4.add(x, y);
@@ -321,34 +329,54 @@ function binary1(op: i32, x: f32, y: f32): f32 {
   return x;
 }
 
-/**
- * out[r, j] = op(a[r, j], b[r, j]) over `rows` rows of `cols` contiguous elements, where a row
- * of a (b) starts rowA (rowB) elements after the one before: 0 repeats one row (a bias added to
- * every row), cols is a plain contiguous operand.
- */
-export function binary(op: i32, a: usize, b: usize, out: usize, rows: i32, cols: i32, rowA: i32, rowB: i32): void {
-  const end = (<usize>cols) << 2;
-  for (let r = 0; r < rows; r++) {
-    const pa = a + ((<usize>r * <usize>rowA) << 2);
-    const pb = b + ((<usize>r * <usize>rowB) << 2);
-    const po = out + ((<usize>r * <usize>cols) << 2);
-    let i: usize = 0;
-    for (; i + 16 <= end; i += 16) v128.store(po + i, binary4(op, v128.load(pa + i), v128.load(pb + i)));
-    for (; i < end; i += 4) store<f32>(po + i, binary1(op, load<f32>(pa + i), load<f32>(pb + i)));
-  }
+/** out[i] = op(a[i], b[i]) over n contiguous elements. */
+export function binary(op: i32, a: usize, b: usize, out: usize, n: i32): void {
+  const end = (<usize>n) << 2;
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) v128.store(out + i, binary4(op, v128.load(a + i), v128.load(b + i)));
+  for (; i < end; i += 4) store<f32>(out + i, binary1(op, load<f32>(a + i), load<f32>(b + i)));
 }
 
-/** out[r, j] = op(a[r, j], b[r]): a column broadcast (one value of b per row of a). */
-export function binaryColumn(op: i32, a: usize, b: usize, out: usize, rows: i32, cols: i32): void {
+/**
+ * A strided binary op, a row (the output's last dim, `cols` long) at a time: row r of a starts at
+ * element offsets[2r] and of b at offsets[2r + 1] (i32 pairs the backend computes from the
+ * strides), and each operand steps 1 along the row or 0 (one value broadcast along it: a bias per
+ * channel, a max per row).
+ */
+export function binaryRows(
+  op: i32,
+  a: usize,
+  b: usize,
+  out: usize,
+  rows: i32,
+  cols: i32,
+  offsets: usize,
+  stepA: i32,
+  stepB: i32,
+): void {
   const end = (<usize>cols) << 2;
   for (let r = 0; r < rows; r++) {
-    const pa = a + ((<usize>r * <usize>cols) << 2);
+    const pa = a + ((<usize>load<i32>(offsets + ((<usize>r) << 3))) << 2);
+    const pb = b + ((<usize>load<i32>(offsets + ((<usize>r) << 3), 4)) << 2);
     const po = out + ((<usize>r * <usize>cols) << 2);
-    const s = load<f32>(b + ((<usize>r) << 2));
-    const y = f32x4.splat(s);
     let i: usize = 0;
-    for (; i + 16 <= end; i += 16) v128.store(po + i, binary4(op, v128.load(pa + i), y));
-    for (; i < end; i += 4) store<f32>(po + i, binary1(op, load<f32>(pa + i), s));
+    if (stepA == 1 && stepB == 1) {
+      for (; i + 16 <= end; i += 16) v128.store(po + i, binary4(op, v128.load(pa + i), v128.load(pb + i)));
+      for (; i < end; i += 4) store<f32>(po + i, binary1(op, load<f32>(pa + i), load<f32>(pb + i)));
+    } else if (stepA == 1) {
+      const s = load<f32>(pb);
+      const y = f32x4.splat(s);
+      for (; i + 16 <= end; i += 16) v128.store(po + i, binary4(op, v128.load(pa + i), y));
+      for (; i < end; i += 4) store<f32>(po + i, binary1(op, load<f32>(pa + i), s));
+    } else if (stepB == 1) {
+      const s = load<f32>(pa);
+      const x = f32x4.splat(s);
+      for (; i + 16 <= end; i += 16) v128.store(po + i, binary4(op, x, v128.load(pb + i)));
+      for (; i < end; i += 4) store<f32>(po + i, binary1(op, s, load<f32>(pb + i)));
+    } else {
+      const v = binary1(op, load<f32>(pa), load<f32>(pb));
+      for (; i < end; i += 4) store<f32>(po + i, v);
+    }
   }
 }
 

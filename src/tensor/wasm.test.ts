@@ -82,13 +82,14 @@ describe('wasm memory', () => {
 });
 
 describe('wasm SIMD kernels and their layouts, against cpu', () => {
-  test('binary ops: contiguous, row and column broadcasts, and layouts left to the cpu kernel', async () => {
+  test('binary ops: contiguous, and broadcasts along and across rows on either side', async () => {
     await againstCpu((b) => {
       const x = randn(b, [5, 3, 7], 1);
       const row = randn(b, [7], 2);
       const col = randn(b, [5, 3, 1], 3);
       const mid = randn(b, [1, 3, 7], 4);
       const scalar = randn(b, [1], 5);
+      const channel = randn(b, [3, 1], 6);
       return (['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'reluGrad', 'gt', 'eq'] as const).flatMap(
         (op) => [
           ops.binary(op, x, x),
@@ -97,8 +98,18 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
           ops.binary(op, col, x),
           ops.binary(op, x, mid),
           ops.binary(op, x, scalar),
+          ops.binary(op, scalar, x),
+          ops.binary(op, x, channel),
+          ops.binary(op, channel, col),
         ],
       );
+    });
+  });
+
+  test('strided copies: permutes that keep the last dim (a row at a time) and ones that do not (the cpu kernel)', async () => {
+    await againstCpu((b) => {
+      const x = randn(b, [4, 3, 5, 9], 11);
+      return [ops.permute(x, [1, 0, 2, 3]), ops.permute(x, [2, 1, 0, 3]), ops.permute(x, [0, 1, 3, 2])];
     });
   });
 

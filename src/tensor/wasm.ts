@@ -33,17 +33,9 @@ interface Exports {
   rowSums(a: number, sums: number, M: number, K: number, sAm: number, sAk: number): void;
   transpose(src: number, dst: number, R: number, C: number): void;
   unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
-  binary(
-    op: number,
-    a: number,
-    b: number,
-    out: number,
-    rows: number,
-    cols: number,
-    rowA: number,
-    rowB: number,
-  ): void;
-  binaryColumn(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
+  unaryRows(...args: number[]): void;
+  binary(op: number, a: number, b: number, out: number, n: number): void;
+  binaryRows(...args: number[]): void;
   reduceSum(
     x: number,
     out: number,
@@ -155,38 +147,6 @@ class WasmStorage implements Storage, KernelViews {
 }
 
 const num = (p: KernelParams, k: string) => (p[k] as number | undefined) ?? 0;
-
-/**
- * The row form of a strided operand whose last dim is contiguous: the elements between the starts
- * of consecutive rows (of shape's last dim) when its leading dims are contiguous (that row length)
- * or all broadcast (0); null for any other layout.
- */
-function rowStride(shape: number[], strides: number[], rank: number): number | null {
-  if (rank === 0) return 0;
-  if (strides[rank - 1] !== 1 && shape[rank - 1] !== 1) return null;
-  const cols = shape[rank - 1];
-  let [contiguous, broadcast] = [true, true];
-  let size = cols;
-  for (let d = rank - 2; d >= 0; d--) {
-    if (shape[d] === 1) continue;
-    if (strides[d] !== size) contiguous = false;
-    if (strides[d] !== 0) broadcast = false;
-    size *= shape[d];
-  }
-  return contiguous ? cols : broadcast ? 0 : null;
-}
-
-/** Whether a strided operand holds one value per row (last stride 0, leading dims contiguous over rows). */
-function isColumn(shape: number[], strides: number[], rank: number): boolean {
-  if (rank < 2 || strides[rank - 1] !== 0) return false;
-  let size = 1;
-  for (let d = rank - 2; d >= 0; d--) {
-    if (shape[d] === 1) continue;
-    if (strides[d] !== size) return false;
-    size *= shape[d];
-  }
-  return true;
-}
 
 /** Runs kernels as WebAssembly SIMD code on tensors in its linear memory. */
 export class WasmBackend implements Backend {
@@ -319,8 +279,20 @@ export class WasmBackend implements Backend {
         return true;
       case 'unary': {
         const op = c.OP as number;
-        if (!c.CONTIGUOUS || c.SCATTER || !SIMD_UNARY.has(op)) return false;
-        k.unary(op, b.a.ptr + 4 * num(p, 'offsetA'), b.out.ptr, num(p, 'n'), num(p, 'alpha'), num(p, 'beta'));
+        if (c.SCATTER || !SIMD_UNARY.has(op)) return false;
+        const a = b.a.ptr + 4 * num(p, 'offsetA');
+        const [alpha, beta] = [num(p, 'alpha'), num(p, 'beta')];
+        if (c.CONTIGUOUS) {
+          k.unary(op, a, b.out.ptr, num(p, 'n'), alpha, beta);
+          return true;
+        }
+        // A strided view whose rows are contiguous (a permute, a slice): a row at a time.
+        const [shape, rank] = [p.shape as number[], num(p, 'rank')];
+        const strides = p.strideA as number[];
+        if (rank === 0 || strides[rank - 1] !== 1) return false;
+        const offsets = this.rowOffsets(shape, rank, [strides]);
+        k.unaryRows(op, a, b.out.ptr, offsets.rows, shape[rank - 1], offsets.s.ptr, alpha, beta);
+        this.free(offsets.s);
         return true;
       }
       case 'binary':
@@ -491,7 +463,10 @@ export class WasmBackend implements Backend {
     }
   }
 
-  /** Binary ops on contiguous operands, a row broadcast (a bias) or a column broadcast (one value per row). */
+  /**
+   * Binary ops on contiguous operands, and on any broadcast whose operands each step 1 or 0 along
+   * the last dim (a bias per channel, a value per row), a row at a time.
+   */
   private binary(
     b: Record<string, WasmStorage>,
     p: KernelParams,
@@ -503,24 +478,44 @@ export class WasmBackend implements Backend {
     const a = b.a.ptr + 4 * num(p, 'offsetA');
     const y = b.b.ptr + 4 * num(p, 'offsetB');
     if (c.CONTIGUOUS) {
-      this.k.binary(op, a, y, b.out.ptr, 1, n, 0, 0);
+      this.k.binary(op, a, y, b.out.ptr, n);
       return true;
     }
     const shape = p.shape as number[];
     const [sa, sb] = [p.strideA as number[], p.strideB as number[]];
-    const cols = rank > 0 ? shape[rank - 1] : 1;
-    if (cols === 0 || n === 0) return true;
-    const rows = n / cols;
-    const [ra, rb] = [rowStride(shape, sa, rank), rowStride(shape, sb, rank)];
-    if (ra !== null && rb !== null && cols > 1) {
-      this.k.binary(op, a, y, b.out.ptr, rows, cols, ra, rb);
-      return true;
+    if (rank === 0 || n === 0) return false;
+    const [stepA, stepB] = [sa[rank - 1], sb[rank - 1]];
+    if ((stepA !== 0 && stepA !== 1) || (stepB !== 0 && stepB !== 1)) return false;
+    const offsets = this.rowOffsets(shape, rank, [sa, sb]);
+    this.k.binaryRows(op, a, y, b.out.ptr, offsets.rows, shape[rank - 1], offsets.s.ptr, stepA, stepB);
+    this.free(offsets.s);
+    return true;
+  }
+
+  /**
+   * The element offset where each row (the last dim) of a strided view starts, for each operand's
+   * strides: int32 [rows, operands] in scratch memory (the caller frees it).
+   */
+  private rowOffsets(shape: number[], rank: number, strides: number[][]): { s: WasmStorage; rows: number } {
+    let rows = 1;
+    for (let d = 0; d < rank - 1; d++) rows *= shape[d];
+    const k = strides.length;
+    const s = this.alloc(rows * k * 4) as WasmStorage;
+    const v = s.i32;
+    const index = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+    const at = new Array<number>(k).fill(0);
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < k; q++) v[r * k + q] = at[q];
+      // The next row: an odometer over the leading dims.
+      for (let d = rank - 2; d >= 0; d--) {
+        index[d]++;
+        for (let q = 0; q < k; q++) at[q] += strides[q][d];
+        if (index[d] < shape[d]) break;
+        for (let q = 0; q < k; q++) at[q] -= strides[q][d] * shape[d];
+        index[d] = 0;
+      }
     }
-    if (ra === cols && isColumn(shape, sb, rank)) {
-      this.k.binaryColumn(op, a, y, b.out.ptr, rows, cols);
-      return true;
-    }
-    return false;
+    return { s, rows };
   }
 
   flush(): void {}
