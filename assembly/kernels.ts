@@ -380,3 +380,47 @@ export function rmsprop(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The data pipeline's gathers (uint8 datasets resident in memory)
+
+/**
+ * Image rows of uint8 pixels gathered by index (index[indexOffset + r]) and normalised, as
+ * gather.wgsl does: ((p / 255) - mean) / std in f32. A row index past the `srcRows` rows the source
+ * holds gives NaN, as the cpu kernel's out-of-range read does.
+ */
+export function gatherImages(
+  src: usize,
+  srcRows: i32,
+  index: usize,
+  indexOffset: i32,
+  rows: i32,
+  rowSize: i32,
+  mean: f32,
+  std: f32,
+  out: usize,
+): void {
+  const vm = f32x4.splat(mean);
+  const vs = f32x4.splat(std);
+  const v255 = f32x4.splat(255);
+  for (let r = 0; r < rows; r++) {
+    const row = load<i32>(index + ((<usize>(indexOffset + r)) << 2));
+    const o = out + ((<usize>r * <usize>rowSize) << 2);
+    if (row < 0 || row >= srcRows) {
+      for (let j = 0; j < rowSize; j++) store<f32>(o + ((<usize>j) << 2), NaN);
+      continue;
+    }
+    const from = src + <usize>row * <usize>rowSize;
+    let j = 0;
+    for (; j + 4 <= rowSize; j += 4) {
+      const bytes = v128.load32_zero(from + <usize>j);
+      const words = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes));
+      const v = f32x4.div(f32x4.sub(f32x4.div(f32x4.convert_i32x4_u(words), v255), vm), vs);
+      v128.store(o + ((<usize>j) << 2), v);
+    }
+    for (; j < rowSize; j++) {
+      const p = <f32>load<u8>(from + <usize>j);
+      store<f32>(o + ((<usize>j) << 2), (p / 255 - mean) / std);
+    }
+  }
+}

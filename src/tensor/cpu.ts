@@ -236,7 +236,7 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
 }
 
 /** gatherLabels and gatherWords: uint8 labels gathered by index, widened to int32 in `out`. */
-function gatherLabelBytes(b: Buffers, p: KernelParams, src: KernelViews): void {
+export function gatherLabelBytes(b: Buffers, p: KernelParams, src: KernelViews): void {
   const [rows, off] = [n(p, 'rows'), n(p, 'indexOffset')];
   for (let r = 0; r < rows; r++) b.out.i32[r] = src.u8[b.index.i32[off + r]];
 }

@@ -191,4 +191,19 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
           );
     }
   });
+
+  test('batches gathered from uint8 datasets: images normalised (rows of whole words, and not), labels widened', async () => {
+    await againstCpu((b) =>
+      [784, 7].flatMap((rowSize) => {
+        const pixels = Uint8Array.from({ length: 10 * rowSize }, (_, i) => (i * 37 + 11) % 256);
+        const images = ops.bytes(b, pixels);
+        const labels = ops.bytes(
+          b,
+          Uint8Array.from({ length: 10 }, (_, i) => (i * 3) % 10),
+        );
+        const index = ops.tensor(b, new Int32Array([3, 9, 0, 4, 4]), [5], 'int32');
+        return ops.gatherBatch(images, labels, index, 1, 4, [rowSize], 0.1307, 0.3081);
+      }),
+    );
+  });
 });

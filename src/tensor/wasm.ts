@@ -1,7 +1,8 @@
 /**
  * The wasm backend: tensors in one WebAssembly linear memory, the kernels that dominate training
  * (matrix products in every transpose form with their fused bias/ReLU/row sums, elementwise ops,
- * sums, the optimizers' fused updates, im2col/col2im, max pooling, batch norm) as WebAssembly
+ * sums, the optimizers' fused updates, im2col/col2im, max pooling, batch norm, the data
+ * pipeline's image gathers) as WebAssembly
  * (128-bit SIMD where the loop allows) compiled from
  * assembly/kernels.ts, and every other kernel run by the cpu reference backend's own functions on
  * views of the same memory (no copies). It is the page's fallback where there is no WebGPU and the
@@ -12,7 +13,7 @@
  * is what a training step asks for: the same sizes every step.
  */
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
-import { CPU_KERNELS, type KernelBuffers, type KernelViews } from './cpu';
+import { CPU_KERNELS, gatherLabelBytes, type KernelBuffers, type KernelViews } from './cpu';
 import { BINARY, REDUCE, UNARY } from './kernels';
 import { WASM_KERNELS } from './wasm_binary.generated';
 
@@ -55,6 +56,7 @@ interface Exports {
   batchNormApply(...args: number[]): void;
   batchNormBackwardSums(...args: number[]): void;
   batchNormBackward(...args: number[]): void;
+  gatherImages(...args: number[]): void;
 }
 
 /** Unary and binary ops the SIMD kernels implement (the rest run as cpu kernels on views). */
@@ -256,11 +258,7 @@ export class WasmBackend implements Backend {
     const b = call.buffers as Record<string, WasmStorage>;
     const p = call.params as KernelParams;
     const c = call.constants ?? {};
-    if (this.simd(call.kernel, b, p, c)) return;
-    // The cpu kernel gets plain views, taken once: it indexes them per element.
-    const views: KernelBuffers = {};
-    for (const [key, s] of Object.entries(b)) views[key] = { f32: s.f32, i32: s.i32, u32: s.u32, u8: s.u8 };
-    CPU_KERNELS[call.kernel](views, p, c);
+    if (!this.simd(call.kernel, b, p, c)) CPU_KERNELS[call.kernel](this.views(b), p, c);
   }
 
   /** Runs the SIMD version of a launch, or returns false where there is none (that op, that layout). */
@@ -434,9 +432,39 @@ export class WasmBackend implements Backend {
           c.RELU ? 1 : 0,
         );
         return true;
+      case 'gatherBytes':
+        this.gatherImages(b, p, b.outf);
+        return true;
+      case 'gatherWords':
+        this.gatherImages(b, p, b.outf4);
+        gatherLabelBytes(this.views(b), p, b.labelSrc);
+        return true;
       default:
         return false;
     }
+  }
+
+  /** A batch of uint8 images gathered by index and normalised into `out` (gatherBytes, gatherWords). */
+  private gatherImages(b: Record<string, WasmStorage>, p: KernelParams, out: WasmStorage): void {
+    const rowSize = num(p, 'rowSize');
+    this.k.gatherImages(
+      b.src.ptr,
+      rowSize > 0 ? Math.floor(b.src.bytes / rowSize) : 0,
+      b.index.ptr,
+      num(p, 'indexOffset'),
+      num(p, 'rows'),
+      rowSize,
+      Math.fround(num(p, 'mean')),
+      Math.fround(num(p, 'stdev')),
+      out.ptr,
+    );
+  }
+
+  /** Plain views of a launch's buffers, taken once: the cpu kernels index them per element. */
+  private views(b: Record<string, WasmStorage>): KernelBuffers {
+    const views: KernelBuffers = {};
+    for (const [key, s] of Object.entries(b)) views[key] = { f32: s.f32, i32: s.i32, u32: s.u32, u8: s.u8 };
+    return views;
   }
 
   /** Every matmul kernel: batched, either operand transposed, with the fused bias, ReLU and row sums. */
