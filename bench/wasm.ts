@@ -69,7 +69,7 @@ export function benchTorchTraining(
 }
 
 /**
- * The WASM rows: for SimpleNN (and LeNet-5 and the CNN preset unless the CNN sample count is 0, as
+ * The WASM rows (each side the best of two turns): for SimpleNN (and LeNet-5 and the CNN preset unless the CNN sample count is 0, as
  * the bench's CNN rows), Kiln on wasm with
  * PyTorch on one thread as the row's torch figure, and PyTorch on every core in its note.
  */
@@ -82,21 +82,32 @@ export async function benchWasmRows(
   const models: [WasmModel, string, number][] = [['simplenn', 'SimpleNN', data.count]];
   if (data.cnnCount > 0)
     models.push(['lenet', 'LeNet-5', data.cnnCount], ['cnn', 'CNN with BatchNorm', data.cnnCount]);
+  const best = (a: number | undefined, r: ReturnType<typeof benchTorchTraining>) =>
+    'missing' in r ? a : Math.max(a ?? 0, r.samplesPerSec);
   for (const [preset, label, count] of models) {
-    const kiln = await benchWasmTraining(data, preset, epochs);
-    const one = benchTorchTraining(preset, count, Math.max(1, epochs - 1), 1);
-    const all = benchTorchTraining(preset, count, Math.max(1, epochs - 1), cpus().length);
-    if ('missing' in one) log(`WASM rows: no PyTorch figure: ${one.missing}`);
+    // Kiln and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet moment
+    // is as likely to fall to either.
+    let kiln = 0;
+    let one: number | undefined;
+    let missing = '';
+    for (let turn = 0; turn < 2; turn++) {
+      kiln = Math.max(kiln, await benchWasmTraining(data, preset, epochs));
+      const r = benchTorchTraining(preset, count, Math.max(1, epochs - 1), 1);
+      if ('missing' in r) missing = r.missing;
+      one = best(one, r);
+    }
+    const all = best(undefined, benchTorchTraining(preset, count, Math.max(1, epochs - 1), cpus().length));
+    if (missing) log(`WASM rows: no PyTorch figure: ${missing}`);
     rows.push({
       name: `${label} train on WASM (1 thread), ${count} samples, batch 64 (samples/s)`,
       kiln,
       tfjs: null,
       higherIsBetter: true,
-      torch: 'missing' in one ? null : one.samplesPerSec,
+      torch: one ?? null,
       note:
-        'missing' in one || 'missing' in all
+        all === undefined
           ? 'torch: PyTorch CPU eager, 1 thread'
-          : `torch: PyTorch CPU eager, 1 thread; on ${all.threads} threads ${all.samplesPerSec.toFixed(1)}`,
+          : `torch: PyTorch CPU eager, 1 thread; on ${cpus().length} threads ${all.toFixed(1)}`,
     });
   }
   return rows;
