@@ -15,11 +15,13 @@ const base = normaliseBase(process.env.KILN_BASE ?? '/');
  * The page's content security policy: everything from the site's own origin, nothing inline, no
  * remote origin. `data:`/`blob:` images cover canvases turned into pictures; blob URLs are otherwise
  * only used as download links (navigations, which CSP does not govern). The training worker is a
- * same-origin module script ('self'), and nothing evaluates strings or compiles wasm.
+ * same-origin module script ('self'), and nothing evaluates strings. 'wasm-unsafe-eval' lets the
+ * wasm backend compile its kernels module (bundled, the app's own; it allows WebAssembly
+ * compilation only, not eval).
  */
 const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { CpuBackend } from '../src/tensor/cpu';
-import { webgpuBackend } from '../src/tensor/testing';
+import { wasmBackend, webgpuBackend } from '../src/tensor/testing';
 import { kernelCheck } from './check';
 
 test("bench.html's kernel check passes on Dawn, and catches a wrong gradient", async () => {
@@ -19,4 +19,10 @@ test("bench.html's kernel check passes on Dawn, and catches a wrong gradient", a
   };
   const caught = await kernelCheck(broken, cpu);
   expect(caught.some((r) => !r.ok)).toBe(true);
+});
+
+test("bench.html?check=wasm's kernel check passes on the wasm backend", async () => {
+  const rows = await kernelCheck(await wasmBackend(), new CpuBackend());
+  expect(rows.length).toBeGreaterThan(20);
+  expect(rows.filter((r) => !r.ok)).toEqual([]);
 });

@@ -6,9 +6,10 @@
  * on `window.kilnBench` for automation.
  */
 
-import { CpuBackend, WebGPUBackend } from 'kiln';
+import { type Backend, CpuBackend, WebGPUBackend } from 'kiln';
 import { loadMnist } from 'kiln/datasets';
-import { acquireGpu, adapterName, type Gpu } from 'kiln/gpu';
+import { acquireGpu, adapterName } from 'kiln/gpu';
+import { WasmBackend } from 'kiln/wasm';
 import { type CheckRow, kernelCheck } from './check';
 import { type BenchRow, DEFAULT_MATMUL, matmulShapes, runSuite } from './suite';
 
@@ -119,13 +120,13 @@ function show(rows: BenchRow[]): void {
   table.hidden = false;
 }
 
-/** bench.html?check=1: Kiln's kernels against the cpu reference on this adapter, instead of timings. */
-async function check(gpu: Gpu): Promise<void> {
-  status.textContent = `Adapter: ${adapterName(gpu.summary)}. Checking Kiln's kernels…`;
-  const rows = await kernelCheck(
-    new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups }),
-    new CpuBackend(),
-  );
+/**
+ * bench.html?check=1: Kiln's kernels against the cpu reference on this adapter, instead of
+ * timings; bench.html?check=wasm: the wasm backend's (no WebGPU needed). `where` names what ran.
+ */
+async function check(where: string, backend: Backend): Promise<void> {
+  status.textContent = `${where}. Checking Kiln's kernels…`;
+  const rows = await kernelCheck(backend, new CpuBackend());
   const head = table.tHead?.rows[0];
   if (head)
     head.replaceChildren(cell('Tensor'), cell("Largest difference (of the cpu's largest)"), cell('Agrees'));
@@ -137,12 +138,17 @@ async function check(gpu: Gpu): Promise<void> {
   table.hidden = false;
   (window as unknown as { kilnCheck: CheckRow[] }).kilnCheck = rows;
   const bad = rows.filter((r) => !r.ok).length;
-  status.textContent = `Adapter: ${adapterName(gpu.summary)}. Done: ${rows.length - bad} of ${rows.length} tensors agree with the cpu reference.`;
+  status.textContent = `${where}. Done: ${rows.length - bad} of ${rows.length} tensors agree with the cpu reference.`;
 }
 
 async function main(): Promise<void> {
+  if (params.get('check') === 'wasm') return check('WASM backend', await WasmBackend.create());
   const gpu = await acquireGpu(navigator.gpu);
-  if (params.get('check') === '1') return check(gpu);
+  if (params.get('check') === '1')
+    return check(
+      `Adapter: ${adapterName(gpu.summary)}`,
+      new WebGPUBackend(gpu.device, { subgroups: gpu.subgroups }),
+    );
   status.textContent = `Adapter: ${adapterName(gpu.summary)}. Loading MNIST…`;
   const mnist = await loadMnist();
   const count = Math.min(Number(params.get('samples') ?? 6400), mnist.train.count);

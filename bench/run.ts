@@ -4,7 +4,8 @@
  * SimpleNN training (784-128-10, Adam, batch 64, real MNIST) and the CNN preset's, on Kiln's WebGPU
  * backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter, plus conv2d,
  * and matmul at MNIST's shapes and at square sizes; the GPT preset's training tokens per second
- * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run.
+ * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run; and
+ * SimpleNN and the CNN on Kiln's WASM backend beside PyTorch CPU eager on one thread (bench/wasm.ts).
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
 import { adapterName } from 'kiln/gpu';
@@ -12,6 +13,7 @@ import { acquireNodeGpu, nodeGpu } from 'kiln/node';
 import { BENCH_OPTIONS, benchArgs, benchHelp, benchMain, benchMnist } from './options';
 import { formatRow, GPT_ROW, runSuite } from './suite';
 import { benchTorchGpt } from './torch';
+import { benchWasmRows } from './wasm';
 
 await benchMain(async () => {
   // Every flag, and the data, are checked before the GPU is touched.
@@ -50,6 +52,8 @@ await benchMain(async () => {
     else log(`GPT row: PyTorch CPU eager on ${torch.threads} threads`);
     gpt.torch = 'missing' in torch ? null : torch.tokensPerSec;
   }
+  // Kiln on WASM beside PyTorch on one thread (bench/wasm.ts), after the GPU rows: nothing shares the CPU.
+  rows.push(...(await benchWasmRows(data, values.epochs, log)));
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;
     console.log(

@@ -2,7 +2,7 @@
 
 import * as tfc from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { F, Generator, manualSeed, ops, setDefaultBackend, tidy, WebGPUBackend } from 'kiln';
+import { type Backend, F, Generator, manualSeed, ops, setDefaultBackend, tidy, WebGPUBackend } from 'kiln';
 import { DEFAULT_CONFIG } from 'kiln/config';
 import { Compose, DataLoader, ImageDataset, Normalize, Subset, ToTensor } from 'kiln/data';
 import type { RawImageDataset as RawImages } from 'kiln/datasets';
@@ -209,7 +209,7 @@ export async function benchKilnTraining(
 }
 
 /** A preset's model, Adam and a shuffled loader over the first `count` samples, as the guide trains. */
-function benchTrainer(backend: WebGPUBackend, raw: RawImages, count: number, preset: BenchModel) {
+export function benchTrainer(backend: Backend, raw: RawImages, count: number, preset: BenchModel | 'lenet') {
   setDefaultBackend(backend);
   manualSeed(0);
   const model = buildModel(PRESETS[preset]);

@@ -96,22 +96,24 @@ export async function numeric(c: Case): Promise<Float32Array[]> {
   return out;
 }
 
-/** The whole check: cpu analytic vs finite differences, then webgpu analytic vs cpu analytic. */
+/** The whole check: cpu analytic vs finite differences, then webgpu's and wasm's analytic vs cpu analytic. */
 export async function gradcheck(
   name: string,
   setup: Setup,
   tol = { rtol: 2e-2, atol: 2e-3 },
   gpuTol = { rtol: 1e-4, atol: 1e-5 },
 ): Promise<void> {
-  const [cpu, gpu] = await bothBackends();
+  const [cpu, ...others] = await bothBackends();
   const cpuCase = setup(cpu);
   const want = await analytic(cpuCase);
   const num = await numeric(cpuCase);
   want.forEach((g, i) => {
     assertClose(g, num[i], tol.rtol, tol.atol, `${name}: d/d(input ${i}) analytic vs numeric`);
   });
-  const got = await analytic(setup(gpu));
-  want.forEach((g, i) => {
-    assertClose(got[i], g, gpuTol.rtol, gpuTol.atol, `${name}: d/d(input ${i}) webgpu vs cpu`);
-  });
+  for (const b of others) {
+    const got = await analytic(setup(b));
+    want.forEach((g, i) => {
+      assertClose(got[i], g, gpuTol.rtol, gpuTol.atol, `${name}: d/d(input ${i}) ${b.name} vs cpu`);
+    });
+  }
 }

@@ -62,8 +62,8 @@ const OPTIONS = [
   },
   {
     flag: 'backend',
-    kind: { type: 'choice', choices: ['webgpu', 'cpu'] },
-    help: 'where the model runs',
+    kind: { type: 'choice', choices: ['webgpu', 'wasm', 'cpu'] },
+    help: 'where the model runs: webgpu (the GPU, or a CPU Vulkan driver), wasm (WebAssembly SIMD on the CPU), cpu (plain TypeScript, the reference)',
     default: 'webgpu',
   },
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },

@@ -11,6 +11,7 @@ import { type Backend, CpuBackend, WebGPUBackend } from 'kiln';
 import { adapterName } from 'kiln/gpu';
 import { acquireNodeGpu } from 'kiln/node';
 import { errorKind } from 'kiln/train';
+import { WasmBackend } from 'kiln/wasm';
 import { UsageError } from './options';
 import { loadTuning } from './tuning_cache';
 
@@ -20,9 +21,13 @@ export async function pickBackend(name: string | undefined, log: (s: string) => 
     log('Backend: cpu (plain TypeScript, slow)');
     return new CpuBackend();
   }
+  if (name === 'wasm') {
+    log('Backend: wasm (WebAssembly SIMD on the CPU, one thread)');
+    return WasmBackend.create();
+  }
   const gpu = await acquireNodeGpu().catch((e) => {
     throw new UsageError(
-      `no WebGPU adapter: ${(e as Error).message} Use --backend cpu to train without a GPU.`,
+      `no WebGPU adapter: ${(e as Error).message} Use --backend wasm to train on the CPU without one.`,
     );
   });
   log(

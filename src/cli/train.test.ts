@@ -12,6 +12,34 @@ const TINY = ['--backend', 'cpu', '--dataset', 'synthetic', '--limit', '200', '-
 const MODEL = ['--model', 'linear:16,bn,relu,dropout:0.3,linear:2', '--scheduler', 'step', '--gamma', '0.5'];
 
 describe('npm run train', () => {
+  it('trains on the wasm backend with --backend wasm, says so, and follows the cpu reference', () => {
+    const args = [
+      '--dataset',
+      'synthetic',
+      '--limit',
+      '200',
+      '--batch-size',
+      '32',
+      ...MODEL,
+      '--epochs',
+      '2',
+    ];
+    const runs = ['cpu', 'wasm'].map((backend) => spawnTrain('--backend', backend, ...args, '--json'));
+    for (const r of runs) expect(r.status).toBe(0);
+    expect(runs[1].stderr).toContain('Backend: wasm (WebAssembly SIMD on the CPU, one thread)');
+    const [cpu, wasm] = runs.map((r) =>
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { train_loss: number; val_loss: number }),
+    );
+    expect(wasm).toHaveLength(2);
+    wasm.forEach((e, i) => {
+      expect(e.train_loss).toBeCloseTo(cpu[i].train_loss, 4);
+      expect(e.val_loss).toBeCloseTo(cpu[i].val_loss, 4);
+    });
+  });
+
   it('resumes a run exactly across processes, with checkpoints and a TensorBoard log', () => {
     const straight = join(dir, 'straight.safetensors');
     const resumed = join(dir, 'resumed.safetensors');

@@ -200,8 +200,8 @@ also BPC/val, Perplexity/val and, at each evaluation, a ${RECORD_SAMPLE_CHARS}-c
   },
   {
     flag: 'backend',
-    kind: { type: 'choice', choices: ['webgpu', 'cpu'] },
-    help: 'where to train',
+    kind: { type: 'choice', choices: ['webgpu', 'wasm', 'cpu'] },
+    help: 'where to train: webgpu (the GPU, or a CPU Vulkan driver), wasm (WebAssembly SIMD on the CPU), cpu (plain TypeScript, the reference)',
     default: 'webgpu',
   },
   {

@@ -146,12 +146,15 @@ describe('flat parameter groups', () => {
     assertClose(results[1][1], results[0][1], 1e-5, 1e-6, 'v');
   });
 
-  test('the flat step on webgpu matches the cpu backend', async () => {
-    const [cpu, gpu] = await bothBackends();
-    const [a, b] = [await train(cpu, [OPTIMIZERS.adam], false), await train(gpu, [OPTIMIZERS.adam], false)];
-    a.params.forEach((v, i) => {
-      assertClose(b.params[i], v, 1e-4, 1e-5, `parameter ${i}`);
-    });
+  test('the flat step on webgpu and wasm matches the cpu backend', async () => {
+    const [cpu, ...others] = await bothBackends();
+    const a = await train(cpu, [OPTIMIZERS.adam], false);
+    for (const other of others) {
+      const b = await train(other, [OPTIMIZERS.adam], false);
+      a.params.forEach((v, i) => {
+        assertClose(b.params[i], v, 1e-4, 1e-5, `parameter ${i} on ${other.name}`);
+      });
+    }
   });
 
   test('the state reads back per parameter and loads back into a fresh optimizer', async () => {

@@ -56,7 +56,7 @@ export interface MemoryInfo {
 
 /** A place where tensors live and kernels run. */
 export interface Backend {
-  readonly name: 'webgpu' | 'cpu';
+  readonly name: 'webgpu' | 'wasm' | 'cpu';
   /** Allocates uninitialised storage of `bytes` bytes. */
   alloc(bytes: number): Storage;
   /** Byte offsets of slices are multiples of this (the device's storage binding alignment). */

@@ -1,23 +1,31 @@
 /**
  * The cpu backend: plain TypeScript versions of every kernel in shaders/, with the same buffer
- * and param names. It is the reference the WebGPU kernels are tested against, and the fallback
- * where there is no WebGPU. Arithmetic is rounded to float32 (Math.fround) where the GPU's is.
+ * and param names. It is the reference the WebGPU and WASM kernels are tested against; the wasm
+ * backend also runs these kernels, on views of its linear memory, for the kernels it has no SIMD
+ * version of. Arithmetic is rounded to float32 (Math.fround) where the GPU's is.
  */
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
 import { BINARY, fromOrderKey, type KernelName, REDUCE, SIZES, UNARY } from './kernels';
 
-interface CpuStorage extends Storage {
-  f32: Float32Array;
-  i32: Int32Array;
-  u32: Uint32Array;
-  u8: Uint8Array;
+/** A kernel's view of one storage: the same bytes as each element type (the cpu kernels' buffers). */
+export interface KernelViews {
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly u8: Uint8Array;
 }
+
+interface CpuStorage extends Storage, KernelViews {}
 
 let nextId = 1;
 const f = Math.fround;
 
-type Buffers = Record<string, CpuStorage>;
-type Kernel = (b: Buffers, p: KernelParams, c: Record<string, number | boolean>) => void;
+/** A launch's buffers, by the kernel's buffer names. */
+export type KernelBuffers = Record<string, KernelViews>;
+type Buffers = KernelBuffers;
+/** A cpu kernel: reads and writes its buffers' views in place. */
+export type CpuKernel = (b: Buffers, p: KernelParams, c: Record<string, number | boolean>) => void;
+type Kernel = CpuKernel;
 
 const n = (p: KernelParams, k: string) => p[k] as number;
 
@@ -228,7 +236,7 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
 }
 
 /** gatherLabels and gatherWords: uint8 labels gathered by index, widened to int32 in `out`. */
-function gatherLabelBytes(b: Buffers, p: KernelParams, src: CpuStorage): void {
+export function gatherLabelBytes(b: Buffers, p: KernelParams, src: KernelViews): void {
   const [rows, off] = [n(p, 'rows'), n(p, 'indexOffset')];
   for (let r = 0; r < rows; r++) b.out.i32[r] = src.u8[b.index.i32[off + r]];
 }
@@ -324,7 +332,8 @@ function histogramCount(b: Buffers, p: KernelParams, c: Record<string, number | 
   outf[base + 6] = hi;
 }
 
-const KERNELS: Record<KernelName, Kernel> = {
+/** Every kernel in plain TypeScript, by kernel name: the reference implementations. */
+export const CPU_KERNELS: Record<KernelName, Kernel> = {
   unary(b, p, c) {
     const [N, rank] = [n(p, 'n'), n(p, 'rank')];
     const shape = p.shape as number[];
@@ -778,7 +787,7 @@ export class CpuBackend implements Backend {
   }
 
   run(call: KernelCall): void {
-    KERNELS[call.kernel](call.buffers as Buffers, call.params, call.constants ?? {});
+    CPU_KERNELS[call.kernel](call.buffers as unknown as Buffers, call.params, call.constants ?? {});
   }
 
   flush(): void {}

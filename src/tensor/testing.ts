@@ -1,5 +1,5 @@
 /**
- * Test helpers: both backends (cpu, and webgpu on Dawn in Node), seeded random tensors and an
+ * Test helpers: every backend (cpu, webgpu on Dawn in Node, wasm), seeded random tensors and an
  * allclose that never lets NaN pass.
  */
 import { acquireNodeGpu } from '../gpu/node';
@@ -8,6 +8,7 @@ import { CpuBackend } from './cpu';
 import { tensor } from './ops';
 import { Generator } from './random';
 import { type Tensor, type TypedArray, tidy } from './tensor';
+import { WasmBackend } from './wasm';
 import { WebGPUBackend } from './webgpu';
 
 let gpuBackend: Promise<WebGPUBackend> | undefined;
@@ -18,9 +19,20 @@ export function webgpuBackend(): Promise<WebGPUBackend> {
   return gpuBackend;
 }
 
-/** Both backends, cpu first (the reference). */
+let wasm: Promise<WasmBackend> | undefined;
+
+/** The process-wide wasm backend. */
+export function wasmBackend(): Promise<WasmBackend> {
+  wasm ??= WasmBackend.create();
+  return wasm;
+}
+
+/**
+ * Every backend, cpu first (the reference), then webgpu, then wasm: a test that loops over them
+ * checks each, and one that takes `[cpu, gpu]` checks the GPU against the reference.
+ */
 export async function bothBackends(): Promise<Backend[]> {
-  return [new CpuBackend(), await webgpuBackend()];
+  return [new CpuBackend(), await webgpuBackend(), await wasmBackend()];
 }
 
 /** A seeded tensor of standard-normal values (times `scale`). */
@@ -71,8 +83,9 @@ export async function readAll(ts: Tensor | Tensor[]): Promise<TypedArray[]> {
 }
 
 /**
- * Builds the same computation on the cpu backend (the reference) and the webgpu backend and checks
- * that every returned tensor agrees in shape and values. Returns the cpu values, for known-value checks.
+ * Builds the same computation on the cpu backend (the reference) and on every other backend
+ * (webgpu, wasm) and checks that every returned tensor agrees in shape and values. Returns the cpu
+ * values, for known-value checks.
  */
 export async function compareBackends(
   build: (b: Backend) => Tensor | Tensor[],
@@ -80,21 +93,23 @@ export async function compareBackends(
   atol = 1e-5,
   what = 'values',
 ): Promise<TypedArray[]> {
-  const [cpu, gpu] = await bothBackends();
-  const results: TypedArray[][] = [];
-  for (const b of [cpu, gpu]) {
+  const [cpu, ...others] = await bothBackends();
+  const run = async (b: Backend) => {
     const ts = tidy(() => build(b));
     const list = Array.isArray(ts) ? ts : [ts];
-    results.push(await readAll(list));
-    if (b === cpu) results.push(list.map((t) => Int32Array.from(t.shape)));
+    const shapes = list.map((t) => Int32Array.from(t.shape));
+    return { values: await readAll(list), shapes };
+  };
+  const want = await run(cpu);
+  for (const b of others) {
+    const got = (await run(b)).values;
+    want.values.forEach((w, i) => {
+      if (w.length !== got[i].length)
+        throw new Error(
+          `${what}[${i}]: ${got[i].length} values on ${b.name}, ${w.length} on cpu (shape [${want.shapes[i]}])`,
+        );
+      assertClose(got[i], w, rtol, atol, `${what}[${i}] (${b.name} vs cpu)`);
+    });
   }
-  const [want, shapes, got] = results;
-  want.forEach((w, i) => {
-    if (w.length !== got[i].length)
-      throw new Error(
-        `${what}[${i}]: ${got[i].length} values on webgpu, ${w.length} on cpu (shape [${shapes[i]}])`,
-      );
-    assertClose(got[i], w, rtol, atol, `${what}[${i}] (webgpu vs cpu)`);
-  });
-  return want;
+  return want.values;
 }

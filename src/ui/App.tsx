@@ -93,8 +93,8 @@ export function App() {
     probeGpu().then((p) => {
       if (!live) return;
       setGpuProbe(p);
-      // Without WebGPU the page still works: the worker trains on the CPU backend.
-      startWorker(p.status === 'ready' ? 'webgpu' : 'cpu');
+      // Without WebGPU the page still works: the worker trains on the WASM backend (SIMD on the CPU).
+      startWorker(p.status === 'ready' ? 'webgpu' : 'wasm');
     });
     return () => {
       live = false;

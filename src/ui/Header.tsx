@@ -17,6 +17,7 @@ export function Header() {
 
 function BackendBadge() {
   const probe = useKiln((s) => s.gpu);
+  const worker = useKiln((s) => s.workerBackend);
   if (!probe)
     return (
       <output className="badge badge-pending" aria-live="polite">
@@ -32,5 +33,12 @@ function BackendBadge() {
       </output>
     );
   }
-  return <output className="badge badge-warn">CPU backend (no WebGPU)</output>;
+  // Without WebGPU: the backend the worker reports (WASM SIMD, or plain TypeScript where this browser
+  // has no WebAssembly SIMD).
+  if (worker === 'cpu') return <output className="badge badge-warn">CPU backend (no WebGPU)</output>;
+  return (
+    <output className="badge badge-warn" title="WebAssembly with 128-bit SIMD, on the CPU, one thread">
+      WASM backend (no WebGPU)
+    </output>
+  );
 }

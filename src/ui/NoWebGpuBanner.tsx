@@ -1,6 +1,6 @@
 /**
  * The explanation shown when WebGPU cannot be used: what went wrong, what the user can do about it,
- * and that Kiln still trains on its CPU backend, slowly.
+ * and that Kiln still trains without it, on its WASM backend (the CPU), slowly.
  */
 import type { GpuUnavailableReason } from './gpuInfo';
 
@@ -23,9 +23,9 @@ export function NoWebGpuBanner({ reason, detail }: NoWebGpuBannerProps) {
     <section className="card banner" role="alert" aria-labelledby="no-webgpu-title">
       <h2 id="no-webgpu-title">{HEADLINES[reason]}</h2>
       <p>
-        Kiln trains on your GPU through WebGPU. Without it you can still use the <strong>CPU backend</strong>:
-        the same models and training loop in plain TypeScript, correct but much slower, so stick to small
-        models and short runs.
+        Kiln trains on your GPU through WebGPU. Without it Kiln trains on its <strong>WASM backend</strong>:
+        the same models and training loop as WebAssembly SIMD code on your CPU, correct but much slower than a
+        GPU, so stick to small models and short runs.
       </p>
       <h3>What you can try</h3>
       <ul>

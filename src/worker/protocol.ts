@@ -61,8 +61,11 @@ export type {
   WeightImages,
 } from './inspect';
 
-/** Which engine the worker runs the model on; both run the same `train/` code. */
-export type Backend = 'webgpu' | 'cpu';
+/**
+ * Which engine the worker runs the model on; all run the same `train/` code. Without WebGPU the
+ * page asks for wasm, and the worker answers cpu where this browser cannot run WebAssembly SIMD.
+ */
+export type Backend = 'webgpu' | 'wasm' | 'cpu';
 
 /** The datasets shipped with the app (copied into the build, served from its own origin): MNIST and the Jargon File. */
 export type BuiltinDataset = 'mnist' | 'jargon';
@@ -282,7 +285,7 @@ const oneLine = string(200, { pattern: /^[^\n\r]+$/, what: 'a one-line name' });
 
 // Every command has its line: one added to ToWorker without one here does not compile.
 const commands = {
-  init: { backend: oneOf(['webgpu', 'cpu']) },
+  init: { backend: oneOf(['webgpu', 'wasm', 'cpu']) },
   loadDataset: {
     source: tagged(
       'kind',

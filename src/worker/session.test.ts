@@ -32,6 +32,14 @@ async function loadMnist300(session: Session): Promise<void> {
   await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
 }
 
+it('starts on the wasm backend when asked (the page without WebGPU) and says so', async () => {
+  const posts: FromWorker[] = [];
+  const session = new Session((m) => posts.push(m));
+  await session.handle({ type: 'init', backend: 'wasm' });
+  expect(posts).toEqual([{ type: 'ready', backend: 'wasm', adapter: null }]);
+  expect(getDefaultBackend().name).toBe('wasm');
+});
+
 it('frees deleted and replaced runs, a training one once it has stopped', async () => {
   const posts: FromWorker[] = [];
   let onMetrics: (() => void) | null = null;

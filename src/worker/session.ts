@@ -33,6 +33,7 @@ import {
   recordSample,
   type SourceData,
 } from 'kiln/train';
+import { WasmBackend } from 'kiln/wasm';
 import { read, SchemaError } from '../schema';
 import { loadDatasetSource } from './datasets';
 import { imageInput, inspect, inspectText } from './inspect';
@@ -148,8 +149,15 @@ export class Session {
     this.post({ type: 'error', kind: errorKind(e), message, runId, problems });
   }
 
-  private async init(kind: 'webgpu' | 'cpu'): Promise<void> {
-    if (kind === 'cpu') {
+  private async init(kind: 'webgpu' | 'wasm' | 'cpu'): Promise<void> {
+    if (kind === 'wasm' && (await WasmBackend.supported())) {
+      this.backend = await WasmBackend.create();
+      setDefaultBackend(this.backend);
+      this.post({ type: 'ready', backend: 'wasm', adapter: null });
+      return;
+    }
+    if (kind !== 'webgpu') {
+      // cpu, or wasm where this engine has no WebAssembly SIMD: the plain-TypeScript reference.
       this.backend = new CpuBackend();
       setDefaultBackend(this.backend);
       this.post({ type: 'ready', backend: 'cpu', adapter: null });

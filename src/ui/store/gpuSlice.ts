@@ -8,7 +8,7 @@ import type { KilnState } from './index';
 export interface GpuSlice {
   gpu: GpuProbe | null;
   backend: Backend;
-  /** Records the probe; without WebGPU the backend falls back to the CPU. */
+  /** Records the probe; without WebGPU the backend falls back to WASM on the CPU. */
   setGpuProbe: (probe: GpuProbe) => void;
 }
 
@@ -16,5 +16,5 @@ export interface GpuSlice {
 export const createGpuSlice: StateCreator<KilnState, [], [], GpuSlice> = (set) => ({
   gpu: null,
   backend: 'webgpu',
-  setGpuProbe: (probe) => set({ gpu: probe, backend: probe.status === 'ready' ? 'webgpu' : 'cpu' }),
+  setGpuProbe: (probe) => set({ gpu: probe, backend: probe.status === 'ready' ? 'webgpu' : 'wasm' }),
 });

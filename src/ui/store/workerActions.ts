@@ -234,10 +234,10 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
       // The probe saw an adapter but the worker could not get one: fall back rather than strand the page.
       s.setNotice({
         kind: 'warn',
-        title: 'WebGPU failed in the worker; using the CPU backend',
+        title: 'WebGPU failed in the worker; using the WASM backend on the CPU',
         message: msg.message,
       });
-      return link.reinit('cpu');
+      return link.reinit('wasm');
     }
     s.setNotice({ kind: 'error', title: 'The training worker reported an error', message: msg.message });
   };

@@ -1,0 +1,230 @@
+// The WASM backend's matrix-product kernels (part of assembly/kernels.ts, the module's entry).
+//
+// Every pointer is a byte address in the imported linear memory, where the wasm backend
+// (src/tensor/wasm.ts) keeps every tensor; every count is in elements. Each kernel computes what the
+// cpu reference backend (src/tensor/cpu.ts) computes for the same kernel.
+
+// ---------------------------------------------------------------------------------------------
+// Matrix products
+
+/** The epilogue of four output columns: bias, then ReLU. */
+@inline
+function finish(v: v128, bias: usize, relu: bool): v128 {
+  if (bias) v = f32x4.add(v, v128.load(bias));
+  if (relu) v = f32x4.max(v, f32x4.splat(0));
+  return v;
+}
+
+@inline
+function finish1(v: f32, bias: usize, relu: bool): f32 {
+  if (bias) v += load<f32>(bias);
+  if (relu) v = max(v, 0);
+  return v;
+}
+
+/**
+ * out[M, N] = A(m, k) B[K, N] (+ bias[N]) (ReLU), where A(m, k) = a[m * sAm + k * sAk]: one kernel
+ * for A stored as [M, K] (sAm = K, sAk = 1) and transposed, as [K, M] (sAm = 1, sAk = M). B is
+ * row-major [K, N] (the backend transposes a B stored [N, K] first). The output is computed in
+ * register blocks of 4 rows by 8 columns: per k, two vectors of B and four scalars of A make eight
+ * vector multiply-adds, with the 8 accumulators in registers.
+ */
+export function matmul(
+  a: usize,
+  b: usize,
+  out: usize,
+  M: i32,
+  N: i32,
+  K: i32,
+  sAm: i32,
+  sAk: i32,
+  bias: usize,
+  relu: bool,
+): void {
+  const rowB = (<usize>N) << 2;
+  const kStep = (<usize>sAk) << 2;
+  const mStep = (<usize>sAm) << 2;
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const a0 = a + <usize>m * mStep;
+    const o0 = out + ((<usize>m * <usize>N) << 2);
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      let c00 = f32x4.splat(0);
+      let c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0);
+      let c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0);
+      let c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0);
+      let c31 = f32x4.splat(0);
+      let pa = a0;
+      let pb = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const x0 = f32x4.splat(load<f32>(pa));
+        const x1 = f32x4.splat(load<f32>(pa + mStep));
+        const x2 = f32x4.splat(load<f32>(pa + 2 * mStep));
+        const x3 = f32x4.splat(load<f32>(pa + 3 * mStep));
+        c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+        c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+        c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+        c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+        c20 = f32x4.add(c20, f32x4.mul(x2, b0));
+        c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+        c30 = f32x4.add(c30, f32x4.mul(x3, b0));
+        c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+        pa += kStep;
+        pb += rowB;
+      }
+      const bj = bias ? bias + ((<usize>j) << 2) : 0;
+      const bj4 = bias ? bj + 16 : 0;
+      const o = o0 + ((<usize>j) << 2);
+      v128.store(o, finish(c00, bj, relu));
+      v128.store(o, finish(c01, bj4, relu), 16);
+      v128.store(o + rowB, finish(c10, bj, relu));
+      v128.store(o + rowB, finish(c11, bj4, relu), 16);
+      v128.store(o + 2 * rowB, finish(c20, bj, relu));
+      v128.store(o + 2 * rowB, finish(c21, bj4, relu), 16);
+      v128.store(o + 3 * rowB, finish(c30, bj, relu));
+      v128.store(o + 3 * rowB, finish(c31, bj4, relu), 16);
+    }
+    for (; j + 4 <= N; j += 4) {
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let c2 = f32x4.splat(0);
+      let c3 = f32x4.splat(0);
+      let pa = a0;
+      let pb = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb);
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
+        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa + mStep)), b0));
+        c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * mStep)), b0));
+        c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * mStep)), b0));
+        pa += kStep;
+        pb += rowB;
+      }
+      const bj = bias ? bias + ((<usize>j) << 2) : 0;
+      const o = o0 + ((<usize>j) << 2);
+      v128.store(o, finish(c0, bj, relu));
+      v128.store(o + rowB, finish(c1, bj, relu));
+      v128.store(o + 2 * rowB, finish(c2, bj, relu));
+      v128.store(o + 3 * rowB, finish(c3, bj, relu));
+    }
+    for (; j < N; j++) {
+      let s0: f32 = 0;
+      let s1: f32 = 0;
+      let s2: f32 = 0;
+      let s3: f32 = 0;
+      let pa = a0;
+      let pb = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        const y = load<f32>(pb);
+        s0 += load<f32>(pa) * y;
+        s1 += load<f32>(pa + mStep) * y;
+        s2 += load<f32>(pa + 2 * mStep) * y;
+        s3 += load<f32>(pa + 3 * mStep) * y;
+        pa += kStep;
+        pb += rowB;
+      }
+      const bj = bias ? bias + ((<usize>j) << 2) : 0;
+      const o = o0 + ((<usize>j) << 2);
+      store<f32>(o, finish1(s0, bj, relu));
+      store<f32>(o + rowB, finish1(s1, bj, relu));
+      store<f32>(o + 2 * rowB, finish1(s2, bj, relu));
+      store<f32>(o + 3 * rowB, finish1(s3, bj, relu));
+    }
+  }
+  for (; m < M; m++) {
+    const a0 = a + <usize>m * mStep;
+    const o0 = out + ((<usize>m * <usize>N) << 2);
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let pa = a0;
+      let pb = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        const x = f32x4.splat(load<f32>(pa));
+        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(pb)));
+        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(pb, 16)));
+        pa += kStep;
+        pb += rowB;
+      }
+      const bj = bias ? bias + ((<usize>j) << 2) : 0;
+      const o = o0 + ((<usize>j) << 2);
+      v128.store(o, finish(c0, bj, relu));
+      v128.store(o, finish(c1, bias ? bj + 16 : 0, relu), 16);
+    }
+    for (; j + 4 <= N; j += 4) {
+      let c0 = f32x4.splat(0);
+      let pa = a0;
+      let pb = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+        pa += kStep;
+        pb += rowB;
+      }
+      v128.store(o0 + ((<usize>j) << 2), finish(c0, bias ? bias + ((<usize>j) << 2) : 0, relu));
+    }
+    for (; j < N; j++) {
+      let s: f32 = 0;
+      let pa = a0;
+      let pb = b + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        s += load<f32>(pa) * load<f32>(pb);
+        pa += kStep;
+        pb += rowB;
+      }
+      store<f32>(o0 + ((<usize>j) << 2), finish1(s, bias ? bias + ((<usize>j) << 2) : 0, relu));
+    }
+  }
+}
+
+/** sums[m] = the sum over k of A(m, k), A addressed as in matmul (rounded to f32 at each add, as the cpu kernel). */
+export function rowSums(a: usize, sums: usize, M: i32, K: i32, sAm: i32, sAk: i32): void {
+  for (let m = 0; m < M; m++) {
+    let s: f32 = 0;
+    let p = a + (<usize>m * <usize>sAm << 2);
+    for (let k = 0; k < K; k++) {
+      s += load<f32>(p);
+      p += (<usize>sAk) << 2;
+    }
+    store<f32>(sums + ((<usize>m) << 2), s);
+  }
+}
+
+/** dst[C, R] = src[R, C] transposed, in 4 by 4 blocks (each a register transpose) and a scalar rim. */
+export function transpose(src: usize, dst: usize, R: i32, C: i32): void {
+  const rowS = (<usize>C) << 2;
+  const rowD = (<usize>R) << 2;
+  let r = 0;
+  for (; r + 4 <= R; r += 4) {
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const p = src + <usize>r * rowS + ((<usize>c) << 2);
+      const x0 = v128.load(p);
+      const x1 = v128.load(p + rowS);
+      const x2 = v128.load(p + 2 * rowS);
+      const x3 = v128.load(p + 3 * rowS);
+      // [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3] -> columns.
+      const t0 = v128.shuffle<u32>(x0, x1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<u32>(x0, x1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<u32>(x2, x3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<u32>(x2, x3, 2, 6, 3, 7);
+      const q = dst + <usize>c * rowD + ((<usize>r) << 2);
+      v128.store(q, v128.shuffle<u64>(t0, t2, 0, 2));
+      v128.store(q + rowD, v128.shuffle<u64>(t0, t2, 1, 3));
+      v128.store(q + 2 * rowD, v128.shuffle<u64>(t1, t3, 0, 2));
+      v128.store(q + 3 * rowD, v128.shuffle<u64>(t1, t3, 1, 3));
+    }
+    for (; c < C; c++)
+      for (let i = 0; i < 4; i++)
+        store<f32>(dst + <usize>c * rowD + ((<usize>(r + i)) << 2), load<f32>(src + <usize>(r + i) * rowS + ((<usize>c) << 2)));
+  }
+  for (; r < R; r++)
+    for (let c = 0; c < C; c++)
+      store<f32>(dst + <usize>c * rowD + ((<usize>r) << 2), load<f32>(src + <usize>r * rowS + ((<usize>c) << 2)));
+}

@@ -1,0 +1,114 @@
+/**
+ * Kiln on its wasm backend beside PyTorch CPU eager on one thread, in `npm run bench` (Node): the
+ * bench's SimpleNN, LeNet-5 and the CNN preset, trained by the same trainer as the WebGPU rows (Adam, batch 64,
+ * real MNIST, best epoch after the first), and Debian's torch training the same models, exported
+ * by Kiln's train.py, on random images of the same shape with `torch.set_num_threads(1)`
+ * (scripts/torch/bench_train.py, carried in the bundle). Kiln's wasm backend runs on one thread,
+ * so one thread is the like-for-like figure; PyTorch on every core is given beside it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from 'kiln/config';
+import { exportPytorch } from 'kiln/export';
+import { PRESETS } from 'kiln/spec';
+import { WasmBackend } from 'kiln/wasm';
+import BENCH_TRAIN_PY from '../scripts/torch/bench_train.py?raw';
+import { type BenchData, type BenchModel, type BenchRow, benchTrainer } from './suite';
+
+/** The models the WASM rows train. */
+type WasmModel = BenchModel | 'lenet';
+
+const PYTHON = '/usr/bin/python3';
+
+/** Samples per second of Kiln training `preset` on a fresh wasm backend (best epoch after the first). */
+export async function benchWasmTraining(data: BenchData, preset: WasmModel, epochs: number): Promise<number> {
+  const backend = await WasmBackend.create();
+  const count = preset === 'simplenn' ? data.count : data.cnnCount;
+  const { trainer, dispose } = benchTrainer(backend, data.raw, count, preset);
+  let best = 0;
+  for (let e = 0; e < Math.max(2, epochs); e++) {
+    const r = await trainer.trainEpoch();
+    if (e > 0 || epochs === 1) best = Math.max(best, r.samples / r.seconds);
+  }
+  dispose();
+  backend.dispose();
+  return best;
+}
+
+/**
+ * Samples per second of PyTorch CPU eager training `preset` on `threads` threads, or why there is
+ * no figure (no Python, no torch).
+ */
+export function benchTorchTraining(
+  preset: WasmModel,
+  samples: number,
+  epochs: number,
+  threads: number,
+): { samplesPerSec: number; threads: number } | { missing: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-torch-'));
+  try {
+    const trainPy = join(dir, 'train.py');
+    const config = { ...DEFAULT_CONFIG, optimizer: 'adam' as const, lr: 1e-3, batchSize: 64 };
+    writeFileSync(trainPy, exportPytorch(PRESETS[preset], config));
+    const script = join(dir, 'bench_train.py');
+    writeFileSync(script, BENCH_TRAIN_PY);
+    const r = spawnSync(PYTHON, [script, trainPy, String(samples), String(epochs), String(threads)], {
+      encoding: 'utf8',
+    });
+    if (r.error || r.status !== 0) {
+      const why = r.error?.message ?? r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`;
+      return { missing: `${PYTHON} with torch did not run (${why}): apt-get install python3-torch` };
+    }
+    const out = JSON.parse(r.stdout) as { samples_per_s: number; threads: number };
+    return { samplesPerSec: out.samples_per_s, threads: out.threads };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The WASM rows (each side the best of two turns): for SimpleNN (and LeNet-5 and the CNN preset unless the CNN sample count is 0, as
+ * the bench's CNN rows), Kiln on wasm with
+ * PyTorch on one thread as the row's torch figure, and PyTorch on every core in its note.
+ */
+export async function benchWasmRows(
+  data: BenchData,
+  epochs: number,
+  log: (s: string) => void,
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const models: [WasmModel, string, number][] = [['simplenn', 'SimpleNN', data.count]];
+  if (data.cnnCount > 0)
+    models.push(['lenet', 'LeNet-5', data.cnnCount], ['cnn', 'CNN with BatchNorm', data.cnnCount]);
+  const best = (a: number | undefined, r: ReturnType<typeof benchTorchTraining>) =>
+    'missing' in r ? a : Math.max(a ?? 0, r.samplesPerSec);
+  for (const [preset, label, count] of models) {
+    // Kiln and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet moment
+    // is as likely to fall to either.
+    let kiln = 0;
+    let one: number | undefined;
+    let missing = '';
+    for (let turn = 0; turn < 2; turn++) {
+      kiln = Math.max(kiln, await benchWasmTraining(data, preset, epochs));
+      const r = benchTorchTraining(preset, count, Math.max(1, epochs - 1), 1);
+      if ('missing' in r) missing = r.missing;
+      one = best(one, r);
+    }
+    const all = best(undefined, benchTorchTraining(preset, count, Math.max(1, epochs - 1), cpus().length));
+    if (missing) log(`WASM rows: no PyTorch figure: ${missing}`);
+    rows.push({
+      name: `${label} train on WASM (1 thread), ${count} samples, batch 64 (samples/s)`,
+      kiln,
+      tfjs: null,
+      higherIsBetter: true,
+      torch: one ?? null,
+      note:
+        all === undefined
+          ? 'torch: PyTorch CPU eager, 1 thread'
+          : `torch: PyTorch CPU eager, 1 thread; on ${cpus().length} threads ${all.toFixed(1)}`,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,589 @@
+/**
+ * The wasm backend: tensors in one WebAssembly linear memory, the kernels that dominate training
+ * (matrix products in every transpose form with their fused bias/ReLU/row sums, elementwise ops,
+ * sums, the optimizers' fused updates, im2col/col2im, max pooling, batch norm, the data
+ * pipeline's image gathers) as WebAssembly
+ * (128-bit SIMD where the loop allows) compiled from
+ * assembly/kernels.ts, and every other kernel run by the cpu reference backend's own functions on
+ * views of the same memory (no copies). It is the page's fallback where there is no WebGPU and the
+ * CLI's `--backend wasm`.
+ *
+ * Memory: a bump allocator over the linear memory (grown as tensors need; WebAssembly memory never
+ * shrinks) with freed blocks pooled by size and reused by the next allocation of that size, which
+ * is what a training step asks for: the same sizes every step.
+ */
+import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
+import { CPU_KERNELS, gatherLabelBytes, type KernelBuffers, type KernelViews } from './cpu';
+import { BINARY, REDUCE, UNARY } from './kernels';
+import { WASM_KERNELS } from './wasm_binary.generated';
+
+/** The exports of assembly/kernels.ts (pointers are byte addresses, counts are elements). */
+interface Exports {
+  matmul(
+    a: number,
+    b: number,
+    out: number,
+    M: number,
+    N: number,
+    K: number,
+    sAm: number,
+    sAk: number,
+    bias: number,
+    relu: number,
+  ): void;
+  rowSums(a: number, sums: number, M: number, K: number, sAm: number, sAk: number): void;
+  transpose(src: number, dst: number, R: number, C: number): void;
+  unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
+  unaryRows(...args: number[]): void;
+  binary(op: number, a: number, b: number, out: number, n: number): void;
+  binaryRows(...args: number[]): void;
+  reduceSum(
+    x: number,
+    out: number,
+    outer: number,
+    size: number,
+    inner: number,
+    scale: number,
+    squares: number,
+  ): void;
+  adam(...args: number[]): void;
+  sgd(...args: number[]): void;
+  rmsprop(...args: number[]): void;
+  im2col(...args: number[]): void;
+  col2im(...args: number[]): void;
+  maxPool(...args: number[]): void;
+  batchNormStats(...args: number[]): void;
+  batchNormApply(...args: number[]): void;
+  batchNormBackwardSums(...args: number[]): void;
+  batchNormBackward(...args: number[]): void;
+  gatherImages(...args: number[]): void;
+}
+
+/** Unary and binary ops the SIMD kernels implement (the rest run as cpu kernels on views). */
+const SIMD_UNARY = new Set<number>([
+  UNARY.copy,
+  UNARY.neg,
+  UNARY.relu,
+  UNARY.leakyRelu,
+  UNARY.affine,
+  UNARY.abs,
+  UNARY.clamp,
+]);
+const SIMD_BINARY = new Set<number>([
+  BINARY.add,
+  BINARY.sub,
+  BINARY.mul,
+  BINARY.div,
+  BINARY.maximum,
+  BINARY.minimum,
+  BINARY.reluGrad,
+  BINARY.eq,
+  BINARY.gt,
+]);
+
+const PAGE = 65536;
+/** Where the first tensor goes: the first page is left to the module (it has no data of its own today). */
+const HEAP_BASE = PAGE;
+/** Every block starts on a multiple of 16 bytes (one v128), so slices keep the vec4 layout. */
+const ALIGN = 16;
+
+let nextId = 1;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** The kernels module, compiled once per thread (page worker, Node process) and shared by backends. */
+function kernelsModule(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(Uint8Array.from(atob(WASM_KERNELS), (c) => c.charCodeAt(0)));
+  return compiled;
+}
+
+/** A storage block: its byte address in the linear memory, with views made when first read. */
+class WasmStorage implements Storage, KernelViews {
+  refs = 0;
+  readonly id = nextId++;
+  private views?: {
+    buffer: ArrayBuffer;
+    f32: Float32Array;
+    i32: Int32Array;
+    u32: Uint32Array;
+    u8: Uint8Array;
+  };
+
+  constructor(
+    private readonly owner: WasmBackend,
+    /** Byte address in the linear memory. */
+    readonly ptr: number,
+    readonly bytes: number,
+    /** Bytes the block holds: bytes rounded up to ALIGN (a slice: to whole floats). */
+    readonly capacity: number,
+    readonly parent?: WasmStorage,
+  ) {}
+
+  /** Views of the current memory buffer: growing the memory replaces the buffer, so they are remade then. */
+  private view() {
+    const buffer = this.owner.buffer();
+    if (this.views?.buffer !== buffer) {
+      const words = this.capacity >> 2;
+      this.views = {
+        buffer,
+        f32: new Float32Array(buffer, this.ptr, words),
+        i32: new Int32Array(buffer, this.ptr, words),
+        u32: new Uint32Array(buffer, this.ptr, words),
+        u8: new Uint8Array(buffer, this.ptr, words * 4),
+      };
+    }
+    return this.views;
+  }
+  get f32(): Float32Array {
+    return this.view().f32;
+  }
+  get i32(): Int32Array {
+    return this.view().i32;
+  }
+  get u32(): Uint32Array {
+    return this.view().u32;
+  }
+  get u8(): Uint8Array {
+    return this.view().u8;
+  }
+}
+
+const num = (p: KernelParams, k: string) => (p[k] as number | undefined) ?? 0;
+
+/** Runs kernels as WebAssembly SIMD code on tensors in its linear memory. */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm' as const;
+  readonly sliceAlign = ALIGN;
+  private top = HEAP_BASE;
+  /** Freed blocks by capacity, kept for the next allocation of that capacity. */
+  private pool = new Map<number, number[]>();
+  private inUse = 0;
+  private pooled = 0;
+  private blocks = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly linear: WebAssembly.Memory,
+    private readonly k: Exports,
+  ) {}
+
+  /** A backend with a memory of its own (the kernels module is compiled once and shared). */
+  static async create(): Promise<WasmBackend> {
+    const memory = new WebAssembly.Memory({ initial: 256 });
+    const instance = await WebAssembly.instantiate(await kernelsModule(), {
+      env: {
+        memory,
+        abort: () => {
+          throw new Error('wasm kernel aborted');
+        },
+      },
+    });
+    return new WasmBackend(memory, instance.exports as unknown as Exports);
+  }
+
+  /** Whether this JavaScript engine runs the kernels module (WebAssembly with 128-bit SIMD). */
+  static async supported(): Promise<boolean> {
+    try {
+      await kernelsModule();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The memory's current buffer (replaced whenever the memory grows). */
+  buffer(): ArrayBuffer {
+    return this.linear.buffer as ArrayBuffer;
+  }
+
+  alloc(bytes: number): Storage {
+    if (this.disposed) throw new Error('the wasm backend was disposed');
+    if (!(bytes >= 0) || !Number.isSafeInteger(bytes)) throw new Error(`cannot allocate ${bytes} bytes`);
+    const capacity = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    let ptr = this.pool.get(capacity)?.pop();
+    if (ptr !== undefined) {
+      this.pooled -= capacity;
+    } else {
+      ptr = this.top;
+      const end = ptr + capacity;
+      const have = this.linear.buffer.byteLength;
+      if (end > have) {
+        // Grow by at least half again, so a growing model does not regrow (and remake views) every step.
+        const want = Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE));
+        const max = 65536 - have / PAGE;
+        const pages = Math.min(want, max);
+        if (have + pages * PAGE < end)
+          throw new Error(`wasm memory is full: ${bytes} more bytes do not fit in 4 GiB`);
+        this.linear.grow(pages);
+      }
+      this.top = end;
+      this.blocks++;
+    }
+    this.inUse += capacity;
+    return new WasmStorage(this, ptr, bytes, capacity);
+  }
+
+  slice(s: Storage, byteOffset: number, bytes: number): Storage {
+    const p = s as WasmStorage;
+    if (byteOffset % this.sliceAlign || byteOffset + bytes > p.capacity) {
+      throw new Error(`slice [${byteOffset}, +${bytes}) of a ${p.capacity}-byte storage`);
+    }
+    p.refs++;
+    return new WasmStorage(this, p.ptr + byteOffset, bytes, Math.ceil(bytes / 4) * 4, p);
+  }
+
+  free(s: Storage): void {
+    const p = s as WasmStorage;
+    if (p.parent) {
+      if (--p.parent.refs === 0) this.free(p.parent);
+      return;
+    }
+    if (this.disposed) return;
+    this.inUse -= p.capacity;
+    this.pooled += p.capacity;
+    const list = this.pool.get(p.capacity);
+    if (list) list.push(p.ptr);
+    else this.pool.set(p.capacity, [p.ptr]);
+  }
+
+  write(s: Storage, data: ArrayBufferView): void {
+    (s as WasmStorage).u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  async read(s: Storage, bytes = s.bytes): Promise<ArrayBuffer> {
+    return (s as WasmStorage).u8.slice(0, bytes).buffer;
+  }
+
+  run(call: KernelCall): void {
+    const b = call.buffers as Record<string, WasmStorage>;
+    const p = call.params as KernelParams;
+    const c = call.constants ?? {};
+    if (!this.simd(call.kernel, b, p, c)) CPU_KERNELS[call.kernel](this.views(b), p, c);
+  }
+
+  /** Runs the SIMD version of a launch, or returns false where there is none (that op, that layout). */
+  private simd(
+    kernel: KernelCall['kernel'],
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+    c: Record<string, number | boolean>,
+  ): boolean {
+    const k = this.k;
+    switch (kernel) {
+      case 'matmul':
+      case 'matmulBig':
+      case 'matmulDirect':
+        this.matmul(b, p, c);
+        return true;
+      case 'unary': {
+        const op = c.OP as number;
+        if (c.SCATTER || !SIMD_UNARY.has(op)) return false;
+        const a = b.a.ptr + 4 * num(p, 'offsetA');
+        const [alpha, beta] = [num(p, 'alpha'), num(p, 'beta')];
+        if (c.CONTIGUOUS) {
+          k.unary(op, a, b.out.ptr, num(p, 'n'), alpha, beta);
+          return true;
+        }
+        // A strided view whose rows are contiguous (a permute, a slice): a row at a time.
+        const [shape, rank] = [p.shape as number[], num(p, 'rank')];
+        const strides = p.strideA as number[];
+        if (rank === 0 || strides[rank - 1] !== 1) return false;
+        const offsets = this.rowOffsets(shape, rank, [strides]);
+        k.unaryRows(op, a, b.out.ptr, offsets.rows, shape[rank - 1], offsets.s.ptr, alpha, beta);
+        this.free(offsets.s);
+        return true;
+      }
+      case 'binary':
+        return this.binary(b, p, c);
+      case 'reduceRows':
+      case 'reduceCols': {
+        const op = c.OP as number;
+        if (op !== REDUCE.sum && op !== REDUCE.sumSquares) return false;
+        k.reduceSum(
+          b.x.ptr,
+          b.out.ptr,
+          num(p, 'outer'),
+          num(p, 'size'),
+          num(p, 'inner'),
+          num(p, 'scale'),
+          op === REDUCE.sumSquares ? 1 : 0,
+        );
+        return true;
+      }
+      case 'adam':
+        k.adam(
+          b.param.ptr,
+          b.grad.ptr,
+          b.s1.ptr,
+          b.s2.ptr,
+          num(p, 'n'),
+          num(p, 'lr'),
+          num(p, 'weightDecay'),
+          num(p, 'beta1'),
+          num(p, 'beta2'),
+          num(p, 'eps'),
+          num(p, 'stepSize'),
+          num(p, 'biasCorrection2Sqrt'),
+          c.DECOUPLED ? 1 : 0,
+        );
+        return true;
+      case 'sgd':
+        k.sgd(
+          b.param.ptr,
+          b.grad.ptr,
+          b.s1?.ptr ?? 0,
+          num(p, 'n'),
+          num(p, 'lr'),
+          num(p, 'weightDecay'),
+          num(p, 'momentum'),
+          num(p, 'dampening'),
+          num(p, 'nesterov') ? 1 : 0,
+          num(p, 'firstStep') ? 1 : 0,
+        );
+        return true;
+      case 'rmsprop':
+        k.rmsprop(
+          b.param.ptr,
+          b.grad.ptr,
+          b.s1.ptr,
+          b.s2?.ptr ?? 0,
+          num(p, 'n'),
+          num(p, 'lr'),
+          num(p, 'weightDecay'),
+          num(p, 'alpha'),
+          num(p, 'eps'),
+          num(p, 'momentum'),
+        );
+        return true;
+      case 'im2col':
+      case 'col2im': {
+        const g = ['C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((key) => num(p, key));
+        const [C, H, W, KH, KW, OH, OW] = g;
+        const per = kernel === 'im2col' ? C * KH * KW * OH * OW : C * H * W;
+        const total = num(p, 'total');
+        if (per === 0 || total % per) return false;
+        k[kernel](b.src.ptr, b.out.ptr, total / per, ...g);
+        return true;
+      }
+      case 'maxPool': {
+        const [OH, OW] = [num(p, 'OH'), num(p, 'OW')];
+        const total = num(p, 'total');
+        if (OH * OW === 0 || total % (OH * OW)) return false;
+        k.maxPool(
+          b.src.ptr,
+          b.out.ptr,
+          b.indices.ptr,
+          total / (OH * OW),
+          ...['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key)),
+        );
+        return true;
+      }
+      case 'batchNormStats':
+        if (!c.TRAINING) return false;
+        k.batchNormStats(
+          b.x.ptr,
+          b.stats.ptr,
+          b.runningMean.ptr,
+          b.runningVar.ptr,
+          ...['N', 'C', 'S', 'eps', 'momentum', 'momentumVar'].map((key) => num(p, key)),
+        );
+        return true;
+      case 'batchNormApply':
+        k.batchNormApply(
+          b.x.ptr,
+          b.stats.ptr,
+          c.AFFINE ? b.weight.ptr : 0,
+          c.AFFINE ? b.bias.ptr : 0,
+          b.out.ptr,
+          num(p, 'N'),
+          num(p, 'C'),
+          num(p, 'S'),
+          c.RELU ? 1 : 0,
+        );
+        return true;
+      case 'batchNormBackwardSums':
+        k.batchNormBackwardSums(
+          b.x.ptr,
+          b.dy.ptr,
+          c.RELU ? b.y.ptr : 0,
+          b.stats.ptr,
+          b.dweight.ptr,
+          b.dbias.ptr,
+          num(p, 'N'),
+          num(p, 'C'),
+          num(p, 'S'),
+          c.RELU ? 1 : 0,
+        );
+        return true;
+      case 'batchNormBackward':
+        if (!c.TRAINING) return false;
+        k.batchNormBackward(
+          b.x.ptr,
+          b.dy.ptr,
+          c.RELU ? b.y.ptr : 0,
+          b.stats.ptr,
+          c.AFFINE ? b.weight.ptr : 0,
+          b.dweight.ptr,
+          b.dbias.ptr,
+          b.out.ptr,
+          num(p, 'N'),
+          num(p, 'C'),
+          num(p, 'S'),
+          c.RELU ? 1 : 0,
+        );
+        return true;
+      case 'gatherBytes':
+        this.gatherImages(b, p, b.outf);
+        return true;
+      case 'gatherWords':
+        this.gatherImages(b, p, b.outf4);
+        gatherLabelBytes(this.views(b), p, b.labelSrc);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** A batch of uint8 images gathered by index and normalised into `out` (gatherBytes, gatherWords). */
+  private gatherImages(b: Record<string, WasmStorage>, p: KernelParams, out: WasmStorage): void {
+    const rowSize = num(p, 'rowSize');
+    this.k.gatherImages(
+      b.src.ptr,
+      rowSize > 0 ? Math.floor(b.src.bytes / rowSize) : 0,
+      b.index.ptr,
+      num(p, 'indexOffset'),
+      num(p, 'rows'),
+      rowSize,
+      Math.fround(num(p, 'mean')),
+      Math.fround(num(p, 'stdev')),
+      out.ptr,
+    );
+  }
+
+  /** Plain views of a launch's buffers, taken once: the cpu kernels index them per element. */
+  private views(b: Record<string, WasmStorage>): KernelBuffers {
+    const views: KernelBuffers = {};
+    for (const [key, s] of Object.entries(b)) views[key] = { f32: s.f32, i32: s.i32, u32: s.u32, u8: s.u8 };
+    return views;
+  }
+
+  /** Every matmul kernel: batched, either operand transposed, with the fused bias, ReLU and row sums. */
+  private matmul(b: Record<string, WasmStorage>, p: KernelParams, c: Record<string, number | boolean>): void {
+    const [M, N, K, batch] = [num(p, 'M'), num(p, 'N'), num(p, 'K'), num(p, 'batch')];
+    const [sA, sB, oA, oB] = [num(p, 'strideA'), num(p, 'strideB'), num(p, 'offsetA'), num(p, 'offsetB')];
+    const [sAm, sAk] = c.TRANS_A ? [1, M] : [K, 1];
+    const bias = c.HAS_BIAS ? b.bias.ptr : 0;
+    // A B stored [N, K] is transposed into [K, N] scratch first: the kernel streams rows of B.
+    const scratch = c.TRANS_B && K * N > 0 ? (this.alloc(K * N * 4) as WasmStorage) : null;
+    try {
+      for (let z = 0; z < batch; z++) {
+        const a = b.a.ptr + 4 * (oA + z * sA);
+        let bp = b.b.ptr + 4 * (oB + z * sB);
+        if (scratch) {
+          if (z === 0 || sB !== 0) this.k.transpose(bp, scratch.ptr, N, K);
+          bp = scratch.ptr;
+        }
+        this.k.matmul(a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0);
+      }
+      if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);
+    } finally {
+      if (scratch) this.free(scratch);
+    }
+  }
+
+  /**
+   * Binary ops on contiguous operands, and on any broadcast whose operands each step 1 or 0 along
+   * the last dim (a bias per channel, a value per row), a row at a time.
+   */
+  private binary(
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+    c: Record<string, number | boolean>,
+  ): boolean {
+    const op = c.OP as number;
+    if (!SIMD_BINARY.has(op)) return false;
+    const [n, rank] = [num(p, 'n'), num(p, 'rank')];
+    const a = b.a.ptr + 4 * num(p, 'offsetA');
+    const y = b.b.ptr + 4 * num(p, 'offsetB');
+    if (c.CONTIGUOUS) {
+      this.k.binary(op, a, y, b.out.ptr, n);
+      return true;
+    }
+    const shape = p.shape as number[];
+    const [sa, sb] = [p.strideA as number[], p.strideB as number[]];
+    if (rank === 0 || n === 0) return false;
+    const [stepA, stepB] = [sa[rank - 1], sb[rank - 1]];
+    if ((stepA !== 0 && stepA !== 1) || (stepB !== 0 && stepB !== 1)) return false;
+    const offsets = this.rowOffsets(shape, rank, [sa, sb]);
+    this.k.binaryRows(op, a, y, b.out.ptr, offsets.rows, shape[rank - 1], offsets.s.ptr, stepA, stepB);
+    this.free(offsets.s);
+    return true;
+  }
+
+  /**
+   * The element offset where each row (the last dim) of a strided view starts, for each operand's
+   * strides: int32 [rows, operands] in scratch memory (the caller frees it).
+   */
+  private rowOffsets(shape: number[], rank: number, strides: number[][]): { s: WasmStorage; rows: number } {
+    let rows = 1;
+    for (let d = 0; d < rank - 1; d++) rows *= shape[d];
+    const k = strides.length;
+    const s = this.alloc(rows * k * 4) as WasmStorage;
+    const v = s.i32;
+    const index = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+    const at = new Array<number>(k).fill(0);
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < k; q++) v[r * k + q] = at[q];
+      // The next row: an odometer over the leading dims.
+      for (let d = rank - 2; d >= 0; d--) {
+        index[d]++;
+        for (let q = 0; q < k; q++) at[q] += strides[q][d];
+        if (index[d] < shape[d]) break;
+        for (let q = 0; q < k; q++) at[q] -= strides[q][d] * shape[d];
+        index[d] = 0;
+      }
+    }
+    return { s, rows };
+  }
+
+  flush(): void {}
+
+  async sync(): Promise<void> {}
+
+  /** One kernel per op: nothing to tune. */
+  async tune(): Promise<void> {}
+
+  memory(): MemoryInfo {
+    return { bytesInUse: this.inUse, bytesPooled: this.pooled, buffers: this.blocks };
+  }
+
+  /**
+   * Gives the pooled blocks at the top of the heap back to the bump allocator (for any size to
+   * reuse); WebAssembly memory cannot shrink, so the memory itself stays as large as it grew.
+   */
+  trim(): void {
+    const free = [...this.pool].flatMap(([cap, ptrs]) => ptrs.map((ptr) => [ptr, cap] as const));
+    free.sort((x, y) => y[0] - x[0]);
+    const released = new Set<number>();
+    for (const [ptr, cap] of free) {
+      if (ptr + cap !== this.top) break;
+      this.top = ptr;
+      this.pooled -= cap;
+      this.blocks--;
+      released.add(ptr);
+    }
+    for (const [cap, ptrs] of this.pool) {
+      const kept = ptrs.filter((q) => !released.has(q));
+      if (kept.length) this.pool.set(cap, kept);
+      else this.pool.delete(cap);
+    }
+  }
+
+  /** Forgets every block: tensors on this backend are unusable afterwards (the memory goes with the backend). */
+  dispose(): void {
+    this.disposed = true;
+    this.pool.clear();
+    this.top = HEAP_BASE;
+    this.inUse = this.pooled = this.blocks = 0;
+  }
+}
