@@ -7,7 +7,13 @@
 import { expect, test } from '@playwright/test';
 
 test('the API docs are served under /docs/ and open offline', async ({ page, context }) => {
-  await page.goto('docs/');
+  // The page's header links to them.
+  await page.goto('./');
+  await page
+    .getByRole('navigation', { name: 'Documentation' })
+    .getByRole('link', { name: 'API docs' })
+    .click();
+  await expect(page).toHaveURL(/\/docs\/$/);
   await expect(page).toHaveTitle(/kiln/);
   await expect(page.locator('body')).toContainText('Training in ten lines');
   await page.goto('docs/modules.html');

@@ -10,6 +10,10 @@ export function Header() {
         <h1>Kiln</h1>
         <span className="tagline">train neural networks on your GPU, the PyTorch way</span>
       </div>
+      <nav className="header-links" aria-label="Documentation">
+        {/* The engine's typed API docs (TypeDoc), built with the site and kept offline by the service worker. */}
+        <a href={`${import.meta.env.BASE_URL}docs/`}>API docs</a>
+      </nav>
       <BackendBadge />
     </header>
   );
