@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --json] [-- --samples N] [-- --cnn-samples N] [-- --epochs N] [-- --profile]`
  * (every option in `-- --help`, declared in options.ts):
- * SimpleNN training (784-128-10, Adam, batch 64, real MNIST) and the CNN preset's, on Kiln's WebGPU
- * backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter, plus conv2d,
+ * SimpleNN training (784-128-10, Adam, batch 64, real MNIST), LeNet-5's and the CNN preset's, on
+ * Kiln's WebGPU backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter,
+ * and on PyTorch CPU eager (Debian's torch; all cores, and one thread) in the same run; conv2d,
  * and matmul at MNIST's shapes and at square sizes; the GPT preset's training tokens per second
  * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run.
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
@@ -11,7 +12,7 @@ import { adapterName } from '../src/gpu/device';
 import { acquireNodeGpu, nodeGpu } from '../src/gpu/node';
 import { BENCH_OPTIONS, benchArgs, benchHelp, benchMain, benchMnist } from './options';
 import { formatRow, GPT_ROW, runSuite } from './suite';
-import { benchTorchGpt } from './torch';
+import { benchTorchGpt, benchTorchImages } from './torch';
 
 await benchMain(async () => {
   // Every flag, and the data, are checked before the GPU is touched.
@@ -50,18 +51,40 @@ await benchMain(async () => {
     else log(`GPT row: PyTorch CPU eager on ${torch.threads} threads`);
     gpt.torch = 'missing' in torch ? null : torch.tokensPerSec;
   }
+  // PyTorch CPU eager on the image rows, after Kiln's and TF.js's rows so that they never share the CPU.
+  for (const r of rows) {
+    if (!r.torchModel) continue;
+    const count = r.torchModel === 'simplenn' ? data.count : data.cnnCount;
+    const torch = benchTorchImages(r.torchModel, data.raw, count, values.epochs);
+    if ('missing' in torch) {
+      log(`${r.name}: no PyTorch figure: ${torch.missing}`);
+      r.torch = null;
+      r.torchOneThread = null;
+    } else {
+      r.torch = torch.allCores;
+      r.torchOneThread = torch.oneThread;
+      log(`${r.name}: PyTorch CPU eager on ${torch.threads} threads and on 1`);
+    }
+  }
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;
     console.log(
       values.json
         ? JSON.stringify({
             bench: r.name,
+            backend: r.backend ?? 'webgpu',
             kiln: r.kiln,
             tfjs: r.tfjs,
             ratio,
             ...(r.torch === undefined
               ? {}
               : { torch: r.torch, torch_ratio: r.torch ? r.kiln / r.torch : null }),
+            ...(r.torchOneThread === undefined
+              ? {}
+              : {
+                  torch_1_thread: r.torchOneThread,
+                  torch_1_thread_ratio: r.torchOneThread ? r.kiln / r.torchOneThread : null,
+                }),
             ...(r.launches === undefined ? {} : { launches_per_step: r.launches }),
             note: r.note,
             adapter,
