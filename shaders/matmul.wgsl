@@ -317,7 +317,10 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
 //   0, forward:         out[n] [OC, OH*OW] = weight [OC, C*KH*KW] @ cols(x[n]) (+ bias per row, ReLU)
 //   1, input gradient:  dx[n] [C, H*W] = weight viewed [C, OC*KH*KW] @ windows(dy[n])
 //   2, weight gradient: dw [OC, C*KH*KW] = dy viewed [OC, N*OH*OW] @ cols(x)^T, and with ROW_SUMS
-//                       the bias gradient (dy's sums per channel) from the same launch.
+//                       the bias gradient (dy's sums per channel) from the same launch. Split
+//                       over the images: product z sums images z*K/(OH*OW) onwards (K counts one
+//                       split's), into its own [OC, C*KH*KW] slice of out and [OC] of sums, so a
+//                       small weight (a first layer's 16x9) still gets many invocations.
 // The walk over k keeps its window coordinates in counters, so no integer division happens per k;
 // the divisions that locate the block's columns happen once per invocation. Sums run over k in
 // order, like the cpu reference's.
@@ -430,6 +433,7 @@ fn conv_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   var i = 0u;
   var j = 0u;
   var q = 0u;
+  if (CONV_MODE == 2u) { i = z * (cp.K / P); }
   for (var k = 0u; k < cp.K; k++) {
     var b0: vec4f;
     var b1: vec4f;
@@ -485,7 +489,7 @@ fn conv_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   }
   if (ROW_SUMS && col0 == 0u) {
     for (var m = 0u; m < 8u; m++) {
-      if (row0 + m < cp.M) { sums[row0 + m] = rs[m / 4u][m % 4u]; }
+      if (row0 + m < cp.M) { sums[z * cp.M + row0 + m] = rs[m / 4u][m % 4u]; }
     }
   }
   let base = z * cp.M * cp.N;

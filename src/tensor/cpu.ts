@@ -278,7 +278,8 @@ function convGemm(b: Buffers, p: KernelParams, c: Record<string, number | boolea
       } else {
         // dw[m = oc, (ci, kh, kw)] over k = (image, oh, ow).
         for (let k = 0; k < K; k++) {
-          const [img, oh, ow] = [Math.floor(k / OP), Math.floor(k / OW) % OH, k % OW];
+          // Product z of a split weight gradient sums its own images (K counts one split's).
+          const [img, oh, ow] = [z * (K / OP) + Math.floor(k / OP), Math.floor(k / OW) % OH, k % OW];
           const g = A[(img * OC + m) * OP + oh * OW + ow];
           rowSum = f(rowSum + g);
           for (let col = 0; col < N; col++) {
@@ -295,7 +296,7 @@ function convGemm(b: Buffers, p: KernelParams, c: Record<string, number | boolea
         if (c.RELU) v = Math.max(v, 0);
         out[(z * M + m) * N + col] = v;
       }
-      if (c.ROW_SUMS) b.sums.f32[m] = rowSum;
+      if (c.ROW_SUMS) b.sums.f32[z * M + m] = rowSum;
     }
 }
 

@@ -1175,6 +1175,11 @@ describe('convolution and pooling kernels', () => {
     );
   });
 
+  test("a first layer's weight gradient, split over the images, matches cpu (bias too)", async () => {
+    // 16 x 9 weights are two 8x8 blocks: the six images are summed in six parts, then added.
+    await compareConv({ kernelSize: 3, stride: 1, padding: 1 }, [6, 1, 11, 13], 16, 'split');
+  });
+
   test('the gradients are the adjoints of the convolution: <conv(x), dy> = <x, dx(dy)> = <w, dw(dy)>', async () => {
     for (const g of [geometries[1], geometries[5]]) {
       for (const b of await bothBackends()) {

@@ -809,19 +809,48 @@ export function conv2dBackwardWeight(
   if (biasGrad && biasGrad.size !== OC)
     throw new Error(`a bias gradient of [${biasGrad.shape}] for ${OC} channels`);
   const out = target(backend, weightShape, into);
+  const N = C * k * k;
+  const splits = weightGradSplits(OC, N, x.shape[0]);
+  // Split over the images, each split's sums land in a slice of their own, summed in split order.
+  const partial = splits > 1 ? empty(backend, [splits, OC, N]) : out;
+  const partialSums = splits > 1 && biasGrad ? empty(backend, [splits, OC]) : biasGrad;
   backend.run({
     kernel: 'convGemm',
     buffers: {
       a: dy.storage,
       b: x.storage,
       bias: unusedBinding(backend),
-      out: out.storage,
-      sums: biasGrad?.storage ?? unusedOutput(backend),
+      out: partial.storage,
+      sums: partialSums?.storage ?? unusedOutput(backend),
     },
-    params: { M: OC, N: C * k * k, K: x.shape[0] * cp.OH * cp.OW, batch: 1, ...cp },
+    params: { M: OC, N, K: (x.shape[0] / splits) * cp.OH * cp.OW, batch: splits, ...cp },
     constants: { CONV_MODE: 2, ROW_SUMS: biasGrad !== undefined },
   });
+  if (partial !== out) {
+    reduce('sum', partial, 0, false, 1, out);
+    partial.dispose();
+  }
+  if (biasGrad && partialSums && partialSums !== biasGrad) {
+    reduce('sum', partialSums, 0, false, 1, biasGrad);
+    partialSums.dispose();
+  }
   return out;
+}
+
+/**
+ * Invocations a weight gradient should have at least (an 8x8 block each): a first layer's weight
+ * (16 x 9) is one or two blocks, each summing 50,000 products in a row while the rest of the
+ * device idles, so its images are split among this many.
+ */
+const WEIGHT_GRAD_INVOCATIONS = 256;
+
+/** Into how many parts a weight gradient's images are split: a divisor of the batch. */
+function weightGradSplits(OC: number, N: number, images: number): number {
+  const { BLOCK } = SIZES;
+  const blocks = Math.ceil(OC / BLOCK) * Math.ceil(N / BLOCK);
+  const want = Math.min(images, Math.ceil(WEIGHT_GRAD_INVOCATIONS / blocks));
+  for (let d = want; d > 1; d--) if (images % d === 0) return d;
+  return 1;
 }
 
 function poolParams(shape: readonly number[], g: Conv2dGeometry, total: number): ParamsOf<'maxPool'> {
