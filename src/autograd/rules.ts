@@ -129,6 +129,8 @@ export const RULES: Record<string, Rule> = {
     const gw = w.requiresGrad || gb ? ops.conv2dBackwardWeight(g, x, w.shape, geom, into(w), gb) : null;
     // The first layer's input (the data) needs no gradient: skip the input gradient's launch.
     const gx = x.requiresGrad ? ops.conv2dBackwardInput(g, w, x.shape, geom) : null;
+    // A frozen weight's gradient came only with its bias's: not returned, so freed here.
+    if (gw && !w.requiresGrad) gw.dispose();
     return [gx, w.requiresGrad ? gw : null, gb ?? null];
   },
   // ReLU's gradient (through the fused output), then the convolution's.
