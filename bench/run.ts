@@ -42,6 +42,16 @@ await benchMain(async () => {
     tfjs: !values['skip-tfjs'],
     profile: values.profile ?? false,
     gptSteps: values['gpt-steps'],
+    // After each image model's Kiln and TF.js figures (never at the same time as them).
+    torch: (model, count) => {
+      const t = benchTorchImages(model, data.raw, count, values.epochs);
+      if ('missing' in t) {
+        log(`${model}: no PyTorch figure: ${t.missing}`);
+        return null;
+      }
+      log(`${model}: PyTorch CPU eager on ${t.threads} threads and on 1`);
+      return t;
+    },
   });
   const gpt = rows.find((r) => r.name === GPT_ROW);
   if (gpt) {
@@ -50,21 +60,6 @@ await benchMain(async () => {
     if ('missing' in torch) log(`GPT row: no PyTorch figure: ${torch.missing}`);
     else log(`GPT row: PyTorch CPU eager on ${torch.threads} threads`);
     gpt.torch = 'missing' in torch ? null : torch.tokensPerSec;
-  }
-  // PyTorch CPU eager on the image rows, after Kiln's and TF.js's rows so that they never share the CPU.
-  for (const r of rows) {
-    if (!r.torchModel) continue;
-    const count = r.torchModel === 'simplenn' ? data.count : data.cnnCount;
-    const torch = benchTorchImages(r.torchModel, data.raw, count, values.epochs);
-    if ('missing' in torch) {
-      log(`${r.name}: no PyTorch figure: ${torch.missing}`);
-      r.torch = null;
-      r.torchOneThread = null;
-    } else {
-      r.torch = torch.allCores;
-      r.torchOneThread = torch.oneThread;
-      log(`${r.name}: PyTorch CPU eager on ${torch.threads} threads and on 1`);
-    }
   }
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;

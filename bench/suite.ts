@@ -59,8 +59,6 @@ export interface BenchRow {
   torch?: number | null;
   /** PyTorch CPU eager on one thread, where the row has it. */
   torchOneThread?: number | null;
-  /** The image model PyTorch trains for this row, filled in by the Node driver after Kiln's rows. */
-  torchModel?: BenchModel;
   /** Kernel launches one training step takes, where the row counts them. */
   launches?: number;
 }
@@ -80,6 +78,19 @@ export interface SuiteOptions {
   profile: boolean;
   /** The GPT row's steps per timed round; 0 leaves the row out. */
   gptSteps: number;
+  /**
+   * PyTorch CPU eager's samples/s on an image model (all cores, one thread), or null when torch is
+   * missing; run right after that model's Kiln and TF.js figures, so that the three are measured
+   * seconds apart on a machine whose load drifts (Node only: the browser has no torch).
+   */
+  torch?: (model: BenchModel, count: number) => { allCores: number; oneThread: number } | null;
+}
+
+/** The row's PyTorch figures, where the suite was given a way to run torch. */
+function torchFigures(opts: SuiteOptions, model: BenchModel, count: number): Partial<BenchRow> {
+  if (!opts.torch) return {};
+  const t = opts.torch(model, count);
+  return { torch: t?.allCores ?? null, torchOneThread: t?.oneThread ?? null };
 }
 
 /** The suite's results: one row per workload, and per-kernel profiles of each model when asked for. */
@@ -108,7 +119,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       kiln: samplesPerSec,
       tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.count, 'simplenn', opts.epochs) : null,
       higherIsBetter: true,
-      torchModel: 'simplenn',
+      ...torchFigures(opts, 'simplenn', data.count),
       launches,
     },
     {
@@ -142,7 +153,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       kiln: r.samplesPerSec,
       tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.cnnCount, preset, opts.epochs) : null,
       higherIsBetter: true,
-      torchModel: preset,
+      ...torchFigures(opts, preset, data.cnnCount),
       launches: r.launches,
     });
   }
