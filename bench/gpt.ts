@@ -11,6 +11,7 @@ import { DEFAULT_TEXT_CONFIG, type TrainConfig } from 'kiln/config';
 import type { TextData } from 'kiln/data';
 import { type ModelSpec, TEXT_PRESETS } from 'kiln/spec';
 import { prepareText, Run } from 'kiln/train';
+import { countLaunches } from './launches';
 
 /** Characters in the benchmark's vocabulary: shakespeare_char's 65. */
 const VOCAB_SIZE = 65;
@@ -57,25 +58,24 @@ export async function benchKilnGpt(
   // Each round is one evaluation interval of the trainer: its epoch.
   const config = { ...GPT_BENCH.config, evalEvery: steps };
   const run = Run.create(spec, config, prepareText(randomText(100_000), config, 'every'));
-  const run0 = backend.run;
-  let launches = 0;
-  backend.run = (call) => {
-    launches++;
-    run0.call(backend, call);
-  };
   let best = 0;
   let perStep = 0;
   try {
     for (let r = 0; r <= rounds; r++) {
-      launches = 0;
-      const t = await run.trainer.trainEpoch();
-      await backend.sync();
+      const counted = countLaunches(backend);
+      let launches: number;
+      let t: Awaited<ReturnType<typeof run.trainer.trainEpoch>>;
+      try {
+        t = await run.trainer.trainEpoch();
+        await backend.sync();
+      } finally {
+        launches = counted.stop();
+      }
       if (r === 0) continue;
       best = Math.max(best, (t.samples * config.blockSize) / t.seconds);
       perStep = launches / t.steps;
     }
   } finally {
-    backend.run = run0;
     run.dispose();
   }
   return { tokensPerSec: best, launches: perStep };

@@ -8,7 +8,7 @@
 import { type Storage, WebGPUBackend } from 'kiln';
 import { acquireNullGpu } from 'kiln/node';
 import { benchHelp, benchMain, benchMnist, HOST_OPTIONS, hostArgs } from './options';
-import { type BenchModel, benchKilnTraining } from './suite';
+import { benchKilnTraining, MODEL_NAMES } from './suite';
 
 /**
  * Reads back zeros, after paying for the real readback: on the null backend a read returns
@@ -29,8 +29,7 @@ await benchMain(async () => {
   const mnist = await benchMnist(values['data-dir']);
   const gpu = await acquireNullGpu();
   const count = mnist.train.count;
-  const names: Record<BenchModel, string> = { simplenn: 'SimpleNN', cnn: 'CNN preset' };
-  for (const preset of ['simplenn', 'cnn'] as const) {
+  for (const preset of ['simplenn', 'lenet', 'cnn'] as const) {
     const backend = new NullGpuBackend(gpu.device);
     const r = await benchKilnTraining(backend, mnist.train, count, preset, values.epochs);
     const epoch = count / r.samplesPerSec;
@@ -41,7 +40,7 @@ await benchMain(async () => {
             seconds: epoch,
             hostMicrosPerStep: r.hostMicros,
           })
-        : `${names[preset].padEnd(10)} ${count} samples, batch 64, no GPU work: epoch ${epoch.toFixed(3)} s, host ${r.hostMicros.toFixed(0)} us per step`,
+        : `${MODEL_NAMES[preset].padEnd(18)} ${count} samples, batch 64, no GPU work: epoch ${epoch.toFixed(3)} s, host ${r.hostMicros.toFixed(0)} us per step`,
     );
   }
 });

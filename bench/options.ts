@@ -26,7 +26,7 @@ export const BENCH_OPTIONS = [
     flag: 'cnn-samples',
     kind: { type: 'count', min: 0 },
     // Far slower per sample than SimpleNN, so fewer.
-    help: "the CNN preset's training samples (0 leaves its row out)",
+    help: "LeNet-5's and the CNN preset's training samples (0 leaves their rows out)",
     default: '640',
   },
   { flag: 'epochs', kind: { type: 'count', min: 1 }, help: 'training epochs per row', default: '2' },

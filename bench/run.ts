@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --json] [-- --samples N] [-- --cnn-samples N] [-- --epochs N] [-- --profile]`
  * (every option in `-- --help`, declared in options.ts):
- * SimpleNN training (784-128-10, Adam, batch 64, real MNIST) and the CNN preset's, on Kiln's WebGPU
- * backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter, plus conv2d,
+ * SimpleNN training (784-128-10, Adam, batch 64, real MNIST), LeNet-5's and the CNN preset's, on
+ * Kiln's WebGPU backend and on TensorFlow.js's WebGPU backend, in this process on the same adapter,
+ * and on PyTorch CPU eager (Debian's torch; all cores, and one thread) in the same run; conv2d,
  * and matmul at MNIST's shapes and at square sizes; the GPT preset's training tokens per second
  * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run; and
  * SimpleNN and the CNN on Kiln's WASM backend beside PyTorch CPU eager on one thread (bench/wasm.ts).
@@ -12,7 +13,7 @@ import { adapterName } from 'kiln/gpu';
 import { acquireNodeGpu, nodeGpu } from 'kiln/node';
 import { BENCH_OPTIONS, benchArgs, benchHelp, benchMain, benchMnist } from './options';
 import { formatRow, GPT_ROW, runSuite } from './suite';
-import { benchTorchGpt } from './torch';
+import { benchTorchGpt, benchTorchImages } from './torch';
 import { benchWasmRows } from './wasm';
 
 await benchMain(async () => {
@@ -43,6 +44,16 @@ await benchMain(async () => {
     tfjs: !values['skip-tfjs'],
     profile: values.profile ?? false,
     gptSteps: values['gpt-steps'],
+    // After each image model's Kiln and TF.js figures (never at the same time as them).
+    torch: (model, count) => {
+      const t = benchTorchImages(model, data.raw, count, values.epochs);
+      if ('missing' in t) {
+        log(`${model}: no PyTorch figure: ${t.missing}`);
+        return null;
+      }
+      log(`${model}: PyTorch CPU eager on ${t.threads} threads and on 1`);
+      return t;
+    },
   });
   const gpt = rows.find((r) => r.name === GPT_ROW);
   if (gpt) {
@@ -60,12 +71,19 @@ await benchMain(async () => {
       values.json
         ? JSON.stringify({
             bench: r.name,
+            backend: r.backend ?? 'webgpu',
             kiln: r.kiln,
             tfjs: r.tfjs,
             ratio,
             ...(r.torch === undefined
               ? {}
               : { torch: r.torch, torch_ratio: r.torch ? r.kiln / r.torch : null }),
+            ...(r.torchOneThread === undefined
+              ? {}
+              : {
+                  torch_1_thread: r.torchOneThread,
+                  torch_1_thread_ratio: r.torchOneThread ? r.kiln / r.torchOneThread : null,
+                }),
             ...(r.launches === undefined ? {} : { launches_per_step: r.launches }),
             note: r.note,
             adapter,

@@ -12,6 +12,7 @@ import { Adam } from 'kiln/optim';
 import { PRESETS } from 'kiln/spec';
 import { Trainer } from 'kiln/train';
 import { benchKilnGpt } from './gpt';
+import { countLaunches } from './launches';
 
 /** The matmul shapes benchmarked unless told otherwise: MNIST's two layers, then two squares. */
 export const DEFAULT_MATMUL = '64x784x128,64x128x10,256,1024';
@@ -34,18 +35,28 @@ export function matmulShapes(text: string): [number, number, number][] | null {
 /** One benchmark figure for each library. */
 export interface BenchRow {
   name: string;
+  /**
+   * The backend Kiln's figure comes from: 'webgpu' (the adapter's, the suite's own rows) unless a
+   * row says otherwise (a Kiln-on-WASM row, say), shown as a column of the table.
+   */
+  backend?: string;
   kiln: number;
   tfjs: number | null;
   higherIsBetter: boolean;
   /** A figure the row is read with, where it has no TF.js counterpart (an overhead). */
   note?: string;
-  /** PyTorch CPU eager's figure, where the row has one (the GPT's: Node only); null when torch is missing. */
+  /**
+   * PyTorch CPU eager's figure on all cores, where the row has one (Node only: the GPT's and the
+   * image models'); null when torch is missing.
+   */
   torch?: number | null;
+  /** PyTorch CPU eager on one thread, where the row has it. */
+  torchOneThread?: number | null;
   /** Kernel launches one training step takes, where the row counts them. */
   launches?: number;
 }
 
-/** MNIST's first `count` training images (SimpleNN), and the first `cnnCount` for the CNN. */
+/** MNIST's first `count` training images (SimpleNN), and the first `cnnCount` for LeNet-5 and the CNN. */
 export interface BenchData {
   raw: RawImages;
   count: number;
@@ -60,6 +71,19 @@ export interface SuiteOptions {
   profile: boolean;
   /** The GPT row's steps per timed round; 0 leaves the row out. */
   gptSteps: number;
+  /**
+   * PyTorch CPU eager's samples/s on an image model (all cores, one thread), or null when torch is
+   * missing; run right after that model's Kiln and TF.js figures, so that the three are measured
+   * seconds apart on a machine whose load drifts (Node only: the browser has no torch).
+   */
+  torch?: (model: BenchModel, count: number) => { allCores: number; oneThread: number } | null;
+}
+
+/** The row's PyTorch figures, where the suite was given a way to run torch. */
+function torchFigures(opts: SuiteOptions, model: BenchModel, count: number): Partial<BenchRow> {
+  if (!opts.torch) return {};
+  const t = opts.torch(model, count);
+  return { torch: t?.allCores ?? null, torchOneThread: t?.oneThread ?? null };
 }
 
 /** The suite's results: one row per workload, and per-kernel profiles of each model when asked for. */
@@ -72,7 +96,7 @@ export interface SuiteResult {
 export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): Promise<SuiteResult> {
   const tf = opts.tfjs ? await tfjsSetup() : null;
   const profiles: SuiteResult['profiles'] = [];
-  const { samplesPerSec, hostMicros, profile } = await benchKilnTraining(
+  const { samplesPerSec, hostMicros, profile, launches } = await benchKilnTraining(
     backendOn(gpu),
     data.raw,
     data.count,
@@ -88,6 +112,8 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       kiln: samplesPerSec,
       tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.count, 'simplenn', opts.epochs) : null,
       higherIsBetter: true,
+      ...torchFigures(opts, 'simplenn', data.count),
+      launches,
     },
     {
       // The same training, counting every parameter's histograms: the cost of --histograms-every.
@@ -105,21 +131,23 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
       higherIsBetter: false,
     },
   ];
-  if (data.cnnCount > 0) {
-    const cnn = await benchKilnTraining(
+  for (const preset of data.cnnCount > 0 ? (['lenet', 'cnn'] as const) : []) {
+    const r = await benchKilnTraining(
       backendOn(gpu),
       data.raw,
       data.cnnCount,
-      'cnn',
+      preset,
       opts.epochs,
       opts.profile,
     );
-    if (cnn.profile) profiles.push({ model: 'CNN preset', kernels: cnn.profile });
+    if (r.profile) profiles.push({ model: MODEL_NAMES[preset], kernels: r.profile });
     rows.push({
-      name: `CNN with BatchNorm train, ${data.cnnCount} samples, batch 64 (samples/s)`,
-      kiln: cnn.samplesPerSec,
-      tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.cnnCount, 'cnn', opts.epochs) : null,
+      name: `${MODEL_NAMES[preset]} train, ${data.cnnCount} samples, batch 64 (samples/s)`,
+      kiln: r.samplesPerSec,
+      tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.cnnCount, preset, opts.epochs) : null,
       higherIsBetter: true,
+      ...torchFigures(opts, preset, data.cnnCount),
+      launches: r.launches,
     });
   }
   if (opts.gptSteps > 0) {
@@ -158,8 +186,15 @@ export const GPT_ROW = 'GPT train, 4 layers x 128 wide, block 64, batch 16 (toke
 /** The histogram interval whose overhead the suite reports (issue 17's goal: under 5%). */
 const HISTOGRAMS_EVERY = 50;
 
-/** The trained models: the guide's SimpleNN and the playground's CNN preset (PRESETS.cnn). */
-export type BenchModel = 'simplenn' | 'cnn';
+/** The trained models: the guide's SimpleNN, LeNet-5 and the playground's CNN preset (PRESETS). */
+export type BenchModel = 'simplenn' | 'lenet' | 'cnn';
+
+/** The models' names in the table and the profiles. */
+export const MODEL_NAMES: Record<BenchModel, string> = {
+  simplenn: 'SimpleNN',
+  lenet: 'LeNet-5',
+  cnn: 'CNN with BatchNorm',
+};
 
 /** What the histograms cost, as the share of samples/s lost against the plain run (faster is noise). */
 export function overhead(plain: number, withHistograms: number): string {
@@ -175,7 +210,9 @@ function backendOn(gpu: Gpu): WebGPUBackend {
 
 /**
  * Samples per second of Kiln training a preset on the first `count` images with the trainer the
- * CLI uses (best epoch of `epochs`), and the host time per step.
+ * CLI uses (best epoch of `epochs`), the host time per step, and the kernel launches per step (a
+ * timed epoch's count over its steps: the loss's accumulation and reads and the optimizer's
+ * included).
  */
 export async function benchKilnTraining(
   backend: WebGPUBackend,
@@ -184,16 +221,25 @@ export async function benchKilnTraining(
   preset: BenchModel,
   epochs: number,
   profile = false,
-): Promise<{ samplesPerSec: number; hostMicros: number; profile: KernelTime[] | null }> {
+): Promise<{ samplesPerSec: number; hostMicros: number; profile: KernelTime[] | null; launches: number }> {
   const { trainer, dispose } = benchTrainer(backend, raw, count, preset);
   let best = 0;
   let hostMicros = Number.POSITIVE_INFINITY;
+  let launches = 0;
   // The first epoch also compiles every pipeline; count the best of the rest when there are any.
   for (let e = 0; e < Math.max(2, epochs); e++) {
-    const r = await trainer.trainEpoch();
-    await backend.sync();
+    const counted = countLaunches(backend);
+    let epochLaunches: number;
+    let r: Awaited<ReturnType<typeof trainer.trainEpoch>>;
+    try {
+      r = await trainer.trainEpoch();
+      await backend.sync();
+    } finally {
+      epochLaunches = counted.stop();
+    }
     if (e > 0 || epochs === 1) {
       best = Math.max(best, r.samples / r.seconds);
+      launches = epochLaunches / r.steps;
       if (r.steps > 1) hostMicros = Math.min(hostMicros, (1e6 * r.hostSeconds) / (r.steps - 1));
     }
   }
@@ -205,7 +251,7 @@ export async function benchKilnTraining(
     kernels = await backend.profile();
   }
   dispose();
-  return { samplesPerSec: best, hostMicros, profile: kernels };
+  return { samplesPerSec: best, hostMicros, profile: kernels, launches };
 }
 
 /** A preset's model, Adam and a shuffled loader over the first `count` samples, as the guide trains. */
@@ -284,6 +330,23 @@ function tfjsModel(preset: BenchModel): tfl.Sequential {
       ],
     });
   }
+  if (preset === 'lenet') {
+    // PRESETS.lenet: 5x5 convolutions, the first padded by 2 ('same' on 28x28), ReLU, max pooling.
+    const conv5 = (filters: number, padding: 'same' | 'valid', inputShape?: number[]) =>
+      tfl.layers.conv2d({ inputShape, filters, kernelSize: 5, padding, activation: 'relu' });
+    return tfl.sequential({
+      layers: [
+        conv5(6, 'same', [28, 28, 1]),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        conv5(16, 'valid'),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 120, activation: 'relu' }),
+        tfl.layers.dense({ units: 84, activation: 'relu' }),
+        tfl.layers.dense({ units: 10 }),
+      ],
+    });
+  }
   const conv = (filters: number, inputShape?: number[]) =>
     tfl.layers.conv2d({ inputShape, filters, kernelSize: 3, padding: 'same', useBias: false });
   return tfl.sequential({
@@ -314,7 +377,7 @@ async function benchTfjsTraining(
 ): Promise<number> {
   const pixels = new Float32Array(n * 784);
   for (let i = 0; i < n * 784; i++) pixels[i] = (raw.images[i] / 255 - 0.1307) / 0.3081;
-  const xs = preset === 'cnn' ? tf.tensor4d(pixels, [n, 28, 28, 1]) : tf.tensor2d(pixels, [n, 784]);
+  const xs = preset !== 'simplenn' ? tf.tensor4d(pixels, [n, 28, 28, 1]) : tf.tensor2d(pixels, [n, 784]);
   const ys = tf.oneHot(tf.tensor1d(Array.from(raw.labels.subarray(0, n)), 'int32'), 10);
   const model = tfjsModel(preset);
   model.compile({
@@ -443,13 +506,14 @@ async function benchTfjsConv(tf: Tfjs, c: ConvShape): Promise<number> {
 export function formatRow(r: BenchRow): string {
   const ratio = r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '-';
   const tfjs = r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10);
-  const torch =
-    r.torch === undefined
+  const vsTorch = (label: string, t: number | null | undefined) =>
+    t === undefined
       ? ''
-      : r.torch === null
-        ? '   torch -'
-        : `   torch ${r.torch.toFixed(1)} (kiln ${(r.kiln / r.torch).toFixed(2)}x)`;
+      : t === null
+        ? `   ${label} -`
+        : `   ${label} ${t.toFixed(1)} (kiln ${(r.kiln / t).toFixed(2)}x)`;
+  const torch = vsTorch('torch', r.torch) + vsTorch('torch 1 thread', r.torchOneThread);
   const launches = r.launches === undefined ? '' : `   ${Math.round(r.launches)} kernel launches/step`;
   const note = r.note ? `   (${r.note})` : '';
-  return `${r.name.padEnd(62)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${torch}${launches}${note}`;
+  return `${r.name.padEnd(62)} ${(r.backend ?? 'webgpu').padEnd(6)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${torch}${launches}${note}`;
 }

@@ -20,6 +20,7 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
     'SimpleNN train, 640 samples, batch 64 (samples/s)',
     'SimpleNN train, histograms every 50 steps (samples/s)',
     'SimpleNN host time to record and submit a step (us)',
+    'LeNet-5 train, 64 samples, batch 64 (samples/s)',
     'CNN with BatchNorm train, 64 samples, batch 64 (samples/s)',
     'GPT train, 4 layers x 128 wide, block 64, batch 16 (tokens/s)',
     'conv2d 1->16 3x3 on 28x28, batch 64, fwd+bwd (images/s)',
@@ -30,7 +31,7 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
     'the playground training SimpleNN, 500 samples: longest frame gap (ms)',
     'the playground training SimpleNN, 500 samples: frame gaps over 50 ms',
   ]);
-  const [workloads, responsiveness] = [rows.slice(0, 8), rows.slice(8)];
+  const [workloads, responsiveness] = [rows.slice(0, 9), rows.slice(9)];
   for (const r of workloads) {
     expect(r.kiln).toBeGreaterThan(0);
     // The host-time, histogram and GPT rows are Kiln's own figures (tfjs-layers has no causal
@@ -40,7 +41,7 @@ test('bench.html trains SimpleNN and multiplies matrices with Kiln and TF.js', a
   // The frame gaps were measured (some frame was drawn while it trained).
   expect(responsiveness[2].kiln).toBeGreaterThan(0);
   console.log(responsiveness.map((r) => `${r.name}: ${r.kiln.toFixed(0)}`).join('\n'));
-  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(12);
+  await expect(page.getByRole('table', { name: 'Benchmark results' }).locator('tbody tr')).toHaveCount(13);
   await page.screenshot({ path: 'e2e/screenshots/bench.png' });
   expect(errors).toEqual([]);
 });

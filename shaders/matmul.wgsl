@@ -210,6 +210,12 @@ fn store_out(base: u32, m: u32, n0: u32, v: vec4f) {
 fn direct_step(acc: ptr<function, array<vec4f, 16>>, rs: ptr<function, array<vec4f, 2>>, r: array<u32, 8>, c: array<u32, 8>, ka: u32, kb: u32) {
   let b0 = vec4f(b[c[0] + kb], b[c[1] + kb], b[c[2] + kb], b[c[3] + kb]);
   let b1 = vec4f(b[c[4] + kb], b[c[5] + kb], b[c[6] + kb], b[c[7] + kb]);
+  block_fma(acc, rs, r, ka, b0, b1);
+}
+
+// The multiply-adds of one k of an 8x8 block, op(B)'s eight values given: the rows' values of op(A)
+// at a[r[i] + ka], and their sums with ROW_SUMS. Shared by the direct matmul and the convolutions.
+fn block_fma(acc: ptr<function, array<vec4f, 16>>, rs: ptr<function, array<vec4f, 2>>, r: array<u32, 8>, ka: u32, b0: vec4f, b1: vec4f) {
   let a0 = vec4f(a[r[0] + ka]);
   let a1 = vec4f(a[r[1] + ka]);
   let a2 = vec4f(a[r[2] + ka]);
@@ -301,4 +307,207 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   store_out(base, row0 + 6u, col4, acc[13]);
   store_out(base, row0 + 7u, col0, acc[14]);
   store_out(base, row0 + 7u, col4, acc[15]);
+}
+
+// Convolution as an implicit matrix product: the direct kernel's 8x8 register blocks, with op(B)
+// read straight out of the image (or the output gradient) through the window's geometry instead of
+// out of an unfolded copy, so no im2col or col2im buffer is written or read. Zeros where a window
+// overhangs the padding (or, for the input gradient, where no window reaches) come from a select,
+// the load itself clamped to element 0. CONV_MODE picks the product:
+//   0, forward:         out[n] [OC, OH*OW] = weight [OC, C*KH*KW] @ cols(x[n]) (+ bias per row, ReLU)
+//   1, input gradient:  dx[n] [C, H*W] = weight viewed [C, OC*KH*KW] @ windows(dy[n])
+//   2, weight gradient: dw [OC, C*KH*KW] = dy viewed [OC, N*OH*OW] @ cols(x)^T, and with ROW_SUMS
+//                       the bias gradient (dy's sums per channel) from the same launch. Split
+//                       over the images: product z sums images z*K/(OH*OW) onwards (K counts one
+//                       split's), into its own [OC, C*KH*KW] slice of out and [OC] of sums, so a
+//                       small weight (a first layer's 16x9) still gets many invocations.
+// The walk over k keeps its window coordinates in counters, so no integer division happens per k;
+// the divisions that locate the block's columns happen once per invocation. Sums run over k in
+// order, like the cpu reference's.
+struct ConvParams {
+  M: u32,
+  N: u32,
+  K: u32,
+  C: u32,
+  H: u32,
+  W: u32,
+  OC: u32,
+  KH: u32,
+  KW: u32,
+  OH: u32,
+  OW: u32,
+  stride: u32,
+  pad: u32,
+}
+
+// Binding 0 holds one struct per kernel (an entry point uses only its own).
+@group(0) @binding(0) var<uniform> cp: ConvParams;
+
+override CONV_MODE: u32 = 0u;
+
+// b[idx] where `ok`, else 0; a lane that is not ok reads element 0 instead of outside the buffer.
+fn masked4(idx: vec4i, ok: vec4<bool>) -> vec4f {
+  let i = select(vec4u(0u), vec4u(idx), ok);
+  return select(vec4f(0.0), vec4f(b[i.x], b[i.y], b[i.z], b[i.w]), ok);
+}
+
+// In [0, size) for each lane (a negative i32 is a huge u32).
+fn inside4(v: vec4i, size: u32) -> vec4<bool> {
+  return vec4u(v) < vec4u(size);
+}
+
+fn store_conv(base: u32, m: u32, n0: u32, v: vec4f) {
+  if (m >= cp.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + j;
+    if (n >= cp.N) { return; }
+    var x = v[j];
+    if (HAS_BIAS) { x += bias[m]; }
+    if (RELU) { x = max(x, 0.0); }
+    out[base + m * cp.N + n] = x;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn conv_gemm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let blocksN = (cp.N + BLOCK - 1u) / BLOCK;
+  let t = workgroup_index(wid, nwg) * WG + lid;
+  if (t >= blocksN * ((cp.M + BLOCK - 1u) / BLOCK)) { return; }
+  let row0 = (t / blocksN) * BLOCK;
+  let col0 = (t % blocksN) * BLOCK;
+  let z = wid.z;
+  let HW = cp.H * cp.W;
+  let P = cp.OH * cp.OW;
+  let KK = cp.KH * cp.KW;
+  let s = i32(cp.stride);
+  let pad = i32(cp.pad);
+  // Per row of the block, the offset of its op(A) row; per column, what locates it in B.
+  var rowStride = cp.K;
+  if (CONV_MODE == 1u) { rowStride = KK; }
+  if (CONV_MODE == 2u) { rowStride = P; }
+  let lastM = cp.M - 1u;
+  var r: array<u32, 8>;
+  r[0] = min(row0, lastM) * rowStride;
+  r[1] = min(row0 + 1u, lastM) * rowStride;
+  r[2] = min(row0 + 2u, lastM) * rowStride;
+  r[3] = min(row0 + 3u, lastM) * rowStride;
+  r[4] = min(row0 + 4u, lastM) * rowStride;
+  r[5] = min(row0 + 5u, lastM) * rowStride;
+  r[6] = min(row0 + 6u, lastM) * rowStride;
+  r[7] = min(row0 + 7u, lastM) * rowStride;
+  // Columns' coordinates, four lanes each: u, v (rows and columns in the image or the output
+  // gradient) and, for the weight gradient, the channel's offset.
+  let cols0 = min(vec4u(col0) + vec4u(0u, 1u, 2u, 3u), vec4u(cp.N - 1u));
+  let cols1 = min(vec4u(col0) + vec4u(4u, 5u, 6u, 7u), vec4u(cp.N - 1u));
+  var u0: vec4i;
+  var u1: vec4i;
+  var v0: vec4i;
+  var v1: vec4i;
+  var base0 = vec4i(0);
+  var base1 = vec4i(0);
+  if (CONV_MODE == 0u) {
+    // Output positions: the window's top-left corner in x.
+    u0 = vec4i(cols0 / cp.OW) * s - pad;
+    u1 = vec4i(cols1 / cp.OW) * s - pad;
+    v0 = vec4i(cols0 % cp.OW) * s - pad;
+    v1 = vec4i(cols1 % cp.OW) * s - pad;
+  } else if (CONV_MODE == 1u) {
+    // Input positions, padded: a window at kh reaches row (u - kh) / s of dy.
+    u0 = vec4i(cols0 / cp.W) + pad;
+    u1 = vec4i(cols1 / cp.W) + pad;
+    v0 = vec4i(cols0 % cp.W) + pad;
+    v1 = vec4i(cols1 % cp.W) + pad;
+  } else {
+    // Weight positions (c, kh, kw): the offset in x's rows and columns, and the channel's plane.
+    u0 = vec4i((cols0 / cp.KW) % cp.KH) - pad;
+    u1 = vec4i((cols1 / cp.KW) % cp.KH) - pad;
+    v0 = vec4i(cols0 % cp.KW) - pad;
+    v1 = vec4i(cols1 % cp.KW) - pad;
+    base0 = vec4i((cols0 / KK) * HW);
+    base1 = vec4i((cols1 / KK) * HW);
+  }
+  var acc: array<vec4f, 16>;
+  var rs: array<vec4f, 2>;
+  // The k walk: (c, kh, kw) forward, (oc, kh, kw) for the input gradient, (n, oh, ow) for the
+  // weight gradient; i, j, q are those counters, ka the offset of op(A)'s column k.
+  var i = 0u;
+  var j = 0u;
+  var q = 0u;
+  if (CONV_MODE == 2u) { i = z * (cp.K / P); }
+  for (var k = 0u; k < cp.K; k++) {
+    var b0: vec4f;
+    var b1: vec4f;
+    var ka = k;
+    if (CONV_MODE == 0u) {
+      let plane = i32(z * cp.C * HW + i * HW);
+      let h0 = u0 + i32(j);
+      let h1 = u1 + i32(j);
+      let w0 = v0 + i32(q);
+      let w1 = v1 + i32(q);
+      b0 = masked4(plane + h0 * i32(cp.W) + w0, inside4(h0, cp.H) & inside4(w0, cp.W));
+      b1 = masked4(plane + h1 * i32(cp.W) + w1, inside4(h1, cp.H) & inside4(w1, cp.W));
+    } else if (CONV_MODE == 1u) {
+      ka = i * cp.C * KK + j * cp.KW + q;
+      let plane = i32((z * cp.OC + i) * P);
+      var h0 = u0 - i32(j);
+      var h1 = u1 - i32(j);
+      var w0 = v0 - i32(q);
+      var w1 = v1 - i32(q);
+      var ok0 = vec4<bool>(true);
+      var ok1 = vec4<bool>(true);
+      if (s != 1) {
+        // A window reaches only rows and columns that are multiples of the stride away.
+        ok0 = (h0 % s == vec4i(0)) & (w0 % s == vec4i(0));
+        ok1 = (h1 % s == vec4i(0)) & (w1 % s == vec4i(0));
+        h0 = h0 / s;
+        h1 = h1 / s;
+        w0 = w0 / s;
+        w1 = w1 / s;
+      }
+      ok0 = ok0 & inside4(h0, cp.OH) & inside4(w0, cp.OW);
+      ok1 = ok1 & inside4(h1, cp.OH) & inside4(w1, cp.OW);
+      b0 = masked4(plane + h0 * i32(cp.OW) + w0, ok0);
+      b1 = masked4(plane + h1 * i32(cp.OW) + w1, ok1);
+    } else {
+      ka = i * cp.OC * P + j * cp.OW + q;
+      let image = i32(i * cp.C * HW);
+      let h0 = u0 + i32(j) * s;
+      let h1 = u1 + i32(j) * s;
+      let w0 = v0 + i32(q) * s;
+      let w1 = v1 + i32(q) * s;
+      b0 = masked4(image + base0 + h0 * i32(cp.W) + w0, inside4(h0, cp.H) & inside4(w0, cp.W));
+      b1 = masked4(image + base1 + h1 * i32(cp.W) + w1, inside4(h1, cp.H) & inside4(w1, cp.W));
+    }
+    block_fma(&acc, &rs, r, ka, b0, b1);
+    // The next k's counters: the innermost runs over KW (the output's columns for the weight gradient).
+    q++;
+    if (CONV_MODE == 2u) {
+      if (q == cp.OW) { q = 0u; j++; if (j == cp.OH) { j = 0u; i++; } }
+    } else {
+      if (q == cp.KW) { q = 0u; j++; if (j == cp.KH) { j = 0u; i++; } }
+    }
+  }
+  if (ROW_SUMS && col0 == 0u) {
+    for (var m = 0u; m < 8u; m++) {
+      if (row0 + m < cp.M) { sums[z * cp.M + row0 + m] = rs[m / 4u][m % 4u]; }
+    }
+  }
+  let base = z * cp.M * cp.N;
+  let col4 = col0 + 4u;
+  store_conv(base, row0, col0, acc[0]);
+  store_conv(base, row0, col4, acc[1]);
+  store_conv(base, row0 + 1u, col0, acc[2]);
+  store_conv(base, row0 + 1u, col4, acc[3]);
+  store_conv(base, row0 + 2u, col0, acc[4]);
+  store_conv(base, row0 + 2u, col4, acc[5]);
+  store_conv(base, row0 + 3u, col0, acc[6]);
+  store_conv(base, row0 + 3u, col4, acc[7]);
+  store_conv(base, row0 + 4u, col0, acc[8]);
+  store_conv(base, row0 + 4u, col4, acc[9]);
+  store_conv(base, row0 + 5u, col0, acc[10]);
+  store_conv(base, row0 + 5u, col4, acc[11]);
+  store_conv(base, row0 + 6u, col0, acc[12]);
+  store_conv(base, row0 + 6u, col4, acc[13]);
+  store_conv(base, row0 + 7u, col0, acc[14]);
+  store_conv(base, row0 + 7u, col4, acc[15]);
 }

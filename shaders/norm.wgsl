@@ -38,10 +38,38 @@ override AFFINE: bool = true;
 // Whether a ReLU follows, fused.
 override RELU: bool = false;
 
-// Element j of channel c, j counting over N then S (one division: they are slow on CPU adapters).
-fn element_at(c: u32, j: u32) -> u32 {
+// A per-channel kernel's walk over its channel's elements j = lid, lid + WORKGROUP_SIZE, ...,
+// j counting over N then S: j's image n and place s in the plane. Integer division is slow on CPU
+// adapters (17 ns an element there), so where a plane holds at least WORKGROUP_SIZE elements (a
+// step then crosses at most one plane's end) the walk adds and subtracts instead of dividing.
+struct Walk {
+  j: u32,
+  n: u32,
+  s: u32,
+}
+
+fn walk_start(j: u32) -> Walk {
   let n = j / p.S;
-  return (n * p.C + c) * p.S + (j - n * p.S);
+  return Walk(j, n, j - n * p.S);
+}
+
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).j += WORKGROUP_SIZE;
+  if (p.S >= WORKGROUP_SIZE) {
+    (*w).s += WORKGROUP_SIZE;
+    if ((*w).s >= p.S) {
+      (*w).s -= p.S;
+      (*w).n += 1u;
+    }
+  } else {
+    (*w).n = (*w).j / p.S;
+    (*w).s = (*w).j - (*w).n * p.S;
+  }
+}
+
+// The index in x of the walk's element of channel c.
+fn walk_index(c: u32, w: Walk) -> u32 {
+  return (w.n * p.C + c) * p.S + w.s;
 }
 
 // The elementwise kernels take CHUNK (kernels.ts's SIZES) consecutive elements per invocation,
@@ -91,11 +119,11 @@ fn bn_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   }
   let count = p.N * p.S;
   var s = 0.0;
-  for (var j = lid; j < count; j += WORKGROUP_SIZE) { s += x[element_at(c, j)]; }
+  for (var w = walk_start(lid); w.j < count; walk_next(&w)) { s += x[walk_index(c, w)]; }
   let mean = workgroup_sum(s, at) / f32(count);
   var q = 0.0;
-  for (var j = lid; j < count; j += WORKGROUP_SIZE) {
-    let d = x[element_at(c, j)] - mean;
+  for (var w = walk_start(lid); w.j < count; walk_next(&w)) {
+    let d = x[walk_index(c, w)] - mean;
     q += d * d;
   }
   let variance = workgroup_sum(q, at) / f32(count);
@@ -139,8 +167,8 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let invstd = stats[p.C + c];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var j = lid; j < p.N * p.S; j += WORKGROUP_SIZE) {
-    let i = element_at(c, j);
+  for (var w = walk_start(lid); w.j < p.N * p.S; walk_next(&w)) {
+    let i = walk_index(c, w);
     let g = grad_at(i);
     sg += g;
     sgx += g * (x[i] - mean) * invstd;

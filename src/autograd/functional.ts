@@ -351,29 +351,20 @@ export interface WindowOptions {
   padding?: number;
 }
 
-/** 2-D convolution: x [N, C, H, W], weight [OC, C, k, k], bias [OC]; im2col then one batched matmul. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: WindowOptions = {}): Tensor {
-  if (x.ndim !== 4) throw new Error(`conv2d expects input [N, C, H, W], got [${x.shape}]`);
-  const [OC, C, k] = weight.shape;
-  if (x.shape[1] !== C)
-    throw new Error(`conv2d: input has ${x.shape[1]} channels but the weight expects ${C}`);
-  const geometry = { kernelSize: k, stride: opts.stride ?? 1, padding: opts.padding ?? 0 };
-  const [OH, OW] = ops.outputSize(x.shape[2], x.shape[3], geometry);
-  const cols = ops.im2col(x, geometry);
-  const w2 = weight.alias([OC, C * k * k]);
-  let y = ops.matmul(w2, cols);
-  w2.dispose();
-  if (bias) {
-    const b3 = bias.alias([1, OC, 1]);
-    const withBias = ops.binary('add', y, b3);
-    y.dispose();
-    b3.dispose();
-    y = withBias;
-  }
-  const out = y.alias([x.shape[0], OC, OH, OW]);
-  y.dispose();
-  if (!(isGradEnabled() && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad))) cols.dispose();
-  return record(out, 'conv2d', [x, weight, bias], { cols, geometry });
+/** Options of conv2d: the window's, and a ReLU fused into the same launch. */
+export interface Conv2dOptions extends WindowOptions {
+  relu?: boolean;
+}
+
+/**
+ * 2-D convolution: x [N, C, H, W], weight [OC, C, k, k], bias [OC]; with `relu`, the ReLU after it
+ * too. One launch forward (an implicit matrix product, no unfolded copy of x), two backward.
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const geometry = { kernelSize: weight.shape[2], stride: opts.stride ?? 1, padding: opts.padding ?? 0 };
+  const relu = opts.relu ?? false;
+  const out = ops.conv2d(x, weight, bias, geometry, relu);
+  return record(out, relu ? 'conv2dRelu' : 'conv2d', [x, weight, bias], { geometry });
 }
 
 /** 2-D max pooling (stride defaults to the kernel size). */

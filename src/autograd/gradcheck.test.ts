@@ -412,6 +412,22 @@ describe('convolution, pooling, dropout', () => {
     }
   });
 
+  test('conv2d with its ReLU fused, and a stride of 3 that leaves inputs no window reaches', async () => {
+    for (const { stride, padding, k } of [
+      { stride: 1, padding: 1, k: 3 },
+      { stride: 3, padding: 1, k: 2 },
+    ]) {
+      await gradcheck(`conv2d+relu k${k} s${stride} p${padding}`, (b) => {
+        const x = leaf(b, normal([2, 3, 5, 7], 26), [2, 3, 5, 7]);
+        // Small weights and biases of +-3 keep every pre-activation far from relu's kink: the
+        // channels of positive bias pass their gradient, the others are cut.
+        const w = leaf(b, normal([5, 3, k, k], 27, 0.1), [5, 3, k, k]);
+        const bb = leaf(b, [3, -3, 3, 3, -3], [5]);
+        return { leaves: [x, w, bb], forward: () => F.conv2d(x, w, bb, { stride, padding, relu: true }) };
+      });
+    }
+  });
+
   test('maxPool2d and avgPool2d: default stride, stride 2 with padding 1, overlapping windows', async () => {
     const cases = [
       { k: 2, opts: {} },

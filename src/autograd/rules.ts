@@ -122,19 +122,19 @@ export const RULES: Record<string, Rule> = {
     ops.embeddingBackward(g, saved<Tensor>(n, 'indices'), x0(n).shape[0], into(x0(n))),
   ],
   conv2d: (g, n, _out, into) => {
-    const [x, w] = [x0(n), x1(n)];
+    const [x, w, b] = n.inputs;
     const geom = saved<ops.Conv2dGeometry>(n, 'geometry');
-    const cols = saved<Tensor>(n, 'cols');
-    const [N, OC] = g.shape;
-    const g3 = g.alias([N, OC, -1]);
-    const w2 = w.alias([OC, -1]);
-    const gwBatch = ops.matmul(g3, cols, { transB: true });
-    const gw = ops.reduce('sum', gwBatch, 0, false, 1, into(w, w2.shape)).alias(w.shape);
-    const gx = x.requiresGrad ? ops.col2im(ops.matmul(w2, g3, { transA: true }), x.shape, geom) : null;
-    const b = n.inputs[2];
-    const gb = b ? ops.reduce('sum', g3, [0, 2], false, 1, into(b)) : null;
-    return [gx, gw, gb];
+    // The bias gradient (dy's sums per channel) comes out of the weight gradient's launch.
+    const gb = b ? (into(b) ?? ops.empty(g.backend, b.shape)) : undefined;
+    const gw = w.requiresGrad || gb ? ops.conv2dBackwardWeight(g, x, w.shape, geom, into(w), gb) : null;
+    // The first layer's input (the data) needs no gradient: skip the input gradient's launch.
+    const gx = x.requiresGrad ? ops.conv2dBackwardInput(g, w, x.shape, geom) : null;
+    // A frozen weight's gradient came only with its bias's: not returned, so freed here.
+    if (gw && !w.requiresGrad) gw.dispose();
+    return [gx, w.requiresGrad ? gw : null, gb ?? null];
   },
+  // ReLU's gradient (through the fused output), then the convolution's.
+  conv2dRelu: (g, n, out, into) => RULES.conv2d(ops.binary('reluGrad', g, out), n, out, into),
   batchNorm: (g, n, out, into) => {
     const [x, weight, bias] = n.inputs;
     const { dx, dweight, dbias } = ops.batchNormBackward(

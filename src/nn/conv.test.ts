@@ -2,12 +2,14 @@
  * Conv2d's padding as PyTorch allows it: any amount, even more than half the kernel. A 1x1 kernel
  * with padding 2 gives a border of bias alone around the scaled input; 3x3 with padding 3 and 1x1
  * with padding 2 have gradients that match finite differences, and webgpu matches the cpu reference.
+ * A frozen weight with a trainable bias still gets its bias gradient (from the weight gradient's launch).
  */
 import { describe, expect, it } from 'vitest';
 import { F } from '../autograd';
 import { gradcheck, leaf, normal } from '../autograd/testing';
 import { CpuBackend } from '../tensor/cpu';
 import * as ops from '../tensor/ops';
+import { assertClose, bothBackends } from '../tensor/testing';
 import { inferShapes, parseSpec } from './spec';
 
 describe('Conv2d padding past half the kernel', () => {
@@ -44,4 +46,20 @@ describe('Conv2d padding past half the kernel', () => {
       });
     });
   }
+});
+
+describe('Conv2d with a frozen weight', () => {
+  it('a frozen weight with a trainable bias: the bias gets dy summed per channel, the weight nothing', async () => {
+    for (const b of await bothBackends()) {
+      const x = leaf(b, normal([2, 3, 5, 4], 4), [2, 3, 5, 4]);
+      x.requiresGrad = false;
+      const w = leaf(b, normal([4, 3, 3, 3], 5), [4, 3, 3, 3]);
+      w.requiresGrad = false;
+      const bias = leaf(b, normal([4], 6), [4]);
+      // The sum's gradient is 1 everywhere: each channel's bias gradient counts its 2 x 3 x 2 outputs.
+      F.sum(F.conv2d(x, w, bias, { stride: 2, padding: 1 })).backward();
+      expect(w.grad).toBeNull();
+      assertClose(await bias.grad!.data(), [12, 12, 12, 12], 0, 0, `bias grad on ${b.constructor.name}`);
+    }
+  });
 });

@@ -39,4 +39,9 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
+
+  /** relu(forward(x)) in the same launch: what a model does when a ReLU follows. */
+  forwardRelu(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, relu: true });
+  }
 }

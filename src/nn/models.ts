@@ -3,6 +3,7 @@ import { F } from '../autograd';
 import type { Tensor } from '../tensor/tensor';
 import { ReLU } from './activation';
 import { Sequential } from './container';
+import { Conv2d } from './conv';
 import { layerDef } from './layers';
 import { Linear } from './linear';
 import type { Module, Parameter } from './module';
@@ -19,8 +20,8 @@ import {
 } from './spec';
 
 /**
- * A Sequential of spec-built layers that fuses a ReLU into the Linear or BatchNorm before it (one
- * kernel instead of two, the same numbers); forward hooks on the ReLU still see its output.
+ * A Sequential of spec-built layers that fuses a ReLU into the Linear, Conv2d or BatchNorm before it
+ * (one kernel instead of two, the same numbers); forward hooks on the ReLU still see its output.
  */
 export class LayerStack extends Sequential {
   override forward(x: Tensor): Tensor {
@@ -30,6 +31,9 @@ export class LayerStack extends Sequential {
       const [layer, next] = [layers[i], layers[i + 1]];
       if (layer instanceof Linear && next instanceof ReLU) {
         y = next.runForwardHooks(F.linearRelu(y, layer.weight, layer.bias));
+        i++;
+      } else if (layer instanceof Conv2d && next instanceof ReLU) {
+        y = next.runForwardHooks(layer.forwardRelu(y));
         i++;
       } else if (layer instanceof BatchNorm && next instanceof ReLU) {
         y = next.runForwardHooks(layer.forwardRelu(y));

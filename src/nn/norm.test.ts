@@ -29,11 +29,13 @@ describe('BatchNorm', () => {
     return bn;
   }
 
-  // The last shape has 495 values per channel: more than a workgroup's 256 threads.
+  // [5, 3, 9, 11] has 495 values per channel: more than a workgroup's 256 threads; [2, 2, 17, 19]
+  // has planes of 323, at least 256, which the per-channel kernels walk without dividing.
   for (const [kind, shape] of [
     ['1d', [6, 3]],
     ['2d', [3, 2, 3, 5]],
     ['2d', [5, 3, 9, 11]],
+    ['2d', [2, 2, 17, 19]],
   ] as const) {
     test(`BatchNorm${kind} gradients in train mode (input, weight, bias)`, async () => {
       await gradcheck(

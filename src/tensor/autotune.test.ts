@@ -45,6 +45,55 @@ describe('MatmulTuner', () => {
     expect(new MatmulTuner('test adapter 2', true).chosen).toEqual({});
   });
 
+  test('convolutions are tuned over the conv variants only, forced and restored by kind', async () => {
+    const conv: MatmulCall = {
+      kernel: 'convGemm',
+      buffers: {},
+      params: {
+        M: 16,
+        K: 9,
+        N: 784,
+        batch: 64,
+        C: 1,
+        H: 28,
+        W: 28,
+        OC: 16,
+        KH: 3,
+        KW: 3,
+        OH: 28,
+        OW: 28,
+        stride: 1,
+        pad: 1,
+      },
+      constants: { CONV_MODE: 0 },
+    };
+    const tuner = new MatmulTuner('test adapter conv', true);
+    expect(tuner.resolve(conv)).toMatchObject({ kernel: 'convGemm', constants: { CONV_MODE: 0, WG: 16 } });
+    const key = 'conv0:16x9x784x64:1x28x28k3s1p1';
+    expect(tuner.pendingShapes).toEqual([key]);
+    const timed: string[] = [];
+    await tuner.tune(async (c) => {
+      timed.push(`${c.kernel}|${c.constants?.WG}`);
+      return c.constants?.WG === 32 ? 1 : 2;
+    });
+    expect(timed).toEqual(['convGemm|16', 'convGemm|32', 'convGemm|64']);
+    expect(tuner.chosen).toEqual({ [key]: 'conv32' });
+    // A forced matmul variant leaves convolutions alone, and a conv variant leaves products alone.
+    tuner.force = 'direct64';
+    expect(tuner.resolve(conv).constants?.WG).toBe(32);
+    tuner.force = 'conv64';
+    expect(tuner.resolve(conv).constants?.WG).toBe(64);
+    expect(tuner.resolve(call(8, 8, 8)).kernel).toBe('matmulDirect');
+    // Saved choices of the wrong kind for a key are ignored.
+    const fresh = new MatmulTuner('test adapter conv 2', true);
+    fresh.restore({
+      'conv1:1x1x1x1:1x1x1k1s1p0': 'direct32',
+      '8x8x8x1NN': 'conv16',
+      'conv2:1x1x1x1:1x1x1k1s1p0': 'conv64',
+    });
+    expect(fresh.chosen).toEqual({ 'conv2:1x1x1x1:1x1x1k1s1p0': 'conv64' });
+  });
+
   test('GPUs start on the tiled kernel and time it against the direct one', () => {
     const tuner = new MatmulTuner('test gpu', false);
     expect(tuner.resolve(call(1024, 1024, 1024)).kernel).toBe('matmul');

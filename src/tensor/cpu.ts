@@ -176,23 +176,6 @@ function logSumExp(x: Float32Array, base: number, cols: number): number {
   return m + Math.log(s);
 }
 
-/** The im2col/col2im geometry, with the column matrix's row count and positions per image. */
-function convGeometry(p: KernelParams) {
-  const [total, C, H, W, KH, KW, OH, OW, S, P] = [
-    'total',
-    'C',
-    'H',
-    'W',
-    'KH',
-    'KW',
-    'OH',
-    'OW',
-    'stride',
-    'pad',
-  ].map((k) => n(p, k));
-  return { total, C, H, W, KH, KW, OH, OW, S, P, pos: OH * OW, rows: C * KH * KW };
-}
-
 /** A 2-D pooling window walk shared by the four pooling kernels. */
 function poolGeometry(p: KernelParams) {
   return {
@@ -233,6 +216,96 @@ function matmul(b: Buffers, p: KernelParams, c: Record<string, number | boolean>
       if (c.ROW_SUMS) b.sums.f32[m] = sum;
     }
   }
+}
+
+/**
+ * The convolution kernel's three products (CONV_MODE, see matmul.wgsl) written as the
+ * convolution itself: x [N, C, H, W] (or for the input gradient dy [N, OC, OH, OW]) in `b`, the
+ * weight [OC, C, KH, KW] (or dy for the weight gradient) in `a`. Each output row accumulates over
+ * k in the order the GPU's product walks it, in float32 as the GPU does.
+ */
+function convGemm(b: Buffers, p: KernelParams, c: Record<string, number | boolean>): void {
+  const [M, N, K, batch] = [n(p, 'M'), n(p, 'N'), n(p, 'K'), n(p, 'batch')];
+  const [C, H, W, OC, KH, KW, OH, OW, S, P] = [
+    'C',
+    'H',
+    'W',
+    'OC',
+    'KH',
+    'KW',
+    'OH',
+    'OW',
+    'stride',
+    'pad',
+  ].map((k) => n(p, k));
+  const [A, B, out] = [b.a.f32, b.b.f32, b.out.f32];
+  const mode = Number(c.CONV_MODE ?? 0);
+  const [HW, OP, KK] = [H * W, OH * OW, KH * KW];
+  const row = new Float32Array(N);
+  // The weight gradient's columns (ci, kh, kw), located once.
+  const cols = Array.from({ length: mode === 2 ? N : 0 }, (_, col) => col);
+  const [ciOf, khOf, kwOf] = [
+    cols.map((col) => Math.floor(col / KK)),
+    cols.map((col) => Math.floor(col / KW) % KH),
+    cols.map((col) => col % KW),
+  ];
+  for (let z = 0; z < batch; z++)
+    for (let m = 0; m < M; m++) {
+      row.fill(0);
+      let rowSum = 0;
+      if (mode === 0) {
+        // out[z, m = oc, (oh, ow)] over k = (ci, kh, kw): x's window at (oh*S + kh - P, ow*S + kw - P).
+        for (let k = 0; k < K; k++) {
+          const [ci, kh, kw] = [Math.floor(k / KK), Math.floor(k / KW) % KH, k % KW];
+          const wv = A[m * K + k];
+          const plane = (z * C + ci) * HW;
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * S + kh - P;
+            if (ih < 0 || ih >= H) continue;
+            for (let ow = 0; ow < OW; ow++) {
+              const iw = ow * S + kw - P;
+              if (iw >= 0 && iw < W) row[oh * OW + ow] += wv * B[plane + ih * W + iw];
+            }
+          }
+        }
+      } else if (mode === 1) {
+        // dx[z, m = ci, (ih, iw)] over k = (oc, kh, kw): each window adds into the inputs it read.
+        for (let k = 0; k < K; k++) {
+          const [oc, kh, kw] = [Math.floor(k / KK), Math.floor(k / KW) % KH, k % KW];
+          const wv = A[(oc * C + m) * KK + kh * KW + kw];
+          const plane = (z * OC + oc) * OP;
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * S + kh - P;
+            if (ih < 0 || ih >= H) continue;
+            for (let ow = 0; ow < OW; ow++) {
+              const iw = ow * S + kw - P;
+              if (iw >= 0 && iw < W) row[ih * W + iw] += wv * B[plane + oh * OW + ow];
+            }
+          }
+        }
+      } else {
+        // dw[m = oc, (ci, kh, kw)] over k = (image, oh, ow).
+        for (let k = 0; k < K; k++) {
+          // Product z of a split weight gradient sums its own images (K counts one split's).
+          const [img, oh, ow] = [z * (K / OP) + Math.floor(k / OP), Math.floor(k / OW) % OH, k % OW];
+          const g = A[(img * OC + m) * OP + oh * OW + ow];
+          rowSum = f(rowSum + g);
+          for (let col = 0; col < N; col++) {
+            const ih = oh * S + khOf[col] - P;
+            const iw = ow * S + kwOf[col] - P;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+              row[col] += g * B[(img * C + ciOf[col]) * HW + ih * W + iw];
+          }
+        }
+      }
+      for (let col = 0; col < N; col++) {
+        let v = row[col];
+        if (c.HAS_BIAS) v = f(v + b.bias.f32[m]);
+        if (c.RELU) v = Math.max(v, 0);
+        out[(z * M + m) * N + col] = v;
+      }
+      if (c.ROW_SUMS) b.sums.f32[z * M + m] = rowSum;
+    }
 }
 
 /** gatherLabels and gatherWords: uint8 labels gathered by index, widened to int32 in `out`. */
@@ -372,6 +445,7 @@ export const CPU_KERNELS: Record<KernelName, Kernel> = {
   matmul,
   matmulBig: matmul,
   matmulDirect: matmul,
+  convGemm,
   logSoftmax(b, p) {
     const [rows, cols] = [n(p, 'rows'), n(p, 'cols')];
     for (let r = 0; r < rows; r++) {
@@ -517,40 +591,6 @@ export const CPU_KERNELS: Record<KernelName, Kernel> = {
         w[i] = f(w[i] - f(lr * f(gi / avg)));
       }
     }
-  },
-  im2col(b, p) {
-    const { total, C, H, W, KH, KW, OW, S, P, pos, rows } = convGeometry(p);
-    const [src, out] = [b.src.f32, b.out.f32];
-    for (let i = 0; i < total; i++) {
-      const q = i % pos;
-      const row = Math.floor(i / pos) % rows;
-      const nn = Math.floor(i / (pos * rows));
-      const kw = row % KW;
-      const kh = Math.floor(row / KW) % KH;
-      const c = Math.floor(row / (KW * KH));
-      const ih = Math.floor(q / OW) * S + kh - P;
-      const iw = (q % OW) * S + kw - P;
-      out[i] = ih >= 0 && iw >= 0 && ih < H && iw < W ? src[((nn * C + c) * H + ih) * W + iw] : 0;
-    }
-  },
-  col2im(b, p) {
-    const { total, C, H, W, KH, KW, OW, S, P, pos, rows } = convGeometry(p);
-    const [src, out] = [b.src.f32, b.out.f32];
-    out.fill(0, 0, total);
-    // Scatter form: each column entry adds into the input element it was read from.
-    const N = total / (C * H * W);
-    for (let nn = 0; nn < N; nn++)
-      for (let row = 0; row < rows; row++) {
-        const kw = row % KW;
-        const kh = Math.floor(row / KW) % KH;
-        const c = Math.floor(row / (KW * KH));
-        for (let q = 0; q < pos; q++) {
-          const ih = Math.floor(q / OW) * S + kh - P;
-          const iw = (q % OW) * S + kw - P;
-          if (ih >= 0 && iw >= 0 && ih < H && iw < W)
-            out[((nn * C + c) * H + ih) * W + iw] += src[(nn * rows + row) * pos + q];
-        }
-      }
   },
   maxPool(b, p) {
     const { H, W, OH, OW, K, S, P } = poolGeometry(p);

@@ -15,7 +15,6 @@ export type ShaderFamily =
   | 'softmax'
   | 'gather'
   | 'optim'
-  | 'conv'
   | 'pool'
   | 'norm'
   | 'histogram';
@@ -133,7 +132,7 @@ const perElements =
     spread(Math.ceil(keys.reduce((n, k) => n * num(p, k), 1) / (WORKGROUP_SIZE * perInvocation)));
 const perElement = (key: string) => perElements([key]);
 const perRow = (key: string) => (p: KernelParams) => spread(num(p, key));
-/** One invocation per run of `key` consecutive elements out of `total` (a row, for conv and pooling). */
+/** One invocation per run of `key` consecutive elements out of `total` (a row, for pooling). */
 const perRun = (key: string) => (p: KernelParams) =>
   spread(Math.ceil(num(p, 'total') / num(p, key) / WORKGROUP_SIZE));
 /** Batch norm's elementwise kernels: an invocation per CHUNK elements of x [N, C, S]. */
@@ -146,6 +145,13 @@ const perTile =
     Math.ceil(num(p, 'M') / tile),
     num(p, 'batch'),
   ];
+
+/** One invocation per BLOCK x BLOCK block of each product's output, WG invocations per workgroup. */
+const perBlock = (p: KernelParams, c: KernelConstants): [number, number, number] => {
+  const blocks = Math.ceil(num(p, 'M') / BLOCK) * Math.ceil(num(p, 'N') / BLOCK);
+  const g = spread(Math.ceil(blocks / ((c.WG as number | undefined) ?? 64)));
+  return [g[0], g[1], num(p, 'batch')];
+};
 
 // The params of each WGSL uniform struct.
 const ELEMENTWISE = {
@@ -204,11 +210,19 @@ const RMSPROP = {
   eps: 'num',
   momentum: 'num',
 } as const;
-const CONV = {
-  total: 'num',
+/**
+ * The implicit-GEMM convolution's product (M x K @ K x N, `batch` images, see CONV_MODE in
+ * matmul.wgsl) and its window: input [C, H, W], OC output channels, a KH x KW window, output [OH, OW].
+ */
+const CONV_GEMM = {
+  M: 'num',
+  N: 'num',
+  K: 'num',
+  batch: 'grid',
   C: 'num',
   H: 'num',
   W: 'num',
+  OC: 'num',
   KH: 'num',
   KW: 'num',
   OH: 'num',
@@ -250,17 +264,9 @@ export const KERNELS = {
   },
   matmul: { family: 'matmul', entry: 'matmul', params: MATMUL, grid: perTile(TILE) },
   matmulBig: { family: 'matmul', entry: 'matmul_big', params: MATMUL, grid: perTile(BIG_TILE) },
-  matmulDirect: {
-    family: 'matmul',
-    entry: 'matmul_direct',
-    params: MATMUL,
-    // One invocation per BLOCK x BLOCK block of the output, WG invocations per workgroup.
-    grid: (p, c) => {
-      const blocks = Math.ceil(num(p, 'M') / BLOCK) * Math.ceil(num(p, 'N') / BLOCK);
-      const g = spread(Math.ceil(blocks / ((c.WG as number | undefined) ?? 64)));
-      return [g[0], g[1], num(p, 'batch')];
-    },
-  },
+  matmulDirect: { family: 'matmul', entry: 'matmul_direct', params: MATMUL, grid: perBlock },
+  // Conv2d forward, input gradient and weight gradient (CONV_MODE) as implicit matrix products.
+  convGemm: { family: 'matmul', entry: 'conv_gemm', params: CONV_GEMM, uniform: 'cp', grid: perBlock },
   logSoftmax: { family: 'softmax', entry: 'log_softmax', params: SOFTMAX, grid: perRow('rows') },
   logSoftmaxBackward: {
     family: 'softmax',
@@ -327,10 +333,7 @@ export const KERNELS = {
     uniform: 'rmsprop_params',
     grid: perElements(['n'], 4),
   },
-  // im2col and max pooling forward: an invocation per output row; col2im and max pooling
-  // backward: one per input row.
-  im2col: { family: 'conv', entry: 'im2col', params: CONV, grid: perRun('OW') },
-  col2im: { family: 'conv', entry: 'col2im', params: CONV, grid: perRun('W') },
+  // Max pooling forward: an invocation per output row; backward: one per input row.
   maxPool: { family: 'pool', entry: 'max_pool', params: POOL, grid: perRun('OW') },
   maxPoolBackward: { family: 'pool', entry: 'max_pool_backward', params: POOL, grid: perRun('W') },
   avgPool: { family: 'pool', entry: 'avg_pool', params: POOL, grid: perElement('total') },

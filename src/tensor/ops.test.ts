@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { MATMUL_VARIANTS, type MatmulVariantName } from './autotune';
 import type { Backend } from './backend';
+import { CpuBackend } from './cpu';
 import { BINARY, type BinaryOp, type ReduceOp, UNARY, type UnaryOp } from './kernels';
 import * as ops from './ops';
 import { type Tensor, tidy } from './tensor';
@@ -477,7 +478,9 @@ describe('matmul', () => {
   const eachVariant = async (fn: (variant: MatmulVariantName) => Promise<void>) => {
     const gpu = await webgpuBackend();
     try {
-      for (const variant of Object.keys(MATMUL_VARIANTS) as MatmulVariantName[]) {
+      const names = Object.keys(MATMUL_VARIANTS) as MatmulVariantName[];
+      // The conv variants are the convolutions' (tested with them below).
+      for (const variant of names.filter((v) => MATMUL_VARIANTS[v].kernel !== 'convGemm')) {
         gpu.tuner.force = variant;
         await fn(variant);
       }
@@ -1108,44 +1111,125 @@ describe('convolution and pooling kernels', () => {
     [1, 2, 16, 17],
   ];
 
-  test('im2col and col2im match cpu', async () => {
+  /** Runs fn with each convolution variant forced on the webgpu backend (the cpu side has one kernel). */
+  const eachConvVariant = async (fn: (variant: MatmulVariantName) => Promise<void>) => {
+    const gpu = await webgpuBackend();
+    try {
+      for (const variant of ['conv16', 'conv32', 'conv64'] as const) {
+        gpu.tuner.force = variant;
+        await fn(variant);
+      }
+    } finally {
+      gpu.tuner.force = null;
+    }
+  };
+
+  // Output channels and batches that are no multiple of the 8x8 block, odd channels in.
+  const outChannels = [5, 13, 1];
+
+  /** conv2d forward (bias, ReLU), its input and weight gradients (and bias) on both backends. */
+  const compareConv = (g: (typeof geometries)[number], s: number[], OC: number, what: string) =>
+    compareBackends(
+      (b) => {
+        const x = randn(b, s, 18);
+        const w = randn(b, [OC, s[1], g.kernelSize, g.kernelSize], 19);
+        const bias = randn(b, [OC], 20);
+        const y = ops.conv2d(x, w, bias, g);
+        const relu = ops.conv2d(x, w, bias, g, true);
+        const dy = randn(b, [...y.shape], 21);
+        const gb = ops.empty(b, [OC]);
+        const gw = ops.conv2dBackwardWeight(dy, x, w.shape, g, undefined, gb);
+        return [y, relu, ops.conv2dBackwardInput(dy, w, s, g), gw, gb];
+      },
+      1e-4,
+      1e-4,
+      `conv2d ${what} ${JSON.stringify(g)} [${s}] -> ${OC}`,
+    );
+
+  test('conv2d forward (bias, ReLU), input and weight gradients (and bias) match cpu on every geometry', async () => {
     for (const g of geometries) {
-      for (const s of shapes) {
-        await compareBackends(
-          (b) => {
-            const cols = ops.im2col(randn(b, s, 18), g);
-            return [cols, ops.col2im(randn(b, cols.shape as number[], 19), s, g)];
-          },
-          1e-5,
-          1e-5,
-          `im2col ${JSON.stringify(g)} [${s}]`,
-        );
+      for (const [i, s] of shapes.entries()) await compareConv(g, s, outChannels[i], 'fallback');
+    }
+  });
+
+  test('every conv variant (workgroup size) computes the same', async () => {
+    await eachConvVariant(async (variant) => {
+      for (const g of [geometries[1], geometries[5]])
+        await compareConv(g, shapes[1], outChannels[1], variant);
+    });
+  });
+
+  test("conv2d at the CNN preset's second layer's shape matches cpu", async () => {
+    const g = { kernelSize: 3, stride: 1, padding: 1 };
+    await compareBackends(
+      (b) => {
+        const x = randn(b, [3, 16, 14, 14], 22);
+        const w = randn(b, [32, 16, 3, 3], 23, 0.1);
+        const y = ops.conv2d(x, w, undefined, g);
+        const dy = randn(b, [...y.shape], 24);
+        return [y, ops.conv2dBackwardInput(dy, w, x.shape, g), ops.conv2dBackwardWeight(dy, x, w.shape, g)];
+      },
+      1e-4,
+      1e-4,
+      'conv2d 16->32 on 14x14',
+    );
+  });
+
+  test("a first layer's weight gradient, split over the images, matches cpu (bias too)", async () => {
+    // 16 x 9 weights are two 8x8 blocks: the six images are summed in six parts, then added.
+    await compareConv({ kernelSize: 3, stride: 1, padding: 1 }, [6, 1, 11, 13], 16, 'split');
+  });
+
+  test('the gradients are the adjoints of the convolution: <conv(x), dy> = <x, dx(dy)> = <w, dw(dy)>', async () => {
+    for (const g of [geometries[1], geometries[5]]) {
+      for (const b of await bothBackends()) {
+        const x = randn(b, [2, 3, 7, 9], 25);
+        const w = randn(b, [4, 3, g.kernelSize, g.kernelSize], 26);
+        const y = ops.conv2d(x, w, undefined, g);
+        const dy = randn(b, [...y.shape], 27);
+        const dot = (p: Tensor, q: Tensor) => ops.reduce('sum', ops.binary('mul', p, q));
+        const [lhs, viaInput, viaWeight] = await readAll([
+          dot(y, dy),
+          dot(x, ops.conv2dBackwardInput(dy, w, x.shape, g)),
+          dot(w, ops.conv2dBackwardWeight(dy, x, w.shape, g)),
+        ]);
+        expect(viaInput[0]).toBeCloseTo(lhs[0], 3);
+        expect(viaWeight[0]).toBeCloseTo(lhs[0], 3);
       }
     }
   });
 
-  test('col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>', async () => {
-    const g = { kernelSize: 3, stride: 2, padding: 1 };
-    for (const b of await bothBackends()) {
-      const x = randn(b, [2, 3, 7, 9], 20);
-      const cols = ops.im2col(x, g);
-      const c = randn(b, [...cols.shape], 21);
-      const [lhs, rhs] = await readAll([
-        ops.reduce('sum', ops.binary('mul', cols, c)),
-        ops.reduce('sum', ops.binary('mul', x, ops.col2im(c, x.shape, g))),
-      ]);
-      expect(lhs[0]).toBeCloseTo(rhs[0], 3);
-    }
-  });
-
-  test('im2col known values with padding', async () => {
-    const [cols] = await compareBackends(
-      (b) => ops.im2col(ops.tensor(b, [1, 2, 3, 4], [1, 1, 2, 2]), { kernelSize: 2, stride: 1, padding: 1 }),
+  test('conv2d known values with padding', async () => {
+    const [y] = await compareBackends(
+      (b) =>
+        ops.conv2d(ops.tensor(b, [1, 2, 3, 4], [1, 1, 2, 2]), ops.full(b, [1, 1, 2, 2], 1), undefined, {
+          kernelSize: 2,
+          stride: 1,
+          padding: 1,
+        }),
       0,
       0,
     );
-    // Output 3x3 positions; row (kh, kw) = (0, 0) sees x[oh-1, ow-1].
-    expect(Array.from(cols.slice(0, 9))).toEqual([0, 0, 0, 0, 1, 2, 0, 3, 4]);
+    // Each output sums the 2x2 window at (oh - 1, ow - 1) of x = [[1, 2], [3, 4]], zeros outside.
+    expect(Array.from(y)).toEqual([1, 3, 2, 4, 10, 6, 3, 7, 4]);
+  });
+
+  test('conv2d refuses a wrong input before any work', () => {
+    const b = new CpuBackend();
+    const w = ops.full(b, [2, 3, 3, 3], 1);
+    const g = { kernelSize: 3, stride: 1, padding: 0 };
+    expect(() => ops.conv2d(ops.full(b, [1, 2, 5, 5], 1), w, undefined, g)).toThrow(
+      'conv2d: input has 2 channels but the weight expects 3',
+    );
+    expect(() => ops.conv2d(ops.full(b, [3, 5, 5], 1), w, undefined, g)).toThrow(
+      'conv2d expects input [N, C, H, W], got [3,5,5]',
+    );
+    expect(() => ops.conv2d(ops.full(b, [1, 3, 2, 2], 1), w, undefined, g)).toThrow(
+      'a 3x3 window with padding 0 does not fit an input of 2x2',
+    );
+    expect(() => ops.conv2d(ops.full(b, [1, 3, 5, 5], 1), w, undefined, { ...g, stride: 0 })).toThrow(
+      'conv2d needs a whole stride >= 1 and padding >= 0, got 0 and 0',
+    );
   });
 
   test('max and avg pooling and their backward match cpu (stride 2, padding)', async () => {

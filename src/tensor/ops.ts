@@ -696,34 +696,161 @@ export function outputSize(h: number, w: number, g: Conv2dGeometry): [number, nu
   return [o(h), o(w)];
 }
 
-/** Unfolds x [N, C, H, W] into columns [N, C*k*k, OH*OW]. */
-export function im2col(x: Tensor, g: Conv2dGeometry): Tensor {
-  const backend = sameBackend(x);
-  const [N, C, H, W] = x.shape;
+/** The convolution kernel's params for input [N, C, H, W], OC output channels and geometry g. */
+function convParams(
+  inputShape: readonly number[],
+  OC: number,
+  g: Conv2dGeometry,
+): Omit<ParamsOf<'convGemm'>, 'M' | 'N' | 'K' | 'batch'> {
+  const [, C, H, W] = inputShape;
   const [OH, OW] = outputSize(H, W, g);
+  if (OH < 1 || OW < 1) {
+    throw new Error(
+      `a ${g.kernelSize}x${g.kernelSize} window with padding ${g.padding} does not fit an input of ${H}x${W}`,
+    );
+  }
   const k = g.kernelSize;
-  const out = empty(backend, [N, C * k * k, OH * OW]);
+  return { C, H, W, OC, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding };
+}
+
+/** Checks x [N, C, H, W] against weight [OC, C, k, k] and the geometry's integers. */
+function checkConv(x: Tensor | readonly number[], weight: Tensor, g: Conv2dGeometry): void {
+  const shape = x instanceof Tensor ? x.shape : x;
+  const [OC, C, KH, KW] = weight.shape;
+  if (shape.length !== 4) throw new Error(`conv2d expects input [N, C, H, W], got [${shape}]`);
+  if (weight.ndim !== 4 || KH !== KW || KH !== g.kernelSize)
+    throw new Error(
+      `conv2d expects a square weight [OC, C, ${g.kernelSize}, ${g.kernelSize}], got [${weight.shape}]`,
+    );
+  if (shape[1] !== C) throw new Error(`conv2d: input has ${shape[1]} channels but the weight expects ${C}`);
+  if (!(Number.isInteger(g.stride) && g.stride >= 1 && Number.isInteger(g.padding) && g.padding >= 0)) {
+    throw new Error(`conv2d needs a whole stride >= 1 and padding >= 0, got ${g.stride} and ${g.padding}`);
+  }
+  if (OC < 1) throw new Error(`conv2d with a weight of [${weight.shape}] has no output channels`);
+}
+
+/**
+ * 2-D convolution (PyTorch's cross-correlation) of x [N, C, H, W] with weight [OC, C, k, k], plus
+ * bias [OC] where given, then ReLU with `relu`: [N, OC, OH, OW] in one launch, as an implicit
+ * matrix product (no unfolded copy of x).
+ */
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  g: Conv2dGeometry,
+  relu = false,
+): Tensor {
+  const backend = sameBackend(x, weight, ...(bias ? [bias] : []));
+  checkConv(x, weight, g);
+  const cp = convParams(x.shape, weight.shape[0], g);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== cp.OC))
+    throw new Error(`conv2d bias of [${bias.shape}] for ${cp.OC} output channels`);
+  const out = empty(backend, [x.shape[0], cp.OC, cp.OH, cp.OW]);
   backend.run({
-    kernel: 'im2col',
-    buffers: { src: x.storage, out: out.storage },
-    params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding },
+    kernel: 'convGemm',
+    buffers: {
+      a: weight.storage,
+      b: x.storage,
+      bias: bias?.storage ?? unusedBinding(backend),
+      out: out.storage,
+      sums: unusedOutput(backend),
+    },
+    params: { M: cp.OC, N: cp.OH * cp.OW, K: cp.C * cp.KH * cp.KW, batch: x.shape[0], ...cp },
+    constants: { CONV_MODE: 0, HAS_BIAS: bias !== undefined, RELU: relu },
   });
   return out;
 }
 
-/** Folds columns [N, C*k*k, OH*OW] back onto an input of shape [N, C, H, W], summing overlaps. */
-export function col2im(cols: Tensor, inputShape: readonly number[], g: Conv2dGeometry): Tensor {
-  const backend = sameBackend(cols);
-  const [, C, H, W] = inputShape;
-  const [OH, OW] = outputSize(H, W, g);
-  const k = g.kernelSize;
+/** conv2d's gradient for its input [N, C, H, W], from dy [N, OC, OH, OW]: one launch. */
+export function conv2dBackwardInput(
+  dy: Tensor,
+  weight: Tensor,
+  inputShape: readonly number[],
+  g: Conv2dGeometry,
+): Tensor {
+  const backend = sameBackend(dy, weight);
+  checkConv(inputShape, weight, g);
+  const cp = convParams(inputShape, weight.shape[0], g);
   const out = empty(backend, inputShape);
   backend.run({
-    kernel: 'col2im',
-    buffers: { src: cols.storage, out: out.storage },
-    params: { total: out.size, C, H, W, KH: k, KW: k, OH, OW, stride: g.stride, pad: g.padding },
+    kernel: 'convGemm',
+    buffers: {
+      a: weight.storage,
+      b: dy.storage,
+      bias: unusedBinding(backend),
+      out: out.storage,
+      sums: unusedOutput(backend),
+    },
+    params: { M: cp.C, N: cp.H * cp.W, K: cp.OC * cp.KH * cp.KW, batch: inputShape[0], ...cp },
+    constants: { CONV_MODE: 1 },
   });
   return out;
+}
+
+/**
+ * conv2d's gradient for its weight [OC, C, k, k] from dy [N, OC, OH, OW] and the input x, and
+ * for its bias (dy's sums per output channel) into `biasGrad` when given, from the same launch;
+ * the weight's into `into` when given.
+ */
+export function conv2dBackwardWeight(
+  dy: Tensor,
+  x: Tensor,
+  weightShape: readonly number[],
+  g: Conv2dGeometry,
+  into?: Tensor,
+  biasGrad?: Tensor,
+): Tensor {
+  const backend = sameBackend(dy, x, ...(biasGrad ? [biasGrad] : []));
+  const [OC, C, k] = weightShape;
+  const cp = convParams(x.shape, OC, g);
+  if (C !== x.shape[1] || k !== g.kernelSize || dy.size !== x.shape[0] * OC * cp.OH * cp.OW)
+    throw new Error(`conv2d weight gradient of [${weightShape}] from dy [${dy.shape}] and x [${x.shape}]`);
+  if (biasGrad && biasGrad.size !== OC)
+    throw new Error(`a bias gradient of [${biasGrad.shape}] for ${OC} channels`);
+  const out = target(backend, weightShape, into);
+  const N = C * k * k;
+  const splits = weightGradSplits(OC, N, x.shape[0]);
+  // Split over the images, each split's sums land in a slice of their own, summed in split order.
+  const partial = splits > 1 ? empty(backend, [splits, OC, N]) : out;
+  const partialSums = splits > 1 && biasGrad ? empty(backend, [splits, OC]) : biasGrad;
+  backend.run({
+    kernel: 'convGemm',
+    buffers: {
+      a: dy.storage,
+      b: x.storage,
+      bias: unusedBinding(backend),
+      out: partial.storage,
+      sums: partialSums?.storage ?? unusedOutput(backend),
+    },
+    params: { M: OC, N, K: (x.shape[0] / splits) * cp.OH * cp.OW, batch: splits, ...cp },
+    constants: { CONV_MODE: 2, ROW_SUMS: biasGrad !== undefined },
+  });
+  if (partial !== out) {
+    reduce('sum', partial, 0, false, 1, out);
+    partial.dispose();
+  }
+  if (biasGrad && partialSums && partialSums !== biasGrad) {
+    reduce('sum', partialSums, 0, false, 1, biasGrad);
+    partialSums.dispose();
+  }
+  return out;
+}
+
+/**
+ * Invocations a weight gradient should have at least (an 8x8 block each): a first layer's weight
+ * (16 x 9) is one or two blocks, each summing 50,000 products in a row while the rest of the
+ * device idles, so its images are split among this many.
+ */
+const WEIGHT_GRAD_INVOCATIONS = 256;
+
+/** Into how many parts a weight gradient's images are split: a divisor of the batch. */
+function weightGradSplits(OC: number, N: number, images: number): number {
+  const { BLOCK } = SIZES;
+  const blocks = Math.ceil(OC / BLOCK) * Math.ceil(N / BLOCK);
+  const want = Math.min(images, Math.ceil(WEIGHT_GRAD_INVOCATIONS / blocks));
+  for (let d = want; d > 1; d--) if (images % d === 0) return d;
+  return 1;
 }
 
 function poolParams(shape: readonly number[], g: Conv2dGeometry, total: number): ParamsOf<'maxPool'> {

@@ -4,7 +4,6 @@
  * shaders/common.wgsl, then the family's own file.
  */
 import common from '../../shaders/common.wgsl?raw';
-import conv from '../../shaders/conv.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import histogram from '../../shaders/histogram.wgsl?raw';
@@ -25,7 +24,6 @@ const SOURCES: Record<ShaderFamily, string> = {
   softmax,
   gather,
   optim,
-  conv,
   pool,
   norm,
   histogram,

@@ -1,7 +1,7 @@
 /**
  * The wasm backend: tensors in one WebAssembly linear memory, the kernels that dominate training
  * (matrix products in every transpose form with their fused bias/ReLU/row sums, elementwise ops,
- * sums, the optimizers' fused updates, im2col/col2im, max pooling, batch norm, the data
+ * sums, the optimizers' fused updates, convolutions (im2col and the product), max pooling, batch norm, the data
  * pipeline's image gathers) as WebAssembly
  * (128-bit SIMD where the loop allows) compiled from
  * assembly/kernels.ts, and every other kernel run by the cpu reference backend's own functions on
@@ -355,16 +355,9 @@ export class WasmBackend implements Backend {
           num(p, 'momentum'),
         );
         return true;
-      case 'im2col':
-      case 'col2im': {
-        const g = ['C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((key) => num(p, key));
-        const [C, H, W, KH, KW, OH, OW] = g;
-        const per = kernel === 'im2col' ? C * KH * KW * OH * OW : C * H * W;
-        const total = num(p, 'total');
-        if (per === 0 || total % per) return false;
-        k[kernel](b.src.ptr, b.out.ptr, total / per, ...g);
+      case 'convGemm':
+        this.convGemm(b, p, c);
         return true;
-      }
       case 'maxPool': {
         const [OH, OW] = [num(p, 'OH'), num(p, 'OW')];
         const total = num(p, 'total');
@@ -488,6 +481,72 @@ export class WasmBackend implements Backend {
       if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);
     } finally {
       if (scratch) this.free(scratch);
+    }
+  }
+
+  /**
+   * Conv2d as the WebGPU backend's implicit product computes it (CONV_MODE 0 forward, 1 input
+   * gradient, 2 weight gradient), here per image as an unfolded copy (im2col, one image's columns in
+   * scratch memory) and the SIMD matrix product: on a CPU the unfolded rows stream through the
+   * register blocks faster than windows read in place.
+   */
+  private convGemm(
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+    c: Record<string, number | boolean>,
+  ): void {
+    const k = this.k;
+    const [M, N, K, batch] = [num(p, 'M'), num(p, 'N'), num(p, 'K'), num(p, 'batch')];
+    const g = ['C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((key) => num(p, key));
+    const [C, H, W, KH, KW, OH, OW] = g;
+    const [OC, HW, OP, CKK] = [num(p, 'OC'), H * W, OH * OW, C * KH * KW];
+    const mode = Number(c.CONV_MODE ?? 0);
+    const cols = this.alloc(Math.max(CKK * OP, 1) * 4) as WasmStorage;
+    const scratch: WasmStorage[] = [cols];
+    try {
+      if (mode === 0) {
+        // out[z] = weight [OC, CKK] x columns(x[z]) [CKK, OP], then the bias per channel and the ReLU.
+        for (let z = 0; z < batch; z++) {
+          const out = b.out.ptr + 4 * z * M * N;
+          k.im2col(b.b.ptr + 4 * z * C * HW, cols.ptr, 1, ...g);
+          k.matmul(b.a.ptr, cols.ptr, out, M, N, K, K, 1, 0, 0);
+          if (c.HAS_BIAS)
+            for (let m = 0; m < M; m++)
+              k.unary(UNARY.affine, out + 4 * m * N, out + 4 * m * N, N, 1, b.bias.f32[m]);
+        }
+        if (c.RELU) k.unary(UNARY.relu, b.out.ptr, b.out.ptr, batch * M * N, 0, 0);
+      } else if (mode === 1) {
+        // dx[z] = col2im(weight^T [CKK, OC] x dy[z] [OC, OP]).
+        for (let z = 0; z < batch; z++) {
+          k.matmul(b.a.ptr, b.b.ptr + 4 * z * OC * OP, cols.ptr, CKK, OP, OC, 1, CKK, 0, 0);
+          k.col2im(cols.ptr, b.out.ptr + 4 * z * M * N, 1, ...g);
+        }
+      } else {
+        // Split z: dw[z] = sum over its images of dy[img] [OC, OP] x columns(x[img])^T [OP, CKK];
+        // the bias gradient, dy summed over its images and positions.
+        const images = K / OP;
+        const colsT = this.alloc(Math.max(CKK * OP, 1) * 4) as WasmStorage;
+        const part = this.alloc(Math.max(M * N, 1) * 4) as WasmStorage;
+        const sums = this.alloc(Math.max(images * M, 1) * 4) as WasmStorage;
+        scratch.push(colsT, part, sums);
+        for (let z = 0; z < batch; z++) {
+          const out = b.out.ptr + 4 * z * M * N;
+          for (let i = 0; i < images; i++) {
+            const img = z * images + i;
+            k.im2col(b.b.ptr + 4 * img * C * HW, cols.ptr, 1, ...g);
+            k.transpose(cols.ptr, colsT.ptr, CKK, OP);
+            k.matmul(b.a.ptr + 4 * img * OC * OP, colsT.ptr, i === 0 ? out : part.ptr, M, N, OP, OP, 1, 0, 0);
+            if (i > 0) k.binary(BINARY.add, out, part.ptr, out, M * N);
+          }
+          if (c.ROW_SUMS) {
+            const dy = b.a.ptr + 4 * z * images * OC * OP;
+            k.reduceSum(dy, sums.ptr, images * M, OP, 1, 1, 0);
+            k.reduceSum(sums.ptr, b.sums.ptr + 4 * z * M, 1, images, M, 1, 0);
+          }
+        }
+      }
+    } finally {
+      for (const s of scratch) this.free(s);
     }
   }
 

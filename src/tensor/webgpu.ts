@@ -14,7 +14,7 @@ import {
   type StructuredView,
 } from 'webgpu-utils';
 import { type KernelTime, Profiler } from '../gpu/profiler';
-import { MatmulTuner } from './autotune';
+import { type MatmulCall, MatmulTuner } from './autotune';
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
 import { KERNELS, type ShaderFamily } from './kernels';
 import { shaderSource } from './shaders';
@@ -317,7 +317,8 @@ export class WebGPUBackend implements Backend {
   }
 
   run(call: KernelCall): void {
-    this.dispatch(call.kernel === 'matmul' ? this.tuner.resolve(call) : call);
+    const tuned = call.kernel === 'matmul' || call.kernel === 'convGemm';
+    this.dispatch(tuned ? this.tuner.resolve(call as MatmulCall) : call);
   }
 
   /**
