@@ -15,7 +15,8 @@
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
 import { CPU_KERNELS, gatherLabelBytes, type KernelBuffers, type KernelViews } from './cpu';
 import { BINARY, REDUCE, UNARY } from './kernels';
-import { WASM_KERNELS } from './wasm_binary.generated';
+import { WASM_KERNELS, WASM_KERNELS_SHARED } from './wasm_binary.generated';
+import { type Split, type SplitKernel, threadsAvailable, WasmThreads } from './wasm_threads';
 
 /** The exports of assembly/kernels.ts (pointers are byte addresses, counts are elements). */
 interface Exports {
@@ -82,6 +83,10 @@ const SIMD_BINARY = new Set<number>([
 ]);
 
 const PAGE = 65536;
+/** The shared memory's maximum, in pages (4 GiB, what the shared-memory build declares). */
+const MAX_PAGES = 65536;
+/** A launch smaller than this (multiply-adds, or elements moved) runs on one thread: waking the others costs more. */
+const SPLIT_MIN_WORK = 1 << 16;
 /** Where the first tensor goes: the first page is left to the module (it has no data of its own today). */
 const HEAP_BASE = PAGE;
 /** Every block starts on a multiple of 16 bytes (one v128), so slices keep the vec4 layout. */
@@ -89,12 +94,31 @@ const ALIGN = 16;
 
 let nextId = 1;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<boolean, Promise<WebAssembly.Module>>();
 
-/** The kernels module, compiled once per thread (page worker, Node process) and shared by backends. */
-function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(Uint8Array.from(atob(WASM_KERNELS), (c) => c.charCodeAt(0)));
-  return compiled;
+/**
+ * The kernels module (the ordinary build, or the one importing a shared memory), compiled once per
+ * thread (page worker, Node process) and shared by backends.
+ */
+function kernelsModule(shared = false): Promise<WebAssembly.Module> {
+  let m = compiled.get(shared);
+  if (!m) {
+    const b64 = shared ? WASM_KERNELS_SHARED : WASM_KERNELS;
+    m = WebAssembly.compile(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    compiled.set(shared, m);
+  }
+  return m;
+}
+
+/** Options of WasmBackend.create. */
+export interface WasmBackendOptions {
+  /**
+   * Threads to run the big kernels on (the caller's and threads-1 workers sharing the memory);
+   * default 1. Where the host has no threads (a browser page that is not cross-origin isolated, so
+   * has no SharedArrayBuffer), the backend runs on one thread whatever this says: `threads` on the
+   * backend tells how many it got.
+   */
+  threads?: number;
 }
 
 /** A storage block: its byte address in the linear memory, with views made when first read. */
@@ -165,12 +189,34 @@ export class WasmBackend implements Backend {
   private constructor(
     private readonly linear: WebAssembly.Memory,
     private readonly k: Exports,
+    private readonly pool_?: WasmThreads,
   ) {}
 
-  /** A backend with a memory of its own (the kernels module is compiled once and shared). */
-  static async create(): Promise<WasmBackend> {
-    const memory = new WebAssembly.Memory({ initial: 256 });
-    const instance = await WebAssembly.instantiate(await kernelsModule(), {
+  /** Threads the big kernels run on (1: this thread alone). */
+  get threads(): number {
+    return this.pool_?.count ?? 1;
+  }
+
+  /** Launches run split over the threads so far (the small ones run on this thread alone). */
+  get splitLaunches(): number {
+    return this.pool_?.launches ?? 0;
+  }
+
+  /**
+   * A backend with a memory of its own (the kernels module is compiled once and shared), on
+   * `options.threads` threads where the host has them (see WasmBackendOptions).
+   */
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new Error(`threads must be a whole number from 1 to 256, not ${threads}`);
+    }
+    const shared = threads > 1 && threadsAvailable();
+    const module = await kernelsModule(shared);
+    const memory = new WebAssembly.Memory(
+      shared ? { initial: 256, maximum: MAX_PAGES, shared: true } : { initial: 256 },
+    );
+    const instance = await WebAssembly.instantiate(module, {
       env: {
         memory,
         abort: () => {
@@ -178,7 +224,17 @@ export class WasmBackend implements Backend {
         },
       },
     });
-    return new WasmBackend(memory, instance.exports as unknown as Exports);
+    const pool = shared ? await WasmThreads.start(module, memory, threads - 1) : undefined;
+    return new WasmBackend(memory, instance.exports as unknown as Exports, pool);
+  }
+
+  /** Runs an export on every thread, split as `split` says, or on this one where the launch is small or there are no workers. */
+  private split(kernel: SplitKernel, args: number[], split: Split, work: number): void {
+    if (this.pool_ && work >= SPLIT_MIN_WORK && split.total > split.grain) {
+      this.pool_.launch(kernel, args, split, this.k as unknown as Record<string, (...a: number[]) => void>);
+    } else {
+      (this.k[kernel] as (...a: number[]) => void)(...args);
+    }
   }
 
   /** Whether this JavaScript engine runs the kernels module (WebAssembly with 128-bit SIMD). */
@@ -210,7 +266,7 @@ export class WasmBackend implements Backend {
       if (end > have) {
         // Grow by at least half again, so a growing model does not regrow (and remake views) every step.
         const want = Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE));
-        const max = 65536 - have / PAGE;
+        const max = MAX_PAGES - have / PAGE;
         const pages = Math.min(want, max);
         if (have + pages * PAGE < end)
           throw new Error(`wasm memory is full: ${bytes} more bytes do not fit in 4 GiB`);
@@ -362,7 +418,11 @@ export class WasmBackend implements Backend {
         const per = kernel === 'im2col' ? C * KH * KW * OH * OW : C * H * W;
         const total = num(p, 'total');
         if (per === 0 || total % per) return false;
-        k[kernel](b.src.ptr, b.out.ptr, total / per, ...g);
+        // Split by image: each part gathers (im2col) or sums (col2im) whole images of its own.
+        const [image, column] = [C * H * W * 4, C * KH * KW * OH * OW * 4];
+        const [src, out] = kernel === 'im2col' ? [image, column] : [column, image];
+        const args = [b.src.ptr, b.out.ptr, total / per, ...g];
+        this.split(kernel, args, { total: total / per, grain: 1, countArg: 2, pointers: [[0, src], [1, out]] }, total);
         return true;
       }
       case 'maxPool': {
@@ -483,7 +543,14 @@ export class WasmBackend implements Backend {
           if (z === 0 || sB !== 0) this.k.transpose(bp, scratch.ptr, N, K);
           bp = scratch.ptr;
         }
-        this.k.matmul(a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0);
+        // Split by output rows, in the kernel's register blocks of 4 rows: every element is
+        // computed by the same code whatever the number of threads.
+        this.split(
+          'matmul',
+          [a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0],
+          { total: M, grain: 4, countArg: 3, pointers: [[0, 4 * sAm], [2, 4 * N]] },
+          M * N * K,
+        );
       }
       if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);
     } finally {
@@ -581,6 +648,7 @@ export class WasmBackend implements Backend {
 
   /** Forgets every block: tensors on this backend are unusable afterwards (the memory goes with the backend). */
   dispose(): void {
+    this.pool_?.stop();
     this.disposed = true;
     this.pool.clear();
     this.top = HEAP_BASE;

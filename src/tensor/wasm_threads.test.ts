@@ -1,0 +1,142 @@
+/**
+ * The wasm backend on several threads (Node's worker_threads on a shared memory): the split
+ * kernels give bit for bit what one thread gives, on sizes that do not divide evenly, and agree
+ * with the cpu reference; the parts cover the work exactly once; the option is checked and the
+ * backend falls back to one thread where there is no SharedArrayBuffer.
+ */
+import { afterAll, describe, expect, test, vi } from 'vitest';
+import type { Backend } from './backend';
+import { CpuBackend } from './cpu';
+import * as ops from './ops';
+import type { Tensor } from './tensor';
+import { assertClose, randn, randnValues, readAll } from './testing';
+import { WasmBackend } from './wasm';
+import { part } from './wasm_threads';
+
+const backends = new Map<number, WasmBackend>();
+afterAll(() => {
+  for (const b of backends.values()) b.dispose();
+});
+
+/** A backend on `threads` threads, made once for the file (starting workers is the slow part). */
+async function backend(threads: number): Promise<WasmBackend> {
+  let b = backends.get(threads);
+  if (!b) {
+    b = await WasmBackend.create({ threads });
+    backends.set(threads, b);
+  }
+  return b;
+}
+
+/** The same computation on one wasm thread, on 3 and on 4, compared bit for bit; and with cpu, within `tol`. */
+async function threadedAgainstSingle(build: (b: Backend) => Tensor[], tol = 1e-5): Promise<void> {
+  const [one, three, four] = [await backend(1), await backend(3), await backend(4)];
+  expect([one.threads, three.threads, four.threads]).toEqual([1, 3, 4]);
+  const want = await readAll(build(one));
+  for (const b of [three, four]) {
+    const before = b.splitLaunches;
+    const got = await readAll(build(b));
+    // The work really was split (else the comparison would prove nothing).
+    expect(b.splitLaunches).toBeGreaterThan(before);
+    got.forEach((g, i) => {
+      // Bit for bit: compare the words, so -0 and NaN payloads count too.
+      const bits = (v: ArrayLike<number>) => new Uint32Array(Float32Array.from(v).buffer);
+      expect([i, b.threads, bits(g)]).toEqual([i, b.threads, bits(want[i])]);
+    });
+  }
+  const cpu = await readAll(build(new CpuBackend()));
+  cpu.forEach((w, i) => {
+    expect([i, Array.from(want[i], Number.isNaN)]).toEqual([i, Array.from(w, Number.isNaN)]);
+    const finite = (v: ArrayLike<number>) => Array.from(v, (x) => (Number.isNaN(x) ? 0 : x));
+    assertClose(finite(want[i]), finite(w), tol, tol, `output ${i}`);
+  });
+}
+
+describe('the wasm backend on threads', () => {
+  test('parts cover the units once, in whole blocks, for any count of threads', () => {
+    for (const total of [0, 1, 3, 4, 5, 17, 64, 129])
+      for (const grain of [1, 4])
+        for (const parts of [1, 2, 3, 4, 7]) {
+          let at = 0;
+          for (let i = 0; i < parts; i++) {
+            const [from, to] = part(total, grain, parts, i);
+            expect(from).toBe(at);
+            expect(to).toBeGreaterThanOrEqual(from);
+            if (to < total) expect(to % grain).toBe(0);
+            at = to;
+          }
+          expect(at).toBe(total);
+        }
+  });
+
+  test('matmul split by rows: bit-identical to one thread on awkward sizes, every transpose, bias, relu, row sums, batches', async () => {
+    for (const [M, K, N] of [
+      [67, 129, 37],
+      [5, 300, 61],
+      [130, 64, 9],
+      [9, 1100, 7],
+    ]) {
+      for (const transA of [false, true])
+        for (const transB of [false, true])
+          await threadedAgainstSingle((b) => {
+            const a = randn(b, transA ? [K, M] : [M, K], 1);
+            const w = randn(b, transB ? [N, K] : [K, N], 2);
+            const sums = ops.empty(b, [M]);
+            const bias = randn(b, [N], 3);
+            const a3 = randn(b, transA ? [3, K, M] : [3, M, K], 4);
+            return [
+              ops.matmul(a, w, { transA, transB, rowSums: sums }),
+              sums,
+              ops.matmul(a, w, { transA, transB, bias, relu: true }),
+              ops.matmul(a3, w, { transA, transB }),
+            ];
+          }, 1e-4);
+    }
+  });
+
+  test('NaN and infinities in a split product land where one thread puts them', async () => {
+    await threadedAgainstSingle((b) => {
+      const values = randnValues(41 * 257, 5);
+      values[3 * 257 + 5] = Number.NaN;
+      values[40 * 257] = Number.POSITIVE_INFINITY;
+      const a = ops.tensor(b, values, [41, 257]);
+      return [ops.matmul(a, randn(b, [257, 19], 6), { relu: true })];
+    });
+  });
+
+  test('im2col and col2im split by image: bit-identical to one thread, padded and strided', async () => {
+    for (const g of [
+      { kernelSize: 3, stride: 1, padding: 1 },
+      { kernelSize: 5, stride: 2, padding: 2 },
+    ])
+      await threadedAgainstSingle((b) => {
+        const x = randn(b, [9, 4, 30, 29], 7);
+        const cols = ops.im2col(x, g);
+        return [cols, ops.col2im(randn(b, cols.shape, 8), x.shape, g)];
+      });
+  });
+
+  test('threads must be a whole number from 1; dispose stops the workers', async () => {
+    await expect(WasmBackend.create({ threads: 0 })).rejects.toThrow(/threads must be a whole number/);
+    await expect(WasmBackend.create({ threads: 2.5 })).rejects.toThrow(/threads must be a whole number/);
+    const b = await WasmBackend.create({ threads: 2 });
+    const a = randn(b, [64, 64], 9);
+    b.dispose();
+    expect(() => ops.matmul(a, a)).toThrow(/disposed/);
+  });
+
+  test('without SharedArrayBuffer (a page that is not cross-origin isolated) it runs on one thread', async () => {
+    vi.stubGlobal('SharedArrayBuffer', undefined);
+    try {
+      const b = await WasmBackend.create({ threads: 4 });
+      expect(b.threads).toBe(1);
+      const want = await readAll(ops.matmul(randn(b, [40, 50], 1), randn(b, [50, 60], 2)));
+      b.dispose();
+      const cpu = new CpuBackend();
+      const [y] = await readAll(ops.matmul(randn(cpu, [40, 50], 1), randn(cpu, [50, 60], 2)));
+      assertClose(Array.from(want[0]), Array.from(y), 1e-5, 1e-5);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
