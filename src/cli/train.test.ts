@@ -12,7 +12,7 @@ const TINY = ['--backend', 'cpu', '--dataset', 'synthetic', '--limit', '200', '-
 const MODEL = ['--model', 'linear:16,bn,relu,dropout:0.3,linear:2', '--scheduler', 'step', '--gamma', '0.5'];
 
 describe('npm run train', () => {
-  it('trains on the wasm backend with --backend wasm, says so, and follows the cpu reference', () => {
+  it('trains on the wasm backend with --backend wasm (on one thread and on two), says so, and follows the cpu reference', () => {
     const args = [
       '--dataset',
       'synthetic',
@@ -24,16 +24,23 @@ describe('npm run train', () => {
       '--epochs',
       '2',
     ];
-    const runs = ['cpu', 'wasm'].map((backend) => spawnTrain('--backend', backend, ...args, '--json'));
+    const runs = [['cpu'], ['wasm', '--threads', '1'], ['wasm', '--threads', '2']].map((backend) =>
+      spawnTrain('--backend', ...backend, ...args, '--json'),
+    );
     for (const r of runs) expect(r.status).toBe(0);
     expect(runs[1].stderr).toContain('Backend: wasm (WebAssembly SIMD on the CPU, one thread)');
-    const [cpu, wasm] = runs.map((r) =>
+    expect(runs[2].stderr).toContain('Backend: wasm (WebAssembly SIMD on the CPU, 2 threads)');
+    const [cpu, wasm, threaded] = runs.map((r) =>
       r.stdout
         .trim()
         .split('\n')
         .map((line) => JSON.parse(line) as { train_loss: number; val_loss: number }),
     );
     expect(wasm).toHaveLength(2);
+    // Threads split the work, never change a result.
+    expect(threaded.map((e) => [e.train_loss, e.val_loss])).toEqual(
+      wasm.map((e) => [e.train_loss, e.val_loss]),
+    );
     wasm.forEach((e, i) => {
       expect(e.train_loss).toBeCloseTo(cpu[i].train_loss, 4);
       expect(e.val_loss).toBeCloseTo(cpu[i].val_loss, 4);

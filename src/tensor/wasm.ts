@@ -116,7 +116,7 @@ export interface WasmBackendOptions {
    * Threads to run the big kernels on (the caller's and threads-1 workers sharing the memory);
    * default 1. Where the host has no threads (a browser page that is not cross-origin isolated, so
    * has no SharedArrayBuffer), the backend runs on one thread whatever this says: `threads` on the
-   * backend tells how many it got.
+   * backend tells how many it got (1 also where the host refuses to start the workers).
    */
   threads?: number;
 }
@@ -224,7 +224,8 @@ export class WasmBackend implements Backend {
         },
       },
     });
-    const pool = shared ? await WasmThreads.start(module, memory, threads - 1) : undefined;
+    // Where the workers cannot start (a host's policy forbids them), one thread on the same memory.
+    const pool = shared ? await WasmThreads.start(module, memory, threads - 1).catch(() => undefined) : undefined;
     return new WasmBackend(memory, instance.exports as unknown as Exports, pool);
   }
 
@@ -422,7 +423,20 @@ export class WasmBackend implements Backend {
         const [image, column] = [C * H * W * 4, C * KH * KW * OH * OW * 4];
         const [src, out] = kernel === 'im2col' ? [image, column] : [column, image];
         const args = [b.src.ptr, b.out.ptr, total / per, ...g];
-        this.split(kernel, args, { total: total / per, grain: 1, countArg: 2, pointers: [[0, src], [1, out]] }, total);
+        this.split(
+          kernel,
+          args,
+          {
+            total: total / per,
+            grain: 1,
+            countArg: 2,
+            pointers: [
+              [0, src],
+              [1, out],
+            ],
+          },
+          total,
+        );
         return true;
       }
       case 'maxPool': {
@@ -548,7 +562,15 @@ export class WasmBackend implements Backend {
         this.split(
           'matmul',
           [a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0],
-          { total: M, grain: 4, countArg: 3, pointers: [[0, 4 * sAm], [2, 4 * N]] },
+          {
+            total: M,
+            grain: 4,
+            countArg: 3,
+            pointers: [
+              [0, 4 * sAm],
+              [2, 4 * N],
+            ],
+          },
           M * N * K,
         );
       }

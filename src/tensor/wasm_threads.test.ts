@@ -112,7 +112,7 @@ describe('the wasm backend on threads', () => {
       await threadedAgainstSingle((b) => {
         const x = randn(b, [9, 4, 30, 29], 7);
         const cols = ops.im2col(x, g);
-        return [cols, ops.col2im(randn(b, cols.shape, 8), x.shape, g)];
+        return [cols, ops.col2im(randn(b, [...cols.shape], 8), x.shape, g)];
       });
   });
 

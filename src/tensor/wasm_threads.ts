@@ -168,7 +168,11 @@ export class WasmThreads {
   }
 
   /** Starts `count` workers on `memory` (shared), each instantiating `module` (the shared-memory build). */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<WasmThreads> {
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    count: number,
+  ): Promise<WasmThreads> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const started = await Promise.allSettled(
       Array.from({ length: count }, (_, i) => startWorker({ module, memory, control, index: i + 1 })),
@@ -191,10 +195,16 @@ export class WasmThreads {
    * Runs `kernel(...args)` split as `split` says over every thread, the caller's part on its own
    * instance `k`, and returns when every part is done.
    */
-  launch(kernel: SplitKernel, args: number[], split: Split, k: Record<string, (...a: number[]) => void>): void {
+  launch(
+    kernel: SplitKernel,
+    args: number[],
+    split: Split,
+    k: Record<string, (...a: number[]) => void>,
+  ): void {
     if (this.stopped) throw new Error('the wasm backend was disposed');
     this.launches++;
-    if (args.length > MAX_ARGS || split.pointers.length > MAX_POINTERS) throw new Error('too many launch arguments');
+    if (args.length > MAX_ARGS || split.pointers.length > MAX_POINTERS)
+      throw new Error('too many launch arguments');
     const ctl = this.ctl;
     const parts = this.count;
     this.f64.fill(0);
