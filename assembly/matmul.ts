@@ -183,6 +183,32 @@ export function matmul(
   }
 }
 
+/**
+ * `batch` matrix products, z-th: matmul of a + z * zA, b + z * zB into out + z * zOut (byte
+ * strides; 0 for an operand shared by every batch). The threaded backend splits a batch over its
+ * threads by z, so each product is the same call whatever the split.
+ */
+export function matmulBatch(
+  a: usize,
+  b: usize,
+  out: usize,
+  M: i32,
+  N: i32,
+  K: i32,
+  sAm: i32,
+  sAk: i32,
+  bias: usize,
+  relu: bool,
+  batch: i32,
+  zA: usize,
+  zB: usize,
+  zOut: usize,
+): void {
+  for (let z = 0; z < batch; z++) {
+    matmul(a + <usize>z * zA, b + <usize>z * zB, out + <usize>z * zOut, M, N, K, sAm, sAk, bias, relu);
+  }
+}
+
 /** sums[m] = the sum over k of A(m, k), A addressed as in matmul (rounded to f32 at each add, as the cpu kernel). */
 export function rowSums(a: usize, sums: usize, M: i32, K: i32, sAm: i32, sAk: i32): void {
   for (let m = 0; m < M; m++) {

@@ -13,16 +13,11 @@ const MODEL = ['--model', 'linear:16,bn,relu,dropout:0.3,linear:2', '--scheduler
 
 describe('npm run train', () => {
   it('trains on the wasm backend with --backend wasm (on one thread and on two), says so, and follows the cpu reference', () => {
+    // Wide enough (100 x 20 x 256 products) that the threads split the matrix products.
     const args = [
-      '--dataset',
-      'synthetic',
-      '--limit',
-      '200',
-      '--batch-size',
-      '32',
-      ...MODEL,
-      '--epochs',
-      '2',
+      ...['--dataset', 'synthetic', '--limit', '200', '--batch-size', '100'],
+      ...['--model', 'linear:256,bn,relu,dropout:0.3,linear:2', '--scheduler', 'step', '--gamma', '0.5'],
+      ...['--epochs', '2'],
     ];
     const runs = [['cpu'], ['wasm', '--threads', '1'], ['wasm', '--threads', '2']].map((backend) =>
       spawnTrain('--backend', ...backend, ...args, '--json'),

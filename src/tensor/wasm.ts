@@ -32,6 +32,7 @@ interface Exports {
     bias: number,
     relu: number,
   ): void;
+  matmulBatch(...args: number[]): void;
   rowSums(a: number, sums: number, M: number, K: number, sAm: number, sAk: number): void;
   transpose(src: number, dst: number, R: number, C: number): void;
   unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
@@ -225,13 +226,17 @@ export class WasmBackend implements Backend {
       },
     });
     // Where the workers cannot start (a host's policy forbids them), one thread on the same memory.
-    const pool = shared ? await WasmThreads.start(module, memory, threads - 1).catch(() => undefined) : undefined;
+    const pool = shared
+      ? await WasmThreads.start(module, memory, threads - 1).catch(() => undefined)
+      : undefined;
     return new WasmBackend(memory, instance.exports as unknown as Exports, pool);
   }
 
   /** Runs an export on every thread, split as `split` says, or on this one where the launch is small or there are no workers. */
   private split(kernel: SplitKernel, args: number[], split: Split, work: number): void {
-    if (this.pool_ && work >= SPLIT_MIN_WORK && split.total > split.grain) {
+    // The control block holds strides as int32: a launch with larger ones (tensors over 2 GiB) runs here.
+    const fits = split.pointers.every(([, stride]) => stride <= 0x7fffffff);
+    if (this.pool_ && work >= SPLIT_MIN_WORK && split.total > split.grain && fits) {
       this.pool_.launch(kernel, args, split, this.k as unknown as Record<string, (...a: number[]) => void>);
     } else {
       (this.k[kernel] as (...a: number[]) => void)(...args);
@@ -547,32 +552,52 @@ export class WasmBackend implements Backend {
     const [sA, sB, oA, oB] = [num(p, 'strideA'), num(p, 'strideB'), num(p, 'offsetA'), num(p, 'offsetB')];
     const [sAm, sAk] = c.TRANS_A ? [1, M] : [K, 1];
     const bias = c.HAS_BIAS ? b.bias.ptr : 0;
-    // A B stored [N, K] is transposed into [K, N] scratch first: the kernel streams rows of B.
-    const scratch = c.TRANS_B && K * N > 0 ? (this.alloc(K * N * 4) as WasmStorage) : null;
+    // A B stored [N, K] is transposed into [K, N] scratch first (each batch's, unless shared):
+    // the kernel streams rows of B.
+    const transposes = c.TRANS_B && K * N > 0 ? (sB !== 0 ? batch : 1) : 0;
+    const scratch = transposes ? (this.alloc(transposes * K * N * 4) as WasmStorage) : null;
     try {
-      for (let z = 0; z < batch; z++) {
-        const a = b.a.ptr + 4 * (oA + z * sA);
-        let bp = b.b.ptr + 4 * (oB + z * sB);
-        if (scratch) {
-          if (z === 0 || sB !== 0) this.k.transpose(bp, scratch.ptr, N, K);
-          bp = scratch.ptr;
-        }
-        // Split by output rows, in the kernel's register blocks of 4 rows: every element is
-        // computed by the same code whatever the number of threads.
+      for (let z = 0; z < transposes; z++) {
+        this.k.transpose(b.b.ptr + 4 * (oB + z * sB), (scratch as WasmStorage).ptr + 4 * z * K * N, N, K);
+      }
+      const bp = scratch ? scratch.ptr : b.b.ptr + 4 * oB;
+      const zB = scratch ? (transposes > 1 ? 4 * K * N : 0) : 4 * sB;
+      const [a, out, relu] = [b.a.ptr + 4 * oA, b.out.ptr, c.RELU ? 1 : 0];
+      if (batch > 1 && batch >= this.threads) {
+        // A batch (a convolution's images) split by product: each is one call whatever the split.
         this.split(
-          'matmul',
-          [a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0],
+          'matmulBatch',
+          [a, bp, out, M, N, K, sAm, sAk, bias, relu, batch, 4 * sA, zB, 4 * M * N],
           {
-            total: M,
-            grain: 4,
-            countArg: 3,
+            total: batch,
+            grain: 1,
+            countArg: 10,
             pointers: [
-              [0, 4 * sAm],
-              [2, 4 * N],
+              [0, 4 * sA],
+              [1, zB],
+              [2, 4 * M * N],
             ],
           },
-          M * N * K,
+          batch * M * N * K,
         );
+      } else {
+        // Split by output rows, in the kernel's register blocks of 4 rows: every element is
+        // computed by the same code whatever the number of threads.
+        for (let z = 0; z < batch; z++)
+          this.split(
+            'matmul',
+            [a + 4 * z * sA, bp + z * zB, out + 4 * z * M * N, M, N, K, sAm, sAk, bias, relu],
+            {
+              total: M,
+              grain: 4,
+              countArg: 3,
+              pointers: [
+                [0, 4 * sAm],
+                [2, 4 * N],
+              ],
+            },
+            M * N * K,
+          );
       }
       if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);
     } finally {

@@ -94,6 +94,16 @@ describe('the wasm backend on threads', () => {
     }
   });
 
+  test('batched products split by product (a convolution: one weight, a batch of columns): bit-identical to one thread', async () => {
+    for (const transB of [false, true])
+      await threadedAgainstSingle((b) => {
+        const w = randn(b, [6, 25], 11);
+        const cols = randn(b, transB ? [7, 143, 25] : [7, 25, 143], 12);
+        const a3 = randn(b, [7, 6, 25], 13);
+        return [ops.matmul(w, cols, { transB }), ops.matmul(a3, cols, { transB, relu: true })];
+      });
+  });
+
   test('NaN and infinities in a split product land where one thread puts them', async () => {
     await threadedAgainstSingle((b) => {
       const values = randnValues(41 * 257, 5);

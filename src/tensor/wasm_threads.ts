@@ -12,7 +12,7 @@
  */
 
 /** The kernels a launch can split, by index (the workers' code names them in the same order). */
-export const SPLIT_KERNELS = ['matmul', 'im2col', 'col2im'] as const;
+export const SPLIT_KERNELS = ['matmul', 'matmulBatch', 'im2col', 'col2im'] as const;
 /** A kernel a launch can split. */
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
