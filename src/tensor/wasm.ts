@@ -35,6 +35,7 @@ interface Exports {
   matmulBatch(...args: number[]): void;
   rowSums(a: number, sums: number, M: number, K: number, sAm: number, sAk: number): void;
   transpose(src: number, dst: number, R: number, C: number): void;
+  transposeRows(...args: number[]): void;
   unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
   unaryRows(...args: number[]): void;
   binary(op: number, a: number, b: number, out: number, n: number): void;
@@ -86,8 +87,13 @@ const SIMD_BINARY = new Set<number>([
 const PAGE = 65536;
 /** The shared memory's maximum, in pages (4 GiB, what the shared-memory build declares). */
 const MAX_PAGES = 65536;
-/** A launch smaller than this (multiply-adds, or elements moved) runs on one thread: waking the others costs more. */
-const SPLIT_MIN_WORK = 1 << 16;
+/**
+ * A launch smaller than this runs on one thread: waking the others costs more (measured on a
+ * 2-core machine: a product of 64 x 128 x 10 lost time split, one of 64 x 784 x 128 gained).
+ */
+const SPLIT_MIN_MACS = 1 << 18;
+/** The same for kernels that move elements (transposes, im2col, col2im), which do less per element. */
+const SPLIT_MIN_ELEMENTS = 1 << 16;
 /** Where the first tensor goes: the first page is left to the module (it has no data of its own today). */
 const HEAP_BASE = PAGE;
 /** Every block starts on a multiple of 16 bytes (one v128), so slices keep the vec4 layout. */
@@ -232,11 +238,14 @@ export class WasmBackend implements Backend {
     return new WasmBackend(memory, instance.exports as unknown as Exports, pool);
   }
 
-  /** Runs an export on every thread, split as `split` says, or on this one where the launch is small or there are no workers. */
-  private split(kernel: SplitKernel, args: number[], split: Split, work: number): void {
+  /**
+   * Runs an export on every thread, split as `split` says, or on this one where the launch is
+   * not `big` enough or there are no workers.
+   */
+  private split(kernel: SplitKernel, args: number[], split: Split, big: boolean): void {
     // The control block holds strides as int32: a launch with larger ones (tensors over 2 GiB) runs here.
     const fits = split.pointers.every(([, stride]) => stride <= 0x7fffffff);
-    if (this.pool_ && work >= SPLIT_MIN_WORK && split.total > split.grain && fits) {
+    if (this.pool_ && big && split.total > split.grain && fits) {
       this.pool_.launch(kernel, args, split, this.k as unknown as Record<string, (...a: number[]) => void>);
     } else {
       (this.k[kernel] as (...a: number[]) => void)(...args);
@@ -440,7 +449,7 @@ export class WasmBackend implements Backend {
               [1, out],
             ],
           },
-          total,
+          total >= SPLIT_MIN_ELEMENTS,
         );
         return true;
       }
@@ -558,7 +567,21 @@ export class WasmBackend implements Backend {
     const scratch = transposes ? (this.alloc(transposes * K * N * 4) as WasmStorage) : null;
     try {
       for (let z = 0; z < transposes; z++) {
-        this.k.transpose(b.b.ptr + 4 * (oB + z * sB), (scratch as WasmStorage).ptr + 4 * z * K * N, N, K);
+        // Split by rows of B, in blocks of 4 (a transpose moves values: any split gives the same).
+        this.split(
+          'transposeRows',
+          [b.b.ptr + 4 * (oB + z * sB), (scratch as WasmStorage).ptr + 4 * z * K * N, N, K, N],
+          {
+            total: N,
+            grain: 4,
+            countArg: 4,
+            pointers: [
+              [0, 4 * K],
+              [1, 4],
+            ],
+          },
+          N * K >= SPLIT_MIN_ELEMENTS,
+        );
       }
       const bp = scratch ? scratch.ptr : b.b.ptr + 4 * oB;
       const zB = scratch ? (transposes > 1 ? 4 * K * N : 0) : 4 * sB;
@@ -578,7 +601,7 @@ export class WasmBackend implements Backend {
               [2, 4 * M * N],
             ],
           },
-          batch * M * N * K,
+          batch * M * N * K >= SPLIT_MIN_MACS,
         );
       } else {
         // Split by output rows, in the kernel's register blocks of 4 rows: every element is
@@ -596,7 +619,7 @@ export class WasmBackend implements Backend {
                 [2, 4 * N],
               ],
             },
-            M * N * K,
+            M * N * K >= SPLIT_MIN_MACS,
           );
       }
       if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);

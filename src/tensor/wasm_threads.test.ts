@@ -71,10 +71,11 @@ describe('the wasm backend on threads', () => {
 
   test('matmul split by rows: bit-identical to one thread on awkward sizes, every transpose, bias, relu, row sums, batches', async () => {
     for (const [M, K, N] of [
+      // Each at least 2^18 multiply-adds, the least the backend splits.
       [67, 129, 37],
-      [5, 300, 61],
-      [130, 64, 9],
-      [9, 1100, 7],
+      [5, 1030, 67], // B of 1030 x 67: its transpose splits too
+      [130, 64, 33],
+      [9, 2100, 15],
     ]) {
       for (const transA of [false, true])
         for (const transB of [false, true])
@@ -98,7 +99,7 @@ describe('the wasm backend on threads', () => {
     for (const transB of [false, true])
       await threadedAgainstSingle((b) => {
         const w = randn(b, [6, 25], 11);
-        const cols = randn(b, transB ? [7, 143, 25] : [7, 25, 143], 12);
+        const cols = randn(b, transB ? [7, 301, 25] : [7, 25, 301], 12);
         const a3 = randn(b, [7, 6, 25], 13);
         return [ops.matmul(w, cols, { transB }), ops.matmul(a3, cols, { transB, relu: true })];
       });
@@ -110,7 +111,7 @@ describe('the wasm backend on threads', () => {
       values[3 * 257 + 5] = Number.NaN;
       values[40 * 257] = Number.POSITIVE_INFINITY;
       const a = ops.tensor(b, values, [41, 257]);
-      return [ops.matmul(a, randn(b, [257, 19], 6), { relu: true })];
+      return [ops.matmul(a, randn(b, [257, 29], 6), { relu: true })];
     });
   });
 

@@ -2,8 +2,8 @@
  * The wasm backend's threads: n-1 workers (Web Workers in a browser, worker_threads in Node), each
  * with its own instance of the shared-memory build of the kernels module on the backend's one
  * shared linear memory, and a per-launch barrier on a small shared control block (Atomics wait and
- * notify). A launch splits one kernel's work (a matrix product's output rows, im2col's and col2im's
- * images) into n contiguous parts: the calling thread runs part 0 while the workers run the rest,
+ * notify). A launch splits one kernel's work (a matrix product's output rows, or a batch's
+ * products; a transpose's rows; im2col's and col2im's images) into n contiguous parts: the calling thread runs part 0 while the workers run the rest,
  * and returns when all are done, so the backend's run() stays synchronous.
  *
  * Parts are cut on whole blocks of `grain` units (4 rows for the matrix product, its register
@@ -12,7 +12,7 @@
  */
 
 /** The kernels a launch can split, by index (the workers' code names them in the same order). */
-export const SPLIT_KERNELS = ['matmul', 'matmulBatch', 'im2col', 'col2im'] as const;
+export const SPLIT_KERNELS = ['matmul', 'matmulBatch', 'transposeRows', 'im2col', 'col2im'] as const;
 /** A kernel a launch can split. */
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
@@ -25,6 +25,8 @@ export interface Split {
 }
 
 const MAX_ARGS = 16;
+/** Checks of a shared word before a thread sleeps on it (about 0.1 ms). */
+const SPIN = 20000;
 const MAX_POINTERS = 4;
 // Control block, int32 words: the launch generation (workers wait on it), parts still running (the
 // caller waits on it), the kernel, the number of parts, quit, the split's total, grain, count arg,
@@ -61,6 +63,9 @@ onFirst(({ module, memory, control, index }) => {
   let gen = 0;
   post('ready');
   for (;;) {
+    // Launches come in bursts (a training step): spin a moment before sleeping, since waking a
+    // sleeping thread costs more than many small launches take.
+    for (let i = 0; i < ${SPIN} && Atomics.load(ctl, ${GEN}) === gen; i++);
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
     if (Atomics.load(ctl, ${QUIT})) break;
@@ -233,6 +238,7 @@ export class WasmThreads {
       }
     } finally {
       // Even when part 0 threw, the workers are still writing: the next launch must not start first.
+      for (let i = 0; i < SPIN && Atomics.load(ctl, PENDING) !== 0; i++);
       for (let left = Atomics.load(ctl, PENDING); left !== 0; left = Atomics.load(ctl, PENDING)) {
         Atomics.wait(ctl, PENDING, left);
       }
