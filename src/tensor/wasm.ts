@@ -218,11 +218,19 @@ export class WasmBackend implements Backend {
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
       throw new Error(`threads must be a whole number from 1 to 256, not ${threads}`);
     }
-    const shared = threads > 1 && threadsAvailable();
+    let shared = threads > 1 && threadsAvailable();
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory(
+        shared ? { initial: 256, maximum: MAX_PAGES, shared: true } : { initial: 256 },
+      );
+    } catch (e) {
+      // A device that cannot reserve a shared memory of that maximum (a 32-bit one) runs on one thread.
+      if (!shared) throw e;
+      shared = false;
+      memory = new WebAssembly.Memory({ initial: 256 });
+    }
     const module = await kernelsModule(shared);
-    const memory = new WebAssembly.Memory(
-      shared ? { initial: 256, maximum: MAX_PAGES, shared: true } : { initial: 256 },
-    );
     const instance = await WebAssembly.instantiate(module, {
       env: {
         memory,
@@ -457,12 +465,24 @@ export class WasmBackend implements Backend {
         const [OH, OW] = [num(p, 'OH'), num(p, 'OW')];
         const total = num(p, 'total');
         if (OH * OW === 0 || total % (OH * OW)) return false;
-        k.maxPool(
-          b.src.ptr,
-          b.out.ptr,
-          b.indices.ptr,
-          total / (OH * OW),
-          ...['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key)),
+        const g = ['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key));
+        const planes = total / (OH * OW);
+        // Split by plane: each output and index is its own window's, whatever the split.
+        const [plane, pooled] = [4 * g[0] * g[1], 4 * OH * OW];
+        this.split(
+          'maxPool',
+          [b.src.ptr, b.out.ptr, b.indices.ptr, planes, ...g],
+          {
+            total: planes,
+            grain: 1,
+            countArg: 3,
+            pointers: [
+              [0, plane],
+              [1, pooled],
+              [2, pooled],
+            ],
+          },
+          total * num(p, 'K') * num(p, 'K') >= SPLIT_MIN_ELEMENTS,
         );
         return true;
       }
@@ -476,19 +496,35 @@ export class WasmBackend implements Backend {
           ...['N', 'C', 'S', 'eps', 'momentum', 'momentumVar'].map((key) => num(p, key)),
         );
         return true;
-      case 'batchNormApply':
-        k.batchNormApply(
-          b.x.ptr,
-          b.stats.ptr,
-          c.AFFINE ? b.weight.ptr : 0,
-          c.AFFINE ? b.bias.ptr : 0,
-          b.out.ptr,
-          num(p, 'N'),
-          num(p, 'C'),
-          num(p, 'S'),
-          c.RELU ? 1 : 0,
+      case 'batchNormApply': {
+        const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
+        // Split by image (N): each element's value is its own channel's affine map, whatever the split.
+        this.split(
+          'batchNormApply',
+          [
+            b.x.ptr,
+            b.stats.ptr,
+            c.AFFINE ? b.weight.ptr : 0,
+            c.AFFINE ? b.bias.ptr : 0,
+            b.out.ptr,
+            N,
+            C,
+            S,
+            c.RELU ? 1 : 0,
+          ],
+          {
+            total: N,
+            grain: 1,
+            countArg: 5,
+            pointers: [
+              [0, 4 * C * S],
+              [4, 4 * C * S],
+            ],
+          },
+          N * C * S >= SPLIT_MIN_ELEMENTS,
         );
         return true;
+      }
       case 'batchNormBackwardSums':
         k.batchNormBackwardSums(
           b.x.ptr,

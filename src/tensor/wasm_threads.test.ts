@@ -127,6 +127,24 @@ describe('the wasm backend on threads', () => {
       });
   });
 
+  test('max pooling split by plane and batch norm by image: bit-identical to one thread, NaN included', async () => {
+    await threadedAgainstSingle((b) => {
+      const values = randnValues(9 * 8 * 33 * 29, 14);
+      values[5] = Number.NaN;
+      const x = ops.tensor(b, values, [9, 8, 33, 29]);
+      const pools = [
+        { kernelSize: 2, stride: 2, padding: 0 },
+        { kernelSize: 3, stride: 2, padding: 1 },
+      ].flatMap((g) => {
+        const { out, indices } = ops.maxPool2d(x, g);
+        return [out, indices];
+      });
+      const stats = ops.tensor(b, randnValues(16, 15), [16]);
+      const [w, bias] = [randn(b, [8], 16), randn(b, [8], 17)];
+      return [...pools, ops.batchNormApply(x, stats, w, bias, true), ops.batchNormApply(x, stats)];
+    });
+  });
+
   test('threads must be a whole number from 1; dispose stops the workers', async () => {
     await expect(WasmBackend.create({ threads: 0 })).rejects.toThrow(/threads must be a whole number/);
     await expect(WasmBackend.create({ threads: 2.5 })).rejects.toThrow(/threads must be a whole number/);

@@ -3,7 +3,7 @@
  * with its own instance of the shared-memory build of the kernels module on the backend's one
  * shared linear memory, and a per-launch barrier on a small shared control block (Atomics wait and
  * notify). A launch splits one kernel's work (a matrix product's output rows, or a batch's
- * products; a transpose's rows; im2col's and col2im's images) into n contiguous parts: the calling thread runs part 0 while the workers run the rest,
+ * products; a transpose's rows; im2col's, col2im's and batch norm's images; max pooling's planes) into n contiguous parts: the calling thread runs part 0 while the workers run the rest,
  * and returns when all are done, so the backend's run() stays synchronous.
  *
  * Parts are cut on whole blocks of `grain` units (4 rows for the matrix product, its register
@@ -12,7 +12,15 @@
  */
 
 /** The kernels a launch can split, by index (the workers' code names them in the same order). */
-export const SPLIT_KERNELS = ['matmul', 'matmulBatch', 'transposeRows', 'im2col', 'col2im'] as const;
+export const SPLIT_KERNELS = [
+  'matmul',
+  'matmulBatch',
+  'transposeRows',
+  'im2col',
+  'col2im',
+  'maxPool',
+  'batchNormApply',
+] as const;
 /** A kernel a launch can split. */
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
