@@ -11,7 +11,8 @@ import * as ops from './ops';
 import type { Tensor } from './tensor';
 import { assertClose, randn, randnValues, readAll } from './testing';
 import { WasmBackend } from './wasm';
-import { part } from './wasm_threads';
+import { WASM_KERNELS_SHARED } from './wasm_binary.generated';
+import { part, WasmThreads } from './wasm_threads';
 
 const backends = new Map<number, WasmBackend>();
 afterAll(() => {
@@ -143,6 +144,58 @@ describe('the wasm backend on threads', () => {
       const [w, bias] = [randn(b, [8], 16), randn(b, [8], 17)];
       return [...pools, ops.batchNormApply(x, stats, w, bias, true), ops.batchNormApply(x, stats)];
     });
+  });
+
+  test('a part that traps on a worker fails the launch with an error, and the threads go on working', async () => {
+    const module = await WebAssembly.compile(
+      Uint8Array.from(atob(WASM_KERNELS_SHARED), (c) => c.charCodeAt(0)),
+    );
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    const k = (await WebAssembly.instantiate(module, { env: { memory, abort: () => {} } }))
+      .exports as unknown as Record<string, (...a: number[]) => void>;
+    const threads = await WasmThreads.start(module, memory, 1);
+    try {
+      const f32 = new Float32Array(memory.buffer);
+      const [a, b, out] = [0, 4096, 8192]; // A [8, 2], B [2, 4], out [8, 4], byte addresses
+      f32.set(
+        Array.from({ length: 16 }, (_, i) => i),
+        a / 4,
+      );
+      f32.set([1, 2, 3, 4, 5, 6, 7, 8], b / 4);
+      const args = [a, b, out, 8, 4, 2, 2, 1, 0, 0];
+      // The second part's output lands 1 GiB on, past the end of the memory: that worker traps.
+      const bad = {
+        total: 8,
+        grain: 4,
+        countArg: 3,
+        pointers: [
+          [0, 8],
+          [2, 1 << 28],
+        ] as [number, number][],
+      };
+      expect(() => threads.launch('matmul', args, bad, k)).toThrow(/failed on a worker thread/);
+      f32.fill(0, out / 4, out / 4 + 32);
+      threads.launch(
+        'matmul',
+        args,
+        {
+          ...bad,
+          pointers: [
+            [0, 8],
+            [2, 16],
+          ],
+        },
+        k,
+      );
+      // Row m of the product: [m0 * 1 + m1 * 5, ...] with A's row m = [2m, 2m + 1].
+      const want = Array.from({ length: 32 }, (_, i) => {
+        const [m, j] = [Math.floor(i / 4), i % 4];
+        return 2 * m * (j + 1) + (2 * m + 1) * (j + 5);
+      });
+      expect(Array.from(f32.subarray(out / 4, out / 4 + 32))).toEqual(want);
+    } finally {
+      threads.stop();
+    }
   });
 
   test('threads must be a whole number from 1; dispose stops the workers', async () => {
