@@ -15,7 +15,9 @@ const base = normaliseBase(process.env.KILN_BASE ?? '/');
  * The page's content security policy: everything from the site's own origin, nothing inline, no
  * remote origin. `data:`/`blob:` images cover canvases turned into pictures; blob URLs are otherwise
  * only used as download links (navigations, which CSP does not govern). The training worker is a
- * same-origin module script ('self'), and nothing evaluates strings. 'wasm-unsafe-eval' lets the
+ * same-origin module script ('self'); the wasm backend's threads, where the page is cross-origin
+ * isolated, are workers made from a blob URL the training worker writes itself ('blob:': only script
+ * already running on the page can make one), and nothing evaluates strings. 'wasm-unsafe-eval' lets the
  * wasm backend compile its kernels module (bundled, the app's own; it allows WebAssembly
  * compilation only, not eval).
  */
@@ -26,12 +28,24 @@ const CSP = [
   "img-src 'self' data: blob:",
   "font-src 'self'",
   "connect-src 'self'",
-  "worker-src 'self'",
+  "worker-src 'self' blob:",
   "manifest-src 'self'",
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'self'",
 ].join('; ');
+
+/**
+ * Cross-origin isolation (what gives the page SharedArrayBuffer, so the WASM backend's threads):
+ * `npm start`, `vite preview` and the dev server send these two on every response. Everything the
+ * page loads is same-origin (bundles, fonts, workers, the datasets), which require-corp allows
+ * without any Cross-Origin-Resource-Policy header. A static host that cannot set headers gets them
+ * from a service worker instead (README, "Without WebGPU: the WASM backend").
+ */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 export default defineConfig({
   base,
@@ -116,7 +130,8 @@ export default defineConfig({
       },
     },
   },
-  preview: { port: 4173, strictPort: true },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { port: 4173, strictPort: true, headers: ISOLATION_HEADERS },
 });
 
 /** KILN_BASE with the leading and trailing slash Vite and the manifest's scope expect ("kiln" -> "/kiln/"). */

@@ -183,6 +183,32 @@ export function matmul(
   }
 }
 
+/**
+ * `batch` matrix products, z-th: matmul of a + z * zA, b + z * zB into out + z * zOut (byte
+ * strides; 0 for an operand shared by every batch). The threaded backend splits a batch over its
+ * threads by z, so each product is the same call whatever the split.
+ */
+export function matmulBatch(
+  a: usize,
+  b: usize,
+  out: usize,
+  M: i32,
+  N: i32,
+  K: i32,
+  sAm: i32,
+  sAk: i32,
+  bias: usize,
+  relu: bool,
+  batch: i32,
+  zA: usize,
+  zB: usize,
+  zOut: usize,
+): void {
+  for (let z = 0; z < batch; z++) {
+    matmul(a + <usize>z * zA, b + <usize>z * zB, out + <usize>z * zOut, M, N, K, sAm, sAk, bias, relu);
+  }
+}
+
 /** sums[m] = the sum over k of A(m, k), A addressed as in matmul (rounded to f32 at each add, as the cpu kernel). */
 export function rowSums(a: usize, sums: usize, M: i32, K: i32, sAm: i32, sAk: i32): void {
   for (let m = 0; m < M; m++) {
@@ -198,10 +224,19 @@ export function rowSums(a: usize, sums: usize, M: i32, K: i32, sAm: i32, sAk: i3
 
 /** dst[C, R] = src[R, C] transposed, in 4 by 4 blocks (each a register transpose) and a scalar rim. */
 export function transpose(src: usize, dst: usize, R: i32, C: i32): void {
+  transposeRows(src, dst, R, C, R);
+}
+
+/**
+ * The first `rows` rows of a transpose of src[R, C] into dst[C, R] (src and dst pointing at the
+ * first of those rows and its column in dst): the threaded backend gives each thread a range of
+ * rows, in whole blocks of 4.
+ */
+export function transposeRows(src: usize, dst: usize, R: i32, C: i32, rows: i32): void {
   const rowS = (<usize>C) << 2;
   const rowD = (<usize>R) << 2;
   let r = 0;
-  for (; r + 4 <= R; r += 4) {
+  for (; r + 4 <= rows; r += 4) {
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const p = src + <usize>r * rowS + ((<usize>c) << 2);
@@ -224,7 +259,7 @@ export function transpose(src: usize, dst: usize, R: i32, C: i32): void {
       for (let i = 0; i < 4; i++)
         store<f32>(dst + <usize>c * rowD + ((<usize>(r + i)) << 2), load<f32>(src + <usize>(r + i) * rowS + ((<usize>c) << 2)));
   }
-  for (; r < R; r++)
+  for (; r < rows; r++)
     for (let c = 0; c < C; c++)
       store<f32>(dst + <usize>c * rowD + ((<usize>r) << 2), load<f32>(src + <usize>r * rowS + ((<usize>c) << 2)));
 }

@@ -1,10 +1,11 @@
 /**
- * Kiln on its wasm backend beside PyTorch CPU eager on one thread, in `npm run bench` (Node): the
- * bench's SimpleNN, LeNet-5 and the CNN preset, trained by the same trainer as the WebGPU rows (Adam, batch 64,
- * real MNIST, best epoch after the first), and Debian's torch training the same models, exported
- * by Kiln's train.py, on random images of the same shape with `torch.set_num_threads(1)`
- * (scripts/torch/bench_train.py, carried in the bundle). Kiln's wasm backend runs on one thread,
- * so one thread is the like-for-like figure; PyTorch on every core is given beside it.
+ * Kiln on its wasm backend beside PyTorch CPU eager, in `npm run bench` (Node): the bench's
+ * SimpleNN, LeNet-5 and the CNN preset, trained by the same trainer as the WebGPU rows (Adam, batch
+ * 64, real MNIST, best epoch after the first), and Debian's torch training the same models,
+ * exported by Kiln's train.py, on random images of the same shape with `torch.set_num_threads(n)`
+ * (scripts/torch/bench_train.py, carried in the bundle). Two rows per model, each like for like:
+ * Kiln on one thread beside PyTorch on one, and Kiln on every core (the backend's threads) beside
+ * PyTorch on every core.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,9 +23,14 @@ type WasmModel = BenchModel | 'lenet';
 
 const PYTHON = '/usr/bin/python3';
 
-/** Samples per second of Kiln training `preset` on a fresh wasm backend (best epoch after the first). */
-export async function benchWasmTraining(data: BenchData, preset: WasmModel, epochs: number): Promise<number> {
-  const backend = await WasmBackend.create();
+/** Samples per second of Kiln training `preset` on a fresh wasm backend on `threads` threads (best epoch after the first). */
+export async function benchWasmTraining(
+  data: BenchData,
+  preset: WasmModel,
+  epochs: number,
+  threads = 1,
+): Promise<number> {
+  const backend = await WasmBackend.create({ threads });
   const count = preset === 'simplenn' ? data.count : data.cnnCount;
   const { trainer, dispose } = benchTrainer(backend, data.raw, count, preset);
   let best = 0;
@@ -69,9 +75,9 @@ export function benchTorchTraining(
 }
 
 /**
- * The WASM rows (each side the best of two turns): for SimpleNN (and LeNet-5 and the CNN preset unless the CNN sample count is 0, as
- * the bench's CNN rows), Kiln on wasm with
- * PyTorch on one thread as the row's torch figure, and PyTorch on every core in its note.
+ * The WASM rows (each side the best of two turns): for SimpleNN (and LeNet-5 and the CNN preset
+ * unless the CNN sample count is 0, as the bench's CNN rows), Kiln on wasm on one thread beside
+ * PyTorch on one, and Kiln on every core beside PyTorch on every core.
  */
 export async function benchWasmRows(
   data: BenchData,
@@ -82,33 +88,36 @@ export async function benchWasmRows(
   const models: [WasmModel, string, number][] = [['simplenn', 'SimpleNN', data.count]];
   if (data.cnnCount > 0)
     models.push(['lenet', 'LeNet-5', data.cnnCount], ['cnn', 'CNN with BatchNorm', data.cnnCount]);
-  const best = (a: number | undefined, r: ReturnType<typeof benchTorchTraining>) =>
-    'missing' in r ? a : Math.max(a ?? 0, r.samplesPerSec);
+  const cores = cpus().length;
+  const threadCounts = cores > 1 ? [1, cores] : [1];
+  let missing = '';
   for (const [preset, label, count] of models) {
+    const kiln = new Map<number, number>();
+    const torch = new Map<number, number>();
     // Kiln and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet moment
     // is as likely to fall to either.
-    let kiln = 0;
-    let one: number | undefined;
-    let missing = '';
-    for (let turn = 0; turn < 2; turn++) {
-      kiln = Math.max(kiln, await benchWasmTraining(data, preset, epochs));
-      const r = benchTorchTraining(preset, count, Math.max(1, epochs - 1), 1);
-      if ('missing' in r) missing = r.missing;
-      one = best(one, r);
+    for (let turn = 0; turn < 2; turn++)
+      for (const threads of threadCounts) {
+        kiln.set(
+          threads,
+          Math.max(kiln.get(threads) ?? 0, await benchWasmTraining(data, preset, epochs, threads)),
+        );
+        const r = benchTorchTraining(preset, count, Math.max(1, epochs - 1), threads);
+        if ('missing' in r) missing = r.missing;
+        else torch.set(threads, Math.max(torch.get(threads) ?? 0, r.samplesPerSec));
+      }
+    for (const threads of threadCounts) {
+      const t = `${threads} thread${threads === 1 ? '' : 's'}`;
+      rows.push({
+        name: `${label} train on WASM (${t}), ${count} samples, batch 64 (samples/s)`,
+        kiln: kiln.get(threads) ?? 0,
+        tfjs: null,
+        higherIsBetter: true,
+        torch: torch.get(threads) ?? null,
+        note: `torch: PyTorch CPU eager, ${t}`,
+      });
     }
-    const all = best(undefined, benchTorchTraining(preset, count, Math.max(1, epochs - 1), cpus().length));
-    if (missing) log(`WASM rows: no PyTorch figure: ${missing}`);
-    rows.push({
-      name: `${label} train on WASM (1 thread), ${count} samples, batch 64 (samples/s)`,
-      kiln,
-      tfjs: null,
-      higherIsBetter: true,
-      torch: one ?? null,
-      note:
-        all === undefined
-          ? 'torch: PyTorch CPU eager, 1 thread'
-          : `torch: PyTorch CPU eager, 1 thread; on ${cpus().length} threads ${all.toFixed(1)}`,
-    });
   }
+  if (missing) log(`WASM rows: no PyTorch figure: ${missing}`);
   return rows;
 }

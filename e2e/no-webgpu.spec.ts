@@ -39,13 +39,24 @@ test('explains an adapter whose requestDevice fails', async ({ page }) => {
   await expect(page.getByRole('alert')).toContainText('simulated device failure');
 });
 
-test('without WebGPU the page still trains, on the WASM backend, and says so', async ({ page }) => {
+test('without WebGPU the page still trains, on the WASM backend on threads (the page is cross-origin isolated), and says so', async ({
+  page,
+}) => {
   await page.addInitScript(() => {
     delete (Navigator.prototype as { gpu?: GPU }).gpu;
   });
   await page.goto('/');
-  // The badge follows the worker's own report: WASM once the worker has compiled the SIMD kernels.
-  await expect(page.locator('header')).toContainText('WASM backend (no WebGPU)', { timeout: 60_000 });
+  // The preview server sends COOP/COEP, so the page is cross-origin isolated and the WASM backend
+  // runs on threads: as many as the browser reports cores, at most 8.
+  const [isolated, cores] = await page.evaluate(() => [crossOriginIsolated, navigator.hardwareConcurrency]);
+  expect(isolated).toBe(true);
+  const threads = Math.min(cores, 8);
+  // The badge follows the worker's own report: WASM once the worker has compiled the SIMD kernels
+  // and started its threads.
+  await expect(page.locator('header')).toContainText(
+    threads > 1 ? `WASM backend, ${threads} threads (no WebGPU)` : 'WASM backend (no WebGPU)',
+    { timeout: 60_000 },
+  );
   await expect(page.getByRole('region', { name: 'Data' }).getByText('mnist-train')).toBeVisible({
     timeout: 120_000,
   });
@@ -59,6 +70,27 @@ test('without WebGPU the page still trains, on the WASM backend, and says so', a
   await expect(accText).toBeVisible({ timeout: 180_000 });
   const acc = Number((await accText.textContent())?.match(/([\d.]+)%/)?.[1]);
   expect(acc).toBeGreaterThan(50);
+});
+
+test('a page that is not cross-origin isolated runs the WASM backend on one thread, and says so', async ({
+  page,
+}) => {
+  await page.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: GPU }).gpu;
+  });
+  // The same site without the two headers (as a static host without them, or the service worker, serves it).
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  await page.goto('/');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  const badge = page.locator('header').getByText('WASM backend (no WebGPU)');
+  await expect(badge).toBeVisible({ timeout: 60_000 });
+  await expect(badge).toHaveAttribute('title', /one thread/);
 });
 
 test("runs the wasm backend's kernels in Chromium without WebGPU: a training step agrees with the cpu reference", async ({

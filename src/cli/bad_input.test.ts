@@ -436,6 +436,18 @@ const CASES: [string, () => string[], RegExp, number][] = [
     2,
   ],
   [
+    'threads for a backend without them',
+    () => [...QUICK, '--threads', '2'],
+    /--threads needs --backend wasm/,
+    2,
+  ],
+  [
+    'no threads',
+    () => ['--backend', 'wasm', ...QUICK.slice(2), '--threads', '0'],
+    /--threads must be a whole number >= 1/,
+    2,
+  ],
+  [
     'a folder without IDX files',
     () => ['--backend', 'cpu', '--dataset', 'idx', '--data-dir', dir],
     /has no train-images-idx3-ubyte/,

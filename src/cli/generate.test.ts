@@ -81,7 +81,7 @@ describe('npm run generate', () => {
       [['--checkpoint', gpt, '--temperature', 'hot'], '--temperature expects a number, got "hot"'],
       [['--checkpoint', gpt, '--tokens', '0'], '--tokens must be a whole number >= 1, got "0"'],
       [['--checkpoint', gpt, '--top-k', '2.5'], '--top-k must be a whole number >= 1, got "2.5"'],
-      [['--checkpoint', gpt, '--backend', 'tpu'], '--backend must be one of webgpu, cpu, got "tpu"'],
+      [['--checkpoint', gpt, '--backend', 'tpu'], '--backend must be one of webgpu, wasm, cpu, got "tpu"'],
       [['--checkpoint', gpt, '--topk', '3'], "Unknown option '--topk'"],
     ];
     for (const [args, message] of cases) {

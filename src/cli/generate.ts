@@ -22,7 +22,7 @@ import {
   UsageError,
   type ValuesOf,
 } from './options';
-import { parseUserFile, pickBackend, readUserFile } from './shell';
+import { parseUserFile, pickBackend, readUserFile, THREADS_OPTION } from './shell';
 
 const OPTIONS = [
   {
@@ -66,6 +66,7 @@ const OPTIONS = [
     help: 'where the model runs: webgpu (the GPU, or a CPU Vulkan driver), wasm (WebAssembly SIMD on the CPU), cpu (plain TypeScript, the reference)',
     default: 'webgpu',
   },
+  THREADS_OPTION,
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
 ] as const satisfies readonly CliOption[];
 
@@ -111,7 +112,7 @@ async function generateCli(argv: string[], io: GenerateIo): Promise<void> {
   if (problem) throw problem;
   encode(vocab, options.prompt);
 
-  const backend = await pickBackend(v.backend, io.stderr);
+  const backend = await pickBackend(v.backend, io.stderr, v.threads);
   setDefaultBackend(backend);
   const model = buildModel(meta.spec);
   model.loadStateDict(state);

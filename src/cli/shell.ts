@@ -5,6 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Backend, CpuBackend, WebGPUBackend } from 'kiln';
@@ -12,18 +13,35 @@ import { adapterName } from 'kiln/gpu';
 import { acquireNodeGpu } from 'kiln/node';
 import { errorKind } from 'kiln/train';
 import { WasmBackend } from 'kiln/wasm';
-import { UsageError } from './options';
+import { type CliOption, UsageError } from './options';
 import { loadTuning } from './tuning_cache';
 
-/** The backend --backend names, the GPU's or a CPU Vulkan driver's, said in one line to `log`. */
-export async function pickBackend(name: string | undefined, log: (s: string) => void): Promise<Backend> {
+/** --threads, for every command that takes --backend (train, sweep, generate). */
+export const THREADS_OPTION = {
+  flag: 'threads',
+  kind: { type: 'count', min: 1 },
+  help: "with --backend wasm: the threads its kernels run on (default: this machine's cores)",
+} as const satisfies CliOption;
+
+/**
+ * The backend --backend names, the GPU's or a CPU Vulkan driver's, said in one line to `log`;
+ * `threads` (--threads) is the wasm backend's, the machine's cores where absent.
+ */
+export async function pickBackend(
+  name: string | undefined,
+  log: (s: string) => void,
+  threads?: number,
+): Promise<Backend> {
+  if (threads !== undefined && name !== 'wasm') throw new UsageError('--threads needs --backend wasm');
   if (name === 'cpu') {
     log('Backend: cpu (plain TypeScript, slow)');
     return new CpuBackend();
   }
   if (name === 'wasm') {
-    log('Backend: wasm (WebAssembly SIMD on the CPU, one thread)');
-    return WasmBackend.create();
+    const backend = await WasmBackend.create({ threads: Math.min(threads ?? availableParallelism(), 256) });
+    const n = backend.threads;
+    log(`Backend: wasm (WebAssembly SIMD on the CPU, ${n === 1 ? 'one thread' : `${n} threads`})`);
+    return backend;
   }
   const gpu = await acquireNodeGpu().catch((e) => {
     throw new UsageError(

@@ -248,7 +248,7 @@ export async function sweepCli(argv: string[], io: CliIo): Promise<SweepOutcome>
   writeExperiment(experiment, hparamInfos(points.map(hparamsOf)), metrics, Date.now() / 1000);
   const writeExperimentFile = () => writeFile(join(root, eventFileName(hostname())), experiment.flush());
 
-  const backend = await pickBackend(v.backend, log);
+  const backend = await pickBackend(v.backend, log, v.threads);
   const axisNames = axes.map((a) => sweepName(a.field));
   if (!own.json)
     log(

@@ -12,28 +12,30 @@ const TINY = ['--backend', 'cpu', '--dataset', 'synthetic', '--limit', '200', '-
 const MODEL = ['--model', 'linear:16,bn,relu,dropout:0.3,linear:2', '--scheduler', 'step', '--gamma', '0.5'];
 
 describe('npm run train', () => {
-  it('trains on the wasm backend with --backend wasm, says so, and follows the cpu reference', () => {
+  it('trains on the wasm backend with --backend wasm (on one thread and on two), says so, and follows the cpu reference', () => {
+    // Wide enough (100 x 20 x 256 products) that the threads split the matrix products.
     const args = [
-      '--dataset',
-      'synthetic',
-      '--limit',
-      '200',
-      '--batch-size',
-      '32',
-      ...MODEL,
-      '--epochs',
-      '2',
+      ...['--dataset', 'synthetic', '--limit', '200', '--batch-size', '100'],
+      ...['--model', 'linear:256,bn,relu,dropout:0.3,linear:2', '--scheduler', 'step', '--gamma', '0.5'],
+      ...['--epochs', '2'],
     ];
-    const runs = ['cpu', 'wasm'].map((backend) => spawnTrain('--backend', backend, ...args, '--json'));
+    const runs = [['cpu'], ['wasm', '--threads', '1'], ['wasm', '--threads', '2']].map((backend) =>
+      spawnTrain('--backend', ...backend, ...args, '--json'),
+    );
     for (const r of runs) expect(r.status).toBe(0);
     expect(runs[1].stderr).toContain('Backend: wasm (WebAssembly SIMD on the CPU, one thread)');
-    const [cpu, wasm] = runs.map((r) =>
+    expect(runs[2].stderr).toContain('Backend: wasm (WebAssembly SIMD on the CPU, 2 threads)');
+    const [cpu, wasm, threaded] = runs.map((r) =>
       r.stdout
         .trim()
         .split('\n')
         .map((line) => JSON.parse(line) as { train_loss: number; val_loss: number }),
     );
     expect(wasm).toHaveLength(2);
+    // Threads split the work, never change a result.
+    expect(threaded.map((e) => [e.train_loss, e.val_loss])).toEqual(
+      wasm.map((e) => [e.train_loss, e.val_loss]),
+    );
     wasm.forEach((e, i) => {
       expect(e.train_loss).toBeCloseTo(cpu[i].train_loss, 4);
       expect(e.val_loss).toBeCloseTo(cpu[i].val_loss, 4);

@@ -65,7 +65,7 @@ import {
   type ValuesOf,
 } from './options';
 import { asideName, probeWritable } from './paths';
-import { isEntry, parseUserFile, pickBackend, readUserFile } from './shell';
+import { isEntry, parseUserFile, pickBackend, readUserFile, THREADS_OPTION } from './shell';
 import { handleStopSignals } from './signals';
 import { saveTuning } from './tuning_cache';
 
@@ -204,6 +204,7 @@ also BPC/val, Perplexity/val and, at each evaluation, a ${RECORD_SAMPLE_CHARS}-c
     help: 'where to train: webgpu (the GPU, or a CPU Vulkan driver), wasm (WebAssembly SIMD on the CPU), cpu (plain TypeScript, the reference)',
     default: 'webgpu',
   },
+  THREADS_OPTION,
   {
     flag: 'json',
     kind: { type: 'boolean' },
@@ -585,7 +586,7 @@ export async function trainCli(
     ? parseUserFile('init', v.init, await readUserFile('init', v.init), modelStateFromFile)
     : null;
 
-  const backend = extras.backend ?? (await pickBackend(v.backend, log));
+  const backend = extras.backend ?? (await pickBackend(v.backend, log, v.threads));
   setDefaultBackend(backend);
   if (v.profile) {
     if (!(backend instanceof WebGPUBackend)) throw new UsageError('--profile needs the webgpu backend');

@@ -5,4 +5,4 @@
  * @module kiln/wasm
  */
 
-export { WasmBackend } from '../tensor/wasm';
+export { WasmBackend, type WasmBackendOptions } from '../tensor/wasm';

@@ -15,7 +15,8 @@
 import type { Backend, KernelCall, KernelParams, MemoryInfo, Storage } from './backend';
 import { CPU_KERNELS, gatherLabelBytes, type KernelBuffers, type KernelViews } from './cpu';
 import { BINARY, REDUCE, UNARY } from './kernels';
-import { WASM_KERNELS } from './wasm_binary.generated';
+import { WASM_KERNELS, WASM_KERNELS_SHARED } from './wasm_binary.generated';
+import { type Split, type SplitKernel, threadsAvailable, WasmThreads } from './wasm_threads';
 
 /** The exports of assembly/kernels.ts (pointers are byte addresses, counts are elements). */
 interface Exports {
@@ -31,8 +32,10 @@ interface Exports {
     bias: number,
     relu: number,
   ): void;
+  matmulBatch(...args: number[]): void;
   rowSums(a: number, sums: number, M: number, K: number, sAm: number, sAk: number): void;
   transpose(src: number, dst: number, R: number, C: number): void;
+  transposeRows(...args: number[]): void;
   unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
   unaryRows(...args: number[]): void;
   binary(op: number, a: number, b: number, out: number, n: number): void;
@@ -82,6 +85,17 @@ const SIMD_BINARY = new Set<number>([
 ]);
 
 const PAGE = 65536;
+/** The shared memory's maximum, in pages (4 GiB, what the shared-memory build declares). */
+const MAX_PAGES = 65536;
+/**
+ * A launch smaller than this runs on one thread: waking the others costs more (measured on a
+ * 2-core machine: a product of 64 x 128 x 10 lost time split, one of 64 x 784 x 128 gained).
+ */
+const SPLIT_MIN_MACS = 1 << 18;
+/** The same for kernels that move elements (transposes, im2col, col2im), which do less per element. */
+const SPLIT_MIN_ELEMENTS = 1 << 16;
+/** Unfolded convolution columns held at a time (floats; 32 MiB): images are unfolded in chunks within it. */
+const CONV_COLUMNS_FLOATS = 1 << 23;
 /** Where the first tensor goes: the first page is left to the module (it has no data of its own today). */
 const HEAP_BASE = PAGE;
 /** Every block starts on a multiple of 16 bytes (one v128), so slices keep the vec4 layout. */
@@ -89,12 +103,31 @@ const ALIGN = 16;
 
 let nextId = 1;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<boolean, Promise<WebAssembly.Module>>();
 
-/** The kernels module, compiled once per thread (page worker, Node process) and shared by backends. */
-function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(Uint8Array.from(atob(WASM_KERNELS), (c) => c.charCodeAt(0)));
-  return compiled;
+/**
+ * The kernels module (the ordinary build, or the one importing a shared memory), compiled once per
+ * thread (page worker, Node process) and shared by backends.
+ */
+function kernelsModule(shared = false): Promise<WebAssembly.Module> {
+  let m = compiled.get(shared);
+  if (!m) {
+    const b64 = shared ? WASM_KERNELS_SHARED : WASM_KERNELS;
+    m = WebAssembly.compile(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    compiled.set(shared, m);
+  }
+  return m;
+}
+
+/** Options of WasmBackend.create. */
+export interface WasmBackendOptions {
+  /**
+   * Threads to run the big kernels on (the caller's and threads-1 workers sharing the memory);
+   * default 1. Where the host has no threads (a browser page that is not cross-origin isolated, so
+   * has no SharedArrayBuffer), the backend runs on one thread whatever this says: `threads` on the
+   * backend tells how many it got (1 also where the host refuses to start the workers).
+   */
+  threads?: number;
 }
 
 /** A storage block: its byte address in the linear memory, with views made when first read. */
@@ -165,12 +198,42 @@ export class WasmBackend implements Backend {
   private constructor(
     private readonly linear: WebAssembly.Memory,
     private readonly k: Exports,
+    private readonly pool_?: WasmThreads,
   ) {}
 
-  /** A backend with a memory of its own (the kernels module is compiled once and shared). */
-  static async create(): Promise<WasmBackend> {
-    const memory = new WebAssembly.Memory({ initial: 256 });
-    const instance = await WebAssembly.instantiate(await kernelsModule(), {
+  /** Threads the big kernels run on (1: this thread alone). */
+  get threads(): number {
+    return this.pool_?.count ?? 1;
+  }
+
+  /** Launches run split over the threads so far (the small ones run on this thread alone). */
+  get splitLaunches(): number {
+    return this.pool_?.launches ?? 0;
+  }
+
+  /**
+   * A backend with a memory of its own (the kernels module is compiled once and shared), on
+   * `options.threads` threads where the host has them (see WasmBackendOptions).
+   */
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new Error(`threads must be a whole number from 1 to 256, not ${threads}`);
+    }
+    let shared = threads > 1 && threadsAvailable();
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory(
+        shared ? { initial: 256, maximum: MAX_PAGES, shared: true } : { initial: 256 },
+      );
+    } catch (e) {
+      // A device that cannot reserve a shared memory of that maximum (a 32-bit one) runs on one thread.
+      if (!shared) throw e;
+      shared = false;
+      memory = new WebAssembly.Memory({ initial: 256 });
+    }
+    const module = await kernelsModule(shared);
+    const instance = await WebAssembly.instantiate(module, {
       env: {
         memory,
         abort: () => {
@@ -178,7 +241,25 @@ export class WasmBackend implements Backend {
         },
       },
     });
-    return new WasmBackend(memory, instance.exports as unknown as Exports);
+    // Where the workers cannot start (a host's policy forbids them), one thread on the same memory.
+    const pool = shared
+      ? await WasmThreads.start(module, memory, threads - 1).catch(() => undefined)
+      : undefined;
+    return new WasmBackend(memory, instance.exports as unknown as Exports, pool);
+  }
+
+  /**
+   * Runs an export on every thread, split as `split` says, or on this one where the launch is
+   * not `big` enough or there are no workers.
+   */
+  private split(kernel: SplitKernel, args: number[], split: Split, big: boolean): void {
+    // The control block holds strides as int32: a launch with larger ones (tensors over 2 GiB) runs here.
+    const fits = split.pointers.every(([, stride]) => stride <= 0x7fffffff);
+    if (this.pool_ && big && split.total > split.grain && fits) {
+      this.pool_.launch(kernel, args, split, this.k as unknown as Record<string, (...a: number[]) => void>);
+    } else {
+      (this.k[kernel] as (...a: number[]) => void)(...args);
+    }
   }
 
   /** Whether this JavaScript engine runs the kernels module (WebAssembly with 128-bit SIMD). */
@@ -210,7 +291,7 @@ export class WasmBackend implements Backend {
       if (end > have) {
         // Grow by at least half again, so a growing model does not regrow (and remake views) every step.
         const want = Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE));
-        const max = 65536 - have / PAGE;
+        const max = MAX_PAGES - have / PAGE;
         const pages = Math.min(want, max);
         if (have + pages * PAGE < end)
           throw new Error(`wasm memory is full: ${bytes} more bytes do not fit in 4 GiB`);
@@ -362,12 +443,24 @@ export class WasmBackend implements Backend {
         const [OH, OW] = [num(p, 'OH'), num(p, 'OW')];
         const total = num(p, 'total');
         if (OH * OW === 0 || total % (OH * OW)) return false;
-        k.maxPool(
-          b.src.ptr,
-          b.out.ptr,
-          b.indices.ptr,
-          total / (OH * OW),
-          ...['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key)),
+        const g = ['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key));
+        const planes = total / (OH * OW);
+        // Split by plane: each output and index is its own window's, whatever the split.
+        const [plane, pooled] = [4 * g[0] * g[1], 4 * OH * OW];
+        this.split(
+          'maxPool',
+          [b.src.ptr, b.out.ptr, b.indices.ptr, planes, ...g],
+          {
+            total: planes,
+            grain: 1,
+            countArg: 3,
+            pointers: [
+              [0, plane],
+              [1, pooled],
+              [2, pooled],
+            ],
+          },
+          total * num(p, 'K') * num(p, 'K') >= SPLIT_MIN_ELEMENTS,
         );
         return true;
       }
@@ -381,19 +474,35 @@ export class WasmBackend implements Backend {
           ...['N', 'C', 'S', 'eps', 'momentum', 'momentumVar'].map((key) => num(p, key)),
         );
         return true;
-      case 'batchNormApply':
-        k.batchNormApply(
-          b.x.ptr,
-          b.stats.ptr,
-          c.AFFINE ? b.weight.ptr : 0,
-          c.AFFINE ? b.bias.ptr : 0,
-          b.out.ptr,
-          num(p, 'N'),
-          num(p, 'C'),
-          num(p, 'S'),
-          c.RELU ? 1 : 0,
+      case 'batchNormApply': {
+        const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
+        // Split by image (N): each element's value is its own channel's affine map, whatever the split.
+        this.split(
+          'batchNormApply',
+          [
+            b.x.ptr,
+            b.stats.ptr,
+            c.AFFINE ? b.weight.ptr : 0,
+            c.AFFINE ? b.bias.ptr : 0,
+            b.out.ptr,
+            N,
+            C,
+            S,
+            c.RELU ? 1 : 0,
+          ],
+          {
+            total: N,
+            grain: 1,
+            countArg: 5,
+            pointers: [
+              [0, 4 * C * S],
+              [4, 4 * C * S],
+            ],
+          },
+          N * C * S >= SPLIT_MIN_ELEMENTS,
         );
         return true;
+      }
       case 'batchNormBackwardSums':
         k.batchNormBackwardSums(
           b.x.ptr,
@@ -466,17 +575,66 @@ export class WasmBackend implements Backend {
     const [sA, sB, oA, oB] = [num(p, 'strideA'), num(p, 'strideB'), num(p, 'offsetA'), num(p, 'offsetB')];
     const [sAm, sAk] = c.TRANS_A ? [1, M] : [K, 1];
     const bias = c.HAS_BIAS ? b.bias.ptr : 0;
-    // A B stored [N, K] is transposed into [K, N] scratch first: the kernel streams rows of B.
-    const scratch = c.TRANS_B && K * N > 0 ? (this.alloc(K * N * 4) as WasmStorage) : null;
+    // A B stored [N, K] is transposed into [K, N] scratch first (each batch's, unless shared):
+    // the kernel streams rows of B.
+    const transposes = c.TRANS_B && K * N > 0 ? (sB !== 0 ? batch : 1) : 0;
+    const scratch = transposes ? (this.alloc(transposes * K * N * 4) as WasmStorage) : null;
     try {
-      for (let z = 0; z < batch; z++) {
-        const a = b.a.ptr + 4 * (oA + z * sA);
-        let bp = b.b.ptr + 4 * (oB + z * sB);
-        if (scratch) {
-          if (z === 0 || sB !== 0) this.k.transpose(bp, scratch.ptr, N, K);
-          bp = scratch.ptr;
-        }
-        this.k.matmul(a, bp, b.out.ptr + 4 * z * M * N, M, N, K, sAm, sAk, bias, c.RELU ? 1 : 0);
+      for (let z = 0; z < transposes; z++) {
+        // Split by rows of B, in blocks of 4 (a transpose moves values: any split gives the same).
+        this.split(
+          'transposeRows',
+          [b.b.ptr + 4 * (oB + z * sB), (scratch as WasmStorage).ptr + 4 * z * K * N, N, K, N],
+          {
+            total: N,
+            grain: 4,
+            countArg: 4,
+            pointers: [
+              [0, 4 * K],
+              [1, 4],
+            ],
+          },
+          N * K >= SPLIT_MIN_ELEMENTS,
+        );
+      }
+      const bp = scratch ? scratch.ptr : b.b.ptr + 4 * oB;
+      const zB = scratch ? (transposes > 1 ? 4 * K * N : 0) : 4 * sB;
+      const [a, out, relu] = [b.a.ptr + 4 * oA, b.out.ptr, c.RELU ? 1 : 0];
+      if (batch > 1 && batch >= this.threads) {
+        // A batch (a convolution's images) split by product: each is one call whatever the split.
+        this.split(
+          'matmulBatch',
+          [a, bp, out, M, N, K, sAm, sAk, bias, relu, batch, 4 * sA, zB, 4 * M * N],
+          {
+            total: batch,
+            grain: 1,
+            countArg: 10,
+            pointers: [
+              [0, 4 * sA],
+              [1, zB],
+              [2, 4 * M * N],
+            ],
+          },
+          batch * M * N * K >= SPLIT_MIN_MACS,
+        );
+      } else {
+        // Split by output rows, in the kernel's register blocks of 4 rows: every element is
+        // computed by the same code whatever the number of threads.
+        for (let z = 0; z < batch; z++)
+          this.split(
+            'matmul',
+            [a + 4 * z * sA, bp + z * zB, out + 4 * z * M * N, M, N, K, sAm, sAk, bias, relu],
+            {
+              total: M,
+              grain: 4,
+              countArg: 3,
+              pointers: [
+                [0, 4 * sAm],
+                [2, 4 * N],
+              ],
+            },
+            M * N * K >= SPLIT_MIN_MACS,
+          );
       }
       if (c.ROW_SUMS) this.k.rowSums(b.a.ptr + 4 * oA, b.sums.ptr, M, K, sAm, sAk);
     } finally {
@@ -486,68 +644,128 @@ export class WasmBackend implements Backend {
 
   /**
    * Conv2d as the WebGPU backend's implicit product computes it (CONV_MODE 0 forward, 1 input
-   * gradient, 2 weight gradient), here per image as an unfolded copy (im2col, one image's columns in
-   * scratch memory) and the SIMD matrix product: on a CPU the unfolded rows stream through the
-   * register blocks faster than windows read in place.
+   * gradient, 2 weight gradient), here as unfolded copies (im2col: a chunk of images' columns in
+   * scratch memory) and the SIMD matrix products, both split over the threads by image: on a CPU
+   * the unfolded rows stream through the register blocks faster than windows read in place.
    */
   private convGemm(
     b: Record<string, WasmStorage>,
     p: KernelParams,
     c: Record<string, number | boolean>,
   ): void {
-    const k = this.k;
     const [M, N, K, batch] = [num(p, 'M'), num(p, 'N'), num(p, 'K'), num(p, 'batch')];
     const g = ['C', 'H', 'W', 'KH', 'KW', 'OH', 'OW', 'stride', 'pad'].map((key) => num(p, key));
     const [C, H, W, KH, KW, OH, OW] = g;
     const [OC, HW, OP, CKK] = [num(p, 'OC'), H * W, OH * OW, C * KH * KW];
     const mode = Number(c.CONV_MODE ?? 0);
-    const cols = this.alloc(Math.max(CKK * OP, 1) * 4) as WasmStorage;
-    const scratch: WasmStorage[] = [cols];
+    // Images unfolded at a time: as many as fit the columns' budget (one at least).
+    const chunk = Math.max(1, Math.floor(CONV_COLUMNS_FLOATS / Math.max(CKK * OP, 1)));
+    const scratch: WasmStorage[] = [];
+    const temp = (floats: number) => {
+      const t = this.alloc(Math.max(floats, 1) * 4) as WasmStorage;
+      scratch.push(t);
+      return t;
+    };
+    // A storage's view from an element on, for the product's pointers.
+    const at = (s: WasmStorage, element: number) => ({ ptr: s.ptr + 4 * element }) as WasmStorage;
     try {
       if (mode === 0) {
         // out[z] = weight [OC, CKK] x columns(x[z]) [CKK, OP], then the bias per channel and the ReLU.
-        for (let z = 0; z < batch; z++) {
-          const out = b.out.ptr + 4 * z * M * N;
-          k.im2col(b.b.ptr + 4 * z * C * HW, cols.ptr, 1, ...g);
-          k.matmul(b.a.ptr, cols.ptr, out, M, N, K, K, 1, 0, 0);
-          if (c.HAS_BIAS)
-            for (let m = 0; m < M; m++)
-              k.unary(UNARY.affine, out + 4 * m * N, out + 4 * m * N, N, 1, b.bias.f32[m]);
+        const cols = temp(Math.min(chunk, batch) * CKK * OP);
+        for (let z0 = 0; z0 < batch; z0 += chunk) {
+          const n = Math.min(chunk, batch - z0);
+          this.unfold('im2col', b.b.ptr + 4 * z0 * C * HW, cols.ptr, n, g);
+          const products = { M, N, K, batch: n, strideA: 0, strideB: CKK * OP, offsetA: 0, offsetB: 0 };
+          this.matmul({ a: b.a, b: cols, out: at(b.out, z0 * M * N) }, products, {});
         }
-        if (c.RELU) k.unary(UNARY.relu, b.out.ptr, b.out.ptr, batch * M * N, 0, 0);
+        if (c.HAS_BIAS)
+          for (let row = 0; row < batch * M; row++) {
+            const out = b.out.ptr + 4 * row * N;
+            this.k.unary(UNARY.affine, out, out, N, 1, b.bias.f32[row % M]);
+          }
+        if (c.RELU) this.k.unary(UNARY.relu, b.out.ptr, b.out.ptr, batch * M * N, 0, 0);
       } else if (mode === 1) {
         // dx[z] = col2im(weight^T [CKK, OC] x dy[z] [OC, OP]).
-        for (let z = 0; z < batch; z++) {
-          k.matmul(b.a.ptr, b.b.ptr + 4 * z * OC * OP, cols.ptr, CKK, OP, OC, 1, CKK, 0, 0);
-          k.col2im(cols.ptr, b.out.ptr + 4 * z * M * N, 1, ...g);
+        const cols = temp(Math.min(chunk, batch) * CKK * OP);
+        for (let z0 = 0; z0 < batch; z0 += chunk) {
+          const n = Math.min(chunk, batch - z0);
+          const products = {
+            M: CKK,
+            N: OP,
+            K: OC,
+            batch: n,
+            strideA: 0,
+            strideB: OC * OP,
+            offsetA: 0,
+            offsetB: 0,
+          };
+          this.matmul({ a: b.a, b: at(b.b, z0 * OC * OP), out: cols }, products, { TRANS_A: true });
+          this.unfold('col2im', cols.ptr, b.out.ptr + 4 * z0 * M * N, n, g);
         }
       } else {
-        // Split z: dw[z] = sum over its images of dy[img] [OC, OP] x columns(x[img])^T [OP, CKK];
-        // the bias gradient, dy summed over its images and positions.
+        // Split z: dw[z] = the sum over its images of dy[img] [OC, OP] x columns(x[img])^T [OP, CKK]
+        // (a product per image, then their sum); the bias gradient, dy summed over its images and
+        // positions.
         const images = K / OP;
-        const colsT = this.alloc(Math.max(CKK * OP, 1) * 4) as WasmStorage;
-        const part = this.alloc(Math.max(M * N, 1) * 4) as WasmStorage;
-        const sums = this.alloc(Math.max(images * M, 1) * 4) as WasmStorage;
-        scratch.push(colsT, part, sums);
+        const n0 = Math.min(chunk, images);
+        const [cols, products, sums] = [temp(n0 * CKK * OP), temp(n0 * M * N), temp(images * M)];
+        const acc = images > n0 ? temp(M * N) : null;
         for (let z = 0; z < batch; z++) {
           const out = b.out.ptr + 4 * z * M * N;
-          for (let i = 0; i < images; i++) {
-            const img = z * images + i;
-            k.im2col(b.b.ptr + 4 * img * C * HW, cols.ptr, 1, ...g);
-            k.transpose(cols.ptr, colsT.ptr, CKK, OP);
-            k.matmul(b.a.ptr + 4 * img * OC * OP, colsT.ptr, i === 0 ? out : part.ptr, M, N, OP, OP, 1, 0, 0);
-            if (i > 0) k.binary(BINARY.add, out, part.ptr, out, M * N);
+          for (let i0 = 0; i0 < images; i0 += n0) {
+            const [n, img] = [Math.min(n0, images - i0), z * images + i0];
+            this.unfold('im2col', b.b.ptr + 4 * img * C * HW, cols.ptr, n, g);
+            const shape = {
+              M,
+              N,
+              K: OP,
+              batch: n,
+              strideA: OC * OP,
+              strideB: CKK * OP,
+              offsetA: 0,
+              offsetB: 0,
+            };
+            this.matmul({ a: at(b.a, img * OC * OP), b: cols, out: products }, shape, { TRANS_B: true });
+            if (i0 === 0) this.k.reduceSum(products.ptr, out, 1, n, M * N, 1, 0);
+            else {
+              this.k.reduceSum(products.ptr, (acc as WasmStorage).ptr, 1, n, M * N, 1, 0);
+              this.k.binary(BINARY.add, out, (acc as WasmStorage).ptr, out, M * N);
+            }
           }
           if (c.ROW_SUMS) {
             const dy = b.a.ptr + 4 * z * images * OC * OP;
-            k.reduceSum(dy, sums.ptr, images * M, OP, 1, 1, 0);
-            k.reduceSum(sums.ptr, b.sums.ptr + 4 * z * M, 1, images, M, 1, 0);
+            this.k.reduceSum(dy, sums.ptr, images * M, OP, 1, 1, 0);
+            this.k.reduceSum(sums.ptr, b.sums.ptr + 4 * z * M, 1, images, M, 1, 0);
           }
         }
       }
     } finally {
-      for (const s of scratch) this.free(s);
+      for (const t of scratch) this.free(t);
     }
+  }
+
+  /**
+   * im2col (images [n, C, H, W] to columns [n, C*KH*KW, OH*OW]) or col2im (its adjoint, summed into
+   * zeroed images), split over the threads by image: each part gathers or sums whole images of its own.
+   */
+  private unfold(kernel: 'im2col' | 'col2im', src: number, out: number, images: number, g: number[]): void {
+    const [C, H, W, KH, KW, OH, OW] = g;
+    const [image, column] = [C * H * W * 4, C * KH * KW * OH * OW * 4];
+    const [srcStride, outStride] = kernel === 'im2col' ? [image, column] : [column, image];
+    this.split(
+      kernel,
+      [src, out, images, ...g],
+      {
+        total: images,
+        grain: 1,
+        countArg: 2,
+        pointers: [
+          [0, srcStride],
+          [1, outStride],
+        ],
+      },
+      (images * Math.max(image, column)) / 4 >= SPLIT_MIN_ELEMENTS,
+    );
   }
 
   /**
@@ -640,6 +858,7 @@ export class WasmBackend implements Backend {
 
   /** Forgets every block: tensors on this backend are unusable afterwards (the memory goes with the backend). */
   dispose(): void {
+    this.pool_?.stop();
     this.disposed = true;
     this.pool.clear();
     this.top = HEAP_BASE;

@@ -22,6 +22,7 @@ export function Header() {
 function BackendBadge() {
   const probe = useKiln((s) => s.gpu);
   const worker = useKiln((s) => s.workerBackend);
+  const threads = useKiln((s) => s.workerThreads);
   if (!probe)
     return (
       <output className="badge badge-pending" aria-live="polite">
@@ -40,8 +41,20 @@ function BackendBadge() {
   // Without WebGPU: the backend the worker reports (WASM SIMD, or plain TypeScript where this browser
   // has no WebAssembly SIMD).
   if (worker === 'cpu') return <output className="badge badge-warn">CPU backend (no WebGPU)</output>;
+  if (threads > 1)
+    return (
+      <output
+        className="badge badge-warn"
+        title={`WebAssembly with 128-bit SIMD, on the CPU: ${threads} threads (this page is cross-origin isolated)`}
+      >
+        WASM backend, {threads} threads (no WebGPU)
+      </output>
+    );
   return (
-    <output className="badge badge-warn" title="WebAssembly with 128-bit SIMD, on the CPU, one thread">
+    <output
+      className="badge badge-warn"
+      title="WebAssembly with 128-bit SIMD, on the CPU, one thread (threads need a cross-origin isolated page)"
+    >
       WASM backend (no WebGPU)
     </output>
   );

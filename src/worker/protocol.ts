@@ -174,8 +174,8 @@ export type ToWorker =
 
 /** Reports from the worker to the page. */
 export type FromWorker =
-  /** The backend is up; `adapter` is null on the CPU backend. */
-  | { type: 'ready'; backend: Backend; adapter: AdapterSummary | null }
+  /** The backend is up; `adapter` is null on the CPU backend; `threads`: the WASM backend's (absent: 1). */
+  | { type: 'ready'; backend: Backend; adapter: AdapterSummary | null; threads?: number }
   | { type: 'datasetProgress'; name: string; file: string; loadedBytes: number; totalBytes: number }
   | {
       type: 'datasetReady';

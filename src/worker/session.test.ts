@@ -32,11 +32,17 @@ async function loadMnist300(session: Session): Promise<void> {
   await session.handle({ type: 'loadDataset', source: { kind: 'files', name: 'mnist-300', files } });
 }
 
-it('starts on the wasm backend when asked (the page without WebGPU) and says so', async () => {
+it('starts on the wasm backend when asked (the page without WebGPU), on as many threads as cores, and says so', async () => {
   const posts: FromWorker[] = [];
   const session = new Session((m) => posts.push(m));
-  await session.handle({ type: 'init', backend: 'wasm' });
-  expect(posts).toEqual([{ type: 'ready', backend: 'wasm', adapter: null }]);
+  // Node has threads (worker_threads) as a cross-origin isolated page does; the browser reports 3 cores.
+  vi.stubGlobal('navigator', { hardwareConcurrency: 3 });
+  try {
+    await session.handle({ type: 'init', backend: 'wasm' });
+  } finally {
+    vi.unstubAllGlobals();
+  }
+  expect(posts).toEqual([{ type: 'ready', backend: 'wasm', adapter: null, threads: 3 }]);
   expect(getDefaultBackend().name).toBe('wasm');
 });
 

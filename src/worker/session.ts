@@ -39,6 +39,10 @@ import { loadDatasetSource } from './datasets';
 import { imageInput, inspect, inspectText } from './inspect';
 import { type DatasetSource, type FromWorker, type MessageOf, type ToWorker, toWorker } from './protocol';
 import { StepRate } from './stepRate';
+
+/** The most threads the page's WASM backend runs on: beyond this a training step's products are too small to share. */
+const MAX_PAGE_THREADS = 8;
+
 import { loadTuning, saveTuning } from './tuning';
 
 /** A run the worker holds: a trainable run, or a model loaded to evaluate and draw on. */
@@ -151,9 +155,13 @@ export class Session {
 
   private async init(kind: 'webgpu' | 'wasm' | 'cpu'): Promise<void> {
     if (kind === 'wasm' && (await WasmBackend.supported())) {
-      this.backend = await WasmBackend.create();
+      // Threads where the page is cross-origin isolated (the backend falls back to one where it is
+      // not): the cores the browser reports, at most MAX_PAGE_THREADS.
+      const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+      const wasm = await WasmBackend.create({ threads: Math.max(1, Math.min(cores, MAX_PAGE_THREADS)) });
+      this.backend = wasm;
       setDefaultBackend(this.backend);
-      this.post({ type: 'ready', backend: 'wasm', adapter: null });
+      this.post({ type: 'ready', backend: 'wasm', adapter: null, threads: wasm.threads });
       return;
     }
     if (kind !== 'webgpu') {

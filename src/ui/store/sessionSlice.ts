@@ -57,12 +57,14 @@ export const PAGE_TEXT_CONFIG: TrainConfig = { ...DEFAULT_TEXT_CONFIG, logEvery:
 export interface SessionSlice {
   /** The backend the worker reported ready, null until then. */
   workerBackend: Backend | null;
+  /** Threads the worker's backend runs its kernels on (the WASM backend's, where the page is cross-origin isolated; else 1). */
+  workerThreads: number;
   dataset: DatasetState;
   config: TrainConfig;
   /** The run the evaluation panel and drawing pad show. */
   activeRunId: string | null;
   notice: Notice | null;
-  setWorkerBackend: (backend: Backend) => void;
+  setWorkerBackend: (backend: Backend, threads?: number) => void;
   startDatasetLoad: (name: string, files: boolean) => void;
   datasetProgress: (file: string, p: FileProgress) => void;
   datasetReady: (info: DatasetInfo) => void;
@@ -83,6 +85,7 @@ export interface SessionSlice {
 /** Creates the session slice. */
 export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> = (set, get) => ({
   workerBackend: null,
+  workerThreads: 1,
   dataset: {
     status: 'idle',
     loading: null,
@@ -95,7 +98,7 @@ export const createSessionSlice: StateCreator<KilnState, [], [], SessionSlice> =
   config: PAGE_DEFAULT_CONFIG,
   activeRunId: null,
   notice: null,
-  setWorkerBackend: (workerBackend) => set({ workerBackend }),
+  setWorkerBackend: (workerBackend, workerThreads = 1) => set({ workerBackend, workerThreads }),
   startDatasetLoad: (name, loadingFiles) =>
     set(({ dataset }) => ({
       dataset: { ...dataset, status: 'loading', loading: name, loadingFiles, progress: {}, error: null },

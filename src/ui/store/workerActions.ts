@@ -106,7 +106,7 @@ export const createWorkerActions: StateCreator<KilnState, [], [], WorkerActions>
     const s = get();
     switch (msg.type) {
       case 'ready':
-        s.setWorkerBackend(msg.backend);
+        s.setWorkerBackend(msg.backend, msg.threads);
         // The data may have come from the cache before the GPU was ready: a sweep waits for both.
         return s.continueSweeps();
       case 'datasetProgress':
