@@ -1,5 +1,5 @@
 /** Counting the kernel launches a piece of training takes, by wrapping the backend's run. */
-import type { WebGPUBackend } from '../src/tensor/webgpu';
+import type { WebGPUBackend } from 'kiln';
 
 /** Counts every launch on `backend` from now until stop(), which restores run and gives the count. */
 export function countLaunches(backend: WebGPUBackend): { stop: () => number } {

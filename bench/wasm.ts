@@ -2,26 +2,18 @@
  * Kiln on its wasm backend beside PyTorch CPU eager, in `npm run bench` (Node): the bench's
  * SimpleNN, LeNet-5 and the CNN preset, trained by the same trainer as the WebGPU rows (Adam, batch
  * 64, real MNIST, best epoch after the first), and Debian's torch training the same models,
- * exported by Kiln's train.py, on random images of the same shape with `torch.set_num_threads(n)`
- * (scripts/torch/bench_train.py, carried in the bundle). Two rows per model, each like for like:
+ * exported by Kiln's train.py, on the same MNIST samples with `torch.set_num_threads(n)` (the image
+ * rows' runner, bench/torch.ts). Two rows per model, each like for like:
  * Kiln on one thread beside PyTorch on one, and Kiln on every core (the backend's threads) beside
  * PyTorch on every core.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEFAULT_CONFIG } from 'kiln/config';
-import { exportPytorch } from 'kiln/export';
-import { PRESETS } from 'kiln/spec';
+import { cpus } from 'node:os';
 import { WasmBackend } from 'kiln/wasm';
-import BENCH_TRAIN_PY from '../scripts/torch/bench_train.py?raw';
 import { type BenchData, type BenchModel, type BenchRow, benchTrainer } from './suite';
+import { benchTorchImages } from './torch';
 
 /** The models the WASM rows train. */
 type WasmModel = BenchModel | 'lenet';
-
-const PYTHON = '/usr/bin/python3';
 
 /** Samples per second of Kiln training `preset` on a fresh wasm backend on `threads` threads (best epoch after the first). */
 export async function benchWasmTraining(
@@ -41,37 +33,6 @@ export async function benchWasmTraining(
   dispose();
   backend.dispose();
   return best;
-}
-
-/**
- * Samples per second of PyTorch CPU eager training `preset` on `threads` threads, or why there is
- * no figure (no Python, no torch).
- */
-export function benchTorchTraining(
-  preset: WasmModel,
-  samples: number,
-  epochs: number,
-  threads: number,
-): { samplesPerSec: number; threads: number } | { missing: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-torch-'));
-  try {
-    const trainPy = join(dir, 'train.py');
-    const config = { ...DEFAULT_CONFIG, optimizer: 'adam' as const, lr: 1e-3, batchSize: 64 };
-    writeFileSync(trainPy, exportPytorch(PRESETS[preset], config));
-    const script = join(dir, 'bench_train.py');
-    writeFileSync(script, BENCH_TRAIN_PY);
-    const r = spawnSync(PYTHON, [script, trainPy, String(samples), String(epochs), String(threads)], {
-      encoding: 'utf8',
-    });
-    if (r.error || r.status !== 0) {
-      const why = r.error?.message ?? r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`;
-      return { missing: `${PYTHON} with torch did not run (${why}): apt-get install python3-torch` };
-    }
-    const out = JSON.parse(r.stdout) as { samples_per_s: number; threads: number };
-    return { samplesPerSec: out.samples_per_s, threads: out.threads };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -96,16 +57,22 @@ export async function benchWasmRows(
     const torch = new Map<number, number>();
     // Kiln and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet moment
     // is as likely to fall to either.
-    for (let turn = 0; turn < 2; turn++)
-      for (const threads of threadCounts) {
+    for (let turn = 0; turn < 2; turn++) {
+      for (const threads of threadCounts)
         kiln.set(
           threads,
           Math.max(kiln.get(threads) ?? 0, await benchWasmTraining(data, preset, epochs, threads)),
         );
-        const r = benchTorchTraining(preset, count, Math.max(1, epochs - 1), threads);
-        if ('missing' in r) missing = r.missing;
-        else torch.set(threads, Math.max(torch.get(threads) ?? 0, r.samplesPerSec));
-      }
+      // The image rows' PyTorch run: every core, then one thread, on the same MNIST samples.
+      const r = benchTorchImages(preset, data.raw, count, epochs);
+      if ('missing' in r) missing = r.missing;
+      else
+        for (const [threads, figure] of [
+          [cores, r.allCores],
+          [1, r.oneThread],
+        ])
+          torch.set(threads, Math.max(torch.get(threads) ?? 0, figure));
+    }
     for (const threads of threadCounts) {
       const t = `${threads} thread${threads === 1 ? '' : 's'}`;
       rows.push({

@@ -14,6 +14,7 @@ import { acquireNodeGpu } from 'kiln/node';
 import { errorKind } from 'kiln/train';
 import { WasmBackend } from 'kiln/wasm';
 import { type CliOption, UsageError } from './options';
+import { handleStopSignals } from './signals';
 import { loadTuning } from './tuning_cache';
 
 /** --threads, for every command that takes --backend (train, sweep, generate). */
@@ -91,4 +92,37 @@ export function isEntry(url: string, path: string): boolean {
   if (bundled !== undefined) return bundled === path;
   const program = process.argv[1];
   return program !== undefined && url === pathToFileURL(realpathSync(resolve(program))).href;
+}
+
+/** What a shell around the CLI provides: where it writes, and a stop request (Ctrl-C). */
+export interface CliIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+  /** Whether stderr is a terminal (for the progress bar). */
+  tty: boolean;
+  /** True once the user asked to stop. */
+  stopRequested(): boolean;
+}
+
+/**
+ * The failure `e` of a training program said in one line, and its exit code: 2 for a usage or
+ * settings error, 1 for the rest (with KILN_DEBUG=1 the stack of an internal error too).
+ */
+export function failure(e: unknown, io: Pick<CliIo, 'stderr'>): number {
+  io.stderr(`error: ${e instanceof Error ? e.message : String(e)}`);
+  const kind = errorKind(e);
+  if (!(e instanceof UsageError) && kind === 'internal' && process.env.KILN_DEBUG) console.error(e);
+  return e instanceof UsageError || kind === 'config' ? 2 : 1;
+}
+
+/** Runs a training program's main on this process's arguments and exits with its code (130 on Ctrl-C). */
+export async function runProgram(main: (argv: string[], io: CliIo) => Promise<number>): Promise<void> {
+  const stop = handleStopSignals((line) => process.stderr.write(`\n${line}\n`));
+  const code = await main(process.argv.slice(2), {
+    stdout: (s) => console.log(s),
+    stderr: (s) => process.stderr.write(`${s}\n`),
+    tty: process.stderr.isTTY === true,
+    stopRequested: stop.requested,
+  });
+  process.exit(stop.exitCode(code));
 }

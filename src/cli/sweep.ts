@@ -33,9 +33,8 @@ import {
 import { drawSweep, errorKind } from 'kiln/train';
 import { flagged } from './config_flags';
 import { type CliOption, helpText, parseOptions, UsageError } from './options';
-import { isEntry, pickBackend } from './shell';
-import { handleStopSignals } from './signals';
-import { type CliIo, newRunConfig, SECTIONS, trainCli, type Values } from './train';
+import { type CliIo, failure, isEntry, pickBackend, runProgram } from './shell';
+import { newRunConfig, SECTIONS, trainCli, type Values } from './train';
 
 /** The sweep's own flags; every other flag is train's, given to each run. */
 const SWEEP_OPTIONS = [
@@ -314,22 +313,8 @@ export async function sweepMain(argv: string[], io: CliIo): Promise<number> {
     if (stopped) return 130;
     return results.some((r) => r.status === 'failure') ? 1 : 0;
   } catch (e) {
-    io.stderr(`error: ${e instanceof Error ? e.message : String(e)}`);
-    const kind = errorKind(e);
-    if (!(e instanceof UsageError) && kind === 'internal' && process.env.KILN_DEBUG) console.error(e);
-    return e instanceof UsageError || kind === 'config' ? 2 : 1;
+    return failure(e, io);
   }
 }
 
-async function main(): Promise<void> {
-  const stop = handleStopSignals((line) => process.stderr.write(`\n${line}\n`));
-  const code = await sweepMain(process.argv.slice(2), {
-    stdout: (s) => console.log(s),
-    stderr: (s) => process.stderr.write(`${s}\n`),
-    tty: process.stderr.isTTY === true,
-    stopRequested: stop.requested,
-  });
-  process.exit(stop.exitCode(code));
-}
-
-if (isEntry(import.meta.url, 'src/cli/sweep.ts')) void main();
+if (isEntry(import.meta.url, 'src/cli/sweep.ts')) void runProgram(sweepMain);

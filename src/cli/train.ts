@@ -40,7 +40,6 @@ import {
   writeSessionStart,
 } from 'kiln/tensorboard';
 import {
-  errorKind,
   type LoadedData,
   lrFind,
   openRun,
@@ -65,8 +64,16 @@ import {
   type ValuesOf,
 } from './options';
 import { asideName, probeWritable } from './paths';
-import { isEntry, parseUserFile, pickBackend, readUserFile, THREADS_OPTION } from './shell';
-import { handleStopSignals } from './signals';
+import {
+  type CliIo,
+  failure,
+  isEntry,
+  parseUserFile,
+  pickBackend,
+  readUserFile,
+  runProgram,
+  THREADS_OPTION,
+} from './shell';
 import { saveTuning } from './tuning_cache';
 
 /** The preset trained when --model is not given. */
@@ -487,16 +494,6 @@ function progressBar(done: number, total: number, text: string): void {
   );
 }
 
-/** What a shell around the CLI provides: where it writes, and a stop request (Ctrl-C). */
-export interface CliIo {
-  stdout(line: string): void;
-  stderr(line: string): void;
-  /** Whether stderr is a terminal (for the progress bar). */
-  tty: boolean;
-  /** True once the user asked to stop. */
-  stopRequested(): boolean;
-}
-
 /**
  * The config of a new run the flags describe (not a resumed one): the defaults of its kind of data
  * (a text run's are nanoGPT's), the flags over them. Not yet checked.
@@ -884,23 +881,9 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
     const { stopped } = await trainCli(argv, io);
     return stopped ? 130 : 0;
   } catch (e) {
-    io.stderr(`error: ${e instanceof Error ? e.message : String(e)}`);
-    const kind = errorKind(e);
-    if (!(e instanceof UsageError) && kind === 'internal' && process.env.KILN_DEBUG) console.error(e);
-    return e instanceof UsageError || kind === 'config' ? 2 : 1;
+    return failure(e, io);
   }
 }
 
-async function main(): Promise<void> {
-  const stop = handleStopSignals((line) => process.stderr.write(`\n${line}\n`));
-  const code = await cliMain(process.argv.slice(2), {
-    stdout: (s) => console.log(s),
-    stderr: (s) => process.stderr.write(`${s}\n`),
-    tty: process.stderr.isTTY === true,
-    stopRequested: stop.requested,
-  });
-  process.exit(stop.exitCode(code));
-}
-
 // Run as a program, not imported by a test nor bundled into another entry (the sweep).
-if (isEntry(import.meta.url, 'src/cli/train.ts')) void main();
+if (isEntry(import.meta.url, 'src/cli/train.ts')) void runProgram(cliMain);
