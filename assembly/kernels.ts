@@ -59,6 +59,28 @@ function unary1(op: i32, x: f32, alpha: f32, beta: f32): f32 {
   return x;
 }
 
+/** The PCG hash of shaders/elementwise.wgsl (pcg_hash): dropout's counter-based random numbers. */
+@inline
+function pcgHash(v: u32): u32 {
+  const state = v * 747796405 + 2891336453;
+  const word = ((state >> ((state >> 28) + 4)) ^ state) * 277803737;
+  return (word >> 22) ^ word;
+}
+
+/**
+ * Inverted dropout over n contiguous elements, as the WGSL kernel and the cpu reference draw it:
+ * element i is kept where (pcgHash(i ^ pcgHash(seed)) >> 8) / 2^24 >= p, and scaled by 1 / (1 - p).
+ */
+export function dropout(a: usize, out: usize, n: i32, p: f32, seed: u32): void {
+  const s = pcgHash(seed);
+  const keep = <f32>1 - p;
+  for (let i = 0; i < n; i++) {
+    const u = <f32>(pcgHash(<u32>i ^ s) >> 8) / <f32>16777216;
+    const at = (<usize>i) << 2;
+    store<f32>(out + at, u >= p ? load<f32>(a + at) / keep : 0);
+  }
+}
+
 /** out[i] = op(a[i]) over n contiguous elements, for the unary codes listed at the top. */
 export function unary(op: i32, a: usize, out: usize, n: i32, alpha: f32, beta: f32): void {
   const va = f32x4.splat(alpha);

@@ -38,6 +38,7 @@ interface Exports {
   transposeRows(...args: number[]): void;
   unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
   unaryRows(...args: number[]): void;
+  dropout(a: number, out: number, n: number, p: number, seed: number): void;
   binary(op: number, a: number, b: number, out: number, n: number): void;
   binaryRows(...args: number[]): void;
   reduceSum(
@@ -358,6 +359,17 @@ export class WasmBackend implements Backend {
         return true;
       case 'unary': {
         const op = c.OP as number;
+        if (op === UNARY.dropout && c.CONTIGUOUS && !c.SCATTER) {
+          // The mask hashes the element's index in the launch: the same as WGSL's and the cpu's.
+          k.dropout(
+            b.a.ptr + 4 * num(p, 'offsetA'),
+            b.out.ptr,
+            num(p, 'n'),
+            num(p, 'alpha'),
+            num(p, 'seed') >>> 0,
+          );
+          return true;
+        }
         if (c.SCATTER || !SIMD_UNARY.has(op)) return false;
         const a = b.a.ptr + 4 * num(p, 'offsetA');
         const [alpha, beta] = [num(p, 'alpha'), num(p, 'beta')];
