@@ -33,15 +33,7 @@ export async function gunzip(
   declaredSize?: DeclaredSize,
   maxBytes = MAX_INFLATED_BYTES,
 ): Promise<Uint8Array> {
-  const stream = new DecompressionStream('gzip');
-  const writer = stream.writable.getWriter();
-  // DecompressionStream takes ArrayBuffer-backed chunks only; a shared buffer is copied.
-  const chunk = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
-  // A corrupt or abandoned stream rejects these writes as well as the reads below; the reads are
-  // the ones reported, so these rejections are observed here only to keep them from surfacing.
-  writer.write(chunk).catch(() => {});
-  writer.close().catch(() => {});
-  const reader = stream.readable.getReader();
+  const reader = feed(new DecompressionStream('gzip'), bytes);
   const chunks: Uint8Array[] = [];
   let length = 0;
   let limit = maxBytes;
@@ -77,12 +69,7 @@ export async function gunzip(
 
 /** `bytes` gzip-compressed (the web-standard CompressionStream, in the page and in Node alike). */
 export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new CompressionStream('gzip');
-  const writer = stream.writable.getWriter();
-  const chunk = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
-  writer.write(chunk).catch(() => {});
-  writer.close().catch(() => {});
-  const reader = stream.readable.getReader();
+  const reader = feed(new CompressionStream('gzip'), bytes);
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (let r = await reader.read(); !r.done; r = await reader.read()) {
@@ -90,4 +77,19 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
     length += r.value.length;
   }
   return concatChunks(chunks, length);
+}
+
+/** Writes all of `bytes` into a (de)compression stream and gives the reader of what comes out. */
+function feed(
+  stream: CompressionStream | DecompressionStream,
+  bytes: Uint8Array,
+): ReadableStreamDefaultReader<Uint8Array> {
+  const writer = stream.writable.getWriter();
+  // The streams take ArrayBuffer-backed chunks only; a shared buffer is copied.
+  const chunk = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+  // A corrupt or abandoned stream rejects these writes as well as the reads; the reads are the
+  // ones reported, so these rejections are observed here only to keep them from surfacing.
+  writer.write(chunk).catch(() => {});
+  writer.close().catch(() => {});
+  return stream.readable.getReader();
 }
