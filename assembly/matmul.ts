@@ -263,3 +263,157 @@ export function transposeRows(src: usize, dst: usize, R: i32, C: i32, rows: i32)
     for (let c = 0; c < C; c++)
       store<f32>(dst + <usize>c * rowD + ((<usize>r) << 2), load<f32>(src + <usize>r * rowS + ((<usize>c) << 2)));
 }
+
+/** The last r lanes (of 4) kept and the others zeroed: a row's last vector re-reads lanes counted already. */
+@inline
+function tailMask(r: i32): v128 {
+  return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - r));
+}
+
+/** The sum of a vector's four lanes. */
+@inline
+function lanes(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** One output of matmulNT: rows pa and pb dotted over L floats, summed over `count` pairs of rows. */
+@inline
+function dot1(pa: usize, pb: usize, L: i32, count: i32, zA: usize, zB: usize): f32 {
+  const body = (<usize>(L & ~3)) << 2;
+  const r = L & 3;
+  if (L < 4) {
+    let s: f32 = 0;
+    for (let i = 0; i < count; i++)
+      for (let p = 0; p < L; p++)
+        s += load<f32>(pa + <usize>i * zA + ((<usize>p) << 2)) * load<f32>(pb + <usize>i * zB + ((<usize>p) << 2));
+    return s;
+  }
+  const mask = tailMask(r);
+  let c = f32x4.splat(0);
+  for (let i = 0; i < count; i++) {
+    const a = pa + <usize>i * zA;
+    const b = pb + <usize>i * zB;
+    for (let p: usize = 0; p < body; p += 16) c = f32x4.add(c, f32x4.mul(v128.load(a + p), v128.load(b + p)));
+    if (r) {
+      const t = ((<usize>L) << 2) - 16;
+      c = f32x4.add(c, v128.and(f32x4.mul(v128.load(a + t), v128.load(b + t)), mask));
+    }
+  }
+  return lanes(c);
+}
+
+/**
+ * out[m, n] (+)= the sum over i < count and p < L of a[i, m, p] * b[i, n, p]: products of rows
+ * that are both contiguous, as a convolution's weight gradient takes them (a: the columns of
+ * `count` images, b: their output gradients; the sum over images runs in registers, no partial
+ * products in memory). Strides are in floats: a[i, m, p] = a[i * sAi + m * sAm + p], b likewise,
+ * out[m, n] = out[m * sOm + n * sOn]. Blocks of 4 rows of a by 2 rows of b, 8 vector accumulators;
+ * every output is computed by the same code whatever the split of the m rows (by 4) over threads.
+ */
+export function matmulNT(
+  a: usize,
+  b: usize,
+  out: usize,
+  M: i32,
+  N: i32,
+  L: i32,
+  count: i32,
+  sAi: i32,
+  sAm: i32,
+  sBi: i32,
+  sBn: i32,
+  sOm: i32,
+  sOn: i32,
+  accumulate: bool,
+): void {
+  const zA = (<usize>sAi) << 2;
+  const zB = (<usize>sBi) << 2;
+  const rowA = (<usize>sAm) << 2;
+  const rowB = (<usize>sBn) << 2;
+  const body = (<usize>(L & ~3)) << 2;
+  const r = L & 3;
+  const mask = tailMask(r);
+  const t = ((<usize>L) << 2) - 16;
+  let m = 0;
+  for (; L >= 4 && m + 4 <= M; m += 4) {
+    let n = 0;
+    for (; n + 2 <= N; n += 2) {
+      let c00 = f32x4.splat(0);
+      let c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0);
+      let c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0);
+      let c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0);
+      let c31 = f32x4.splat(0);
+      for (let i = 0; i < count; i++) {
+        const a0 = a + <usize>i * zA + <usize>m * rowA;
+        const b0 = b + <usize>i * zB + <usize>n * rowB;
+        // Whole vectors, then (where L is not a whole number of them) the row's last 4 floats
+        // with the lanes counted already masked off: the same 8 multiply-adds, written twice.
+        for (let p: usize = 0; p < body; p += 16) {
+          const x0 = v128.load(b0 + p);
+          const x1 = v128.load(b0 + rowB + p);
+          const y0 = v128.load(a0 + p);
+          const y1 = v128.load(a0 + rowA + p);
+          const y2 = v128.load(a0 + 2 * rowA + p);
+          const y3 = v128.load(a0 + 3 * rowA + p);
+          c00 = f32x4.add(c00, f32x4.mul(y0, x0));
+          c01 = f32x4.add(c01, f32x4.mul(y0, x1));
+          c10 = f32x4.add(c10, f32x4.mul(y1, x0));
+          c11 = f32x4.add(c11, f32x4.mul(y1, x1));
+          c20 = f32x4.add(c20, f32x4.mul(y2, x0));
+          c21 = f32x4.add(c21, f32x4.mul(y2, x1));
+          c30 = f32x4.add(c30, f32x4.mul(y3, x0));
+          c31 = f32x4.add(c31, f32x4.mul(y3, x1));
+        }
+        if (r) {
+          const x0 = v128.and(v128.load(b0 + t), mask);
+          const x1 = v128.and(v128.load(b0 + rowB + t), mask);
+          const y0 = v128.load(a0 + t);
+          const y1 = v128.load(a0 + rowA + t);
+          const y2 = v128.load(a0 + 2 * rowA + t);
+          const y3 = v128.load(a0 + 3 * rowA + t);
+          c00 = f32x4.add(c00, f32x4.mul(y0, x0));
+          c01 = f32x4.add(c01, f32x4.mul(y0, x1));
+          c10 = f32x4.add(c10, f32x4.mul(y1, x0));
+          c11 = f32x4.add(c11, f32x4.mul(y1, x1));
+          c20 = f32x4.add(c20, f32x4.mul(y2, x0));
+          c21 = f32x4.add(c21, f32x4.mul(y2, x1));
+          c30 = f32x4.add(c30, f32x4.mul(y3, x0));
+          c31 = f32x4.add(c31, f32x4.mul(y3, x1));
+        }
+      }
+      const o = out + (((<usize>m * <usize>sOm) + <usize>n * <usize>sOn) << 2);
+      const om = (<usize>sOm) << 2;
+      const on = (<usize>sOn) << 2;
+      putNT(o, lanes(c00), accumulate);
+      putNT(o + on, lanes(c01), accumulate);
+      putNT(o + om, lanes(c10), accumulate);
+      putNT(o + om + on, lanes(c11), accumulate);
+      putNT(o + 2 * om, lanes(c20), accumulate);
+      putNT(o + 2 * om + on, lanes(c21), accumulate);
+      putNT(o + 3 * om, lanes(c30), accumulate);
+      putNT(o + 3 * om + on, lanes(c31), accumulate);
+    }
+    for (; n < N; n++)
+      for (let k = 0; k < 4; k++)
+        putNT(
+          out + ((<usize>(m + k) * <usize>sOm + <usize>n * <usize>sOn) << 2),
+          dot1(a + <usize>(m + k) * rowA, b + <usize>n * rowB, L, count, zA, zB),
+          accumulate,
+        );
+  }
+  for (; m < M; m++)
+    for (let n = 0; n < N; n++)
+      putNT(
+        out + ((<usize>m * <usize>sOm + <usize>n * <usize>sOn) << 2),
+        dot1(a + <usize>m * rowA, b + <usize>n * rowB, L, count, zA, zB),
+        accumulate,
+      );
+}
+
+@inline
+function putNT(o: usize, v: f32, accumulate: bool): void {
+  store<f32>(o, accumulate ? load<f32>(o) + v : v);
+}

@@ -8,8 +8,23 @@
 // Convolution's column matrices
 
 /**
+ * The outputs ow of a row of OW whose input column ow * S + kw - P lies inside [0, W): [lo, hi).
+ * Only stride 1 asks (its runs are contiguous); other strides take the per-element path.
+ */
+@inline
+function runStart(kw: i32, P: i32, OW: i32): i32 {
+  return min(max(P - kw, 0), OW);
+}
+
+@inline
+function runEnd(kw: i32, P: i32, W: i32, OW: i32, lo: i32): i32 {
+  return max(min(W - kw + P, OW), lo);
+}
+
+/**
  * im2col: out[n, (c, kh, kw), (oh, ow)] = the input pixel under that kernel tap, 0 in the padding,
- * for `images` images of [C, H, W]; a row of OW outputs at a time, no division per element.
+ * for `images` images of [C, H, W]; a row of OW outputs at a time. At stride 1 a row is zeros, a
+ * contiguous run of the input row, zeros: copied 4 floats at a time.
  */
 export function im2col(
   src: usize,
@@ -26,6 +41,7 @@ export function im2col(
   P: i32,
 ): void {
   let o = out;
+  const rowBytes = (<usize>OW) << 2;
   for (let nn = 0; nn < images; nn++)
     for (let c = 0; c < C; c++) {
       const plane = src + ((<usize>(nn * C + c) * <usize>H * <usize>W) << 2);
@@ -34,14 +50,21 @@ export function im2col(
           for (let oh = 0; oh < OH; oh++) {
             const ih = oh * S + kh - P;
             if (ih < 0 || ih >= H) {
-              memory.fill(o, 0, (<usize>OW) << 2);
-              o += (<usize>OW) << 2;
+              memory.fill(o, 0, rowBytes);
+              o += rowBytes;
               continue;
             }
             const row = plane + ((<usize>ih * <usize>W) << 2);
-            if (S == 1 && kw - P >= 0 && OW - 1 + kw - P < W) {
-              memory.copy(o, row + ((<usize>(kw - P)) << 2), (<usize>OW) << 2);
-              o += (<usize>OW) << 2;
+            if (S == 1) {
+              const lo = runStart(kw, P, OW);
+              const hi = runEnd(kw, P, W, OW, lo);
+              let ow = 0;
+              for (; ow < lo; ow++) store<f32>(o + ((<usize>ow) << 2), 0);
+              const from = row + (<usize>(kw - P) << 2); // the input of output 0 (read from lo on)
+              for (; ow + 4 <= hi; ow += 4) v128.store(o + ((<usize>ow) << 2), v128.load(from + ((<usize>ow) << 2)));
+              for (; ow < hi; ow++) store<f32>(o + ((<usize>ow) << 2), load<f32>(from + ((<usize>ow) << 2)));
+              for (; ow < OW; ow++) store<f32>(o + ((<usize>ow) << 2), 0);
+              o += rowBytes;
               continue;
             }
             for (let ow = 0; ow < OW; ow++) {
@@ -53,7 +76,11 @@ export function im2col(
     }
 }
 
-/** col2im: im2col's adjoint, each column entry added into the pixel it was read from (out zeroed first). */
+/**
+ * col2im: im2col's adjoint, each column entry added into the pixel it was read from (out zeroed
+ * first). Every pixel takes its entries in the same order whatever the vector width, so the sums
+ * are the cpu kernel's to the bit.
+ */
 export function col2im(
   src: usize,
   out: usize,
@@ -69,6 +96,7 @@ export function col2im(
   P: i32,
 ): void {
   memory.fill(out, 0, (<usize>images * <usize>C * <usize>H * <usize>W) << 2);
+  const rowBytes = (<usize>OW) << 2;
   let s = src;
   for (let nn = 0; nn < images; nn++)
     for (let c = 0; c < C; c++) {
@@ -78,10 +106,26 @@ export function col2im(
           for (let oh = 0; oh < OH; oh++) {
             const ih = oh * S + kh - P;
             if (ih < 0 || ih >= H) {
-              s += (<usize>OW) << 2;
+              s += rowBytes;
               continue;
             }
             const row = plane + ((<usize>ih * <usize>W) << 2);
+            if (S == 1) {
+              const lo = runStart(kw, P, OW);
+              const hi = runEnd(kw, P, W, OW, lo);
+              const to = row + (<usize>(kw - P) << 2); // the pixel of output 0 (written from lo on)
+              let ow = lo;
+              for (; ow + 4 <= hi; ow += 4) {
+                const p = to + ((<usize>ow) << 2);
+                v128.store(p, f32x4.add(v128.load(p), v128.load(s + ((<usize>ow) << 2))));
+              }
+              for (; ow < hi; ow++) {
+                const p = to + ((<usize>ow) << 2);
+                store<f32>(p, load<f32>(p) + load<f32>(s + ((<usize>ow) << 2)));
+              }
+              s += rowBytes;
+              continue;
+            }
             for (let ow = 0; ow < OW; ow++) {
               const iw = ow * S + kw - P;
               if (iw >= 0 && iw < W) {
@@ -92,6 +136,32 @@ export function col2im(
             }
           }
     }
+}
+
+/**
+ * A convolution's bias and ReLU over `rows` rows of N outputs (images x channels): row r takes
+ * bias[r % M] (0 without a bias), then the ReLU where asked.
+ */
+export function rowBias(out: usize, bias: usize, rows: i32, N: i32, M: i32, relu: bool): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const b: f32 = bias ? load<f32>(bias + ((<usize>(r % M)) << 2)) : 0;
+    const vb = f32x4.splat(b);
+    const o = out + ((<usize>r * <usize>N) << 2);
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      let v = v128.load(o + ((<usize>j) << 2));
+      if (bias) v = f32x4.add(v, vb);
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(o + ((<usize>j) << 2), v);
+    }
+    for (; j < N; j++) {
+      let v = load<f32>(o + ((<usize>j) << 2));
+      if (bias) v += b;
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(o + ((<usize>j) << 2), v);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ interface Exports {
   rmsprop(...args: number[]): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
+  rowBias(...args: number[]): void;
+  matmulNT(...args: number[]): void;
   maxPool(...args: number[]): void;
   batchNormStats(...args: number[]): void;
   batchNormApply(...args: number[]): void;
@@ -690,12 +692,8 @@ export class WasmBackend implements Backend {
           const products = { M, N, K, batch: n, strideA: 0, strideB: CKK * OP, offsetA: 0, offsetB: 0 };
           this.matmul({ a: b.a, b: cols, out: at(b.out, z0 * M * N) }, products, {});
         }
-        if (c.HAS_BIAS)
-          for (let row = 0; row < batch * M; row++) {
-            const out = b.out.ptr + 4 * row * N;
-            this.k.unary(UNARY.affine, out, out, N, 1, b.bias.f32[row % M]);
-          }
-        if (c.RELU) this.k.unary(UNARY.relu, b.out.ptr, b.out.ptr, batch * M * N, 0, 0);
+        if (c.HAS_BIAS || c.RELU)
+          this.k.rowBias(b.out.ptr, c.HAS_BIAS ? b.bias.ptr : 0, batch * M, N, M, c.RELU ? 1 : 0);
       } else if (mode === 1) {
         // dx[z] = col2im(weight^T [CKK, OC] x dy[z] [OC, OP]).
         const cols = temp(Math.min(chunk, batch) * CKK * OP);
@@ -715,34 +713,34 @@ export class WasmBackend implements Backend {
           this.unfold('col2im', cols.ptr, b.out.ptr + 4 * z0 * M * N, n, g);
         }
       } else {
-        // Split z: dw[z] = the sum over its images of dy[img] [OC, OP] x columns(x[img])^T [OP, CKK]
-        // (a product per image, then their sum); the bias gradient, dy summed over its images and
-        // positions.
+        // Split z: dw[z] = the sum over its images of dy[img] [OC, OP] x columns(x[img])^T [OP, CKK],
+        // as rows against rows (both contiguous along OP: no transpose), the sum over the images
+        // of a chunk in registers and chunks added into dw; the bias gradient, dy summed over its
+        // images and positions. Computed as dw^T (CKK rows of columns against OC rows of dy), so
+        // the kernel's blocks of 4 rows run over the longer side; split over threads by those rows.
         const images = K / OP;
         const n0 = Math.min(chunk, images);
-        const [cols, products, sums] = [temp(n0 * CKK * OP), temp(n0 * M * N), temp(images * M)];
-        const acc = images > n0 ? temp(M * N) : null;
+        const [cols, sums] = [temp(n0 * CKK * OP), temp(images * M)];
         for (let z = 0; z < batch; z++) {
           const out = b.out.ptr + 4 * z * M * N;
           for (let i0 = 0; i0 < images; i0 += n0) {
             const [n, img] = [Math.min(n0, images - i0), z * images + i0];
             this.unfold('im2col', b.b.ptr + 4 * img * C * HW, cols.ptr, n, g);
-            const shape = {
-              M,
-              N,
-              K: OP,
-              batch: n,
-              strideA: OC * OP,
-              strideB: CKK * OP,
-              offsetA: 0,
-              offsetB: 0,
-            };
-            this.matmul({ a: at(b.a, img * OC * OP), b: cols, out: products }, shape, { TRANS_B: true });
-            if (i0 === 0) this.k.reduceSum(products.ptr, out, 1, n, M * N, 1, 0);
-            else {
-              this.k.reduceSum(products.ptr, (acc as WasmStorage).ptr, 1, n, M * N, 1, 0);
-              this.k.binary(BINARY.add, out, (acc as WasmStorage).ptr, out, M * N);
-            }
+            const dy = b.a.ptr + 4 * img * OC * OP;
+            this.split(
+              'matmulNT',
+              [cols.ptr, dy, out, CKK, OC, OP, n, CKK * OP, OP, OC * OP, OP, 1, CKK, i0 > 0 ? 1 : 0],
+              {
+                total: CKK,
+                grain: 4,
+                countArg: 3,
+                pointers: [
+                  [0, 4 * OP],
+                  [2, 4],
+                ],
+              },
+              n * CKK * OC * OP >= SPLIT_MIN_MACS,
+            );
           }
           if (c.ROW_SUMS) {
             const dy = b.a.ptr + 4 * z * images * OC * OP;

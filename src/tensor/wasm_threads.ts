@@ -15,6 +15,7 @@
 export const SPLIT_KERNELS = [
   'matmul',
   'matmulBatch',
+  'matmulNT',
   'transposeRows',
   'im2col',
   'col2im',
