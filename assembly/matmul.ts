@@ -7,6 +7,15 @@
 // ---------------------------------------------------------------------------------------------
 // Matrix products
 
+/**
+ * c + a * b: one fused multiply-add in the relaxed-SIMD builds (where the CPU has one; else the
+ * engine multiplies and adds), a multiply and an add in the others (scripts/build-wasm.mjs).
+ */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** The epilogue of four output columns: bias, then ReLU. */
 @inline
 function finish(v: v128, bias: usize, relu: bool): v128 {
@@ -67,14 +76,14 @@ export function matmul(
         const x1 = f32x4.splat(load<f32>(pa + mStep));
         const x2 = f32x4.splat(load<f32>(pa + 2 * mStep));
         const x3 = f32x4.splat(load<f32>(pa + 3 * mStep));
-        c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-        c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-        c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-        c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-        c20 = f32x4.add(c20, f32x4.mul(x2, b0));
-        c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-        c30 = f32x4.add(c30, f32x4.mul(x3, b0));
-        c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+        c00 = madd(x0, b0, c00);
+        c01 = madd(x0, b1, c01);
+        c10 = madd(x1, b0, c10);
+        c11 = madd(x1, b1, c11);
+        c20 = madd(x2, b0, c20);
+        c21 = madd(x2, b1, c21);
+        c30 = madd(x3, b0, c30);
+        c31 = madd(x3, b1, c31);
         pa += kStep;
         pb += rowB;
       }
@@ -99,10 +108,10 @@ export function matmul(
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa + mStep)), b0));
-        c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * mStep)), b0));
-        c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * mStep)), b0));
+        c0 = madd(f32x4.splat(load<f32>(pa)), b0, c0);
+        c1 = madd(f32x4.splat(load<f32>(pa + mStep)), b0, c1);
+        c2 = madd(f32x4.splat(load<f32>(pa + 2 * mStep)), b0, c2);
+        c3 = madd(f32x4.splat(load<f32>(pa + 3 * mStep)), b0, c3);
         pa += kStep;
         pb += rowB;
       }
@@ -148,8 +157,8 @@ export function matmul(
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         const x = f32x4.splat(load<f32>(pa));
-        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(pb)));
-        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(pb, 16)));
+        c0 = madd(x, v128.load(pb), c0);
+        c1 = madd(x, v128.load(pb, 16), c1);
         pa += kStep;
         pb += rowB;
       }
@@ -163,7 +172,7 @@ export function matmul(
       let pa = a0;
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+        c0 = madd(f32x4.splat(load<f32>(pa)), v128.load(pb), c0);
         pa += kStep;
         pb += rowB;
       }
@@ -293,10 +302,11 @@ function dot1(pa: usize, pb: usize, L: i32, count: i32, zA: usize, zB: usize): f
   for (let i = 0; i < count; i++) {
     const a = pa + <usize>i * zA;
     const b = pb + <usize>i * zB;
-    for (let p: usize = 0; p < body; p += 16) c = f32x4.add(c, f32x4.mul(v128.load(a + p), v128.load(b + p)));
+    for (let p: usize = 0; p < body; p += 16) c = madd(v128.load(a + p), v128.load(b + p), c);
     if (r) {
       const t = ((<usize>L) << 2) - 16;
-      c = f32x4.add(c, v128.and(f32x4.mul(v128.load(a + t), v128.load(b + t)), mask));
+      // Both operands masked: a re-read lane of 0 * Inf would be NaN.
+      c = madd(v128.and(v128.load(a + t), mask), v128.and(v128.load(b + t), mask), c);
     }
   }
   return lanes(c);
@@ -358,30 +368,31 @@ export function matmulNT(
           const y1 = v128.load(a0 + rowA + p);
           const y2 = v128.load(a0 + 2 * rowA + p);
           const y3 = v128.load(a0 + 3 * rowA + p);
-          c00 = f32x4.add(c00, f32x4.mul(y0, x0));
-          c01 = f32x4.add(c01, f32x4.mul(y0, x1));
-          c10 = f32x4.add(c10, f32x4.mul(y1, x0));
-          c11 = f32x4.add(c11, f32x4.mul(y1, x1));
-          c20 = f32x4.add(c20, f32x4.mul(y2, x0));
-          c21 = f32x4.add(c21, f32x4.mul(y2, x1));
-          c30 = f32x4.add(c30, f32x4.mul(y3, x0));
-          c31 = f32x4.add(c31, f32x4.mul(y3, x1));
+          c00 = madd(y0, x0, c00);
+          c01 = madd(y0, x1, c01);
+          c10 = madd(y1, x0, c10);
+          c11 = madd(y1, x1, c11);
+          c20 = madd(y2, x0, c20);
+          c21 = madd(y2, x1, c21);
+          c30 = madd(y3, x0, c30);
+          c31 = madd(y3, x1, c31);
         }
         if (r) {
           const x0 = v128.and(v128.load(b0 + t), mask);
           const x1 = v128.and(v128.load(b0 + rowB + t), mask);
-          const y0 = v128.load(a0 + t);
-          const y1 = v128.load(a0 + rowA + t);
-          const y2 = v128.load(a0 + 2 * rowA + t);
-          const y3 = v128.load(a0 + 3 * rowA + t);
-          c00 = f32x4.add(c00, f32x4.mul(y0, x0));
-          c01 = f32x4.add(c01, f32x4.mul(y0, x1));
-          c10 = f32x4.add(c10, f32x4.mul(y1, x0));
-          c11 = f32x4.add(c11, f32x4.mul(y1, x1));
-          c20 = f32x4.add(c20, f32x4.mul(y2, x0));
-          c21 = f32x4.add(c21, f32x4.mul(y2, x1));
-          c30 = f32x4.add(c30, f32x4.mul(y3, x0));
-          c31 = f32x4.add(c31, f32x4.mul(y3, x1));
+          // Both operands masked: a re-read lane of 0 * Inf would be NaN.
+          const y0 = v128.and(v128.load(a0 + t), mask);
+          const y1 = v128.and(v128.load(a0 + rowA + t), mask);
+          const y2 = v128.and(v128.load(a0 + 2 * rowA + t), mask);
+          const y3 = v128.and(v128.load(a0 + 3 * rowA + t), mask);
+          c00 = madd(y0, x0, c00);
+          c01 = madd(y0, x1, c01);
+          c10 = madd(y1, x0, c10);
+          c11 = madd(y1, x1, c11);
+          c20 = madd(y2, x0, c20);
+          c21 = madd(y2, x1, c21);
+          c30 = madd(y3, x0, c30);
+          c31 = madd(y3, x1, c31);
         }
       }
       const o = out + (((<usize>m * <usize>sOm) + <usize>n * <usize>sOn) << 2);

@@ -5,9 +5,11 @@
 // import, with no loader of their own. It runs on `npm ci` and `npm install` (package.json's
 // `prepare`); the generated file is not committed (.gitignore) since it is built from the source.
 //
-// Two builds of the same source: one importing an ordinary memory (one thread), and one importing
-// a shared memory (the threaded backend: workers instantiate the same module on the same memory).
-// A shared memory must declare its maximum, so that build's is the 4 GiB the allocator allows.
+// Four builds of the same source: one importing an ordinary memory (one thread), and one importing
+// a shared memory (the threaded backend: workers instantiate the same module on the same memory);
+// a shared memory must declare its maximum, so that build's is the 4 GiB the allocator allows.
+// Each also with relaxed SIMD, whose fused multiply-add the matrix products use (madd in
+// assembly/matmul.ts): the backend takes those where the engine validates them (src/tensor/wasm.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,8 +50,12 @@ async function compile(extra) {
   return binary;
 }
 
+const SHARED = ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'];
+const RELAXED = ['--enable', 'relaxed-simd'];
 const single = await compile([]);
-const shared = await compile(['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536']);
+const shared = await compile(SHARED);
+const relaxed = await compile(RELAXED);
+const relaxedShared = await compile([...RELAXED, ...SHARED]);
 await mkdir(dirname(out), { recursive: true });
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 await writeFile(
@@ -58,6 +64,12 @@ await writeFile(
     '/** The WASM SIMD kernels module, base64 (an ordinary imported memory: one thread). */\n' +
     `export const WASM_KERNELS = '${b64(single)}';\n` +
     '/** The same kernels importing a shared memory of at most 4 GiB (the threaded backend), base64. */\n' +
-    `export const WASM_KERNELS_SHARED = '${b64(shared)}';\n`,
+    `export const WASM_KERNELS_SHARED = '${b64(shared)}';\n` +
+    '/** WASM_KERNELS with relaxed SIMD (fused multiply-adds in the products), base64. */\n' +
+    `export const WASM_KERNELS_RELAXED = '${b64(relaxed)}';\n` +
+    '/** WASM_KERNELS_SHARED with relaxed SIMD, base64. */\n' +
+    `export const WASM_KERNELS_RELAXED_SHARED = '${b64(relaxedShared)}';\n`,
 );
-console.log(`wasm kernels: ${single.length} bytes, shared-memory build ${shared.length} bytes -> ${out}`);
+console.log(
+  `wasm kernels: ${single.length} bytes, shared-memory build ${shared.length} bytes, relaxed SIMD ${relaxed.length} and ${relaxedShared.length} -> ${out}`,
+);

@@ -16,8 +16,13 @@ import { WasmBackend } from './wasm';
  * The same computation on cpu and on wasm, compared (tolerance 0 unless given); NaN must be NaN
  * on both, at the same places.
  */
-async function againstCpu(build: (b: Backend) => Tensor[], rtol = 0, atol = 0): Promise<void> {
-  const wasm = await wasmBackend();
+async function againstCpu(
+  build: (b: Backend) => Tensor[],
+  rtol = 0,
+  atol = 0,
+  wasm?: WasmBackend,
+): Promise<void> {
+  wasm ??= await wasmBackend();
   const [want, got] = [await readAll(build(new CpuBackend())), await readAll(build(wasm))];
   want.forEach((w, i) => {
     expect([i, Array.from(got[i], Number.isNaN)]).toEqual([i, Array.from(w, Number.isNaN)]);
@@ -205,5 +210,49 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
         return ops.gatherBatch(images, labels, index, 1, 4, [rowSize], 0.1307, 0.3081);
       }),
     );
+  });
+
+  test('convolution weight gradients with infinities: the last vector of a row, re-read, counts each product once', async () => {
+    // 25 positions per image (not a whole number of vectors): the weight gradient's rows end in a
+    // vector that re-reads 3 lanes; an Inf there must stay one Inf product, not 0 * Inf = NaN.
+    const values = randnValues(2 * 3 * 7 * 7, 21);
+    for (const at of [20, 22, 23, 49 + 23, 2 * 49 + 46]) values[at] = at % 2 ? Number.NEGATIVE_INFINITY : Infinity;
+    const g = { kernelSize: 3, stride: 1, padding: 0 };
+    for (const wasm of [await wasmBackend(), await WasmBackend.create({ relaxedSimd: false })])
+      await againstCpu(
+        (b) => {
+          const x = ops.tensor(b, values, [2, 3, 7, 7]);
+          const dy = randn(b, [2, 4, 5, 5], 22);
+          return [ops.conv2dBackwardWeight(dy, x, [4, 3, 3, 3], g)];
+        },
+        1e-5,
+        1e-5,
+        wasm,
+      );
+  });
+
+  test('the plain SIMD build (no relaxed SIMD, as on engines without it) agrees with cpu too; Node runs the relaxed one', async () => {
+    expect((await wasmBackend()).relaxedSimd).toBe(true);
+    const plain = await WasmBackend.create({ relaxedSimd: false });
+    expect(plain.relaxedSimd).toBe(false);
+    await againstCpu(
+      (b) => {
+        const x = randn(b, [3, 2, 9, 11], 23);
+        const w = randn(b, [5, 2, 3, 3], 24);
+        const g = { kernelSize: 3, stride: 1, padding: 1 };
+        const y = ops.conv2d(x, w, randn(b, [5], 25), g, true);
+        const dy = randn(b, [...y.shape], 26);
+        return [
+          ops.matmul(randn(b, [33, 70], 27), randn(b, [17, 70], 28), { transB: true }),
+          y,
+          ops.conv2dBackwardInput(dy, w, x.shape, g),
+          ops.conv2dBackwardWeight(dy, x, w.shape, g),
+        ];
+      },
+      1e-5,
+      1e-5,
+      plain,
+    );
+    plain.dispose();
   });
 });
