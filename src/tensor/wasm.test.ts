@@ -216,7 +216,8 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
     // 25 positions per image (not a whole number of vectors): the weight gradient's rows end in a
     // vector that re-reads 3 lanes; an Inf there must stay one Inf product, not 0 * Inf = NaN.
     const values = randnValues(2 * 3 * 7 * 7, 21);
-    for (const at of [20, 22, 23, 49 + 23, 2 * 49 + 46]) values[at] = at % 2 ? Number.NEGATIVE_INFINITY : Infinity;
+    for (const at of [20, 22, 23, 49 + 23, 2 * 49 + 46])
+      values[at] = at % 2 ? Number.NEGATIVE_INFINITY : Infinity;
     const g = { kernelSize: 3, stride: 1, padding: 0 };
     for (const wasm of [await wasmBackend(), await WasmBackend.create({ relaxedSimd: false })])
       await againstCpu(

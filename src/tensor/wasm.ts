@@ -115,8 +115,8 @@ const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 /** A module of one function doing f32x4.relaxed_madd: validates where the engine has relaxed SIMD. */
 const RELAXED_PROBE = Uint8Array.from([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0,
-  32, 1, 32, 2, 253, 133, 2, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32,
+  1, 32, 2, 253, 133, 2, 11,
 ]);
 
 /**
