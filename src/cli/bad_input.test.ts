@@ -432,7 +432,7 @@ const CASES: [string, () => string[], RegExp, number][] = [
   [
     'an unknown backend',
     () => [...QUICK, '--backend', 'cuda'],
-    /--backend must be one of webgpu, wasm, cpu, got "cuda"/,
+    /--backend must be one of auto, webgpu, wasm, cpu, got "cuda"/,
     2,
   ],
   [

@@ -53,7 +53,7 @@ describe('npm run generate', () => {
     expect(cpu.status).toBe(0);
     expect(cpu.stdout).toMatch(/^hello wo[\s\S]{30}\n$/);
     expect([...cpu.stdout.slice(8, -1)].every((c) => TINY_VOCAB.includes(c))).toBe(true);
-    const gpu = run(...args, '--temperature', '0.7', '--top-k', '4');
+    const gpu = run(...args, '--backend', 'webgpu', '--temperature', '0.7', '--top-k', '4');
     expect(gpu.status).toBe(0);
     expect(gpu.stderr).toMatch(/^Backend: webgpu on /m);
     expect(gpu.stdout).toBe(cpu.stdout);
@@ -81,7 +81,10 @@ describe('npm run generate', () => {
       [['--checkpoint', gpt, '--temperature', 'hot'], '--temperature expects a number, got "hot"'],
       [['--checkpoint', gpt, '--tokens', '0'], '--tokens must be a whole number >= 1, got "0"'],
       [['--checkpoint', gpt, '--top-k', '2.5'], '--top-k must be a whole number >= 1, got "2.5"'],
-      [['--checkpoint', gpt, '--backend', 'tpu'], '--backend must be one of webgpu, wasm, cpu, got "tpu"'],
+      [
+        ['--checkpoint', gpt, '--backend', 'tpu'],
+        '--backend must be one of auto, webgpu, wasm, cpu, got "tpu"',
+      ],
       [['--checkpoint', gpt, '--topk', '3'], "Unknown option '--topk'"],
     ];
     for (const [args, message] of cases) {

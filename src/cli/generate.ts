@@ -22,7 +22,7 @@ import {
   UsageError,
   type ValuesOf,
 } from './options';
-import { parseUserFile, pickBackend, readUserFile, THREADS_OPTION } from './shell';
+import { BACKEND_OPTION, parseUserFile, pickBackend, readUserFile, THREADS_OPTION } from './shell';
 
 const OPTIONS = [
   {
@@ -60,12 +60,7 @@ const OPTIONS = [
     help: 'seeds the sampler: a seed gives the same text on both backends',
     default: String(SAMPLE_DEFAULTS.seed),
   },
-  {
-    flag: 'backend',
-    kind: { type: 'choice', choices: ['webgpu', 'wasm', 'cpu'] },
-    help: 'where the model runs: webgpu (the GPU, or a CPU Vulkan driver), wasm (WebAssembly SIMD on the CPU), cpu (plain TypeScript, the reference)',
-    default: 'webgpu',
-  },
+  BACKEND_OPTION,
   THREADS_OPTION,
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
 ] as const satisfies readonly CliOption[];

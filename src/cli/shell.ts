@@ -17,38 +17,63 @@ import { type CliOption, UsageError } from './options';
 import { handleStopSignals } from './signals';
 import { loadTuning } from './tuning_cache';
 
+/** --backend, for every command that runs a model (train, sweep, generate). */
+export const BACKEND_OPTION = {
+  flag: 'backend',
+  kind: { type: 'choice', choices: ['auto', 'webgpu', 'wasm', 'cpu'] },
+  help: `where the model runs: auto (webgpu on a GPU; wasm where WebGPU finds only a CPU Vulkan
+driver, which is slower, or no adapter), webgpu (the GPU, or a CPU Vulkan driver), wasm
+(WebAssembly SIMD on the CPU's cores), cpu (plain TypeScript, the reference)`,
+  default: 'auto',
+} as const satisfies CliOption;
+
 /** --threads, for every command that takes --backend (train, sweep, generate). */
 export const THREADS_OPTION = {
   flag: 'threads',
   kind: { type: 'count', min: 1 },
-  help: "with --backend wasm: the threads its kernels run on (default: this machine's cores)",
+  help: "the wasm backend's threads (default: this machine's cores)",
 } as const satisfies CliOption;
 
 /**
- * The backend --backend names, the GPU's or a CPU Vulkan driver's, said in one line to `log`;
- * `threads` (--threads) is the wasm backend's, the machine's cores where absent.
+ * The backend --backend names, said in one line to `log`: `auto` takes the GPU where WebGPU finds
+ * one and the wasm backend where it finds only a CPU Vulkan driver (lavapipe, SwiftShader: several
+ * times slower than the wasm backend on the same cores, `npm run bench`) or nothing; `threads`
+ * (--threads) is the wasm backend's, the machine's cores where absent.
  */
 export async function pickBackend(
   name: string | undefined,
   log: (s: string) => void,
   threads?: number,
 ): Promise<Backend> {
-  if (threads !== undefined && name !== 'wasm') throw new UsageError('--threads needs --backend wasm');
-  if (name === 'cpu') {
+  const choice = name ?? 'auto';
+  if (threads !== undefined && choice !== 'wasm' && choice !== 'auto')
+    throw new UsageError('--threads needs --backend wasm');
+  if (choice === 'cpu') {
     log('Backend: cpu (plain TypeScript, slow)');
     return new CpuBackend();
   }
-  if (name === 'wasm') {
+  const wasm = async (why = '') => {
     const backend = await WasmBackend.create({ threads: Math.min(threads ?? availableParallelism(), 256) });
     const n = backend.threads;
-    log(`Backend: wasm (WebAssembly SIMD on the CPU, ${n === 1 ? 'one thread' : `${n} threads`})`);
+    log(`Backend: wasm (WebAssembly SIMD on the CPU, ${n === 1 ? 'one thread' : `${n} threads`})${why}`);
     return backend;
-  }
-  const gpu = await acquireNodeGpu().catch((e) => {
-    throw new UsageError(
-      `no WebGPU adapter: ${(e as Error).message} Use --backend wasm to train on the CPU without one.`,
+  };
+  if (choice === 'wasm') return wasm();
+  const gpu = await acquireNodeGpu().catch((e: Error) => e);
+  if (choice === 'auto' && (gpu instanceof Error || gpu.summary.isFallbackAdapter)) {
+    if (gpu instanceof Error) return wasm(' — WebGPU found no adapter');
+    gpu.device.destroy();
+    return wasm(
+      ` — WebGPU found only a CPU Vulkan driver (${adapterName(gpu.summary)}), slower here: --backend webgpu to use it`,
     );
-  });
+  }
+  if (gpu instanceof Error) {
+    throw new UsageError(
+      `no WebGPU adapter: ${gpu.message} Use --backend wasm to train on the CPU without one.`,
+    );
+  }
+  if (threads !== undefined)
+    throw new UsageError(`--threads is the wasm backend's, and this machine has a GPU: add --backend wasm`);
   log(
     `Backend: webgpu on ${adapterName(gpu.summary)}${gpu.summary.isFallbackAdapter ? ' — a CPU Vulkan driver, no GPU found' : ''}`,
   );

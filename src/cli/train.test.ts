@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { acquireNodeGpu } from '../gpu/node';
 import { parseCheckpoint } from '../train/checkpoint';
 import { ROOT, spawnTrain } from './testing';
 
@@ -40,6 +41,41 @@ describe('npm run train', () => {
       expect(e.train_loss).toBeCloseTo(cpu[i].train_loss, 4);
       expect(e.val_loss).toBeCloseTo(cpu[i].val_loss, 4);
     });
+  });
+
+  it('without --backend, takes the GPU where Dawn finds one and the wasm backend where it finds only a CPU Vulkan driver, and says why', async () => {
+    const gpu = await acquireNodeGpu().catch(() => null);
+    const cpuOnly = !gpu || gpu.summary.isFallbackAdapter;
+    gpu?.device.destroy();
+    const args = [
+      '--dataset',
+      'synthetic',
+      '--model',
+      'linear:2',
+      '--limit',
+      '64',
+      '--batch-size',
+      '32',
+      '--json',
+    ];
+    const auto = spawnTrain(...args);
+    expect(auto.status).toBe(0);
+    if (cpuOnly) {
+      expect(auto.stderr).toMatch(
+        /^Backend: wasm \(WebAssembly SIMD on the CPU, .+\) — WebGPU found (no adapter|only a CPU Vulkan driver \(.+\), slower here: --backend webgpu to use it)$/m,
+      );
+      // --threads goes with it, and --backend webgpu still takes the CPU Vulkan driver.
+      expect(spawnTrain(...args, '--threads', '1').stderr).toMatch(
+        /^Backend: wasm \(WebAssembly SIMD on the CPU, one thread\)/m,
+      );
+      if (gpu)
+        expect(spawnTrain(...args, '--backend', 'webgpu').stderr).toMatch(
+          /^Backend: webgpu on .+ — a CPU Vulkan driver/m,
+        );
+    } else {
+      expect(auto.stderr).toMatch(/^Backend: webgpu on /m);
+      expect(spawnTrain(...args, '--threads', '2').stderr).toMatch(/--threads is the wasm backend's/);
+    }
   });
 
   it('resumes a run exactly across processes, with checkpoints and a TensorBoard log', () => {

@@ -1,7 +1,6 @@
 /**
  * `npm run train -- [options]`: a thin shell around train/run.ts in Node, on the real GPU where
- * Dawn finds one, else a CPU Vulkan driver (lavapipe or SwiftShader), or the cpu backend with
- * --backend cpu. It turns flags into a config (train/config.ts's settings table declares each flag,
+ * Dawn finds one, else on the CPU's cores (the wasm backend; --backend picks: shell.ts). It turns flags into a config (train/config.ts's settings table declares each flag,
  * its default and its checks; options.ts parses the rest),
  * checks every file it will write before the first step, and prints a progress bar on a terminal
  * or one JSON object per epoch with --json. Ctrl-C stops after the current step, writes the
@@ -65,6 +64,7 @@ import {
 } from './options';
 import { asideName, probeWritable } from './paths';
 import {
+  BACKEND_OPTION,
   type CliIo,
   failure,
   isEntry,
@@ -205,12 +205,7 @@ also BPC/val, Perplexity/val and, at each evaluation, a ${RECORD_SAMPLE_CHARS}-c
     kind: { type: 'path', of: 'dir' },
     help: 'write DIR/train.py: this model and configuration as a PyTorch program',
   },
-  {
-    flag: 'backend',
-    kind: { type: 'choice', choices: ['webgpu', 'wasm', 'cpu'] },
-    help: 'where to train: webgpu (the GPU, or a CPU Vulkan driver), wasm (WebAssembly SIMD on the CPU), cpu (plain TypeScript, the reference)',
-    default: 'webgpu',
-  },
+  BACKEND_OPTION,
   THREADS_OPTION,
   {
     flag: 'json',
