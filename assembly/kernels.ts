@@ -6,6 +6,7 @@
 // instruction; the few that cannot match it bit for bit (sums in another order, f32 instead of f64
 // intermediates) stay within the tolerance the kernel tests allow every backend.
 
+export * from './conv';
 export * from './matmul';
 export * from './nn';
 

@@ -4,17 +4,10 @@
 // (src/tensor/wasm.ts) keeps every tensor; every count is in elements. Each kernel computes what the
 // cpu reference backend (src/tensor/cpu.ts) computes for the same kernel.
 
+import { lanes, madd, putSum, tailMask } from './simd';
+
 // ---------------------------------------------------------------------------------------------
 // Matrix products
-
-/**
- * c + a * b: one fused multiply-add in the relaxed-SIMD builds (where the CPU has one; else the
- * engine multiplies and adds), a multiply and an add in the others (scripts/build-wasm.mjs).
- */
-@inline
-function madd(a: v128, b: v128, c: v128): v128 {
-  return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(c, f32x4.mul(a, b));
-}
 
 /** The epilogue of four output columns: bias, then ReLU. */
 @inline
@@ -273,18 +266,6 @@ export function transposeRows(src: usize, dst: usize, R: i32, C: i32, rows: i32)
       store<f32>(dst + <usize>c * rowD + ((<usize>r) << 2), load<f32>(src + <usize>r * rowS + ((<usize>c) << 2)));
 }
 
-/** The last r lanes (of 4) kept and the others zeroed: a row's last vector re-reads lanes counted already. */
-@inline
-function tailMask(r: i32): v128 {
-  return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - r));
-}
-
-/** The sum of a vector's four lanes. */
-@inline
-function lanes(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
 /** One output of matmulNT: rows pa and pb dotted over L floats, summed over `count` pairs of rows. */
 @inline
 function dot1(pa: usize, pb: usize, L: i32, count: i32, zA: usize, zB: usize): f32 {
@@ -398,18 +379,18 @@ export function matmulNT(
       const o = out + (((<usize>m * <usize>sOm) + <usize>n * <usize>sOn) << 2);
       const om = (<usize>sOm) << 2;
       const on = (<usize>sOn) << 2;
-      putNT(o, lanes(c00), accumulate);
-      putNT(o + on, lanes(c01), accumulate);
-      putNT(o + om, lanes(c10), accumulate);
-      putNT(o + om + on, lanes(c11), accumulate);
-      putNT(o + 2 * om, lanes(c20), accumulate);
-      putNT(o + 2 * om + on, lanes(c21), accumulate);
-      putNT(o + 3 * om, lanes(c30), accumulate);
-      putNT(o + 3 * om + on, lanes(c31), accumulate);
+      putSum(o, lanes(c00), accumulate);
+      putSum(o + on, lanes(c01), accumulate);
+      putSum(o + om, lanes(c10), accumulate);
+      putSum(o + om + on, lanes(c11), accumulate);
+      putSum(o + 2 * om, lanes(c20), accumulate);
+      putSum(o + 2 * om + on, lanes(c21), accumulate);
+      putSum(o + 3 * om, lanes(c30), accumulate);
+      putSum(o + 3 * om + on, lanes(c31), accumulate);
     }
     for (; n < N; n++)
       for (let k = 0; k < 4; k++)
-        putNT(
+        putSum(
           out + ((<usize>(m + k) * <usize>sOm + <usize>n * <usize>sOn) << 2),
           dot1(a + <usize>(m + k) * rowA, b + <usize>n * rowB, L, count, zA, zB),
           accumulate,
@@ -417,14 +398,9 @@ export function matmulNT(
   }
   for (; m < M; m++)
     for (let n = 0; n < N; n++)
-      putNT(
+      putSum(
         out + ((<usize>m * <usize>sOm + <usize>n * <usize>sOn) << 2),
         dot1(a + <usize>m * rowA, b + <usize>n * rowB, L, count, zA, zB),
         accumulate,
       );
-}
-
-@inline
-function putNT(o: usize, v: f32, accumulate: bool): void {
-  store<f32>(o, accumulate ? load<f32>(o) + v : v);
 }

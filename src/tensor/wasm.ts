@@ -61,6 +61,11 @@ interface Exports {
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
   rowBias(...args: number[]): void;
+  padPlanes(...args: number[]): void;
+  unpadPlanes(...args: number[]): void;
+  convForward(...args: number[]): void;
+  convBackwardInput(...args: number[]): void;
+  convBackwardWeight(...args: number[]): void;
   matmulNT(...args: number[]): void;
   maxPool(...args: number[]): void;
   batchNormStats(...args: number[]): void;
@@ -102,6 +107,8 @@ const MAX_PAGES = 65536;
 const SPLIT_MIN_MACS = 1 << 18;
 /** The same for kernels that move elements (transposes, im2col, col2im), which do less per element. */
 const SPLIT_MIN_ELEMENTS = 1 << 16;
+/** The narrowest output rows whose weight gradient reads the columns in place (convGemm). */
+const IMPLICIT_WEIGHT_GRAD_MIN_OW = 16;
 /** Unfolded convolution columns held at a time (floats; 32 MiB): images are unfolded in chunks within it. */
 const CONV_COLUMNS_FLOATS = 1 << 23;
 /** Where the first tensor goes: the first page is left to the module (it has no data of its own today). */
@@ -698,9 +705,10 @@ export class WasmBackend implements Backend {
 
   /**
    * Conv2d as the WebGPU backend's implicit product computes it (CONV_MODE 0 forward, 1 input
-   * gradient, 2 weight gradient), here as unfolded copies (im2col: a chunk of images' columns in
-   * scratch memory) and the SIMD matrix products, both split over the threads by image: on a CPU
-   * the unfolded rows stream through the register blocks faster than windows read in place.
+   * gradient, 2 weight gradient). At stride 1 the products read the columns in place from
+   * zero-padded copies of the images (convImplicit); other strides (and weight gradients of rows
+   * under IMPLICIT_WEIGHT_GRAD_MIN_OW outputs) unfold them first (im2col: a chunk of images' columns in scratch memory) for
+   * the SIMD matrix products. Both split over the threads by image, or by taps.
    */
   private convGemm(
     b: Record<string, WasmStorage>,
@@ -712,6 +720,12 @@ export class WasmBackend implements Backend {
     const [C, H, W, KH, KW, OH, OW] = g;
     const [OC, HW, OP, CKK] = [num(p, 'OC'), H * W, OH * OW, C * KH * KW];
     const mode = Number(c.CONV_MODE ?? 0);
+    // The weight gradient reads a tap's rows as runs of OW: under 16 (4 vectors) the row's setup and
+    // its masked last vector cost more than unfolding (measured: LeNet-5's OW 10, the CNN's 14).
+    if (num(p, 'stride') === 1 && (mode !== 2 || OW >= IMPLICIT_WEIGHT_GRAD_MIN_OW)) {
+      this.convImplicit(b, p, c, mode, g);
+      return;
+    }
     // Images unfolded at a time: as many as fit the columns' budget (one at least).
     const chunk = Math.max(1, Math.floor(CONV_COLUMNS_FLOATS / Math.max(CKK * OP, 1)));
     const scratch: WasmStorage[] = [];
@@ -760,7 +774,7 @@ export class WasmBackend implements Backend {
         // the kernel's blocks of 4 rows run over the longer side; split over threads by those rows.
         const images = K / OP;
         const n0 = Math.min(chunk, images);
-        const [cols, sums] = [temp(n0 * CKK * OP), temp(images * M)];
+        const cols = temp(n0 * CKK * OP);
         for (let z = 0; z < batch; z++) {
           const out = b.out.ptr + 4 * z * M * N;
           for (let i0 = 0; i0 < images; i0 += n0) {
@@ -782,16 +796,160 @@ export class WasmBackend implements Backend {
               n * CKK * OC * OP >= SPLIT_MIN_MACS,
             );
           }
-          if (c.ROW_SUMS) {
-            const dy = b.a.ptr + 4 * z * images * OC * OP;
-            this.k.reduceSum(dy, sums.ptr, images * M, OP, 1, 1, 0);
-            this.k.reduceSum(sums.ptr, b.sums.ptr + 4 * z * M, 1, images, M, 1, 0);
-          }
+          if (c.ROW_SUMS) this.biasGradient(b, z, images, OC, OP);
         }
       }
     } finally {
       for (const t of scratch) this.free(t);
     }
+  }
+
+  /**
+   * convGemm at stride 1 on zero-padded copies of the images (none where there is no padding):
+   * the kernels read tap k of a window at offs[k] bytes from its corner (assembly/conv.ts).
+   */
+  private convImplicit(
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+    c: Record<string, number | boolean>,
+    mode: number,
+    g: number[],
+  ): void {
+    const [C, H, W, KH, KW, OH, OW, , pad] = g;
+    const [OC, OP, CKK, batch] = [num(p, 'OC'), OH * OW, C * KH * KW, num(p, 'batch')];
+    const [Hp, Wp] = [H + 2 * pad, W + 2 * pad];
+    const plane = Hp * Wp;
+    const scratch: WasmStorage[] = [];
+    const temp = (floats: number) => {
+      const t = this.alloc(Math.max(floats, 1) * 4) as WasmStorage;
+      scratch.push(t);
+      return t;
+    };
+    const offs = temp(CKK);
+    const o = offs.i32;
+    for (let ch = 0, k = 0; ch < C; ch++)
+      for (let kh = 0; kh < KH; kh++)
+        for (let kw = 0; kw < KW; kw++) o[k++] = 4 * (ch * plane + kh * Wp + kw);
+    // The images [n, C, H, W] at `src`, padded into scratch (or as they are without padding).
+    const padded = (src: number, n: number) => {
+      if (pad === 0) return src;
+      const t = temp(n * C * plane);
+      this.split(
+        'padPlanes',
+        [src, t.ptr, n * C, H, W, pad],
+        {
+          total: n * C,
+          grain: 1,
+          countArg: 2,
+          pointers: [
+            [0, 4 * H * W],
+            [1, 4 * plane],
+          ],
+        },
+        n * C * plane >= SPLIT_MIN_ELEMENTS,
+      );
+      return t.ptr;
+    };
+    const byImage = (n: number, countArg: number, pointers: [number, number][]): Split => ({
+      total: n,
+      grain: 1,
+      countArg,
+      pointers,
+    });
+    try {
+      if (mode === 0) {
+        // out[z] [OC, OP] = weight [OC, CKK] times x[z]'s columns, then the bias and the ReLU.
+        const x = padded(b.b.ptr, batch);
+        this.split(
+          'convForward',
+          [b.a.ptr, x, offs.ptr, b.out.ptr, OC, CKK, OH, OW, Wp, batch, 4 * C * plane, 4 * OC * OP],
+          byImage(batch, 9, [
+            [1, 4 * C * plane],
+            [3, 4 * OC * OP],
+          ]),
+          batch * OC * CKK * OP >= SPLIT_MIN_MACS,
+        );
+        if (c.HAS_BIAS || c.RELU)
+          this.k.rowBias(b.out.ptr, c.HAS_BIAS ? b.bias.ptr : 0, batch * OC, OP, OC, c.RELU ? 1 : 0);
+      } else if (mode === 1) {
+        // dx[z] = col2im(weight^T dy[z]), summed into the padded image where the columns would be.
+        const dx = pad === 0 ? b.out.ptr : temp(batch * C * plane).ptr;
+        this.split(
+          'convBackwardInput',
+          [b.a.ptr, b.b.ptr, offs.ptr, dx, CKK, OC, OH, OW, Wp, batch, 4 * OC * OP, 4 * C * plane],
+          byImage(batch, 9, [
+            [1, 4 * OC * OP],
+            [3, 4 * C * plane],
+          ]),
+          batch * OC * CKK * OP >= SPLIT_MIN_MACS,
+        );
+        if (pad > 0)
+          this.split(
+            'unpadPlanes',
+            [dx, b.out.ptr, batch * C, H, W, pad],
+            byImage(batch * C, 2, [
+              [0, 4 * plane],
+              [1, 4 * H * W],
+            ]),
+            batch * C * plane >= SPLIT_MIN_ELEMENTS,
+          );
+      } else {
+        // Split z: dw[z] [OC, CKK] = the sum over its images of dy[img] x columns(x[img])^T,
+        // computed as its transpose (taps against channels), split over the threads by taps.
+        const images = num(p, 'K') / OP;
+        const x = padded(b.b.ptr, batch * images);
+        for (let z = 0; z < batch; z++) {
+          const img = z * images;
+          this.split(
+            'convBackwardWeight',
+            [
+              x + 4 * img * C * plane,
+              b.a.ptr + 4 * img * OC * OP,
+              offs.ptr,
+              b.out.ptr + 4 * z * OC * CKK,
+              CKK,
+              OC,
+              OH,
+              OW,
+              Wp,
+              images,
+              4 * C * plane,
+              4 * OC * OP,
+              1,
+              CKK,
+              0,
+            ],
+            {
+              total: CKK,
+              grain: 4,
+              countArg: 4,
+              pointers: [
+                [2, 4],
+                [3, 4],
+              ],
+            },
+            images * OC * CKK * OP >= SPLIT_MIN_MACS,
+          );
+          if (c.ROW_SUMS) this.biasGradient(b, z, images, OC, OP);
+        }
+      }
+    } finally {
+      for (const t of scratch) this.free(t);
+    }
+  }
+
+  /** A convolution's bias gradient for split z: its images' dy [images, OC, OP] summed per channel. */
+  private biasGradient(
+    b: Record<string, WasmStorage>,
+    z: number,
+    images: number,
+    OC: number,
+    OP: number,
+  ): void {
+    const sums = this.alloc(Math.max(images * OC, 1) * 4) as WasmStorage;
+    this.k.reduceSum(b.a.ptr + 4 * z * images * OC * OP, sums.ptr, images * OC, OP, 1, 1, 0);
+    this.k.reduceSum(sums.ptr, b.sums.ptr + 4 * z * OC, 1, images, OC, 1, 0);
+    this.free(sums);
   }
 
   /**

@@ -116,7 +116,7 @@ describe('the wasm backend on threads', () => {
     });
   });
 
-  test('convolutions (im2col and products split by image): bit-identical to one thread, padded and strided', async () => {
+  test('convolutions (read in place at stride 1, unfolded when strided), split by image or by taps: bit-identical to one thread', async () => {
     for (const g of [
       { kernelSize: 3, stride: 1, padding: 1 },
       { kernelSize: 5, stride: 2, padding: 2 },

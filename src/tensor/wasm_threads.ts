@@ -19,6 +19,11 @@ export const SPLIT_KERNELS = [
   'transposeRows',
   'im2col',
   'col2im',
+  'padPlanes',
+  'unpadPlanes',
+  'convForward',
+  'convBackwardInput',
+  'convBackwardWeight',
   'maxPool',
   'batchNormApply',
 ] as const;
