@@ -19,6 +19,7 @@ export const SPLIT_KERNELS = [
   'im2col',
   'col2im',
   'maxPool',
+  'maxPoolBackward',
   'batchNormApply',
 ] as const;
 /** A kernel a launch can split. */
