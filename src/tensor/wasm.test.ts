@@ -220,11 +220,22 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
           .filter((g) => H + 2 * g.padding >= g.kernelSize)
           .flatMap((g) => {
             const { out, indices } = ops.maxPool2d(x, g);
-            const dx = ops.maxPool2dBackward(randn(b, [...out.shape], 20), indices, x.shape, g);
-            return [out, indices, dx];
+            const dy = Float32Array.from(randnValues(out.size, 20), (v, i) =>
+              i % 5 === 1 ? -0 : i % 11 === 2 ? Number.NaN : v,
+            );
+            const dx = ops.maxPool2dBackward(ops.tensor(b, dy, out.shape), indices, x.shape, g);
+            // 1 / dx tells +0 (the cpu kernel's 0 + -0) from -0.
+            return [out, indices, dx, ops.binary('div', ops.full(b, x.shape, 1), dx)];
           });
       });
     }
+    // Indices that are not their windows' (any pixel of the plane): the backward scatters them all the same.
+    await againstCpu((b) => {
+      const g = { kernelSize: 2, stride: 2, padding: 0 };
+      const at = Int32Array.from({ length: 6 * 5 * 6 }, (_, i) => (i * 7919) % (11 * 13));
+      const indices = ops.tensor(b, at, [2, 3, 5, 6], 'int32');
+      return [ops.maxPool2dBackward(randn(b, [2, 3, 5, 6], 21), indices, shape, g)];
+    });
   });
 
   test('batches gathered from uint8 datasets: images normalised (rows of whole words, and not), labels widened', async () => {
