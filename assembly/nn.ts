@@ -98,24 +98,27 @@ export function col2im(
 // Pooling and batch norm (x laid out [N, C, S], S the pixels of a channel)
 
 /**
- * Whether window value v takes the lead from best (the cpu kernel's rule): greater, or the first
- * NaN; on ties the first in window order stays.
+ * Whether window value v takes the lead from best (the cpu kernel's rule: greater, or the first
+ * NaN; on ties the first in window order stays): where best is NaN nothing takes its place, and
+ * elsewhere v does unless v <= best (NaN included). Without a branch: which tap wins is data.
  */
 @inline
 function poolTakes(v: f32, best: f32): bool {
-  return v > best || (v != v && best == best);
+  return (best == best) & !(v <= best);
 }
 
 /** poolTakes for 4 windows at once: a lane mask. */
 @inline
 function poolTakes4(v: v128, best: v128): v128 {
-  return v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
+  return v128.andnot(f32x4.eq(best, best), f32x4.le(v, best));
 }
 
 /**
  * Max pooling of `planes` planes of [H, W]: the max of each window (NaN wins, -Infinity for a
  * window wholly in the padding) and its index in the plane (-1 then). Each window visits only its
- * taps inside the plane, so no tap is bounds-checked; 2x2 windows at stride 2 take the SIMD path.
+ * taps inside the plane, so no tap is bounds-checked; 4 windows side by side that the plane's left
+ * and right edges do not cut are computed together, a lane each, and 2x2 windows at stride 2
+ * without padding have a path of their own (maxPool2x2).
  */
 export function maxPool(
   src: usize,
@@ -134,6 +137,8 @@ export function maxPool(
     maxPool2x2(src, out, indices, planes, H, W, OH, OW);
     return;
   }
+  const lanes = i32x4(0, S, 2 * S, 3 * S);
+  const step = (<usize>S) << 2;
   let o: usize = 0;
   for (let plane = 0; plane < planes; plane++) {
     const base = src + ((<usize>plane * <usize>H * <usize>W) << 2);
@@ -141,28 +146,63 @@ export function maxPool(
       const top = oh * S - P;
       const ih0 = max(top, 0);
       const ih1 = min(top + K, H);
-      for (let ow = 0; ow < OW; ow++) {
+      for (let ow = 0; ow < OW; ) {
         const left = ow * S - P;
+        if (ih0 < ih1 && left >= 0 && ow + 4 <= OW && left + 3 * S + K <= W) {
+          // 4 windows side by side, none cut by the plane's left or right edge: a lane each.
+          const first = i32x4.add(i32x4.splat(ih0 * W + left), lanes);
+          let at = first;
+          let best = poolGather(base + ((<usize>(ih0 * W + left)) << 2), step);
+          for (let ih = ih0; ih < ih1; ih++) {
+            const row = ih * W + left;
+            for (let kw = 0; kw < K; kw++) {
+              const v = poolGather(base + ((<usize>(row + kw)) << 2), step);
+              const take = poolTakes4(v, best);
+              best = v128.bitselect(v, best, take);
+              at = v128.bitselect(i32x4.add(i32x4.splat(row + kw), lanes), at, take);
+            }
+          }
+          v128.store(out + o, best);
+          v128.store(indices + o, at);
+          o += 16;
+          ow += 4;
+          continue;
+        }
         const iw0 = max(left, 0);
         const iw1 = min(left + K, W);
         let best: f32 = -Infinity; // what the cpu kernel stores for a window wholly in the padding
         let at = -1;
-        for (let ih = ih0; ih < ih1; ih++) {
-          const row = ih * W;
-          for (let iw = iw0; iw < iw1; iw++) {
-            const v = load<f32>(base + ((<usize>(row + iw)) << 2));
-            if (at < 0 || poolTakes(v, best)) {
-              best = v;
-              at = row + iw;
+        if (ih0 < ih1 && iw0 < iw1) {
+          // The first tap leads, then each tap in order (the first again, which does not take it).
+          at = ih0 * W + iw0;
+          best = load<f32>(base + ((<usize>at) << 2));
+          for (let ih = ih0; ih < ih1; ih++) {
+            const row = ih * W;
+            for (let iw = iw0; iw < iw1; iw++) {
+              const v = load<f32>(base + ((<usize>(row + iw)) << 2));
+              const take = poolTakes(v, best);
+              best = select<f32>(v, best, take);
+              at = select<i32>(row + iw, at, take);
             }
           }
         }
         store<f32>(out + o, best);
         store<i32>(indices + o, at);
         o += 4;
+        ow++;
       }
     }
   }
+}
+
+/** The same tap of 4 windows side by side: the floats at p and `step` bytes apart (one load at stride 1). */
+@inline
+function poolGather(p: usize, step: usize): v128 {
+  if (step == 4) return v128.load(p);
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + step));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * step));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * step));
 }
 
 /**
@@ -200,24 +240,24 @@ function maxPool2x2(
         const b0 = v128.load(r0 + x + 16);
         const a1 = v128.load(r1 + x);
         const b1 = v128.load(r1 + x + 16);
-        const first = i32x4.add(i32x4.splat(2 * oh * W + 2 * w), lanes);
+        // The winner's offset from the window's first tap, added to that tap's index at the end.
         let best = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6);
-        let at = first;
+        let at = i32x4.splat(0);
         let v = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
         let take = poolTakes4(v, best);
         best = v128.bitselect(v, best, take);
-        at = v128.bitselect(i32x4.add(first, right), at, take);
+        at = v128.bitselect(right, at, take);
         v = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6);
         take = poolTakes4(v, best);
         best = v128.bitselect(v, best, take);
-        at = v128.bitselect(i32x4.add(first, below), at, take);
+        at = v128.bitselect(below, at, take);
         v = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
         take = poolTakes4(v, best);
         best = v128.bitselect(v, best, take);
-        at = v128.bitselect(i32x4.add(first, belowRight), at, take);
+        at = v128.bitselect(belowRight, at, take);
         const y = orow + ((<usize>w) << 2);
         v128.store(out + y, best);
-        v128.store(indices + y, at);
+        v128.store(indices + y, i32x4.add(at, i32x4.add(i32x4.splat(2 * oh * W + 2 * w), lanes)));
       }
     }
   }
