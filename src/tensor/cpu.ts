@@ -618,8 +618,9 @@ export const CPU_KERNELS: Record<KernelName, Kernel> = {
     const planes = n(p, 'total') / (H * W);
     b.out.f32.fill(0, 0, planes * H * W);
     for (let o = 0; o < planes * OH * OW; o++) {
-      const plane = Math.floor(o / (OH * OW));
-      b.out.f32[plane * H * W + b.argmax.i32[o]] += b.src.f32[o];
+      const [plane, at] = [Math.floor(o / (OH * OW)), b.argmax.i32[o]];
+      // A window wholly in the padding (index -1) has no input to pass its gradient to.
+      if (at >= 0) b.out.f32[plane * H * W + at] += b.src.f32[o];
     }
   },
   avgPool(b, p) {

@@ -197,6 +197,52 @@ describe('wasm SIMD kernels and their layouts, against cpu', () => {
     }
   });
 
+  test('max pooling and its backward: odd sizes, padding, overlapping and gapped windows, ties, NaN', async () => {
+    // Values on a coarse grid (many ties, +0 against -0), NaN and infinities here and there.
+    const shape = [2, 3, 11, 13];
+    const values = Float32Array.from(randnValues(2 * 3 * 11 * 13, 19), (v) => Math.round(v * 2) / 2);
+    values.forEach((_, i) => {
+      if (i % 37 === 5) values[i] = Number.NaN;
+      if (i % 41 === 7) values[i] = i % 2 ? -0 : Number.NEGATIVE_INFINITY;
+    });
+    for (const [H, W] of [
+      [11, 13],
+      [8, 8],
+      [5, 7],
+      [1, 9],
+    ]) {
+      await againstCpu((b) => {
+        const x = ops.tensor(b, values.slice(0, 6 * H * W), [shape[0], shape[1], H, W]);
+        return [
+          { kernelSize: 2, stride: 2, padding: 0 },
+          { kernelSize: 2, stride: 2, padding: 1 },
+          { kernelSize: 3, stride: 2, padding: 1 },
+          { kernelSize: 3, stride: 1, padding: 1 },
+          { kernelSize: 2, stride: 3, padding: 0 },
+          // Windows wholly in the padding: -Infinity, index -1, no gradient.
+          { kernelSize: 2, stride: 2, padding: 2 },
+        ]
+          .filter((g) => H + 2 * g.padding >= g.kernelSize)
+          .flatMap((g) => {
+            const { out, indices } = ops.maxPool2d(x, g);
+            const dy = Float32Array.from(randnValues(out.size, 20), (v, i) =>
+              i % 5 === 1 ? -0 : i % 11 === 2 ? Number.NaN : v,
+            );
+            const dx = ops.maxPool2dBackward(ops.tensor(b, dy, out.shape), indices, x.shape, g);
+            // 1 / dx tells +0 (the cpu kernel's 0 + -0) from -0.
+            return [out, indices, dx, ops.binary('div', ops.full(b, x.shape, 1), dx)];
+          });
+      });
+    }
+    // Indices that are not their windows' (any pixel of the plane): the backward scatters them all the same.
+    await againstCpu((b) => {
+      const g = { kernelSize: 2, stride: 2, padding: 0 };
+      const at = Int32Array.from({ length: 6 * 5 * 6 }, (_, i) => (i * 7919) % (11 * 13));
+      const indices = ops.tensor(b, at, [2, 3, 5, 6], 'int32');
+      return [ops.maxPool2dBackward(randn(b, [2, 3, 5, 6], 21), indices, shape, g)];
+    });
+  });
+
   test('batches gathered from uint8 datasets: images normalised (rows of whole words, and not), labels widened', async () => {
     await againstCpu((b) =>
       [784, 7].flatMap((rowSize) => {

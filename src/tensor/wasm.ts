@@ -68,6 +68,7 @@ interface Exports {
   convBackwardWeight(...args: number[]): void;
   matmulNT(...args: number[]): void;
   maxPool(...args: number[]): void;
+  maxPoolBackward(...args: number[]): void;
   batchNormStats(...args: number[]): void;
   batchNormApply(...args: number[]): void;
   batchNormBackwardSums(...args: number[]): void;
@@ -500,31 +501,9 @@ export class WasmBackend implements Backend {
       case 'convGemm':
         this.convGemm(b, p, c);
         return true;
-      case 'maxPool': {
-        const [OH, OW] = [num(p, 'OH'), num(p, 'OW')];
-        const total = num(p, 'total');
-        if (OH * OW === 0 || total % (OH * OW)) return false;
-        const g = ['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key));
-        const planes = total / (OH * OW);
-        // Split by plane: each output and index is its own window's, whatever the split.
-        const [plane, pooled] = [4 * g[0] * g[1], 4 * OH * OW];
-        this.split(
-          'maxPool',
-          [b.src.ptr, b.out.ptr, b.indices.ptr, planes, ...g],
-          {
-            total: planes,
-            grain: 1,
-            countArg: 3,
-            pointers: [
-              [0, plane],
-              [1, pooled],
-              [2, pooled],
-            ],
-          },
-          total * num(p, 'K') * num(p, 'K') >= SPLIT_MIN_ELEMENTS,
-        );
-        return true;
-      }
+      case 'maxPool':
+      case 'maxPoolBackward':
+        return this.maxPool(kernel, b, p);
       case 'batchNormStats':
         if (!c.TRAINING) return false;
         k.batchNormStats(
@@ -621,6 +600,58 @@ export class WasmBackend implements Backend {
       Math.fround(num(p, 'stdev')),
       out.ptr,
     );
+  }
+
+  /**
+   * Max pooling and its backward, split over the threads by plane: each output and index is its
+   * own window's, and each plane's gradient is summed from its own outputs alone, whatever the split.
+   */
+  private maxPool(
+    kernel: 'maxPool' | 'maxPoolBackward',
+    b: Record<string, WasmStorage>,
+    p: KernelParams,
+  ): boolean {
+    const g = ['H', 'W', 'OH', 'OW', 'K', 'stride', 'pad'].map((key) => num(p, key));
+    const [H, W, OH, OW, K] = g;
+    const [plane, pooled] = [H * W, OH * OW];
+    // The forward's total counts outputs, the backward's inputs.
+    const [total, unit] = [num(p, 'total'), kernel === 'maxPool' ? pooled : plane];
+    if (unit === 0 || total % unit) return false;
+    const planes = total / unit;
+    if (kernel === 'maxPool') {
+      this.split(
+        'maxPool',
+        [b.src.ptr, b.out.ptr, b.indices.ptr, planes, ...g],
+        {
+          total: planes,
+          grain: 1,
+          countArg: 3,
+          pointers: [
+            [0, 4 * plane],
+            [1, 4 * pooled],
+            [2, 4 * pooled],
+          ],
+        },
+        total * K * K >= SPLIT_MIN_ELEMENTS,
+      );
+    } else {
+      this.split(
+        'maxPoolBackward',
+        [b.src.ptr, b.argmax.ptr, b.out.ptr, planes, H, W, OH, OW],
+        {
+          total: planes,
+          grain: 1,
+          countArg: 3,
+          pointers: [
+            [0, 4 * pooled],
+            [1, 4 * pooled],
+            [2, 4 * plane],
+          ],
+        },
+        total >= SPLIT_MIN_ELEMENTS,
+      );
+    }
+    return true;
   }
 
   /** Plain views of a launch's buffers, taken once: the cpu kernels index them per element. */

@@ -133,7 +133,7 @@ describe('the wasm backend on threads', () => {
       }, 1e-4);
   });
 
-  test('max pooling split by plane and batch norm by image: bit-identical to one thread, NaN included', async () => {
+  test('max pooling and its backward split by plane, batch norm by image: bit-identical to one thread, NaN included', async () => {
     await threadedAgainstSingle((b) => {
       const values = randnValues(9 * 8 * 33 * 29, 14);
       values[5] = Number.NaN;
@@ -143,7 +143,8 @@ describe('the wasm backend on threads', () => {
         { kernelSize: 3, stride: 2, padding: 1 },
       ].flatMap((g) => {
         const { out, indices } = ops.maxPool2d(x, g);
-        return [out, indices];
+        const dx = ops.maxPool2dBackward(randn(b, [...out.shape], 18), indices, x.shape, g);
+        return [out, indices, dx];
       });
       const stats = ops.tensor(b, randnValues(16, 15), [16]);
       const [w, bias] = [randn(b, [8], 16), randn(b, [8], 17)];

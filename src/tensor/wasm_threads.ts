@@ -25,6 +25,7 @@ export const SPLIT_KERNELS = [
   'convBackwardInput',
   'convBackwardWeight',
   'maxPool',
+  'maxPoolBackward',
   'batchNormApply',
 ] as const;
 /** A kernel a launch can split. */
