@@ -138,16 +138,31 @@ export function maxPool(
   }
 }
 
+/** The upper two lanes of 4 f32 as f64x2 (promote_low takes the lower two). */
+@inline
+function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1));
+}
+
+/** The sum of an f64x2's lanes. */
+@inline
+function lanesSum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
 /**
- * Training batch norm's statistics per channel (sums in f64, as the cpu kernel): stats[c] = mean,
- * stats[C + c] = 1 / sqrt(biased variance + eps), and the running mean and variance updated with
- * `momentum` (momentumVar carries the unbiased variance's factor).
+ * Training batch norm's statistics for `channels` channels of x [N, C, S] from the pointers given
+ * (a thread's part: x, stats and the running ones start at its first channel), sums in f64 as the
+ * cpu kernel, 4 pixels at a time: stats[c] = mean, stats[C + c] = 1 / sqrt(biased variance + eps),
+ * and the running mean and variance updated with `momentum` (momentumVar carries the unbiased
+ * variance's factor).
  */
 export function batchNormStats(
   x: usize,
   stats: usize,
   runningMean: usize,
   runningVar: usize,
+  channels: i32,
   N: i32,
   C: i32,
   S: i32,
@@ -156,26 +171,42 @@ export function batchNormStats(
   momentumVar: f64,
 ): void {
   const count = <f64>N * <f64>S;
-  for (let c = 0; c < C; c++) {
+  const end = (<usize>S) << 2;
+  for (let c = 0; c < channels; c++) {
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
     let s: f64 = 0;
     for (let n = 0; n < N; n++) {
-      let p = x + ((<usize>(n * C + c) * <usize>S) << 2);
-      for (let j = 0; j < S; j++) {
-        s += <f64>load<f32>(p);
-        p += 4;
+      const p = x + ((<usize>(n * C + c) * <usize>S) << 2);
+      let i: usize = 0;
+      for (; i + 16 <= end; i += 16) {
+        const v = v128.load(p + i);
+        s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+        s1 = f64x2.add(s1, promoteHigh(v));
       }
+      for (; i < end; i += 4) s += <f64>load<f32>(p + i);
     }
-    const m = s / count;
+    const m = (lanesSum(f64x2.add(s0, s1)) + s) / count;
+    const vm = f64x2.splat(m);
+    let q0 = f64x2.splat(0);
+    let q1 = f64x2.splat(0);
     let q: f64 = 0;
     for (let n = 0; n < N; n++) {
-      let p = x + ((<usize>(n * C + c) * <usize>S) << 2);
-      for (let j = 0; j < S; j++) {
-        const d = <f64>load<f32>(p) - m;
+      const p = x + ((<usize>(n * C + c) * <usize>S) << 2);
+      let i: usize = 0;
+      for (; i + 16 <= end; i += 16) {
+        const v = v128.load(p + i);
+        const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), vm);
+        const d1 = f64x2.sub(promoteHigh(v), vm);
+        q0 = f64x2.add(q0, f64x2.mul(d0, d0));
+        q1 = f64x2.add(q1, f64x2.mul(d1, d1));
+      }
+      for (; i < end; i += 4) {
+        const d = <f64>load<f32>(p + i) - m;
         q += d * d;
-        p += 4;
       }
     }
-    const variance = q / count;
+    const variance = (lanesSum(f64x2.add(q0, q1)) + q) / count;
     const at = (<usize>c) << 2;
     store<f32>(stats + at, <f32>m);
     store<f32>(stats + ((<usize>C) << 2) + at, <f32>(1 / Math.sqrt(variance + eps)));
@@ -232,7 +263,18 @@ function bnGrad(dy: usize, y: usize, i: usize, relu: bool): f32 {
   return relu && !(load<f32>(y + i) > 0) ? 0 : g;
 }
 
-/** Batch norm backward's per-channel sums: dbias = sum(g), dweight = sum(g * xhat) (f64, as the cpu kernel). */
+/** bnGrad of the 4 pixels at byte offset i, masked without a branch (a NaN y masks, as there). */
+@inline
+function bnGrad4(dy: usize, y: usize, i: usize, relu: bool): v128 {
+  const g = v128.load(dy + i);
+  return relu ? v128.and(g, f32x4.gt(v128.load(y + i), f32x4.splat(0))) : g;
+}
+
+/**
+ * Batch norm backward's per-channel sums for `channels` channels of x [N, C, S] from the pointers
+ * given (a thread's part: x, dy, y, stats, dweight and dbias start at its first channel), in f64 as
+ * the cpu kernel, 4 pixels at a time: dbias = sum(g), dweight = sum(g * (x - mean)) * invstd.
+ */
 export function batchNormBackwardSums(
   x: usize,
   dy: usize,
@@ -240,31 +282,53 @@ export function batchNormBackwardSums(
   stats: usize,
   dweight: usize,
   dbias: usize,
+  channels: i32,
   N: i32,
   C: i32,
   S: i32,
   relu: bool,
 ): void {
-  for (let c = 0; c < C; c++) {
+  const end = (<usize>S) << 2;
+  for (let c = 0; c < channels; c++) {
     const m = <f64>load<f32>(stats + ((<usize>c) << 2));
     const is = <f64>load<f32>(stats + ((<usize>(C + c)) << 2));
+    const vm = f64x2.splat(m);
+    let sg0 = f64x2.splat(0);
+    let sg1 = f64x2.splat(0);
+    let sgd0 = f64x2.splat(0);
+    let sgd1 = f64x2.splat(0);
     let sg: f64 = 0;
-    let sgx: f64 = 0;
+    let sgd: f64 = 0;
     for (let n = 0; n < N; n++) {
       const off = (<usize>(n * C + c) * <usize>S) << 2;
-      for (let j = 0; j < S; j++) {
-        const i = off + ((<usize>j) << 2);
-        const g = <f64>bnGrad(dy, y, i, relu);
+      let i: usize = 0;
+      for (; i + 16 <= end; i += 16) {
+        const g = bnGrad4(dy, y, off + i, relu);
+        const v = v128.load(x + off + i);
+        const g0 = f64x2.promote_low_f32x4(g);
+        const g1 = promoteHigh(g);
+        sg0 = f64x2.add(sg0, g0);
+        sg1 = f64x2.add(sg1, g1);
+        sgd0 = f64x2.add(sgd0, f64x2.mul(g0, f64x2.sub(f64x2.promote_low_f32x4(v), vm)));
+        sgd1 = f64x2.add(sgd1, f64x2.mul(g1, f64x2.sub(promoteHigh(v), vm)));
+      }
+      for (; i < end; i += 4) {
+        const g = <f64>bnGrad(dy, y, off + i, relu);
         sg += g;
-        sgx += g * (<f64>load<f32>(x + i) - m) * is;
+        sgd += g * (<f64>load<f32>(x + off + i) - m);
       }
     }
-    store<f32>(dbias + ((<usize>c) << 2), <f32>sg);
-    store<f32>(dweight + ((<usize>c) << 2), <f32>sgx);
+    store<f32>(dbias + ((<usize>c) << 2), <f32>(lanesSum(f64x2.add(sg0, sg1)) + sg));
+    store<f32>(dweight + ((<usize>c) << 2), <f32>((lanesSum(f64x2.add(sgd0, sgd1)) + sgd) * is));
   }
 }
 
-/** Batch norm backward (training): dx = scale * (g - dbias / count - xhat * dweight / count). */
+/**
+ * Batch norm backward (training) for `images` images of x [N, C, S] from the pointers given (a
+ * thread's part: x, dy, y and out start at its first image): dx = scale * (g - dbias / count -
+ * xhat * dweight / count) with count = N * S, 4 pixels at a time in f32 (xhat as batchNormApply
+ * computes it).
+ */
 export function batchNormBackward(
   x: usize,
   dy: usize,
@@ -274,26 +338,37 @@ export function batchNormBackward(
   dweight: usize,
   dbias: usize,
   out: usize,
+  images: i32,
   N: i32,
   C: i32,
   S: i32,
   relu: bool,
 ): void {
   const count = <f64>N * <f64>S;
-  for (let c = 0; c < C; c++) {
-    const at = (<usize>c) << 2;
-    const m = <f64>load<f32>(stats + at);
-    const is = <f64>load<f32>(stats + ((<usize>C) << 2) + at);
-    const scale = is * (weight ? <f64>load<f32>(weight + at) : 1);
-    const db = <f64>load<f32>(dbias + at) / count;
-    const dw = <f64>load<f32>(dweight + at) / count;
-    for (let n = 0; n < N; n++) {
+  const end = (<usize>S) << 2;
+  for (let n = 0; n < images; n++)
+    for (let c = 0; c < C; c++) {
+      const at = (<usize>c) << 2;
+      const m = load<f32>(stats + at);
+      const is = load<f32>(stats + ((<usize>C) << 2) + at);
+      const scale = weight ? is * load<f32>(weight + at) : is;
+      const db = <f32>(<f64>load<f32>(dbias + at) / count);
+      const dw = <f32>(<f64>load<f32>(dweight + at) / count);
+      const vm = f32x4.splat(m);
+      const vis = f32x4.splat(is);
+      const vscale = f32x4.splat(scale);
+      const vdb = f32x4.splat(db);
+      const vdw = f32x4.splat(dw);
       const off = (<usize>(n * C + c) * <usize>S) << 2;
-      for (let j = 0; j < S; j++) {
-        const i = off + ((<usize>j) << 2);
-        const xhat = (<f64>load<f32>(x + i) - m) * is;
-        store<f32>(out + i, <f32>(scale * (<f64>bnGrad(dy, y, i, relu) - db - xhat * dw)));
+      let i: usize = 0;
+      for (; i + 16 <= end; i += 16) {
+        const xhat = f32x4.mul(f32x4.sub(v128.load(x + off + i), vm), vis);
+        const d = f32x4.sub(f32x4.sub(bnGrad4(dy, y, off + i, relu), vdb), f32x4.mul(xhat, vdw));
+        v128.store(out + off + i, f32x4.mul(vscale, d));
+      }
+      for (; i < end; i += 4) {
+        const xhat = (load<f32>(x + off + i) - m) * is;
+        store<f32>(out + off + i, scale * (bnGrad(dy, y, off + i, relu) - db - xhat * dw));
       }
     }
-  }
 }
