@@ -480,6 +480,8 @@ export class WasmBackend implements Backend {
         if (!c.TRAINING) return false;
         const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
         // Split by channel: each channel's sums run in one part, in the same order whatever the split.
+        // A part's stats pointer moves by its first channel, which moves both its mean (at [c]) and
+        // its invstd (at [C + c]); the kernel takes the part's channel count and x's C apart.
         this.split(
           'batchNormStats',
           [
@@ -539,7 +541,7 @@ export class WasmBackend implements Backend {
       }
       case 'batchNormBackwardSums': {
         const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
-        // Split by channel, as the statistics.
+        // Split by channel, as the statistics (y, 0 without the ReLU, is read only with it).
         this.split(
           'batchNormBackwardSums',
           [
