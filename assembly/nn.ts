@@ -208,16 +208,78 @@ export function maxPoolBackward(
   }
 }
 
+/** The upper two lanes of 4 f32 as f64x2 (promote_low takes the lower two). */
+@inline
+function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1));
+}
+
+/** The sum of an f64x2's lanes. */
+@inline
+function lanesSum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/** acc plus the 4 pixels v less m (squared when `squares`), in f64: two pixels a lane. */
+@inline
+function addDeviations(acc: v128, v: v128, vm: v128, squares: bool): v128 {
+  let lo = f64x2.sub(f64x2.promote_low_f32x4(v), vm);
+  let hi = f64x2.sub(promoteHigh(v), vm);
+  if (squares) {
+    lo = f64x2.mul(lo, lo);
+    hi = f64x2.mul(hi, hi);
+  }
+  return f64x2.add(f64x2.add(acc, lo), hi);
+}
+
 /**
- * Training batch norm's statistics per channel (sums in f64, as the cpu kernel): stats[c] = mean,
- * stats[C + c] = 1 / sqrt(biased variance + eps), and the running mean and variance updated with
- * `momentum` (momentumVar carries the unbiased variance's factor).
+ * sum(x - m), or sum((x - m)^2) when `squares`, in f64 over one channel: N rows of S pixels from
+ * p, `stride` bytes apart. Four rows at a time: a row is a few KB, and reading one at a time left
+ * the memory idle at every row's start (half the speed of a contiguous read); then each row's
+ * pixels past its last whole vector.
+ */
+function channelSum(p: usize, stride: usize, N: i32, S: i32, m: f64, squares: bool): f64 {
+  const vm = f64x2.splat(m);
+  const end = (<usize>(S & ~3)) << 2;
+  let s0 = f64x2.splat(0);
+  let s1 = f64x2.splat(0);
+  let s2 = f64x2.splat(0);
+  let s3 = f64x2.splat(0);
+  let n = 0;
+  for (; n + 4 <= N; n += 4) {
+    const q = p + <usize>n * stride;
+    for (let i: usize = 0; i < end; i += 16) {
+      s0 = addDeviations(s0, v128.load(q + i), vm, squares);
+      s1 = addDeviations(s1, v128.load(q + stride + i), vm, squares);
+      s2 = addDeviations(s2, v128.load(q + 2 * stride + i), vm, squares);
+      s3 = addDeviations(s3, v128.load(q + 3 * stride + i), vm, squares);
+    }
+  }
+  for (; n < N; n++) {
+    const q = p + <usize>n * stride;
+    for (let i: usize = 0; i < end; i += 16) s0 = addDeviations(s0, v128.load(q + i), vm, squares);
+  }
+  let s = lanesSum(f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3)));
+  for (n = 0; n < N; n++)
+    for (let i = end; i < (<usize>S) << 2; i += 4) {
+      const d = <f64>load<f32>(p + <usize>n * stride + i) - m;
+      s += squares ? d * d : d;
+    }
+  return s;
+}
+
+/**
+ * Training batch norm's statistics for `channels` channels of x [N, C, S] from the pointers given
+ * (a thread's part: x, stats and the running ones start at its first channel), sums in f64 as the
+ * cpu kernel: stats[c] = mean, stats[C + c] = 1 / sqrt(biased variance + eps), and the running
+ * mean and variance updated with `momentum` (momentumVar carries the unbiased variance's factor).
  */
 export function batchNormStats(
   x: usize,
   stats: usize,
   runningMean: usize,
   runningVar: usize,
+  channels: i32,
   N: i32,
   C: i32,
   S: i32,
@@ -226,26 +288,11 @@ export function batchNormStats(
   momentumVar: f64,
 ): void {
   const count = <f64>N * <f64>S;
-  for (let c = 0; c < C; c++) {
-    let s: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      let p = x + ((<usize>(n * C + c) * <usize>S) << 2);
-      for (let j = 0; j < S; j++) {
-        s += <f64>load<f32>(p);
-        p += 4;
-      }
-    }
-    const m = s / count;
-    let q: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      let p = x + ((<usize>(n * C + c) * <usize>S) << 2);
-      for (let j = 0; j < S; j++) {
-        const d = <f64>load<f32>(p) - m;
-        q += d * d;
-        p += 4;
-      }
-    }
-    const variance = q / count;
+  const stride = (<usize>C * <usize>S) << 2;
+  for (let c = 0; c < channels; c++) {
+    const p = x + ((<usize>c * <usize>S) << 2);
+    const m = channelSum(p, stride, N, S, 0, false) / count;
+    const variance = channelSum(p, stride, N, S, m, true) / count;
     const at = (<usize>c) << 2;
     store<f32>(stats + at, <f32>m);
     store<f32>(stats + ((<usize>C) << 2) + at, <f32>(1 / Math.sqrt(variance + eps)));
@@ -302,7 +349,34 @@ function bnGrad(dy: usize, y: usize, i: usize, relu: bool): f32 {
   return relu && !(load<f32>(y + i) > 0) ? 0 : g;
 }
 
-/** Batch norm backward's per-channel sums: dbias = sum(g), dweight = sum(g * xhat) (f64, as the cpu kernel). */
+/** bnGrad of the 4 pixels at byte offset i, masked without a branch (a NaN y masks, as there). */
+@inline
+function bnGrad4(dy: usize, y: usize, i: usize, relu: bool): v128 {
+  const g = v128.load(dy + i);
+  return relu ? v128.and(g, f32x4.gt(v128.load(y + i), f32x4.splat(0))) : g;
+}
+
+/** acc plus [sum(g), sum(g * (x - m))] of the 4 pixels at byte offset i, in f64. */
+@inline
+function addGradTerms(acc: v128, x: usize, dy: usize, y: usize, i: usize, vm: v128, relu: bool): v128 {
+  const g = bnGrad4(dy, y, i, relu);
+  const v = v128.load(x + i);
+  const g0 = f64x2.promote_low_f32x4(g);
+  const g1 = promoteHigh(g);
+  const sg = f64x2.add(g0, g1);
+  const sgd = f64x2.add(
+    f64x2.mul(g0, f64x2.sub(f64x2.promote_low_f32x4(v), vm)),
+    f64x2.mul(g1, f64x2.sub(promoteHigh(v), vm)),
+  );
+  return f64x2.add(acc, f64x2.add(v128.shuffle<f64>(sg, sgd, 0, 2), v128.shuffle<f64>(sg, sgd, 1, 3)));
+}
+
+/**
+ * Batch norm backward's per-channel sums for `channels` channels of x [N, C, S] from the pointers
+ * given (a thread's part: x, dy, y, stats, dweight and dbias start at its first channel), in f64 as
+ * the cpu kernel, four rows at a time as channelSum: dbias = sum(g), dweight = sum(g * (x - mean))
+ * * invstd.
+ */
 export function batchNormBackwardSums(
   x: usize,
   dy: usize,
@@ -310,31 +384,57 @@ export function batchNormBackwardSums(
   stats: usize,
   dweight: usize,
   dbias: usize,
+  channels: i32,
   N: i32,
   C: i32,
   S: i32,
   relu: bool,
 ): void {
-  for (let c = 0; c < C; c++) {
+  const stride = (<usize>C * <usize>S) << 2;
+  const end = (<usize>(S & ~3)) << 2;
+  for (let c = 0; c < channels; c++) {
     const m = <f64>load<f32>(stats + ((<usize>c) << 2));
     const is = <f64>load<f32>(stats + ((<usize>(C + c)) << 2));
-    let sg: f64 = 0;
-    let sgx: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      const off = (<usize>(n * C + c) * <usize>S) << 2;
-      for (let j = 0; j < S; j++) {
-        const i = off + ((<usize>j) << 2);
-        const g = <f64>bnGrad(dy, y, i, relu);
-        sg += g;
-        sgx += g * (<f64>load<f32>(x + i) - m) * is;
+    const vm = f64x2.splat(m);
+    const p = (<usize>c * <usize>S) << 2;
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    let s2 = f64x2.splat(0);
+    let s3 = f64x2.splat(0);
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const q = p + <usize>n * stride;
+      for (let i: usize = 0; i < end; i += 16) {
+        s0 = addGradTerms(s0, x, dy, y, q + i, vm, relu);
+        s1 = addGradTerms(s1, x, dy, y, q + stride + i, vm, relu);
+        s2 = addGradTerms(s2, x, dy, y, q + 2 * stride + i, vm, relu);
+        s3 = addGradTerms(s3, x, dy, y, q + 3 * stride + i, vm, relu);
       }
     }
+    for (; n < N; n++) {
+      const q = p + <usize>n * stride;
+      for (let i: usize = 0; i < end; i += 16) s0 = addGradTerms(s0, x, dy, y, q + i, vm, relu);
+    }
+    const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+    let sg = f64x2.extract_lane(s, 0);
+    let sgd = f64x2.extract_lane(s, 1);
+    for (n = 0; n < N; n++)
+      for (let i = p + <usize>n * stride + end; i < p + <usize>n * stride + ((<usize>S) << 2); i += 4) {
+        const g = <f64>bnGrad(dy, y, i, relu);
+        sg += g;
+        sgd += g * (<f64>load<f32>(x + i) - m);
+      }
     store<f32>(dbias + ((<usize>c) << 2), <f32>sg);
-    store<f32>(dweight + ((<usize>c) << 2), <f32>sgx);
+    store<f32>(dweight + ((<usize>c) << 2), <f32>(sgd * is));
   }
 }
 
-/** Batch norm backward (training): dx = scale * (g - dbias / count - xhat * dweight / count). */
+/**
+ * Batch norm backward (training) for `images` images of x [N, C, S] from the pointers given (a
+ * thread's part: x, dy, y and out start at its first image): dx = scale * (g - dbias / count -
+ * xhat * dweight / count) with count = N * S, 4 pixels at a time in f32 (xhat as batchNormApply
+ * computes it).
+ */
 export function batchNormBackward(
   x: usize,
   dy: usize,
@@ -344,26 +444,37 @@ export function batchNormBackward(
   dweight: usize,
   dbias: usize,
   out: usize,
+  images: i32,
   N: i32,
   C: i32,
   S: i32,
   relu: bool,
 ): void {
   const count = <f64>N * <f64>S;
-  for (let c = 0; c < C; c++) {
-    const at = (<usize>c) << 2;
-    const m = <f64>load<f32>(stats + at);
-    const is = <f64>load<f32>(stats + ((<usize>C) << 2) + at);
-    const scale = is * (weight ? <f64>load<f32>(weight + at) : 1);
-    const db = <f64>load<f32>(dbias + at) / count;
-    const dw = <f64>load<f32>(dweight + at) / count;
-    for (let n = 0; n < N; n++) {
+  const end = (<usize>S) << 2;
+  for (let n = 0; n < images; n++)
+    for (let c = 0; c < C; c++) {
+      const at = (<usize>c) << 2;
+      const m = load<f32>(stats + at);
+      const is = load<f32>(stats + ((<usize>C) << 2) + at);
+      const scale = weight ? is * load<f32>(weight + at) : is;
+      const db = <f32>(<f64>load<f32>(dbias + at) / count);
+      const dw = <f32>(<f64>load<f32>(dweight + at) / count);
+      const vm = f32x4.splat(m);
+      const vis = f32x4.splat(is);
+      const vscale = f32x4.splat(scale);
+      const vdb = f32x4.splat(db);
+      const vdw = f32x4.splat(dw);
       const off = (<usize>(n * C + c) * <usize>S) << 2;
-      for (let j = 0; j < S; j++) {
-        const i = off + ((<usize>j) << 2);
-        const xhat = (<f64>load<f32>(x + i) - m) * is;
-        store<f32>(out + i, <f32>(scale * (<f64>bnGrad(dy, y, i, relu) - db - xhat * dw)));
+      let i: usize = 0;
+      for (; i + 16 <= end; i += 16) {
+        const xhat = f32x4.mul(f32x4.sub(v128.load(x + off + i), vm), vis);
+        const d = f32x4.sub(f32x4.sub(bnGrad4(dy, y, off + i, relu), vdb), f32x4.mul(xhat, vdw));
+        v128.store(out + off + i, f32x4.mul(vscale, d));
+      }
+      for (; i < end; i += 4) {
+        const xhat = (load<f32>(x + off + i) - m) * is;
+        store<f32>(out + off + i, scale * (bnGrad(dy, y, off + i, relu) - db - xhat * dw));
       }
     }
-  }
 }

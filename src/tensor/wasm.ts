@@ -504,16 +504,40 @@ export class WasmBackend implements Backend {
       case 'maxPool':
       case 'maxPoolBackward':
         return this.maxPool(kernel, b, p);
-      case 'batchNormStats':
+      case 'batchNormStats': {
         if (!c.TRAINING) return false;
-        k.batchNormStats(
-          b.x.ptr,
-          b.stats.ptr,
-          b.runningMean.ptr,
-          b.runningVar.ptr,
-          ...['N', 'C', 'S', 'eps', 'momentum', 'momentumVar'].map((key) => num(p, key)),
+        const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
+        // Split by channel: each channel's sums run in one part, in the same order whatever the split.
+        // A part's stats pointer moves by its first channel, which moves both its mean (at [c]) and
+        // its invstd (at [C + c]); the kernel takes the part's channel count and x's C apart.
+        this.split(
+          'batchNormStats',
+          [
+            b.x.ptr,
+            b.stats.ptr,
+            b.runningMean.ptr,
+            b.runningVar.ptr,
+            C,
+            N,
+            C,
+            S,
+            ...['eps', 'momentum', 'momentumVar'].map((key) => num(p, key)),
+          ],
+          {
+            total: C,
+            grain: 1,
+            countArg: 4,
+            pointers: [
+              [0, 4 * S],
+              [1, 4],
+              [2, 4],
+              [3, 4],
+            ],
+          },
+          N * C * S >= SPLIT_MIN_ELEMENTS,
         );
         return true;
+      }
       case 'batchNormApply': {
         const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
         // Split by image (N): each element's value is its own channel's affine map, whatever the split.
@@ -543,37 +567,77 @@ export class WasmBackend implements Backend {
         );
         return true;
       }
-      case 'batchNormBackwardSums':
-        k.batchNormBackwardSums(
-          b.x.ptr,
-          b.dy.ptr,
-          c.RELU ? b.y.ptr : 0,
-          b.stats.ptr,
-          b.dweight.ptr,
-          b.dbias.ptr,
-          num(p, 'N'),
-          num(p, 'C'),
-          num(p, 'S'),
-          c.RELU ? 1 : 0,
+      case 'batchNormBackwardSums': {
+        const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
+        // Split by channel, as the statistics (y, 0 without the ReLU, is read only with it).
+        this.split(
+          'batchNormBackwardSums',
+          [
+            b.x.ptr,
+            b.dy.ptr,
+            c.RELU ? b.y.ptr : 0,
+            b.stats.ptr,
+            b.dweight.ptr,
+            b.dbias.ptr,
+            C,
+            N,
+            C,
+            S,
+            c.RELU ? 1 : 0,
+          ],
+          {
+            total: C,
+            grain: 1,
+            countArg: 6,
+            pointers: [
+              [0, 4 * S],
+              [1, 4 * S],
+              [2, 4 * S],
+              [3, 4],
+              [4, 4],
+              [5, 4],
+            ],
+          },
+          N * C * S >= SPLIT_MIN_ELEMENTS,
         );
         return true;
-      case 'batchNormBackward':
+      }
+      case 'batchNormBackward': {
         if (!c.TRAINING) return false;
-        k.batchNormBackward(
-          b.x.ptr,
-          b.dy.ptr,
-          c.RELU ? b.y.ptr : 0,
-          b.stats.ptr,
-          c.AFFINE ? b.weight.ptr : 0,
-          b.dweight.ptr,
-          b.dbias.ptr,
-          b.out.ptr,
-          num(p, 'N'),
-          num(p, 'C'),
-          num(p, 'S'),
-          c.RELU ? 1 : 0,
+        const [N, C, S] = [num(p, 'N'), num(p, 'C'), num(p, 'S')];
+        // Split by image, as batchNormApply: each element's gradient is its own channel's map.
+        this.split(
+          'batchNormBackward',
+          [
+            b.x.ptr,
+            b.dy.ptr,
+            c.RELU ? b.y.ptr : 0,
+            b.stats.ptr,
+            c.AFFINE ? b.weight.ptr : 0,
+            b.dweight.ptr,
+            b.dbias.ptr,
+            b.out.ptr,
+            N,
+            N,
+            C,
+            S,
+            c.RELU ? 1 : 0,
+          ],
+          {
+            total: N,
+            grain: 1,
+            countArg: 8,
+            pointers: [
+              [0, 4 * C * S],
+              [1, 4 * C * S],
+              [2, 4 * C * S],
+              [7, 4 * C * S],
+            ],
+          },
+          N * C * S >= SPLIT_MIN_ELEMENTS,
         );
         return true;
+      }
       case 'gatherBytes':
         this.gatherImages(b, p, b.outf);
         return true;

@@ -152,6 +152,37 @@ describe('the wasm backend on threads', () => {
     });
   });
 
+  test('batch norm statistics and backward sums split by channel, its input gradient by image: bit-identical to one thread, NaN included', async () => {
+    // 7 channels of 33 x 29 pixels (not whole vectors), a NaN in x's channel 2 and in dy; with
+    // the ReLU fused (its mask) and without, affine and not.
+    await threadedAgainstSingle((b) => {
+      const shape = [10, 7, 33, 29];
+      const values = randnValues(10 * 7 * 33 * 29, 18, 2);
+      values[3 * 7 * 957 + 2 * 957 + 100] = Number.NaN;
+      const x = ops.tensor(b, values, shape);
+      const dyValues = randnValues(values.length, 19);
+      dyValues[5 * 7 * 957 + 4 * 957 + 11] = Number.NaN;
+      const dy = ops.tensor(b, dyValues, shape);
+      const [mean, variance] = [randn(b, [7], 20), ops.full(b, [7], 1)];
+      const stats = ops.batchNormStats(x, mean, variance, { training: true, momentum: 0.1, eps: 1e-5 });
+      const [w, bias] = [randn(b, [7], 21), randn(b, [7], 22)];
+      const y = ops.batchNormApply(x, stats, w, bias, true);
+      const relu = ops.batchNormBackward(dy, x, stats, w, true, true, {}, y);
+      const plain = ops.batchNormBackward(dy, x, stats, undefined, true, true);
+      return [
+        stats,
+        mean,
+        variance,
+        relu.dx!,
+        relu.dweight,
+        relu.dbias,
+        plain.dx!,
+        plain.dweight,
+        plain.dbias,
+      ];
+    });
+  });
+
   test('a part that traps on a worker fails the launch with an error, and the threads go on working', async () => {
     const module = await WebAssembly.compile(
       Uint8Array.from(atob(WASM_KERNELS_SHARED), (c) => c.charCodeAt(0)),

@@ -3,7 +3,7 @@
  * with its own instance of the shared-memory build of the kernels module on the backend's one
  * shared linear memory, and a per-launch barrier on a small shared control block (Atomics wait and
  * notify). A launch splits one kernel's work (a matrix product's output rows, or a batch's
- * products; a transpose's rows; im2col's, col2im's and batch norm's images; max pooling's planes) into n contiguous parts: the calling thread runs part 0 while the workers run the rest,
+ * products; a transpose's rows; im2col's, col2im's and batch norm's images; batch norm's statistics' and backward sums' channels; max pooling's planes) into n contiguous parts: the calling thread runs part 0 while the workers run the rest,
  * and returns when all are done, so the backend's run() stays synchronous.
  *
  * Parts are cut on whole blocks of `grain` units (4 rows for the matrix product, its register
@@ -27,6 +27,9 @@ export const SPLIT_KERNELS = [
   'maxPool',
   'maxPoolBackward',
   'batchNormApply',
+  'batchNormStats',
+  'batchNormBackwardSums',
+  'batchNormBackward',
 ] as const;
 /** A kernel a launch can split. */
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
@@ -42,7 +45,7 @@ export interface Split {
 const MAX_ARGS = 16;
 /** Checks of a shared word before a thread sleeps on it (about 0.1 ms). */
 const SPIN = 20000;
-const MAX_POINTERS = 4;
+const MAX_POINTERS = 6;
 // Control block, int32 words: the launch generation (workers wait on it), parts still running (the
 // caller waits on it), the kernel, the number of parts, quit, the split's total, grain, count arg,
 // pointer count, whether a part failed, then (arg, stride) pairs; float64 args after it.
