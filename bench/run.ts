@@ -66,7 +66,7 @@ await benchMain(async () => {
   }
   // Kiln on WASM beside PyTorch, on one thread and on every core (bench/wasm.ts), after the GPU
   // rows: nothing shares the CPU.
-  rows.push(...(await benchWasmRows(data, values.epochs, log)));
+  rows.push(...(await benchWasmRows(data, values.epochs, !values['skip-tfjs'], log)));
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;
     console.log(
