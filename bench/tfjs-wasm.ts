@@ -56,7 +56,7 @@ export async function tfjsWasm(
 ): Promise<{ tf: Tfjs; threads: number } | { missing: string }> {
   const dist = wasmDist();
   if (!dist)
-    return { missing: 'its .wasm files are not here (no @tensorflow/tfjs-backend-wasm beside the bundle)' };
+    return { missing: 'its .wasm files are not here: no @tensorflow/tfjs-backend-wasm beside the bundle' };
   if (!pathsSet) {
     tfw.setWasmPaths(`${dist}/`);
     pathsSet = true;
