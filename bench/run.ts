@@ -6,8 +6,9 @@
  * and on PyTorch CPU eager (Debian's torch; all cores, and one thread) in the same run; conv2d,
  * and matmul at MNIST's shapes and at square sizes; the GPT preset's training tokens per second
  * and kernel launches per step, beside PyTorch CPU eager (Debian's torch) in the same run; and
- * SimpleNN, LeNet-5 and the CNN on Kiln's WASM backend beside PyTorch CPU eager, on one thread and
- * on every core (bench/wasm.ts).
+ * SimpleNN, LeNet-5 and the CNN on Kiln's WASM backend beside TensorFlow.js's WASM backend (the
+ * tfjs column, where it can train the model) and PyTorch CPU eager, on one thread and on every core
+ * (bench/wasm.ts).
  * Each row gives both figures and the ratio. bench.html runs the same suite in the browser.
  */
 import { adapterName } from 'kiln/gpu';
@@ -64,9 +65,9 @@ await benchMain(async () => {
     else log(`GPT row: PyTorch CPU eager on ${torch.threads} threads`);
     gpt.torch = 'missing' in torch ? null : torch.tokensPerSec;
   }
-  // Kiln on WASM beside PyTorch, on one thread and on every core (bench/wasm.ts), after the GPU
-  // rows: nothing shares the CPU.
-  rows.push(...(await benchWasmRows(data, values.epochs, log)));
+  // Kiln on WASM beside TF.js on WASM and PyTorch, on one thread and on every core (bench/wasm.ts),
+  // after the GPU rows: nothing shares the CPU. TF.js leaves WebGPU for good here.
+  rows.push(...(await benchWasmRows(data, values.epochs, !values['skip-tfjs'], log)));
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;
     console.log(

@@ -110,7 +110,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
     {
       name: `SimpleNN train, ${data.count} samples, batch 64 (samples/s)`,
       kiln: samplesPerSec,
-      tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.count, 'simplenn', opts.epochs) : null,
+      tfjs: tf ? await benchTfjsTraining(tf, 'webgpu', data.raw, data.count, 'simplenn', opts.epochs) : null,
       higherIsBetter: true,
       ...torchFigures(opts, 'simplenn', data.count),
       launches,
@@ -144,7 +144,7 @@ export async function runSuite(gpu: Gpu, data: BenchData, opts: SuiteOptions): P
     rows.push({
       name: `${MODEL_NAMES[preset]} train, ${data.cnnCount} samples, batch 64 (samples/s)`,
       kiln: r.samplesPerSec,
-      tfjs: tf ? await benchTfjsTraining(tf, data.raw, data.cnnCount, preset, opts.epochs) : null,
+      tfjs: tf ? await benchTfjsTraining(tf, 'webgpu', data.raw, data.cnnCount, preset, opts.epochs) : null,
       higherIsBetter: true,
       ...torchFigures(opts, preset, data.cnnCount),
       launches: r.launches,
@@ -308,7 +308,7 @@ export async function benchHistogramOverhead(
   return { plain: median(rates[0]), withHistograms: median(rates[1]) };
 }
 
-/** The tfjs namespace once its WebGPU backend is ready on Dawn. */
+/** The tfjs namespace, once a backend is ready (WebGPU on Dawn, or WASM: bench/tfjs-wasm.ts). */
 export type Tfjs = typeof tfc;
 
 /** TF.js on its WebGPU backend, over `navigator.gpu` (in Node, Dawn's: the adapter Kiln uses). */
@@ -367,34 +367,44 @@ function tfjsModel(preset: BenchModel): tfl.Sequential {
   });
 }
 
-/** Samples per second of TF.js training the same model with model.fit (best epoch of `epochs`). */
-async function benchTfjsTraining(
+/**
+ * Samples per second of TF.js training the same model with model.fit on its `backend` (best epoch
+ * of `epochs`); throws when TF.js is on another backend, or cannot train the model there (a kernel
+ * the backend lacks).
+ */
+export async function benchTfjsTraining(
   tf: Tfjs,
+  backend: 'webgpu' | 'wasm',
   raw: RawImages,
   n: number,
   preset: BenchModel,
   epochs: number,
 ): Promise<number> {
+  // One tfjs-core serves both backends: the figure must be the one the row names.
+  if (tf.getBackend() !== backend) throw new Error(`TF.js is on ${tf.getBackend()}, not ${backend}`);
   const pixels = new Float32Array(n * 784);
   for (let i = 0; i < n * 784; i++) pixels[i] = (raw.images[i] / 255 - 0.1307) / 0.3081;
   const xs = preset !== 'simplenn' ? tf.tensor4d(pixels, [n, 28, 28, 1]) : tf.tensor2d(pixels, [n, 784]);
   const ys = tf.oneHot(tf.tensor1d(Array.from(raw.labels.subarray(0, n)), 'int32'), 10);
   const model = tfjsModel(preset);
-  model.compile({
-    optimizer: tf.train.adam(1e-3),
-    loss: (a: tfc.Tensor, b: tfc.Tensor) => tf.losses.softmaxCrossEntropy(a, b),
-  });
-  let best = 0;
-  for (let e = 0; e < Math.max(2, epochs); e++) {
-    const t = performance.now();
-    await model.fit(xs, ys, { batchSize: 64, epochs: 1, shuffle: true, verbose: 0 });
-    const rate = n / ((performance.now() - t) / 1000);
-    if (e > 0 || epochs === 1) best = Math.max(best, rate);
+  try {
+    model.compile({
+      optimizer: tf.train.adam(1e-3),
+      loss: (a: tfc.Tensor, b: tfc.Tensor) => tf.losses.softmaxCrossEntropy(a, b),
+    });
+    let best = 0;
+    for (let e = 0; e < Math.max(2, epochs); e++) {
+      const t = performance.now();
+      await model.fit(xs, ys, { batchSize: 64, epochs: 1, shuffle: true, verbose: 0 });
+      const rate = n / ((performance.now() - t) / 1000);
+      if (e > 0 || epochs === 1) best = Math.max(best, rate);
+    }
+    return best;
+  } finally {
+    xs.dispose();
+    ys.dispose();
+    model.dispose();
   }
-  xs.dispose();
-  ys.dispose();
-  model.dispose();
-  return best;
 }
 
 function flops(m: number, k: number, n: number, seconds: number): number {

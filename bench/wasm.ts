@@ -1,15 +1,17 @@
 /**
- * Kiln on its wasm backend beside PyTorch CPU eager, in `npm run bench` (Node): the bench's
- * SimpleNN, LeNet-5 and the CNN preset, trained by the same trainer as the WebGPU rows (Adam, batch
- * 64, real MNIST, best epoch after the first), and Debian's torch training the same models,
- * exported by Kiln's train.py, on the same MNIST samples with `torch.set_num_threads(n)` (the image
- * rows' runner, bench/torch.ts). Two rows per model, each like for like:
- * Kiln on one thread beside PyTorch on one, and Kiln on every core (the backend's threads) beside
- * PyTorch on every core.
+ * Kiln on its wasm backend beside TF.js on its WASM backend and PyTorch CPU eager, in `npm run bench`
+ * (Node): the bench's SimpleNN, LeNet-5 and the CNN preset, trained by the same trainer as the WebGPU
+ * rows (Adam, batch 64, real MNIST, best epoch after the first); TF.js training the WebGPU rows'
+ * tfjs-layers model with the same loop, switched to 'wasm' (bench/tfjs-wasm.ts); and Debian's torch
+ * training the same models, exported by Kiln's train.py, on the same MNIST samples with
+ * `torch.set_num_threads(n)` (the image rows' runner, bench/torch.ts). Two rows per model, each like
+ * for like: Kiln on one thread beside TF.js and PyTorch on one, and Kiln on every core (the backend's
+ * threads) beside TF.js and PyTorch on every core.
  */
 import { cpus } from 'node:os';
 import { WasmBackend } from 'kiln/wasm';
-import { type BenchData, type BenchModel, type BenchRow, benchTrainer } from './suite';
+import { type BenchData, type BenchModel, type BenchRow, benchTfjsTraining, benchTrainer } from './suite';
+import { tfjsWasm } from './tfjs-wasm';
 import { benchTorchImages } from './torch';
 
 /** The models the WASM rows train. */
@@ -36,13 +38,42 @@ export async function benchWasmTraining(
 }
 
 /**
+ * Samples per second of TF.js training `preset` on its WASM backend on `threads` threads (the
+ * WebGPU rows' model and loop) and the threads it took, or why there is no figure: the backend did
+ * not start, or cannot train the model (a gradient kernel it lacks), in the error's words.
+ */
+async function benchTfjsWasmTraining(
+  data: BenchData,
+  preset: BenchModel,
+  count: number,
+  epochs: number,
+  threads: number,
+): Promise<{ rate: number; threads: number } | { missing: string }> {
+  const t = await tfjsWasm(threads);
+  if ('missing' in t) return { missing: `TF.js WASM: not run, ${t.missing}` };
+  try {
+    return {
+      rate: await benchTfjsTraining(t.tf, 'wasm', data.raw, count, preset, epochs),
+      threads: t.threads,
+    };
+  } catch (e) {
+    return { missing: `TF.js WASM cannot train it: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** "1 thread", "2 threads". */
+const threadsText = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+
+/**
  * The WASM rows (each side the best of two turns): for SimpleNN (and LeNet-5 and the CNN preset
  * unless the CNN sample count is 0, as the bench's CNN rows), Kiln on wasm on one thread beside
- * PyTorch on one, and Kiln on every core beside PyTorch on every core.
+ * TF.js WASM (unless `tfjs` is false) and PyTorch on one, and Kiln on every core beside them on
+ * every core.
  */
 export async function benchWasmRows(
   data: BenchData,
   epochs: number,
+  tfjs: boolean,
   log: (s: string) => void,
 ): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -55,14 +86,21 @@ export async function benchWasmRows(
   for (const [preset, label, count] of models) {
     const kiln = new Map<number, number>();
     const torch = new Map<number, number>();
-    // Kiln and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet moment
-    // is as likely to fall to either.
+    // TF.js WASM's best and the threads it took, or why it has no figure, by Kiln's thread count.
+    const tf = new Map<number, { rate: number; threads: number } | { missing: string }>();
+    // Kiln, TF.js and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet
+    // moment is as likely to fall to any.
     for (let turn = 0; turn < 2; turn++) {
-      for (const threads of threadCounts)
+      for (const threads of threadCounts) {
         kiln.set(
           threads,
           Math.max(kiln.get(threads) ?? 0, await benchWasmTraining(data, preset, epochs, threads)),
         );
+        const before = tf.get(threads);
+        if (!tfjs || (before && 'missing' in before)) continue;
+        const r = await benchTfjsWasmTraining(data, preset, count, epochs, threads);
+        tf.set(threads, 'missing' in r || !before || r.rate > before.rate ? r : before);
+      }
       // The image rows' PyTorch run: every core, then one thread, on the same MNIST samples.
       const r = benchTorchImages(preset, data.raw, count, epochs);
       if ('missing' in r) missing = r.missing;
@@ -74,14 +112,21 @@ export async function benchWasmRows(
           torch.set(threads, Math.max(torch.get(threads) ?? 0, figure));
     }
     for (const threads of threadCounts) {
-      const t = `${threads} thread${threads === 1 ? '' : 's'}`;
+      const t = threadsText(threads);
+      const r = tf.get(threads);
+      const tfjsNote = !r
+        ? []
+        : 'missing' in r
+          ? [r.missing]
+          : [`tfjs: TF.js WASM, ${threadsText(r.threads)}`];
       rows.push({
         name: `${label} train on WASM (${t}), ${count} samples, batch 64 (samples/s)`,
+        backend: 'wasm',
         kiln: kiln.get(threads) ?? 0,
-        tfjs: null,
+        tfjs: r && 'rate' in r ? r.rate : null,
         higherIsBetter: true,
         torch: torch.get(threads) ?? null,
-        note: `torch: PyTorch CPU eager, ${t}`,
+        note: [...tfjsNote, `torch: PyTorch CPU eager, ${t}`].join('; '),
       });
     }
   }
