@@ -38,24 +38,20 @@ export async function benchWasmTraining(
 }
 
 /**
- * Samples per second of TF.js training `preset` on its WASM backend on `threads` threads (the
- * WebGPU rows' model and loop) and the threads it took, or why there is no figure: the backend did
- * not start, or cannot train the model (a gradient kernel it lacks), in the error's words.
+ * Samples per second of TF.js training `preset` on its WASM backend (one thread: bench/tfjs-wasm.ts)
+ * with the WebGPU rows' model and loop, or why there is no figure: the backend did not start, or
+ * cannot train the model (a gradient kernel it lacks), in the error's words.
  */
 async function benchTfjsWasmTraining(
   data: BenchData,
   preset: BenchModel,
   count: number,
   epochs: number,
-  threads: number,
-): Promise<{ rate: number; threads: number } | { missing: string }> {
-  const t = await tfjsWasm(threads);
+): Promise<{ rate: number } | { missing: string }> {
+  const t = await tfjsWasm();
   if ('missing' in t) return { missing: `TF.js WASM: not run, ${t.missing}` };
   try {
-    return {
-      rate: await benchTfjsTraining(t.tf, 'wasm', data.raw, count, preset, epochs),
-      threads: t.threads,
-    };
+    return { rate: await benchTfjsTraining(t.tf, 'wasm', data.raw, count, preset, epochs) };
   } catch (e) {
     return { missing: `TF.js WASM cannot train it: ${e instanceof Error ? e.message : String(e)}` };
   }
@@ -67,8 +63,8 @@ const threadsText = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
 /**
  * The WASM rows (each side the best of two turns): for SimpleNN (and LeNet-5 and the CNN preset
  * unless the CNN sample count is 0, as the bench's CNN rows), Kiln on wasm on one thread beside
- * TF.js WASM (unless `tfjs` is false) and PyTorch on one, and Kiln on every core beside them on
- * every core.
+ * TF.js WASM (unless `tfjs` is false) and PyTorch on one, and Kiln on every core beside PyTorch on
+ * every core (TF.js WASM has no threads in Node).
  */
 export async function benchWasmRows(
   data: BenchData,
@@ -86,8 +82,8 @@ export async function benchWasmRows(
   for (const [preset, label, count] of models) {
     const kiln = new Map<number, number>();
     const torch = new Map<number, number>();
-    // TF.js WASM's best and the threads it took, or why it has no figure, by Kiln's thread count.
-    const tf = new Map<number, { rate: number; threads: number } | { missing: string }>();
+    // TF.js WASM's best (one thread), or why it has no figure.
+    let tf: { rate: number } | { missing: string } | undefined;
     // Kiln, TF.js and PyTorch take turns, twice, and each keeps its best: on a busy machine a quiet
     // moment is as likely to fall to any.
     for (let turn = 0; turn < 2; turn++) {
@@ -96,10 +92,9 @@ export async function benchWasmRows(
           threads,
           Math.max(kiln.get(threads) ?? 0, await benchWasmTraining(data, preset, epochs, threads)),
         );
-        const before = tf.get(threads);
-        if (!tfjs || (before && 'missing' in before)) continue;
-        const r = await benchTfjsWasmTraining(data, preset, count, epochs, threads);
-        tf.set(threads, 'missing' in r || !before || r.rate > before.rate ? r : before);
+        if (threads !== 1 || !tfjs || (tf && 'missing' in tf)) continue;
+        const r = await benchTfjsWasmTraining(data, preset, count, epochs);
+        tf = 'missing' in r || !tf || r.rate > tf.rate ? r : tf;
       }
       // The image rows' PyTorch run: every core, then one thread, on the same MNIST samples.
       const r = benchTorchImages(preset, data.raw, count, epochs);
@@ -113,12 +108,14 @@ export async function benchWasmRows(
     }
     for (const threads of threadCounts) {
       const t = threadsText(threads);
-      const r = tf.get(threads);
-      const tfjsNote = !r
+      const r = threads === 1 ? tf : undefined;
+      const tfjsNote = !tfjs
         ? []
-        : 'missing' in r
-          ? [r.missing]
-          : [`tfjs: TF.js WASM, ${threadsText(r.threads)}`];
+        : threads !== 1
+          ? ['TF.js WASM: no threads in Node']
+          : r && 'missing' in r
+            ? [r.missing]
+            : ['tfjs: TF.js WASM, 1 thread'];
       rows.push({
         name: `${label} train on WASM (${t}), ${count} samples, batch 64 (samples/s)`,
         backend: 'wasm',
