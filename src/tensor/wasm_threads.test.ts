@@ -183,7 +183,11 @@ describe('the wasm backend on threads', () => {
     });
   });
 
-  test('a part that traps on a worker fails the launch with an error, and the threads go on working', async () => {
+  /**
+   * One worker on a memory of its own, and a product for it: A [8, 2] times B [2, 4] into out
+   * [8, 4], split by rows (the worker's half: rows 4-7), and the product's values.
+   */
+  async function productOnThreads() {
     const module = await WebAssembly.compile(
       Uint8Array.from(atob(WASM_KERNELS_SHARED), (c) => c.charCodeAt(0)),
     );
@@ -191,45 +195,72 @@ describe('the wasm backend on threads', () => {
     const k = (await WebAssembly.instantiate(module, { env: { memory, abort: () => {} } }))
       .exports as unknown as Record<string, (...a: number[]) => void>;
     const threads = await WasmThreads.start(module, memory, 1);
+    const f32 = new Float32Array(memory.buffer);
+    const [a, b, out] = [0, 4096, 8192]; // byte addresses
+    f32.set(
+      Array.from({ length: 16 }, (_, i) => i),
+      a / 4,
+    );
+    f32.set([1, 2, 3, 4, 5, 6, 7, 8], b / 4);
+    const args = [a, b, out, 8, 4, 2, 2, 1, 0, 0];
+    const split = {
+      total: 8,
+      grain: 4,
+      countArg: 3,
+      pointers: [
+        [0, 8],
+        [2, 16],
+      ] as [number, number][],
+    };
+    // Row m of the product: [m0 * 1 + m1 * 5, ...] with A's row m = [2m, 2m + 1].
+    const want = Array.from({ length: 32 }, (_, i) => {
+      const [m, j] = [Math.floor(i / 4), i % 4];
+      return 2 * m * (j + 1) + (2 * m + 1) * (j + 5);
+    });
+    const result = () => {
+      const got = Array.from(f32.subarray(out / 4, out / 4 + 32));
+      f32.fill(0, out / 4, out / 4 + 32);
+      return got;
+    };
+    return { threads, k, args, split, want, result };
+  }
+
+  test('a part that traps on a worker fails the launch with an error, and the threads go on working', async () => {
+    const { threads, k, args, split, want, result } = await productOnThreads();
     try {
-      const f32 = new Float32Array(memory.buffer);
-      const [a, b, out] = [0, 4096, 8192]; // A [8, 2], B [2, 4], out [8, 4], byte addresses
-      f32.set(
-        Array.from({ length: 16 }, (_, i) => i),
-        a / 4,
-      );
-      f32.set([1, 2, 3, 4, 5, 6, 7, 8], b / 4);
-      const args = [a, b, out, 8, 4, 2, 2, 1, 0, 0];
       // The second part's output lands 1 GiB on, past the end of the memory: that worker traps.
       const bad = {
-        total: 8,
-        grain: 4,
-        countArg: 3,
+        ...split,
         pointers: [
           [0, 8],
           [2, 1 << 28],
         ] as [number, number][],
       };
       expect(() => threads.launch('matmul', args, bad, k)).toThrow(/failed on a worker thread/);
-      f32.fill(0, out / 4, out / 4 + 32);
-      threads.launch(
-        'matmul',
-        args,
-        {
-          ...bad,
-          pointers: [
-            [0, 8],
-            [2, 16],
-          ],
-        },
-        k,
-      );
-      // Row m of the product: [m0 * 1 + m1 * 5, ...] with A's row m = [2m, 2m + 1].
-      const want = Array.from({ length: 32 }, (_, i) => {
-        const [m, j] = [Math.floor(i / 4), i % 4];
-        return 2 * m * (j + 1) + (2 * m + 1) * (j + 5);
-      });
-      expect(Array.from(f32.subarray(out / 4, out / 4 + 32))).toEqual(want);
+      result();
+      threads.launch('matmul', args, split, k);
+      expect(result()).toEqual(want);
+    } finally {
+      threads.stop();
+    }
+  });
+
+  test("a worker woken with no new launch (Node's Atomics.wait can return so) sleeps again instead of running the last one twice", async () => {
+    const { threads, k, args, split, want, result } = await productOnThreads();
+    try {
+      threads.launch('matmul', args, split, k);
+      expect(result()).toEqual(want);
+      // The control block's first words: the launch generation the workers sleep on, then the
+      // count of parts still running, which the caller waits to see reach 0.
+      const ctl = (threads as unknown as { ctl: Int32Array }).ctl;
+      const [GEN, PENDING] = [0, 1];
+      await new Promise((r) => setTimeout(r, 50)); // past the worker's spin: asleep
+      Atomics.notify(ctl, GEN);
+      await new Promise((r) => setTimeout(r, 50));
+      // Counted twice, the next launch's barrier would never open (a hang seen under load).
+      expect(Atomics.load(ctl, PENDING)).toBe(0);
+      threads.launch('matmul', args, split, k);
+      expect(result()).toEqual(want);
     } finally {
       threads.stop();
     }

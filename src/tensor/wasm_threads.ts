@@ -84,7 +84,10 @@ onFirst(({ module, memory, control, index }) => {
     // Launches come in bursts (a training step): spin a moment before sleeping, since waking a
     // sleeping thread costs more than many small launches take.
     for (let i = 0; i < ${SPIN} && Atomics.load(ctl, ${GEN}) === gen; i++);
-    Atomics.wait(ctl, ${GEN}, gen);
+    // Sleep until the generation moves on. Node's Atomics.wait can return "ok" without it (seen
+    // under load, a backend started after another was disposed): running that launch again would
+    // count this thread twice at the barrier, and the caller would wait for ever.
+    while (Atomics.load(ctl, ${GEN}) === gen) Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
     if (Atomics.load(ctl, ${QUIT})) break;
     const parts = ctl[${PARTS}], total = ctl[${TOTAL}], grain = ctl[${GRAIN}];
