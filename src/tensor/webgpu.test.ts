@@ -113,3 +113,26 @@ describe('webgpu backend profiling', () => {
     expect(() => b.startProfiling()).toThrow(/disposed/);
   });
 });
+
+describe('webgpu backend errors', () => {
+  test("a GPU error nobody captured fails the backend's next call; a disposed backend stops listening to its device", async () => {
+    const [a, b] = [await freshBackend({}), await freshBackend({})];
+    a.dispose();
+    // A buffer without usage flags is a validation error outside any error scope.
+    b.device.createBuffer({ size: 4, usage: 0 });
+    await b.device.queue.onSubmittedWorkDone();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => ops.full(b, [4], 1)).toThrow(/^GPU error: /);
+    // Reported once: the backend goes on.
+    expect(Array.from(await ops.full(b, [2], 3).data())).toEqual([3, 3]);
+    b.dispose();
+    // Many backends made and disposed on one device leave no listeners behind (Node warned past 10).
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    for (let i = 0; i < 12; i++) (await freshBackend({})).dispose();
+    await new Promise((r) => setTimeout(r, 10));
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+});

@@ -139,6 +139,10 @@ export class WebGPUBackend implements Backend {
   private pooled = 0;
   /** The first uncaptured GPU error, reported at the next read. */
   private error: Error | null = null;
+  /** Keeps the device's first uncaptured error for the next check (removed on dispose: a device can outlive its backends). */
+  private readonly onError = (e: Event) => {
+    this.error ??= new Error(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+  };
   private disposed = false;
   /** Set once the device is lost; every later call throws. */
   lost: DeviceLostError | null = null;
@@ -183,9 +187,7 @@ export class WebGPUBackend implements Backend {
       used: 0,
       align: device.limits.minUniformBufferOffsetAlignment,
     };
-    device.addEventListener('uncapturederror', (e) => {
-      this.error ??= new Error(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
-    });
+    device.addEventListener('uncapturederror', this.onError);
     device.lost.then((info) => {
       this.lost = new DeviceLostError(`The GPU device was lost (${info.reason}): ${info.message}`);
     });
@@ -475,6 +477,7 @@ export class WebGPUBackend implements Backend {
     this.uniforms.clear();
     for (const b of this.retiring) b.destroy();
     this.arena.buffer.destroy();
+    this.device.removeEventListener('uncapturederror', this.onError);
     this.profiler?.destroy();
     this.profiler = null;
     this.buffers.clear();
