@@ -43,7 +43,7 @@ interface Exports {
   transposeRows(...args: number[]): void;
   unary(op: number, a: number, out: number, n: number, alpha: number, beta: number): void;
   unaryRows(...args: number[]): void;
-  dropout(a: number, out: number, n: number, p: number, seed: number): void;
+  dropout(a: number, out: number, n: number, p: number, seed: number, offset: number): void;
   binary(op: number, a: number, b: number, out: number, n: number): void;
   binaryRows(...args: number[]): void;
   reduceSum(
@@ -411,12 +411,22 @@ export class WasmBackend implements Backend {
         const op = c.OP as number;
         if (op === UNARY.dropout && c.CONTIGUOUS && !c.SCATTER) {
           // The mask hashes the element's index in the launch: the same as WGSL's and the cpu's.
-          k.dropout(
-            b.a.ptr + 4 * num(p, 'offsetA'),
-            b.out.ptr,
-            num(p, 'n'),
-            num(p, 'alpha'),
-            num(p, 'seed') >>> 0,
+          // Split by element: a part's first index (the last argument) moves with its pointers.
+          const n = num(p, 'n');
+          this.split(
+            'dropout',
+            [b.a.ptr + 4 * num(p, 'offsetA'), b.out.ptr, n, num(p, 'alpha'), num(p, 'seed') >>> 0, 0],
+            {
+              total: n,
+              grain: 4,
+              countArg: 2,
+              pointers: [
+                [0, 4],
+                [1, 4],
+                [5, 1],
+              ],
+            },
+            n >= SPLIT_MIN_ELEMENTS,
           );
           return true;
         }

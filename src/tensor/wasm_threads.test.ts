@@ -183,6 +183,16 @@ describe('the wasm backend on threads', () => {
     });
   });
 
+  test('dropout split by element: each part hashes the indices of its own elements, bit-identical to one thread and to cpu', async () => {
+    // Past the split threshold, and not a whole number of vectors per part.
+    await threadedAgainstSingle((b) => {
+      const values = randnValues(70_001, 23);
+      values[12_345] = Number.NaN;
+      const x = ops.tensor(b, values, [70_001]);
+      return [ops.dropoutMask(x, 0.3, 1234), ops.dropoutMask(x, 0.5, 7)];
+    }, 0);
+  });
+
   /**
    * One worker on a memory of its own, and a product for it: A [8, 2] times B [2, 4] into out
    * [8, 4], split by rows (the worker's half: rows 4-7), and the product's values.

@@ -30,6 +30,7 @@ export const SPLIT_KERNELS = [
   'batchNormStats',
   'batchNormBackwardSums',
   'batchNormBackward',
+  'dropout',
 ] as const;
 /** A kernel a launch can split. */
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
