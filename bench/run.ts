@@ -68,6 +68,8 @@ await benchMain(async () => {
   // Kiln on WASM beside TF.js on WASM and PyTorch, on one thread and on every core (bench/wasm.ts),
   // after the GPU rows: nothing shares the CPU. TF.js leaves WebGPU for good here.
   rows.push(...(await benchWasmRows(data, values.epochs, !values['skip-tfjs'], log)));
+  // The names in one column, as wide as the longest.
+  const nameWidth = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
     const ratio = r.tfjs ? r.kiln / r.tfjs : null;
     console.log(
@@ -91,7 +93,7 @@ await benchMain(async () => {
             note: r.note,
             adapter,
           })
-        : formatRow(r),
+        : formatRow(r, nameWidth),
     );
   }
   for (const { model, kernels } of profiles) {

@@ -512,8 +512,8 @@ async function benchTfjsConv(tf: Tfjs, c: ConvShape): Promise<number> {
   return (CONV_BATCH * CONV_REPS) / s;
 }
 
-/** A row as a line of the table people read. */
-export function formatRow(r: BenchRow): string {
+/** A row as a line of the table people read, its name padded to `nameWidth` (the longest of the table). */
+export function formatRow(r: BenchRow, nameWidth = 62): string {
   const ratio = r.tfjs ? `${(r.kiln / r.tfjs).toFixed(2)}x` : '-';
   const tfjs = r.tfjs === null ? '-'.padStart(10) : r.tfjs.toFixed(1).padStart(10);
   const vsTorch = (label: string, t: number | null | undefined) =>
@@ -525,5 +525,5 @@ export function formatRow(r: BenchRow): string {
   const torch = vsTorch('torch', r.torch) + vsTorch('torch 1 thread', r.torchOneThread);
   const launches = r.launches === undefined ? '' : `   ${Math.round(r.launches)} kernel launches/step`;
   const note = r.note ? `   (${r.note})` : '';
-  return `${r.name.padEnd(62)} ${(r.backend ?? 'webgpu').padEnd(6)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${torch}${launches}${note}`;
+  return `${r.name.padEnd(nameWidth)} ${(r.backend ?? 'webgpu').padEnd(6)} kiln ${r.kiln.toFixed(1).padStart(10)}   tfjs ${tfjs}   ratio ${ratio}${torch}${launches}${note}`;
 }
