@@ -43,7 +43,7 @@ describe('npm run train', () => {
     });
   });
 
-  it('without --backend, takes the GPU where Dawn finds one and the wasm backend where it finds only a CPU Vulkan driver, and says why', async () => {
+  it('without --backend, takes the GPU where Dawn finds one and the wasm backend where it finds only a CPU Vulkan driver, and says why; --profile takes WebGPU', async () => {
     const gpu = await acquireNodeGpu().catch(() => null);
     const cpuOnly = !gpu || gpu.summary.isFallbackAdapter;
     gpu?.device.destroy();
@@ -68,10 +68,15 @@ describe('npm run train', () => {
       expect(spawnTrain(...args, '--threads', '1').stderr).toMatch(
         /^Backend: wasm \(WebAssembly SIMD on the CPU, one thread\)/m,
       );
-      if (gpu)
+      if (gpu) {
         expect(spawnTrain(...args, '--backend', 'webgpu').stderr).toMatch(
           /^Backend: webgpu on .+ — a CPU Vulkan driver/m,
         );
+        // --profile times GPU kernels, so it takes WebGPU by itself.
+        const profiled = spawnTrain(...args, '--profile').stderr;
+        expect(profiled).toMatch(/^Backend: webgpu on /m);
+        expect(profiled).toMatch(/^GPU time per kernel/m);
+      }
     } else {
       expect(auto.stderr).toMatch(/^Backend: webgpu on /m);
       expect(spawnTrain(...args, '--threads', '2').stderr).toMatch(/--threads is the wasm backend's/);

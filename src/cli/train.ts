@@ -229,7 +229,7 @@ prints the curve, the steepest descent and minimum/10, the suggested lr; writes 
   {
     flag: 'profile',
     kind: { type: 'boolean' },
-    help: 'time every GPU kernel and print the top ones at the end',
+    help: 'time every GPU kernel and print the top ones at the end (on WebGPU, a CPU Vulkan driver too)',
   },
   { flag: 'help', kind: { type: 'boolean' }, help: 'this text' },
 ] as const satisfies readonly CliOption[];
@@ -578,7 +578,9 @@ export async function trainCli(
     ? parseUserFile('init', v.init, await readUserFile('init', v.init), modelStateFromFile)
     : null;
 
-  const backend = extras.backend ?? (await pickBackend(v.backend, log, v.threads));
+  // --profile times GPU kernels: with the default backend it takes WebGPU, on a CPU Vulkan driver too.
+  const backendName = v.profile && v.backend === 'auto' ? 'webgpu' : v.backend;
+  const backend = extras.backend ?? (await pickBackend(backendName, log, v.threads));
   setDefaultBackend(backend);
   if (v.profile) {
     if (!(backend instanceof WebGPUBackend)) throw new UsageError('--profile needs the webgpu backend');
