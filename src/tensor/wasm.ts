@@ -833,12 +833,7 @@ export class WasmBackend implements Backend {
     }
     // Images unfolded at a time: as many as fit the columns' budget (one at least).
     const chunk = Math.max(1, Math.floor(CONV_COLUMNS_FLOATS / Math.max(CKK * OP, 1)));
-    const scratch: WasmStorage[] = [];
-    const temp = (floats: number) => {
-      const t = this.alloc(Math.max(floats, 1) * 4) as WasmStorage;
-      scratch.push(t);
-      return t;
-    };
+    const { temp, release } = this.scratch();
     // A storage's view from an element on, for the product's pointers.
     const at = (s: WasmStorage, element: number) => ({ ptr: s.ptr + 4 * element }) as WasmStorage;
     try {
@@ -905,7 +900,7 @@ export class WasmBackend implements Backend {
         }
       }
     } finally {
-      for (const t of scratch) this.free(t);
+      release();
     }
   }
 
@@ -924,12 +919,7 @@ export class WasmBackend implements Backend {
     const [OC, OP, CKK, batch] = [num(p, 'OC'), OH * OW, C * KH * KW, num(p, 'batch')];
     const [Hp, Wp] = [H + 2 * pad, W + 2 * pad];
     const plane = Hp * Wp;
-    const scratch: WasmStorage[] = [];
-    const temp = (floats: number) => {
-      const t = this.alloc(Math.max(floats, 1) * 4) as WasmStorage;
-      scratch.push(t);
-      return t;
-    };
+    const { temp, release } = this.scratch();
     const offs = temp(CKK);
     const o = offs.i32;
     for (let ch = 0, k = 0; ch < C; ch++)
@@ -1039,8 +1029,23 @@ export class WasmBackend implements Backend {
         }
       }
     } finally {
-      for (const t of scratch) this.free(t);
+      release();
     }
+  }
+
+  /** Scratch blocks for one launch: `temp(floats)` allocates one, `release()` frees them all. */
+  private scratch() {
+    const blocks: WasmStorage[] = [];
+    return {
+      temp: (floats: number) => {
+        const t = this.alloc(Math.max(floats, 1) * 4) as WasmStorage;
+        blocks.push(t);
+        return t;
+      },
+      release: () => {
+        for (const t of blocks) this.free(t);
+      },
+    };
   }
 
   /** A convolution's bias gradient for split z: its images' dy [images, OC, OP] summed per channel. */
