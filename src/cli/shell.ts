@@ -9,8 +9,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Backend, CpuBackend, WebGPUBackend } from 'kiln';
-import { adapterName } from 'kiln/gpu';
-import { acquireNodeGpu } from 'kiln/node';
+import { adapterName, summarizeAdapter } from 'kiln/gpu';
+import { acquireNodeGpu, nodeGpu } from 'kiln/node';
 import { errorKind } from 'kiln/train';
 import { WasmBackend } from 'kiln/wasm';
 import { type CliOption, UsageError } from './options';
@@ -59,14 +59,19 @@ export async function pickBackend(
     return backend;
   };
   if (choice === 'wasm') return wasm();
-  const gpu = await acquireNodeGpu().catch((e: Error) => e);
-  if (choice === 'auto' && (gpu instanceof Error || gpu.summary.isFallbackAdapter)) {
-    if (gpu instanceof Error) return wasm(' — WebGPU found no adapter');
-    gpu.device.destroy();
-    return wasm(
-      ` — WebGPU found only a CPU Vulkan driver (${adapterName(gpu.summary)}), slower here: --backend webgpu to use it`,
-    );
+  if (choice === 'auto') {
+    // The adapter alone tells which: no device is made for a backend that is not taken.
+    const adapter = await nodeGpu()
+      .requestAdapter({ powerPreference: 'high-performance' })
+      .catch(() => null);
+    if (!adapter) return wasm(' — WebGPU found no adapter');
+    const summary = summarizeAdapter(adapter);
+    if (summary.isFallbackAdapter)
+      return wasm(
+        ` — WebGPU found only a CPU Vulkan driver (${adapterName(summary)}), slower here: --backend webgpu to use it`,
+      );
   }
+  const gpu = await acquireNodeGpu().catch((e: Error) => e);
   if (gpu instanceof Error) {
     throw new UsageError(
       `no WebGPU adapter: ${gpu.message} Use --backend wasm to train on the CPU without one.`,
