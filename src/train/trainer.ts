@@ -291,6 +291,7 @@ export class Trainer {
           // Read while the next steps train; wait for the previous read only.
           await histogramsRead;
           histogramsRead = this.readHistograms(counted);
+          histogramsRead.catch(() => {}); // awaited later, handled now: as the loss reads below
         }
         steps++;
         windowSteps++;
@@ -300,6 +301,10 @@ export class Trainer {
           await pending;
           epochSum = add(epochSum, window);
           pending = emit(window, windowSteps, this.globalStep, lr);
+          // Awaited at the next window or the epoch's end, and handled from now on: a read that
+          // rejects (divergence) while the loop waits on a timer must not be an unhandled
+          // rejection, which ends a Node process (seen once from --lr-find on a busy machine).
+          pending.catch(() => {});
           window = zero();
           windowSteps = 0;
         }
